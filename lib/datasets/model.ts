@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { checkLiteral } from './values.ts';
+
+/** The column types of DESIGN §2, in the order the docs list them. */
+export const COLUMN_TYPES = [
+  'string',
+  'int',
+  'bigint',
+  'double',
+  'decimal',
+  'boolean',
+  'date',
+  'timestamp',
+] as const;
+
+/** One of the declared column types. */
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** The partition column every curated table gets; no declared column may take its name. */
+export const PARTITION_COLUMN = 'ingest_date';
+
+/** Glue and Athena accept lower-case identifiers only (they fold case), up to 255 characters. */
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+const identifier = z
+  .string()
+  .max(255, { error: 'must be at most 255 characters (a Glue/Athena identifier)' })
+  .regex(IDENTIFIER, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a valid Glue/Athena identifier: use [a-z_][a-z0-9_]*`,
+  });
+
+const bound = z.union([z.number(), z.string()]);
+
+const columnSchema = z
+  .strictObject({
+    name: identifier,
+    type: z.enum(COLUMN_TYPES, {
+      error: (issue) => `unknown type ${JSON.stringify(issue.input)} (known: ${COLUMN_TYPES.join(', ')})`,
+    }),
+    description: z.string().optional(),
+    nullable: z.boolean().default(true),
+    header: z.string().min(1, { error: 'header must not be empty' }).optional(),
+    precision: z.number().int().min(1).max(38, { error: 'precision must be at most 38' }).optional(),
+    scale: z.number().int().min(0).optional(),
+    enum: z.array(z.string()).min(1, { error: 'enum must list at least one value' }).optional(),
+    pattern: z.string().optional(),
+    maxLength: z.number().int().min(1).optional(),
+    min: bound.optional(),
+    max: bound.optional(),
+  })
+  .superRefine((col, ctx) => {
+    const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const isDecimal = col.type === 'decimal';
+    if (isDecimal && col.precision === undefined) fail('precision', 'decimal needs a precision (1–38)');
+    if (isDecimal && col.scale === undefined) fail('scale', 'decimal needs a scale (0–precision)');
+    if (isDecimal && col.precision !== undefined && col.scale !== undefined && col.scale > col.precision)
+      fail('scale', `scale ${col.scale} is greater than precision ${col.precision}`);
+    if (!isDecimal && col.precision !== undefined)
+      fail('precision', 'precision applies to decimal columns only');
+    if (!isDecimal && col.scale !== undefined) fail('scale', 'scale applies to decimal columns only');
+    const isString = col.type === 'string';
+    for (const key of ['enum', 'pattern', 'maxLength'] as const) {
+      if (!isString && col[key] !== undefined) fail(key, `${key} applies to string columns only`);
+    }
+    if (col.enum && new Set(col.enum).size !== col.enum.length) fail('enum', 'enum lists a value twice');
+    if (col.pattern !== undefined) {
+      try {
+        new RegExp(col.pattern, 'u');
+      } catch (error) {
+        fail('pattern', `pattern is not a valid regular expression: ${(error as Error).message}`);
+      }
+    }
+    if (col.name === PARTITION_COLUMN)
+      fail('name', `"${PARTITION_COLUMN}" is the partition column of every table`);
+    for (const key of ['min', 'max'] as const) {
+      const value = col[key];
+      if (value === undefined) continue;
+      if (isString || col.type === 'boolean') {
+        fail(key, `${key} applies to numeric, date and timestamp columns only`);
+      } else if (!(isDecimal && (col.precision === undefined || col.scale === undefined))) {
+        const problem = checkLiteral(col as ColumnShape, String(value));
+        if (problem)
+          fail(key, `${key} ${JSON.stringify(value)} is not a valid ${typeLabel(col)}: ${problem}`);
+      }
+    }
+  });
+
+/** What a column declaration holds once parsed (defaults applied). */
+export type Column = z.output<typeof columnSchema>;
+
+/** The part of a column the value rules need. */
+export type ColumnShape = Pick<Column, 'type' | 'precision' | 'scale'>;
+
+const single = (what: string) =>
+  z.string().refine((s) => s.length === 1 && s.charCodeAt(0) < 128 && s !== '\n' && s !== '\r', {
+    error: `${what} must be one ASCII character other than CR and LF`,
+  });
+
+const dialectSchema = z
+  .strictObject({
+    delimiter: single('delimiter').default(','),
+    quote: single('quote').default('"'),
+  })
+  .refine((d) => d.delimiter !== d.quote, { error: 'delimiter and quote must differ' });
+
+const datasetSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: identifier,
+    description: z.string().optional(),
+    dialect: dialectSchema.default({ delimiter: ',', quote: '"' }),
+    columns: z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' }),
+  })
+  .superRefine((ds, ctx) => {
+    // A CSV header cell may name a column by its `header` or its `name`: every such text must point
+    // at one column only, or a file could match two ways.
+    const owner = new Map<string, number>();
+    ds.columns.forEach((col, index) => {
+      const texts = new Set([col.name, col.header ?? col.name]);
+      for (const text of texts) {
+        const other = owner.get(text);
+        if (other !== undefined && other !== index) {
+          const field = text === col.name ? 'name' : 'header';
+          ctx.addIssue({
+            code: 'custom',
+            path: ['columns', index, field],
+            message: `duplicate column ${field} ${JSON.stringify(text)} (also columns[${other}])`,
+          });
+        } else {
+          owner.set(text, index);
+        }
+      }
+    });
+  });
+
+/** A dataset declaration as parsed from `datasets/<name>.json`, defaults applied. */
+export type Dataset = z.output<typeof datasetSchema>;
+
+/** Human name of a column's type, e.g. `decimal(12,2)`. */
+export function typeLabel(col: ColumnShape): string {
+  return col.type === 'decimal' ? `decimal(${col.precision},${col.scale})` : col.type;
+}
+
+/** An error in a dataset declaration, naming the file and each bad field. */
+export class DatasetDeclarationError extends Error {
+  override readonly name = 'DatasetDeclarationError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file}: invalid dataset declaration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Checks one parsed JSON value as a dataset declaration; `file` is named in every error. */
+export function parseDataset(json: unknown, file: string): Dataset {
+  const result = datasetSchema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.reduce<string>(
+      (acc, part) =>
+        typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+      '',
+    );
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+  throw new DatasetDeclarationError(file, problems);
+}

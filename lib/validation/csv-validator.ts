@@ -1,0 +1,745 @@
+/**
+ * The validator core: a byte-level CSV tokenizer fused with the compiled per-column value checks.
+ *
+ * Pure and push-based: `push(chunk)` any number of times, then `finish()`. It holds at most one
+ * partial record between chunks (bounded by `maxRecordBytes`), so memory stays flat whatever the
+ * file size. `validateCsv` drives it from a byte stream, inflating gzip on the fly.
+ *
+ * Why hand-written: csv-parse (the oracle of the differential test) runs ≈ 34 MB/s here and cannot
+ * report invalid UTF-8 at a line; the target is ≥ 100 MB/s with the exact error semantics of
+ * DESIGN §2. See BENCHMARKS.md for the figures.
+ */
+import { isUtf8 } from 'node:buffer';
+import { headerOf } from '../datasets/derive.ts';
+import type { Column, Dataset } from '../datasets/model.ts';
+import { compileValueCheck, describeRule, type ValueCheck, type ValueRule } from '../datasets/values.ts';
+
+/** Rules about the file's structure rather than one value. */
+export type StructureRule =
+  | 'empty_file'
+  | 'missing_header'
+  | 'missing_column'
+  | 'unknown_column'
+  | 'duplicate_column'
+  | 'ragged_row'
+  | 'unterminated_quote'
+  | 'invalid_quote'
+  | 'bare_cr'
+  | 'invalid_utf8'
+  | 'encoding'
+  | 'record_too_large'
+  | 'gzip';
+
+/** Every rule an error can name. */
+export type Rule = ValueRule | StructureRule;
+
+/** One problem found in a file. */
+export interface ValidationError {
+  /** 1-based line on which the record starts (the header is line 1). */
+  readonly line: number;
+  /** The declared column name (or the header text of an unknown column); null for record-level errors. */
+  readonly column: string | null;
+  /** The offending value, truncated; invalid UTF-8 bytes shown as `\xNN`; null where there is none. */
+  readonly value: string | null;
+  readonly rule: Rule;
+  readonly message: string;
+}
+
+/** The verdict on one file. */
+export interface ValidationResult {
+  readonly valid: boolean;
+  /** Data records read (the header and trailing blank lines excluded). */
+  readonly rows: number;
+  /** Bytes read from the input, as stored (compressed when gzip). */
+  readonly bytes: number;
+  /** True when the input was gzip and was inflated on the fly. */
+  readonly compressed: boolean;
+  /** All errors found, of which `errors` holds the first `maxErrors`. */
+  readonly errorCount: number;
+  readonly errors: ValidationError[];
+  /** Error counts by column (errors without a column are counted under `errorsByRule` only). */
+  readonly errorsByColumn: Record<string, number>;
+  readonly errorsByRule: Partial<Record<Rule, number>>;
+}
+
+/** Options of a validation run. */
+export interface ValidateOptions {
+  /**
+   * How many errors the result lists (all are counted).
+   * @default 100
+   */
+  readonly maxErrors?: number;
+  /**
+   * The largest record accepted, in bytes; a longer one is reported and skipped, never buffered whole.
+   * @default 1 MiB
+   */
+  readonly maxRecordBytes?: number;
+  /** Called after each input chunk with the bytes read so far. */
+  readonly onProgress?: (bytesRead: number) => void;
+}
+
+export const DEFAULT_MAX_ERRORS = 100;
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+/** Longest value quoted in an error, in characters. */
+export const MAX_VALUE_CHARS = 80;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTED = 1;
+const ESCAPED = 2;
+
+enum Problem {
+  None = 0,
+  InvalidQuote = 1,
+  BareCr = 2,
+  Unterminated = 3,
+}
+
+enum HeaderState {
+  Pending = 0,
+  Done = 1,
+  /** The header could not be read: rows are counted, not checked. */
+  Missing = 2,
+}
+
+/** Skip-mode states for a record over the size cap (quote-aware, so its end is found correctly). */
+enum Skip {
+  Off = 0,
+  FieldStart = 1,
+  Unquoted = 2,
+  Quoted = 3,
+  QuoteInQuoted = 4,
+}
+
+/** Incremental validator of one CSV file against one dataset. */
+export class CsvValidator {
+  private readonly maxErrors: number;
+  private readonly maxRecordBytes: number;
+  private readonly delim: number;
+  private readonly quote: number;
+
+  // Per field position (header order): the column it maps to, its check and nullability.
+  private fieldColumn: (Column | undefined)[] = [];
+  private fieldCheck: (ValueCheck | undefined)[] = [];
+  private fieldNullable: boolean[] = [];
+  private expectedFields = 0;
+
+  // Field boundaries of the record being parsed.
+  private cap = 64;
+  private starts = new Int32Array(this.cap);
+  private ends = new Int32Array(this.cap);
+  private flags = new Uint8Array(this.cap);
+  private scratch = Buffer.allocUnsafe(4096);
+
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private leftover: Buffer = Buffer.alloc(0);
+  private bomChecked = false;
+
+  private line = 1;
+  private header = HeaderState.Pending;
+  private blankRunStart = 0;
+  private blankRunLength = 0;
+  private skip = Skip.Off;
+  private skipLines = 0;
+  private skipStartLine = 0;
+
+  private rows = 0;
+  private errorCount = 0;
+  private readonly errors: ValidationError[] = [];
+  private readonly errorsByColumn: Record<string, number> = {};
+  private readonly errorsByRule: Partial<Record<Rule, number>> = {};
+
+  constructor(
+    private readonly dataset: Dataset,
+    options: ValidateOptions = {},
+  ) {
+    this.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
+    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.delim = dataset.dialect.delimiter.charCodeAt(0);
+    this.quote = dataset.dialect.quote.charCodeAt(0);
+  }
+
+  /** Feeds the next bytes of the file. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0 || this.ignoreRest) return;
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (this.skip !== Skip.Off) {
+      const rest = this.skipRecord(buf, 0);
+      if (rest < 0) return;
+      buf = buf.subarray(rest);
+    }
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    // Re-parse a partial record only once as many new bytes arrived as it holds: linear time even
+    // for a record that spans many small chunks.
+    if (this.pendingBytes < this.leftover.length) return;
+    this.drain(false);
+  }
+
+  /** Ends the file and returns the verdict. */
+  finish(bytesRead: number, compressed: boolean): ValidationResult {
+    if (this.skip !== Skip.Off) {
+      this.endSkip();
+    } else {
+      this.drain(true);
+    }
+    if (this.header === HeaderState.Pending) {
+      this.report(
+        1,
+        null,
+        null,
+        'empty_file',
+        'the file is empty: expected a header line naming the columns',
+      );
+    }
+    return {
+      valid: this.errorCount === 0,
+      rows: this.rows,
+      bytes: bytesRead,
+      compressed,
+      errorCount: this.errorCount,
+      errors: this.errors,
+      errorsByColumn: this.errorsByColumn,
+      errorsByRule: this.errorsByRule,
+    };
+  }
+
+  /** Reports a problem not tied to one record (e.g. a corrupt gzip stream). */
+  reportFileError(rule: Rule, message: string): void {
+    this.report(this.line, null, null, rule, message);
+  }
+
+  private drain(final: boolean): void {
+    let b = this.pending.length === 1 && this.leftover.length === 0 ? this.pending[0]! : undefined;
+    if (!b) b = Buffer.concat([this.leftover, ...this.pending]);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.bomChecked) {
+      if (b.length < 3 && !final) {
+        this.leftover = b;
+        return;
+      }
+      this.bomChecked = true;
+      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+      else if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+        this.report(
+          1,
+          null,
+          null,
+          'encoding',
+          'the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8',
+        );
+        this.header = HeaderState.Missing;
+        this.leftover = Buffer.alloc(0);
+        this.ignoreRest = true;
+        return;
+      }
+    }
+    if (this.ignoreRest) return;
+    const n = b.length;
+    // Strict UTF-8: validate the whole buffer natively; only when it fails are fields checked one
+    // by one, to name the line and column. A multi-byte character cut by the chunk end is left for
+    // the next round (it sits in the partial record anyway).
+    const suspect = !isUtf8(final ? b : b.subarray(0, completeUtf8Length(b)));
+    let p = 0;
+    while (p < n) {
+      const next = this.parseRecord(b, p, n, final);
+      if (next < 0) break;
+      this.onRecord(b, next, suspect);
+      p = this.recordEnd;
+    }
+    this.leftover = p < n ? b.subarray(p) : Buffer.alloc(0);
+    if (final) {
+      this.flushTrailingBlanks();
+      return;
+    }
+    if (this.leftover.length > this.maxRecordBytes) {
+      this.recordTooLarge();
+    }
+  }
+
+  private ignoreRest = false;
+  /** Where the record parsed last ends (after its terminator). */
+  private recordEnd = 0;
+  private recordLines = 0;
+  private recordProblem = Problem.None;
+  private recordBlank = false;
+
+  /**
+   * Tokenizes one record from `p`. Returns -1 when the record is incomplete (more bytes needed),
+   * else the field count; boundaries land in starts/ends/flags, the end in `recordEnd`.
+   */
+  private parseRecord(b: Buffer, p: number, n: number, final: boolean): number {
+    const D = this.delim;
+    const Q = this.quote;
+    let starts = this.starts;
+    let ends = this.ends;
+    let flags = this.flags;
+    let nf = 0;
+    let lines = 1;
+    let problem = Problem.None;
+    let i = p;
+    for (;;) {
+      if (nf === this.cap) {
+        this.grow();
+        starts = this.starts;
+        ends = this.ends;
+        flags = this.flags;
+      }
+      let j: number;
+      let quoted = 0;
+      if (i < n && b[i] === Q) {
+        j = i + 1;
+        let escaped = 0;
+        for (;;) {
+          if (j >= n) {
+            if (!final) return -1;
+            starts[nf] = i + 1;
+            ends[nf] = n;
+            flags[nf] = QUOTED | escaped;
+            this.finishRecord(n, lines, Problem.Unterminated, false);
+            return nf + 1;
+          }
+          const c = b[j];
+          if (c === Q) {
+            if (j + 1 >= n && !final) return -1;
+            if (b[j + 1] === Q && j + 1 < n) {
+              escaped = ESCAPED;
+              j += 2;
+              continue;
+            }
+            break;
+          }
+          if (c === LF) lines++;
+          j++;
+        }
+        starts[nf] = i + 1;
+        ends[nf] = j;
+        flags[nf] = QUOTED | escaped;
+        quoted = 1;
+        j++; // past the closing quote
+        if (j < n) {
+          const c = b[j];
+          if (c !== D && c !== LF && c !== CR) {
+            // Text after a closing quote: report it, and resynchronise at the next delimiter.
+            problem = Problem.InvalidQuote;
+            while (j < n) {
+              const d = b[j];
+              if (d === D || d === LF || d === CR) break;
+              j++;
+            }
+          }
+        }
+      } else {
+        j = i;
+        while (j < n) {
+          const c = b[j];
+          if (c === D || c === LF || c === CR) break;
+          j++;
+        }
+        starts[nf] = i;
+        ends[nf] = j;
+        flags[nf] = 0;
+      }
+      nf++;
+      if (j >= n) {
+        if (!final) return -1;
+        this.finishRecord(n, lines, problem, nf === 1 && quoted === 0 && starts[0] === ends[0]);
+        return nf;
+      }
+      const c = b[j];
+      if (c === D) {
+        i = j + 1;
+        continue;
+      }
+      let end: number;
+      if (c === LF) {
+        end = j + 1;
+      } else if (j + 1 < n) {
+        if (b[j + 1] === LF) {
+          end = j + 2;
+        } else {
+          // A lone CR ends the record (as editors show it) but is reported: LF or CRLF only.
+          problem = Problem.BareCr;
+          end = j + 1;
+        }
+      } else {
+        if (!final) return -1;
+        problem = Problem.BareCr;
+        end = j + 1;
+      }
+      this.finishRecord(end, lines, problem, nf === 1 && quoted === 0 && starts[0] === ends[0]);
+      return nf;
+    }
+  }
+
+  private finishRecord(end: number, lines: number, problem: Problem, blank: boolean): void {
+    this.recordEnd = end;
+    this.recordLines = lines;
+    this.recordProblem = problem;
+    this.recordBlank = blank;
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const starts = new Int32Array(this.cap);
+    const ends = new Int32Array(this.cap);
+    const flags = new Uint8Array(this.cap);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    flags.set(this.flags);
+    this.starts = starts;
+    this.ends = ends;
+    this.flags = flags;
+  }
+
+  /** Checks the record just parsed. */
+  private onRecord(b: Buffer, nf: number, suspect: boolean): void {
+    const line = this.line;
+    this.line += this.recordLines;
+    if (this.recordBlank) {
+      // Blank lines are forgiven at the end of the file only; decided when the next record comes.
+      if (this.blankRunLength === 0) this.blankRunStart = line;
+      this.blankRunLength++;
+      return;
+    }
+    if (this.header === HeaderState.Pending) {
+      if (this.blankRunLength > 0) {
+        this.report(
+          1,
+          null,
+          null,
+          'missing_header',
+          'the file starts with a blank line: the first line must be the header',
+        );
+        this.header = HeaderState.Missing;
+        this.blankRunLength = 0;
+      } else {
+        this.readHeader(b, nf, line, suspect);
+        return;
+      }
+    }
+    if (this.blankRunLength > 0) this.flushBlanksAsRows();
+    this.rows++;
+    if (this.header === HeaderState.Missing) return;
+    if (this.recordProblem !== Problem.None && !this.recordStructureOk(line)) return;
+    if (nf !== this.expectedFields) {
+      this.report(line, null, null, 'ragged_row', `expected ${this.expectedFields} fields, found ${nf}`);
+      return;
+    }
+    const starts = this.starts;
+    const ends = this.ends;
+    const flags = this.flags;
+    const checks = this.fieldCheck;
+    for (let f = 0; f < nf; f++) {
+      const check = checks[f];
+      if (check === undefined) continue;
+      const s = starts[f]!;
+      const e = ends[f]!;
+      const fl = flags[f]!;
+      if (s === e && fl === 0) {
+        if (!this.fieldNullable[f]) this.valueError(line, f, b, s, e, 'not_null');
+        continue;
+      }
+      let bb = b;
+      let ss = s;
+      let ee = e;
+      if (fl & ESCAPED) {
+        bb = this.unescape(b, s, e);
+        ss = 0;
+        ee = this.scratchLength;
+      }
+      if (suspect && !isUtf8(bb.subarray(ss, ee))) {
+        this.valueError(line, f, bb, ss, ee, 'invalid_utf8');
+        continue;
+      }
+      const rule = check(bb, ss, ee);
+      if (rule !== undefined) this.valueError(line, f, bb, ss, ee, rule);
+    }
+  }
+
+  /** Reports a record's structural problem; true when its values can still be checked. */
+  private recordStructureOk(line: number): boolean {
+    switch (this.recordProblem) {
+      case Problem.InvalidQuote:
+        this.report(
+          line,
+          null,
+          null,
+          'invalid_quote',
+          'text after a closing quote: a quoted field must end at a delimiter or line end',
+        );
+        return false;
+      case Problem.Unterminated:
+        this.report(
+          line,
+          null,
+          null,
+          'unterminated_quote',
+          'a quoted field is not closed before the end of the file',
+        );
+        return false;
+      case Problem.BareCr:
+        this.report(
+          line,
+          null,
+          null,
+          'bare_cr',
+          'the line ends with a bare CR: line endings must be LF or CRLF',
+        );
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  private flushBlanksAsRows(): void {
+    const count = this.blankRunLength;
+    for (let k = 0; k < count; k++) {
+      this.rows++;
+      if (this.expectedFields === 1) {
+        if (!this.fieldNullable[0] && this.fieldCheck[0])
+          this.report(
+            this.blankRunStart + k,
+            this.fieldColumn[0]!.name,
+            '',
+            'not_null',
+            describeRule(this.fieldColumn[0]!, 'not_null'),
+          );
+      } else {
+        this.report(
+          this.blankRunStart + k,
+          null,
+          null,
+          'ragged_row',
+          `blank line inside the data: expected ${this.expectedFields} fields`,
+        );
+      }
+    }
+    this.blankRunLength = 0;
+  }
+
+  private flushTrailingBlanks(): void {
+    // Blank lines at the end of the file are not records (editors and exporters add them).
+    this.blankRunLength = 0;
+  }
+
+  private readHeader(b: Buffer, nf: number, line: number, suspect: boolean): void {
+    this.header = HeaderState.Done;
+    this.expectedFields = nf;
+    if (this.recordProblem !== Problem.None && !this.recordStructureOk(line)) {
+      this.header = HeaderState.Missing;
+      return;
+    }
+    const columns = this.dataset.columns;
+    const byText = new Map<string, Column>();
+    for (const col of columns) {
+      byText.set(col.name, col);
+      byText.set(headerOf(col), col);
+    }
+    const seen = new Set<Column>();
+    for (let f = 0; f < nf; f++) {
+      const s = this.starts[f]!;
+      const e = this.ends[f]!;
+      let bb = b;
+      let ss = s;
+      let ee = e;
+      if (this.flags[f]! & ESCAPED) {
+        bb = this.unescape(b, s, e);
+        ss = 0;
+        ee = this.scratchLength;
+      }
+      if (suspect && !isUtf8(bb.subarray(ss, ee))) {
+        this.report(line, null, showBytes(bb, ss, ee), 'invalid_utf8', 'the header cell is not valid UTF-8');
+        continue;
+      }
+      const text = bb.toString('utf8', ss, ee);
+      const col = byText.get(text);
+      if (!col) {
+        this.report(line, text, truncate(text), 'unknown_column', unknownHeaderMessage(text, columns));
+      } else if (seen.has(col)) {
+        this.report(
+          line,
+          col.name,
+          truncate(text),
+          'duplicate_column',
+          `column "${col.name}" appears twice in the header`,
+        );
+      } else {
+        seen.add(col);
+        this.fieldColumn[f] = col;
+        this.fieldCheck[f] = compileValueCheck(col);
+        this.fieldNullable[f] = col.nullable;
+      }
+    }
+    for (const col of columns) {
+      if (!seen.has(col)) {
+        this.report(line, col.name, null, 'missing_column', `the header has no column "${headerOf(col)}"`);
+      }
+    }
+  }
+
+  private scratchLength = 0;
+
+  /** Copies a quoted field with its doubled quotes undone into the scratch buffer. */
+  private unescape(b: Buffer, s: number, e: number): Buffer {
+    if (this.scratch.length < e - s) this.scratch = Buffer.allocUnsafe(2 * (e - s));
+    const out = this.scratch;
+    const Q = this.quote;
+    let o = 0;
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      out[o++] = c;
+      if (c === Q) i++;
+    }
+    this.scratchLength = o;
+    return out;
+  }
+
+  private valueError(
+    line: number,
+    f: number,
+    b: Buffer,
+    s: number,
+    e: number,
+    rule: ValueRule | 'invalid_utf8',
+  ): void {
+    const col = this.fieldColumn[f]!;
+    if (rule === 'invalid_utf8') {
+      this.report(line, col.name, showBytes(b, s, e), rule, 'the value is not valid UTF-8');
+      return;
+    }
+    const value = truncate(b.toString('utf8', s, e));
+    const quoted = rule === 'not_null' ? '' : `${JSON.stringify(value)}: `;
+    this.report(line, col.name, value, rule, `${quoted}${describeRule(col, rule)}`);
+  }
+
+  private report(
+    line: number,
+    column: string | null,
+    value: string | null,
+    rule: Rule,
+    message: string,
+  ): void {
+    this.errorCount++;
+    this.errorsByRule[rule] = (this.errorsByRule[rule] ?? 0) + 1;
+    if (column !== null) this.errorsByColumn[column] = (this.errorsByColumn[column] ?? 0) + 1;
+    if (this.errors.length < this.maxErrors) this.errors.push({ line, column, value, rule, message });
+  }
+
+  /** The partial record outgrew the cap: report it and skip to its end without buffering it. */
+  private recordTooLarge(): void {
+    const start = this.line;
+    this.report(
+      start,
+      null,
+      null,
+      'record_too_large',
+      `a record is longer than ${this.maxRecordBytes} bytes: it is not checked`,
+    );
+    if (this.header === HeaderState.Pending) this.header = HeaderState.Missing;
+    else this.rows++;
+    const rest = this.leftover;
+    this.leftover = Buffer.alloc(0);
+    this.skip = Skip.FieldStart;
+    this.skipLines = 0;
+    this.skipStartLine = start;
+    const after = this.skipRecord(rest, 0);
+    if (after >= 0) {
+      this.pending.push(rest.subarray(after));
+      this.pendingBytes += rest.length - after;
+    }
+  }
+
+  /** Advances skip mode over `b` from `i`: the offset after the record's end, or -1 if not reached. */
+  private skipRecord(b: Buffer, i: number): number {
+    const Q = this.quote;
+    const D = this.delim;
+    let state = this.skip;
+    let lines = this.skipLines;
+    for (; i < b.length; i++) {
+      const c = b[i];
+      if (state === Skip.QuoteInQuoted) {
+        // A doubled quote stays inside the field; anything else closed it.
+        if (c === Q) {
+          state = Skip.Quoted;
+          continue;
+        }
+        state = Skip.Unquoted;
+      }
+      if (state === Skip.Quoted) {
+        if (c === Q) state = Skip.QuoteInQuoted;
+        else if (c === LF) lines++;
+        continue;
+      }
+      if (c === LF) {
+        this.skip = Skip.Off;
+        this.line += lines + 1;
+        return i + 1;
+      }
+      if (c === D) state = Skip.FieldStart;
+      else if (state === Skip.FieldStart) state = c === Q ? Skip.Quoted : Skip.Unquoted;
+    }
+    this.skip = state;
+    this.skipLines = lines;
+    return -1;
+  }
+
+  private endSkip(): void {
+    if (this.skip === Skip.Quoted) {
+      this.report(
+        this.skipStartLine,
+        null,
+        null,
+        'unterminated_quote',
+        'a quoted field is not closed before the end of the file',
+      );
+    }
+    this.skip = Skip.Off;
+  }
+}
+
+/** Length of `b` without a multi-byte UTF-8 sequence cut off at its end. */
+function completeUtf8Length(b: Buffer): number {
+  const n = b.length;
+  for (let k = 1; k <= 3 && k <= n; k++) {
+    const c = b[n - k]!;
+    if (c < 0x80) return n;
+    if (c >= 0xc0) {
+      const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      return need > k ? n - k : n;
+    }
+  }
+  return n;
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+}
+
+/** Shows bytes as text with every byte that is not part of valid UTF-8 as `\xNN`. */
+function showBytes(b: Buffer, s: number, e: number): string {
+  let out = '';
+  let i = s;
+  while (i < e && out.length < MAX_VALUE_CHARS) {
+    const c = b[i]!;
+    const need = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (need > 0 && i + need <= e && isUtf8(b.subarray(i, i + need))) {
+      out += b.toString('utf8', i, i + need);
+      i += need;
+    } else {
+      out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return i < e ? `${out}…` : out;
+}
+
+function unknownHeaderMessage(text: string, columns: readonly Column[]): string {
+  if (text === '') return 'an empty header cell: every column needs a name';
+  const fold = (s: string) => s.trim().toLowerCase();
+  const near = columns.find((c) => fold(headerOf(c)) === fold(text) || fold(c.name) === fold(text));
+  const hint = near ? ` (did you mean "${headerOf(near)}"?)` : '';
+  return `the header names an unknown column "${truncate(text)}"${hint}`;
+}
