@@ -1,0 +1,151 @@
+/** `datalake validate`: a producer checks a file on their laptop with the exact rules of the lake. */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
+import { DatasetDeclarationError } from '../datasets/model.ts';
+import type { ValidationResult } from '../validation/csv-validator.ts';
+import { validateCsv } from '../validation/validate-csv.ts';
+import { type CliIo, EXIT, type ValidateArgs } from './main.ts';
+
+/** Files at least this large get a progress line (when stderr is a terminal). */
+const PROGRESS_MIN_BYTES = 32 << 20;
+const PROGRESS_EVERY_MS = 200;
+
+/** Validates one file; returns the exit code (0 valid, 1 invalid, 2 usage or unknown dataset). */
+export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<number> {
+  let dataset: Awaited<ReturnType<typeof pickDataset>>;
+  try {
+    dataset = pickDataset(await loadDatasets(args.datasetsDir), args.dataset);
+  } catch (error) {
+    if (error instanceof UnknownDatasetError || error instanceof DatasetDeclarationError) {
+      io.stderr(`datalake: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof Error && error.message.startsWith('cannot read the datasets folder')) {
+      io.stderr(`datalake: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  let size: number;
+  try {
+    const info = await stat(args.file);
+    if (!info.isFile()) throw new Error('not a file');
+    size = info.size;
+  } catch {
+    io.stderr(`datalake: cannot read "${args.file}": no such file\n`);
+    return EXIT.usage;
+  }
+
+  const progress = io.stderrIsTty && size >= PROGRESS_MIN_BYTES ? progressLine(io, size) : undefined;
+  const started = performance.now();
+  const result = await validateCsv(createReadStream(args.file, { highWaterMark: 1 << 20 }), dataset, {
+    maxErrors: args.maxErrors,
+    ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
+    ...(progress ? { onProgress: progress.update } : {}),
+  });
+  progress?.clear();
+  const seconds = (performance.now() - started) / 1000;
+
+  if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
+  else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));
+  return result.valid ? EXIT.ok : EXIT.invalid;
+}
+
+function progressLine(io: CliIo, size: number) {
+  let last = 0;
+  return {
+    update(bytesRead: number) {
+      const now = performance.now();
+      if (now - last < PROGRESS_EVERY_MS) return;
+      last = now;
+      const pct = Math.min(100, Math.floor((bytesRead / size) * 100));
+      io.stderr(`\rvalidating… ${pct}% (${megabytes(bytesRead)} of ${megabytes(size)})`);
+    },
+    clear() {
+      io.stderr('\r\x1b[2K');
+    },
+  };
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function sizeText(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} KB` : megabytes(bytes);
+}
+
+/** The human report: a one-line verdict, the first errors as a table, the counts per column. */
+export function humanReport(
+  file: string,
+  dataset: string,
+  result: ValidationResult,
+  seconds: number,
+): string {
+  const rate =
+    result.bytes >= 1e6 && seconds > 0 ? `, ${(result.bytes / 1e6 / seconds).toFixed(0)} MB/s` : '';
+  const size = `${result.rows.toLocaleString('en-US')} rows, ${sizeText(result.bytes)}${result.compressed ? ' gzip' : ''} in ${seconds.toFixed(2)} s${rate}`;
+  if (result.valid) return `✓ ${file} is valid for dataset "${dataset}" (${size})\n`;
+
+  const plural = result.errorCount === 1 ? 'error' : 'errors';
+  const lines = [
+    `✗ ${file} is invalid for dataset "${dataset}": ${result.errorCount.toLocaleString('en-US')} ${plural} (${size})`,
+    '',
+  ];
+  // The message repeats the value for JSON readers; the table has a column for it.
+  const rows = result.errors.map((e) => {
+    const prefix = e.value === null ? '' : `${JSON.stringify(e.value)}: `;
+    const message = prefix && e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+    return [String(e.line), e.column ?? '-', e.rule, e.value ?? '', message];
+  });
+  lines.push(...table(['line', 'column', 'rule', 'value', 'message'], rows));
+  if (result.errors.length < result.errorCount) {
+    lines.push(
+      `… and ${(result.errorCount - result.errors.length).toLocaleString('en-US')} more (raise --max-errors to list them)`,
+    );
+  }
+  const byColumn = Object.entries(result.errorsByColumn).sort((a, b) => b[1] - a[1]);
+  if (byColumn.length > 0) {
+    lines.push('', 'errors by column:');
+    lines.push(
+      ...table(
+        ['column', 'errors'],
+        byColumn.map(([c, n]) => [c, n.toLocaleString('en-US')]),
+      ),
+    );
+  }
+  const recordLevel = Object.entries(result.errorsByRule).filter(([rule]) =>
+    result.errors.some((e) => e.rule === rule && e.column === null),
+  );
+  if (recordLevel.length > 0) {
+    lines.push('', 'file and record errors:');
+    lines.push(
+      ...table(
+        ['rule', 'errors'],
+        recordLevel.map(([r, n]) => [r, (n ?? 0).toLocaleString('en-US')]),
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Left-aligned columns; long cells (values, messages) are cut so a row stays on one line. */
+function table(head: string[], rows: string[][]): string[] {
+  const MAX_CELL = 60;
+  const cells = [head, ...rows].map((r) =>
+    r.map((c) => {
+      const flat = c.replace(/[\r\n\t]/g, ' ');
+      return flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat;
+    }),
+  );
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}

@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { type CliIo, main } from '../../lib/cli/main.ts';
+
+const VALID = 'test/fixtures/orders-valid.csv';
+const INVALID = 'test/fixtures/orders-invalid.csv';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: (text) => {
+      out += text;
+    },
+    stderr: (text) => {
+      err += text;
+    },
+    stderrIsTty: false,
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('datalake validate', () => {
+  it('exits 0 and says valid for a valid file', async () => {
+    const { code, out, err } = await run('validate', VALID, '--dataset', 'orders');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^✓ orders-valid\.csv is valid for dataset "orders" \(3 rows, /);
+    expect(err).toBe('');
+  });
+
+  it('exits 1 with a verdict, an error table and counts per column for an invalid file', async () => {
+    const { code, out } = await run('validate', INVALID, '--dataset', 'orders');
+    expect(code).toBe(1);
+    const lines = out.split('\n');
+    expect(lines[0]).toMatch(/^✗ orders-invalid\.csv is invalid for dataset "orders": 10 errors \(4 rows/);
+    expect(lines[2]).toMatch(/^line\s+column\s+rule\s+value\s+message$/);
+    expect(out).toMatch(/\n3\s+amount\s+decimal_scale\s+12\.505\s+more than 2 fraction digits/);
+    expect(out).toMatch(/\n4\s+customer\s+not_null\s+the column is not nullable/);
+    expect(out).toMatch(/\n5\s+-\s+ragged_row\s+expected 10 fields, found 4/);
+    expect(out).toMatch(/errors by column:\ncolumn\s+errors\n/);
+    expect(out).toMatch(/\nragged_row\s+1\n/);
+  });
+
+  it('prints exactly one JSON object with --json', async () => {
+    const { code, out } = await run(
+      'validate',
+      INVALID,
+      '--dataset',
+      'orders',
+      '--json',
+      '--max-errors',
+      '2',
+    );
+    expect(code).toBe(1);
+    const result = JSON.parse(out);
+    expect(Object.keys(result).sort()).toEqual(
+      [
+        'bytes',
+        'compressed',
+        'errorCount',
+        'errors',
+        'errorsByColumn',
+        'errorsByRule',
+        'rows',
+        'valid',
+      ].sort(),
+    );
+    expect(result).toMatchObject({ valid: false, rows: 4, errorCount: 10, compressed: false });
+    expect(result.errors).toHaveLength(2);
+    expect(result.errors[0]).toEqual({
+      line: 3,
+      column: 'sku',
+      value: 'ABC-1234',
+      rule: 'pattern',
+      message: '"ABC-1234": does not match the pattern /^[A-Z]{3}-\\d{5}$/',
+    });
+    expect(result.errorsByColumn.ship_date).toBe(1);
+  });
+
+  it.each([
+    [['validate', VALID], 'validate needs --dataset <name>'],
+    [['validate', '--dataset', 'orders'], 'validate takes exactly one file'],
+    [['validate', VALID, '--dataset', 'orders', '--max-errors', 'many'], '--max-errors takes a whole number'],
+    [['validate', VALID, '--dataset', 'orders', '--bogus'], "Unknown option '--bogus'"],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+  ])('exits 2 with the usage for %j', async (argv, message) => {
+    const { code, err } = await run(...argv);
+    expect(code).toBe(2);
+    expect(err).toContain(message);
+    expect(err).toContain('usage: datalake');
+  });
+
+  it('exits 2 for an unknown dataset, listing the known ones', async () => {
+    const { code, err } = await run('validate', VALID, '--dataset', 'ordrs');
+    expect(code).toBe(2);
+    expect(err).toBe('datalake: unknown dataset "ordrs" (known: orders, sensor_readings)\n');
+  });
+
+  it('exits 2 for a missing file', async () => {
+    const { code, err } = await run('validate', 'no/such.csv', '--dataset', 'orders');
+    expect(code).toBe(2);
+    expect(err).toContain('cannot read "no/such.csv"');
+  });
+
+  it('exits 2 when a declaration in --datasets is broken, naming the file', async () => {
+    const { code, err } = await run(
+      'validate',
+      VALID,
+      '--dataset',
+      'orders',
+      '--datasets',
+      'test/fixtures/bad-datasets',
+    );
+    expect(code).toBe(2);
+    expect(err).toMatch(
+      /bad-datasets\/orders\.json: invalid dataset declaration\n {2}- columns\[0\]\.type: unknown type "integer"/,
+    );
+  });
+
+  it('runs as the package bin, through npm run datalake', async () => {
+    const exec = promisify(execFile);
+    const { stdout } = await exec('npm', [
+      'run',
+      '-s',
+      'datalake',
+      '--',
+      'validate',
+      VALID,
+      '--dataset',
+      'orders',
+      '--json',
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({ valid: true, rows: 3 });
+    const bin = await exec('node', ['bin/datalake.js', 'validate', INVALID, '--dataset', 'orders']).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect('code' in bin ? bin.code : 0).toBe(1);
+    expect(bin.stdout).toContain('is invalid for dataset "orders"');
+  });
+});
