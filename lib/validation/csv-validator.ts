@@ -89,6 +89,7 @@ export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** Longest value quoted in an error, in characters. */
 export const MAX_VALUE_CHARS = 80;
 
+const BARE_CR_MESSAGE = 'the line ends with a bare CR: line endings must be LF or CRLF';
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTED = 1;
@@ -115,6 +116,8 @@ enum Skip {
   Unquoted = 2,
   Quoted = 3,
   QuoteInQuoted = 4,
+  /** After a CR outside quotes: a following LF ends the record there, anything else ended it at the CR. */
+  Cr = 5,
 }
 
 /** Incremental validator of one CSV file against one dataset. */
@@ -169,7 +172,10 @@ export class CsvValidator {
 
   private readonly sink: ValidateOptions['onRecord'];
 
-  /** Feeds the next bytes of the file. */
+  /**
+   * Feeds the next bytes of the file. The validator may keep a reference to `chunk` until later
+   * pushes (a partial record is not copied): do not reuse its memory, as Node streams never do.
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0 || this.ignoreRest) return;
     let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
@@ -193,7 +199,7 @@ export class CsvValidator {
     } else {
       this.drain(true);
     }
-    if (this.header === HeaderState.Pending) {
+    if (this.header === HeaderState.Pending && !this.fileError) {
       this.report(
         1,
         null,
@@ -216,8 +222,11 @@ export class CsvValidator {
 
   /** Reports a problem not tied to one record (e.g. a corrupt gzip stream). */
   reportFileError(rule: Rule, message: string): void {
+    this.fileError = true;
     this.report(this.line, null, null, rule, message);
   }
+
+  private fileError = false;
 
   private drain(final: boolean): void {
     let b = this.pending.length === 1 && this.leftover.length === 0 ? this.pending[0]! : undefined;
@@ -255,6 +264,7 @@ export class CsvValidator {
     while (p < n) {
       const next = this.parseRecord(b, p, n, final);
       if (next < 0) break;
+      this.recordStart = p;
       this.onRecord(b, next, suspect);
       p = this.recordEnd;
     }
@@ -269,7 +279,8 @@ export class CsvValidator {
   }
 
   private ignoreRest = false;
-  /** Where the record parsed last ends (after its terminator). */
+  /** Where the record parsed last starts and ends (after its terminator). */
+  private recordStart = 0;
   private recordEnd = 0;
   private recordLines = 0;
   private recordProblem = Problem.None;
@@ -409,6 +420,7 @@ export class CsvValidator {
     this.line += this.recordLines;
     if (this.sink) this.emit(b, nf, line);
     if (this.recordBlank) {
+      if (this.recordProblem === Problem.BareCr) this.report(line, null, null, 'bare_cr', BARE_CR_MESSAGE);
       // Blank lines are forgiven at the end of the file only; decided when the next record comes.
       if (this.blankRunLength === 0) this.blankRunStart = line;
       this.blankRunLength++;
@@ -433,6 +445,11 @@ export class CsvValidator {
     if (this.blankRunLength > 0) this.flushBlanksAsRows();
     this.rows++;
     if (this.header === HeaderState.Missing) return;
+    // The same cap whether the record arrived whole or spread over chunks (see recordTooLarge).
+    if (this.recordEnd - this.recordStart > this.maxRecordBytes + 2) {
+      this.report(line, null, null, 'record_too_large', this.tooLargeMessage());
+      return;
+    }
     if (this.recordProblem !== Problem.None && !this.recordStructureOk(line)) return;
     if (nf !== this.expectedFields) {
       this.report(line, null, null, 'ragged_row', `expected ${this.expectedFields} fields, found ${nf}`);
@@ -503,13 +520,7 @@ export class CsvValidator {
         );
         return false;
       case Problem.BareCr:
-        this.report(
-          line,
-          null,
-          null,
-          'bare_cr',
-          'the line ends with a bare CR: line endings must be LF or CRLF',
-        );
+        this.report(line, null, null, 'bare_cr', BARE_CR_MESSAGE);
         return true;
       default:
         return true;
@@ -550,6 +561,11 @@ export class CsvValidator {
   private readHeader(b: Buffer, nf: number, line: number, suspect: boolean): void {
     this.header = HeaderState.Done;
     this.expectedFields = nf;
+    if (this.recordEnd - this.recordStart > this.maxRecordBytes + 2) {
+      this.report(line, null, null, 'record_too_large', this.tooLargeMessage());
+      this.header = HeaderState.Missing;
+      return;
+    }
     if (this.recordProblem !== Problem.None && !this.recordStructureOk(line)) {
       this.header = HeaderState.Missing;
       return;
@@ -653,15 +669,13 @@ export class CsvValidator {
   /** The partial record outgrew the cap: report it and skip to its end without buffering it. */
   private recordTooLarge(): void {
     const start = this.line;
-    this.report(
-      start,
-      null,
-      null,
-      'record_too_large',
-      `a record is longer than ${this.maxRecordBytes} bytes: it is not checked`,
-    );
-    if (this.header === HeaderState.Pending) this.header = HeaderState.Missing;
-    else this.rows++;
+    if (this.header === HeaderState.Pending) {
+      this.header = HeaderState.Missing;
+    } else {
+      if (this.blankRunLength > 0) this.flushBlanksAsRows();
+      this.rows++;
+    }
+    this.report(start, null, null, 'record_too_large', this.tooLargeMessage());
     const rest = this.leftover;
     this.leftover = Buffer.alloc(0);
     this.skip = Skip.FieldStart;
@@ -674,6 +688,10 @@ export class CsvValidator {
     }
   }
 
+  private tooLargeMessage(): string {
+    return `a record is longer than ${this.maxRecordBytes} bytes (the record size cap): it is not checked`;
+  }
+
   /** Advances skip mode over `b` from `i`: the offset after the record's end, or -1 if not reached. */
   private skipRecord(b: Buffer, i: number): number {
     const Q = this.quote;
@@ -682,6 +700,15 @@ export class CsvValidator {
     let lines = this.skipLines;
     for (; i < b.length; i++) {
       const c = b[i];
+      if (state === Skip.Cr) {
+        if (c === LF) {
+          this.endSkipAt(lines);
+          return i + 1;
+        }
+        this.bareCrInSkip();
+        this.endSkipAt(lines);
+        return i;
+      }
       if (state === Skip.QuoteInQuoted) {
         // A doubled quote stays inside the field; anything else closed it.
         if (c === Q) {
@@ -696,11 +723,11 @@ export class CsvValidator {
         continue;
       }
       if (c === LF) {
-        this.skip = Skip.Off;
-        this.line += lines + 1;
+        this.endSkipAt(lines);
         return i + 1;
       }
-      if (c === D) state = Skip.FieldStart;
+      if (c === CR) state = Skip.Cr;
+      else if (c === D) state = Skip.FieldStart;
       else if (state === Skip.FieldStart) state = c === Q ? Skip.Quoted : Skip.Unquoted;
     }
     this.skip = state;
@@ -708,7 +735,17 @@ export class CsvValidator {
     return -1;
   }
 
+  private endSkipAt(lines: number): void {
+    this.skip = Skip.Off;
+    this.line += lines + 1;
+  }
+
+  private bareCrInSkip(): void {
+    this.report(this.skipStartLine, null, null, 'bare_cr', BARE_CR_MESSAGE);
+  }
+
   private endSkip(): void {
+    if (this.skip === Skip.Cr) this.bareCrInSkip();
     if (this.skip === Skip.Quoted) {
       this.report(
         this.skipStartLine,
@@ -737,7 +774,11 @@ function completeUtf8Length(b: Buffer): number {
 }
 
 function truncate(text: string): string {
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+  if (text.length <= MAX_VALUE_CHARS) return text;
+  // Never cut a surrogate pair in two: the report must stay valid UTF-8.
+  const high = text.charCodeAt(MAX_VALUE_CHARS - 1);
+  const cut = high >= 0xd800 && high <= 0xdbff ? MAX_VALUE_CHARS - 1 : MAX_VALUE_CHARS;
+  return `${text.slice(0, cut)}…`;
 }
 
 /** Shows bytes as text with every byte that is not part of valid UTF-8 as `\xNN`. */
@@ -747,13 +788,13 @@ function showBytes(b: Buffer, s: number, e: number): string {
   while (i < e && out.length < MAX_VALUE_CHARS) {
     const c = b[i]!;
     const need = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (need > 0 && i + need <= e && isUtf8(b.subarray(i, i + need))) {
-      out += b.toString('utf8', i, i + need);
-      i += need;
-    } else {
-      out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
-      i++;
-    }
+    const valid = need > 0 && i + need <= e && isUtf8(b.subarray(i, i + need));
+    const piece = valid
+      ? b.toString('utf8', i, i + need)
+      : `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    if (out.length + piece.length > MAX_VALUE_CHARS) break;
+    out += piece;
+    i += valid ? need : 1;
   }
   return i < e ? `${out}…` : out;
 }
