@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkLiteral } from './values.ts';
 
 /** The column types of DESIGN §2, in the order the docs list them. */

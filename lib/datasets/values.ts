@@ -244,7 +244,7 @@ function readTimestamp(b: Buffer, s: number, e: number): ValueRule | undefined {
       const oh = twoDigits(b, i + 1);
       const om = twoDigits(b, i + 4);
       if (oh < 0 || om < 0) return 'type';
-      if (oh > 18 || om > 59) return 'range';
+      if (oh > 18 || om > 59 || (oh === 18 && om > 0)) return 'range';
       offsetMinutes = (c === MINUS ? -1 : 1) * (oh * 60 + om);
       i = e;
     } else {

@@ -595,7 +595,13 @@ export class CsvValidator {
       const text = bb.toString('utf8', ss, ee);
       const col = byText.get(text);
       if (!col) {
-        this.report(line, text, truncate(text), 'unknown_column', unknownHeaderMessage(text, columns));
+        this.report(
+          line,
+          truncate(text),
+          truncate(text),
+          'unknown_column',
+          unknownHeaderMessage(text, columns),
+        );
       } else if (seen.has(col)) {
         this.report(
           line,

@@ -55,6 +55,9 @@ export async function validateCsv(
   } catch (error) {
     if (!isZlibError(error)) throw error;
     sourceError = error;
+  } finally {
+    // Stop reading the source (an S3 body holds a connection) once the gzip stream gave up.
+    await iterator.return?.();
   }
   if (sourceError) {
     validator.reportFileError(
