@@ -1,0 +1,60 @@
+/**
+ * Child process of `npm run bench`: validates one orders file and prints one JSON line with its
+ * peak RSS. Peak RSS never goes down within a process, so each file size gets a fresh process
+ * (`node --import tsx bench/rss-child.ts <file>`); without a file it only loads the same modules,
+ * which gives the baseline the validator's own memory sits on.
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadDatasets, pickDataset } from '../lib/datasets/load.ts';
+import { validateCsv } from '../lib/validation/validate-csv.ts';
+
+/** What the child reports on stdout (one JSON line). */
+export interface RssReport {
+  /**
+   * Peak resident set size of this process's own memory, in bytes: `VmHWM` of /proc/self/status
+   * where there is one, else `process.resourceUsage().maxRSS`. On Linux maxRSS also counts the
+   * parent: exec records the RSS of the address space forked from the parent as a floor, so a child
+   * of a 100 MB bench process reports ≥ 100 MB whatever it does. VmHWM is the same high-water mark
+   * for the new address space only.
+   */
+  readonly peakRssBytes: number;
+  /** `process.resourceUsage().maxRSS` in bytes (Linux reports KiB), for comparison. */
+  readonly maxRssBytes: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly errorCount: number;
+}
+
+/** VmHWM of /proc/self/status in bytes, or undefined off Linux. */
+function highWaterMark(): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const { positionals } = parseArgs({ allowPositionals: true });
+  const file = positionals[0];
+  const dataset = pickDataset(await loadDatasets('datasets'), 'orders');
+  const started = performance.now();
+  const result = file
+    ? await validateCsv(createReadStream(file, { highWaterMark: 1 << 20 }), dataset)
+    : { rows: 0, bytes: 0, errorCount: 0 };
+  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const report: RssReport = {
+    peakRssBytes: highWaterMark() ?? maxRssBytes,
+    maxRssBytes,
+    rows: result.rows,
+    bytes: result.bytes,
+    seconds: (performance.now() - started) / 1000,
+    errorCount: result.errorCount,
+  };
+  console.log(JSON.stringify(report));
+}
+
+await main();
