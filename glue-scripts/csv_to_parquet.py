@@ -1,0 +1,686 @@
+"""CSV -> Parquet: the Glue 5.0 (Spark 3.5, Python 3.11) job of the curated zone.
+
+Converts one validated raw CSV (``--source``) into typed, zstd-compressed Parquet under the
+curated partition prefix (``--target``), following the value rules of DESIGN §2. The contract
+(arguments, output layout and naming, Parquet types, what fails a run) is glue-scripts/README.md;
+the local DuckDB engine implements the same contract.
+
+Only ``main()`` touches Spark, awsglue or boto3, and imports them itself: everything else is pure
+and importable (and unit-tested) without pyspark. The cast plan is data: one SQL expression per
+column, rendered over positional column names, so the rules can be read and tested as text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+# ---------------------------------------------------------------------------------------------
+
+REQUIRED_ARGS = ("dataset", "source", "target", "schema", "expected-rows", "run-id")
+OPTIONAL_ARGS = ("delimiter",)
+DEFAULT_DELIMITER = ","
+
+# A Step Functions execution name (what --run-id carries) is at most 80 characters of this set;
+# it becomes part of an S3 key, so nothing else is accepted.
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+class JobArgs(NamedTuple):
+    dataset: str
+    source: str
+    target: str
+    schema: str
+    expected_rows: int
+    run_id: str
+    delimiter: str
+
+
+class JobFailure(Exception):
+    """A run that must fail: the message says what is wrong with the input or the output."""
+
+
+def _option_given(argv: Sequence[str], name: str) -> bool:
+    flag = "--" + name
+    return any(a == flag or a.startswith(flag + "=") for a in argv[1:])
+
+
+def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Mapping[str, Any]]) -> JobArgs:
+    """The job arguments, checked.
+
+    ``resolve`` is ``awsglue.utils.getResolvedOptions`` in Glue (a fake in tests). It fails on a
+    missing option, so the optional ``--delimiter`` is only asked for when it is on the command
+    line. getResolvedOptions returns argparse destinations (``expected_rows`` for
+    ``--expected-rows``); the dashed spelling is accepted too.
+    """
+    wanted = list(REQUIRED_ARGS) + [o for o in OPTIONAL_ARGS if _option_given(argv, o)]
+    resolved = resolve(argv, wanted)
+
+    def get(name: str) -> Optional[str]:
+        for key in (name.replace("-", "_"), name):
+            if resolved.get(key) is not None:
+                return str(resolved[key])
+        return None
+
+    missing = [name for name in REQUIRED_ARGS if not get(name)]
+    if missing:
+        raise JobFailure("missing job argument(s): " + ", ".join("--" + m for m in missing))
+
+    expected = get("expected-rows") or ""
+    if not re.fullmatch(r"[0-9]+", expected):
+        raise JobFailure(f"--expected-rows must be a non-negative integer, got {expected!r}")
+    run_id = get("run-id") or ""
+    if not _RUN_ID.match(run_id):
+        raise JobFailure(f"--run-id must be 1-80 characters of [A-Za-z0-9_-] (an execution name), got {run_id!r}")
+
+    delimiter = get("delimiter")
+    delimiter = DEFAULT_DELIMITER if delimiter is None else delimiter
+    if delimiter == "\\t":
+        delimiter = "\t"
+    if len(delimiter) != 1 or delimiter in ('"', "\r", "\n"):
+        raise JobFailure(f"--delimiter must be one character other than a quote or a line break, got {delimiter!r}")
+
+    source = get("source") or ""
+    target = get("target") or ""
+    split_s3_uri(source)
+    split_s3_uri(target)
+    source_stem(source)
+    return JobArgs(
+        dataset=get("dataset") or "",
+        source=source,
+        target=target if target.endswith("/") else target + "/",
+        schema=get("schema") or "",
+        expected_rows=int(expected),
+        run_id=run_id,
+        delimiter=delimiter,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# S3 names: source, staging, output
+# ---------------------------------------------------------------------------------------------
+
+_CSV_EXT = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``; the key may be empty (a bucket root)."""
+    if not uri.startswith("s3://"):
+        raise JobFailure(f"not an s3:// URI: {uri!r}")
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    if not bucket:
+        raise JobFailure(f"no bucket in S3 URI {uri!r}")
+    return bucket, key
+
+
+def source_stem(source: str) -> str:
+    """The source file name without ``.csv`` / ``.csv.gz`` (any case, as the validator accepts)."""
+    _, key = split_s3_uri(source)
+    name = key.rsplit("/", 1)[-1]
+    match = _CSV_EXT.search(name)
+    if not match or match.start() == 0:
+        raise JobFailure(f"the source must be a .csv or .csv.gz file with a name, got {source!r}")
+    return name[: match.start()]
+
+
+def output_stem(source: str) -> str:
+    """The stem the output files are named by: the source stem, escaped when it would hide them.
+
+    Athena, Hive and Spark skip files whose name starts with ``_`` or ``.``, so such a stem gets
+    its first character percent-encoded (``_x`` -> ``%5Fx``, ``.x`` -> ``%2Ex``) and a leading
+    ``%`` becomes ``%25``: the mapping stays one-to-one, so two sources never share outputs.
+    """
+    stem = source_stem(source)
+    first = stem[0]
+    if first in "_.%":
+        return "%{:02X}".format(ord(first)) + stem[1:]
+    return stem
+
+
+def _target_prefix(target: str) -> tuple[str, str]:
+    bucket, key = split_s3_uri(target)
+    if key and not key.endswith("/"):
+        key += "/"
+    return bucket, key
+
+
+def staging_prefix(target: str, run_id: str) -> str:
+    """``<target>_staging/<run-id>/``: the run's private scratch space (a hidden folder to readers).
+
+    Spark writes its Parquet under ``parquet/`` there, and a source that Spark cannot read by its
+    own name is copied to ``input/`` first; the whole prefix is deleted when the run ends.
+    """
+    bucket, key = _target_prefix(target)
+    if not _RUN_ID.match(run_id):
+        raise JobFailure(f"invalid run id {run_id!r}")
+    return f"s3://{bucket}/{key}_staging/{run_id}/"
+
+
+def staging_output_uri(target: str, run_id: str) -> str:
+    return staging_prefix(target, run_id) + "parquet/"
+
+
+PART_DIGITS = 5
+
+
+def output_key(target: str, source: str, part_index: int) -> str:
+    """The object key (in the target bucket) of output part ``part_index``:
+    ``<target-prefix><stem>-part-NNNNN.parquet``."""
+    if not 0 <= part_index < 10**PART_DIGITS:
+        raise JobFailure(f"part index {part_index} out of range")
+    _, key = _target_prefix(target)
+    return f"{key}{output_stem(source)}-part-{part_index:0{PART_DIGITS}d}.parquet"
+
+
+def output_uri(target: str, source: str, part_index: int) -> str:
+    bucket, _ = _target_prefix(target)
+    return f"s3://{bucket}/{output_key(target, source, part_index)}"
+
+
+def output_name_pattern(source: str) -> re.Pattern:
+    """Matches exactly the output file names of ``source`` (names, not keys): a prefix match on
+    the stem alone would also take ``orders-eu-part-00000.parquet`` for ``orders.csv``."""
+    return re.compile(re.escape(output_stem(source)) + r"-part-[0-9]{%d}\.parquet" % PART_DIGITS)
+
+
+# Hadoop picks the decompressor by the (case-sensitive) ``.gz`` suffix and treats ``{}[]*?\``
+# in a path as a glob; Spark skips files named ``_…``/``.…`` and Hadoop paths choke on ``:``.
+# The validator detects gzip by its magic bytes and accepts any name, so a source that Spark
+# would misread by its name is first copied to a plain one.
+_SPARK_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*$")
+
+
+def spark_input_name(source: str, is_gzip: bool) -> Optional[str]:
+    """``None`` when Spark can read ``source`` as it is; otherwise the file name to copy it to
+    (``source.csv`` or ``source.csv.gz``, matching the content) under the staging ``input/``."""
+    _, key = split_s3_uri(source)
+    safe = all(_SPARK_SAFE_SEGMENT.match(seg) for seg in key.split("/"))
+    suffix_ok = key.endswith(".csv.gz") if is_gzip else key.lower().endswith(".csv")
+    if safe and suffix_ok:
+        return None
+    return "source.csv.gz" if is_gzip else "source.csv"
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+# Output files: one per ~1 GiB of CSV text; gzip is counted at a typical 4x ratio for CSV.
+BYTES_PER_OUTPUT_FILE = 1 << 30
+GZIP_RATIO_ESTIMATE = 4
+
+
+def output_file_count(source_bytes: int, is_gzip: bool) -> int:
+    """How many Parquet files to write: 1 below ~1 GiB of CSV, then one per GiB."""
+    estimate = source_bytes * (GZIP_RATIO_ESTIMATE if is_gzip else 1)
+    return max(1, math.ceil(estimate / BYTES_PER_OUTPUT_FILE))
+
+
+def is_part_file(key: str) -> bool:
+    """A Parquet data file Spark wrote (not ``_SUCCESS``, a ``.crc`` or a hidden temp file)."""
+    name = key.rsplit("/", 1)[-1]
+    return name.endswith(".parquet") and not name.startswith(("_", "."))
+
+
+class PublishPlan(NamedTuple):
+    bucket: str
+    copies: list  # [(staged_key, final_key)], in part order
+    deletes: list  # earlier outputs of the same source that the new ones do not overwrite
+
+
+def publish_plan(
+    staged_keys: Iterable[str], existing_keys: Iterable[str], target: str, source: str, row_count: int
+) -> PublishPlan:
+    """What publishing does: copy the staged parts (sorted, so part order is Spark's) to their
+    final names, then delete the source's earlier outputs that were not overwritten (a re-run
+    that writes fewer parts). Other sources' files and the staging folder are never touched."""
+    bucket, prefix = _target_prefix(target)
+    parts = sorted(k for k in staged_keys if is_part_file(k))
+    if not parts and row_count > 0:
+        raise JobFailure(f"Spark wrote no Parquet file for {row_count} rows: nothing to publish")
+    copies = [(staged, output_key(target, source, i)) for i, staged in enumerate(parts)]
+    new = {final for _, final in copies}
+    pattern = output_name_pattern(source)
+    deletes = sorted(
+        k
+        for k in existing_keys
+        if k.startswith(prefix) and pattern.fullmatch(k[len(prefix):]) and k not in new
+    )
+    return PublishPlan(bucket, copies, deletes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema and cast plan
+# ---------------------------------------------------------------------------------------------
+
+_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+
+# Spark StructType JSON type names (and the dataset model's spellings) -> Spark SQL types.
+_SIMPLE_TYPES = {
+    "string": "STRING",
+    "integer": "INT",
+    "int": "INT",
+    "long": "BIGINT",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    # A UTC instant: TIMESTAMP_LTZ whatever spark.sql.timestampType says; written as Parquet
+    # INT64 TIMESTAMP(MICROS, isAdjustedToUTC=true).
+    "timestamp": "TIMESTAMP_LTZ",
+}
+
+
+def spark_type_of(type_name: Any) -> str:
+    """The Spark SQL type of a schema field type: ``long`` -> ``BIGINT``,
+    ``decimal(12,2)`` -> ``DECIMAL(12,2)``. Anything else is an error."""
+    if not isinstance(type_name, str):
+        raise ValueError(f"unsupported column type {type_name!r}: expected one of "
+                         "string, integer, long, double, decimal(p,s), boolean, date, timestamp")
+    t = type_name.strip().lower()
+    if t in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[t]
+    m = _DECIMAL.match(t)
+    if m:
+        p, s = int(m.group(1)), int(m.group(2))
+        if not (1 <= p <= 38 and 0 <= s <= p):
+            raise ValueError(f"invalid {type_name!r}: need 1 <= precision <= 38 and 0 <= scale <= precision")
+        return f"DECIMAL({p},{s})"
+    raise ValueError(f"unsupported column type {type_name!r}: expected one of "
+                     "string, integer, long, double, decimal(p,s), boolean, date, timestamp")
+
+
+# Guards: Java regular expressions a value must match before Spark converts it. Spark's casts are
+# more lenient than the value rules (' 7' and '1.5' -> int, 'yes' -> boolean, '2024-01-05T10' ->
+# date, 'Infinity' -> double, '1.005' rounded into decimal(12,2)); the validator has rejected all
+# of that already, and the guards make sure such a value can only become a counted failure here,
+# never a different value. ``\z`` is the true end of input (``$`` would allow a final newline).
+GUARD_INT = r"^[+-]?[0-9]+\z"
+GUARD_DOUBLE = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?\z"
+GUARD_DATE = r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}\z"
+GUARD_TIMESTAMP = (
+    r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"([.][0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?\z"
+)
+
+
+def guard_decimal(scale: int) -> str:
+    """Plain notation with at most ``scale`` fraction digits (so a cast never rounds)."""
+    if scale == 0:
+        return r"^[+-]?[0-9]+[.]?\z"
+    return r"^[+-]?([0-9]+([.][0-9]{0,%d})?|[.][0-9]{1,%d})\z" % (scale, scale)
+
+
+def sql_string_literal(text: str) -> str:
+    """A Spark SQL string literal (backslash escapes, spark.sql.parser.escapedStringLiterals=false)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _guarded(guard: str, conversion: str) -> str:
+    return f"CASE WHEN {{col}} RLIKE {sql_string_literal(guard)} THEN {conversion} END"
+
+
+def cast_template(spark_type: str) -> str:
+    """The SQL expression (``{col}`` = the raw string column) converting a CSV text to
+    ``spark_type``, or NULL when the text breaks the value rules. NULL in gives NULL out."""
+    if spark_type == "STRING":
+        return "{col}"
+    if spark_type in ("INT", "BIGINT"):
+        # TRY_CAST from string to an integral type is the strict (ANSI) parse, NULL on overflow.
+        return _guarded(GUARD_INT, f"TRY_CAST({{col}} AS {spark_type})")
+    if spark_type == "DOUBLE":
+        # '1e999' parses to Infinity, which the rules call out of range.
+        return (
+            f"CASE WHEN {{col}} RLIKE {sql_string_literal(GUARD_DOUBLE)}"
+            " AND abs(TRY_CAST({col} AS DOUBLE)) < CAST('Infinity' AS DOUBLE)"
+            " THEN TRY_CAST({col} AS DOUBLE) END"
+        )
+    m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", spark_type)
+    if m:
+        # The guard bounds the scale; TRY_CAST is NULL when the precision overflows.
+        return _guarded(guard_decimal(int(m.group(2))), f"TRY_CAST({{col}} AS {spark_type})")
+    if spark_type == "BOOLEAN":
+        return "CASE lower({col}) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
+    if spark_type == "DATE":
+        # Spark 3 parser, STRICT resolver: 2023-02-30 -> NULL (timeParserPolicy=CORRECTED).
+        return _guarded(GUARD_DATE, "to_date({col}, 'yyyy-MM-dd')")
+    if spark_type == "TIMESTAMP_LTZ":
+        # The guard pins the ISO 8601 shape; the space is normalised to 'T' and Spark's cast reads
+        # the optional fraction and 'Z'/'±HH:MM' offset; no offset = the session zone, UTC. An
+        # impossible date or time of day (02-30, 24:00, :60) casts to NULL.
+        return _guarded(GUARD_TIMESTAMP, "TRY_CAST(replace({col}, ' ', 'T') AS TIMESTAMP_LTZ)")
+    raise ValueError(f"no cast for Spark type {spark_type!r}")
+
+
+class CastStep(NamedTuple):
+    column: str  # output column name
+    header: str  # the CSV header text (metadata.header, default the name)
+    spark_type: str  # Spark SQL type, e.g. DECIMAL(12,2)
+    template: str  # SQL expression over {col}, see cast_template
+    nullable: bool
+    declared_type: str  # the type as the schema spells it, for messages
+
+
+def cast_plan(schema_json: Any) -> list:
+    """One CastStep per schema field, in declaration order (the Parquet column order)."""
+    schema = json.loads(schema_json) if isinstance(schema_json, (str, bytes)) else schema_json
+    if not isinstance(schema, dict) or schema.get("type") != "struct" or not isinstance(schema.get("fields"), list):
+        raise ValueError('--schema must be a Spark StructType JSON: {"type":"struct","fields":[...]}')
+    if not schema["fields"]:
+        raise ValueError("--schema has no fields")
+    plan = []
+    names: set = set()
+    headers: set = set()
+    for i, field in enumerate(schema["fields"]):
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str) or not field["name"]:
+            raise ValueError(f"--schema field {i} has no name")
+        name = field["name"]
+        metadata = field.get("metadata") or {}
+        header = metadata.get("header", name) if isinstance(metadata, dict) else name
+        if not isinstance(header, str) or not header:
+            raise ValueError(f"column {name!r}: metadata.header must be a non-empty string")
+        if name in names:
+            raise ValueError(f"column {name!r} is declared twice")
+        if header in headers:
+            raise ValueError(f"header {header!r} is declared twice")
+        names.add(name)
+        headers.add(header)
+        try:
+            spark_type = spark_type_of(field.get("type"))
+        except ValueError as e:
+            raise ValueError(f"column {name!r}: {e}") from None
+        plan.append(CastStep(name, header, spark_type, cast_template(spark_type),
+                             bool(field.get("nullable", True)), str(field.get("type"))))
+    return plan
+
+
+def render(template: str, column_ref: str) -> str:
+    return template.replace("{col}", column_ref)
+
+
+def header_positions(file_headers: Sequence[str], plan: Sequence[CastStep]) -> list:
+    """The position in the file of each planned column, found by its header text or, as the
+    validator also accepts, its name. A UTF-8 BOM left on the first header is dropped (Spark's
+    reader normally strips it; this is the belt to those braces)."""
+    headers = list(file_headers)
+    if headers:
+        headers[0] = headers[0].removeprefix("\ufeff")
+    positions = []
+    missing = []
+    for step in plan:
+        if step.header in headers:
+            positions.append(headers.index(step.header))
+        elif step.column in headers:
+            positions.append(headers.index(step.column))
+        else:
+            missing.append(step.header)
+    if missing:
+        raise JobFailure(
+            "the file's header has no column "
+            + ", ".join(repr(m) for m in missing)
+            + f" (file header: {', '.join(repr(h) for h in headers)})"
+        )
+    return positions
+
+
+def raw_column(position: int) -> str:
+    """The positional name a file column gets once read (header texts may hold any character)."""
+    return f"c{position}"
+
+
+def projection(plan: Sequence[CastStep], positions: Sequence[int]) -> list:
+    """SQL select items: each planned column's raw text as ``r<k>`` and its typed value as ``t<k>``."""
+    items = []
+    for k, (step, pos) in enumerate(zip(plan, positions)):
+        raw = quote_identifier(raw_column(pos))
+        items.append(f"{raw} AS r{k}")
+        items.append(f"CAST({render(step.template, raw)} AS {step.spark_type}) AS t{k}")
+    return items
+
+
+def null_violation_expression(raw_ref: str, typed_ref: str) -> str:
+    """Counts values that were present (not null) in the CSV but did not convert."""
+    return f"SUM(CASE WHEN {raw_ref} IS NOT NULL AND {typed_ref} IS NULL THEN 1 ELSE 0 END)"
+
+
+def not_null_expression(typed_ref: str) -> str:
+    return f"SUM(CASE WHEN {typed_ref} IS NULL THEN 1 ELSE 0 END)"
+
+
+def check_aggregates(plan: Sequence[CastStep]) -> list:
+    """One aggregation pass: the row count, failed conversions per typed column (``bad<k>``) and
+    nulls per non-nullable column (``nul<k>``)."""
+    items = ["COUNT(1) AS row_count"]
+    for k, step in enumerate(plan):
+        if step.spark_type != "STRING":
+            items.append(f"{null_violation_expression(f'r{k}', f't{k}')} AS bad{k}")
+        if not step.nullable:
+            items.append(f"{not_null_expression(f't{k}')} AS nul{k}")
+    return items
+
+
+def read_check_results(plan: Sequence[CastStep], row: Mapping[str, Any]) -> tuple:
+    """``(row_count, {column: failed conversions}, {column: nulls in a non-nullable column})``
+    from the aggregated row (SUM over no rows is NULL: counted as 0)."""
+    bad = {}
+    nul = {}
+    for k, step in enumerate(plan):
+        if row.get(f"bad{k}"):
+            bad[step.column] = int(row[f"bad{k}"])
+        if row.get(f"nul{k}"):
+            nul[step.column] = int(row[f"nul{k}"])
+    return int(row.get("row_count") or 0), bad, nul
+
+
+def check_counts(
+    plan: Sequence[CastStep],
+    expected_rows: int,
+    row_count: int,
+    cast_failures: Mapping[str, int],
+    null_failures: Optional[Mapping[str, int]] = None,
+) -> Optional[str]:
+    """Why the run must fail, as one message, or None when the data may be published."""
+    problems = []
+    types = {s.column: s.declared_type for s in plan}
+    if cast_failures:
+        total = sum(cast_failures.values())
+        detail = ", ".join(f"{c} ({types.get(c, '?')}): {n}" for c, n in cast_failures.items())
+        problems.append(
+            f"{total} non-empty value{'s' if total != 1 else ''} did not convert to the declared type"
+            f" in column{'s' if len(cast_failures) != 1 else ''} {detail}"
+        )
+    if null_failures:
+        total = sum(null_failures.values())
+        detail = ", ".join(f"{c}: {n}" for c, n in null_failures.items())
+        problems.append(f"{total} null{'s' if total != 1 else ''} in non-nullable column"
+                        f"{'s' if len(null_failures) != 1 else ''} {detail}")
+    if row_count != expected_rows:
+        problems.append(f"read {row_count} rows but the validator counted {expected_rows} (--expected-rows)")
+    if not problems:
+        return None
+    return "; ".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spark settings
+# ---------------------------------------------------------------------------------------------
+
+# Unquoted empty field -> null, quoted "" -> '' (DESIGN §2). Spark's CSV reader (univocity) gives
+# `nullValue` for a field with no characters and `emptyValue` for a quoted empty one, and then
+# turns any field equal to `nullValue` into NULL. With the defaults ("" and "") both become NULL.
+# So `nullValue` is a sentinel no real field holds and `emptyValue` is "": an unquoted empty field
+# arrives as the sentinel, becomes NULL, and a quoted one stays ''. No post-processing needed.
+NULL_SENTINEL = "\u0000csv_to_parquet:unquoted-empty\u0000"
+
+
+def reader_options(delimiter: str) -> dict:
+    """Spark CSV reader options: every column a string (cast afterwards, by the plan)."""
+    return {
+        "header": "true",
+        "inferSchema": "false",
+        "multiLine": "true",  # quoted fields may hold line breaks; LF/CRLF auto-detected
+        "sep": delimiter,
+        "quote": '"',
+        "escape": '"',  # RFC 4180: a quote inside a quoted field is doubled
+        "encoding": "UTF-8",  # a leading UTF-8 BOM is skipped by the reader (see header_positions)
+        "mode": "FAILFAST",  # a malformed record fails the run instead of becoming nulls
+        "nullValue": NULL_SENTINEL,
+        "emptyValue": "",
+        "ignoreLeadingWhiteSpace": "false",
+        "ignoreTrailingWhiteSpace": "false",
+        "maxCharsPerColumn": "-1",
+    }
+
+
+SPARK_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    # INT64 micros (isAdjustedToUTC) instead of the legacy INT96.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Spark 3.5 writes zstd Parquet natively (zstd-jni is bundled); Athena and DuckDB read it.
+    "spark.sql.parquet.compression.codec": "zstd",
+    # Standard Parquet decimals (INT32/INT64/FIXED_LEN_BYTE_ARRAY by precision).
+    "spark.sql.parquet.writeLegacyFormat": "false",
+    # Proleptic Gregorian as is: no rebasing, and no failure on dates before 1582.
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
+    # Conversion failures are NULLs that the checks count, never exceptions mid-job.
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    # Header texts that differ only by case are distinct columns (no renaming by Spark).
+    "spark.sql.caseSensitive": "true",
+    # The guards' regular expressions are written for backslash-escaping SQL literals.
+    "spark.sql.parser.escapedStringLiterals": "false",
+}
+
+PARQUET_COMPRESSION = "zstd"
+
+
+# ---------------------------------------------------------------------------------------------
+# S3 work (boto3 client passed in)
+# ---------------------------------------------------------------------------------------------
+
+def list_keys(s3: Any, bucket: str, prefix: str, delimiter: Optional[str] = None) -> list:
+    kwargs = {"Bucket": bucket, "Prefix": prefix}
+    if delimiter:
+        kwargs["Delimiter"] = delimiter
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(**kwargs):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys
+
+
+def delete_keys(s3: Any, bucket: str, keys: Sequence[str]) -> None:
+    for i in range(0, len(keys), 1000):
+        batch = keys[i: i + 1000]
+        response = s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+        )
+        errors = response.get("Errors") or []
+        if errors:
+            first = errors[0]
+            raise JobFailure(
+                f"could not delete {len(errors)} object(s) in s3://{bucket}/, first {first.get('Key')}: "
+                f"{first.get('Code')} {first.get('Message')}"
+            )
+
+
+def publish(s3: Any, target: str, source: str, run_id: str, row_count: int) -> list:
+    """Moves the run's staged Parquet into the target: copy every part to its final name (an
+    existing one is overwritten), then delete what is left of an earlier run of the same source.
+    Returns the final keys."""
+    staged_bucket, staged_prefix = split_s3_uri(staging_output_uri(target, run_id))
+    bucket, prefix = _target_prefix(target)
+    staged = list_keys(s3, staged_bucket, staged_prefix)
+    existing = list_keys(s3, bucket, prefix + output_stem(source) + "-part-", delimiter="/")
+    plan = publish_plan(staged, existing, target, source, row_count)
+    for staged_key, final_key in plan.copies:
+        s3.copy({"Bucket": staged_bucket, "Key": staged_key}, plan.bucket, final_key)
+    delete_keys(s3, plan.bucket, plan.deletes)
+    return [final for _, final in plan.copies]
+
+
+def clean_staging(s3: Any, target: str, run_id: str) -> None:
+    bucket, prefix = split_s3_uri(staging_prefix(target, run_id))
+    delete_keys(s3, bucket, list_keys(s3, bucket, prefix))
+
+
+def is_gzip_object(s3: Any, bucket: str, key: str) -> bool:
+    head = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-1")["Body"].read()
+    return head[:2] == GZIP_MAGIC
+
+
+# ---------------------------------------------------------------------------------------------
+# The Spark entry point (runs only in Glue)
+# ---------------------------------------------------------------------------------------------
+
+def log(message: str) -> None:
+    print(f"[csv_to_parquet] {message}", flush=True)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    import boto3
+    from awsglue.utils import getResolvedOptions
+    from pyspark.sql import SparkSession
+    from pyspark.storagelevel import StorageLevel
+
+    args = parse_args(list(sys.argv if argv is None else argv), getResolvedOptions)
+    plan = cast_plan(args.schema)
+    log(f"dataset {args.dataset}: {args.source} -> {args.target} (run {args.run_id})")
+
+    spark = SparkSession.builder.getOrCreate()
+    for key, value in SPARK_CONF.items():
+        spark.conf.set(key, value)
+    s3 = boto3.client("s3")
+
+    src_bucket, src_key = split_s3_uri(args.source)
+    size = s3.head_object(Bucket=src_bucket, Key=src_key)["ContentLength"]
+    gzipped = size > 0 and is_gzip_object(s3, src_bucket, src_key)
+    staging = staging_prefix(args.target, args.run_id)
+    cached = None
+    try:
+        read_uri = args.source
+        copy_name = spark_input_name(args.source, gzipped)
+        if copy_name:
+            read_uri = staging + "input/" + copy_name
+            dst_bucket, dst_key = split_s3_uri(read_uri)
+            s3.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
+            log(f"reading a copy named {copy_name}: Spark cannot read the source by its own name")
+
+        raw = spark.read.options(**reader_options(args.delimiter)).csv(read_uri)
+        positions = header_positions(raw.columns, plan)
+        raw = raw.toDF(*[raw_column(i) for i in range(len(raw.columns))])
+        cached = raw.selectExpr(*projection(plan, positions)).persist(StorageLevel.MEMORY_AND_DISK)
+
+        result = cached.selectExpr(*check_aggregates(plan)).collect()[0].asDict()
+        row_count, bad, nul = read_check_results(plan, result)
+        problem = check_counts(plan, args.expected_rows, row_count, bad, nul)
+        if problem:
+            raise JobFailure(f"dataset {args.dataset}, source {args.source}: {problem}")
+
+        typed = cached.selectExpr(*[f"t{k} AS {quote_identifier(s.column)}" for k, s in enumerate(plan)])
+        files = output_file_count(size, gzipped)
+        typed = typed.coalesce(1) if files == 1 else typed.repartition(files)
+        (typed.write.mode("overwrite")
+         .option("compression", PARQUET_COMPRESSION)
+         .parquet(staging_output_uri(args.target, args.run_id)))
+
+        final = publish(s3, args.target, args.source, args.run_id, row_count)
+        log(f"published {row_count} rows in {len(final)} file(s): " + ", ".join(final))
+    finally:
+        if cached is not None:
+            cached.unpersist()
+        try:
+            clean_staging(s3, args.target, args.run_id)
+        except Exception as e:  # the run's outcome stands; a leftover hidden folder is harmless
+            log(f"could not delete the staging prefix {staging}: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,886 @@
+"""Unit tests of csv_to_parquet's pure logic (no pyspark here), plus its Spark entry point run
+against fakes of SparkSession, awsglue and boto3: ``cd glue-scripts && python3 -m unittest -v``."""
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import sys
+import types
+import unittest
+
+import csv_to_parquet as job
+
+
+def schema(*fields):
+    return json.dumps({"type": "struct", "fields": list(fields)})
+
+
+def field(name, type_, nullable=True, header=None):
+    return {"name": name, "type": type_, "nullable": nullable, "metadata": {"header": header or name}}
+
+
+def java_regex(guard):
+    """A guard as Python's re reads it: Java's ``\\z`` (true end of input) is Python's ``\\Z``."""
+    return re.compile(guard.replace(r"\z", r"\Z"))
+
+
+def spark_unescape(literal):
+    """What Spark's SQL parser makes of a '...' literal (backslash escapes)."""
+    assert literal[0] == literal[-1] == "'"
+    out, i, body = [], 0, literal[1:-1]
+    while i < len(body):
+        if body[i] == "\\":
+            out.append(body[i + 1])
+            i += 2
+        else:
+            assert body[i] != "'", "unescaped quote in literal"
+            out.append(body[i])
+            i += 1
+    return "".join(out)
+
+
+ORDERS = schema(
+    field("order_id", "long", False),
+    field("customer", "string", False, "Customer Name"),
+    field("quantity", "integer", False),
+    field("amount", "decimal(12,2)"),
+    field("discount", "double"),
+    field("gift", "boolean"),
+    field("ordered_at", "timestamp", False),
+    field("ship_date", "date"),
+)
+
+SOURCE = "s3://raw-bucket/orders/ingest_date=2024-01-05/orders.csv"
+TARGET = "s3://curated-bucket/orders/ingest_date=2024-01-05/"
+
+
+class CastPlanTest(unittest.TestCase):
+    def plan_of(self, type_):
+        (step,) = job.cast_plan(schema(field("x", type_)))
+        return step
+
+    def test_spark_types(self):
+        cases = {
+            "string": "STRING",
+            "integer": "INT",
+            "int": "INT",
+            "long": "BIGINT",
+            "bigint": "BIGINT",
+            "double": "DOUBLE",
+            "decimal(38,10)": "DECIMAL(38,10)",
+            "decimal(12, 2)": "DECIMAL(12,2)",
+            "decimal(5,0)": "DECIMAL(5,0)",
+            "boolean": "BOOLEAN",
+            "date": "DATE",
+            "timestamp": "TIMESTAMP_LTZ",
+        }
+        for declared, expected in cases.items():
+            with self.subTest(declared):
+                self.assertEqual(job.spark_type_of(declared), expected)
+
+    def test_unknown_types_are_errors(self):
+        for bad in ["float", "varchar(10)", "decimal", "decimal(0,0)", "decimal(39,2)", "decimal(4,5)", "", None, 3]:
+            with self.subTest(bad):
+                with self.assertRaises(ValueError):
+                    job.spark_type_of(bad)
+        with self.assertRaisesRegex(ValueError, r"column 'x': unsupported column type 'float'"):
+            job.cast_plan(schema(field("x", "float")))
+
+    def test_string_is_passed_through(self):
+        self.assertEqual(self.plan_of("string").template, "{col}")
+
+    def test_integer_types(self):
+        self.assertEqual(
+            self.plan_of("integer").template,
+            "CASE WHEN {col} RLIKE '^[+-]?[0-9]+\\\\z' THEN TRY_CAST({col} AS INT) END",
+        )
+        self.assertEqual(
+            self.plan_of("long").template,
+            "CASE WHEN {col} RLIKE '^[+-]?[0-9]+\\\\z' THEN TRY_CAST({col} AS BIGINT) END",
+        )
+
+    def test_double(self):
+        t = self.plan_of("double").template
+        self.assertIn("TRY_CAST({col} AS DOUBLE)", t)
+        self.assertIn("abs(TRY_CAST({col} AS DOUBLE)) < CAST('Infinity' AS DOUBLE)", t)
+        self.assertIn(job.sql_string_literal(job.GUARD_DOUBLE), t)
+
+    def test_decimal(self):
+        t = self.plan_of("decimal(38,10)").template
+        self.assertEqual(
+            t,
+            "CASE WHEN {col} RLIKE '^[+-]?([0-9]+([.][0-9]{0,10})?|[.][0-9]{1,10})\\\\z'"
+            " THEN TRY_CAST({col} AS DECIMAL(38,10)) END",
+        )
+
+    def test_boolean(self):
+        self.assertEqual(
+            self.plan_of("boolean").template,
+            "CASE lower({col}) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END",
+        )
+
+    def test_date(self):
+        t = self.plan_of("date").template
+        self.assertTrue(t.endswith("THEN to_date({col}, 'yyyy-MM-dd') END"), t)
+        self.assertIn(job.sql_string_literal(job.GUARD_DATE), t)
+
+    def test_timestamp(self):
+        t = self.plan_of("timestamp").template
+        self.assertTrue(t.endswith("THEN TRY_CAST(replace({col}, ' ', 'T') AS TIMESTAMP_LTZ) END"), t)
+        self.assertIn(job.sql_string_literal(job.GUARD_TIMESTAMP), t)
+
+    def test_headers_differ_from_names_and_order_is_kept(self):
+        plan = job.cast_plan(ORDERS)
+        self.assertEqual([s.column for s in plan], ["order_id", "customer", "quantity", "amount", "discount",
+                                                     "gift", "ordered_at", "ship_date"])
+        self.assertEqual(plan[1].header, "Customer Name")
+        self.assertEqual(plan[0].header, "order_id")
+        self.assertEqual([s.nullable for s in plan][:3], [False, False, False])
+        self.assertEqual(plan[3].declared_type, "decimal(12,2)")
+
+    def test_header_defaults_to_name(self):
+        (step,) = job.cast_plan({"type": "struct", "fields": [{"name": "a", "type": "string", "nullable": True,
+                                                               "metadata": {}}]})
+        self.assertEqual(step.header, "a")
+
+    def test_bad_schemas(self):
+        for bad in ["{}", "[]", '{"type":"struct","fields":[]}', schema({"type": "string"}),
+                    schema(field("a", "string"), field("a", "integer")),
+                    schema(field("a", "string", header="H"), field("b", "string", header="H"))]:
+            with self.subTest(bad):
+                with self.assertRaises(ValueError):
+                    job.cast_plan(bad)
+        with self.assertRaises(ValueError):
+            job.cast_plan("not json")
+
+    def test_rendering_and_projection(self):
+        plan = job.cast_plan(schema(field("n", "integer"), field("s", "string", header="S")))
+        self.assertEqual(
+            job.projection(plan, [1, 0]),
+            [
+                "`c1` AS r0",
+                "CAST(CASE WHEN `c1` RLIKE '^[+-]?[0-9]+\\\\z' THEN TRY_CAST(`c1` AS INT) END AS INT) AS t0",
+                "`c0` AS r1",
+                "CAST(`c0` AS STRING) AS t1",
+            ],
+        )
+
+    def test_sql_literals_carry_the_regex_unchanged(self):
+        for guard in [job.GUARD_INT, job.GUARD_DOUBLE, job.GUARD_DATE, job.GUARD_TIMESTAMP,
+                      job.guard_decimal(0), job.guard_decimal(2), "it's \\ odd"]:
+            with self.subTest(guard):
+                self.assertEqual(spark_unescape(job.sql_string_literal(guard)), guard)
+
+    def test_identifiers_are_quoted(self):
+        self.assertEqual(job.quote_identifier("a`b"), "`a``b`")
+
+
+GUARD_CASES = [
+    (job.GUARD_INT, ["0", "-7", "+42", "007", "2147483648"],
+     ["", " 1", "1 ", "1.0", "1e3", "0x1F", "\u0661\u0662", "1\n", "--1", "+"]),
+    (job.GUARD_DOUBLE, ["3.14", ".5", "5.", "-1e-3", "+2E10", "0"],
+     ["", "NaN", "Infinity", "inf", "1e", "e3", ".", "1,5", " 1", "1d", "0x1p3", "1.5\n"]),
+    (job.guard_decimal(2), ["12.50", "-0.5", "+.25", "12", "12.", "0012.3"],
+     ["12.505", "1e3", "", ".", "1,00", "12.50 ", "--1"]),
+    (job.guard_decimal(0), ["12", "-3", "12."], ["12.0", ".5", ""]),
+    (job.guard_decimal(10), ["1.0123456789"], ["1.01234567891"]),
+    (job.GUARD_DATE, ["2024-01-05", "0001-12-31", "9999-12-31"],
+     ["2024-1-5", "2024-01-05T00:00:00", "20240105", "0000-01-01", "2024-01-05\n", " 2024-01-05"]),
+    (
+        job.GUARD_TIMESTAMP,
+        [
+            "2024-01-05T10:20:30Z",  # Z
+            "2024-01-05T10:20:30+02:00",  # offset
+            "2024-01-05T10:20:30-05:30",
+            "2024-01-05T10:20:30",  # none = UTC
+            "2024-01-05T10:20:30.1",  # fraction
+            "2024-01-05T10:20:30.123456Z",
+            "2024-01-05 10:20:30",  # space separator
+            "2024-01-05 10:20:30.5+01:00",
+        ],
+        [
+            "2024-01-05",
+            "2024-01-05T10:20",
+            "2024-01-05T10:20:30.1234567",  # 7 fraction digits
+            "2024-01-05T10:20:30.",
+            "2024-01-05T10:20:30z",
+            "2024-01-05T10:20:30+0200",
+            "2024-01-05T10:20:30+02",
+            "2024-01-05T10:20:30 UTC",
+            "2024-01-05t10:20:30",
+            "0000-01-05T10:20:30",
+            "2024-01-05T10:20:30Z\n",
+        ],
+    ),
+]
+
+# Spark evaluates RLIKE as java.util.regex find(): the guards are run through Java itself when a
+# JDK is on the machine, after the round trip through a SQL string literal.
+JAVA_RLIKE = """
+import java.util.Base64;
+import java.util.regex.Pattern;
+public class Rlike {
+  public static void main(String[] a) throws Exception {
+    var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, "UTF-8"));
+    var dec = Base64.getDecoder();
+    for (String line; (line = in.readLine()) != null; ) {
+      String[] p = line.split(" ", -1);
+      String re = new String(dec.decode(p[0]), "UTF-8"), v = new String(dec.decode(p[1]), "UTF-8");
+      System.out.println(Pattern.compile(re).matcher(v).find(0) ? "1" : "0");
+    }
+  }
+}
+"""
+
+
+class GuardTest(unittest.TestCase):
+    """The guards accept exactly the value rules' shapes (README 'The rules a file must meet')."""
+
+    def test_guards_python_re(self):
+        for guard, good, bad in GUARD_CASES:
+            rx = java_regex(guard)
+            for v in good:
+                with self.subTest(guard=guard, accept=v):
+                    self.assertTrue(rx.search(v))
+            for v in bad:
+                with self.subTest(guard=guard, reject=v):
+                    self.assertFalse(rx.search(v))
+
+    @unittest.skipUnless(shutil.which("java"), "no JDK on this machine")
+    def test_guards_java_regex_through_sql_literals(self):
+        import base64
+        import subprocess
+        import tempfile
+
+        def b64(text):
+            return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+        lines, expected = [], []
+        for guard, good, bad in GUARD_CASES:
+            regex = spark_unescape(job.sql_string_literal(guard))
+            for v in good + bad:
+                lines.append(f"{b64(regex)} {b64(v)}")
+                expected.append((guard, v, "1" if v in good else "0"))
+        with tempfile.TemporaryDirectory() as tmp:
+            src = f"{tmp}/Rlike.java"
+            with open(src, "w") as f:
+                f.write(JAVA_RLIKE)
+            run = subprocess.run(["java", src], input="\n".join(lines) + "\n", capture_output=True,
+                                 text=True, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        out = run.stdout.split()
+        self.assertEqual(len(out), len(expected))
+        for got, (guard, value, want) in zip(out, expected):
+            with self.subTest(guard=guard, value=value):
+                self.assertEqual(got, want)
+
+
+class HeaderTest(unittest.TestCase):
+    def test_positions_by_header_then_name_any_order(self):
+        plan = job.cast_plan(ORDERS)
+        file_headers = ["ship_date", "ordered_at", "gift", "discount", "amount", "quantity", "Customer Name",
+                        "order_id"]
+        self.assertEqual(job.header_positions(file_headers, plan), [7, 6, 5, 4, 3, 2, 1, 0])
+        # The validator also accepts a column's name in place of its header text.
+        file_headers[6] = "customer"
+        self.assertEqual(job.header_positions(file_headers, plan)[1], 6)
+
+    def test_bom_is_dropped_from_the_first_header(self):
+        plan = job.cast_plan(schema(field("a", "string"), field("b", "string")))
+        self.assertEqual(job.header_positions(["\ufeffb", "a"], plan), [1, 0])
+
+    def test_missing_header_names_it(self):
+        plan = job.cast_plan(ORDERS)
+        with self.assertRaises(job.JobFailure) as ctx:
+            job.header_positions(["order_id", "quantity"], plan)
+        self.assertEqual(str(ctx.exception), "the file's header has no column 'Customer Name', 'amount', 'discount', "
+                                             "'gift', 'ordered_at', 'ship_date' (file header: 'order_id', 'quantity')")
+
+    def test_raw_columns_are_positional(self):
+        self.assertEqual(job.raw_column(3), "c3")
+
+
+class NamesTest(unittest.TestCase):
+    def test_split_s3_uri(self):
+        self.assertEqual(job.split_s3_uri("s3://b/k/x.csv"), ("b", "k/x.csv"))
+        self.assertEqual(job.split_s3_uri("s3://b"), ("b", ""))
+        self.assertEqual(job.split_s3_uri("s3://b/"), ("b", ""))
+        for bad in ["http://b/k", "b/k", "s3:///k"]:
+            with self.subTest(bad), self.assertRaises(job.JobFailure):
+                job.split_s3_uri(bad)
+
+    def test_source_stem(self):
+        base = "s3://raw/orders/ingest_date=2024-01-05/"
+        self.assertEqual(job.source_stem(base + "orders.csv"), "orders")
+        self.assertEqual(job.source_stem(base + "orders.csv.gz"), "orders")
+        self.assertEqual(job.source_stem(base + "Export.CSV.GZ"), "Export")
+        self.assertEqual(job.source_stem(base + "a.b.2024.csv"), "a.b.2024")
+        self.assertEqual(job.source_stem(base + "sub__dir__x y.csv"), "sub__dir__x y")
+        for bad in [base + "orders.txt", base + ".csv", base + "orders.csv.zip", base]:
+            with self.subTest(bad), self.assertRaises(job.JobFailure):
+                job.source_stem(bad)
+
+    def test_output_stem_never_hides_a_file(self):
+        base = "s3://raw/orders/ingest_date=2024-01-05/"
+        self.assertEqual(job.output_stem(base + "orders.csv"), "orders")
+        self.assertEqual(job.output_stem(base + "_daily.csv"), "%5Fdaily")
+        self.assertEqual(job.output_stem(base + "_..csv"), "%5F.")
+        self.assertEqual(job.output_stem(base + ".hidden.csv"), "%2Ehidden")
+        self.assertEqual(job.output_stem(base + "%5Fdaily.csv"), "%255Fdaily")  # one-to-one
+
+    def test_staging_prefix(self):
+        self.assertEqual(job.staging_prefix(TARGET, "abc-123"),
+                         "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/abc-123/")
+        self.assertEqual(job.staging_prefix(TARGET.rstrip("/"), "abc-123"),
+                         job.staging_prefix(TARGET, "abc-123"))
+        self.assertEqual(job.staging_output_uri(TARGET, "r1"),
+                         "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/r1/parquet/")
+        with self.assertRaises(job.JobFailure):
+            job.staging_prefix(TARGET, "../x")
+
+    def test_output_key_numbering(self):
+        self.assertEqual(job.output_key(TARGET, SOURCE, 0),
+                         "orders/ingest_date=2024-01-05/orders-part-00000.parquet")
+        self.assertEqual(job.output_key(TARGET, SOURCE.replace(".csv", ".csv.gz"), 12),
+                         "orders/ingest_date=2024-01-05/orders-part-00012.parquet")
+        self.assertEqual(job.output_uri(TARGET, SOURCE, 1),
+                         "s3://curated-bucket/orders/ingest_date=2024-01-05/orders-part-00001.parquet")
+        with self.assertRaises(job.JobFailure):
+            job.output_key(TARGET, SOURCE, 100000)
+
+    def test_output_name_pattern_is_exact(self):
+        rx = job.output_name_pattern(SOURCE)
+        self.assertTrue(rx.fullmatch("orders-part-00000.parquet"))
+        for other in ["orders-eu-part-00000.parquet", "orders-part-0.parquet", "orders-part-00000.parquet.tmp",
+                      "ordersX-part-00000.parquet", "orders-part-00001-part-00000.parquet"]:
+            with self.subTest(other):
+                self.assertFalse(rx.fullmatch(other))
+        # Regex characters in a stem are literal.
+        rx = job.output_name_pattern("s3://raw/d/x=1/a.b(1).csv")
+        self.assertTrue(rx.fullmatch("a.b(1)-part-00003.parquet"))
+        self.assertFalse(rx.fullmatch("aXb(1)-part-00003.parquet"))
+
+    def test_spark_input_name(self):
+        base = "s3://raw/orders/ingest_date=2024-01-05/"
+        self.assertIsNone(job.spark_input_name(base + "orders.csv", False))
+        self.assertIsNone(job.spark_input_name(base + "orders.CSV", False))
+        self.assertIsNone(job.spark_input_name(base + "orders.csv.gz", True))
+        # Content decides, not the name (the validator detects gzip by its magic bytes).
+        self.assertEqual(job.spark_input_name(base + "orders.csv", True), "source.csv.gz")
+        self.assertEqual(job.spark_input_name(base + "orders.csv.gz", False), "source.csv")
+        self.assertEqual(job.spark_input_name(base + "orders.CSV.GZ", True), "source.csv.gz")
+        for name in ["_daily.csv", "a b.csv", "a:b.csv", "a[1].csv", "a{x}.csv", "a*.csv", "é.csv", ".x.csv"]:
+            with self.subTest(name):
+                self.assertEqual(job.spark_input_name(base + name, False), "source.csv")
+        self.assertEqual(job.spark_input_name("s3://raw/_internal/ingest_date=2024-01-05/a.csv", False),
+                         "source.csv")
+
+    def test_output_file_count(self):
+        gib = 1 << 30
+        self.assertEqual(job.output_file_count(0, False), 1)
+        self.assertEqual(job.output_file_count(gib - 1, False), 1)
+        self.assertEqual(job.output_file_count(gib, False), 1)
+        self.assertEqual(job.output_file_count(gib + 1, False), 2)
+        self.assertEqual(job.output_file_count(5 * gib, False), 5)
+        self.assertEqual(job.output_file_count(gib // 4, True), 1)
+        self.assertEqual(job.output_file_count(gib // 2, True), 2)
+
+
+class PublishPlanTest(unittest.TestCase):
+    staged = [
+        "orders/ingest_date=2024-01-05/_staging/r2/parquet/_SUCCESS",
+        "orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00001-uuid-c000.zstd.parquet",
+        "orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00000-uuid-c000.zstd.parquet",
+        "orders/ingest_date=2024-01-05/_staging/r2/parquet/.part-00000-uuid-c000.zstd.parquet.crc",
+    ]
+
+    def test_copies_in_part_order_and_deletes_only_leftovers(self):
+        existing = [
+            "orders/ingest_date=2024-01-05/orders-part-00000.parquet",
+            "orders/ingest_date=2024-01-05/orders-part-00001.parquet",
+            "orders/ingest_date=2024-01-05/orders-part-00002.parquet",
+            "orders/ingest_date=2024-01-05/orders-part-00003.parquet",
+            "orders/ingest_date=2024-01-05/orders-eu-part-00000.parquet",
+            "orders/ingest_date=2024-01-05/orders-part-notes.txt",
+        ]
+        plan = job.publish_plan(self.staged, existing, TARGET, SOURCE, row_count=10)
+        self.assertEqual(plan.bucket, "curated-bucket")
+        self.assertEqual(plan.copies, [
+            ("orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00000-uuid-c000.zstd.parquet",
+             "orders/ingest_date=2024-01-05/orders-part-00000.parquet"),
+            ("orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00001-uuid-c000.zstd.parquet",
+             "orders/ingest_date=2024-01-05/orders-part-00001.parquet"),
+        ])
+        self.assertEqual(plan.deletes, [
+            "orders/ingest_date=2024-01-05/orders-part-00002.parquet",
+            "orders/ingest_date=2024-01-05/orders-part-00003.parquet",
+        ])
+
+    def test_no_parts(self):
+        with self.assertRaisesRegex(job.JobFailure, "no Parquet file for 3 rows"):
+            job.publish_plan(self.staged[:1], [], TARGET, SOURCE, row_count=3)
+        old = ["orders/ingest_date=2024-01-05/orders-part-00000.parquet"]
+        plan = job.publish_plan(self.staged[:1], old, TARGET, SOURCE, row_count=0)
+        self.assertEqual((plan.copies, plan.deletes), ([], old))
+
+    def test_is_part_file(self):
+        self.assertTrue(job.is_part_file("p/part-00000-x.snappy.parquet"))
+        for k in ["p/_SUCCESS", "p/.part-0.parquet.crc", "p/_temporary/x", "p/_metadata.parquet"]:
+            self.assertFalse(job.is_part_file(k), k)
+
+
+class CheckCountsTest(unittest.TestCase):
+    plan = job.cast_plan(ORDERS)
+
+    def test_all_good(self):
+        self.assertIsNone(job.check_counts(self.plan, 10, 10, {}, {}))
+        self.assertIsNone(job.check_counts(self.plan, 0, 0, {}))
+
+    def test_row_count_mismatch(self):
+        self.assertEqual(job.check_counts(self.plan, 10, 9, {}),
+                         "read 9 rows but the validator counted 10 (--expected-rows)")
+
+    def test_cast_failures_name_columns_and_counts(self):
+        msg = job.check_counts(self.plan, 10, 10, {"amount": 2, "ordered_at": 1})
+        self.assertEqual(msg, "3 non-empty values did not convert to the declared type in columns "
+                              "amount (decimal(12,2)): 2, ordered_at (timestamp): 1")
+        msg = job.check_counts(self.plan, 10, 10, {"gift": 1})
+        self.assertEqual(msg, "1 non-empty value did not convert to the declared type in column gift (boolean): 1")
+
+    def test_everything_at_once(self):
+        msg = job.check_counts(self.plan, 10, 11, {"quantity": 4}, {"order_id": 1})
+        self.assertEqual(msg, "4 non-empty values did not convert to the declared type in column quantity (integer): 4"
+                              "; 1 null in non-nullable column order_id: 1"
+                              "; read 11 rows but the validator counted 10 (--expected-rows)")
+
+    def test_aggregates(self):
+        plan = job.cast_plan(schema(field("s", "string"), field("n", "integer", False), field("t", "string", False)))
+        self.assertEqual(job.check_aggregates(plan), [
+            "COUNT(1) AS row_count",
+            "SUM(CASE WHEN r1 IS NOT NULL AND t1 IS NULL THEN 1 ELSE 0 END) AS bad1",
+            "SUM(CASE WHEN t1 IS NULL THEN 1 ELSE 0 END) AS nul1",
+            "SUM(CASE WHEN t2 IS NULL THEN 1 ELSE 0 END) AS nul2",
+        ])
+        self.assertEqual(job.null_violation_expression("r", "t"),
+                         "SUM(CASE WHEN r IS NOT NULL AND t IS NULL THEN 1 ELSE 0 END)")
+        self.assertEqual(job.read_check_results(plan, {"row_count": 5, "bad1": 2, "nul1": 0, "nul2": None}),
+                         (5, {"n": 2}, {}))
+        self.assertEqual(job.read_check_results(plan, {"row_count": 0, "bad1": None, "nul1": None, "nul2": None}),
+                         (0, {}, {}))
+
+
+class ReaderOptionsTest(unittest.TestCase):
+    def test_null_rule(self):
+        opts = job.reader_options(",")
+        # Unquoted empty -> nullValue -> NULL; quoted "" -> emptyValue '' (kept as a string).
+        self.assertEqual(opts["emptyValue"], "")
+        self.assertNotEqual(opts["nullValue"], "")
+        self.assertIn("\u0000", opts["nullValue"])
+        self.assertEqual((opts["header"], opts["inferSchema"], opts["multiLine"], opts["mode"]),
+                         ("true", "false", "true", "FAILFAST"))
+        self.assertEqual((opts["quote"], opts["escape"], opts["encoding"]), ('"', '"', "UTF-8"))
+        self.assertEqual(job.reader_options(";")["sep"], ";")
+        self.assertTrue(all(isinstance(v, str) for v in opts.values()))
+
+    def test_spark_conf(self):
+        conf = job.SPARK_CONF
+        self.assertEqual(conf["spark.sql.session.timeZone"], "UTC")
+        self.assertEqual(conf["spark.sql.parquet.outputTimestampType"], "TIMESTAMP_MICROS")
+        self.assertEqual(conf["spark.sql.parquet.compression.codec"], "zstd")
+        self.assertEqual(job.PARQUET_COMPRESSION, "zstd")
+
+
+class FakeResolver:
+    """Behaves like awsglue.utils.getResolvedOptions: argparse destinations, every option required."""
+
+    def __init__(self):
+        self.asked = None
+
+    def __call__(self, argv, options):
+        self.asked = list(options)
+        result = {"job_bookmark_option": "job-bookmark-disable"}
+        for opt in options:
+            flag = "--" + opt
+            for i, a in enumerate(argv[1:], start=1):
+                if a == flag and i + 1 < len(argv):
+                    result[opt.replace("-", "_")] = argv[i + 1]
+                elif a.startswith(flag + "="):
+                    result[opt.replace("-", "_")] = a[len(flag) + 1:]
+            if opt.replace("-", "_") not in result:
+                raise ValueError(f"the following arguments are required: {flag}")
+        return result
+
+
+def argv(**overrides):
+    values = {"--dataset": "orders", "--source": SOURCE, "--target": TARGET, "--schema": ORDERS,
+              "--expected-rows": "10", "--run-id": "exec-1", "--JOB_ID": "j_1", "--job-bookmark-option":
+              "job-bookmark-disable"}
+    values.update(overrides)
+    out = ["script.py"]
+    for k, v in values.items():
+        if v is not None:
+            out += [k, v]
+    return out
+
+
+class ParseArgsTest(unittest.TestCase):
+    def test_without_delimiter(self):
+        resolver = FakeResolver()
+        args = job.parse_args(argv(), resolver)
+        self.assertEqual(resolver.asked, ["dataset", "source", "target", "schema", "expected-rows", "run-id"])
+        self.assertEqual(args, job.JobArgs("orders", SOURCE, TARGET, ORDERS, 10, "exec-1", ","))
+
+    def test_with_delimiter(self):
+        resolver = FakeResolver()
+        args = job.parse_args(argv(**{"--delimiter": ";"}), resolver)
+        self.assertEqual(resolver.asked[-1], "delimiter")
+        self.assertEqual(args.delimiter, ";")
+        self.assertEqual(job.parse_args(argv() + ["--delimiter=|"], FakeResolver()).delimiter, "|")
+        self.assertEqual(job.parse_args(argv(**{"--delimiter": "\\t"}), FakeResolver()).delimiter, "\t")
+
+    def test_dashed_keys_are_accepted_too(self):
+        def resolver(_argv, options):
+            return {"dataset": "d", "source": SOURCE, "target": TARGET, "schema": "{}",
+                    "expected-rows": "0", "run-id": "r"}
+        self.assertEqual(job.parse_args(["x"], resolver).expected_rows, 0)
+
+    def test_target_gets_a_trailing_slash(self):
+        args = job.parse_args(argv(**{"--target": TARGET.rstrip("/")}), FakeResolver())
+        self.assertEqual(args.target, TARGET)
+
+    def test_bad_arguments(self):
+        cases = [
+            ({"--expected-rows": "ten"}, "--expected-rows must be a non-negative integer"),
+            ({"--expected-rows": "-1"}, "--expected-rows"),
+            ({"--run-id": "a/b"}, "--run-id"),
+            ({"--delimiter": ";;"}, "--delimiter"),
+            ({"--delimiter": '"'}, "--delimiter"),
+            ({"--source": "s3://raw/orders/x.json"}, "must be a .csv or .csv.gz"),
+            ({"--target": "curated/orders/"}, "not an s3:// URI"),
+            ({"--dataset": ""}, "missing job argument.*--dataset"),
+        ]
+        for overrides, message in cases:
+            with self.subTest(overrides):
+                with self.assertRaisesRegex(job.JobFailure, message):
+                    job.parse_args(argv(**overrides), FakeResolver())
+
+    def test_missing_required_argument_fails_in_the_resolver(self):
+        with self.assertRaises(ValueError):
+            job.parse_args(argv(**{"--schema": None}), FakeResolver())
+
+
+# ---------------------------------------------------------------------------------------------
+# Fakes for the entry point: an in-memory S3 client, and just enough of Spark to follow main()
+# ---------------------------------------------------------------------------------------------
+
+class FakeBody:
+    def __init__(self, data):
+        self.data = data
+
+    def read(self):
+        return self.data
+
+
+class FakePaginator:
+    def __init__(self, s3):
+        self.s3 = s3
+
+    def paginate(self, Bucket, Prefix, Delimiter=None):
+        keys = sorted(k for (b, k) in self.s3.objects if b == Bucket and k.startswith(Prefix))
+        if Delimiter:
+            keys = [k for k in keys if Delimiter not in k[len(Prefix):]]
+        for i in range(0, max(len(keys), 1), 2):  # pages of 2, to exercise paging
+            yield {"Contents": [{"Key": k} for k in keys[i: i + 2]]} if keys else {}
+
+
+class FakeS3:
+    def __init__(self, objects=None):
+        self.objects = dict(objects or {})
+        self.calls = []
+
+    def get_paginator(self, name):
+        assert name == "list_objects_v2"
+        return FakePaginator(self)
+
+    def copy(self, CopySource, Bucket, Key):
+        self.calls.append(("copy", CopySource["Key"], Key))
+        self.objects[(Bucket, Key)] = self.objects[(CopySource["Bucket"], CopySource["Key"])]
+
+    def delete_objects(self, Bucket, Delete):
+        assert len(Delete["Objects"]) <= 1000
+        for o in Delete["Objects"]:
+            self.calls.append(("delete", o["Key"]))
+            self.objects.pop((Bucket, o["Key"]), None)
+        return {}
+
+    def head_object(self, Bucket, Key):
+        return {"ContentLength": len(self.objects[(Bucket, Key)])}
+
+    def get_object(self, Bucket, Key, Range=None):
+        data = self.objects[(Bucket, Key)]
+        if Range:
+            start, end = map(int, Range[len("bytes="):].split("-"))
+            data = data[start: end + 1]
+        return {"Body": FakeBody(data)}
+
+    def keys(self, bucket):
+        return sorted(k for (b, k) in self.objects if b == bucket)
+
+
+class S3PublishTest(unittest.TestCase):
+    def test_publish_replaces_an_earlier_run_and_leaves_others(self):
+        prefix = "orders/ingest_date=2024-01-05/"
+        staged = prefix + "_staging/r2/parquet/"
+        s3 = FakeS3({
+            ("curated-bucket", staged + "_SUCCESS"): b"",
+            ("curated-bucket", staged + "part-00000-u-c000.zstd.parquet"): b"new0",
+            ("curated-bucket", prefix + "orders-part-00000.parquet"): b"old0",
+            ("curated-bucket", prefix + "orders-part-00001.parquet"): b"old1",
+            ("curated-bucket", prefix + "orders-eu-part-00000.parquet"): b"eu",
+            ("curated-bucket", prefix + "_staging/other-run/parquet/part-0.parquet"): b"other",
+        })
+        final = job.publish(s3, TARGET, SOURCE, "r2", row_count=1)
+        self.assertEqual(final, [prefix + "orders-part-00000.parquet"])
+        self.assertEqual(s3.objects[("curated-bucket", prefix + "orders-part-00000.parquet")], b"new0")
+        self.assertNotIn(("curated-bucket", prefix + "orders-part-00001.parquet"), s3.objects)
+        self.assertEqual(s3.objects[("curated-bucket", prefix + "orders-eu-part-00000.parquet")], b"eu")
+        # Copies come before deletes: readers never see the source's data missing.
+        kinds = [c[0] for c in s3.calls]
+        self.assertEqual(kinds, ["copy", "delete"])
+        job.clean_staging(s3, TARGET, "r2")
+        self.assertEqual(s3.keys("curated-bucket"), [
+            prefix + "_staging/other-run/parquet/part-0.parquet",
+            prefix + "orders-eu-part-00000.parquet",
+            prefix + "orders-part-00000.parquet",
+        ])
+
+    def test_delete_errors_fail_the_run(self):
+        class Failing(FakeS3):
+            def delete_objects(self, Bucket, Delete):
+                return {"Errors": [{"Key": "k", "Code": "AccessDenied", "Message": "no"}]}
+        with self.assertRaisesRegex(job.JobFailure, "could not delete 1 object.*AccessDenied"):
+            job.delete_keys(Failing(), "b", ["k"])
+
+    def test_deletes_are_batched(self):
+        s3 = FakeS3({("b", f"k{i}"): b"" for i in range(2500)})
+        job.delete_keys(s3, "b", [f"k{i}" for i in range(2500)])
+        self.assertEqual(s3.objects, {})
+
+    def test_gzip_detection_by_content(self):
+        s3 = FakeS3({("b", "a.csv"): b"\x1f\x8b\x08rest", ("b", "b.csv.gz"): b"id\n1\n"})
+        self.assertTrue(job.is_gzip_object(s3, "b", "a.csv"))
+        self.assertFalse(job.is_gzip_object(s3, "b", "b.csv.gz"))
+
+
+class FakeRow:
+    def __init__(self, d):
+        self.d = d
+
+    def asDict(self):
+        return dict(self.d)
+
+
+class FakeWriter:
+    def __init__(self, df):
+        self.df, self.opts = df, {}
+
+    def mode(self, m):
+        self.opts["mode"] = m
+        return self
+
+    def option(self, k, v):
+        self.opts[k] = v
+        return self
+
+    def parquet(self, uri):
+        spark = self.df.spark
+        spark.writes.append((uri, dict(self.opts), self.df.partitioning))
+        bucket, key = job.split_s3_uri(uri)
+        for i in range(self.df.partitioning[1]):
+            spark.s3.objects[(bucket, f"{key}part-{i:05d}-uuid-c000.zstd.parquet")] = b"PAR1"
+        spark.s3.objects[(bucket, key + "_SUCCESS")] = b""
+
+
+class FakeDF:
+    def __init__(self, spark, columns, partitioning=("read", 1)):
+        self.spark, self.columns, self.partitioning = spark, list(columns), partitioning
+
+    def toDF(self, *names):
+        assert len(names) == len(self.columns)
+        return FakeDF(self.spark, names)
+
+    def selectExpr(self, *items):
+        self.spark.selects.append(list(items))
+        return FakeDF(self.spark, [i.rsplit(" AS ", 1)[-1] for i in items], self.partitioning)
+
+    def persist(self, level):
+        self.spark.persisted = level
+        return self
+
+    def unpersist(self):
+        self.spark.unpersisted = True
+
+    def collect(self):
+        return [FakeRow(self.spark.aggregate_result)]
+
+    def coalesce(self, n):
+        return FakeDF(self.spark, self.columns, ("coalesce", n))
+
+    def repartition(self, n):
+        return FakeDF(self.spark, self.columns, ("repartition", n))
+
+    @property
+    def write(self):
+        return FakeWriter(self)
+
+
+class FakeSpark:
+    def __init__(self, s3, header, aggregate_result):
+        self.s3, self.header, self.aggregate_result = s3, header, aggregate_result
+        self.conf_values, self.reads, self.selects, self.writes = {}, [], [], []
+        self.unpersisted = False
+        spark = self
+
+        class Conf:
+            def set(self, k, v):
+                spark.conf_values[k] = v
+
+        class Reader:
+            def options(self, **opts):
+                self.opts = opts
+                return self
+
+            def csv(self, uri):
+                spark.reads.append((uri, self.opts))
+                return FakeDF(spark, spark.header)
+
+        self.conf = Conf()
+        self.read = Reader()
+
+
+@contextlib.contextmanager
+def fake_glue(spark, s3):
+    """Installs fake pyspark, awsglue and boto3 modules for main()'s lazy imports."""
+    mods = {}
+    pyspark = mods["pyspark"] = types.ModuleType("pyspark")
+    sql = mods["pyspark.sql"] = types.ModuleType("pyspark.sql")
+    storagelevel = mods["pyspark.storagelevel"] = types.ModuleType("pyspark.storagelevel")
+    pyspark.sql, pyspark.storagelevel = sql, storagelevel
+
+    class Builder:
+        def getOrCreate(self):
+            return spark
+
+    sql.SparkSession = type("SparkSession", (), {"builder": Builder()})
+    storagelevel.StorageLevel = type("StorageLevel", (), {"MEMORY_AND_DISK": "MEMORY_AND_DISK"})
+    awsglue = mods["awsglue"] = types.ModuleType("awsglue")
+    utils = mods["awsglue.utils"] = types.ModuleType("awsglue.utils")
+    awsglue.utils = utils
+    utils.getResolvedOptions = FakeResolver()
+    boto3 = mods["boto3"] = types.ModuleType("boto3")
+    boto3.client = lambda name: s3
+    saved = {k: sys.modules.get(k) for k in mods}
+    sys.modules.update(mods)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+
+
+HEADER = ["\ufefforder_id", "Customer Name", "quantity", "amount", "discount", "gift", "ordered_at", "ship_date"]
+GOOD = {"row_count": 10, **{f"bad{k}": 0 for k in range(8)}, **{f"nul{k}": 0 for k in range(8)}}
+
+
+class MainTest(unittest.TestCase):
+    def run_main(self, source=SOURCE, data=b"order_id,...\n", aggregate=None, extra=()):
+        bucket, key = job.split_s3_uri(source)
+        s3 = FakeS3({
+            (bucket, key): data,
+            ("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00000.parquet"): b"old0",
+            ("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00001.parquet"): b"old1",
+        })
+        spark = FakeSpark(s3, HEADER, aggregate or GOOD)
+        error = None
+        with fake_glue(spark, s3):
+            try:
+                job.main(argv(**{"--source": source}) + list(extra))
+            except job.JobFailure as e:
+                error = e
+        return s3, spark, error
+
+    def test_a_good_run_publishes_and_cleans_up(self):
+        s3, spark, error = self.run_main()
+        self.assertIsNone(error)
+        self.assertEqual(spark.conf_values, job.SPARK_CONF)
+        self.assertEqual(spark.reads, [(SOURCE, job.reader_options(","))])
+        plan = job.cast_plan(ORDERS)
+        self.assertEqual(spark.selects[0], job.projection(plan, list(range(8))))
+        self.assertEqual(spark.selects[1], job.check_aggregates(plan))
+        self.assertEqual(spark.selects[2][1], "t1 AS `customer`")
+        self.assertEqual(spark.writes, [("s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/exec-1/parquet/",
+                                         {"mode": "overwrite", "compression": "zstd"}, ("coalesce", 1))])
+        self.assertTrue(spark.unpersisted)
+        self.assertEqual(s3.keys("curated-bucket"), ["orders/ingest_date=2024-01-05/orders-part-00000.parquet"])
+        self.assertEqual(s3.objects[("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00000.parquet")],
+                         b"PAR1")
+
+    def test_delimiter_reaches_the_reader(self):
+        _, spark, error = self.run_main(extra=["--delimiter", ";"])
+        self.assertIsNone(error)
+        self.assertEqual(spark.reads[0][1]["sep"], ";")
+
+    def test_failed_checks_publish_nothing(self):
+        s3, spark, error = self.run_main(aggregate={**GOOD, "row_count": 9, "bad3": 2})
+        self.assertRegex(str(error), r"^dataset orders, source s3://raw-bucket/orders/ingest_date=2024-01-05/"
+                                     r"orders\.csv: 2 non-empty values did not convert .* amount \(decimal\(12,2\)\): 2;"
+                                     r" read 9 rows but the validator counted 10")
+        self.assertEqual(spark.writes, [])
+        self.assertEqual(s3.keys("curated-bucket"), ["orders/ingest_date=2024-01-05/orders-part-00000.parquet",
+                                                     "orders/ingest_date=2024-01-05/orders-part-00001.parquet"])
+        self.assertEqual(s3.objects[("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00000.parquet")],
+                         b"old0")
+
+    def test_a_source_spark_cannot_read_by_name_is_copied_first(self):
+        source = "s3://raw-bucket/orders/ingest_date=2024-01-05/_daily export.CSV.GZ"
+        s3, spark, error = self.run_main(source=source, data=b"\x1f\x8b\x08...")
+        self.assertIsNone(error)
+        self.assertEqual(spark.reads[0][0],
+                         "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/exec-1/input/source.csv.gz")
+        self.assertEqual(s3.keys("curated-bucket"), [
+            "orders/ingest_date=2024-01-05/%5Fdaily export-part-00000.parquet",
+            "orders/ingest_date=2024-01-05/orders-part-00000.parquet",
+            "orders/ingest_date=2024-01-05/orders-part-00001.parquet",
+        ])
+
+    def test_large_sources_are_split(self):
+        bucket, key = job.split_s3_uri(SOURCE)
+
+        class Big(FakeS3):
+            def head_object(self, Bucket, Key):
+                return {"ContentLength": 3 * (1 << 30)}
+
+        s3 = Big({(bucket, key): b"x"})
+        spark = FakeSpark(s3, HEADER, GOOD)
+        with fake_glue(spark, s3):
+            job.main(argv())
+        self.assertEqual(spark.writes[0][2], ("repartition", 3))
+        self.assertEqual(s3.keys("curated-bucket"), [
+            f"orders/ingest_date=2024-01-05/orders-part-0000{i}.parquet" for i in range(3)])
+
+    def test_missing_header_fails_before_reading_data(self):
+        bucket, key = job.split_s3_uri(SOURCE)
+        s3 = FakeS3({(bucket, key): b"x"})
+        spark = FakeSpark(s3, ["order_id"], GOOD)
+        with fake_glue(spark, s3), self.assertRaisesRegex(job.JobFailure, "no column 'Customer Name'"):
+            job.main(argv())
+
+
+if __name__ == "__main__":
+    unittest.main()
