@@ -1,0 +1,130 @@
+/**
+ * The contract between the trigger, the workflow and its Lambda tasks: execution input, task
+ * inputs and outputs, and the environment each handler reads. The CDK workflow (JSONPath only)
+ * and the local runtime both build on these shapes, so they live in one place.
+ */
+
+/** An S3 object, pinned to one version where the bucket is versioned. */
+export interface ObjectRef {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/**
+ * The canonical workflow input the trigger starts an execution with. No event time and nothing
+ * else that varies between deliveries: a re-delivered event yields the identical input, so a
+ * duplicate StartExecution is recognised (ExecutionAlreadyExists) instead of running twice.
+ */
+export interface IngestRequest extends ObjectRef {
+  /** The S3 version id, or null when the landing bucket is not versioned. */
+  readonly versionId: string | null;
+  /** The object's ETag without quotes; pins the read (If-Match) when there is no version id. */
+  readonly etag: string | null;
+  /** Object size in bytes, as the event reported it. */
+  readonly size: number;
+  /**
+   * First path segment of the key: the dataset the producer meant (may be unknown), or
+   * `NO_DATASET` for a key without one. Never empty: it is an SNS message attribute.
+   */
+  readonly dataset: string;
+}
+
+/** The dataset of a key that has no folder; not an identifier, so no declared dataset has it. */
+export const NO_DATASET = 'no-dataset';
+
+/** What the Validate task receives: the execution input and the execution's name. */
+export interface ValidateTaskInput {
+  readonly request: IngestRequest;
+  /** `$$.Execution.Name`, passed to the Glue job as `--run-id`. */
+  readonly executionName: string;
+}
+
+/** One error as carried in the state (a few at most: the full report is in S3). */
+export interface ReportedError {
+  readonly line: number;
+  readonly column: string | null;
+  readonly value: string | null;
+  readonly rule: string;
+  readonly message: string;
+}
+
+/** Why a file was rejected when it never reached the row checks. */
+export type RejectReason = 'invalid_rows' | 'unknown_dataset' | 'not_csv';
+
+/** What the Validate task returns: small whatever the file, far below the 256 KB state limit. */
+export interface ValidateTaskOutput {
+  readonly valid: boolean;
+  readonly dataset: string;
+  /** `YYYY-MM-DD`: the UTC date of the landed object version's LastModified (stable across re-runs). */
+  readonly ingestDate: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly errorCount: number;
+  /** The first few errors (at most `STATE_ERRORS`). */
+  readonly errors: ReportedError[];
+  readonly source: IngestRequest;
+  /** Set when valid: the copy in the raw zone. */
+  readonly raw: ObjectRef | null;
+  /** Set when rejected: the copy in the failure zone and its `.errors.json` report beside it. */
+  readonly failure: ObjectRef | null;
+  readonly report: ObjectRef | null;
+  /** Set when rejected. */
+  readonly reason: RejectReason | null;
+  /**
+   * Set when valid: the Glue job's arguments, complete (JSONPath cannot merge maps, so the
+   * workflow passes this object as `Arguments` unchanged). Every value is a string, as Glue wants.
+   */
+  readonly jobArguments: GlueJobArguments | null;
+}
+
+/** The CSV→Parquet job's arguments (the job contract of glue-scripts/README.md). */
+export interface GlueJobArguments {
+  readonly '--dataset': string;
+  /** `s3://raw-bucket/<dataset>/ingest_date=…/<file>` */
+  readonly '--source': string;
+  /** `s3://curated-bucket/<dataset>/ingest_date=…/` */
+  readonly '--target': string;
+  /** The Spark schema JSON derived from the dataset declaration. */
+  readonly '--schema': string;
+  readonly '--expected-rows': string;
+  readonly '--run-id': string;
+  /** The dataset's CSV delimiter (one character). */
+  readonly '--delimiter': string;
+}
+
+/** What the RegisterPartition task receives. */
+export interface RegisterPartitionInput {
+  readonly dataset: string;
+  readonly ingestDate: string;
+}
+
+/** What the RegisterPartition task returns. */
+export interface RegisterPartitionOutput {
+  readonly database: string;
+  readonly table: string;
+  readonly values: [string];
+  readonly location: string;
+  /** False when the partition existed already (a re-run): success either way. */
+  readonly created: boolean;
+}
+
+/** Errors carried in the workflow state: enough to act on, small enough for any file. */
+export const STATE_ERRORS = 5;
+/** Errors written to the `.errors.json` report in the failure zone. */
+export const REPORT_ERRORS = 10_000;
+
+/** Environment variables, by handler. Handlers read them once, at module scope. */
+export const ENV = {
+  trigger: { stateMachineArn: 'STATE_MACHINE_ARN' },
+  validate: {
+    rawBucket: 'RAW_BUCKET',
+    failureBucket: 'FAILURE_BUCKET',
+    curatedBucket: 'CURATED_BUCKET',
+    /** Folder of the dataset declarations (bundled next to the handler on AWS). */
+    datasetsDir: 'DATASETS_DIR',
+  },
+  registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
+} as const;
+
+/** Status attribute values of pipeline events published to SNS. */
+export type PipelineStatus = 'VALIDATED' | 'REJECTED' | 'CURATED' | 'FAILED';

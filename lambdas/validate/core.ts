@@ -1,0 +1,351 @@
+/**
+ * The Validate task's pure core: stream a landed object through the validator, then copy it to
+ * the raw zone (valid) or to the failure zone with an `.errors.json` report beside it (anything
+ * else). Every landed object ends in exactly one of the two, and the task output stays small.
+ */
+import { createHash } from 'node:crypto';
+import { sparkSchema } from '../../lib/datasets/derive.ts';
+import type { Dataset } from '../../lib/datasets/model.ts';
+import type { ValidationError } from '../../lib/validation/csv-validator.ts';
+import { validateCsv } from '../../lib/validation/validate-csv.ts';
+import {
+  type GlueJobArguments,
+  type IngestRequest,
+  NO_DATASET,
+  type ObjectRef,
+  REPORT_ERRORS,
+  type RejectReason,
+  type ReportedError,
+  STATE_ERRORS,
+  type ValidateTaskInput,
+  type ValidateTaskOutput,
+} from '../shared/contract.ts';
+import type { Log } from '../shared/logger.ts';
+
+/** A landed object opened for reading, pinned to the version the request names. */
+export interface OpenedObject {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly lastModified: Date;
+  /** Releases the connection; called whether or not the body was read to its end. */
+  close(): void;
+}
+
+/** The object storage the core works on; the adapter maps it onto S3. Errors propagate. */
+export interface ObjectStore {
+  /** Opens the request's object version (by version id, else by ETag). */
+  open(request: IngestRequest): Promise<OpenedObject>;
+  /** The LastModified of the request's object version, for files rejected without reading. */
+  head(request: IngestRequest): Promise<{ readonly lastModified: Date }>;
+  /** Server-side copy of the request's object version (`request.size` bytes) to `to`. */
+  copy(from: IngestRequest, to: ObjectRef): Promise<void>;
+  /** Writes `value` as a JSON object. */
+  putJson(to: ObjectRef, value: unknown): Promise<void>;
+}
+
+/** The zone buckets. */
+export interface ValidateBuckets {
+  readonly rawBucket: string;
+  readonly failureBucket: string;
+  readonly curatedBucket: string;
+}
+
+/** What the core needs from its surroundings. */
+export interface ValidateDeps {
+  readonly store: ObjectStore;
+  readonly datasets: ReadonlyMap<string, Dataset>;
+  readonly buckets: ValidateBuckets;
+  readonly log: Log;
+}
+
+/** The `.errors.json` report written beside a rejected file. */
+export interface ErrorReport {
+  readonly source: IngestRequest;
+  readonly dataset: string;
+  readonly ingestDate: string;
+  readonly reason: RejectReason;
+  readonly rows: number;
+  readonly errorCount: number;
+  readonly errorsByColumn: Record<string, number>;
+  readonly errorsByRule: Record<string, number>;
+  /** The first `REPORT_ERRORS` errors. */
+  readonly errors: readonly ReportedError[];
+  /** True when `errorCount` exceeds the errors listed. */
+  readonly truncated: boolean;
+}
+
+/** Suffix of the report object, appended to the rejected file's key. */
+export const REPORT_SUFFIX = '.errors.json';
+/** S3's limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+/** The failure-zone folder of a file whose key names no usable dataset folder. */
+export const UNKNOWN_FOLDER = NO_DATASET;
+/** Longest column name or message carried in the state; the report keeps them whole. */
+const STATE_TEXT_CHARS = 300;
+
+const CSV_KEY = /\.csv(\.gz)?$/i;
+
+/** Whether a key has an extension this pipeline reads: `.csv` or `.csv.gz`, any case. */
+export function isCsvKey(key: string): boolean {
+  return CSV_KEY.test(key);
+}
+
+/** `YYYY-MM-DD` of an instant, in UTC. */
+export function ingestDateOf(lastModified: Date): string {
+  return lastModified.toISOString().slice(0, 10);
+}
+
+/**
+ * The file name a landing key gets in a zone: the key after its dataset segment with every `/`
+ * replaced by `__`, so partitions stay flat and a `../` in a key cannot climb out of them.
+ */
+export function flatFileName(key: string): string {
+  const slash = key.indexOf('/');
+  const file = (slash < 0 ? key : key.slice(slash + 1)).replaceAll('/', '__');
+  // `.` and `..` as a whole name are path navigation to many S3 tools; an empty name is no name.
+  if (file === '' || file === '.' || file === '..') return `_${file}`;
+  return file;
+}
+
+/**
+ * The zone key `<folder>/ingest_date=<date>/<file>`. When it would exceed S3's key limit (with
+ * room for the report suffix), the file name is cut and a hash of the whole name appended, keeping
+ * the extension, so a long landing key still reaches a terminal zone at a deterministic key.
+ */
+export function zoneKey(folder: string, ingestDate: string, file: string): string {
+  const prefix = `${folder}/ingest_date=${ingestDate}/`;
+  const budget = MAX_KEY_BYTES - REPORT_SUFFIX.length - Buffer.byteLength(prefix);
+  if (Buffer.byteLength(file) <= budget) return prefix + file;
+  const ext = CSV_KEY.exec(file)?.[0] ?? '';
+  const tag = `~${createHash('sha256').update(file).digest('hex').slice(0, 16)}`;
+  const head = cutUtf8(file.slice(0, file.length - ext.length), budget - tag.length - ext.length);
+  return `${prefix}${head}${tag}${ext}`;
+}
+
+/** The longest prefix of `text` (whole code points) that fits in `maxBytes` of UTF-8. */
+function cutUtf8(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > maxBytes) break;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
+
+/** The failure-zone folder of a file whose dataset is unknown: its first segment, when usable. */
+function unknownFolder(dataset: string): string {
+  const unusable = dataset === '' || dataset === '.' || dataset === '..' || Buffer.byteLength(dataset) > 255;
+  return unusable ? UNKNOWN_FOLDER : dataset;
+}
+
+/**
+ * Validates one landed object and files it: valid → raw zone, with the Glue job's arguments;
+ * unknown dataset, not a CSV, or invalid rows → failure zone plus report. S3 errors (NoSuchKey,
+ * a 412 when the object changed since the event, throttling) propagate, for the workflow's
+ * Retry and Catch to decide.
+ */
+export async function validateIngest(
+  input: ValidateTaskInput,
+  deps: ValidateDeps,
+): Promise<ValidateTaskOutput> {
+  const { request } = input;
+  const dataset = deps.datasets.get(request.dataset);
+  const early = earlyRejection(request, deps.datasets);
+  if (!dataset || early) {
+    const { lastModified } = await deps.store.head(request);
+    const errors = early?.errors ?? [];
+    return reject(deps, {
+      request,
+      folder: dataset ? dataset.name : unknownFolder(request.dataset),
+      ingestDate: ingestDateOf(lastModified),
+      reason: early?.reason ?? 'unknown_dataset',
+      rows: 0,
+      // Nothing was read: report the object's size as the event gave it.
+      bytes: request.size,
+      errorCount: errors.length,
+      errors,
+      errorsByColumn: {},
+      errorsByRule: countByRule(errors),
+    });
+  }
+
+  const opened = await deps.store.open(request);
+  let result: Awaited<ReturnType<typeof validateCsv>>;
+  try {
+    result = await validateCsv(opened.body, dataset, { maxErrors: REPORT_ERRORS });
+  } finally {
+    // validateCsv may stop reading early (a corrupt gzip stream); an unread body would hold its socket.
+    opened.close();
+  }
+  const ingestDate = ingestDateOf(opened.lastModified);
+
+  if (!result.valid) {
+    return reject(deps, {
+      request,
+      folder: dataset.name,
+      ingestDate,
+      reason: 'invalid_rows',
+      rows: result.rows,
+      bytes: result.bytes,
+      errorCount: result.errorCount,
+      errors: result.errors.map(toReported),
+      errorsByColumn: result.errorsByColumn,
+      errorsByRule: result.errorsByRule as Record<string, number>,
+    });
+  }
+
+  const raw: ObjectRef = {
+    bucket: deps.buckets.rawBucket,
+    key: zoneKey(dataset.name, ingestDate, flatFileName(request.key)),
+  };
+  await deps.store.copy(request, raw);
+  const jobArguments: GlueJobArguments = {
+    '--dataset': dataset.name,
+    '--source': `s3://${raw.bucket}/${raw.key}`,
+    '--target': `s3://${deps.buckets.curatedBucket}/${dataset.name}/ingest_date=${ingestDate}/`,
+    '--schema': JSON.stringify(sparkSchema(dataset)),
+    '--expected-rows': String(result.rows),
+    '--run-id': input.executionName,
+    '--delimiter': dataset.dialect.delimiter,
+  };
+  deps.log.info('file is valid: copied to the raw zone', { source: request, raw, rows: result.rows });
+  return {
+    valid: true,
+    dataset: dataset.name,
+    ingestDate,
+    rows: result.rows,
+    bytes: result.bytes,
+    errorCount: 0,
+    errors: [],
+    source: request,
+    raw,
+    failure: null,
+    report: null,
+    reason: null,
+    jobArguments,
+  };
+}
+
+/** Why a file is rejected before it is read (both reasons listed when both apply), or null. */
+function earlyRejection(
+  request: IngestRequest,
+  datasets: ReadonlyMap<string, Dataset>,
+): { reason: RejectReason; errors: ReportedError[] } | null {
+  const errors: ReportedError[] = [];
+  let reason: RejectReason | null = null;
+  if (!datasets.has(request.dataset)) {
+    reason = 'unknown_dataset';
+    const known = [...datasets.keys()].join(', ') || 'none';
+    errors.push({
+      // Line 0: the error is about the file as a whole, not one of its lines.
+      line: 0,
+      column: null,
+      value: clip(request.dataset, 80),
+      rule: 'unknown_dataset',
+      message:
+        request.dataset === ''
+          ? `the key "${clip(request.key, 200)}" names no dataset folder: land files as <dataset>/<file>.csv (known: ${known})`
+          : `unknown dataset "${clip(request.dataset, 200)}" (known: ${known})`,
+    });
+  }
+  if (!isCsvKey(request.key)) {
+    reason ??= 'not_csv';
+    const name = request.key.slice(request.key.lastIndexOf('/') + 1);
+    errors.push({
+      line: 0,
+      column: null,
+      value: clip(name, 80),
+      rule: 'not_csv',
+      message: `"${clip(name, 200)}" is not a CSV file: the accepted extensions are .csv and .csv.gz`,
+    });
+  }
+  return reason ? { reason, errors } : null;
+}
+
+interface Rejection {
+  readonly request: IngestRequest;
+  readonly folder: string;
+  readonly ingestDate: string;
+  readonly reason: RejectReason;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly errorCount: number;
+  readonly errors: readonly ReportedError[];
+  readonly errorsByColumn: Record<string, number>;
+  readonly errorsByRule: Record<string, number>;
+}
+
+/** Files a rejected object in the failure zone: the report first, then the copy of the file. */
+async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOutput> {
+  const failure: ObjectRef = {
+    bucket: deps.buckets.failureBucket,
+    key: zoneKey(r.folder, r.ingestDate, flatFileName(r.request.key)),
+  };
+  const report: ObjectRef = { bucket: failure.bucket, key: failure.key + REPORT_SUFFIX };
+  const body: ErrorReport = {
+    source: r.request,
+    dataset: r.request.dataset,
+    ingestDate: r.ingestDate,
+    reason: r.reason,
+    rows: r.rows,
+    errorCount: r.errorCount,
+    errorsByColumn: r.errorsByColumn,
+    errorsByRule: r.errorsByRule,
+    errors: r.errors.slice(0, REPORT_ERRORS),
+    truncated: r.errorCount > Math.min(r.errors.length, REPORT_ERRORS),
+  };
+  // Report before file: whoever finds the file in the failure zone also finds why it is there.
+  await deps.store.putJson(report, body);
+  await deps.store.copy(r.request, failure);
+  deps.log.info('file rejected: copied to the failure zone', {
+    source: r.request,
+    failure,
+    reason: r.reason,
+    errorCount: r.errorCount,
+  });
+  return {
+    valid: false,
+    dataset: r.request.dataset,
+    ingestDate: r.ingestDate,
+    rows: r.rows,
+    bytes: r.bytes,
+    errorCount: r.errorCount,
+    errors: r.errors.slice(0, STATE_ERRORS).map(forState),
+    source: r.request,
+    raw: null,
+    failure,
+    report,
+    reason: r.reason,
+    jobArguments: null,
+  };
+}
+
+function toReported(error: ValidationError): ReportedError {
+  const { line, column, value, rule, message } = error;
+  return { line, column, value, rule, message };
+}
+
+/**
+ * An error as carried in the state. The validator truncates values, but the column of an
+ * unknown header cell is the cell's whole text, so texts are clipped here to keep the state small.
+ */
+function forState(error: ReportedError): ReportedError {
+  return {
+    line: error.line,
+    column: error.column === null ? null : clip(error.column, STATE_TEXT_CHARS),
+    value: error.value === null ? null : clip(error.value, STATE_TEXT_CHARS),
+    rule: error.rule,
+    message: clip(error.message, STATE_TEXT_CHARS),
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function countByRule(errors: readonly ReportedError[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of errors) counts[e.rule] = (counts[e.rule] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,192 @@
+/** The Validate task's `ObjectStore` over S3: pinned reads, server-side copies, JSON reports. */
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import type { IngestRequest, ObjectRef } from '../shared/contract.ts';
+import type { ObjectStore } from './core.ts';
+
+/** The largest object CopyObject copies in one request; above it, a multipart copy is needed. */
+export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
+/** Part size of a multipart copy, unless the 10,000-part limit demands larger parts. */
+export const COPY_PART_BYTES = 512 * 1024 ** 2;
+/** S3's limit on the parts of one multipart upload. */
+const MAX_PARTS = 10_000;
+/** Part copies in flight at once: fast enough for terabyte objects, gentle on request rates. */
+const PART_CONCURRENCY = 4;
+const MIB = 1024 ** 2;
+
+/** An inclusive byte range of a multipart copy. */
+export interface ByteRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * The part ranges of a multipart copy of `size` bytes: contiguous, covering every byte once, of
+ * `partBytes` each (the last one shorter), parts grown in whole MiB when 10,000 would not do.
+ */
+export function copyRanges(size: number, partBytes: number = COPY_PART_BYTES): ByteRange[] {
+  if (!Number.isSafeInteger(size) || size <= 0) throw new Error(`cannot split an object of ${size} bytes`);
+  const needed = Math.ceil(size / MAX_PARTS);
+  const part = needed <= partBytes ? partBytes : Math.ceil(needed / MIB) * MIB;
+  const ranges: ByteRange[] = [];
+  for (let first = 0; first < size; first += part) {
+    ranges.push({ first, last: Math.min(first + part, size) - 1 });
+  }
+  return ranges;
+}
+
+/** `CopySource` of a request's object: bucket, key URL-encoded per segment, version when pinned. */
+export function copySource(from: IngestRequest): string {
+  const key = from.key.split('/').map(encodeURIComponent).join('/');
+  const version = from.versionId !== null ? `?versionId=${encodeURIComponent(from.versionId)}` : '';
+  return `${from.bucket}/${key}${version}`;
+}
+
+/** Read pinning: the version id, else an If-Match on the ETag, so a replaced object is never read. */
+function readPin(ref: IngestRequest): { VersionId?: string; IfMatch?: string } {
+  if (ref.versionId !== null) return { VersionId: ref.versionId };
+  if (ref.etag !== null) return { IfMatch: `"${ref.etag}"` };
+  return {};
+}
+
+/** Copy pinning when there is no version id: the copy fails (412) if the object was replaced. */
+function copyPin(ref: IngestRequest): { CopySourceIfMatch?: string } {
+  return ref.versionId === null && ref.etag !== null ? { CopySourceIfMatch: `"${ref.etag}"` } : {};
+}
+
+function lastModifiedOf(ref: ObjectRef, lastModified: Date | undefined): Date {
+  if (!lastModified) throw new Error(`s3 returned no LastModified for s3://${ref.bucket}/${ref.key}`);
+  return lastModified;
+}
+
+/** An `ObjectStore` over one S3 client. */
+export function s3Store(s3: S3Client): ObjectStore {
+  return {
+    async open(ref) {
+      const out = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) }));
+      const body: unknown = out.Body;
+      // In Node the body is a Readable, which is an async iterable of Buffers.
+      if (!isAsyncIterable(body)) {
+        throw new Error(`s3 returned no readable body for s3://${ref.bucket}/${ref.key}`);
+      }
+      return {
+        body,
+        lastModified: lastModifiedOf(ref, out.LastModified),
+        close: () => (body as { destroy?: () => void }).destroy?.(),
+      };
+    },
+
+    async head(ref) {
+      const out = await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) }));
+      return { lastModified: lastModifiedOf(ref, out.LastModified) };
+    },
+
+    async copy(from, to) {
+      if (from.size > MAX_SINGLE_COPY_BYTES) return multipartCopy(s3, from, to);
+      await s3.send(
+        new CopyObjectCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          CopySource: copySource(from),
+          ...copyPin(from),
+        }),
+      );
+    },
+
+    async putJson(to, value) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          Body: JSON.stringify(value, null, 2),
+          ContentType: 'application/json',
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * Copies an object above CopyObject's 5 GB limit with UploadPartCopy, a few parts at a time. Any
+ * failure stops new parts, waits for those in flight and aborts the upload, so no orphaned parts
+ * are left to bill for.
+ */
+async function multipartCopy(s3: S3Client, from: IngestRequest, to: ObjectRef): Promise<void> {
+  // CopyObject keeps the content type and user metadata; a multipart upload must be told them.
+  const head = await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, ...readPin(from) }));
+  const created = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: to.bucket,
+      Key: to.key,
+      ContentType: head.ContentType,
+      ContentEncoding: head.ContentEncoding,
+      Metadata: head.Metadata,
+    }),
+  );
+  const uploadId = created.UploadId;
+  if (!uploadId) throw new Error(`s3 returned no UploadId for s3://${to.bucket}/${to.key}`);
+  const target = { Bucket: to.bucket, Key: to.key, UploadId: uploadId };
+  try {
+    const ranges = copyRanges(from.size);
+    const parts: CompletedPart[] = new Array(ranges.length);
+    let failure: { error: unknown } | null = null;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (failure === null && next < ranges.length) {
+        const index = next++;
+        const range = ranges[index]!;
+        try {
+          const out = await s3.send(
+            new UploadPartCopyCommand({
+              ...target,
+              PartNumber: index + 1,
+              CopySource: copySource(from),
+              CopySourceRange: `bytes=${range.first}-${range.last}`,
+              ...copyPin(from),
+            }),
+          );
+          const { ETag, ChecksumCRC32, ChecksumCRC32C, ChecksumCRC64NVME, ChecksumSHA1, ChecksumSHA256 } =
+            out.CopyPartResult ?? {};
+          parts[index] = {
+            PartNumber: index + 1,
+            ETag,
+            ChecksumCRC32,
+            ChecksumCRC32C,
+            ChecksumCRC64NVME,
+            ChecksumSHA1,
+            ChecksumSHA256,
+          };
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, ranges.length) }, worker));
+    if (failure !== null) throw (failure as { error: unknown }).error;
+    await s3.send(new CompleteMultipartUploadCommand({ ...target, MultipartUpload: { Parts: parts } }));
+  } catch (error) {
+    await s3.send(new AbortMultipartUploadCommand(target)).catch(() => {
+      // The copy's error is the one worth reporting; the bucket's AbortIncompleteMultipartUpload
+      // lifecycle rule is the backstop for parts an abort could not free.
+    });
+    throw error;
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
+}

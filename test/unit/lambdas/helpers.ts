@@ -1,0 +1,77 @@
+/** Shared builders for the Lambda tests: S3 event records, a recording logger, fixture paths. */
+import { fileURLToPath } from 'node:url';
+import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { Log } from '../../../lambdas/shared/logger.ts';
+
+/** The repo's example dataset declarations (`orders`, `sensor_readings`). */
+export const DATASETS_DIR = fileURLToPath(new URL('../../../datasets/', import.meta.url));
+/** The orders fixtures: 3 valid rows; 4 rows with 10 errors. */
+export const ORDERS_VALID = fileURLToPath(new URL('../../fixtures/orders-valid.csv', import.meta.url));
+export const ORDERS_INVALID = fileURLToPath(new URL('../../fixtures/orders-invalid.csv', import.meta.url));
+
+/** A key as S3 writes it into an event: URL-encoded, `/` kept, a space as `+`. */
+export function s3EncodeKey(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+}
+
+/** What a test sets on an event record; the key is given as S3 sends it (URL-encoded). */
+export interface RecordSpec {
+  readonly key: string;
+  readonly bucket?: string;
+  readonly versionId?: string;
+  readonly eTag?: string;
+  readonly size?: number;
+  readonly eventName?: string;
+  readonly eventTime?: string;
+  readonly sequencer?: string;
+}
+
+/** One S3 event record as S3 delivers it. */
+export function s3Record(spec: RecordSpec): S3EventRecord {
+  const bucket = spec.bucket ?? 'landing';
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'eu-west-1',
+    eventTime: spec.eventTime ?? '2024-03-01T10:00:00.000Z',
+    eventName: spec.eventName ?? 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:PRODUCER' },
+    requestParameters: { sourceIPAddress: '10.0.0.1' },
+    responseElements: { 'x-amz-request-id': 'REQ', 'x-amz-id-2': 'ID2' },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'ingest',
+      bucket: { name: bucket, ownerIdentity: { principalId: 'OWNER' }, arn: `arn:aws:s3:::${bucket}` },
+      object: {
+        key: spec.key,
+        size: spec.size ?? 1234,
+        eTag: spec.eTag ?? '0123456789abcdef0123456789abcdef',
+        ...(spec.versionId === undefined ? {} : { versionId: spec.versionId }),
+        sequencer: spec.sequencer ?? '0065E1F0A1B2C3D4E5',
+      },
+    },
+  };
+}
+
+/** An S3 event of the given records. */
+export function s3Event(...specs: RecordSpec[]): S3Event {
+  return { Records: specs.map(s3Record) };
+}
+
+/** One line a core logged. */
+export interface LogLine {
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+  readonly attributes: Record<string, unknown>;
+}
+
+/** A `Log` that records what it is told, so tests can assert on what a core logs. */
+export function recordingLog(): Log & { readonly lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const record =
+    (level: LogLine['level']) =>
+    (message: string, ...attributes: Record<string, unknown>[]) => {
+      lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
+    };
+  return { lines, info: record('info'), warn: record('warn') };
+}

@@ -1,0 +1,277 @@
+import { describe, expect, it } from 'vitest';
+import type { IngestRequest } from '../../../lambdas/shared/contract.ts';
+import {
+  decodeKey,
+  type ExecutionStarter,
+  executionName,
+  MAX_EXECUTION_NAME,
+  startIngests,
+  toIngestRequest,
+} from '../../../lambdas/trigger/core.ts';
+import { type RecordSpec, recordingLog, s3EncodeKey, s3Record } from './helpers.ts';
+
+/** An in-memory Step Functions: names it has seen are duplicates; listed keys fail. */
+function fakeStarter(failKeys: string[] = []): ExecutionStarter & {
+  readonly calls: { name: string; input: IngestRequest }[];
+} {
+  const calls: { name: string; input: IngestRequest }[] = [];
+  const seen = new Set<string>();
+  return {
+    calls,
+    async startExecution(name, input) {
+      calls.push({ name, input });
+      if (failKeys.includes(input.key)) throw new Error(`throttled on ${input.key}`);
+      if (seen.has(name)) return 'duplicate';
+      seen.add(name);
+      return 'started';
+    },
+  };
+}
+
+const LEGAL_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+function request(spec: RecordSpec): IngestRequest {
+  const req = toIngestRequest(s3Record(spec));
+  if (!req) throw new Error(`no request for ${spec.key}`);
+  return req;
+}
+
+describe('decodeKey', () => {
+  it.each([
+    ['orders/my+file.csv', 'orders/my file.csv'],
+    ['orders/a%2Bb.csv', 'orders/a+b.csv'],
+    ['orders/caf%C3%A9.csv', 'orders/café.csv'],
+    ['orders/2024%2F01.csv', 'orders/2024/01.csv'],
+    ['orders/plain.csv', 'orders/plain.csv'],
+  ])('decodes %s to %s', (encoded, decoded) => {
+    // Act
+    const key = decodeKey(encoded);
+
+    // Assess
+    expect(key).toBe(decoded);
+  });
+});
+
+describe('toIngestRequest', () => {
+  it('builds the canonical request: decoded key, dataset, version, unquoted etag, size', () => {
+    // Prepare
+    const record = s3Record({
+      key: 'orders/2024/caf%C3%A9+%2B1.csv',
+      versionId: 'v1',
+      eTag: '"abc"',
+      size: 42,
+    });
+
+    // Act
+    const req = toIngestRequest(record);
+
+    // Assess
+    expect(req).toEqual({
+      bucket: 'landing',
+      key: 'orders/2024/café +1.csv',
+      versionId: 'v1',
+      etag: 'abc',
+      size: 42,
+      dataset: 'orders',
+    });
+  });
+
+  it('uses null for a missing version id and dataset "" for a key without a folder', () => {
+    // Act
+    const req = toIngestRequest(s3Record({ key: 'loose.csv', eTag: 'e1' }));
+
+    // Assess
+    expect(req).toMatchObject({ key: 'loose.csv', versionId: null, etag: 'e1', dataset: 'no-dataset' });
+  });
+
+  it('returns null for a folder marker', () => {
+    // Act
+    const req = toIngestRequest(s3Record({ key: 'orders/2024/' }));
+
+    // Assess
+    expect(req).toBeNull();
+  });
+});
+
+describe('executionName', () => {
+  it('is a readable prefix, a dash and 32 hex characters', () => {
+    // Act
+    const name = executionName(request({ key: 'orders/daily+export.csv', versionId: 'v1' }));
+
+    // Assess
+    expect(name).toMatch(/^orders-daily_export_csv-[0-9a-f]{32}$/);
+  });
+
+  it('stays legal and at most 80 characters for a 1,000-character unicode key', () => {
+    // Prepare
+    const key = `${Array.from(`données/${'é🚀 ç/'.repeat(250)}`)
+      .slice(0, 999)
+      .join('')}x`;
+    const spec = { key: s3EncodeKey(key), versionId: 'v1' };
+
+    // Act
+    const name = executionName(request(spec));
+
+    // Assess
+    expect(Array.from(key)).toHaveLength(1000);
+    expect(name.length).toBeLessThanOrEqual(MAX_EXECUTION_NAME);
+    expect(name).toMatch(LEGAL_NAME);
+    expect(name.startsWith('donnees-')).toBe(true);
+  });
+
+  it('is legal for a key made only of characters the name cannot carry', () => {
+    // Act
+    const name = executionName(request({ key: '%F0%9F%9A%80.csv' }));
+
+    // Assess
+    expect(name).toMatch(LEGAL_NAME);
+  });
+
+  it('is identical for identical objects, whatever the delivery', () => {
+    // Prepare
+    const first = request({ key: 'orders/a.csv', versionId: 'v1', eventTime: '2024-03-01T10:00:00Z' });
+    const second = request({ key: 'orders/a.csv', versionId: 'v1', eventTime: '2024-03-01T10:05:00Z' });
+
+    // Act
+    const names = [executionName(first), executionName(second)];
+
+    // Assess
+    expect(names[0]).toBe(names[1]);
+  });
+
+  it.each<[string, RecordSpec, RecordSpec]>([
+    ['versions', { key: 'orders/a.csv', versionId: 'v1' }, { key: 'orders/a.csv', versionId: 'v2' }],
+    ['etags without versions', { key: 'orders/a.csv', eTag: 'e1' }, { key: 'orders/a.csv', eTag: 'e2' }],
+    ['keys', { key: 'orders/a.csv', versionId: 'v1' }, { key: 'orders/b.csv', versionId: 'v1' }],
+    [
+      'buckets',
+      { key: 'orders/a.csv', versionId: 'v1', bucket: 'one' },
+      { key: 'orders/a.csv', versionId: 'v1', bucket: 'two' },
+    ],
+  ])('differs for different %s', (_what, a, b) => {
+    // Act
+    const names = [executionName(request(a)), executionName(request(b))];
+
+    // Assess
+    expect(names[0]).not.toBe(names[1]);
+  });
+
+  it('differs for long keys that share the prefix the name keeps', () => {
+    // Prepare
+    const long = `orders/${'x'.repeat(100)}`;
+
+    // Act
+    const names = [
+      executionName(request({ key: `${long}1.csv`, versionId: 'v1' })),
+      executionName(request({ key: `${long}2.csv`, versionId: 'v1' })),
+    ];
+
+    // Assess
+    expect(names[0]!.slice(0, 47)).toBe(names[1]!.slice(0, 47));
+    expect(names[0]).not.toBe(names[1]);
+  });
+});
+
+describe('startIngests', () => {
+  it('starts one execution per object with the canonical request as input', async () => {
+    // Prepare
+    const starter = fakeStarter();
+    const log = recordingLog();
+    const records = [
+      s3Record({ key: 'orders/a+b.csv', versionId: 'v1' }),
+      s3Record({ key: 'sensor_readings/x%2By.csv', versionId: 'v2' }),
+    ];
+
+    // Act
+    const summary = await startIngests(records, { starter, log });
+
+    // Assess
+    expect(summary).toEqual({ started: 2, duplicates: 0, skipped: 0 });
+    expect(starter.calls.map((c) => c.input.key)).toEqual(['orders/a b.csv', 'sensor_readings/x+y.csv']);
+    expect(starter.calls[0]!.name).toBe(executionName(starter.calls[0]!.input));
+  });
+
+  it('skips folder markers with a log line and starts nothing for them', async () => {
+    // Prepare
+    const starter = fakeStarter();
+    const log = recordingLog();
+
+    // Act
+    const summary = await startIngests([s3Record({ key: 'orders/2024%2F03/' })], { starter, log });
+
+    // Assess
+    expect(summary).toEqual({ started: 0, duplicates: 0, skipped: 1 });
+    expect(starter.calls).toHaveLength(0);
+    expect(log.lines).toContainEqual({
+      level: 'info',
+      message: 'skipping a folder marker',
+      attributes: { bucket: 'landing', key: 'orders/2024/03/' },
+    });
+  });
+
+  it('skips records that are not object creations', async () => {
+    // Prepare
+    const starter = fakeStarter();
+    const log = recordingLog();
+
+    // Act
+    const summary = await startIngests(
+      [s3Record({ key: 'orders/a.csv', eventName: 'ObjectRemoved:Delete' })],
+      {
+        starter,
+        log,
+      },
+    );
+
+    // Assess
+    expect(summary.skipped).toBe(1);
+    expect(starter.calls).toHaveLength(0);
+  });
+
+  it('counts a duplicate delivery as success and logs it', async () => {
+    // Prepare
+    const starter = fakeStarter();
+    const log = recordingLog();
+    const record = s3Record({ key: 'orders/a.csv', versionId: 'v1' });
+    await startIngests([record], { starter, log: recordingLog() });
+
+    // Act
+    const summary = await startIngests([{ ...record, eventTime: '2024-03-01T11:00:00Z' }], { starter, log });
+
+    // Assess
+    expect(summary).toEqual({ started: 0, duplicates: 1, skipped: 0 });
+    expect(starter.calls[1]!.input).toEqual(starter.calls[0]!.input);
+    expect(log.lines.map((l) => l.message)).toEqual(['execution exists already: a duplicate delivery']);
+  });
+
+  it('attempts every record, then throws one error naming each record that failed', async () => {
+    // Prepare
+    const starter = fakeStarter(['orders/b.csv']);
+    const log = recordingLog();
+    const records = ['orders/a.csv', 'orders/b.csv', 'orders/c.csv'].map((key) => s3Record({ key }));
+
+    // Act
+    const act = startIngests(records, { starter, log });
+
+    // Assess
+    await expect(act).rejects.toThrow(
+      'could not start 1 of 3 executions: "orders/b.csv" (Error: throttled on orders/b.csv)',
+    );
+    await expect(act).rejects.toBeInstanceOf(AggregateError);
+    expect(starter.calls.map((c) => c.input.key)).toEqual(['orders/a.csv', 'orders/b.csv', 'orders/c.csv']);
+    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+  });
+
+  it('reports a malformed key escape as a failed record, not a crash of the others', async () => {
+    // Prepare
+    const starter = fakeStarter();
+    const records = [s3Record({ key: 'orders/bad%E0.csv' }), s3Record({ key: 'orders/good.csv' })];
+
+    // Act
+    const act = startIngests(records, { starter, log: recordingLog() });
+
+    // Assess
+    await expect(act).rejects.toThrow(/could not start 1 of 2 executions: "orders\/bad%E0\.csv" \(URIError/);
+    expect(starter.calls.map((c) => c.input.key)).toEqual(['orders/good.csv']);
+  });
+});

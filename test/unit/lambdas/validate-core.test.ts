@@ -1,0 +1,394 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type IngestRequest,
+  type ObjectRef,
+  REPORT_ERRORS,
+  STATE_ERRORS,
+} from '../../../lambdas/shared/contract.ts';
+import {
+  type ErrorReport,
+  flatFileName,
+  ingestDateOf,
+  isCsvKey,
+  MAX_KEY_BYTES,
+  type ObjectStore,
+  REPORT_SUFFIX,
+  validateIngest,
+  zoneKey,
+} from '../../../lambdas/validate/core.ts';
+import { sparkSchema } from '../../../lib/datasets/derive.ts';
+import { loadDatasets } from '../../../lib/datasets/load.ts';
+import type { Dataset } from '../../../lib/datasets/model.ts';
+import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, recordingLog } from './helpers.ts';
+
+const BUCKETS = { rawBucket: 'raw', failureBucket: 'failure', curatedBucket: 'curated' };
+/** 23:30 on 1 March at UTC−2 is 2 March in UTC: the date must be taken in UTC. */
+const LAST_MODIFIED = new Date('2024-03-01T23:30:00-02:00');
+
+/** An in-memory object store recording every operation, in order. */
+class MemoryStore implements ObjectStore {
+  readonly ops: string[] = [];
+  readonly objects = new Map<string, Uint8Array>();
+  readonly json = new Map<string, unknown>();
+  closed = 0;
+  /** Set to make `open` fail, as S3 does for a missing or replaced object. */
+  openError: Error | null = null;
+
+  constructor(
+    private readonly content: Uint8Array,
+    private readonly chunkBytes = 7,
+  ) {}
+
+  async open(request: IngestRequest) {
+    this.ops.push(`open ${request.key}`);
+    if (this.openError) throw this.openError;
+    const { content, chunkBytes } = this;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      // Small chunks: a record and a UTF-8 character may span two of them, as on the wire.
+      for (let i = 0; i < content.length; i += chunkBytes) yield content.subarray(i, i + chunkBytes);
+    }
+    return { body: chunks(), lastModified: LAST_MODIFIED, close: () => void this.closed++ };
+  }
+
+  async head(request: IngestRequest) {
+    this.ops.push(`head ${request.key}`);
+    return { lastModified: LAST_MODIFIED };
+  }
+
+  async copy(from: IngestRequest, to: ObjectRef) {
+    this.ops.push(`copy ${from.bucket}/${from.key} -> ${to.bucket}/${to.key}`);
+    this.objects.set(`${to.bucket}/${to.key}`, this.content);
+  }
+
+  async putJson(to: ObjectRef, value: unknown) {
+    this.ops.push(`put ${to.bucket}/${to.key}`);
+    this.json.set(`${to.bucket}/${to.key}`, JSON.parse(JSON.stringify(value)));
+  }
+}
+
+let datasets: Map<string, Dataset>;
+
+beforeAll(async () => {
+  datasets = await loadDatasets(DATASETS_DIR);
+});
+
+function req(key: string, extra: Partial<IngestRequest> = {}): IngestRequest {
+  const slash = key.indexOf('/');
+  return {
+    bucket: 'landing',
+    key,
+    versionId: 'v1',
+    etag: 'e1',
+    size: 100,
+    dataset: slash < 0 ? '' : key.slice(0, slash),
+    ...extra,
+  };
+}
+
+function deps(store: MemoryStore) {
+  return { store, datasets, buckets: BUCKETS, log: recordingLog() };
+}
+
+describe('zone naming', () => {
+  it.each([
+    ['orders/a.csv', true],
+    ['orders/A.CSV', true],
+    ['orders/a.csv.gz', true],
+    ['orders/a.Csv.GZ', true],
+    ['orders/a.txt', false],
+    ['orders/a.csv.zip', false],
+    ['orders/a.gz', false],
+    ['orders/csv', false],
+  ])('isCsvKey(%s) is %s', (key, expected) => {
+    // Act
+    const result = isCsvKey(key);
+
+    // Assess
+    expect(result).toBe(expected);
+  });
+
+  it.each([
+    ['orders/a.csv', 'a.csv'],
+    ['orders/2024/03/a.csv', '2024__03__a.csv'],
+    ['orders/../../etc/a.csv', '..__..__etc__a.csv'],
+    ['loose.csv', 'loose.csv'],
+    ['orders/..', '_..'],
+  ])('flatFileName(%s) is %s', (key, expected) => {
+    // Act
+    const file = flatFileName(key);
+
+    // Assess
+    expect(file).toBe(expected);
+  });
+
+  it('takes the ingest date in UTC', () => {
+    // Act
+    const date = ingestDateOf(LAST_MODIFIED);
+
+    // Assess
+    expect(date).toBe('2024-03-02');
+  });
+
+  it('fits a key that would pass S3 key limit, deterministically and keeping the extension', () => {
+    // Prepare
+    const file = `${'é'.repeat(600)}.csv.gz`;
+
+    // Act
+    const key = zoneKey('orders', '2024-03-02', file);
+
+    // Assess
+    expect(Buffer.byteLength(key + REPORT_SUFFIX)).toBeLessThanOrEqual(MAX_KEY_BYTES);
+    expect(key).toMatch(/^orders\/ingest_date=2024-03-02\/é+~[0-9a-f]{16}\.csv\.gz$/);
+    expect(zoneKey('orders', '2024-03-02', file)).toBe(key);
+    expect(zoneKey('orders', '2024-03-02', `${'é'.repeat(601)}.csv.gz`)).not.toBe(key);
+  });
+});
+
+describe('validateIngest', () => {
+  it('copies a valid file to the raw zone and returns the Glue job arguments', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+    const request = req('orders/2024/daily.csv');
+
+    // Act
+    const out = await validateIngest({ request, executionName: 'run-1' }, deps(store));
+
+    // Assess
+    const rawKey = 'orders/ingest_date=2024-03-02/2024__daily.csv';
+    expect(store.ops).toEqual([
+      'open orders/2024/daily.csv',
+      `copy landing/orders/2024/daily.csv -> raw/${rawKey}`,
+    ]);
+    expect(out).toEqual({
+      valid: true,
+      dataset: 'orders',
+      ingestDate: '2024-03-02',
+      rows: 3,
+      bytes: readFileSync(ORDERS_VALID).length,
+      errorCount: 0,
+      errors: [],
+      source: request,
+      raw: { bucket: 'raw', key: rawKey },
+      failure: null,
+      report: null,
+      reason: null,
+      jobArguments: {
+        '--dataset': 'orders',
+        '--source': `s3://raw/${rawKey}`,
+        '--target': 's3://curated/orders/ingest_date=2024-03-02/',
+        '--schema': JSON.stringify(sparkSchema(datasets.get('orders')!)),
+        '--expected-rows': '3',
+        '--run-id': 'run-1',
+        '--delimiter': ',',
+      },
+    });
+    expect(store.closed).toBe(1);
+  });
+
+  it('reads a gzip file and keeps its name in the raw zone', async () => {
+    // Prepare
+    const store = new MemoryStore(gzipSync(readFileSync(ORDERS_VALID)));
+
+    // Act
+    const out = await validateIngest(
+      { request: req('orders/daily.CSV.gz'), executionName: 'run' },
+      deps(store),
+    );
+
+    // Assess
+    expect(out).toMatchObject({
+      valid: true,
+      rows: 3,
+      raw: { key: 'orders/ingest_date=2024-03-02/daily.CSV.gz' },
+    });
+  });
+
+  it('files an invalid file in the failure zone, report first, with a small state', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_INVALID));
+    const request = req('orders/bad.csv');
+
+    // Act
+    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
+
+    // Assess
+    const failureKey = 'orders/ingest_date=2024-03-02/bad.csv';
+    expect(store.ops).toEqual([
+      'open orders/bad.csv',
+      `put failure/${failureKey}.errors.json`,
+      `copy landing/orders/bad.csv -> failure/${failureKey}`,
+    ]);
+    expect(out).toMatchObject({
+      valid: false,
+      reason: 'invalid_rows',
+      rows: 4,
+      errorCount: 10,
+      raw: null,
+      jobArguments: null,
+      failure: { bucket: 'failure', key: failureKey },
+      report: { bucket: 'failure', key: `${failureKey}.errors.json` },
+    });
+    expect(out.errors).toHaveLength(STATE_ERRORS);
+    expect(out.errors[0]).toEqual({
+      line: 3,
+      column: 'sku',
+      value: 'ABC-1234',
+      rule: 'pattern',
+      message: '"ABC-1234": does not match the pattern /^[A-Z]{3}-\\d{5}$/',
+    });
+    const report = store.json.get(`failure/${failureKey}.errors.json`) as ErrorReport;
+    expect(report).toMatchObject({
+      source: request,
+      dataset: 'orders',
+      ingestDate: '2024-03-02',
+      reason: 'invalid_rows',
+      rows: 4,
+      errorCount: 10,
+      truncated: false,
+    });
+    expect(report.errors).toHaveLength(10);
+    expect(report.errorsByColumn.ship_date).toBe(1);
+    expect(report.errorsByRule.ragged_row).toBe(1);
+  });
+
+  it('rejects an unknown dataset without reading it, naming the known datasets', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+
+    // Act
+    const out = await validateIngest({ request: req('ordrs/a.csv'), executionName: 'run' }, deps(store));
+
+    // Assess
+    const failureKey = 'ordrs/ingest_date=2024-03-02/a.csv';
+    expect(store.ops).toEqual([
+      'head ordrs/a.csv',
+      `put failure/${failureKey}.errors.json`,
+      `copy landing/ordrs/a.csv -> failure/${failureKey}`,
+    ]);
+    expect(out).toMatchObject({ valid: false, reason: 'unknown_dataset', dataset: 'ordrs', errorCount: 1 });
+    const report = store.json.get(`failure/${failureKey}.errors.json`) as ErrorReport;
+    expect(report.errors).toEqual([
+      {
+        line: 0,
+        column: null,
+        value: 'ordrs',
+        rule: 'unknown_dataset',
+        message: 'unknown dataset "ordrs" (known: orders, sensor_readings)',
+      },
+    ]);
+    expect(report.errorsByRule).toEqual({ unknown_dataset: 1 });
+  });
+
+  it('files a key without a dataset folder under no-dataset', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+
+    // Act
+    const out = await validateIngest({ request: req('loose.csv'), executionName: 'run' }, deps(store));
+
+    // Assess
+    expect(out.failure).toEqual({ bucket: 'failure', key: 'no-dataset/ingest_date=2024-03-02/loose.csv' });
+    expect(out.errors[0]!.message).toBe(
+      'the key "loose.csv" names no dataset folder: land files as <dataset>/<file>.csv (known: orders, sensor_readings)',
+    );
+  });
+
+  it('rejects a file that is not a CSV without reading it, naming the accepted extensions', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+
+    // Act
+    const out = await validateIngest({ request: req('orders/a.xlsx'), executionName: 'run' }, deps(store));
+
+    // Assess
+    expect(store.ops[0]).toBe('head orders/a.xlsx');
+    expect(out).toMatchObject({
+      valid: false,
+      reason: 'not_csv',
+      failure: { bucket: 'failure', key: 'orders/ingest_date=2024-03-02/a.xlsx' },
+    });
+    expect(out.errors).toEqual([
+      {
+        line: 0,
+        column: null,
+        value: 'a.xlsx',
+        rule: 'not_csv',
+        message: '"a.xlsx" is not a CSV file: the accepted extensions are .csv and .csv.gz',
+      },
+    ]);
+  });
+
+  it('lists both reasons when an unknown dataset is also not a CSV', async () => {
+    // Prepare
+    const store = new MemoryStore(new Uint8Array());
+
+    // Act
+    const out = await validateIngest({ request: req('x/a.txt'), executionName: 'run' }, deps(store));
+
+    // Assess
+    expect(out.reason).toBe('unknown_dataset');
+    expect(out.errors.map((e) => e.rule)).toEqual(['unknown_dataset', 'not_csv']);
+  });
+
+  it('lets store errors through and files nothing', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+    store.openError = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+
+    // Act
+    const act = validateIngest({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
+
+    // Assess
+    await expect(act).rejects.toThrow('The specified key does not exist.');
+    expect(store.ops).toEqual(['open orders/a.csv']);
+  });
+
+  it('closes the body even when reading it fails', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+    const failing: ObjectStore = {
+      ...store,
+      head: store.head.bind(store),
+      copy: store.copy.bind(store),
+      putJson: store.putJson.bind(store),
+      async open() {
+        async function* broken(): AsyncGenerator<Uint8Array> {
+          yield Buffer.from('order_id');
+          throw new Error('connection reset');
+        }
+        return { body: broken(), lastModified: LAST_MODIFIED, close: () => void store.closed++ };
+      },
+    };
+
+    // Act
+    const act = validateIngest(
+      { request: req('orders/a.csv'), executionName: 'run' },
+      { ...deps(store), store: failing },
+    );
+
+    // Assess
+    await expect(act).rejects.toThrow('connection reset');
+    expect(store.closed).toBe(1);
+    expect(store.ops).toEqual([]);
+  });
+
+  it('keeps the output small and the report capped for a file of 100,000 bad rows', async () => {
+    // Prepare
+    const header = 'order_id,Customer Name,sku,quantity,amount,currency,discount,gift,ordered_at,ship_date\n';
+    const row = `x,${'N'.repeat(300)},ABC-12345,1,1.00,USD,0,true,2024-01-01T00:00:00Z,\n`;
+    const store = new MemoryStore(Buffer.from(header + row.repeat(100_000)), 1 << 16);
+
+    // Act
+    const out = await validateIngest({ request: req('orders/huge.csv'), executionName: 'run' }, deps(store));
+
+    // Assess
+    expect(out).toMatchObject({ valid: false, rows: 100_000, errorCount: 200_000 });
+    expect(out.errors).toHaveLength(STATE_ERRORS);
+    expect(JSON.stringify(out).length).toBeLessThan(10_000);
+    const report = store.json.get(`failure/${out.report!.key}`) as ErrorReport;
+    expect(report.errors).toHaveLength(REPORT_ERRORS);
+    expect(report.truncated).toBe(true);
+  });
+});
