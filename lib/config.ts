@@ -1,0 +1,80 @@
+/**
+ * The app's configuration, parsed once from CDK context (`cdk.json` or `-c key=value`) with zod.
+ * Constructs receive plain typed props derived from it and never read context or the environment.
+ */
+import * as z from 'zod';
+
+const email = z.email({ error: (issue) => `not an e-mail address: ${JSON.stringify(issue.input)}` });
+
+/** Context values may arrive as strings (`-c x=3`): numbers and lists are accepted in both forms. */
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const emails = z
+  .union([
+    z.array(email),
+    z.string().transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ])
+  .pipe(z.array(email));
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const configSchema = z.strictObject({
+  /** Prefix of stack names and resource names; lower-case so it suits bucket and Glue names. */
+  prefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,11}$/, {
+      error: 'prefix must be 2–12 characters of [a-z0-9-], starting with a letter',
+    })
+    .default('csvlake'),
+  stage: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,9}$/, {
+      error: 'stage must be 1–10 characters of [a-z0-9], starting with a letter',
+    })
+    .default('dev'),
+  notificationEmails: emails.default([]),
+  alarmEmails: emails.default([]),
+  landingExpiryDays: count(1, 3650).default(30),
+  athenaResultsExpiryDays: count(1, 3650).default(30),
+  failureTransitionDays: count(30, 3650).default(90),
+  glueWorkerType: z.enum(['G.1X', 'G.2X', 'G.4X', 'G.8X']).default('G.1X'),
+  glueWorkers: count(2, 299).default(2),
+  glueMaxConcurrentRuns: count(1, 1000).default(10),
+  glueTimeoutMinutes: count(1, 2880).default(60),
+  /** Athena's per-query scan cap; 10 GB by default. */
+  athenaBytesScannedCutoff: count(10_000_000, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
+  logRetentionDays: z.coerce
+    .number()
+    .int()
+    .refine((d) => LOG_RETENTION_DAYS.includes(d), {
+      error: `logRetentionDays must be one of CloudWatch's values: ${[1, 3, 5, 7, 14, 30, 60, 90, 365, 3653].join(', ')}, …`,
+    })
+    .default(90),
+  datasetsDir: z.string().default('datasets'),
+});
+
+/** The parsed configuration. */
+export type LakeConfig = z.output<typeof configSchema>;
+
+/** The context keys the app reads. */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof LakeConfig)[];
+
+/** Parses the configuration from a context lookup; errors name every bad key and its value. */
+export function parseConfig(lookup: (key: string) => unknown): LakeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = lookup(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `  - ${i.path.join('.') || '(config)'}: ${i.message}`);
+  throw new Error(`invalid configuration (CDK context):\n${problems.join('\n')}`);
+}

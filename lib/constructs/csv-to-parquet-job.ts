@@ -1,0 +1,137 @@
+/** The Glue Spark job that turns a validated raw CSV into typed Parquet in the curated zone. */
+import { type Duration, Stack } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
+
+/** Properties of {@link CsvToParquetJob}. */
+export interface CsvToParquetJobProps {
+  /** Path of the PySpark script (`glue-scripts/csv_to_parquet.py`). */
+  readonly scriptPath: string;
+  readonly raw: s3.IBucket;
+  readonly curated: s3.IBucket;
+  readonly key: kms.IKey;
+  /** The datasets whose raw prefixes the job may read and curated prefixes it may write. */
+  readonly datasetNames: readonly string[];
+  readonly workerType: glue.WorkerType;
+  readonly numberOfWorkers: number;
+  readonly maxConcurrentRuns: number;
+  readonly timeout: Duration;
+}
+
+/**
+ * A Glue 5.0 PySpark job with a KMS security configuration and a role that reads only the raw
+ * prefixes of the datasets and writes only their curated prefixes (staging included).
+ */
+export class CsvToParquetJob extends Construct {
+  readonly job: glue.PySparkEtlJob;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CsvToParquetJobProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+      description: 'CSV to Parquet job: reads raw, writes curated',
+    });
+    const prefixes = props.datasetNames.map((name) => `${name}/*`);
+    for (const p of prefixes) {
+      acknowledgeWildcardResource(
+        this.role,
+        props.raw.arnForObjects(p),
+        'the job reads raw files of its datasets only',
+      );
+      acknowledgeWildcardResource(
+        this.role,
+        props.curated.arnForObjects(p),
+        'the job stages, publishes and replaces Parquet under its datasets only',
+      );
+    }
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: prefixes.map((p) => props.raw.arnForObjects(p)),
+      }),
+    );
+    // Staging, publishing (copy then delete) and replacing an earlier run's output.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        resources: prefixes.map((p) => props.curated.arnForObjects(p)),
+      }),
+    );
+    // Spark lists the input path and the output prefix (staging, publishing, replacing).
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.raw.bucketArn, props.curated.bucketArn],
+        conditions: { StringLike: { 's3:prefix': prefixes } },
+      }),
+    );
+    props.key.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    // Glue writes its driver and executor logs to these groups (encrypted by the security configuration).
+    const glueLogs = `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws-glue/*`;
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],
+        resources: [glueLogs],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      glueLogs,
+      "Glue names its log groups under /aws-glue/ (one per job run's security configuration)",
+    );
+    acknowledge(
+      this.role,
+      'IAM5[Resource::*]',
+      'cloudwatch:PutMetricData has no resource; the statement is limited to the Glue namespace',
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+      }),
+    );
+
+    const security = new glue.SecurityConfiguration(this, 'Security', {
+      s3Encryption: glue.S3Encryption.kms(props.key),
+      cloudWatchEncryption: glue.CloudWatchEncryption.kms(props.key),
+      jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(props.key),
+    });
+
+    // Code.fromAsset grants the role read access to the CDK assets bucket for the script.
+    const assets =
+      'Glue reads its script from the CDK bootstrap assets bucket (grant made by Code.fromAsset)';
+    for (const finding of ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*']) {
+      acknowledge(this.role, `IAM5[${finding}]`, assets);
+    }
+    acknowledge(
+      this.role,
+      'IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      assets,
+    );
+    this.job = new glue.PySparkEtlJob(this, 'Job', {
+      description: 'Converts one validated raw CSV into typed Parquet in the curated zone',
+      script: glue.Code.fromAsset(props.scriptPath),
+      role: this.role,
+      glueVersion: glue.GlueVersion.V5_0,
+      workerConfiguration: { workerType: props.workerType, numberOfWorkers: props.numberOfWorkers },
+      maxConcurrentRuns: props.maxConcurrentRuns,
+      // The workflow retries on its own terms (ConcurrentRunsExceeded); a failed run fails the file.
+      maxRetries: 0,
+      timeout: props.timeout,
+      securityConfiguration: security,
+      continuousLogging: { enabled: true },
+      enableMetrics: true,
+      defaultArguments: {
+        '--enable-job-insights': 'true',
+        '--job-bookmark-option': 'job-bookmark-disable',
+      },
+    });
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The ingest workflow (standard, JSONPath only so the local runtime can execute the same ASL):
+ * Validate → valid? → VALIDATED → Glue CSV→Parquet (.sync) → RegisterPartition → CURATED, or
+ * REJECTED; any other error → FAILED → Fail.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
+import { acknowledge, acknowledgeWildcardResource, REASON_NO_RESOURCE_LEVEL } from '../nag.ts';
+
+/** Properties of {@link IngestWorkflow}. */
+export interface IngestWorkflowProps {
+  readonly validate: lambda.IFunction;
+  readonly registerPartition: lambda.IFunction;
+  readonly job: glue.IJob;
+  readonly events: sns.ITopic;
+  readonly logKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  /** Glue database the curated tables live in (named in CURATED messages). */
+  readonly databaseName: string;
+}
+
+/** State names the monitoring metric filters and the local runtime refer to. */
+export const STATE = {
+  validate: 'Validate',
+  isValid: 'IsValid',
+  notifyValidated: 'NotifyValidated',
+  convert: 'ConvertToParquet',
+  register: 'RegisterPartition',
+  notifyCurated: 'NotifyCurated',
+  curated: 'Curated',
+  notifyRejected: 'NotifyRejected',
+  rejected: 'Rejected',
+  notifyFailed: 'NotifyFailed',
+  failed: 'Failed',
+} as const;
+
+/** Errors a Lambda task retries beyond the service errors LambdaInvoke retries by default. */
+const TRANSIENT_TASK_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+];
+
+/** The ingest state machine and its log group. */
+export class IngestWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: IngestWorkflowProps) {
+    super(scope, id);
+    const J = sfn.JsonPath;
+
+    const notify = (stateId: string, status: PipelineStatus, message: Record<string, unknown>) =>
+      new tasks.SnsPublish(this, stateId, {
+        stateName: stateId,
+        topic: props.events,
+        message: sfn.TaskInput.fromObject({ status, execution: J.stringAt('$$.Execution.Id'), ...message }),
+        messageAttributes: {
+          dataset: { value: J.stringAt('$.dataset') },
+          status: { value: status },
+        },
+        resultPath: J.DISCARD,
+      });
+
+    const failed = notify(STATE.notifyFailed, 'FAILED', {
+      dataset: J.stringAt('$.dataset'),
+      source: { bucket: J.stringAt('$.bucket'), key: J.stringAt('$.key') },
+      error: J.stringAt('$.error.Error'),
+      cause: J.stringAt('$.error.Cause'),
+    }).next(
+      new sfn.Fail(this, STATE.failed, {
+        stateName: STATE.failed,
+        error: 'IngestFailed',
+        causePath: '$.error.Cause',
+      }),
+    );
+
+    const catchAll = <T extends sfn.TaskStateBase>(task: T): T => {
+      task.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      return task;
+    };
+
+    const validate = catchAll(
+      new tasks.LambdaInvoke(this, STATE.validate, {
+        stateName: STATE.validate,
+        lambdaFunction: props.validate,
+        payload: sfn.TaskInput.fromObject({
+          request: J.entirePayload,
+          executionName: J.stringAt('$$.Execution.Name'),
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.validation',
+      }),
+    );
+    validate.addRetry({
+      errors: TRANSIENT_TASK_ERRORS,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 4,
+    });
+
+    const convert = catchAll(
+      new tasks.GlueStartJobRun(this, STATE.convert, {
+        stateName: STATE.convert,
+        glueJobName: props.job.jobName,
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        arguments: sfn.TaskInput.fromJsonPathAt('$.validation.jobArguments'),
+        resultSelector: {
+          id: J.stringAt('$.Id'),
+          state: J.stringAt('$.JobRunState'),
+          seconds: J.numberAt('$.ExecutionTime'),
+        },
+        resultPath: '$.conversion',
+      }),
+    );
+    // Glue refuses runs past the job's concurrency: wait and try again, never treat it as success.
+    convert.addRetry({
+      errors: ['Glue.ConcurrentRunsExceededException', 'Glue.ThrottlingException'],
+      interval: Duration.seconds(30),
+      backoffRate: 2,
+      maxAttempts: 8,
+      maxDelay: Duration.minutes(10),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+
+    const register = catchAll(
+      new tasks.LambdaInvoke(this, STATE.register, {
+        stateName: STATE.register,
+        lambdaFunction: props.registerPartition,
+        payload: sfn.TaskInput.fromObject({
+          dataset: J.stringAt('$.validation.dataset'),
+          ingestDate: J.stringAt('$.validation.ingestDate'),
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.partition',
+      }),
+    );
+    register.addRetry({
+      errors: TRANSIENT_TASK_ERRORS,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 4,
+    });
+
+    const validated = catchAll(
+      notify(STATE.notifyValidated, 'VALIDATED', {
+        dataset: J.stringAt('$.validation.dataset'),
+        source: J.objectAt('$.validation.source'),
+        raw: J.objectAt('$.validation.raw'),
+        rows: J.numberAt('$.validation.rows'),
+      }),
+    );
+    const curated = catchAll(
+      notify(STATE.notifyCurated, 'CURATED', {
+        dataset: J.stringAt('$.validation.dataset'),
+        rows: J.numberAt('$.validation.rows'),
+        table: J.format(`${props.databaseName}.{}`, J.stringAt('$.validation.dataset')),
+        partition: J.objectAt('$.partition'),
+      }),
+    );
+    const rejected = catchAll(
+      notify(STATE.notifyRejected, 'REJECTED', {
+        dataset: J.stringAt('$.validation.dataset'),
+        reason: J.stringAt('$.validation.reason'),
+        source: J.objectAt('$.validation.source'),
+        failure: J.objectAt('$.validation.failure'),
+        report: J.objectAt('$.validation.report'),
+        rows: J.numberAt('$.validation.rows'),
+        errorCount: J.numberAt('$.validation.errorCount'),
+        errors: J.listAt('$.validation.errors'),
+      }),
+    );
+
+    const definition = validate.next(
+      new sfn.Choice(this, STATE.isValid, { stateName: STATE.isValid })
+        .when(
+          sfn.Condition.booleanEquals('$.validation.valid', true),
+          validated
+            .next(convert)
+            .next(register)
+            .next(curated)
+            .next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated })),
+        )
+        .otherwise(rejected.next(new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected }))),
+    );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    const role = this.stateMachine.role;
+    acknowledge(role, 'IAM5[Resource::*]', REASON_NO_RESOURCE_LEVEL);
+    acknowledge(
+      role,
+      'IAM5[Action::kms:GenerateDataKey*]',
+      'publishing to the KMS-encrypted events topic needs data keys',
+    );
+    for (const fn of [props.validate, props.registerPartition]) {
+      acknowledgeWildcardResource(
+        role,
+        `${fn.functionArn}:*`,
+        'LambdaInvoke may call any version or alias of this one function',
+      );
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/** A Node.js Lambda function with the lake's defaults: esbuild bundle, arm64, JSON logs, X-Ray. */
+import type { Duration, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge, REASON_NO_RESOURCE_LEVEL } from '../nag.ts';
+
+/** Properties of {@link LakeFunction}. */
+export interface LakeFunctionProps {
+  /** Path of the handler module (exports `handler`). */
+  readonly entry: string;
+  /** Powertools service name, shown in every log line. */
+  readonly serviceName: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  /** Encrypts the function's log group. */
+  readonly logKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Commands run after bundling, e.g. to copy data files next to the handler.
+   * @default - none
+   */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
+  /**
+   * Ephemeral /tmp storage.
+   * @default 512 MiB
+   */
+  readonly ephemeralStorageSize?: Size;
+}
+
+/**
+ * The one way the lake builds its functions, so every function gets the same runtime, bundling,
+ * logging and tracing. The AWS SDK v3 stays external: the Node.js runtime ships it.
+ */
+export class LakeFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: LakeFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+    });
+    const afterBundling = props.afterBundling;
+    // An own role instead of AWSLambdaBasicExecutionRole: it may write to its log group only.
+    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      role,
+      entry: props.entry,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        externalModules: ['@aws-sdk/*'],
+        mainFields: ['module', 'main'],
+        // Some bundled CommonJS dependencies call require(): give the ESM bundle one.
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        ...(afterBundling
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling,
+              },
+            }
+          : {}),
+      },
+    });
+    acknowledge(role, 'IAM5[Resource::*]', REASON_NO_RESOURCE_LEVEL);
+  }
+}

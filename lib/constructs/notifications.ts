@@ -1,0 +1,56 @@
+/** The SNS topics subscribers listen to: pipeline events, zone object events and alarms. */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** Properties of {@link Notifications}. */
+export interface NotificationsProps {
+  /** Encrypts every topic. */
+  readonly key: kms.IKey;
+  /**
+   * Addresses subscribed to pipeline events (VALIDATED, REJECTED, CURATED, FAILED).
+   * @default - no e-mail subscription
+   */
+  readonly notificationEmails?: readonly string[];
+  /**
+   * Addresses subscribed to alarms.
+   * @default - no e-mail subscription
+   */
+  readonly alarmEmails?: readonly string[];
+}
+
+/**
+ * Three KMS-encrypted, TLS-only topics. `events`: one message per workflow outcome, with message
+ * attributes `dataset` and `status` for subscription filters. `zoneEvents`: the S3 object-created
+ * notifications of the raw, failure and curated buckets (S3's own event JSON). `alarms`: CloudWatch
+ * alarm state changes.
+ */
+export class Notifications extends Construct {
+  readonly events: sns.Topic;
+  readonly zoneEvents: sns.Topic;
+  readonly alarms: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: NotificationsProps) {
+    super(scope, id);
+    const topic = (topicId: string, displayName: string) =>
+      new sns.Topic(this, topicId, { displayName, masterKey: props.key, enforceSSL: true });
+    this.events = topic('Events', 'CSV data lake: file outcomes');
+    this.zoneEvents = topic('ZoneEvents', 'CSV data lake: objects created in raw, failure and curated');
+    this.alarms = topic('Alarms', 'CSV data lake: alarms');
+    // CloudWatch alarms publish to the encrypted alarm topic through the key.
+    props.key.grant(
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:GenerateDataKey*',
+      'kms:Decrypt',
+    );
+
+    for (const address of props.notificationEmails ?? []) {
+      this.events.addSubscription(new subscriptions.EmailSubscription(address));
+    }
+    for (const address of props.alarmEmails ?? []) {
+      this.alarms.addSubscription(new subscriptions.EmailSubscription(address));
+    }
+  }
+}

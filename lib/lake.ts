@@ -1,0 +1,43 @@
+/** Builds the lake's two stacks into an app; shared by bin/app.ts and the infrastructure tests. */
+import type { App } from 'aws-cdk-lib';
+import type { LakeConfig } from './config.ts';
+import type { Dataset } from './datasets/model.ts';
+import { zoneBucketNames } from './naming.ts';
+import { PipelineStack } from './stacks/pipeline-stack.ts';
+import { StorageStack } from './stacks/storage-stack.ts';
+
+/** What the lake is built from. */
+export interface LakeInputs {
+  readonly config: LakeConfig;
+  readonly datasets: readonly Dataset[];
+  /** Absolute path of the dataset declarations folder. */
+  readonly datasetsDir: string;
+}
+
+/** The StorageStack (stateful) and the PipelineStack (stateless) wired together. */
+export function buildLake(app: App, { config, datasets, datasetsDir }: LakeInputs) {
+  const base = `${config.prefix}-${config.stage}`;
+  // A plain name, not the database's token: the pipeline then needs no export for it.
+  const databaseName = base.replace(/-/g, '_');
+  const storage = new StorageStack(app, `${base}-storage`, {
+    description: 'CSV data lake: buckets, key, topics and Glue catalog (stateful, retained)',
+    config,
+    datasets,
+    databaseName,
+  });
+  const { buckets, notifications } = storage;
+  const pipeline = new PipelineStack(app, `${base}-pipeline`, {
+    description: 'CSV data lake: trigger, validation, workflow, Glue job, Athena workgroup, alarms',
+    config,
+    datasets,
+    datasetsDir,
+    key: buckets.key,
+    bucketNames: zoneBucketNames(config.prefix, config.stage),
+    events: notifications.events,
+    alarms: notifications.alarms,
+    databaseName,
+  });
+  // The pipeline registers partitions in tables the storage stack creates.
+  pipeline.addStackDependency(storage);
+  return { storage, pipeline };
+}

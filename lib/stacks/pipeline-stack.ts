@@ -1,0 +1,243 @@
+/** The stateless half of the lake: functions, workflow, Glue job, Athena workgroup and monitoring. */
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contract.ts';
+import type { LakeConfig } from '../config.ts';
+import { CsvToParquetJob } from '../constructs/csv-to-parquet-job.ts';
+import { IngestWorkflow } from '../constructs/ingest-workflow.ts';
+import { LakeFunction } from '../constructs/lake-function.ts';
+import { PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
+import { QueryWorkgroup } from '../constructs/query-workgroup.ts';
+import type { Dataset } from '../datasets/model.ts';
+import { acknowledge, acknowledgeNotificationsHandler, acknowledgeWildcardResource } from '../nag.ts';
+import type { Zone } from '../naming.ts';
+
+/** Properties of {@link PipelineStack}: the stateful resources it works on, as interfaces. */
+export interface PipelineStackProps extends StackProps {
+  readonly config: LakeConfig;
+  readonly datasets: readonly Dataset[];
+  /** Absolute path of the folder the dataset declarations were read from (bundled with Validate). */
+  readonly datasetsDir: string;
+  readonly key: kms.IKey;
+  /**
+   * The zone buckets' names (see lib/naming.ts). Names rather than bucket references: this stack
+   * then needs no export from the storage stack for them, and the policies (and their cdk-nag
+   * acknowledgements) name the same text in every account.
+   */
+  readonly bucketNames: Readonly<Record<Zone, string>>;
+  readonly events: sns.ITopic;
+  readonly alarms: sns.ITopic;
+  readonly databaseName: string;
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const entry = (fn: string) => `${ROOT}lambdas/${fn}/handler.ts`;
+
+/**
+ * Landing event → trigger → ingest workflow (Validate, Glue, RegisterPartition, SNS), plus the
+ * Athena workgroup and the alarms. Each function's role reaches only the prefixes it needs.
+ */
+export class PipelineStack extends Stack {
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config, key } = props;
+    const bucket = (id: string, zone: Zone) =>
+      s3.Bucket.fromBucketAttributes(this, id, { bucketName: props.bucketNames[zone], encryptionKey: key });
+    const landingBucket = bucket('LandingBucket', 'landing');
+    const rawBucket = bucket('RawBucket', 'raw');
+    const failureBucket = bucket('FailureBucket', 'failure');
+    const curatedBucket = bucket('CuratedBucket', 'curated');
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const names = props.datasets.map((d) => d.name);
+    const datasetObjects = (bucket: s3.IBucket) => names.map((n) => bucket.arnForObjects(`${n}/*`));
+
+    // Validate streams the file through the validator: single-threaded and CPU-bound, so it gets
+    // one full vCPU (1,769 MB); 15 minutes is the Lambda maximum. It holds one record at a time,
+    // so neither memory nor /tmp grows with the file.
+    const validate = new LakeFunction(this, 'Validate', {
+      entry: entry('validate'),
+      serviceName: 'validate',
+      memorySize: 1769,
+      timeout: Duration.minutes(15),
+      logKey: key,
+      logRetention,
+      environment: {
+        [ENV.validate.rawBucket]: rawBucket.bucketName,
+        [ENV.validate.failureBucket]: failureBucket.bucketName,
+        [ENV.validate.curatedBucket]: curatedBucket.bucketName,
+        [ENV.validate.datasetsDir]: '/var/task/datasets',
+      },
+      // The declarations travel with the code, so a deployed validator applies exactly these.
+      afterBundling: (_input, output) => [
+        `mkdir -p ${output}/datasets`,
+        `cp ${props.datasetsDir}/*.json ${output}/datasets/`,
+      ],
+    }).fn;
+    const landedObjects = landingBucket.arnForObjects('*');
+    validate.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [landedObjects],
+      }),
+    );
+    // Without ListBucket a missing object reads as 403 instead of NoSuchKey.
+    validate.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [landingBucket.bucketArn] }),
+    );
+    const failedObjects = failureBucket.arnForObjects('*');
+    validate.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [...datasetObjects(rawBucket), failedObjects],
+      }),
+    );
+    key.grant(validate, 'kms:Decrypt', 'kms:GenerateDataKey');
+    acknowledgeWildcardResource(
+      validate.role!,
+      landedObjects,
+      'validate reads any landed object: producers choose the keys',
+    );
+    acknowledgeWildcardResource(
+      validate.role!,
+      failedObjects,
+      'a rejected file is kept under its own first path segment, which may name no known dataset',
+    );
+    for (const arn of datasetObjects(rawBucket)) {
+      acknowledgeWildcardResource(
+        validate.role!,
+        arn,
+        'validate writes valid files under their dataset prefix in raw, and only there',
+      );
+    }
+
+    // Registers one partition per file: a couple of Glue API calls.
+    const register = new LakeFunction(this, 'RegisterPartition', {
+      entry: entry('register-partition'),
+      serviceName: 'register-partition',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logKey: key,
+      logRetention,
+      environment: {
+        [ENV.registerPartition.database]: props.databaseName,
+        [ENV.registerPartition.curatedBucket]: curatedBucket.bucketName,
+      },
+    }).fn;
+    const catalogArn = this.formatArn({ service: 'glue', resource: 'catalog' });
+    register.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:CreatePartition', 'glue:BatchCreatePartition'],
+        resources: [
+          catalogArn,
+          this.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+          ...names.map((n) =>
+            this.formatArn({
+              service: 'glue',
+              resource: 'table',
+              resourceName: `${props.databaseName}/${n}`,
+            }),
+          ),
+        ],
+      }),
+    );
+
+    const job = new CsvToParquetJob(this, 'CsvToParquet', {
+      scriptPath: `${ROOT}glue-scripts/csv_to_parquet.py`,
+      raw: rawBucket,
+      curated: curatedBucket,
+      key,
+      datasetNames: names,
+      workerType: config.glueWorkerType as glue.WorkerType,
+      numberOfWorkers: config.glueWorkers,
+      maxConcurrentRuns: config.glueMaxConcurrentRuns,
+      timeout: Duration.minutes(config.glueTimeoutMinutes),
+    }).job;
+
+    const workflow = new IngestWorkflow(this, 'Ingest', {
+      validate,
+      registerPartition: register,
+      job,
+      events: props.events,
+      logKey: key,
+      logRetention,
+      databaseName: props.databaseName,
+    });
+    props.events.grantPublish(workflow.stateMachine);
+
+    // Events the trigger cannot turn into executions after Lambda's retries land here.
+    const triggerFailures = new sqs.Queue(this, 'TriggerFailures', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      triggerFailures,
+      'SQS3',
+      'this queue is itself the dead-letter destination of the trigger function (Lambda on-failure destination)',
+    );
+    // Starts one execution per S3 record: milliseconds of work.
+    const trigger = new LakeFunction(this, 'Trigger', {
+      entry: entry('trigger'),
+      serviceName: 'trigger',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logKey: key,
+      logRetention,
+      environment: { [ENV.trigger.stateMachineArn]: workflow.stateMachine.stateMachineArn },
+    }).fn;
+    trigger.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(triggerFailures),
+    });
+    workflow.stateMachine.grantStartExecution(trigger);
+    // The on-failure destination's grant on the queue's key (CDK's SQS send grant).
+    acknowledge(
+      trigger.role!,
+      'IAM5[Action::kms:GenerateDataKey*]',
+      'sending to the KMS-encrypted failure queue needs data keys',
+    );
+    acknowledge(
+      trigger.role!,
+      'IAM5[Action::kms:ReEncrypt*]',
+      'CDK grants ReEncrypt with SQS send on a KMS-encrypted queue',
+    );
+    // The landing bucket lives in the storage stack; subscribing through a reference keeps the
+    // notification (and its dependency on this stack's function) here, so the stacks do not cycle.
+    landingBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(trigger));
+    acknowledgeNotificationsHandler(this);
+
+    const workgroup = new QueryWorkgroup(this, 'Query', {
+      name: `${config.prefix}-${config.stage}`,
+      results: bucket('ResultsBucket', 'results'),
+      key,
+      bytesScannedCutoff: config.athenaBytesScannedCutoff,
+    });
+
+    new PipelineMonitoring(this, 'Monitoring', {
+      stateMachine: workflow.stateMachine,
+      workflowLogs: workflow.logGroup,
+      functions: { Trigger: trigger, Validate: validate, RegisterPartition: register },
+      job,
+      triggerFailures,
+      alarmTopic: props.alarms,
+      dashboardName: `${config.prefix}-${config.stage}`,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AthenaWorkgroup', { value: workgroup.name });
+    new CfnOutput(this, 'GlueJobName', { value: job.jobName });
+    new CfnOutput(this, 'TriggerFailureQueueUrl', { value: triggerFailures.queueUrl });
+  }
+}

@@ -1,0 +1,37 @@
+/** Synthesizes the lake once per test file, as bin/app.ts does, with the recommended feature flags. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lib/config.ts';
+import { loadDatasets } from '../../lib/datasets/load.ts';
+import { buildLake } from '../../lib/lake.ts';
+
+const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> };
+
+/** Context used by the tests: the defaults plus e-mail subscriptions, to see them synthesized. */
+export const TEST_CONTEXT = {
+  notificationEmails: 'data-team@example.com',
+  alarmEmails: ['oncall@example.com'],
+  landingExpiryDays: 14,
+};
+
+/** Builds a fresh app with the lake in it (and optional extra context). */
+export async function buildTestLake(context: Record<string, unknown> = TEST_CONTEXT) {
+  const app = new App({ context: { ...cdkJson.context, ...context } });
+  const config = parseConfig((key) => app.node.tryGetContext(key));
+  const datasetsDir = resolve(config.datasetsDir);
+  const datasets = [...(await loadDatasets(datasetsDir)).values()];
+  const stacks = buildLake(app, { config, datasets, datasetsDir });
+  return { app, config, datasets, ...stacks };
+}
+
+/** The lake's two templates. */
+export async function synthTemplates() {
+  const lake = await buildTestLake();
+  return {
+    ...lake,
+    storage: Template.fromStack(lake.storage),
+    pipeline: Template.fromStack(lake.pipeline),
+  };
+}
