@@ -8,6 +8,25 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge, REASON_NO_RESOURCE_LEVEL } from '../nag.ts';
 
+/**
+ * How every function is bundled by esbuild; `npm run bench` bundles the handlers with the same
+ * options to report their size and cold import time.
+ */
+export const LAMBDA_BUNDLING = {
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // The Node.js runtime ships the AWS SDK v3.
+  externalModules: ['@aws-sdk/*'],
+  mainFields: ['module', 'main'],
+  // Some bundled CommonJS dependencies call require(): give the ESM bundle one.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+} as const;
+
+/** The handlers of the lake's functions, by function name (entry: lambdas/<name>/handler.ts). */
+export const HANDLERS = ['trigger', 'validate', 'register-partition'] as const;
+
 /** Properties of {@link LakeFunction}. */
 export interface LakeFunctionProps {
   /** Path of the handler module (exports `handler`). */
@@ -67,16 +86,10 @@ export class LakeFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
+        ...LAMBDA_BUNDLING,
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        externalModules: ['@aws-sdk/*'],
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require(): give the ESM bundle one.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
         ...(afterBundling
           ? {
               commandHooks: {

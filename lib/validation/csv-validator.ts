@@ -229,6 +229,7 @@ export class CsvValidator {
   private fileError = false;
 
   private drain(final: boolean): void {
+    if (this.bomChecked && !this.ignoreRest && this.drainInPlace(final)) return;
     let b = this.pending.length === 1 && this.leftover.length === 0 ? this.pending[0]! : undefined;
     if (!b) b = Buffer.concat([this.leftover, ...this.pending]);
     this.pending = [];
@@ -255,12 +256,38 @@ export class CsvValidator {
       }
     }
     if (this.ignoreRest) return;
+    this.settle(b, this.parseBuffer(b, 0, final), final);
+  }
+
+  /**
+   * The common case, one new chunk after a partial record: completes that record from the chunk's
+   * first line only, then parses the rest of the chunk where it lies, so that the (1 MiB) chunk is
+   * not copied. False when the partial record does not end on that line (a quoted line break, a
+   * huge record): the caller then joins the buffers.
+   */
+  private drainInPlace(final: boolean): boolean {
+    if (this.pending.length !== 1 || this.leftover.length === 0) return false;
+    const chunk = this.pending[0]!;
+    const lf = chunk.indexOf(LF);
+    if (lf < 0) return false;
+    const head = Buffer.concat([this.leftover, chunk.subarray(0, lf + 1)]);
+    const p = this.parseBuffer(head, 0, false);
+    // Nothing is checked until a record is complete, so giving up here has emitted nothing.
+    if (p < this.leftover.length) return false;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.settle(chunk, this.parseBuffer(chunk, p - this.leftover.length, final), final);
+    return true;
+  }
+
+  /** Tokenizes and checks the complete records of `b` from `start`; returns where the rest begins. */
+  private parseBuffer(b: Buffer, start: number, final: boolean): number {
     const n = b.length;
     // Strict UTF-8: validate the whole buffer natively; only when it fails are fields checked one
     // by one, to name the line and column. A multi-byte character cut by the chunk end is left for
     // the next round (it sits in the partial record anyway).
-    const suspect = !isUtf8(final ? b : b.subarray(0, completeUtf8Length(b)));
-    let p = 0;
+    const suspect = !isUtf8(b.subarray(start, final ? n : completeUtf8Length(b)));
+    let p = start;
     while (p < n) {
       const next = this.parseRecord(b, p, n, final);
       if (next < 0) break;
@@ -268,7 +295,12 @@ export class CsvValidator {
       this.onRecord(b, next, suspect);
       p = this.recordEnd;
     }
-    this.leftover = p < n ? b.subarray(p) : Buffer.alloc(0);
+    return p;
+  }
+
+  /** Keeps the partial record after `p` for the next chunk, or settles the end of the file. */
+  private settle(b: Buffer, p: number, final: boolean): void {
+    this.leftover = p < b.length ? b.subarray(p) : Buffer.alloc(0);
     if (final) {
       this.flushTrailingBlanks();
       return;

@@ -1,0 +1,71 @@
+/**
+ * The Lambda bundles as deployed: each handler bundled by esbuild with the options LakeFunction
+ * gives NodejsFunction, its minified size, and its cold import time in a fresh Node process (the
+ * work a cold start does before the first event: module evaluation, SDK client creation).
+ */
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { ENV } from '../lambdas/shared/contract.ts';
+import { HANDLERS, LAMBDA_BUNDLING } from '../lib/constructs/lake-function.ts';
+
+/** Size target of each bundle (SDK v3 external). */
+export const TARGET_BUNDLE_KB = 300;
+
+/** One handler's figures. */
+export interface BundleFigures {
+  readonly handler: string;
+  readonly bytes: number;
+  /** Median of the cold imports, in milliseconds. */
+  readonly importMs: number;
+  readonly importRuns: number[];
+}
+
+/** Every variable a handler reads at import, with a placeholder value. */
+const PLACEHOLDER_ENV = Object.fromEntries(
+  Object.values(ENV).flatMap((vars) =>
+    Object.values(vars).map((name) => [name, `bench-${name.toLowerCase()}`]),
+  ),
+);
+
+/** Bundles every handler into `dir` and times `runs` cold imports of each. */
+export async function measureBundles(dir: string, runs = 5): Promise<BundleFigures[]> {
+  const figures: BundleFigures[] = [];
+  for (const handler of HANDLERS) {
+    const outfile = resolve(dir, handler, 'index.mjs');
+    await build({
+      entryPoints: [join('lambdas', handler, 'handler.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: LAMBDA_BUNDLING.target,
+      minify: LAMBDA_BUNDLING.minify,
+      external: [...LAMBDA_BUNDLING.externalModules],
+      mainFields: [...LAMBDA_BUNDLING.mainFields],
+      banner: { js: LAMBDA_BUNDLING.banner },
+      logLevel: 'warning',
+    });
+    const importRuns: number[] = [];
+    for (let k = 0; k < runs; k++) importRuns.push(await coldImport(outfile));
+    const sorted = [...importRuns].sort((a, b) => a - b);
+    figures.push({
+      handler,
+      bytes: (await stat(outfile)).size,
+      importMs: sorted[Math.floor(runs / 2)]!,
+      importRuns,
+    });
+  }
+  return figures;
+}
+
+/** Milliseconds to import the bundle in a fresh process (the SDK resolves from node_modules). */
+async function coldImport(file: string): Promise<number> {
+  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, ...PLACEHOLDER_ENV, AWS_REGION: 'us-east-1', POWERTOOLS_DEV: 'false' },
+  });
+  return Number(stdout.trim().split('\n').at(-1));
+}
