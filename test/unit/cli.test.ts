@@ -1,13 +1,21 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ORDERS_HEADER, orderRows } from '../../bench/orders-generator.ts';
 import { type CliIo, main } from '../../lib/cli/main.ts';
 
 const VALID = 'test/fixtures/orders-valid.csv';
 const INVALID = 'test/fixtures/orders-invalid.csv';
 
-/** Runs the CLI in-process and captures what it prints. */
+/** Runs the CLI in-process and captures what it prints (stderr as a terminal when `tty`). */
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runWith(false, argv);
+}
+
+async function runWith(tty: boolean, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIo = {
@@ -17,7 +25,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
     stderr: (text) => {
       err += text;
     },
-    stderrIsTty: false,
+    stderrIsTty: tty,
   };
   const code = await main(argv, io);
   return { code, out, err };
@@ -118,6 +126,18 @@ describe('datalake validate', () => {
     expect(err).toMatch(
       /bad-datasets\/orders\.json: invalid dataset declaration\n {2}- columns\[0\]\.type: unknown type "integer"/,
     );
+  });
+
+  it('draws a progress line on a terminal for a large file, and clears it before the verdict', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'progress-'));
+    const file = join(dir, 'big.csv');
+    await writeFile(file, ORDERS_HEADER + orderRows(7, 0, 250_000)); // ≈ 35 MB
+    const onTerminal = await runWith(true, ['validate', file, '--dataset', 'orders']);
+    expect(onTerminal.code).toBe(0);
+    expect(onTerminal.err).toMatch(/^\rvalidating… \d+% \([\d.]+ MB of [\d.]+ MB\)/);
+    expect(onTerminal.err.endsWith('\r\x1b[2K')).toBe(true);
+    const piped = await runWith(false, ['validate', file, '--dataset', 'orders']);
+    expect(piped.err).toBe('');
   });
 
   it('runs as the package bin, through npm run datalake', async () => {
