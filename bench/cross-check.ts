@@ -3,7 +3,7 @@
  * two reference pipelines of the benchmark count the same thing before their speeds are compared.
  */
 import { writeFile } from 'node:fs/promises';
-import { ORDERS_HEADER, orderRows } from './orders-generator.ts';
+import { ORDERS_HEADER, orderRows } from '../lib/samples/orders-generator.ts';
 
 /** One replacement of a field by raw CSV text (quotes included when the field is quoted). */
 interface Injection {

@@ -6,6 +6,7 @@ import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load
 import { DatasetDeclarationError } from '../datasets/model.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
 import { validateCsv } from '../validation/validate-csv.ts';
+import { errorTable, table } from './format.ts';
 import { type CliIo, EXIT, type ValidateArgs } from './main.ts';
 
 /** Files at least this large get a progress line (when stderr is a terminal). */
@@ -95,13 +96,7 @@ export function humanReport(
     `✗ ${file} is invalid for dataset "${dataset}": ${result.errorCount.toLocaleString('en-US')} ${plural} (${size})`,
     '',
   ];
-  // The message repeats the value for JSON readers; the table has a column for it.
-  const rows = result.errors.map((e) => {
-    const prefix = e.value === null ? '' : `${JSON.stringify(e.value)}: `;
-    const message = prefix && e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-    return [String(e.line), e.column ?? '-', e.rule, e.value ?? '', message];
-  });
-  lines.push(...table(['line', 'column', 'rule', 'value', 'message'], rows));
+  lines.push(...errorTable(result.errors));
   if (result.errors.length < result.errorCount) {
     lines.push(
       `… and ${(result.errorCount - result.errors.length).toLocaleString('en-US')} more (raise --max-errors to list them)`,
@@ -130,22 +125,4 @@ export function humanReport(
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** Left-aligned columns; long cells (values, messages) are cut so a row stays on one line. */
-function table(head: string[], rows: string[][]): string[] {
-  const MAX_CELL = 60;
-  const cells = [head, ...rows].map((r) =>
-    r.map((c) => {
-      const flat = c.replace(/[\r\n\t]/g, ' ');
-      return flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat;
-    }),
-  );
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd(),
-  );
 }

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ORDERS_HEADER, orderRows } from '../../bench/orders-generator.ts';
 import { type CliIo, main } from '../../lib/cli/main.ts';
+import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 
 const VALID = 'test/fixtures/orders-valid.csv';
 const INVALID = 'test/fixtures/orders-invalid.csv';
