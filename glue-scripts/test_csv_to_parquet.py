@@ -1,9 +1,15 @@
 """Unit tests of csv_to_parquet's pure logic (no pyspark here), plus its Spark entry point run
 against fakes of SparkSession, awsglue and boto3: ``cd glue-scripts && python3 -m unittest -v``."""
 
+import base64
 import contextlib
+import datetime
+import decimal
+import glob
 import io
 import json
+import math
+import os
 import re
 import shutil
 import sys
@@ -569,6 +575,281 @@ class ParseArgsTest(unittest.TestCase):
     def test_missing_required_argument_fails_in_the_resolver(self):
         with self.assertRaises(ValueError):
             job.parse_args(argv(**{"--schema": None}), FakeResolver())
+
+
+# ---------------------------------------------------------------------------------------------
+# The conformance corpus (test/conformance/cases/*.json): the local twin converts every case in
+# `npm test`; here the script's pure logic is held to the same cases. For each case: the cast plan
+# has a step of the right type for every column, every non-null expected value's source text
+# passes that step's guard and converts (with Spark's cast rules) to the expected value, every bad
+# value of a failing case is refused by the step the case names, and the script's own messages
+# name the columns and counts the case expects.
+# ---------------------------------------------------------------------------------------------
+
+CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "conformance", "cases")
+
+# The Spark type names lib/datasets/derive.ts (sparkSchema) gives the declared types.
+SPARK_TYPE_NAMES = {"int": "integer", "bigint": "long"}
+PLAN_TYPES = {"string": "STRING", "int": "INT", "bigint": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN",
+              "date": "DATE", "timestamp": "TIMESTAMP_LTZ"}
+
+
+def load_corpus():
+    cases = []
+    for path in sorted(glob.glob(os.path.join(CORPUS_DIR, "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            case = json.load(f)
+        case["name"] = os.path.basename(path)[: -len(".json")]
+        cases.append(case)
+    return cases
+
+
+def corpus_schema(dataset):
+    """The --schema JSON of a corpus dataset, as the schema model derives it."""
+    fields = []
+    for col in dataset["columns"]:
+        t = col["type"]
+        spark = f"decimal({col['precision']},{col['scale']})" if t == "decimal" else SPARK_TYPE_NAMES.get(t, t)
+        fields.append({"name": col["name"], "type": spark, "nullable": col.get("nullable", True),
+                       "metadata": {"header": col.get("header", col["name"])}})
+    return json.dumps({"type": "struct", "fields": fields})
+
+
+def expected_plan_type(col):
+    return f"DECIMAL({col['precision']},{col['scale']})" if col["type"] == "decimal" else PLAN_TYPES[col["type"]]
+
+
+def corpus_text(case):
+    if "csvBase64" in case:
+        return base64.b64decode(case["csvBase64"]).decode("utf-8")
+    return case["csv"]
+
+
+def parse_csv(text, delimiter):
+    """Records of an RFC 4180 text as Spark's reader returns them: None for an unquoted empty field,
+    '' for a quoted one, a quote inside an unquoted field literal, blank lines skipped."""
+    text = text.removeprefix("\ufeff")
+    records, i, n = [], 0, len(text)
+    while i < n:
+        record = []
+        while True:
+            if i < n and text[i] == '"':
+                parts, j = [], i + 1
+                while True:
+                    k = text.index('"', j)  # ValueError: unterminated quote
+                    parts.append(text[j:k])
+                    if text.startswith('""', k):
+                        parts.append('"')
+                        j = k + 2
+                    else:
+                        i = k + 1
+                        break
+                record.append("".join(parts))
+            else:
+                k = i
+                while k < n and text[k] not in (delimiter, "\r", "\n"):
+                    k += 1
+                record.append(text[i:k] or None)
+                i = k
+            if i < n and text[i] == delimiter:
+                i += 1
+                continue
+            break
+        if text.startswith("\r\n", i):
+            i += 2
+        elif i < n and text[i] == "\n":
+            i += 1
+        elif i < n:
+            raise ValueError(f"unexpected {text[i]!r} after a field at offset {i}")
+        if record != [None]:
+            records.append(record)
+    return records
+
+
+def first_line_break_is_crlf(text):
+    """Spark's reader (univocity, multiLine) takes the first line break of the input as the line
+    separator; with CRLF it stores a CRLF inside a quoted value as LF."""
+    m = re.search(r"[\r\n]", text)
+    return bool(m) and text.startswith("\r\n", m.start())
+
+
+RLIKE_LITERAL = re.compile(r"RLIKE ('(?:[^'\\]|\\.)*')")
+
+
+def template_accepts(template, text):
+    """Whether the guard part of a cast template lets ``text`` through to the conversion."""
+    if template == "{col}":
+        return True
+    guards = RLIKE_LITERAL.findall(template)
+    if guards:
+        return all(java_regex(spark_unescape(g)).search(text) for g in guards)
+    words = re.findall(r"WHEN '([a-z]+)' THEN", template)
+    if template.startswith("CASE lower({col})") and words:
+        return text.lower() in words
+    raise AssertionError(f"a cast template this test cannot read: {template}")
+
+
+TIMESTAMP_PARTS = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|([+-])(\d{2}):(\d{2}))?")
+
+
+def spark_cast(spark_type, text):
+    """The value Spark's cast gives a text that passed the guard, in the corpus' canonical form;
+    ValueError where Spark's cast gives NULL (overflow, no such date or time, offset out of range)."""
+    if spark_type == "STRING":
+        return text
+    if spark_type in ("INT", "BIGINT"):
+        bits = 32 if spark_type == "INT" else 64
+        v = int(text)
+        if not -(2 ** (bits - 1)) <= v < 2 ** (bits - 1):
+            raise ValueError("integer overflow")
+        return v if spark_type == "INT" else str(v)
+    if spark_type == "DOUBLE":
+        v = float(text)
+        if math.isinf(v):
+            raise ValueError("not finite")
+        return v
+    m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", spark_type)
+    if m:
+        p, s = int(m.group(1)), int(m.group(2))
+        with decimal.localcontext() as ctx:
+            ctx.prec = 100
+            d = decimal.Decimal(text)
+            q = d.quantize(decimal.Decimal(1).scaleb(-s))
+            if q != d:
+                raise ValueError("would round")
+            if abs(q) >= decimal.Decimal(10) ** (p - s):
+                raise ValueError("precision overflow")
+            return format(abs(q) if q == 0 else q, "f")
+    if spark_type == "BOOLEAN":
+        return text.lower() == "true"
+    if spark_type == "DATE":
+        return datetime.date.fromisoformat(text).isoformat()
+    if spark_type == "TIMESTAMP_LTZ":
+        m = TIMESTAMP_PARTS.fullmatch(text)
+        y, mo, d, h, mi, se = (int(g) for g in m.groups()[:6])
+        micros = int((m.group(7) or "").ljust(6, "0"))
+        local = datetime.datetime(y, mo, d, h, mi, se, micros)  # ValueError: hour 24, :60, 02-30
+        offset = datetime.timedelta(0)
+        if m.group(9):
+            oh, om = int(m.group(10)), int(m.group(11))
+            if om > 59 or oh > 18 or (oh == 18 and om > 0):  # java.time.ZoneOffset's range
+                raise ValueError("offset out of range")
+            offset = (-1 if m.group(9) == "-" else 1) * datetime.timedelta(hours=oh, minutes=om)
+        try:
+            utc = local - offset
+        except OverflowError as e:
+            raise ValueError(str(e)) from None
+        return utc.replace(microsecond=0).isoformat() + f".{utc.microsecond:06d}Z"
+    raise AssertionError(f"no reference cast for {spark_type}")
+
+
+def convert(step, text):
+    """What the job stores for a field: None for NULL (an unquoted empty field or a failed cast)."""
+    if text is None or not template_accepts(step.template, text):
+        return None
+    try:
+        return spark_cast(step.spark_type, text)
+    except ValueError:
+        return None
+
+
+class ConformanceCorpusTest(unittest.TestCase):
+    corpus = load_corpus()
+
+    def run_case(self, case):
+        """Follows main() with the pure functions: arguments, plan, header, casts and checks."""
+        dataset = case["dataset"]
+        delimiter_arg = case.get("delimiterArgument", dataset.get("dialect", {}).get("delimiter", ","))
+        rows = case.get("expectedRowsArgument", len(case.get("expectedRows") or []))
+        source = f"s3://raw/{dataset['name']}/ingest_date=2024-01-05/{case['source']}"
+        args = job.parse_args(argv(**{"--schema": corpus_schema(dataset), "--source": source,
+                                      "--expected-rows": str(rows), "--delimiter": delimiter_arg}), FakeResolver())
+        plan = job.cast_plan(args.schema)
+        text = corpus_text(case)
+        records = parse_csv(text, args.delimiter)
+        positions = job.header_positions(records[0], plan)
+        data = [[convert(step, record[pos]) for step, pos in zip(plan, positions)] for record in records[1:]]
+        bad, nul = {}, {}
+        for step_index, step in enumerate(plan):
+            failed = sum(1 for record, row in zip(records[1:], data)
+                         if record[positions[step_index]] is not None and row[step_index] is None)
+            nulls = sum(1 for row in data if row[step_index] is None)
+            if failed and step.spark_type != "STRING":
+                bad[step.column] = failed
+            if nulls and not step.nullable:
+                nul[step.column] = nulls
+        problem = job.check_counts(plan, args.expected_rows, len(data), bad, nul)
+        return args, plan, records, positions, data, problem
+
+    def test_the_corpus_is_there(self):
+        self.assertGreaterEqual(len([c for c in self.corpus if "failure" not in c]), 20)
+        self.assertGreaterEqual(len([c for c in self.corpus if "failure" in c]), 5)
+
+    def test_every_declared_type_has_a_plan_step_of_that_type(self):
+        seen = set()
+        for case in self.corpus:
+            plan = job.cast_plan(corpus_schema(case["dataset"]))
+            for step, col in zip(plan, case["dataset"]["columns"]):
+                with self.subTest(case=case["name"], column=col["name"]):
+                    self.assertEqual(step.column, col["name"])
+                    self.assertEqual(step.header, col.get("header", col["name"]))
+                    self.assertEqual(step.spark_type, expected_plan_type(col))
+                    self.assertEqual(step.nullable, col.get("nullable", True))
+                seen.add(col["type"])
+        self.assertEqual(seen, set(PLAN_TYPES) | {"decimal"})
+
+    def test_every_expected_value_passes_its_guard_and_converts_to_it(self):
+        for case in [c for c in self.corpus if "failure" not in c]:
+            with self.subTest(case=case["name"]):
+                args, plan, records, positions, data, problem = self.run_case(case)
+                self.assertIsNone(problem)
+                expected = case["expectedRows"]
+                self.assertEqual(len(records) - 1, len(expected))
+                crlf = first_line_break_is_crlf(corpus_text(case))
+                for i, (record, want) in enumerate(zip(records[1:], expected)):
+                    for k, (step, pos) in enumerate(zip(plan, positions)):
+                        text, value = record[pos], want[step.column]
+                        with self.subTest(row=i, column=step.column, text=text):
+                            if value is None:
+                                self.assertIsNone(text, "a NULL comes from an unquoted empty field only")
+                                continue
+                            self.assertTrue(template_accepts(step.template, text), "the guard refuses it")
+                            got = data[i][k]
+                            if step.spark_type == "STRING" and crlf:
+                                got = got.replace("\r\n", "\n")
+                            self.assertEqual(got, value)
+
+    def test_every_bad_value_is_refused_by_the_step_the_case_names(self):
+        for case in [c for c in self.corpus if "failure" in c]:
+            plan = {s.column: s for s in job.cast_plan(corpus_schema(case["dataset"]))}
+            for bad in case["failure"]["badValues"]:
+                step = plan[bad["column"]]
+                with self.subTest(case=case["name"], text=bad["text"]):
+                    accepted = template_accepts(step.template, bad["text"])
+                    if bad["rejectedBy"] == "guard":
+                        self.assertFalse(accepted, "the guard lets it through")
+                    else:
+                        self.assertTrue(accepted, "the guard already refuses it")
+                        with self.assertRaises(ValueError):
+                            spark_cast(step.spark_type, bad["text"])
+
+    def test_failing_cases_fail_with_the_message_the_twin_gives(self):
+        for case in [c for c in self.corpus if "failure" in c]:
+            with self.subTest(case=case["name"]):
+                try:
+                    problem = self.run_case(case)[-1]
+                except job.JobFailure as e:
+                    problem = str(e)
+                self.assertIsNotNone(problem)
+                for part in case["failure"]["messageIncludes"]:
+                    self.assertIn(part, problem)
+
+    def test_output_names(self):
+        for case in [c for c in self.corpus if "failure" not in c]:
+            with self.subTest(case=case["name"]):
+                source = f"s3://raw/{case['dataset']['name']}/ingest_date=2024-01-05/{case['source']}"
+                self.assertEqual(job.output_key(TARGET, source, 0),
+                                 "orders/ingest_date=2024-01-05/" + case["output"])
 
 
 # ---------------------------------------------------------------------------------------------

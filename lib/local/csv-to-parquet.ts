@@ -1,0 +1,570 @@
+/**
+ * The local twin of the Glue CSV→Parquet job (glue-scripts/csv_to_parquet.py): the same arguments,
+ * the same contract (glue-scripts/README.md) and the same outputs, with DuckDB as the engine.
+ *
+ * The raw object is streamed to a temp file (DuckDB has no httpfs offline), read by DuckDB's CSV
+ * reader with every column as text, converted by the guarded cast plan, written as zstd Parquet to
+ * another temp file, uploaded to the run's staging prefix and published under the names the Glue
+ * job uses. DuckDB streams the file, so memory stays flat; nothing of the CSV is held in JS but
+ * its header record.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import {
+  type CastStep,
+  castPlan,
+  castSql,
+  checkCounts,
+  sqlIdentifier,
+  sqlString,
+} from './parquet-cast-plan.ts';
+
+/** A run that must fail: bad arguments or input, failed conversions, a wrong row count. Nothing was published. */
+export class ConversionError extends Error {
+  override readonly name = 'ConversionError';
+}
+
+/** Options of {@link convertCsvToParquet}. */
+export interface ConvertOptions {
+  /** Folder for the run's temp files (a fresh subfolder, removed when the run ends). @default os.tmpdir() */
+  readonly workDir?: string;
+  /** A DuckDB instance to run on (a connection of its own is opened); by default one per run. */
+  readonly instance?: DuckDBInstance;
+}
+
+/** What a successful run did. */
+export interface ConversionResult {
+  readonly rows: number;
+  /** The published Parquet objects, `s3://bucket/key`. */
+  readonly outputs: string[];
+  /** Size of the source object as stored (compressed if gzip). */
+  readonly bytesIn: number;
+  /** Total size of the Parquet written. */
+  readonly bytesOut: number;
+  readonly seconds: number;
+}
+
+/** The job arguments, checked as the Glue script's `parse_args` checks them. */
+export interface JobArgs {
+  readonly dataset: string;
+  readonly source: string;
+  /** Ends with `/`. */
+  readonly target: string;
+  readonly schema: string;
+  readonly expectedRows: number;
+  readonly runId: string;
+  readonly delimiter: string;
+}
+
+const REQUIRED_ARGS = ['dataset', 'source', 'target', 'schema', 'expected-rows', 'run-id'] as const;
+/** A Step Functions execution name: it becomes part of an S3 key, so nothing else is accepted. */
+const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const CSV_EXT = /\.csv(\.gz)?$/i;
+const PART_DIGITS = 5;
+/** A header record longer than this is not a header (the validator caps records at 1 MiB). */
+const MAX_HEADER_BYTES = 4 << 20;
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+/** The error() text the conversion raises on the first failed check; the full counts come after. */
+const CHECK_FAILED = 'csv_to_parquet: check failed';
+
+/** Checks the job arguments; throws a {@link ConversionError} naming the bad one. */
+export function parseJobArguments(args: GlueJobArguments): JobArgs {
+  const get = (name: string): string | undefined => {
+    const value = (args as unknown as Record<string, unknown>)[`--${name}`];
+    return value === undefined || value === null ? undefined : String(value);
+  };
+  const missing = REQUIRED_ARGS.filter((name) => !get(name));
+  if (missing.length > 0)
+    throw new ConversionError(`missing job argument(s): ${missing.map((m) => `--${m}`).join(', ')}`);
+  const expected = get('expected-rows')!;
+  if (!/^[0-9]+$/.test(expected))
+    throw new ConversionError(
+      `--expected-rows must be a non-negative integer, got ${JSON.stringify(expected)}`,
+    );
+  const runId = get('run-id')!;
+  if (!RUN_ID.test(runId))
+    throw new ConversionError(
+      `--run-id must be 1-80 characters of [A-Za-z0-9_-] (an execution name), got ${JSON.stringify(runId)}`,
+    );
+  let delimiter = get('delimiter') ?? ',';
+  if (delimiter === '\\t') delimiter = '\t';
+  if ([...delimiter].length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n')
+    throw new ConversionError(
+      `--delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delimiter)}`,
+    );
+  const source = get('source')!;
+  const target = get('target')!;
+  splitS3Uri(source);
+  splitS3Uri(target);
+  sourceStem(source);
+  return {
+    dataset: get('dataset')!,
+    source,
+    target: target.endsWith('/') ? target : `${target}/`,
+    schema: get('schema')!,
+    expectedRows: Number(expected),
+    runId,
+    delimiter,
+  };
+}
+
+/** `s3://bucket/key` → `[bucket, key]`; the key may be empty. */
+export function splitS3Uri(uri: string): [string, string] {
+  if (!uri.startsWith('s3://')) throw new ConversionError(`not an s3:// URI: ${JSON.stringify(uri)}`);
+  const rest = uri.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  if (!bucket) throw new ConversionError(`no bucket in S3 URI ${JSON.stringify(uri)}`);
+  return [bucket, slash < 0 ? '' : rest.slice(slash + 1)];
+}
+
+/** The source file name without `.csv` / `.csv.gz` (any case). */
+export function sourceStem(source: string): string {
+  const [, key] = splitS3Uri(source);
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  const match = CSV_EXT.exec(name);
+  if (!match || match.index === 0)
+    throw new ConversionError(
+      `the source must be a .csv or .csv.gz file with a name, got ${JSON.stringify(source)}`,
+    );
+  return name.slice(0, match.index);
+}
+
+/**
+ * The stem output files are named by: a leading `_`, `.` or `%` is percent-encoded, since Athena,
+ * Hive and Spark skip files named `_…`/`.…`; the mapping stays one-to-one.
+ */
+export function outputStem(source: string): string {
+  const stem = sourceStem(source);
+  const first = stem[0]!;
+  return '_.%'.includes(first)
+    ? `%${first.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}${stem.slice(1)}`
+    : stem;
+}
+
+function targetPrefix(target: string): [string, string] {
+  const [bucket, key] = splitS3Uri(target);
+  return [bucket, key && !key.endsWith('/') ? `${key}/` : key];
+}
+
+/** `s3://<target>_staging/<run-id>/`: the run's scratch space, deleted when the run ends. */
+export function stagingPrefix(target: string, runId: string): string {
+  const [bucket, key] = targetPrefix(target);
+  if (!RUN_ID.test(runId)) throw new ConversionError(`invalid run id ${JSON.stringify(runId)}`);
+  return `s3://${bucket}/${key}_staging/${runId}/`;
+}
+
+/** The key (in the target bucket) of output part `index`: `<prefix><stem>-part-NNNNN.parquet`. */
+export function outputKey(target: string, source: string, index: number): string {
+  if (!(index >= 0 && index < 10 ** PART_DIGITS))
+    throw new ConversionError(`part index ${index} out of range`);
+  const [, key] = targetPrefix(target);
+  return `${key}${outputStem(source)}-part-${String(index).padStart(PART_DIGITS, '0')}.parquet`;
+}
+
+/** Matches exactly the output file names (not keys) of `source`, never another stem's. */
+export function outputNamePattern(source: string): RegExp {
+  const stem = outputStem(source).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${stem}-part-[0-9]{${PART_DIGITS}}\\.parquet$`);
+}
+
+/** The first record of a CSV file and how its lines end. */
+export interface HeaderRecord {
+  /** Header cells, a leading BOM dropped. */
+  readonly cells: string[];
+  /**
+   * True when the file's first line break is CRLF: Spark's reader (univocity, line-separator
+   * detection in multiLine mode) then takes CRLF as the separator and stores a CRLF inside a
+   * quoted value as LF.
+   */
+  readonly crlf: boolean;
+}
+
+/**
+ * Parses the first record of `text` (RFC 4180, `"` quoting, a quote inside an unquoted field is
+ * literal); undefined when `text` may not hold all of it yet.
+ */
+export function parseFirstRecord(text: string, delimiter: string, atEnd: boolean): HeaderRecord | undefined {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const cells: string[] = [];
+  for (;;) {
+    let cell = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        const close = text.indexOf('"', i);
+        if (close < 0) {
+          if (atEnd) throw new ConversionError('the header has a quoted field that is not closed');
+          return undefined;
+        }
+        cell += text.slice(i, close);
+        if (close + 1 === text.length && !atEnd) return undefined;
+        if (text[close + 1] === '"') {
+          cell += '"';
+          i = close + 2;
+        } else {
+          i = close + 1;
+          break;
+        }
+      }
+      const next = text[i];
+      if (next !== undefined && next !== delimiter && next !== '\r' && next !== '\n')
+        throw new ConversionError('the header has text after a closing quote');
+    } else {
+      let end = i;
+      while (end < text.length && text[end] !== delimiter && text[end] !== '\r' && text[end] !== '\n') end++;
+      cell = text.slice(i, end);
+      i = end;
+    }
+    cells.push(cell);
+    if (i >= text.length && !atEnd) return undefined;
+    if (text[i] === delimiter) {
+      i++;
+      continue;
+    }
+    break;
+  }
+  // univocity detects the separator from the first line break in the input.
+  const lineBreak = text.search(/[\r\n]/);
+  if (lineBreak >= 0 && lineBreak === text.length - 1 && text[lineBreak] === '\r' && !atEnd) return undefined;
+  return { cells, crlf: lineBreak >= 0 && text[lineBreak] === '\r' && text[lineBreak + 1] === '\n' };
+}
+
+/** Reads the header record of a (possibly gzipped) CSV file, streaming only as far as it goes. */
+export async function readHeaderRecord(
+  path: string,
+  gzip: boolean,
+  delimiter: string,
+): Promise<HeaderRecord> {
+  const file = createReadStream(path, { highWaterMark: 1 << 16 });
+  const gunzip = gzip ? createGunzip() : undefined;
+  const stream: Readable = gunzip ? file.pipe(gunzip) : file;
+  if (gunzip) file.on('error', (error) => gunzip.destroy(error));
+  const decoder = new TextDecoder('utf-8');
+  let text = '';
+  try {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk as Buffer, { stream: true });
+      const record = parseFirstRecord(text, delimiter, false);
+      if (record) return record;
+      if (text.length > MAX_HEADER_BYTES)
+        throw new ConversionError(`no end of the header record in the first ${MAX_HEADER_BYTES} bytes`);
+    }
+  } catch (error) {
+    if (error instanceof ConversionError) throw error;
+    throw new ConversionError(`the source could not be read: ${(error as Error).message}`);
+  } finally {
+    file.destroy();
+    gunzip?.destroy();
+  }
+  text += decoder.decode();
+  return parseFirstRecord(text, delimiter, true) ?? { cells: [], crlf: false };
+}
+
+/**
+ * The position in the file of each planned column, found by its header text or, as the validator
+ * also accepts, its name (the script's `header_positions`).
+ */
+export function headerPositions(fileHeaders: readonly string[], plan: readonly CastStep[]): number[] {
+  const headers = [...fileHeaders];
+  if (headers.length > 0) headers[0] = headers[0]!.replace(/^\ufeff/, '');
+  const positions: number[] = [];
+  const missing: string[] = [];
+  for (const step of plan) {
+    const byHeader = headers.indexOf(step.header);
+    const position = byHeader >= 0 ? byHeader : headers.indexOf(step.column);
+    if (position >= 0) positions.push(position);
+    else missing.push(step.header);
+  }
+  if (missing.length > 0)
+    throw new ConversionError(
+      `the file's header has no column ${missing.map(pyRepr).join(', ')} (file header: ${headers.map(pyRepr).join(', ')})`,
+    );
+  return positions;
+}
+
+/** Python's repr of a string (printable text), so that messages read the same from both engines. */
+function pyRepr(text: string): string {
+  const escaped = text
+    .replaceAll('\\', '\\\\')
+    .replaceAll('\n', '\\n')
+    .replaceAll('\r', '\\r')
+    .replaceAll('\t', '\\t');
+  return text.includes("'") && !text.includes('"') ? `"${escaped}"` : `'${escaped.replaceAll("'", "\\'")}'`;
+}
+
+/** Converts one raw CSV object to Parquet under the target, as the Glue job does (see the module doc). */
+export async function convertCsvToParquet(
+  args: GlueJobArguments,
+  s3: S3Client,
+  options: ConvertOptions = {},
+): Promise<ConversionResult> {
+  const started = performance.now();
+  const job = parseJobArguments(args);
+  let plan: CastStep[];
+  try {
+    plan = castPlan(job.schema);
+  } catch (error) {
+    throw new ConversionError((error as Error).message);
+  }
+  const base = options.workDir ?? os.tmpdir();
+  await mkdir(base, { recursive: true });
+  const workDir = await mkdtemp(join(base, 'csv-to-parquet-'));
+  let instance = options.instance;
+  try {
+    // DuckDB spills to the run's folder, not to a .tmp in the working directory.
+    instance ??= await DuckDBInstance.create(':memory:', { temp_directory: join(workDir, 'duckdb-spill') });
+    const sourcePath = join(workDir, 'source');
+    const bytesIn = await download(s3, job.source, sourcePath);
+    const gzip = await startsWithGzipMagic(sourcePath);
+    const header = await readHeaderRecord(sourcePath, gzip, job.delimiter);
+    const positions = headerPositions(header.cells, plan);
+    const parquetPath = join(workDir, 'part-00000.parquet');
+    const connection = await instance.connect();
+    let rows: number;
+    try {
+      rows = await writeParquet(connection, job, plan, {
+        sourcePath,
+        gzip,
+        header,
+        positions,
+        parquetPath,
+      });
+    } finally {
+      connection.closeSync();
+    }
+    const bytesOut = (await stat(parquetPath)).size;
+    const outputs = await publish(s3, job, [parquetPath]);
+    return { rows, outputs, bytesIn, bytesOut, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    // As the Glue job: the run's outcome stands; a leftover hidden staging folder is harmless.
+    await cleanStaging(s3, job).catch(() => undefined);
+    if (!options.instance) instance?.closeSync();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Streams the source object to `path`; its size in bytes. */
+async function download(s3: S3Client, source: string, path: string): Promise<number> {
+  const [bucket, key] = splitS3Uri(source);
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const body = response.Body as Readable | undefined;
+  if (!body) throw new ConversionError(`the source ${source} has no body`);
+  await pipeline(body, createWriteStream(path));
+  return (await stat(path)).size;
+}
+
+/** Gzip is told by content, as the validator and the Glue job tell it, never by the name. */
+async function startsWithGzipMagic(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  } finally {
+    await handle.close();
+  }
+}
+
+interface WriteInput {
+  readonly sourcePath: string;
+  readonly gzip: boolean;
+  readonly header: HeaderRecord;
+  readonly positions: readonly number[];
+  readonly parquetPath: string;
+}
+
+/** The typed relation: each planned column's raw text as `r<k>` and its typed value as `t<k>`. */
+function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInput): string {
+  const columns = input.header.cells.map((_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
+  // Every dialect option is explicit: no sniffing. allow_quoted_nulls=false keeps a quoted "" an
+  // empty string while an unquoted empty field is NULL. No new_line option: DuckDB then takes LF
+  // and CRLF, whereas a new_line that does not match the file reads zero rows without an error.
+  const read = `read_csv(${sqlString(input.sourcePath)}, auto_detect = false, header = true, delim = ${sqlString(job.delimiter)}, quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, compression = ${input.gzip ? "'gzip'" : "'none'"}, columns = {${columns}})`;
+  const items = plan.flatMap((step, k) => {
+    const raw = sqlIdentifier(`c${input.positions[k]}`);
+    return [
+      `${raw} AS r${k}`,
+      `CAST(${castSql(step, raw, { normalizeCrlf: input.header.crlf })} AS ${step.duckdbType}) AS t${k}`,
+    ];
+  });
+  // Spark skips blank lines; in a one-column file a blank line is the only way to write a NULL,
+  // so dropping NULL rows there reads what Spark reads (the row count check decides the rest).
+  const where = input.header.cells.length === 1 ? ` WHERE ${sqlIdentifier('c0')} IS NOT NULL` : '';
+  return `(SELECT ${items.join(', ')} FROM ${read}${where})`;
+}
+
+/**
+ * Writes the Parquet file in one pass over the CSV; a failed conversion or a NULL in a
+ * non-nullable column stops it (DuckDB's error()), and a second pass then counts every problem
+ * for the message. Returns the row count, checked against `--expected-rows`.
+ */
+async function writeParquet(
+  connection: DuckDBConnection,
+  job: JobArgs,
+  plan: readonly CastStep[],
+  input: WriteInput,
+): Promise<number> {
+  // Timestamps without an offset are UTC; SET is scoped to this connection.
+  await connection.run(`SET TimeZone = 'UTC'`);
+  const relation = typedRelation(plan, job, input);
+  const checked = plan.map((step, k) => {
+    const failed = !step.nullable
+      ? `t${k} IS NULL`
+      : step.sparkType === 'STRING'
+        ? undefined
+        : `t${k} IS NULL AND r${k} IS NOT NULL`;
+    const value = failed
+      ? `CAST(CASE WHEN ${failed} THEN error(${sqlString(CHECK_FAILED)}) ELSE t${k} END AS ${step.duckdbType})`
+      : `t${k}`;
+    return `${value} AS ${sqlIdentifier(step.column)}`;
+  });
+  const copy = `COPY (SELECT ${checked.join(', ')} FROM ${relation}) TO ${sqlString(input.parquetPath)} (FORMAT parquet, COMPRESSION zstd)`;
+  let rowCount: number;
+  try {
+    const result = await connection.runAndReadAll(copy);
+    rowCount = Number(result.getRows()[0]?.[0] ?? 0);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!message.includes(CHECK_FAILED)) throw unreadable(job, message);
+    throw new ConversionError(
+      `dataset ${job.dataset}, source ${job.source}: ${await countProblems(connection, job, plan, relation)}`,
+    );
+  }
+  const problem = checkCounts(plan, job.expectedRows, rowCount, new Map());
+  if (problem) throw new ConversionError(`dataset ${job.dataset}, source ${job.source}: ${problem}`);
+  return rowCount;
+}
+
+/** The script's `check_aggregates` pass: the row count, failed conversions and NULLs per column. */
+async function countProblems(
+  connection: DuckDBConnection,
+  job: JobArgs,
+  plan: readonly CastStep[],
+  relation: string,
+): Promise<string> {
+  const items = ['COUNT(*) AS row_count'];
+  plan.forEach((step, k) => {
+    if (step.sparkType !== 'STRING')
+      items.push(`SUM(CASE WHEN r${k} IS NOT NULL AND t${k} IS NULL THEN 1 ELSE 0 END) AS bad${k}`);
+    if (!step.nullable) items.push(`SUM(CASE WHEN t${k} IS NULL THEN 1 ELSE 0 END) AS nul${k}`);
+  });
+  const [row] = (
+    await connection.runAndReadAll(`SELECT ${items.join(', ')} FROM ${relation}`)
+  ).getRowObjects();
+  const count = (name: string) => Number(row?.[name] ?? 0);
+  const bad = new Map<string, number>();
+  const nul = new Map<string, number>();
+  plan.forEach((step, k) => {
+    if (count(`bad${k}`)) bad.set(step.column, count(`bad${k}`));
+    if (count(`nul${k}`)) nul.set(step.column, count(`nul${k}`));
+  });
+  return checkCounts(plan, job.expectedRows, count('row_count'), bad, nul) ?? 'a check failed';
+}
+
+/** DuckDB could not read the CSV (FAILFAST in the Glue job): the first line of its message. */
+function unreadable(job: JobArgs, message: string): ConversionError {
+  const first = message.split('\n').find((line) => line.trim() !== '') ?? message;
+  return new ConversionError(
+    `dataset ${job.dataset}, source ${job.source}: the CSV could not be read: ${first}`,
+  );
+}
+
+/** CopySource as s3rver decodes it (decodeURI) and S3 accepts it: reserved characters such as `=` stay as they are. */
+function copySource(bucket: string, key: string): string {
+  return `${bucket}/${encodeURI(key)}`;
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string, delimiter?: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        Delimiter: delimiter,
+        ContinuationToken: token,
+      }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    const response = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    const errors = response.Errors ?? [];
+    if (errors.length > 0)
+      throw new Error(
+        `could not delete ${errors.length} object(s) in s3://${bucket}/, first ${errors[0]!.Key}: ${errors[0]!.Code} ${errors[0]!.Message}`,
+      );
+  }
+}
+
+/**
+ * Uploads the parts to `<target>_staging/<run-id>/parquet/`, copies each to its final name
+ * (overwriting a previous run's), then deletes the source's leftover outputs that this run did
+ * not write. Other sources' files are never touched.
+ */
+async function publish(s3: S3Client, job: JobArgs, parts: readonly string[]): Promise<string[]> {
+  const [stagingBucket, stagingKey] = splitS3Uri(`${stagingPrefix(job.target, job.runId)}parquet/`);
+  const [bucket, prefix] = targetPrefix(job.target);
+  const staged: string[] = [];
+  for (const [index, path] of parts.entries()) {
+    const key = `${stagingKey}part-${String(index).padStart(PART_DIGITS, '0')}.parquet`;
+    await new Upload({
+      client: s3,
+      params: {
+        Bucket: stagingBucket,
+        Key: key,
+        Body: createReadStream(path),
+        ContentType: 'application/vnd.apache.parquet',
+      },
+    }).done();
+    staged.push(key);
+  }
+  const existing = await listKeys(s3, bucket, `${prefix}${outputStem(job.source)}-part-`, '/');
+  const finals = new Set<string>();
+  for (const [index, key] of staged.entries()) {
+    const final = outputKey(job.target, job.source, index);
+    await s3.send(
+      new CopyObjectCommand({ Bucket: bucket, Key: final, CopySource: copySource(stagingBucket, key) }),
+    );
+    finals.add(final);
+  }
+  const pattern = outputNamePattern(job.source);
+  const leftovers = existing.filter(
+    (k) => k.startsWith(prefix) && pattern.test(k.slice(prefix.length)) && !finals.has(k),
+  );
+  await deleteKeys(s3, bucket, leftovers.sort());
+  return [...finals].map((key) => `s3://${bucket}/${key}`);
+}
+
+async function cleanStaging(s3: S3Client, job: JobArgs): Promise<void> {
+  const [bucket, prefix] = splitS3Uri(stagingPrefix(job.target, job.runId));
+  await deleteKeys(s3, bucket, await listKeys(s3, bucket, prefix));
+}

@@ -1,0 +1,101 @@
+/**
+ * The embedded S3-compatible server of the local runtime: s3rver, in-process, on 127.0.0.1 only,
+ * storing the buckets in a folder, so any S3 client (the SDK, awscli) works against it.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Client } from '@aws-sdk/client-s3';
+import S3rver, { type S3rverEvent } from 's3rver';
+
+/** Credentials s3rver accepts (it checks signatures made with them). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+/** A running local S3 server. */
+export interface LocalS3 {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Called for every object created (put, copy, multipart complete), in s3rver's event shape. */
+  onObjectCreated(listener: (record: S3rverEvent['Records'][number]) => void): void;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startLocalS3}. */
+export interface LocalS3Options {
+  /** Folder holding the buckets; a restart over the same folder keeps the objects. */
+  readonly directory: string;
+  /** Buckets created at start when missing. */
+  readonly buckets: readonly string[];
+  /**
+   * TCP port; 0 picks a free one.
+   * @default 0
+   */
+  readonly port?: number;
+}
+
+/** Starts s3rver on 127.0.0.1 (never on another interface) with the given buckets. */
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  await mkdir(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory: options.directory,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+    // Path-style only: bucket names are not resolvable hostnames here.
+    vhostBuckets: false,
+  });
+  const { port } = await server.run();
+  decodeCopySourcesFully(server);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    onObjectCreated(listener) {
+      server.on('event', (event) => {
+        for (const record of event.Records)
+          if (record.eventName.startsWith('ObjectCreated:')) listener(record);
+      });
+    },
+    close: () => server.close(),
+  };
+}
+
+/**
+ * s3rver reads `x-amz-copy-source` with `decodeURI`, which leaves reserved characters encoded: a
+ * key with `+`, `&`, `=`, `,`, `;`, `:`, `@`, `$`, `#` or `?` (correctly percent-encoded by the SDK,
+ * as S3 requires) is then not found. Re-encoding the header with `encodeURI` before s3rver sees it
+ * makes its `decodeURI` give back the exact key.
+ */
+function decodeCopySourcesFully(server: S3rver): void {
+  const http = (server as unknown as { httpServer: import('node:http').Server }).httpServer;
+  const [handler] = http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (!handler) throw new Error('s3rver has no request handler to wrap');
+  http.removeAllListeners('request');
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const source = req.headers['x-amz-copy-source'];
+    if (typeof source === 'string') {
+      try {
+        req.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(source));
+      } catch {
+        // A malformed escape: leave it for s3rver to reject as S3 would.
+      }
+    }
+    handler(req, res);
+  });
+}
+
+/**
+ * An S3 client for the local server. Checksums only when required: otherwise SDK v3 streams
+ * uploads with aws-chunked framing, which s3rver would store as part of the data.
+ */
+export function localS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}

@@ -1,0 +1,376 @@
+/**
+ * The CSV→Parquet twin held to the conformance corpus: every case runs through the real local S3
+ * server, the Parquet is read back with hyparquet (not DuckDB, which wrote it) and compared by
+ * value and by Parquet type; failures must name their columns and publish nothing. Also: naming,
+ * staging cleanup and re-runs, and the twin's guards against the Glue script's own.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import { sparkSchema } from '../../lib/datasets/derive.ts';
+import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import { ConversionError, convertCsvToParquet } from '../../lib/local/csv-to-parquet.ts';
+import {
+  castPlan,
+  GUARD_DATE,
+  GUARD_DOUBLE,
+  GUARD_INT,
+  GUARD_TIMESTAMP,
+  guardDecimal,
+} from '../../lib/local/parquet-cast-plan.ts';
+import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
+import { validateCsv } from '../../lib/validation/validate-csv.ts';
+import {
+  type CorpusCase,
+  canonical,
+  contractParquetType,
+  csvBytes,
+  loadCorpus,
+  minDecimalBytes,
+  parquetTypeOf,
+  RAW_PARSERS,
+  rawDecimals,
+  sourceBytes,
+} from './corpus.ts';
+
+const RAW = 'raw';
+const CURATED = 'curated';
+const DATE = '2024-01-05';
+const corpus = loadCorpus();
+const positives = corpus.filter((c) => !c.failure);
+const negatives = corpus.filter((c) => c.failure);
+
+let server: LocalS3;
+let s3: S3Client;
+let instance: DuckDBInstance;
+let root: string;
+let workDir: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(os.tmpdir(), 'conformance-'));
+  server = await startLocalS3({ directory: join(root, 's3'), buckets: [RAW, CURATED] });
+  s3 = localS3Client(server.endpoint);
+  instance = await DuckDBInstance.create(':memory:');
+  workDir = join(root, 'work');
+});
+
+afterAll(async () => {
+  instance?.closeSync();
+  s3?.destroy();
+  await server?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Where a case's source lands and where its output goes: one partition prefix per case. */
+function locations(c: CorpusCase, dataset: Dataset) {
+  const prefix = `${c.name}/ingest_date=${DATE}/`;
+  return {
+    sourceKey: `${dataset.name}/ingest_date=${DATE}/${c.source}`,
+    targetPrefix: prefix,
+    target: `s3://${CURATED}/${prefix}`,
+  };
+}
+
+function jobArguments(c: CorpusCase, dataset: Dataset, runId = 'run-1'): GlueJobArguments {
+  const where = locations(c, dataset);
+  return {
+    '--dataset': dataset.name,
+    '--source': `s3://${RAW}/${where.sourceKey}`,
+    '--target': where.target,
+    '--schema': JSON.stringify(sparkSchema(dataset)),
+    '--expected-rows': String(c.expectedRowsArgument ?? c.expectedRows?.length ?? 0),
+    '--run-id': runId,
+    '--delimiter': c.delimiterArgument ?? dataset.dialect.delimiter,
+  };
+}
+
+async function put(bucket: string, key: string, body: Buffer | string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+async function get(bucket: string, key: string): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+async function keys(bucket: string, prefix: string): Promise<string[]> {
+  const response = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (response.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+function arrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+async function readParquet(
+  bytes: Buffer,
+): Promise<{ metadata: FileMetaData; rows: Record<string, unknown>[] }> {
+  const file = arrayBuffer(bytes);
+  const metadata = parquetMetadata(file);
+  const rows = await parquetReadObjects({
+    file,
+    metadata: rawDecimals(metadata),
+    compressors,
+    parsers: RAW_PARSERS,
+  });
+  return { metadata, rows };
+}
+
+async function validatorVerdict(c: CorpusCase, dataset: Dataset) {
+  const bytes = sourceBytes(c);
+  return validateCsv(
+    (async function* () {
+      yield bytes;
+    })(),
+    dataset,
+  );
+}
+
+describe('the twin on the conformance corpus', () => {
+  it('holds at least 20 cases that convert and a few that must fail', () => {
+    // Prepare / Act: the corpus is loaded at import.
+    // Assess
+    expect(positives.length).toBeGreaterThanOrEqual(20);
+    expect(negatives.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(positives.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    // Prepare: the case's dataset, its source in the raw bucket; the validator must accept it and
+    // count the rows the job is told to expect, as the pipeline does.
+    const dataset = parseDataset(c.dataset, `${c.name}.json`);
+    const where = locations(c, dataset);
+    const verdict = await validatorVerdict(c, dataset);
+    expect(verdict.errors, 'the validator accepts the case').toEqual([]);
+    expect(verdict.rows).toBe(c.expectedRows!.length);
+    await put(RAW, where.sourceKey, sourceBytes(c));
+
+    // Act
+    const result = await convertCsvToParquet(jobArguments(c, dataset), s3, { workDir, instance });
+
+    // Assess: one file under the contract's name, nothing left in staging or on disk.
+    const outputKey = `${where.targetPrefix}${c.output}`;
+    expect(result.rows).toBe(c.expectedRows!.length);
+    expect(result.outputs).toEqual([`s3://${CURATED}/${outputKey}`]);
+    expect(await keys(CURATED, where.targetPrefix)).toEqual([outputKey]);
+    expect(result.bytesIn).toBe(sourceBytes(c).length);
+    expect(readdirSync(workDir)).toEqual([]);
+    const bytes = await get(CURATED, outputKey);
+    expect(result.bytesOut).toBe(bytes.length);
+    const { metadata, rows } = await readParquet(bytes);
+
+    // Assess: the schema (names in declared order, types), the codec, then every value.
+    const leaves = metadata.schema.slice(1);
+    expect(leaves.map((e) => e.name)).toEqual(dataset.columns.map((col) => col.name));
+    expect(leaves.map(parquetTypeOf)).toEqual(dataset.columns.map(contractParquetType));
+    expect(leaves.every((e) => e.repetition_type === 'OPTIONAL')).toBe(true);
+    dataset.columns.forEach((col, i) => {
+      const leaf = leaves[i]!;
+      if (col.type === 'decimal' && leaf.type === 'FIXED_LEN_BYTE_ARRAY')
+        expect(leaf.type_length).toBeGreaterThanOrEqual(minDecimalBytes(col.precision!));
+    });
+    expect(Number(metadata.num_rows)).toBe(c.expectedRows!.length);
+    const codecs = new Set(
+      metadata.row_groups.flatMap((g) => g.columns.map((chunk) => chunk.meta_data?.codec)),
+    );
+    if (c.expectedRows!.length > 0) expect([...codecs]).toEqual(['ZSTD']);
+    const actual = rows.map((row) =>
+      Object.fromEntries(dataset.columns.map((col) => [col.name, canonical(row[col.name], col)])),
+    );
+    expect(actual).toEqual(c.expectedRows);
+  });
+
+  it.each(negatives.map((c) => [c.name, c] as const))('%s fails and publishes nothing', async (_name, c) => {
+    // Prepare: a file the validator would reject (or a wrong --expected-rows) that arrives anyway.
+    const dataset = parseDataset(c.dataset, `${c.name}.json`);
+    const where = locations(c, dataset);
+    const verdict = await validatorVerdict(c, dataset);
+    expect(verdict.valid).toBe(!c.failure!.validatorRejects);
+    await put(RAW, where.sourceKey, sourceBytes(c));
+
+    // Act
+    const run = convertCsvToParquet(jobArguments(c, dataset), s3, { workDir, instance });
+
+    // Assess: a ConversionError naming the columns and counts, one line; nothing published.
+    const error = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConversionError);
+    const message = (error as Error).message;
+    for (const part of c.failure!.messageIncludes) expect(message).toContain(part);
+    expect(message).not.toContain('\n');
+    expect(await keys(CURATED, where.targetPrefix)).toEqual([]);
+    expect(readdirSync(workDir)).toEqual([]);
+  });
+});
+
+describe('publishing', () => {
+  const dataset = parseDataset(
+    {
+      name: 'orders',
+      columns: [
+        { name: 'id', type: 'int' },
+        { name: 'amount', type: 'decimal', precision: 12, scale: 2 },
+      ],
+    },
+    'orders.json',
+  );
+  const prefix = `orders/ingest_date=${DATE}/`;
+  const args = (source: string, rows: number, runId: string): GlueJobArguments => ({
+    '--dataset': 'orders',
+    '--source': `s3://${RAW}/${prefix}${source}`,
+    '--target': `s3://${CURATED}/${prefix}`,
+    '--schema': JSON.stringify(sparkSchema(dataset)),
+    '--expected-rows': String(rows),
+    '--run-id': runId,
+    '--delimiter': ',',
+  });
+
+  it("replaces a re-run's own output, deletes its leftover parts and never touches another stem's files", async () => {
+    // Prepare: an earlier run of orders.csv left two parts; orders-eu.csv has its own output.
+    await put(RAW, `${prefix}orders.csv`, 'id,amount\n1,1.50\n2,2.50\n');
+    await put(CURATED, `${prefix}orders-part-00000.parquet`, 'old part 0');
+    await put(CURATED, `${prefix}orders-part-00001.parquet`, 'old part 1');
+    await put(CURATED, `${prefix}orders-eu-part-00000.parquet`, 'another source');
+    await put(CURATED, `${prefix}orders-part-notes.txt`, 'not an output');
+
+    // Act
+    const result = await convertCsvToParquet(args('orders.csv', 2, 'rerun-2'), s3, { workDir, instance });
+
+    // Assess
+    expect(result.outputs).toEqual([`s3://${CURATED}/${prefix}orders-part-00000.parquet`]);
+    expect(await keys(CURATED, prefix)).toEqual([
+      `${prefix}orders-eu-part-00000.parquet`,
+      `${prefix}orders-part-00000.parquet`,
+      `${prefix}orders-part-notes.txt`,
+    ]);
+    const { rows } = await readParquet(await get(CURATED, `${prefix}orders-part-00000.parquet`));
+    expect(rows.map((r) => r.id)).toEqual([1, 2]);
+    expect((await get(CURATED, `${prefix}orders-eu-part-00000.parquet`)).toString()).toBe('another source');
+  });
+
+  it('leaves the previous output in place and the staging prefix empty when a run fails', async () => {
+    // Prepare: a published output, then a source with a value that does not convert.
+    await put(RAW, `${prefix}broken.csv`, 'id,amount\n1,1.005\n');
+    await put(CURATED, `${prefix}broken-part-00000.parquet`, 'previous output');
+
+    // Act
+    const run = convertCsvToParquet(args('broken.csv', 1, 'failing-3'), s3, { workDir, instance });
+
+    // Assess
+    await expect(run).rejects.toThrow(
+      `dataset orders, source s3://${RAW}/${prefix}broken.csv: 1 non-empty value did not convert to the declared type in column amount (decimal(12,2)): 1`,
+    );
+    expect((await get(CURATED, `${prefix}broken-part-00000.parquet`)).toString()).toBe('previous output');
+    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+  });
+
+  it('refuses bad arguments before touching S3', async () => {
+    // Prepare
+    const good = args('orders.csv', 2, 'r');
+    const cases: [Partial<Record<keyof GlueJobArguments, string>>, string][] = [
+      [{ '--expected-rows': 'ten' }, '--expected-rows must be a non-negative integer'],
+      [{ '--run-id': 'a/b' }, '--run-id must be 1-80 characters'],
+      [{ '--delimiter': ';;' }, '--delimiter must be one character'],
+      [{ '--source': `s3://${RAW}/${prefix}orders.json` }, 'must be a .csv or .csv.gz file'],
+      [{ '--target': 'curated/x/' }, 'not an s3:// URI'],
+      [{ '--schema': '{"type":"struct","fields":[{"name":"x","type":"float"}]}' }, "column 'x': unsupported"],
+      [{ '--dataset': '' }, 'missing job argument(s): --dataset'],
+    ];
+    for (const [change, message] of cases) {
+      // Act
+      const run = convertCsvToParquet({ ...good, ...change }, s3, { workDir, instance });
+      // Assess
+      await expect(run).rejects.toThrow(ConversionError);
+      await expect(run).rejects.toThrow(message);
+    }
+  });
+
+  it("fails with DuckDB's reason on a CSV it cannot read, such as an unterminated quote", async () => {
+    // Prepare
+    await put(RAW, `${prefix}unterminated.csv`, 'id,amount\n1,"2.50\n');
+
+    // Act
+    const run = convertCsvToParquet(args('unterminated.csv', 1, 'r-4'), s3, { workDir, instance });
+
+    // Assess
+    await expect(run).rejects.toThrow(/unterminated\.csv: the CSV could not be read: .*CSV Error/);
+    expect(await keys(CURATED, `${prefix}unterminated`)).toEqual([]);
+  });
+
+  it('fails on a file mixing LF and CRLF line endings (a known difference, see the contract)', async () => {
+    // Prepare: the validator accepts it; DuckDB's strict reader does not.
+    const mixed = 'id,amount\n1,1.50\r\n2,2.50\n';
+    const verdict = await validateCsv(
+      (async function* () {
+        yield Buffer.from(mixed);
+      })(),
+      dataset,
+    );
+    expect(verdict.valid).toBe(true);
+    await put(RAW, `${prefix}mixed.csv`, mixed);
+
+    // Act
+    const run = convertCsvToParquet(args('mixed.csv', 2, 'r-5'), s3, { workDir, instance });
+
+    // Assess
+    await expect(run).rejects.toThrow(/mixed\.csv: the CSV could not be read/);
+    expect(await keys(CURATED, `${prefix}mixed`)).toEqual([]);
+  });
+});
+
+describe("the cast plan is the Glue script's", () => {
+  const glueScripts = fileURLToPath(new URL('../../glue-scripts/', import.meta.url));
+  const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['--version']).status === 0);
+
+  it.skipIf(!python)('uses the same guards and reads every corpus schema into the same steps', () => {
+    // Prepare: every corpus schema, as the pipeline derives it.
+    const schemas = corpus.map((c) => JSON.stringify(sparkSchema(parseDataset(c.dataset, `${c.name}.json`))));
+    const program = [
+      'import json, sys, csv_to_parquet as j',
+      'schemas = json.load(sys.stdin)',
+      'print(json.dumps({"guards": [j.GUARD_INT, j.GUARD_DOUBLE, j.GUARD_DATE, j.GUARD_TIMESTAMP]',
+      '  + [j.guard_decimal(s) for s in (0, 1, 2, 10, 38)],',
+      '  "plans": [[[s.column, s.header, s.spark_type, s.nullable, s.declared_type] for s in j.cast_plan(x)]',
+      '            for x in schemas]}))',
+    ].join('\n');
+
+    // Act
+    const output = execFileSync(python!, ['-c', program], {
+      cwd: glueScripts,
+      input: JSON.stringify(schemas),
+    });
+    const python_ = JSON.parse(output.toString()) as { guards: string[]; plans: unknown[][][] };
+
+    // Assess
+    expect(python_.guards).toEqual([
+      GUARD_INT,
+      GUARD_DOUBLE,
+      GUARD_DATE,
+      GUARD_TIMESTAMP,
+      ...[0, 1, 2, 10, 38].map(guardDecimal),
+    ]);
+    expect(python_.plans).toEqual(
+      schemas.map((schema) =>
+        castPlan(schema).map((s) => [s.column, s.header, s.sparkType, s.nullable, s.declaredType]),
+      ),
+    );
+  });
+
+  it('keeps the corpus bytes as the cases state them', () => {
+    // Prepare / Act: a BOM and CRLF stated as bytes survive loading.
+    const bom = corpus.find((c) => c.name === 'bom-crlf')!;
+    // Assess
+    expect([...csvBytes(bom).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(csvBytes(bom).includes('\r\n')).toBe(true);
+  });
+});
