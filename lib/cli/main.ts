@@ -8,6 +8,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** True when stderr is a terminal (progress lines are drawn only then). */
   readonly stderrIsTty: boolean;
+  /** Resolves when the user asks a long-running command to stop (Ctrl-C). */
+  readonly stopped?: Promise<void>;
 }
 
 /** Exit codes shared by every command. */
@@ -19,6 +21,16 @@ commands:
   validate <file> --dataset <name> [--datasets DIR] [--json] [--max-errors N] [--max-record-bytes N]
       check a CSV (or gzip CSV) file against a dataset's declared schema, with the lake's exact rules;
       exit 0 valid, 1 invalid, 2 usage error or unknown dataset
+  local up [--lake DIR] [--datasets DIR] [--port N]
+      run the whole pipeline on this machine: an S3 endpoint on 127.0.0.1, the workflow on every
+      file dropped into its landing bucket; Ctrl-C stops (the lake folder, default .lake, is kept)
+  local ingest <file> --dataset <name> [--key K] [--lake DIR] [--datasets DIR] [--json]
+      upload a file to landing (key default <dataset>/<file name>), wait for its workflow, report
+      the outcome; exit 0 curated, 1 rejected or failed, 2 usage error
+  local query "<SQL>" [--lake DIR] [--datasets DIR] [--json]
+      SQL (DuckDB) over the curated tables, one view per dataset with its ingest_date
+  local status [--lake DIR] [--json]
+      objects per zone and the recent executions
 `;
 
 /** A mistake in how the command was called: reported with the usage text, exit 2. */
@@ -33,6 +45,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     switch (command) {
       case 'validate':
         return await validateCommand(parseValidateArgs(rest), io);
+      case 'local':
+        return await localCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -48,6 +62,80 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return EXIT.usage;
     }
     throw error;
+  }
+}
+
+async function localCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  // Loaded on use: `validate` should not pay for the S3 server, DuckDB and the CDK.
+  const { localIngest, localQuery, localStatus, localUp } = await import('./local-command.ts');
+  const common = {
+    lake: { type: 'string', default: '.lake' },
+    datasets: { type: 'string', default: 'datasets' },
+    json: { type: 'boolean', default: false },
+  } as const;
+  switch (sub) {
+    case 'up': {
+      const { values } = usageOnError(() =>
+        parseArgs({
+          args: [...rest],
+          strict: true,
+          options: { ...common, port: { type: 'string', default: '0' } },
+        }),
+      );
+      const port = positiveInteger('--port', values.port, 0);
+      if (port > 65535) throw new UsageError(`--port takes a port number, not "${values.port}"`);
+      const stop = io.stopped ?? new Promise<void>(() => {});
+      return localUp(
+        { lakeDir: values.lake, datasetsDir: values.datasets, json: values.json, port },
+        io,
+        stop,
+      );
+    }
+    case 'ingest': {
+      const { values, positionals } = usageOnError(() =>
+        parseArgs({
+          args: [...rest],
+          strict: true,
+          allowPositionals: true,
+          options: { ...common, dataset: { type: 'string' }, key: { type: 'string' } },
+        }),
+      );
+      if (positionals.length !== 1) throw new UsageError('local ingest takes exactly one file');
+      if (values.dataset === undefined) throw new UsageError('local ingest needs --dataset <name>');
+      return localIngest(
+        {
+          lakeDir: values.lake,
+          datasetsDir: values.datasets,
+          json: values.json,
+          file: positionals[0]!,
+          dataset: values.dataset,
+          key: values.key,
+        },
+        io,
+      );
+    }
+    case 'query': {
+      const { values, positionals } = usageOnError(() =>
+        parseArgs({ args: [...rest], strict: true, allowPositionals: true, options: common }),
+      );
+      if (positionals.length !== 1)
+        throw new UsageError('local query takes exactly one SQL statement (quote it)');
+      return localQuery(
+        { lakeDir: values.lake, datasetsDir: values.datasets, json: values.json, sql: positionals[0]! },
+        io,
+      );
+    }
+    case 'status': {
+      const { values } = usageOnError(() => parseArgs({ args: [...rest], strict: true, options: common }));
+      return localStatus({ lakeDir: values.lake, datasetsDir: values.datasets, json: values.json }, io);
+    }
+    default:
+      throw new UsageError(
+        sub === undefined
+          ? 'local needs a command: up, ingest, query or status'
+          : `unknown local command "${sub}"`,
+      );
   }
 }
 

@@ -1,0 +1,308 @@
+/**
+ * `datalake local up | ingest | query | status`: the pipeline on one machine. Every command works
+ * on a lake folder; `up` keeps a server running and the others use it when it is, or start their
+ * own in-process runtime over the same folder when it is not.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { ReportedError, ValidateTaskOutput } from '../../lambdas/shared/contract.ts';
+import type { ErrorReport } from '../../lambdas/validate/core.ts';
+import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
+import { LocalCatalog } from '../local/catalog.ts';
+import { type ExecutionRecord, ExecutionRecords } from '../local/executions.ts';
+import { type LakePaths, LOCAL_BUCKETS, lakePaths } from '../local/lake-folder.ts';
+import { QueryError, queryLake } from '../local/query.ts';
+import { executionNameFor, LocalRuntime } from '../local/runtime.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localS3Client, startLocalS3 } from '../local/s3-server.ts';
+import { errorTable, table } from './format.ts';
+import { type CliIo, EXIT, UsageError } from './main.ts';
+
+/** Options every local command takes. */
+export interface LocalArgs {
+  readonly lakeDir: string;
+  readonly datasetsDir: string;
+  readonly json: boolean;
+}
+
+/** What `datalake local ingest --json` prints: exactly these fields. */
+export interface IngestOutcome {
+  readonly status: 'curated' | 'rejected' | 'failed';
+  readonly dataset: string;
+  readonly key: string;
+  readonly rows: number;
+  readonly errors: ReportedError[];
+  readonly raw: string | null;
+  readonly failure: string | null;
+  readonly curated: string[] | null;
+  readonly execution: string;
+}
+
+/** The errors listed by `ingest` (the report in the failure zone has up to 10,000). */
+const INGEST_ERRORS = 100;
+
+/** `local up`: runs the lake until Ctrl-C. */
+export async function localUp(
+  args: LocalArgs & { readonly port: number },
+  io: CliIo,
+  stop: Promise<void>,
+): Promise<number> {
+  const runtime = await LocalRuntime.start({
+    lakeDir: args.lakeDir,
+    datasetsDir: args.datasetsDir,
+    port: args.port,
+    onLine: (line) => io.stdout(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
+  });
+  const { endpoint } = runtime.s3;
+  await writeFile(runtime.paths.server, JSON.stringify({ endpoint, pid: process.pid }));
+  io.stdout(
+    [
+      `local lake running: ${runtime.paths.root}`,
+      `S3 endpoint:        ${endpoint} (buckets: ${Object.values(LOCAL_BUCKETS).join(', ')})`,
+      `datasets:           ${[...runtime.datasets.keys()].join(', ')}`,
+      '',
+      'drop files into the landing bucket under their dataset folder, e.g. with awscli:',
+      `  export AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_DEFAULT_REGION=${LOCAL_REGION}`,
+      `  aws --endpoint-url ${endpoint} s3 cp orders.csv s3://${LOCAL_BUCKETS.landing}/orders/orders.csv`,
+      'or with the AWS SDK for JavaScript v3:',
+      `  new S3Client({ endpoint: '${endpoint}', region: '${LOCAL_REGION}', forcePathStyle: true,`,
+      `    credentials: { accessKeyId: '${LOCAL_CREDENTIALS.accessKeyId}', secretAccessKey: '${LOCAL_CREDENTIALS.secretAccessKey}' },`,
+      "    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })",
+      '',
+      'Ctrl-C stops; the lake folder keeps everything for the next start.',
+      '',
+    ].join('\n'),
+  );
+  await stop;
+  io.stdout('stopping: finishing the executions in flight…\n');
+  await runtime.close();
+  await rm(runtime.paths.server, { force: true });
+  io.stdout('stopped\n');
+  return EXIT.ok;
+}
+
+/** The endpoint of a `local up` serving this lake folder, if one is running. */
+async function runningServer(paths: LakePaths): Promise<string | undefined> {
+  try {
+    const { endpoint, pid } = JSON.parse(await readFile(paths.server, 'utf8')) as {
+      endpoint: string;
+      pid: number;
+    };
+    process.kill(pid, 0); // throws when the process is gone (a stale file after a crash)
+    return endpoint;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An S3 client on the lake: `local up`'s server, or a server of our own for the command's duration. */
+async function withLake<T>(paths: LakePaths, work: (s3: S3Client) => Promise<T>): Promise<T> {
+  const endpoint = await runningServer(paths);
+  if (endpoint) {
+    const client = localS3Client(endpoint);
+    try {
+      return await work(client);
+    } finally {
+      client.destroy();
+    }
+  }
+  const server = await startLocalS3({ directory: paths.s3, buckets: Object.values(LOCAL_BUCKETS) });
+  const client = localS3Client(server.endpoint);
+  try {
+    return await work(client);
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+}
+
+/** `local ingest`: uploads one file, waits for its workflow and reports the outcome. */
+export async function localIngest(
+  args: LocalArgs & { readonly file: string; readonly dataset: string; readonly key: string | undefined },
+  io: CliIo,
+): Promise<number> {
+  const datasets = await loadDatasets(args.datasetsDir);
+  try {
+    pickDataset(datasets, args.dataset);
+  } catch (error) {
+    if (error instanceof UnknownDatasetError) throw new UsageError(error.message);
+    throw error;
+  }
+  const size = await stat(args.file).then(
+    (s) => (s.isFile() ? s.size : undefined),
+    () => undefined,
+  );
+  if (size === undefined) throw new UsageError(`cannot read "${args.file}": no such file`);
+  const key = args.key ?? `${args.dataset}/${basename(args.file)}`;
+  const paths = lakePaths(args.lakeDir);
+  const endpoint = await runningServer(paths);
+  const runtime = endpoint
+    ? undefined
+    : await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
+  const client = endpoint ? localS3Client(endpoint) : runtime!.client;
+  try {
+    const upload = new Upload({
+      client,
+      params: { Bucket: LOCAL_BUCKETS.landing, Key: key, Body: createReadStream(args.file) },
+    });
+    const uploaded = await upload.done();
+    // The trigger names executions deterministically: the name follows from the object itself.
+    const name = executionNameFor(key, size, uploaded.ETag ?? '');
+    const record = await waitForExecution(new ExecutionRecords(paths.executions), name);
+    const outcome = await describeOutcome(record, client);
+    if (args.json) io.stdout(`${JSON.stringify(outcome)}\n`);
+    else io.stdout(humanOutcome(outcome, record));
+    return outcome.status === 'curated' ? EXIT.ok : EXIT.invalid;
+  } finally {
+    if (runtime) await runtime.close();
+    else client.destroy();
+  }
+}
+
+/** Polls the execution's record until it has ended (any process may be running it). */
+async function waitForExecution(
+  records: ExecutionRecords,
+  name: string,
+  timeoutMs = 15 * 60_000,
+): Promise<ExecutionRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    const record = await records.get(name);
+    if (record && record.status !== 'RUNNING') return record;
+    if (Date.now() > deadline) throw new Error(`execution ${name} did not end within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+async function describeOutcome(record: ExecutionRecord, s3: S3Client): Promise<IngestOutcome> {
+  const output = record.output as { validation?: ValidateTaskOutput } | undefined;
+  const validation = output?.validation;
+  const uri = (ref: { bucket: string; key: string } | null | undefined) =>
+    ref ? `s3://${ref.bucket}/${ref.key}` : null;
+  let errors: ReportedError[] = validation?.errors ?? [];
+  if (validation?.report) {
+    // The full report is in the failure zone; the state carries only the first few errors.
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: validation.report.bucket, Key: validation.report.key }),
+    );
+    errors = (JSON.parse(await object.Body!.transformToString()) as ErrorReport).errors.slice(
+      0,
+      INGEST_ERRORS,
+    );
+  }
+  if (record.outcome === 'failed' && record.error) {
+    errors = [{ line: 0, column: null, value: null, rule: record.error.name, message: record.error.message }];
+  }
+  return {
+    status: record.outcome ?? 'failed',
+    dataset: validation?.dataset ?? record.input.dataset,
+    key: record.input.key,
+    rows: validation?.rows ?? 0,
+    errors,
+    raw: uri(validation?.raw),
+    failure: uri(validation?.failure),
+    curated: record.outcome === 'curated' ? (record.curated ?? []) : null,
+    execution: record.name,
+  };
+}
+
+function humanOutcome(outcome: IngestOutcome, record: ExecutionRecord): string {
+  const mark = outcome.status === 'curated' ? '✓' : '✗';
+  const rows = `${outcome.rows.toLocaleString('en-US')} rows`;
+  const lines = [`${mark} ${outcome.key} → ${outcome.status} (dataset ${outcome.dataset}, ${rows})`];
+  lines.push(`  path:      ${record.states.join(' → ')}`);
+  if (outcome.raw) lines.push(`  raw:       ${outcome.raw}`);
+  for (const c of outcome.curated ?? []) lines.push(`  curated:   ${c}`);
+  if (outcome.failure)
+    lines.push(`  failure:   ${outcome.failure}`, `  report:    ${outcome.failure}.errors.json`);
+  lines.push(`  execution: ${outcome.execution}`);
+  if (outcome.errors.length > 0) lines.push('', ...errorTable(outcome.errors));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `local query`: one SQL statement over the curated tables. */
+export async function localQuery(args: LocalArgs & { readonly sql: string }, io: CliIo): Promise<number> {
+  const paths = lakePaths(args.lakeDir);
+  const datasets = await loadDatasets(args.datasetsDir);
+  const catalog = new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated);
+  try {
+    const result = await withLake(paths, async (s3) =>
+      queryLake(
+        {
+          s3,
+          curatedBucket: LOCAL_BUCKETS.curated,
+          datasets,
+          partitions: await catalog.partitions(),
+          cacheDir: paths.queryCache,
+        },
+        args.sql,
+      ),
+    );
+    if (args.json) {
+      io.stdout(`${JSON.stringify(result.rows)}\n`);
+    } else {
+      const cells = result.rows.map((row) => result.columns.map((c) => cellText(row[c])));
+      io.stdout(`${table(result.columns, cells).join('\n')}\n(${result.rows.length} rows)\n`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof QueryError) {
+      io.stderr(`datalake: query failed: ${error.message}\n`);
+      return EXIT.invalid;
+    }
+    throw error;
+  }
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** `local status`: objects per zone and the recent executions. */
+export async function localStatus(args: LocalArgs, io: CliIo): Promise<number> {
+  const paths = lakePaths(args.lakeDir);
+  const counts = await withLake(paths, async (s3) => {
+    const result: Record<string, number> = {};
+    for (const bucket of Object.values(LOCAL_BUCKETS)) {
+      let n = 0;
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+        n += page.KeyCount ?? page.Contents?.length ?? 0;
+        token = page.NextContinuationToken;
+      } while (token);
+      result[bucket] = n;
+    }
+    return result;
+  });
+  const executions = await new ExecutionRecords(paths.executions).list();
+  if (args.json) {
+    io.stdout(
+      `${JSON.stringify({ lake: paths.root, objects: counts, executions: executions.slice(0, 20) })}\n`,
+    );
+    return EXIT.ok;
+  }
+  const lines = [`lake: ${paths.root}${(await runningServer(paths)) ? ' (local up is running)' : ''}`, ''];
+  lines.push(
+    ...table(
+      ['zone', 'objects'],
+      Object.entries(counts).map(([z, n]) => [z, String(n)]),
+    ),
+  );
+  lines.push('', `executions: ${executions.length}`);
+  if (executions.length > 0) {
+    lines.push(
+      ...table(
+        ['started', 'outcome', 'key', 'execution'],
+        executions
+          .slice(0, 20)
+          .map((e) => [e.startedAt, e.outcome ?? e.status.toLowerCase(), e.input.key, e.name]),
+      ),
+    );
+  }
+  io.stdout(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}

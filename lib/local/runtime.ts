@@ -1,0 +1,311 @@
+/**
+ * The whole pipeline on one machine: the S3 server over the lake folder, the trigger on every
+ * object created in landing (with a real S3 event record), and the synthesized state machine run
+ * in-process with its Task states bound to the same cores the Lambda handlers wrap.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3EventRecord } from 'aws-lambda';
+import { registerPartition } from '../../lambdas/register-partition/core.ts';
+import type {
+  GlueJobArguments,
+  IngestRequest,
+  RegisterPartitionInput,
+  ValidateTaskInput,
+} from '../../lambdas/shared/contract.ts';
+import type { Log } from '../../lambdas/shared/logger.ts';
+import { executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
+import { validateIngest } from '../../lambdas/validate/core.ts';
+import { s3Store } from '../../lambdas/validate/s3-store.ts';
+import { loadDatasets } from '../datasets/load.ts';
+import type { Dataset } from '../datasets/model.ts';
+import { LocalCatalog } from './catalog.ts';
+import { convertCsvToParquet } from './csv-to-parquet.ts';
+import { type ExecutionRecord, ExecutionRecords, type Outcome } from './executions.ts';
+import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
+import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
+import { type AslDefinition, runLocalExecution, synthesizeLocalDefinition } from './workflow.ts';
+
+/** Options of {@link LocalRuntime.start}. */
+export interface LocalRuntimeOptions {
+  /** The lake folder. @default .lake */
+  readonly lakeDir?: string;
+  /** The dataset declarations. @default datasets */
+  readonly datasetsDir?: string;
+  /** The S3 server's port; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** Receives one line per notification and per execution end (the console of `local up`). */
+  readonly onLine?: (line: string) => void;
+}
+
+/** What the trigger did with one landed object. */
+export interface TriggerEvent {
+  readonly key: string;
+  readonly execution: string;
+  readonly duplicate: boolean;
+}
+
+/** A running local lake. */
+export class LocalRuntime {
+  private readonly running = new Map<string, Promise<ExecutionRecord>>();
+  private readonly triggerListeners = new Set<(event: TriggerEvent) => void>();
+  private triggerQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly paths: LakePaths,
+    readonly s3: LocalS3,
+    readonly client: S3Client,
+    readonly datasets: ReadonlyMap<string, Dataset>,
+    readonly executions: ExecutionRecords,
+    readonly catalog: LocalCatalog,
+    private readonly definition: AslDefinition,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  /** Starts the S3 server and the trigger; the lake folder's contents are kept from earlier runs. */
+  static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+    const paths = lakePaths(options.lakeDir);
+    const datasetsDir = options.datasetsDir ?? 'datasets';
+    const datasets = await loadDatasets(datasetsDir);
+    const definition = await synthesizeLocalDefinition([...datasets.values()], datasetsDir);
+    const s3 = await startLocalS3({
+      directory: paths.s3,
+      buckets: Object.values(LOCAL_BUCKETS),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    });
+    const runtime = new LocalRuntime(
+      paths,
+      s3,
+      localS3Client(s3.endpoint),
+      datasets,
+      new ExecutionRecords(paths.executions),
+      new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated),
+      definition,
+      options.onLine ?? (() => {}),
+    );
+    s3.onObjectCreated((record) => {
+      if (record.s3.bucket.name !== LOCAL_BUCKETS.landing) return;
+      // One event at a time, so that a record never races its own duplicate.
+      void runtime.deliver(s3EventRecord(record));
+    });
+    return runtime;
+  }
+
+  /** Calls `listener` each time the trigger starts (or finds) an execution for a landed object. */
+  onTrigger(listener: (event: TriggerEvent) => void): () => void {
+    this.triggerListeners.add(listener);
+    return () => this.triggerListeners.delete(listener);
+  }
+
+  /** The record of an execution once it has ended (the running one is awaited). */
+  async finished(name: string): Promise<ExecutionRecord | undefined> {
+    return (await this.running.get(name)) ?? this.executions.get(name);
+  }
+
+  /** Resolves when no trigger event and no execution is in flight. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.triggerQueue;
+      const pending = [...this.running.values()];
+      if (pending.length === 0) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
+  /** Waits for work in flight, then stops the S3 server. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.s3.close();
+    this.client.destroy();
+  }
+
+  private log: Log = {
+    info: () => {},
+    warn: (message, ...attributes) =>
+      this.onLine(`warning: ${message} ${JSON.stringify(Object.assign({}, ...attributes))}`),
+  };
+
+  /**
+   * Delivers one S3 event record to the trigger, as S3 would (again, for a duplicate delivery);
+   * resolves once the trigger has handled it (the execution may still be running).
+   */
+  deliver(record: S3EventRecord): Promise<void> {
+    const handled = this.triggerQueue.then(() => this.trigger(record));
+    this.triggerQueue = handled;
+    return handled;
+  }
+
+  /** The trigger handler's core with a local StartExecution. */
+  private async trigger(record: S3EventRecord): Promise<void> {
+    await startIngests([record], {
+      log: this.log,
+      starter: {
+        startExecution: async (name, input) => {
+          const claimed = await this.executions.claim(name, input);
+          if (claimed) {
+            const run = this.execute(name, input).finally(() => this.running.delete(name));
+            this.running.set(name, run);
+          }
+          for (const listener of this.triggerListeners) {
+            listener({ key: input.key, execution: name, duplicate: !claimed });
+          }
+          return claimed ? 'started' : 'duplicate';
+        },
+      },
+    }).catch((error: unknown) => this.onLine(`trigger failed: ${(error as Error).message}`));
+  }
+
+  /** Runs one execution to its end and records it; never rejects (a failure is an outcome). */
+  private async execute(name: string, input: IngestRequest): Promise<ExecutionRecord> {
+    const started = (await this.executions.get(name))!;
+    try {
+      return await this.runToEnd(started);
+    } catch (error) {
+      // Not a workflow failure (those are outcomes) but the runtime's own: still end the record.
+      const failed: ExecutionRecord = {
+        ...started,
+        status: 'FAILED',
+        stoppedAt: new Date().toISOString(),
+        outcome: 'failed',
+        error: { name: (error as Error).name, message: (error as Error).message },
+      };
+      await this.executions.save(failed);
+      this.onLine(`failed   ${input.key} (${name}): ${(error as Error).message}`);
+      return failed;
+    }
+  }
+
+  private async runToEnd(started: ExecutionRecord): Promise<ExecutionRecord> {
+    const { name, input } = started;
+    let curated: string[] | undefined;
+    const store = s3Store(this.client);
+    const buckets = {
+      rawBucket: LOCAL_BUCKETS.raw,
+      failureBucket: LOCAL_BUCKETS.failure,
+      curatedBucket: LOCAL_BUCKETS.curated,
+    };
+    const result = await runLocalExecution(
+      this.definition,
+      { name, input },
+      {
+        lambda: {
+          Validate: (payload) =>
+            validateIngest(payload as ValidateTaskInput, {
+              store,
+              datasets: this.datasets,
+              buckets,
+              log: this.log,
+            }),
+          RegisterPartition: (payload) =>
+            registerPartition(payload as RegisterPartitionInput, {
+              catalog: this.catalog,
+              database: LOCAL_DATABASE,
+              curatedBucket: LOCAL_BUCKETS.curated,
+              log: this.log,
+            }),
+        },
+        glueJob: async ({ Arguments }) => {
+          const conversion = await convertCsvToParquet(
+            Arguments as unknown as GlueJobArguments,
+            this.client,
+            {
+              workDir: this.paths.work,
+            },
+          );
+          curated = conversion.outputs;
+          return {
+            Id: `local-${name}`,
+            JobRunState: 'SUCCEEDED',
+            ExecutionTime: Math.ceil(conversion.seconds),
+          };
+        },
+        publish: async ({ TopicArn, Message, MessageAttributes }) => {
+          const attributes = Object.fromEntries(
+            Object.entries(MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]),
+          );
+          const message = typeof Message === 'string' ? JSON.parse(Message) : Message;
+          await this.notify({ topic: TopicArn, attributes, message, at: new Date().toISOString() });
+          return { MessageId: `local-${Date.now()}` };
+        },
+      },
+    );
+    const outcome: Outcome =
+      result.status === 'FAILED' ? 'failed' : result.states.includes('Curated') ? 'curated' : 'rejected';
+    const record: ExecutionRecord = {
+      ...started,
+      status: result.status,
+      stoppedAt: new Date().toISOString(),
+      states: result.states,
+      outcome,
+      ...(result.output === undefined ? {} : { output: result.output }),
+      ...(result.error ? { error: result.error } : {}),
+      ...(curated ? { curated } : {}),
+    };
+    await this.executions.save(record);
+    this.onLine(`${outcome.padEnd(8)} ${input.key} (${name})`);
+    return record;
+  }
+
+  private async notify(entry: {
+    topic: string;
+    attributes: Record<string, string>;
+    message: unknown;
+    at: string;
+  }) {
+    await mkdir(dirname(this.paths.notifications), { recursive: true });
+    await appendFile(this.paths.notifications, `${JSON.stringify(entry)}\n`);
+    const m = entry.message as { status?: string; dataset?: string; source?: { key?: string } };
+    this.onLine(`sns      ${entry.attributes.status ?? m.status} ${entry.attributes.dataset ?? ''}`);
+  }
+}
+
+/** S3's URL encoding of keys in event records: `+` for a space, `/` kept, the rest percent-encoded. */
+export function encodeEventKey(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+}
+
+/** The name the trigger gives the execution of a landed object (it follows from the object). */
+export function executionNameFor(key: string, size: number, etag: string): string {
+  const record = s3EventRecord({
+    eventName: 'ObjectCreated:Put',
+    eventTime: new Date(0).toISOString(),
+    s3: { bucket: { name: LOCAL_BUCKETS.landing }, object: { key, size, eTag: etag } },
+  });
+  return executionName(toIngestRequest(record)!);
+}
+
+/** A real S3 event record for an s3rver event (whose key is not URL-encoded and has no version). */
+export function s3EventRecord(record: {
+  eventName: string;
+  eventTime: string;
+  s3: { bucket: { name: string }; object: { key: string; size: number; eTag: string; versionId?: string } };
+}): S3EventRecord {
+  const { bucket, object } = record.s3;
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: LOCAL_REGION,
+    eventTime: record.eventTime,
+    eventName: record.eventName,
+    userIdentity: { principalId: 'local' },
+    requestParameters: { sourceIPAddress: '127.0.0.1' },
+    responseElements: { 'x-amz-request-id': 'local', 'x-amz-id-2': 'local' },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'local-landing',
+      bucket: {
+        name: bucket.name,
+        ownerIdentity: { principalId: 'local' },
+        arn: `arn:aws:s3:::${bucket.name}`,
+      },
+      object: {
+        key: encodeEventKey(object.key),
+        size: object.size,
+        eTag: object.eTag.replace(/"/g, ''),
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+        sequencer: Date.now().toString(16).toUpperCase(),
+      },
+    },
+  } as S3EventRecord;
+}

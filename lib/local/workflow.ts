@@ -1,0 +1,177 @@
+/**
+ * The ingest workflow on one machine: the state machine CDK synthesizes for the PipelineStack,
+ * executed in-process by aws-local-stepfunctions with its Task states bound to local functions
+ * (the same handler cores, the DuckDB twin of the Glue job, a local notifier).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { Dataset } from '../datasets/model.ts';
+import {
+  definitionFromTemplate,
+  type Intrinsic,
+  PSEUDO_PARAMETERS,
+  referenceName,
+} from '../workflow/definition.ts';
+
+// aws-local-stepfunctions 3 uses Node 22's Promise.withResolvers; give Node 20 the same.
+const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
+promiseStatics.withResolvers ??= () => {
+  let resolvePromise!: (value: unknown) => void;
+  let rejectPromise!: (reason: unknown) => void;
+  const promise = new Promise((res, rej) => {
+    resolvePromise = res;
+    rejectPromise = rej;
+  });
+  return { promise, resolve: resolvePromise, reject: rejectPromise };
+};
+
+/** An Amazon States Language definition (JSONPath). */
+export interface AslDefinition {
+  readonly StartAt: string;
+  readonly States: Record<
+    string,
+    { readonly Type: string; readonly Resource?: string } & Record<string, unknown>
+  >;
+}
+
+/** The local stand-ins of the workflow's Task resources. */
+export interface LocalTasks {
+  /** A Lambda function, by the construct id of the function (`Validate`, `RegisterPartition`). */
+  readonly lambda: Record<string, (payload: unknown) => Promise<unknown>>;
+  /** `glue:startJobRun.sync`: runs the job to its end; returns Glue's JobRun fields. */
+  readonly glueJob: (parameters: { JobName: string; Arguments: Record<string, string> }) => Promise<unknown>;
+  /** `sns:publish`. */
+  readonly publish: (parameters: {
+    TopicArn: string;
+    Message: unknown;
+    MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
+  }) => Promise<unknown>;
+}
+
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:';
+
+/**
+ * Synthesizes the PipelineStack with the given datasets (no bundling, no CloudFormation lint: only
+ * the template is needed) and returns its state machine definition, every reference resolved to a
+ * local name: functions by construct id, other resources by logical id or output name.
+ */
+export async function synthesizeLocalDefinition(
+  datasets: readonly Dataset[],
+  datasetsDir: string,
+): Promise<AslDefinition> {
+  // Loaded here, not at module scope: only the commands that run the workflow pay for the CDK.
+  const [{ App }, { parseConfig }, { buildLake }] = await Promise.all([
+    import('aws-cdk-lib'),
+    import('../config.ts'),
+    import('../lake.ts'),
+  ]);
+  const outdir = await mkdtemp(join(tmpdir(), 'datalake-synth-'));
+  try {
+    const app = new App({
+      outdir,
+      // Path metadata names each function's construct, which is how Task states find their handler.
+      context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
+      // Not deployed, only read: CloudFormation's template lint would take seconds.
+      builtinCloudFormationValidation: false,
+    } as ConstructorParameters<typeof App>[0]);
+    const config = parseConfig(() => undefined);
+    const { pipeline } = buildLake(app, { config, datasets, datasetsDir: resolve(datasetsDir) });
+    const template = app.synth({ skipValidation: true }).getStackByName(pipeline.stackName).template as {
+      Resources: Record<string, { Type: string; Metadata?: Record<string, unknown> }>;
+    };
+    const functionIds = new Map<string, string>();
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      const path = resource.Metadata?.['aws:cdk:path'];
+      if (resource.Type === 'AWS::Lambda::Function' && typeof path === 'string') {
+        // `<stack>/<Construct>/Function/Resource` → `<Construct>`
+        functionIds.set(logicalId, path.split('/')[1] ?? logicalId);
+      }
+    }
+    const resolveReference = (ref: Intrinsic): string => {
+      const name = referenceName(ref);
+      const pseudo = PSEUDO_PARAMETERS[name];
+      if (pseudo !== undefined) return pseudo;
+      const fn = functionIds.get(name);
+      return fn ? `${FUNCTION_ARN}${fn}` : `local-${name}`;
+    };
+    return definitionFromTemplate(template, resolveReference) as AslDefinition;
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
+  }
+}
+
+/** How one execution ended. */
+export interface ExecutionResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: unknown;
+  readonly error?: { readonly name: string; readonly message: string };
+  /** The states entered, in order (retries enter a state once). */
+  readonly states: string[];
+}
+
+/** Runs one execution of `definition` with its Task states bound to `tasks`. */
+export async function runLocalExecution(
+  definition: AslDefinition,
+  execution: { readonly name: string; readonly input: unknown },
+  tasks: LocalTasks,
+  onState?: (state: string) => void,
+): Promise<ExecutionResult> {
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [stateName, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    handlers[stateName] = taskHandler(stateName, state.Resource ?? '', tasks);
+  }
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  const startTime = new Date().toISOString();
+  const executionId = `arn:aws:states:us-east-1:123456789012:execution:local-ingest:${execution.name}`;
+  const run = machine.run(execution.input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never },
+    context: {
+      Execution: {
+        Id: executionId,
+        Name: execution.name,
+        StartTime: startTime,
+        Input: execution.input as never,
+      },
+      StateMachine: {
+        Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:local-ingest',
+        Name: 'local-ingest',
+      },
+    } as never,
+  });
+  const states: string[] = [];
+  const logging = (async () => {
+    for await (const event of run.eventLogs) {
+      if (event.type === 'StateEntered') {
+        states.push(event.state.name);
+        onState?.(event.state.name);
+      }
+    }
+  })();
+  try {
+    const output = await run.result;
+    await logging;
+    return { status: 'SUCCEEDED', output, states };
+  } catch (error) {
+    await logging.catch(() => undefined);
+    const e = error as Error & { cause?: unknown };
+    return { status: 'FAILED', error: { name: e.name, message: e.message }, states };
+  }
+}
+
+function taskHandler(
+  stateName: string,
+  resource: string,
+  tasks: LocalTasks,
+): (input: unknown) => Promise<unknown> {
+  if (resource.startsWith(FUNCTION_ARN)) {
+    const fn = tasks.lambda[resource.slice(FUNCTION_ARN.length)];
+    if (!fn) throw new Error(`state ${stateName}: no local function for ${resource}`);
+    return fn;
+  }
+  if (resource === 'arn:aws:states:::glue:startJobRun.sync') return (input) => tasks.glueJob(input as never);
+  if (resource === 'arn:aws:states:::sns:publish') return (input) => tasks.publish(input as never);
+  throw new Error(`state ${stateName}: the local runtime has no binding for ${resource}`);
+}

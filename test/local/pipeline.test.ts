@@ -1,0 +1,305 @@
+/**
+ * End to end through the local runtime: real S3 calls against the embedded server, the state
+ * machine synthesized from the PipelineStack, the handler cores, DuckDB as Glue and Athena.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliIo, main } from '../../lib/cli/main.ts';
+import type { ExecutionRecord } from '../../lib/local/executions.ts';
+import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
+import { queryLake } from '../../lib/local/query.ts';
+import { executionNameFor, LocalRuntime, s3EventRecord } from '../../lib/local/runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../lib/local/s3-server.ts';
+import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
+import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
+
+let lakeDir: string;
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  lakeDir = await mkdtemp(join(tmpdir(), 'lake-'));
+  runtime = await LocalRuntime.start({ lakeDir });
+}, 60_000);
+
+afterAll(async () => {
+  await runtime?.close();
+});
+
+/** Puts an object into landing through the SDK and returns its execution's record once ended. */
+async function drop(key: string, body: string | Buffer): Promise<ExecutionRecord> {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const put = await runtime.client.send(
+    new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: bytes }),
+  );
+  const name = executionNameFor(key, bytes.length, put.ETag ?? '');
+  await runtime.idle();
+  const record = await runtime.finished(name);
+  if (!record) throw new Error(`no execution ${name} for ${key}`);
+  return record;
+}
+
+async function keys(bucket: string, prefix = ''): Promise<string[]> {
+  const page = await runtime.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (page.Contents ?? []).map((o) => o.Key ?? '');
+}
+
+async function query(sql: string) {
+  return queryLake(
+    {
+      s3: runtime.client,
+      curatedBucket: LOCAL_BUCKETS.curated,
+      datasets: runtime.datasets,
+      partitions: await runtime.catalog.partitions(),
+      cacheDir: runtime.paths.queryCache,
+    },
+    sql,
+  );
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+const VALID = `${ORDERS_HEADER}1,"Ann Lee, Acme",ABC-12345,2,12.50,USD,0.1,true,2024-02-29T10:00:00+01:00,2024-03-01
+2,Bob,XYZ-00001,1,99999999.99,EUR,,FALSE,2024-03-01 08:15:00.123456Z,
+`;
+
+describe('a valid file', () => {
+  it('becomes curated Parquet, queryable with exact values', async () => {
+    const record = await drop('orders/exact.csv', VALID);
+
+    expect(record.outcome).toBe('curated');
+    expect(record.states).toEqual([
+      'Validate',
+      'IsValid',
+      'NotifyValidated',
+      'ConvertToParquet',
+      'RegisterPartition',
+      'NotifyCurated',
+      'Curated',
+    ]);
+    expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).toContain(`orders/ingest_date=${today()}/exact.csv`);
+    expect(await keys(LOCAL_BUCKETS.curated, 'orders/')).toContain(
+      `orders/ingest_date=${today()}/exact-part-00000.parquet`,
+    );
+    const { rows } = await query(
+      "SELECT order_id, customer, amount, ordered_at, ship_date, discount, gift, ingest_date FROM orders WHERE order_id IN (1, 2) AND customer <> 'x' ORDER BY order_id",
+    );
+    expect(rows).toEqual([
+      {
+        order_id: '1',
+        customer: 'Ann Lee, Acme',
+        amount: '12.50',
+        ordered_at: '2024-02-29T09:00:00Z',
+        ship_date: '2024-03-01',
+        discount: 0.1,
+        gift: true,
+        ingest_date: today(),
+      },
+      {
+        order_id: '2',
+        customer: 'Bob',
+        amount: '99999999.99',
+        ordered_at: '2024-03-01T08:15:00.123456Z',
+        ship_date: null,
+        discount: null,
+        gift: false,
+        ingest_date: today(),
+      },
+    ]);
+  });
+});
+
+describe('an invalid file', () => {
+  it('lands in the failure zone with its report, and nothing in curated', async () => {
+    const record = await drop('orders/broken.csv', brokenOrdersCsv());
+
+    expect(record.outcome).toBe('rejected');
+    expect(record.states.at(-1)).toBe('Rejected');
+    const failureKey = `orders/ingest_date=${today()}/broken.csv`;
+    expect(await keys(LOCAL_BUCKETS.failure, 'orders/')).toEqual(
+      expect.arrayContaining([failureKey, `${failureKey}.errors.json`]),
+    );
+    const report = await runtime.client.send(
+      new GetObjectCommand({ Bucket: LOCAL_BUCKETS.failure, Key: `${failureKey}.errors.json` }),
+    );
+    const body = JSON.parse(await report.Body!.transformToString());
+    expect(body.errors.map((e: { line: number; rule: string }) => `${e.line}:${e.rule}`)).toEqual([
+      '4:decimal_scale',
+      '7:enum',
+      '10:calendar_date',
+      '13:not_null',
+      '16:ragged_row',
+    ]);
+    expect((await keys(LOCAL_BUCKETS.curated, 'orders/')).filter((k) => k.includes('broken'))).toEqual([]);
+    expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).not.toContain(
+      `orders/ingest_date=${today()}/broken.csv`,
+    );
+  });
+
+  it('of an unknown dataset is rejected with that reason, not dropped', async () => {
+    const record = await drop('invoices/2024.csv', 'id\n1\n');
+
+    expect(record.outcome).toBe('rejected');
+    const output = record.output as { validation: { reason: string; failure: { key: string } } };
+    expect(output.validation.reason).toBe('unknown_dataset');
+    expect(await keys(LOCAL_BUCKETS.failure, 'invoices/')).toContain(output.validation.failure.key);
+  });
+});
+
+describe('keys and deliveries', () => {
+  it('handles a key with spaces, a plus sign and unicode like S3 does (URL-encoded events)', async () => {
+    const record = await drop('orders/Q1 report+final é.csv', VALID);
+
+    expect(record.outcome).toBe('curated');
+    expect(record.input.key).toBe('orders/Q1 report+final é.csv');
+    expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).toContain(
+      `orders/ingest_date=${today()}/Q1 report+final é.csv`,
+    );
+  });
+
+  it('gives one outcome when the same event is delivered twice', async () => {
+    const body = `${ORDERS_HEADER}7,Dup,ABC-12345,1,1.00,USD,,true,2024-01-01T00:00:00Z,\n`;
+    const record = await drop('orders/twice.csv', body);
+    const before = await runtime.executions.list();
+    const head = await runtime.client.send(
+      new ListObjectsV2Command({ Bucket: LOCAL_BUCKETS.landing, Prefix: 'orders/twice.csv' }),
+    );
+    const object = head.Contents![0]!;
+
+    await runtime.deliver(
+      s3EventRecord({
+        eventName: 'ObjectCreated:Put',
+        eventTime: new Date().toISOString(),
+        s3: {
+          bucket: { name: LOCAL_BUCKETS.landing },
+          object: { key: 'orders/twice.csv', size: object.Size!, eTag: object.ETag! },
+        },
+      }),
+    );
+    await runtime.idle();
+
+    expect(record.outcome).toBe('curated');
+    expect(await runtime.executions.list()).toHaveLength(before.length);
+    const { rows } = await query('SELECT count(*) AS n FROM orders WHERE order_id = 7');
+    expect(rows).toEqual([{ n: '1' }]);
+  });
+
+  it('processes a file uploaded with the AWS CLI exactly like one uploaded with the SDK', async () => {
+    const aws = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
+    const file = join(lakeDir, 'cli.csv');
+    await writeFile(file, `${ORDERS_HEADER}8,Cli,ABC-12345,1,2.00,GBP,,true,2024-01-01T00:00:00Z,\n`);
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+    };
+
+    await promisify(execFile)(
+      aws,
+      ['--endpoint-url', runtime.s3.endpoint, 's3', 'cp', file, 's3://landing/orders/from cli.csv'],
+      { env },
+    );
+    await runtime.idle();
+
+    const records = await runtime.executions.list();
+    const cli = records.find((r) => r.input.key === 'orders/from cli.csv');
+    expect(cli?.outcome).toBe('curated');
+    expect(cli?.states).toEqual(records.find((r) => r.input.key === 'orders/exact.csv')?.states);
+  });
+});
+
+describe('the CLI', () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const sink: CliIo = {
+      stdout: (t) => void out.push(t),
+      stderr: (t) => void err.push(t),
+      stderrIsTty: false,
+    };
+    return { sink, out, err };
+  };
+
+  it('local ingest --json prints exactly one object with the outcome, exit 0 when curated', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lake-cli-'));
+    const file = join(dir, 'good.csv');
+    await writeFile(file, VALID);
+    const { sink, out } = io();
+
+    const code = await main(['local', 'ingest', file, '--dataset', 'orders', '--lake', dir, '--json'], sink);
+
+    expect(code).toBe(0);
+    const outcome = JSON.parse(out.join(''));
+    expect(Object.keys(outcome).sort()).toEqual(
+      ['curated', 'dataset', 'errors', 'execution', 'failure', 'key', 'raw', 'rows', 'status'].sort(),
+    );
+    expect(outcome).toMatchObject({
+      status: 'curated',
+      dataset: 'orders',
+      key: 'orders/good.csv',
+      rows: 2,
+      errors: [],
+      failure: null,
+    });
+    expect(outcome.curated).toEqual([
+      expect.stringMatching(/^s3:\/\/curated\/orders\/ingest_date=.*\/good-part-00000\.parquet$/),
+    ]);
+
+    const query = io();
+    expect(
+      await main(
+        ['local', 'query', 'SELECT sum(amount) AS total FROM orders', '--lake', dir, '--json'],
+        query.sink,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(query.out.join(''))).toEqual([{ total: '100000012.49' }]);
+  }, 60_000);
+
+  it('local ingest of a broken file exits 1 and lists the errors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lake-cli-'));
+    const file = join(dir, 'bad.csv');
+    await writeFile(file, brokenOrdersCsv());
+    const { sink, out } = io();
+
+    const code = await main(['local', 'ingest', file, '--dataset', 'orders', '--lake', dir], sink);
+
+    expect(code).toBe(1);
+    const text = out.join('');
+    expect(text).toMatch(/^✗ orders\/bad\.csv → rejected/);
+    expect(text).toContain('path:      Validate → IsValid → NotifyRejected → Rejected');
+    expect(text).toMatch(/\n4\s+amount\s+decimal_scale\s+12\.345/);
+    const notifications = (await readFile(join(dir, 'notifications.jsonl'), 'utf8')).trim().split('\n');
+    expect(JSON.parse(notifications.at(-1)!)).toMatchObject({
+      attributes: { dataset: 'orders', status: 'REJECTED' },
+    });
+  }, 60_000);
+
+  it('local query reports bad SQL and unknown tables on one line, exit 1', async () => {
+    for (const sql of ['SELEC 1', 'SELECT * FROM nope']) {
+      const { sink, err } = io();
+      expect(await main(['local', 'query', sql, '--lake', lakeDir], sink)).toBe(1);
+      expect(err.join('')).toMatch(/^datalake: query failed: [^\n]+\n$/);
+    }
+  }, 60_000);
+
+  it('local status counts the objects per zone and lists the executions', async () => {
+    const { sink, out } = io();
+    expect(await main(['local', 'status', '--lake', lakeDir, '--json'], sink)).toBe(0);
+    const status = JSON.parse(out.join(''));
+    expect(status.objects.landing).toBeGreaterThanOrEqual(5);
+    expect(status.executions.length).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+
+  it('keeps the lake across a restart', async () => {
+    await runtime.close();
+    runtime = await LocalRuntime.start({ lakeDir });
+    const { rows } = await query('SELECT count(*) AS n FROM orders');
+    expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+});
