@@ -25,6 +25,7 @@ export type StructureRule =
   | 'unterminated_quote'
   | 'invalid_quote'
   | 'bare_cr'
+  | 'mixed_line_endings'
   | 'invalid_utf8'
   | 'encoding'
   | 'record_too_large'
@@ -102,6 +103,13 @@ enum Problem {
   Unterminated = 3,
 }
 
+/** The record terminator a file uses. */
+enum Ending {
+  Unknown = 0,
+  Lf = 1,
+  Crlf = 2,
+}
+
 enum HeaderState {
   Pending = 0,
   Done = 1,
@@ -153,6 +161,8 @@ export class CsvValidator {
   private skipLines = 0;
   private skipStartLine = 0;
 
+  private ending = Ending.Unknown;
+  private mixedReported = false;
   private rows = 0;
   private errorCount = 0;
   private readonly errors: ValidationError[] = [];
@@ -451,6 +461,25 @@ export class CsvValidator {
     const line = this.line;
     this.line += this.recordLines;
     if (this.sink) this.emit(b, nf, line);
+    // One line ending per file: Spark and DuckDB read LF and CRLF mixed in a file differently (a
+    // stray CR left at the end of a value, or a failed read), so such a file is refused here.
+    const end = this.recordEnd;
+    if (b[end - 1] === LF) {
+      const ending = b[end - 2] === CR ? Ending.Crlf : Ending.Lf;
+      if (this.ending === Ending.Unknown) {
+        this.ending = ending;
+      } else if (ending !== this.ending && !this.mixedReported) {
+        this.mixedReported = true;
+        const [found, earlier] = ending === Ending.Crlf ? ['CRLF', 'LF'] : ['LF', 'CRLF'];
+        this.report(
+          line,
+          null,
+          null,
+          'mixed_line_endings',
+          `this line ends with ${found} where the lines before end with ${earlier}: use one line ending throughout the file`,
+        );
+      }
+    }
     if (this.recordBlank) {
       if (this.recordProblem === Problem.BareCr) this.report(line, null, null, 'bare_cr', BARE_CR_MESSAGE);
       // Blank lines are forgiven at the end of the file only; decided when the next record comes.

@@ -307,8 +307,9 @@ describe('publishing', () => {
     expect(await keys(CURATED, `${prefix}unterminated`)).toEqual([]);
   });
 
-  it('fails on a file mixing LF and CRLF line endings (a known difference, see the contract)', async () => {
-    // Prepare: the validator accepts it; DuckDB's strict reader does not.
+  it('fails on a file mixing LF and CRLF line endings, which the validator rejects before it', async () => {
+    // Prepare: the engines read such a file differently (Spark keeps a CR, DuckDB stops), so the
+    // validator refuses it; should one arrive anyway, the twin fails rather than guess.
     const mixed = 'id,amount\n1,1.50\r\n2,2.50\n';
     const verdict = await validateCsv(
       (async function* () {
@@ -316,7 +317,7 @@ describe('publishing', () => {
       })(),
       dataset,
     );
-    expect(verdict.valid).toBe(true);
+    expect(verdict.errors.map((e) => e.rule)).toEqual(['mixed_line_endings']);
     await put(RAW, `${prefix}mixed.csv`, mixed);
 
     // Act

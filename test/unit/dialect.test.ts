@@ -264,13 +264,25 @@ describe('record shape', () => {
 
   it('ignores blank lines at the end of the file', () => {
     // Prepare
-    const input = 'a,b\n1,2\n\n\r\n\n';
+    const input = 'a,b\n1,2\n\n\n\n';
 
     // Act
     const result = validate(AB, input);
 
     // Assess
     expect(result).toMatchObject({ valid: true, rows: 1, errorCount: 0 });
+  });
+
+  it('reports LF and CRLF mixed in one file once, at the first line that differs', () => {
+    // Prepare: Spark would leave a CR at the end of the CRLF lines' last value; DuckDB stops.
+    const input = 'a,b\r\n1,2\r\n3,4\n5,6\r\n7,8\n';
+
+    // Act
+    const result = validate(AB, input);
+
+    // Assess
+    expect(brief(result)).toEqual([{ line: 3, column: null, value: null, rule: 'mixed_line_endings' }]);
+    expect(result.rows).toBe(4);
   });
 
   it('reports a blank line in the middle as ragged_row on its own line', () => {
@@ -445,7 +457,7 @@ describe('header', () => {
 });
 
 describe('gzip', () => {
-  const CSV = Buffer.from('name,qty\r\n"a\nb",1\nc,x\nd\ncafé,4\n', 'utf8');
+  const CSV = Buffer.from('name,qty\n"a\r\nb",1\nc,x\nd\ncafé,4\n', 'utf8');
 
   it('gives the same verdict for the gzipped file, with compressed: true and the stored byte count', async () => {
     // Prepare
@@ -727,6 +739,7 @@ describe('chunk-size independence', () => {
 
     // Assess
     expect(brief(whole.result)).toEqual([
+      { line: 4, column: null, value: null, rule: 'mixed_line_endings' },
       { line: 4, column: 'qty', value: 'x', rule: 'type' },
       { line: 6, column: 'name', value: 'b\\xC3(', rule: 'invalid_utf8' },
       { line: 7, column: null, value: null, rule: 'ragged_row' },
