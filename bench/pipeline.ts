@@ -20,6 +20,8 @@ export interface DropFigures {
   readonly rows: number;
   /** Upload start to a query counting the rows, seconds. */
   readonly dropToQueryable: number;
+  /** Of which the upload into landing (through the local S3 server), seconds. */
+  readonly upload: number;
   /** DuckDB `COPY (SELECT * FROM read_csv(…)) TO … (FORMAT parquet)` of the same file, seconds. */
   readonly bareCopy: number;
 }
@@ -40,6 +42,7 @@ export async function measureDropToQueryable(
         client: runtime.client,
         params: { Bucket: LOCAL_BUCKETS.landing, Key: key, Body: createReadStream(file.path) },
       }).done();
+      const upload = (performance.now() - started) / 1000;
       await runtime.idle();
       const record = await runtime.finished(executionNameFor(key, bytes, uploaded.ETag ?? ''));
       if (record?.outcome !== 'curated')
@@ -60,6 +63,7 @@ export async function measureDropToQueryable(
         bytes,
         rows: Number(rows[0]?.n),
         dropToQueryable,
+        upload,
         bareCopy: await bareCopy(file.path),
       });
     }

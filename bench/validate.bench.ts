@@ -557,7 +557,7 @@ async function main(): Promise<void> {
     dropFiles.push({ label: '100 MB', path: (await ordersFile('orders-100mb.csv', 100e6)).path });
   const drops = await measureDropToQueryable(dropFiles);
   const dropTable = table(
-    ['file', 'rows', 'drop → queryable', 'DuckDB bare COPY', 'ratio', 'target', 'verdict'],
+    ['file', 'rows', 'drop → queryable', 'of which upload', 'DuckDB bare COPY', 'ratio', 'target', 'verdict'],
     drops.map((d, i) => {
       const ratio = d.dropToQueryable / d.bareCopy;
       const pass = i === 0 ? d.dropToQueryable <= 1.5 : ratio <= 3;
@@ -565,13 +565,14 @@ async function main(): Promise<void> {
         `${d.label} (${fmt(d.bytes, 0)} bytes)`,
         fmt(d.rows, 0),
         `${fmt(d.dropToQueryable, 2)} s`,
+        `${fmt(d.upload, 2)} s`,
         `${fmt(d.bareCopy, 3)} s`,
         `${fmt(ratio, 1)}×`,
         i === 0 ? '≤ 1.5 s' : '≤ 3× bare COPY',
         pass ? 'PASS' : 'MISS',
       ];
     }),
-    [false, true, true, true, true, false, false],
+    [false, true, true, true, true, true, false, false],
   );
   const dropNote =
     'Drop → queryable: from the start of the upload into landing (lib-storage, through the local S3 server) until a query over the curated table counts the rows: trigger, validation, copy to raw, the DuckDB twin (download, convert, upload, publish), partition registration and the query cache. DuckDB bare COPY: `COPY (SELECT * FROM read_csv(file)) TO … (FORMAT parquet, COMPRESSION zstd)` on the same file, no validation, no S3.';
@@ -748,7 +749,7 @@ async function main(): Promise<void> {
             .filter((d, i) => i > 0 && d.dropToQueryable / d.bareCopy > 3)
             .map(
               (d) =>
-                `- Drop → queryable ${d.label}: ${fmt(d.dropToQueryable, 2)} s against ${fmt(d.bareCopy, 2)} s for DuckDB's bare COPY. The pipeline does what the bare COPY skips: the file crosses the local S3 server four times (upload, the validator's read, the server-side copy to raw, the twin's download), and s3rver computes an MD5 over every byte it stores; it is validated row by row (${fmt(vRate, 0)} MB/s here) before the twin converts it with a regex guard on every value, and the Parquet is uploaded and published. On AWS the same steps run on S3, Lambda and Glue.`,
+                `- Drop → queryable ${d.label}: ${fmt(d.dropToQueryable, 2)} s (${fmt(d.upload, 2)} s of it the upload into landing) against ${fmt(d.bareCopy, 2)} s for DuckDB's bare COPY, which uses every core. The pipeline does what the bare COPY skips: the file crosses the local S3 server four times (upload, the validator's read, the server-side copy to raw, the twin's download), all through s3rver in the same Node process, which computes an MD5 over every byte it stores and joins multipart uploads by copying them; it is validated row by row (${fmt(vRate, 0)} MB/s here) before the twin converts it with a regex guard on every value, and the Parquet is uploaded and published. On AWS the same steps run on S3, Lambda and Glue.`,
             ),
           ...(targets.speed.pass && targets.duck.pass && targets.zod.pass
             ? []
