@@ -189,6 +189,32 @@ describe('keys and deliveries', () => {
     expect(rows).toEqual([{ n: '1' }]);
   });
 
+  it('processes every file of a batch dropped at once', async () => {
+    const names = Array.from({ length: 6 }, (_, k) => `orders/batch-${k}.csv`);
+    const bodies = names.map(
+      (_, k) => `${ORDERS_HEADER}${100 + k},Batch,ABC-12345,1,${k}.00,USD,,true,2024-01-01T00:00:00Z,\n`,
+    );
+
+    const puts = await Promise.all(
+      names.map((key, k) =>
+        runtime.client.send(
+          new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: bodies[k] }),
+        ),
+      ),
+    );
+    await runtime.idle();
+
+    const outcomes = await Promise.all(
+      names.map(
+        async (key, k) =>
+          (await runtime.finished(executionNameFor(key, bodies[k]!.length, puts[k]!.ETag!)))?.outcome,
+      ),
+    );
+    expect(outcomes).toEqual(names.map(() => 'curated'));
+    const { rows } = await query('SELECT count(*) AS n FROM orders WHERE order_id BETWEEN 100 AND 105');
+    expect(rows).toEqual([{ n: '6' }]);
+  });
+
   it('processes a file uploaded with the AWS CLI exactly like one uploaded with the SDK', async () => {
     const aws = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
     const file = join(lakeDir, 'cli.csv');
