@@ -22,6 +22,7 @@
 import { type CsvError, type Options, parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import { prng } from '../../lib/samples/orders-generator.ts';
 import { CsvValidator, type ValidationResult } from '../../lib/validation/csv-validator.ts';
 
 const RELAXED: Options = {
@@ -33,18 +34,6 @@ const RELAXED: Options = {
 };
 
 const STRICT: Options = { ...RELAXED, relax_quotes: false };
-
-/** mulberry32: a small, seeded, deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Random {
   next: () => number;
