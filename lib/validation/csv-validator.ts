@@ -341,6 +341,7 @@ export class CsvValidator {
     let nf = 0;
     let lines = 1;
     let problem = Problem.None;
+    this.problemField = -1;
     let i = p;
     for (;;) {
       if (nf === this.cap) {
@@ -360,6 +361,9 @@ export class CsvValidator {
             starts[nf] = i + 1;
             ends[nf] = n;
             flags[nf] = QUOTED | escaped;
+            let shown = n; // the value shown ends before the file's last line break
+            while (shown > i && (b[shown - 1] === LF || b[shown - 1] === CR)) shown--;
+            this.markProblemField(nf, i, shown);
             this.finishRecord(n, lines, Problem.Unterminated, false);
             return nf + 1;
           }
@@ -385,12 +389,14 @@ export class CsvValidator {
           const c = b[j];
           if (c !== D && c !== LF && c !== CR) {
             // Text after a closing quote: report it, and resynchronise at the next delimiter.
+            const first = problem === Problem.None;
             problem = Problem.InvalidQuote;
             while (j < n) {
               const d = b[j];
               if (d === D || d === LF || d === CR) break;
               j++;
             }
+            if (first) this.markProblemField(nf, i, j);
           }
         }
       } else {
@@ -434,6 +440,17 @@ export class CsvValidator {
       this.finishRecord(end, lines, problem, nf === 1 && quoted === 0 && starts[0] === ends[0]);
       return nf;
     }
+  }
+
+  /** The field a quoting problem is in, and its raw bytes (opening quote included), to report them. */
+  private problemField = -1;
+  private problemStart = 0;
+  private problemEnd = 0;
+
+  private markProblemField(field: number, start: number, end: number): void {
+    this.problemField = field;
+    this.problemStart = start;
+    this.problemEnd = end;
   }
 
   private finishRecord(end: number, lines: number, problem: Problem, blank: boolean): void {
@@ -511,7 +528,7 @@ export class CsvValidator {
       this.report(line, null, null, 'record_too_large', this.tooLargeMessage());
       return;
     }
-    if (this.recordProblem !== Problem.None && !this.recordStructureOk(line)) return;
+    if (this.recordProblem !== Problem.None && !this.recordStructureOk(line, b)) return;
     if (nf !== this.expectedFields) {
       this.report(line, null, null, 'ragged_row', `expected ${this.expectedFields} fields, found ${nf}`);
       return;
@@ -560,13 +577,16 @@ export class CsvValidator {
   }
 
   /** Reports a record's structural problem; true when its values can still be checked. */
-  private recordStructureOk(line: number): boolean {
+  private recordStructureOk(line: number, b: Buffer): boolean {
+    // A quoting problem lies in one field: name its column (once the header is read) and its text.
+    const column = this.problemField >= 0 ? (this.fieldColumn[this.problemField]?.name ?? null) : null;
+    const value = this.problemField >= 0 ? showBytes(b, this.problemStart, this.problemEnd) : null;
     switch (this.recordProblem) {
       case Problem.InvalidQuote:
         this.report(
           line,
-          null,
-          null,
+          column,
+          value,
           'invalid_quote',
           'text after a closing quote: a quoted field must end at a delimiter or line end',
         );
@@ -574,8 +594,8 @@ export class CsvValidator {
       case Problem.Unterminated:
         this.report(
           line,
-          null,
-          null,
+          column,
+          value,
           'unterminated_quote',
           'a quoted field is not closed before the end of the file',
         );
@@ -627,7 +647,7 @@ export class CsvValidator {
       this.header = HeaderState.Missing;
       return;
     }
-    if (this.recordProblem !== Problem.None && !this.recordStructureOk(line)) {
+    if (this.recordProblem !== Problem.None && !this.recordStructureOk(line, b)) {
       this.header = HeaderState.Missing;
       return;
     }

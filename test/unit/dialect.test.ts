@@ -195,7 +195,14 @@ describe('RFC 4180 quoting', () => {
     const result = validate(AB, input);
 
     // Assess
-    expect(brief(result)).toEqual([{ line: 3, column: null, value: null, rule: 'unterminated_quote' }]);
+    expect(brief(result)).toEqual([
+      {
+        line: 3,
+        column: 'b',
+        value: '"never closed\nstill inside, an escaped "" does not close it',
+        rule: 'unterminated_quote',
+      },
+    ]);
   });
 
   it('reports text after a closing quote as invalid_quote on the record start line', () => {
@@ -206,7 +213,7 @@ describe('RFC 4180 quoting', () => {
     const { result, records } = run(AB, input);
 
     // Assess
-    expect(brief(result)).toEqual([{ line: 2, column: null, value: null, rule: 'invalid_quote' }]);
+    expect(brief(result)).toEqual([{ line: 2, column: 'a', value: '"multi\nline"x', rule: 'invalid_quote' }]);
     expect(records.at(-1)).toEqual({ fields: ['3', '4'], line: 4 });
   });
 });
@@ -743,9 +750,9 @@ describe('chunk-size independence', () => {
       { line: 4, column: 'qty', value: 'x', rule: 'type' },
       { line: 6, column: 'name', value: 'b\\xC3(', rule: 'invalid_utf8' },
       { line: 7, column: null, value: null, rule: 'ragged_row' },
-      { line: 8, column: null, value: null, rule: 'invalid_quote' },
+      { line: 8, column: 'name', value: '"q"z', rule: 'invalid_quote' },
       { line: 10, column: null, value: null, rule: 'ragged_row' },
-      { line: 12, column: null, value: null, rule: 'unterminated_quote' },
+      { line: 12, column: 'name', value: '"open,7', rule: 'unterminated_quote' },
     ]);
     bySize.forEach((piecewise, k) => {
       expect({ chunkSize: k + 1, ...piecewise }).toEqual({ chunkSize: k + 1, ...whole });
