@@ -62,7 +62,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 }
 
 /**
- * s3rver reads `x-amz-copy-source` with `decodeURI`, which leaves reserved characters encoded: a
+ * Two fixes in front of s3rver. It stores keys as file paths, so a key with a `..` segment would be
+ * written outside its bucket: such requests are refused. And it reads `x-amz-copy-source` with
+ * `decodeURI`, which leaves reserved characters encoded: a
  * key with `+`, `&`, `=`, `,`, `;`, `:`, `@`, `$`, `#` or `?` (correctly percent-encoded by the SDK,
  * as S3 requires) is then not found. Re-encoding the header with `encodeURI` before s3rver sees it
  * makes its `decodeURI` give back the exact key.
@@ -73,6 +75,15 @@ function decodeCopySourcesFully(server: S3rver): void {
   if (!handler) throw new Error('s3rver has no request handler to wrap');
   http.removeAllListeners('request');
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (hasDotSegment(req.url ?? '') || hasDotSegment(String(req.headers['x-amz-copy-source'] ?? ''))) {
+      // s3rver stores a key as a file path (path.join of its segments): `..` would climb out of
+      // the bucket, even out of the lake folder. S3 keeps such keys literally; here they are refused.
+      res.writeHead(400, { 'Content-Type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>the local S3 server does not store keys with "." or ".." path segments</Message></Error>',
+      );
+      return;
+    }
     const source = req.headers['x-amz-copy-source'];
     if (typeof source === 'string') {
       try {
@@ -82,6 +93,20 @@ function decodeCopySourcesFully(server: S3rver): void {
       }
     }
     handler(req, res);
+  });
+}
+
+/** True when a request path or copy source has a `.` or `..` segment (before the query string). */
+function hasDotSegment(pathOrSource: string): boolean {
+  const path = pathOrSource.split('?')[0] ?? '';
+  return path.split('/').some((segment) => {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // a malformed escape is s3rver's to reject
+    }
+    return decoded === '.' || decoded === '..';
   });
 }
 
