@@ -41,6 +41,11 @@ export function decodeKey(encoded: string): string {
   return decodeURIComponent(encoded.replace(/\+/g, ' '));
 }
 
+/** S3's encoding of a key in an event record (the inverse of `decodeKey`): `+` for a space, `/` kept. */
+export function encodeKey(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+}
+
 /** The dataset a key names: its first path segment, `NO_DATASET` when it has none. */
 export function datasetOf(key: string): string {
   const slash = key.indexOf('/');

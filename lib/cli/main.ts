@@ -31,6 +31,10 @@ commands:
       SQL (DuckDB) over the curated tables, one view per dataset with its ingest_date
   local status [--lake DIR] [--json]
       objects per zone and the recent executions
+  reconcile [--redrive] [--json] [--lake DIR] [--datasets DIR]
+  reconcile --aws --landing-bucket NAME --state-machine-arn ARN [--redrive] [--json]
+      list landed objects without a terminal outcome (a lost event, a failed execution) on the
+      local lake or a deployed stack; --redrive runs them again; exit 0 when none is left
 `;
 
 /** A mistake in how the command was called: reported with the usage text, exit 2. */
@@ -47,6 +51,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await validateCommand(parseValidateArgs(rest), io);
       case 'local':
         return await localCommand(rest, io);
+      case 'reconcile':
+        return await reconcile(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -137,6 +143,42 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
           : `unknown local command "${sub}"`,
       );
   }
+}
+
+async function reconcile(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = usageOnError(() =>
+    parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        redrive: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        lake: { type: 'string', default: '.lake' },
+        datasets: { type: 'string', default: 'datasets' },
+        aws: { type: 'boolean', default: false },
+        'landing-bucket': { type: 'string' },
+        'state-machine-arn': { type: 'string' },
+      },
+    }),
+  );
+  const landingBucket = values['landing-bucket'];
+  const stateMachineArn = values['state-machine-arn'];
+  if (values.aws && (!landingBucket || !stateMachineArn)) {
+    throw new UsageError(
+      'reconcile --aws needs --landing-bucket and --state-machine-arn (the stack outputs name them)',
+    );
+  }
+  const { reconcileCommand } = await import('./reconcile-command.ts');
+  return reconcileCommand(
+    {
+      redrive: values.redrive,
+      json: values.json,
+      lakeDir: values.lake,
+      datasetsDir: values.datasets,
+      ...(values.aws ? { aws: { landingBucket: landingBucket!, stateMachineArn: stateMachineArn! } } : {}),
+    },
+    io,
+  );
 }
 
 /** Options of `datalake validate`. */

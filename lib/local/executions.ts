@@ -57,6 +57,14 @@ export class ExecutionRecords {
     await rename(tmp, this.path(record.name));
   }
 
+  /**
+   * Sets an ended execution aside so that it can run again under its name (a re-drive); the old
+   * record is kept beside it, out of the listing, for the audit trail.
+   */
+  async retire(name: string): Promise<void> {
+    await rename(this.path(name), join(this.dir, `${name}.retired-${Date.now()}.json.old`));
+  }
+
   async get(name: string): Promise<ExecutionRecord | undefined> {
     try {
       return JSON.parse(await readFile(this.path(name), 'utf8')) as ExecutionRecord;

@@ -5,7 +5,7 @@
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
@@ -15,11 +15,12 @@ import type {
   ValidateTaskInput,
 } from '../../lambdas/shared/contract.ts';
 import type { Log } from '../../lambdas/shared/logger.ts';
-import { executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
+import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
 import { validateIngest } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
+import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
 import { convertCsvToParquet } from './csv-to-parquet.ts';
 import { type ExecutionRecord, ExecutionRecords, type Outcome } from './executions.ts';
@@ -134,6 +135,48 @@ export class LocalRuntime {
     const handled = this.triggerQueue.then(() => this.trigger(record));
     this.triggerQueue = handled;
     return handled;
+  }
+
+  /** The local workflow engine as the reconciler's ledger of executions. */
+  ledger(): WorkflowLedger {
+    const deliverFor = (request: IngestRequest) =>
+      this.deliver(
+        s3EventRecord({
+          eventName: 'ObjectCreated:Put',
+          eventTime: new Date().toISOString(),
+          s3: {
+            bucket: { name: request.bucket },
+            object: { key: request.key, size: request.size, eTag: request.etag ?? '' },
+          },
+        }),
+      );
+    return {
+      status: async (name) => (await this.executions.get(name))?.status,
+      start: (_name, request) => deliverFor(request),
+      redrive: async (name, request) => {
+        await this.executions.retire(name);
+        await deliverFor(request);
+      },
+    };
+  }
+
+  /** Every object in the landing bucket (the local server keeps no versions). */
+  async *landed(): AsyncGenerator<LandedObject> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: LOCAL_BUCKETS.landing, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        yield {
+          key: o.Key ?? '',
+          size: o.Size ?? 0,
+          etag: o.ETag ? o.ETag.replace(/"/g, '') : null,
+          versionId: null,
+        };
+      }
+      token = page.NextContinuationToken;
+    } while (token);
   }
 
   /** The trigger handler's core with a local StartExecution. */
@@ -260,11 +303,6 @@ export class LocalRuntime {
   }
 }
 
-/** S3's URL encoding of keys in event records: `+` for a space, `/` kept, the rest percent-encoded. */
-export function encodeEventKey(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
-}
-
 /** The name the trigger gives the execution of a landed object (it follows from the object). */
 export function executionNameFor(key: string, size: number, etag: string): string {
   const record = s3EventRecord({
@@ -300,7 +338,7 @@ export function s3EventRecord(record: {
         arn: `arn:aws:s3:::${bucket.name}`,
       },
       object: {
-        key: encodeEventKey(object.key),
+        key: encodeKey(object.key),
         size: object.size,
         eTag: object.eTag.replace(/"/g, ''),
         ...(object.versionId ? { versionId: object.versionId } : {}),

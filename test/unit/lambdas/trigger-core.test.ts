@@ -3,6 +3,7 @@ import type { IngestRequest } from '../../../lambdas/shared/contract.ts';
 import {
   decodeKey,
   type ExecutionStarter,
+  encodeKey,
   executionName,
   MAX_EXECUTION_NAME,
   startIngests,
@@ -274,4 +275,16 @@ describe('startIngests', () => {
     await expect(act).rejects.toThrow(/could not start 1 of 2 executions: "orders\/bad%E0\.csv" \(URIError/);
     expect(starter.calls.map((c) => c.input.key)).toEqual(['orders/good.csv']);
   });
+});
+
+describe('encodeKey', () => {
+  it.each(['orders/plain.csv', 'orders/a b+c.csv', 'orders/100% é 😀.csv', 'orders/x&y=z?.csv'])(
+    'encodes %s as S3 events do, and decodeKey gives it back',
+    (key) => {
+      const encoded = encodeKey(key);
+      expect(encoded).not.toMatch(/ /);
+      expect(encoded.split('/')).toHaveLength(key.split('/').length);
+      expect(decodeKey(encoded)).toBe(key);
+    },
+  );
 });

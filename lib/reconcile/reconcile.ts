@@ -1,0 +1,117 @@
+/**
+ * The reconciler: every object version in landing must have an execution that ended, and the
+ * execution names are the ledger. The trigger names each execution after its object version
+ * (bucket, key, version id or ETag), so the name of the execution an object should have is known
+ * from the listing alone, and asking the workflow engine about that name says whether the object
+ * reached a terminal zone (SUCCEEDED: raw and curated, or failure with a report), is still on its
+ * way (RUNNING), or needs re-driving (never started: a lost event; or FAILED, TIMED_OUT, ABORTED).
+ */
+import type { S3EventRecord } from 'aws-lambda';
+import type { IngestRequest } from '../../lambdas/shared/contract.ts';
+import { encodeKey, executionName, toIngestRequest } from '../../lambdas/trigger/core.ts';
+
+/** One object version in the landing bucket, as a listing gives it. */
+export interface LandedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string | null;
+  readonly versionId: string | null;
+}
+
+/** An execution's status as the workflow engine reports it; undefined when there is none. */
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE';
+
+/** The workflow engine as the reconciler needs it. */
+export interface WorkflowLedger {
+  status(name: string): Promise<ExecutionStatus | undefined>;
+  /** Starts the execution the trigger would have started (its event was lost). */
+  start(name: string, request: IngestRequest): Promise<void>;
+  /** Runs a failed execution again from where it failed. */
+  redrive(name: string, request: IngestRequest): Promise<void>;
+}
+
+/** An object version without a terminal outcome. */
+export interface Orphan {
+  readonly key: string;
+  readonly versionId: string | null;
+  readonly execution: string;
+  readonly reason: 'never started' | 'failed' | 'timed out' | 'aborted';
+}
+
+/** What one reconciliation found (and did). */
+export interface ReconcileReport {
+  /** Object versions listed (folder markers excluded). */
+  readonly objects: number;
+  readonly terminal: number;
+  readonly running: number;
+  readonly orphans: Orphan[];
+  /** Orphans started or re-driven (with `redrive`). */
+  readonly redriven: number;
+}
+
+const REASONS: Partial<Record<ExecutionStatus, Orphan['reason']>> = {
+  FAILED: 'failed',
+  TIMED_OUT: 'timed out',
+  ABORTED: 'aborted',
+};
+
+/** The trigger's request for a listed object, exactly as it builds it from an S3 event record. */
+export function requestFor(bucket: string, object: LandedObject): IngestRequest | null {
+  const record = {
+    eventName: 'ObjectCreated:Put',
+    s3: {
+      bucket: { name: bucket },
+      // The trigger decodes event keys; a listing's keys are plain, so encode them as S3 does.
+      object: {
+        key: encodeKey(object.key),
+        size: object.size,
+        eTag: object.etag ?? undefined,
+        versionId: object.versionId ?? undefined,
+      },
+    },
+  } as unknown as S3EventRecord;
+  return toIngestRequest(record);
+}
+
+/** Checks every landed object version; re-drives the orphans when asked. */
+export async function reconcile(
+  bucket: string,
+  objects: AsyncIterable<LandedObject>,
+  ledger: WorkflowLedger,
+  options: { readonly redrive?: boolean } = {},
+): Promise<ReconcileReport> {
+  let count = 0;
+  let terminal = 0;
+  let running = 0;
+  let redriven = 0;
+  const orphans: Orphan[] = [];
+  for await (const object of objects) {
+    const request = requestFor(bucket, object);
+    if (request === null) continue; // a folder marker: the trigger skips it too
+    count++;
+    const name = executionName(request);
+    const status = await ledger.status(name);
+    if (status === 'SUCCEEDED') {
+      terminal++;
+      continue;
+    }
+    if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+      running++;
+      continue;
+    }
+    const reason = status === undefined ? 'never started' : (REASONS[status] ?? 'failed');
+    orphans.push({ key: object.key, versionId: object.versionId, execution: name, reason });
+    if (options.redrive) {
+      if (status === undefined) await ledger.start(name, request);
+      else await ledger.redrive(name, request);
+      redriven++;
+    }
+  }
+  return { objects: count, terminal, running, orphans, redriven };
+}

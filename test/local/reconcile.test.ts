@@ -1,0 +1,105 @@
+/** The reconciler on the local lake: a lost event and a failed execution are found and re-driven. */
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type CliIo, main } from '../../lib/cli/main.ts';
+import type { ExecutionRecord } from '../../lib/local/executions.ts';
+import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
+import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
+import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
+import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
+
+const row = (id: number) => `${id},Rec,ABC-12345,1,1.00,USD,,true,2024-01-01T00:00:00Z,\n`;
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void out.push(t), stderrIsTty: false };
+  const code = await main(argv, io);
+  return { code, out: out.join('') };
+}
+
+describe('datalake reconcile (local)', () => {
+  let lake: string;
+
+  beforeAll(async () => {
+    lake = await mkdtemp(join(tmpdir(), 'lake-reconcile-'));
+  });
+
+  it('finds an object whose event was lost and re-drives it to a terminal zone', async () => {
+    // Prepare: land a file while no trigger listens (as when S3 drops an async event).
+    const server = await startLocalS3({
+      directory: lakePaths(lake).s3,
+      buckets: Object.values(LOCAL_BUCKETS),
+    });
+    const client = localS3Client(server.endpoint);
+    const body = ORDERS_HEADER + row(1);
+    await client.send(
+      new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: 'orders/lost.csv', Body: body }),
+    );
+    await client.send(
+      new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: 'orders/folder/', Body: '' }),
+    );
+    client.destroy();
+    await server.close();
+
+    // Act
+    const found = await run('reconcile', '--lake', lake, '--json');
+    const redriven = await run('reconcile', '--lake', lake, '--redrive', '--json');
+    const again = await run('reconcile', '--lake', lake);
+
+    // Assess
+    expect(found.code).toBe(1);
+    expect(JSON.parse(found.out)).toMatchObject({
+      objects: 1, // the folder marker is not an object to ingest
+      terminal: 0,
+      orphans: [{ key: 'orders/lost.csv', reason: 'never started', versionId: null }],
+      redriven: 0,
+    });
+    expect(redriven.code).toBe(0);
+    expect(JSON.parse(redriven.out)).toMatchObject({ redriven: 1, after: { orphans: [], terminal: 1 } });
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/^objects: 1, ended: 1, running: 0, without an outcome: 0\n/);
+  }, 60_000);
+
+  it('re-drives a failed execution once, keeping the failed record, with no duplicated rows', async () => {
+    // Prepare: a file that went through, then its record marked failed (as a crash would leave it).
+    const runtime = await LocalRuntime.start({ lakeDir: lake });
+    const body = ORDERS_HEADER + row(2);
+    const put = await runtime.client.send(
+      new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: 'orders/failed.csv', Body: body }),
+    );
+    await runtime.idle();
+    await runtime.close();
+    const name = executionNameFor('orders/failed.csv', body.length, put.ETag!);
+    const file = join(lakePaths(lake).executions, `${name}.json`);
+    const record = JSON.parse(await readFile(file, 'utf8')) as ExecutionRecord;
+    await writeFile(file, JSON.stringify({ ...record, status: 'FAILED', outcome: 'failed' }));
+
+    // Act
+    const found = await run('reconcile', '--lake', lake, '--json');
+    const redriven = await run('reconcile', '--lake', lake, '--redrive', '--json');
+    const count = await run(
+      'local',
+      'query',
+      'SELECT count(*) AS n FROM orders WHERE order_id = 2',
+      '--lake',
+      lake,
+      '--json',
+    );
+
+    // Assess
+    expect(JSON.parse(found.out).orphans).toEqual([
+      { key: 'orders/failed.csv', versionId: null, execution: name, reason: 'failed' },
+    ]);
+    expect(JSON.parse(redriven.out)).toMatchObject({ redriven: 1, after: { orphans: [] } });
+    expect(JSON.parse(count.out)).toEqual([{ n: '1' }]);
+    const files = await readdir(lakePaths(lake).executions);
+    expect(files.filter((f) => f.startsWith(`${name}.retired-`))).toHaveLength(1);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({
+      status: 'SUCCEEDED',
+      outcome: 'curated',
+    });
+  }, 60_000);
+});
