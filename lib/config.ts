@@ -50,6 +50,12 @@ const configSchema = z.strictObject({
   glueTimeoutMinutes: count(1, 2880).default(60),
   /** Athena's per-query scan cap; 10 GB by default. */
   athenaBytesScannedCutoff: count(10_000_000, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
+  /** Hours between two runs of the scheduled reconciler. */
+  reconcileEveryHours: count(1, 24).default(1),
+  /** Whether the scheduled reconciler re-drives the orphans it finds (it always counts them). */
+  reconcileRedrive: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .default(true),
   logRetentionDays: z.coerce
     .number()
     .int()

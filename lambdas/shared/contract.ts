@@ -124,7 +124,16 @@ export const ENV = {
     datasetsDir: 'DATASETS_DIR',
   },
   registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
+  reconcile: {
+    landingBucket: 'LANDING_BUCKET',
+    stateMachineArn: 'STATE_MACHINE_ARN',
+    /** `true` to re-drive the orphans found, anything else to report them only. */
+    redrive: 'REDRIVE',
+  },
 } as const;
+
+/** The metric the scheduled reconciler publishes and the stack's orphan alarm watches. */
+export const ORPHAN_METRIC = { namespace: 'CsvDataLake', name: 'Orphans' } as const;
 
 /** Status attribute values of pipeline events published to SNS. */
 export type PipelineStatus = 'VALIDATED' | 'REJECTED' | 'CURATED' | 'FAILED';

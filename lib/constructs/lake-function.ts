@@ -25,7 +25,7 @@ export const LAMBDA_BUNDLING = {
 } as const;
 
 /** The handlers of the lake's functions, by function name (entry: lambdas/<name>/handler.ts). */
-export const HANDLERS = ['trigger', 'validate', 'register-partition'] as const;
+export const HANDLERS = ['trigger', 'validate', 'register-partition', 'reconcile'] as const;
 
 /** Properties of {@link LakeFunction}. */
 export interface LakeFunctionProps {

@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ORPHAN_METRIC } from '../../lambdas/shared/contract.ts';
 import { STATE } from './ingest-workflow.ts';
 
 /** Properties of {@link PipelineMonitoring}. */
@@ -24,7 +25,7 @@ export interface PipelineMonitoringProps {
 }
 
 /** The metric namespace of the pipeline's own counts. */
-export const METRIC_NAMESPACE = 'CsvDataLake';
+export const METRIC_NAMESPACE = ORPHAN_METRIC.namespace;
 
 /**
  * Counts files in, validated, rejected and curated from the workflow's log (no code in the
@@ -87,6 +88,16 @@ export class PipelineMonitoring extends Construct {
         statistic: 'Maximum',
       }),
       'S3 events the trigger could not turn into executions: re-drive them from the queue',
+    );
+    alarm(
+      'Orphans',
+      new cloudwatch.Metric({
+        namespace: ORPHAN_METRIC.namespace,
+        metricName: ORPHAN_METRIC.name,
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      'the reconciler found landed files without a terminal outcome (it re-drives them when configured to)',
     );
     alarm(
       'GlueJobFailures',

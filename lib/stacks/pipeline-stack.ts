@@ -1,6 +1,6 @@
 /** The stateless half of the lake: functions, workflow, Glue job, Athena workgroup and monitoring. */
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,8 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -218,6 +220,58 @@ export class PipelineStack extends Stack {
     landingBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(trigger));
     acknowledgeNotificationsHandler(this);
 
+    // Every hour (by default) every landing object version must have an execution that ended:
+    // the reconciler re-drives the ones that do not (a lost S3 event, a failed run).
+    const reconciler = new LakeFunction(this, 'Reconcile', {
+      entry: entry('reconcile'),
+      serviceName: 'reconcile',
+      memorySize: 256,
+      // Lists and describes one execution per object version: minutes for large landing zones.
+      timeout: Duration.minutes(10),
+      logKey: key,
+      logRetention,
+      environment: {
+        [ENV.reconcile.landingBucket]: landingBucket.bucketName,
+        [ENV.reconcile.stateMachineArn]: workflow.stateMachine.stateMachineArn,
+        [ENV.reconcile.redrive]: String(config.reconcileRedrive),
+      },
+    }).fn;
+    reconciler.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [landingBucket.bucketArn] }),
+    );
+    const executions = this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${workflow.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    reconciler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:RedriveExecution'],
+        resources: [executions],
+      }),
+    );
+    workflow.stateMachine.grantStartExecution(reconciler);
+    acknowledgeWildcardResource(
+      reconciler.role!,
+      executions,
+      'the reconciler describes and re-drives executions of the ingest state machine, whose names follow the landed objects',
+    );
+    new scheduler.Schedule(this, 'ReconcileSchedule', {
+      description: 'Re-drives landed files without a terminal outcome',
+      schedule: scheduler.ScheduleExpression.rate(Duration.hours(config.reconcileEveryHours)),
+      target: new schedulerTargets.LambdaInvoke(reconciler, { retryAttempts: 2 }),
+    });
+    // The target's role (a singleton CDK makes per stack) may invoke the reconciler's versions.
+    const schedulerRole = this.node.children.find((c) => c.node.id.startsWith('SchedulerRoleForTarget'));
+    if (schedulerRole) {
+      acknowledgeWildcardResource(
+        schedulerRole,
+        `${reconciler.functionArn}:*`,
+        'the schedule may invoke any version of the one reconciler function',
+      );
+    }
+
     const workgroup = new QueryWorkgroup(this, 'Query', {
       name: `${config.prefix}-${config.stage}`,
       results: bucket('ResultsBucket', 'results'),
@@ -228,7 +282,7 @@ export class PipelineStack extends Stack {
     new PipelineMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,
       workflowLogs: workflow.logGroup,
-      functions: { Trigger: trigger, Validate: validate, RegisterPartition: register },
+      functions: { Trigger: trigger, Validate: validate, RegisterPartition: register, Reconcile: reconciler },
       job,
       triggerFailures,
       alarmTopic: props.alarms,

@@ -156,7 +156,7 @@ describe('pipeline stack', () => {
     const fns = resources(pipeline, 'AWS::Lambda::Function').filter(
       (f) => f.Properties.Runtime === 'nodejs24.x',
     );
-    expect(fns).toHaveLength(3);
+    expect(fns).toHaveLength(4);
     for (const f of fns) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -238,6 +238,32 @@ describe('pipeline stack', () => {
     });
   });
 
+  it('reconciles every hour: lists landing versions, describes and re-drives only its executions', () => {
+    pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Target: Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }) }),
+    });
+    const statements = statementsOf(pipeline, 'ReconcileRole');
+    expect(statements.flatMap(actionsOf).sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:ListBucketVersions',
+        'states:DescribeExecution',
+        'states:RedriveExecution',
+        'states:StartExecution',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    const describe = statements.find((st) => actionsOf(st).includes('states:DescribeExecution'))!;
+    expect(text(describe.Resource)).toContain(':execution:');
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REDRIVE: 'true', LANDING_BUCKET: Match.anyValue() }) },
+    });
+  });
+
   it('locks the Athena workgroup: engine v3, enforced settings, KMS results, scan cap', () => {
     pipeline.hasResourceProperties('AWS::Athena::WorkGroup', {
       WorkGroupConfiguration: Match.objectLike({
@@ -263,13 +289,14 @@ describe('pipeline stack', () => {
 
   it('alarms on failed executions, rejections, the failure queue, Glue failures, and Lambda errors and throttles', () => {
     const alarms = resources(pipeline, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(10);
+    expect(alarms).toHaveLength(13);
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`);
     expect(metrics).toEqual(
       expect.arrayContaining([
         'AWS/States/ExecutionsFailed',
         'CsvDataLake/FilesRejected',
+        'CsvDataLake/Orphans',
         'AWS/SQS/ApproximateNumberOfMessagesVisible',
         'AWS/Lambda/Errors',
         'AWS/Lambda/Throttles',
