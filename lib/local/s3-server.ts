@@ -71,6 +71,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
  */
 function decodeCopySourcesFully(server: S3rver): void {
   const http = (server as unknown as { httpServer: import('node:http').Server }).httpServer;
+  const store = (server as unknown as { store: ObjectMetadataStore }).store;
   const [handler] = http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   if (!handler) throw new Error('s3rver has no request handler to wrap');
   http.removeAllListeners('request');
@@ -78,11 +79,12 @@ function decodeCopySourcesFully(server: S3rver): void {
     if (hasDotSegment(req.url ?? '') || hasDotSegment(String(req.headers['x-amz-copy-source'] ?? ''))) {
       // s3rver stores a key as a file path (path.join of its segments): `..` would climb out of
       // the bucket, even out of the lake folder. S3 keeps such keys literally; here they are refused.
-      res.writeHead(400, { 'Content-Type': 'application/xml' });
-      res.end(
-        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>the local S3 server does not store keys with "." or ".." path segments</Message></Error>',
+      return sendError(
+        res,
+        400,
+        'InvalidArgument',
+        'the local S3 server does not store keys with "." or ".." path segments',
       );
-      return;
     }
     const source = req.headers['x-amz-copy-source'];
     if (typeof source === 'string') {
@@ -92,8 +94,57 @@ function decodeCopySourcesFully(server: S3rver): void {
         // A malformed escape: leave it for s3rver to reject as S3 would.
       }
     }
-    handler(req, res);
+    // s3rver ignores If-Match: check it here, so reads and copies pinned to an ETag fail (412) when
+    // the object was replaced, as on S3, instead of silently using the newer object.
+    preconditionFails(store, req).then(
+      (fails) =>
+        fails
+          ? sendError(
+              res,
+              412,
+              'PreconditionFailed',
+              'At least one of the pre-conditions you specified did not hold',
+            )
+          : handler(req, res),
+      () => handler(req, res),
+    );
   });
+}
+
+/** The part of s3rver's filesystem store the precondition check reads. */
+interface ObjectMetadataStore {
+  getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/xml' });
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  );
+}
+
+/** True when the request carries an If-Match (or copy-source If-Match) its object does not meet. */
+async function preconditionFails(store: ObjectMetadataStore, req: IncomingMessage): Promise<boolean> {
+  let target: string | undefined;
+  let expected: string | undefined;
+  const ifMatch = req.headers['if-match'];
+  const copyIfMatch = req.headers['x-amz-copy-source-if-match'];
+  if ((req.method === 'GET' || req.method === 'HEAD') && typeof ifMatch === 'string') {
+    target = req.url;
+    expected = ifMatch;
+  } else if (req.method === 'PUT' && typeof copyIfMatch === 'string') {
+    target = `/${String(req.headers['x-amz-copy-source'] ?? '')}`;
+    expected = copyIfMatch;
+  }
+  if (target === undefined || expected === undefined || expected.trim() === '*') return false;
+  const [bucket, ...keyParts] = (target.split('?')[0] ?? '').split('/').slice(1);
+  const key = decodeURIComponent(keyParts.join('/'));
+  if (!bucket || !key) return false;
+  const metadata = await store.getMetadata(bucket, key).catch(() => undefined);
+  // A missing object is s3rver's to answer (NoSuchKey).
+  if (!metadata?.etag) return false;
+  const bare = (etag: string) => etag.trim().replace(/^W\//, '').replace(/"/g, '');
+  return bare(metadata.etag) !== bare(expected);
 }
 
 /** True when a request path or copy source has a `.` or `..` segment (before the query string). */
