@@ -27,6 +27,7 @@ import { writeCrossCheckFile } from './cross-check.ts';
 import { measureBundles, TARGET_BUNDLE_KB } from './lambda-bundles.ts';
 import { measureDropToQueryable } from './pipeline.ts';
 import { duckdbCheckQuery, zodRowSchema } from './reference-checks.ts';
+import { section } from './report-section.ts';
 import type { RssReport } from './rss-child.ts';
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--quick] [--zod-mb M]
@@ -760,7 +761,9 @@ async function main(): Promise<void> {
       : []),
     '',
   ].join('\n');
-  await writeFile(REPORT, md);
+  // The soak (bench/soak.ts) owns its own section: keep it.
+  const soak = section(await readFile(REPORT, 'utf8').catch(() => ''), 'Soak');
+  await writeFile(REPORT, soak ? `${md.trimEnd()}\n\n${soak}\n` : md);
   console.log(`${REPORT} written (${fmt(since(runStarted), 0)} s)`);
 }
 

@@ -26,7 +26,12 @@ import { convertCsvToParquet } from './csv-to-parquet.ts';
 import { type ExecutionRecord, ExecutionRecords, type Outcome } from './executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
 import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
-import { type AslDefinition, runLocalExecution, synthesizeLocalDefinition } from './workflow.ts';
+import {
+  type AslDefinition,
+  type LocalTasks,
+  runLocalExecution,
+  synthesizeLocalDefinition,
+} from './workflow.ts';
 
 /** Options of {@link LocalRuntime.start}. */
 export interface LocalRuntimeOptions {
@@ -38,6 +43,22 @@ export interface LocalRuntimeOptions {
   readonly port?: number;
   /** Receives one line per notification and per execution end (the console of `local up`). */
   readonly onLine?: (line: string) => void;
+  /** Faults to inject, for tests and the soak; none when unset. */
+  readonly faults?: LocalFaults;
+}
+
+/**
+ * Fault injection. `s3` is asked before every request attempt of the runtime's S3 client (the
+ * handlers' and the Glue twin's), inside the SDK's retries, with the command's name
+ * (`GetObjectCommand`, …): an Error it returns is thrown as the service's reply would be (give it
+ * `$metadata.httpStatusCode` and a service error name, e.g. `SlowDown`, for the SDK to retry it).
+ * `tasks` is asked around each attempt of a Task state (attempts count from 1 per execution):
+ * `before` its handler runs, and `after` it returned (its work done, its result not yet recorded);
+ * an Error it returns is the task's error, matched by name against the state's Retry and Catch.
+ */
+export interface LocalFaults {
+  readonly s3?: (commandName: string) => Error | undefined;
+  readonly tasks?: (stateName: string, attempt: number, phase: 'before' | 'after') => Error | undefined;
 }
 
 /** What the trigger did with one landed object. */
@@ -62,6 +83,7 @@ export class LocalRuntime {
     readonly catalog: LocalCatalog,
     private readonly definition: AslDefinition,
     private readonly onLine: (line: string) => void,
+    private readonly faults: LocalFaults = {},
   ) {}
 
   /** Starts the S3 server and the trigger; the lake folder's contents are kept from earlier runs. */
@@ -84,7 +106,20 @@ export class LocalRuntime {
       new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated),
       definition,
       options.onLine ?? (() => {}),
+      options.faults,
     );
+    const s3Fault = options.faults?.s3;
+    if (s3Fault) {
+      runtime.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const error = s3Fault(context.commandName ?? '');
+          if (error) throw error;
+          return next(args);
+        },
+        // Inside the retry middleware (finalizeRequest, high), as a reply from S3 would be.
+        { step: 'finalizeRequest', priority: 'low', name: 'localFaultInjection' },
+      );
+    }
     s3.onObjectCreated((record) => {
       if (record.s3.bucket.name !== LOCAL_BUCKETS.landing) return;
       // One event at a time, so that a record never races its own duplicate.
@@ -228,27 +263,30 @@ export class LocalRuntime {
       failureBucket: LOCAL_BUCKETS.failure,
       curatedBucket: LOCAL_BUCKETS.curated,
     };
+    const faulty = this.faultyTask();
     const result = await runLocalExecution(
       this.definition,
       { name, input },
       {
         lambda: {
-          Validate: (payload) =>
+          Validate: faulty('Validate', (payload) =>
             validateIngest(payload as ValidateTaskInput, {
               store,
               datasets: this.datasets,
               buckets,
               log: this.log,
             }),
-          RegisterPartition: (payload) =>
+          ),
+          RegisterPartition: faulty('RegisterPartition', (payload) =>
             registerPartition(payload as RegisterPartitionInput, {
               catalog: this.catalog,
               database: LOCAL_DATABASE,
               curatedBucket: LOCAL_BUCKETS.curated,
               log: this.log,
             }),
+          ),
         },
-        glueJob: async ({ Arguments }) => {
+        glueJob: faulty('ConvertToParquet', async ({ Arguments }) => {
           const conversion = await convertCsvToParquet(
             Arguments as unknown as GlueJobArguments,
             this.client,
@@ -262,15 +300,15 @@ export class LocalRuntime {
             JobRunState: 'SUCCEEDED',
             ExecutionTime: Math.ceil(conversion.seconds),
           };
-        },
-        publish: async ({ TopicArn, Message, MessageAttributes }) => {
+        }),
+        publish: faulty(notifyState, async ({ TopicArn, Message, MessageAttributes }) => {
           const attributes = Object.fromEntries(
             Object.entries(MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]),
           );
           const message = typeof Message === 'string' ? JSON.parse(Message) : Message;
           await this.notify({ topic: TopicArn, attributes, message, at: new Date().toISOString() });
           return { MessageId: `local-${Date.now()}` };
-        },
+        }),
       },
     );
     const outcome: Outcome =
@@ -290,6 +328,26 @@ export class LocalRuntime {
     return record;
   }
 
+  /** Wraps a Task handler with the `tasks` fault (the handler itself when there is none). */
+  private faultyTask() {
+    const fault = this.faults.tasks;
+    const attempts = new Map<string, number>();
+    return <I, O>(state: string | ((input: I) => string), handler: (input: I) => Promise<O>) => {
+      if (!fault) return handler;
+      return async (input: I): Promise<O> => {
+        const stateName = typeof state === 'string' ? state : state(input);
+        const attempt = (attempts.get(stateName) ?? 0) + 1;
+        attempts.set(stateName, attempt);
+        const before = fault(stateName, attempt, 'before');
+        if (before) throw before;
+        const result = await handler(input);
+        const after = fault(stateName, attempt, 'after');
+        if (after) throw after;
+        return result;
+      };
+    };
+  }
+
   private async notify(entry: {
     topic: string;
     attributes: Record<string, string>;
@@ -301,6 +359,12 @@ export class LocalRuntime {
     const m = entry.message as { status?: string; dataset?: string; source?: { key?: string } };
     this.onLine(`sns      ${entry.attributes.status ?? m.status} ${entry.attributes.dataset ?? ''}`);
   }
+}
+
+/** The publishing state of an SNS message: `Notify` and its status (`NotifyCurated`, …). */
+function notifyState(input: Parameters<LocalTasks['publish']>[0]): string {
+  const status = input.MessageAttributes?.status?.StringValue ?? '';
+  return `Notify${status.charAt(0)}${status.slice(1).toLowerCase()}`;
 }
 
 /** The name the trigger gives the execution of a landed object (it follows from the object). */

@@ -156,7 +156,10 @@ export async function runLocalExecution(
     return { status: 'SUCCEEDED', output, states };
   } catch (error) {
     await logging.catch(() => undefined);
-    const e = error as Error & { cause?: unknown };
+    // The library wraps what failed the execution (a Fail state's error, a task's error that no
+    // Catch took) in an ExecutionError; record the error itself, as Step Functions reports it.
+    const wrapper = error as Error & { cause?: unknown };
+    const e = wrapper.cause instanceof Error ? wrapper.cause : wrapper;
     return { status: 'FAILED', error: { name: e.name, message: e.message }, states };
   }
 }

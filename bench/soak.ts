@@ -1,0 +1,198 @@
+/**
+ * Soak: randomized files (valid and invalid, some events delivered twice) through the local
+ * runtime with S3 throttling injected on GetObject and CopyObject, then the reconciler; checks that
+ * every landed object ends in exactly one terminal place, with no duplicated objects or rows.
+ *
+ *   npm run soak [-- --files N --fault-rate R --seed S]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
+import { queryLake } from '../lib/local/query.ts';
+import { LocalRuntime, s3EventRecord } from '../lib/local/runtime.ts';
+import { reconcile } from '../lib/reconcile/reconcile.ts';
+import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
+import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
+import { writeSection } from './report-section.ts';
+
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '1000' },
+    'fault-rate': { type: 'string', default: '0.05' },
+    seed: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '25' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const files = Number(values.files);
+const faultRate = Number(values['fault-rate']);
+const seed = Number(values.seed);
+const batch = Number(values.batch);
+if (!Number.isSafeInteger(files) || files < 1 || !(faultRate >= 0 && faultRate < 1) || !(batch >= 1)) {
+  process.stderr.write('usage: npm run soak [-- --files N --fault-rate R (0 ≤ R < 1) --seed S --batch B]\n');
+  process.exit(2);
+}
+
+const rand = prng(seed);
+const faultRand = prng(seed + 1);
+const FAULTED = new Set(['GetObjectCommand', 'CopyObjectCommand']);
+let injected = 0;
+/** Faults are injected while files are ingested, then lifted for the reconciler and the checks. */
+let faulting = true;
+
+const lakeDir = await mkdtemp(join(tmpdir(), 'lake-soak-'));
+const runtime = await LocalRuntime.start({
+  lakeDir,
+  faults: {
+    s3: (command) => {
+      if (!faulting || !FAULTED.has(command) || faultRand() >= faultRate) return undefined;
+      injected++;
+      return new S3ServiceException({
+        name: 'SlowDown',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 503 },
+        message: 'Please reduce your request rate.',
+      });
+    },
+  },
+});
+
+/** One randomized file: valid (1 to 5 rows, ids unique across the soak) or invalid. */
+function file(i: number): { key: string; body: string; validRows: number; twice: boolean } {
+  const key = `orders/soak-${String(i).padStart(5, '0')}.csv`;
+  const twice = rand() < 0.1;
+  if (rand() < 0.2) return { key, body: brokenOrdersCsv(), validRows: 0, twice };
+  const rows = 1 + Math.floor(rand() * 5);
+  return { key, body: ORDERS_HEADER + orderRows(i, i * 10, i * 10 + rows), validRows: rows, twice };
+}
+
+async function list(bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await runtime.client.send(
+      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) keys.push(o.Key ?? '');
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+const started = performance.now();
+let expectedRows = 0;
+let duplicateEvents = 0;
+for (let first = 0; first < files; first += batch) {
+  const group = Array.from({ length: Math.min(batch, files - first) }, (_, k) => file(first + k));
+  await Promise.all(
+    group.map(async (f) => {
+      expectedRows += f.validRows;
+      const put = await runtime.client.send(
+        new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: f.key, Body: f.body }),
+      );
+      if (!f.twice) return;
+      duplicateEvents++;
+      await runtime.deliver(
+        s3EventRecord({
+          eventName: 'ObjectCreated:Put',
+          eventTime: new Date().toISOString(),
+          s3: {
+            bucket: { name: LOCAL_BUCKETS.landing },
+            object: { key: f.key, size: Buffer.byteLength(f.body), eTag: put.ETag ?? '' },
+          },
+        }),
+      );
+    }),
+  );
+}
+await runtime.idle();
+const ingested = performance.now();
+faulting = false;
+const before = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger(), { redrive: true });
+await runtime.idle();
+const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
+const wall = (performance.now() - started) / 1000;
+
+// Every landed key in exactly one terminal place: raw + curated (valid) or failure (invalid).
+const base = (key: string) => key.replace(/^.*\//, '').replace(/(-part-\d+\.parquet|\.errors\.json)$/, '');
+const tally = (keys: string[]) => {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(base(k), (counts.get(base(k)) ?? 0) + 1);
+  return counts;
+};
+const landed = await list(LOCAL_BUCKETS.landing);
+const raw = await list(LOCAL_BUCKETS.raw);
+const failure = (await list(LOCAL_BUCKETS.failure)).filter((k) => !k.endsWith('.errors.json'));
+const curated = (await list(LOCAL_BUCKETS.curated)).filter((k) => k.endsWith('.parquet'));
+const [rawBy, failureBy, curatedBy] = [tally(raw), tally(failure), tally(curated)];
+let duplicates = 0;
+let misplaced = 0;
+for (const key of landed) {
+  const name = base(key).replace(/\.csv$/, '');
+  const r = rawBy.get(`${name}.csv`) ?? 0;
+  const f = failureBy.get(`${name}.csv`) ?? 0;
+  const c = curatedBy.get(name) ?? 0;
+  duplicates += Math.max(0, r - 1) + Math.max(0, f - 1) + Math.max(0, c - 1);
+  if (!((r === 1 && c === 1 && f === 0) || (f === 1 && r === 0 && c === 0))) misplaced++;
+}
+const executions = (await runtime.executions.list()).length;
+const { rows } = await queryLake(
+  {
+    s3: runtime.client,
+    curatedBucket: LOCAL_BUCKETS.curated,
+    datasets: runtime.datasets,
+    partitions: await runtime.catalog.partitions(),
+    cacheDir: runtime.paths.queryCache,
+  },
+  'SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders',
+);
+await runtime.close();
+if (!values.keep) await rm(lakeDir, { recursive: true, force: true });
+
+const figures = {
+  files,
+  faultRate,
+  seed,
+  faultsInjected: injected,
+  duplicateEvents,
+  landed: landed.length,
+  raw: raw.length,
+  failure: failure.length,
+  curated: curated.length,
+  executions,
+  redriven: before.redriven,
+  orphans: after.orphans.length,
+  duplicates,
+  misplaced,
+  curatedRows: Number(rows[0]?.n),
+  distinctIds: Number(rows[0]?.ids),
+  expectedRows,
+  ingestSeconds: Number(((ingested - started) / 1000).toFixed(1)),
+  wallSeconds: Number(wall.toFixed(1)),
+};
+for (const [name, value] of Object.entries(figures)) process.stdout.write(`${name.padEnd(16)} ${value}\n`);
+if (values.keep) process.stdout.write(`lake             ${lakeDir}\n`);
+const ok =
+  figures.orphans === 0 &&
+  duplicates === 0 &&
+  misplaced === 0 &&
+  figures.curatedRows === expectedRows &&
+  figures.distinctIds === expectedRows &&
+  figures.landed === files;
+process.stdout.write(ok ? 'ok\n' : 'NOT OK\n');
+await writeSection(
+  'Soak',
+  [
+    `Written by \`npm run soak -- --files ${files} --fault-rate ${faultRate}\` (bench/soak.ts) on ${new Date().toISOString()}, ${ok ? 'all checks passed' : '**checks FAILED**'}: random valid and broken orders files through the local runtime, some events delivered twice, S3 SlowDown injected on GetObject and CopyObject at the fault rate, then the reconciler with re-drive.`,
+    '',
+    '| figure | value |',
+    '| --- | --: |',
+    ...Object.entries(figures).map(([name, value]) => `| ${name} | ${value} |`),
+    '',
+    "Orphans (landed files without an ended execution after the reconciler), duplicates (raw or curated objects beyond one per landed key) and misplaced files (a landed key not in exactly raw and curated, or failure) must be 0; curated rows must equal the valid files' rows, with distinct ids.",
+  ].join('\n'),
+);
+process.exit(ok ? 0 : 1);

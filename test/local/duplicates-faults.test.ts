@@ -1,0 +1,391 @@
+/**
+ * At least once, and sometimes not at all: duplicate S3 events and re-driven executions give one
+ * raw and one curated result per object, and faults injected into the local runtime (S3 throttling,
+ * crashes, a failing Glue job, a failing SNS publish) end in a terminal place the reconciler heals.
+ */
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionRecord } from '../../lib/local/executions.ts';
+import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
+import { queryLake } from '../../lib/local/query.ts';
+import { executionNameFor, LocalRuntime, s3EventRecord } from '../../lib/local/runtime.ts';
+import { reconcile } from '../../lib/reconcile/reconcile.ts';
+import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** An orders file whose order ids are `from + 1` to `to`. */
+const ordersFile = (from: number, to: number) => ORDERS_HEADER + orderRows(from, from, to);
+
+/** What a test needs of one runtime: upload, list, count, re-drive. */
+function lake(get: () => LocalRuntime) {
+  const upload = async (key: string, body: string) => {
+    const put = await get().client.send(
+      new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: body }),
+    );
+    return { name: executionNameFor(key, Buffer.byteLength(body), put.ETag ?? ''), etag: put.ETag ?? '' };
+  };
+  const keys = async (bucket: string, prefix: string) => {
+    const page = await get().client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return (page.Contents ?? []).map((o) => o.Key ?? '');
+  };
+  /** The raw and curated objects of a landed `orders/<base>.csv`. */
+  const zones = async (base: string) => ({
+    raw: await keys(LOCAL_BUCKETS.raw, `orders/ingest_date=${today()}/${base}.csv`),
+    curated: (await keys(LOCAL_BUCKETS.curated, `orders/ingest_date=${today()}/${base}-`)).filter((k) =>
+      k.endsWith('.parquet'),
+    ),
+    failure: await keys(LOCAL_BUCKETS.failure, `orders/ingest_date=${today()}/${base}.csv`),
+  });
+  /** Curated rows with order ids in `(from, to]`, and the distinct ids among them. */
+  const rows = async (from: number, to: number) => {
+    const runtime = get();
+    const { rows: result } = await queryLake(
+      {
+        s3: runtime.client,
+        curatedBucket: LOCAL_BUCKETS.curated,
+        datasets: runtime.datasets,
+        partitions: await runtime.catalog.partitions(),
+        cacheDir: runtime.paths.queryCache,
+      },
+      `SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders WHERE order_id > ${from} AND order_id <= ${to}`,
+    );
+    return { n: Number(result[0]?.n), ids: Number(result[0]?.ids) };
+  };
+  const redrive = async () => {
+    const runtime = get();
+    const report = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger(), {
+      redrive: true,
+    });
+    await runtime.idle();
+    return report;
+  };
+  const notifications = async (): Promise<{ attributes: Record<string, string>; message: unknown }[]> =>
+    (await readFile(get().paths.notifications, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+  return { upload, keys, zones, rows, redrive, notifications };
+}
+
+describe('duplicates', () => {
+  let runtime: LocalRuntime;
+  const { upload, zones, rows, redrive, notifications } = lake(() => runtime);
+
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({ lakeDir: await mkdtemp(join(tmpdir(), 'lake-dup-')) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  it('gives one execution, one raw, one curated object and no duplicated rows for an event delivered three times', async () => {
+    // Prepare
+    const body = ordersFile(1000, 1007);
+    const { name, etag } = await upload('orders/thrice.csv', body); // the first delivery
+    const record = s3EventRecord({
+      eventName: 'ObjectCreated:Put',
+      eventTime: new Date().toISOString(),
+      s3: {
+        bucket: { name: LOCAL_BUCKETS.landing },
+        object: { key: 'orders/thrice.csv', size: Buffer.byteLength(body), eTag: etag },
+      },
+    });
+
+    // Act: two more deliveries while the first may still run
+    await Promise.all([runtime.deliver(record), runtime.deliver(record)]);
+    await runtime.idle();
+
+    // Assess
+    const executions = (await runtime.executions.list()).filter((r) => r.input.key === 'orders/thrice.csv');
+    expect(executions.map((r) => [r.name, r.outcome])).toEqual([[name, 'curated']]);
+    const files = await readdir(runtime.paths.executions);
+    expect(files.filter((f) => f.startsWith(name))).toEqual([`${name}.json`]);
+    const ran = (await notifications()).filter(
+      (n) => (n.message as { execution?: string }).execution?.endsWith(`:${name}`) ?? false,
+    );
+    expect(ran.map((n) => n.attributes.status)).toEqual(['VALIDATED', 'CURATED']);
+    const { raw, curated } = await zones('thrice');
+    expect(raw).toHaveLength(1);
+    expect(curated).toHaveLength(1);
+    expect(await rows(1000, 1007)).toEqual({ n: 7, ids: 7 });
+  }, 60_000);
+
+  it('keeps one raw and one curated object with no duplicated rows when a finished execution is re-driven', async () => {
+    // Prepare: a curated file whose record is then marked failed, as a crash would leave it
+    const { name } = await upload('orders/redriven.csv', ordersFile(2000, 2005));
+    await runtime.idle();
+    const file = join(runtime.paths.executions, `${name}.json`);
+    const done = JSON.parse(await readFile(file, 'utf8')) as ExecutionRecord;
+    await writeFile(file, JSON.stringify({ ...done, status: 'FAILED', outcome: 'failed' }));
+
+    // Act
+    const report = await redrive();
+
+    // Assess
+    expect(done.outcome).toBe('curated');
+    expect(report.orphans.map((o) => o.key)).toEqual(['orders/redriven.csv']);
+    expect(report.redriven).toBe(1);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const { raw, curated } = await zones('redriven');
+    expect(raw).toHaveLength(1);
+    expect(curated).toHaveLength(1);
+    expect(await rows(2000, 2005)).toEqual({ n: 5, ids: 5 });
+    expect((await redrive()).orphans).toEqual([]);
+  }, 60_000);
+});
+
+/** S3's throttling reply, as the SDK builds it from a 503. */
+const slowDown = () =>
+  new S3ServiceException({
+    name: 'SlowDown',
+    $fault: 'server',
+    $metadata: { httpStatusCode: 503 },
+    message: 'Please reduce your request rate.',
+  });
+
+/** An error of a given name (the name is what Retry and Catch match). */
+const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+describe('faults', () => {
+  let runtime: LocalRuntime;
+  const { upload, zones, rows, redrive, notifications } = lake(() => runtime);
+  let s3Fault: (command: string) => Error | undefined = () => undefined;
+  let taskFault: (state: string, attempt: number, phase: 'before' | 'after') => Error | undefined = () =>
+    undefined;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({
+      lakeDir: await mkdtemp(join(tmpdir(), 'lake-faults-')),
+      onLine: (line) => void lines.push(line),
+      faults: {
+        s3: (command) => s3Fault(command),
+        tasks: (state, attempt, phase) => taskFault(state, attempt, phase),
+      },
+    });
+  }, 60_000);
+
+  afterEach(() => {
+    s3Fault = () => undefined;
+    taskFault = () => undefined;
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  /** Every S3 request attempt, by command, since the last `throttle`. */
+  const calls = new Map<string, number>();
+
+  /** Fails the first `times` requests of each of `commands` with SlowDown; counts the injections. */
+  const throttle = (times: number, ...commands: string[]) => {
+    calls.clear();
+    const injected = new Map<string, number>();
+    s3Fault = (command) => {
+      calls.set(command, (calls.get(command) ?? 0) + 1);
+      if (!commands.includes(command)) return undefined;
+      const count = injected.get(command) ?? 0;
+      if (count >= times) return undefined;
+      injected.set(command, count + 1);
+      return slowDown();
+    };
+    return injected;
+  };
+
+  /** Counts the attempts of every Task state, injecting nothing (or `also`'s error). */
+  const countAttempts = (
+    also: (state: string, attempt: number, phase: 'before' | 'after') => Error | undefined = () => undefined,
+  ) => {
+    const attempts = new Map<string, number>();
+    taskFault = (state, attempt, phase) => {
+      if (phase === 'before') attempts.set(state, attempt);
+      return also(state, attempt, phase);
+    };
+    return attempts;
+  };
+
+  it('retries S3 SlowDown on GetObject and CopyObject in the SDK, and the file ends curated', async () => {
+    // Prepare
+    const injected = throttle(2, 'GetObjectCommand', 'CopyObjectCommand');
+    const attempts = countAttempts();
+
+    // Act
+    const { name } = await upload('orders/throttled.csv', ordersFile(3000, 3004));
+    await runtime.idle();
+
+    // Assess
+    expect(Object.fromEntries(injected)).toEqual({ GetObjectCommand: 2, CopyObjectCommand: 2 });
+    expect(attempts.get('Validate')).toBe(1); // the SDK absorbed the throttling…
+    // …with two retries each: Validate's read and copy, then the Glue twin's read and publish copy
+    expect([calls.get('GetObjectCommand'), calls.get('CopyObjectCommand')]).toEqual([4, 4]);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const { raw, curated } = await zones('throttled');
+    expect([raw.length, curated.length]).toEqual([1, 1]);
+    expect(await rows(3000, 3004)).toEqual({ n: 4, ids: 4 });
+  }, 60_000);
+
+  it('retries SlowDown beyond the SDK in Step Functions (Validate Retry), and the file ends curated', async () => {
+    // Prepare: three SlowDowns exhaust the SDK's three attempts of Validate's GetObject
+    const injected = throttle(3, 'GetObjectCommand');
+    const attempts = countAttempts();
+
+    // Act
+    const { name } = await upload('orders/throttled-more.csv', ordersFile(3100, 3103));
+    await runtime.idle();
+
+    // Assess
+    expect(Object.fromEntries(injected)).toEqual({ GetObjectCommand: 3 });
+    expect(attempts.get('Validate')).toBe(2);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const { raw, curated } = await zones('throttled-more');
+    expect([raw.length, curated.length]).toEqual([1, 1]);
+    expect(await rows(3100, 3103)).toEqual({ n: 3, ids: 3 });
+  }, 60_000);
+
+  it('converges to one raw and one curated result when Validate crashes after its copy and is retried', async () => {
+    // Prepare: the first attempt copies to raw, then its Lambda dies (a retried service error)
+    const attempts = countAttempts((state, attempt, phase) =>
+      state === 'Validate' && attempt === 1 && phase === 'after'
+        ? named('Lambda.ServiceException', 'the function crashed after the copy')
+        : undefined,
+    );
+
+    // Act
+    const { name } = await upload('orders/crash-retried.csv', ordersFile(4000, 4006));
+    await runtime.idle();
+
+    // Assess
+    expect(attempts.get('Validate')).toBe(2);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const { raw, curated, failure } = await zones('crash-retried');
+    expect([raw.length, curated.length, failure.length]).toEqual([1, 1, 0]);
+    expect(await rows(4000, 4006)).toEqual({ n: 6, ids: 6 });
+  }, 60_000);
+
+  it('converges to one raw and one curated result when a crash after the copy fails the execution and the reconciler re-drives it', async () => {
+    // Prepare: an error no Retry matches, in the first execution only
+    let crashed = false;
+    taskFault = (state, _attempt, phase) => {
+      if (state !== 'Validate' || phase !== 'after' || crashed) return undefined;
+      crashed = true;
+      return named('Error', 'the function crashed after the copy');
+    };
+    const { name } = await upload('orders/crash-redriven.csv', ordersFile(4100, 4105));
+    await runtime.idle();
+    const failed = await runtime.finished(name);
+    const before = await zones('crash-redriven');
+
+    // Act
+    const report = await redrive();
+
+    // Assess
+    expect(failed).toMatchObject({ status: 'FAILED' });
+    expect(failed?.states.slice(-2)).toEqual(['NotifyFailed', 'Failed']);
+    expect([before.raw.length, before.curated.length]).toEqual([1, 0]);
+    expect(report.orphans.map((o) => o.key)).toEqual(['orders/crash-redriven.csv']);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const { raw, curated, failure } = await zones('crash-redriven');
+    expect([raw.length, curated.length, failure.length]).toEqual([1, 1, 0]);
+    expect(await rows(4100, 4105)).toEqual({ n: 5, ids: 5 });
+  }, 60_000);
+
+  it('fails and notifies when the Glue job fails, keeps the file in raw, and re-drives it once lifted', async () => {
+    // Prepare
+    taskFault = (state, _attempt, phase) =>
+      state === 'ConvertToParquet' && phase === 'before'
+        ? named('Glue.JobRunFailed', 'the job run failed')
+        : undefined;
+    const { name } = await upload('orders/glue-failed.csv', ordersFile(5000, 5008));
+    await runtime.idle();
+    const failed = await runtime.finished(name);
+    const before = await zones('glue-failed');
+    const notified = (await notifications()).filter(
+      (n) => (n.message as { execution?: string }).execution?.endsWith(`:${name}`) ?? false,
+    );
+
+    // Act: the fault lifted, the reconciler re-drives
+    taskFault = () => undefined;
+    const report = await redrive();
+
+    // Assess
+    expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
+    expect(failed?.states).toContain('ConvertToParquet');
+    expect(failed?.states.slice(-2)).toEqual(['NotifyFailed', 'Failed']);
+    expect(notified.map((n) => n.attributes.status)).toEqual(['VALIDATED', 'FAILED']);
+    expect(notified[1]?.message).toMatchObject({
+      status: 'FAILED',
+      dataset: 'orders',
+      source: { key: 'orders/glue-failed.csv' },
+      error: 'Glue.JobRunFailed',
+    });
+    expect([before.raw.length, before.curated.length]).toEqual([1, 0]);
+    expect(report.orphans).toEqual([
+      { key: 'orders/glue-failed.csv', versionId: null, execution: name, reason: 'failed' },
+    ]);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const { raw, curated } = await zones('glue-failed');
+    expect([raw.length, curated.length]).toEqual([1, 1]);
+    expect(await rows(5000, 5008)).toEqual({ n: 8, ids: 8 });
+  }, 60_000);
+
+  it('fails loudly when the curated notification cannot be published, and the data stays intact', async () => {
+    // Prepare
+    taskFault = (state, _attempt, phase) =>
+      state === 'NotifyCurated' && phase === 'before'
+        ? named('SNS.InternalErrorException', 'the topic is unavailable')
+        : undefined;
+
+    // Act
+    const { name } = await upload('orders/sns-failed.csv', ordersFile(6000, 6004));
+    await runtime.idle();
+
+    // Assess
+    const failed = await runtime.finished(name);
+    expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
+    expect(failed?.states.slice(-3)).toEqual(['NotifyCurated', 'NotifyFailed', 'Failed']);
+    expect(lines).toContain(`failed   orders/sns-failed.csv (${name})`);
+    const { raw, curated } = await zones('sns-failed');
+    expect([raw.length, curated.length]).toEqual([1, 1]);
+    expect(await rows(6000, 6004)).toEqual({ n: 4, ids: 4 });
+    // and a re-drive once SNS is back writes the same objects again, no duplicated rows
+    taskFault = () => undefined;
+    expect((await redrive()).redriven).toBe(1);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const after = await zones('sns-failed');
+    expect([after.raw.length, after.curated.length]).toEqual([1, 1]);
+    expect(await rows(6000, 6004)).toEqual({ n: 4, ids: 4 });
+  }, 60_000);
+
+  it('fails with the publish error when SNS is down for every notification, keeping the raw copy', async () => {
+    // Prepare
+    taskFault = (state, _attempt, phase) =>
+      state.startsWith('Notify') && phase === 'before'
+        ? named('SNS.InternalErrorException', 'the topic is unavailable')
+        : undefined;
+
+    // Act
+    const { name } = await upload('orders/sns-down.csv', ordersFile(6100, 6102));
+    await runtime.idle();
+
+    // Assess
+    const failed = await runtime.finished(name);
+    expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
+    // The record names the error that failed the execution, as Step Functions reports it.
+    expect(failed?.error).toEqual({
+      name: 'SNS.InternalErrorException',
+      message: 'the topic is unavailable',
+    });
+    expect(failed?.states.slice(-2)).toEqual(['NotifyValidated', 'NotifyFailed']);
+    const { raw } = await zones('sns-down');
+    expect(raw).toHaveLength(1);
+    taskFault = () => undefined;
+    expect((await redrive()).redriven).toBe(1);
+    expect(await rows(6100, 6102)).toEqual({ n: 2, ids: 2 });
+    expect((await redrive()).orphans).toEqual([]);
+  }, 60_000);
+});
