@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
-import { queryLake } from '../lib/local/query.ts';
 import { executionNameFor, LocalRuntime } from '../lib/local/runtime.ts';
 
 /** One file's figures. */
@@ -47,16 +46,7 @@ export async function measureDropToQueryable(
       const record = await runtime.finished(executionNameFor(key, bytes, uploaded.ETag ?? ''));
       if (record?.outcome !== 'curated')
         throw new Error(`${file.label}: expected curated, got ${record?.outcome}`);
-      const { rows } = await queryLake(
-        {
-          s3: runtime.client,
-          curatedBucket: LOCAL_BUCKETS.curated,
-          datasets: runtime.datasets,
-          partitions: await runtime.catalog.partitions(),
-          cacheDir: runtime.paths.queryCache,
-        },
-        `SELECT count(*) AS n FROM orders WHERE order_id IS NOT NULL`,
-      );
+      const { rows } = await runtime.query(`SELECT count(*) AS n FROM orders WHERE order_id IS NOT NULL`);
       const dropToQueryable = (performance.now() - started) / 1000;
       figures.push({
         label: file.label,

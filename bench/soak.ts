@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
-import { queryLake } from '../lib/local/query.ts';
-import { LocalRuntime, s3EventRecord } from '../lib/local/runtime.ts';
+import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
 import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
@@ -96,14 +95,7 @@ for (let first = 0; first < files; first += batch) {
       if (!f.twice) return;
       duplicateEvents++;
       await runtime.deliver(
-        s3EventRecord({
-          eventName: 'ObjectCreated:Put',
-          eventTime: new Date().toISOString(),
-          s3: {
-            bucket: { name: LOCAL_BUCKETS.landing },
-            object: { key: f.key, size: Buffer.byteLength(f.body), eTag: put.ETag ?? '' },
-          },
-        }),
+        landingEvent({ key: f.key, size: Buffer.byteLength(f.body), etag: put.ETag ?? '' }),
       );
     }),
   );
@@ -139,16 +131,7 @@ for (const key of landed) {
   if (!((r === 1 && c === 1 && f === 0) || (f === 1 && r === 0 && c === 0))) misplaced++;
 }
 const executions = (await runtime.executions.list()).length;
-const { rows } = await queryLake(
-  {
-    s3: runtime.client,
-    curatedBucket: LOCAL_BUCKETS.curated,
-    datasets: runtime.datasets,
-    partitions: await runtime.catalog.partitions(),
-    cacheDir: runtime.paths.queryCache,
-  },
-  'SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders',
-);
+const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
 await runtime.close();
 if (!values.keep) await rm(lakeDir, { recursive: true, force: true });
 

@@ -25,6 +25,7 @@ import { LocalCatalog } from './catalog.ts';
 import { convertCsvToParquet } from './csv-to-parquet.ts';
 import { type ExecutionRecord, ExecutionRecords, type Outcome } from './executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
+import { type QueryResult, queryLake } from './query.ts';
 import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
 import {
   type AslDefinition,
@@ -128,6 +129,20 @@ export class LocalRuntime {
     return runtime;
   }
 
+  /** Runs one SQL statement over the curated tables, as `datalake local query` does. */
+  async query(sql: string): Promise<QueryResult> {
+    return queryLake(
+      {
+        s3: this.client,
+        curatedBucket: LOCAL_BUCKETS.curated,
+        datasets: this.datasets,
+        partitions: await this.catalog.partitions(),
+        cacheDir: this.paths.queryCache,
+      },
+      sql,
+    );
+  }
+
   /** Calls `listener` each time the trigger starts (or finds) an execution for a landed object. */
   onTrigger(listener: (event: TriggerEvent) => void): () => void {
     this.triggerListeners.add(listener);
@@ -175,16 +190,7 @@ export class LocalRuntime {
   /** The local workflow engine as the reconciler's ledger of executions. */
   ledger(): WorkflowLedger {
     const deliverFor = (request: IngestRequest) =>
-      this.deliver(
-        s3EventRecord({
-          eventName: 'ObjectCreated:Put',
-          eventTime: new Date().toISOString(),
-          s3: {
-            bucket: { name: request.bucket },
-            object: { key: request.key, size: request.size, eTag: request.etag ?? '' },
-          },
-        }),
-      );
+      this.deliver(landingEvent({ key: request.key, size: request.size, etag: request.etag ?? '' }));
     return {
       status: async (name) => (await this.executions.get(name))?.status,
       start: (_name, request) => deliverFor(request),
@@ -367,14 +373,21 @@ function notifyState(input: Parameters<LocalTasks['publish']>[0]): string {
   return `Notify${status.charAt(0)}${status.slice(1).toLowerCase()}`;
 }
 
+/** The S3 event record of an object in the landing bucket, as S3 would deliver it. */
+export function landingEvent(object: { key: string; size: number; etag: string }): S3EventRecord {
+  return s3EventRecord({
+    eventName: 'ObjectCreated:Put',
+    eventTime: new Date().toISOString(),
+    s3: {
+      bucket: { name: LOCAL_BUCKETS.landing },
+      object: { key: object.key, size: object.size, eTag: object.etag },
+    },
+  });
+}
+
 /** The name the trigger gives the execution of a landed object (it follows from the object). */
 export function executionNameFor(key: string, size: number, etag: string): string {
-  const record = s3EventRecord({
-    eventName: 'ObjectCreated:Put',
-    eventTime: new Date(0).toISOString(),
-    s3: { bucket: { name: LOCAL_BUCKETS.landing }, object: { key, size, eTag: etag } },
-  });
-  return executionName(toIngestRequest(record)!);
+  return executionName(toIngestRequest(landingEvent({ key, size, etag }))!);
 }
 
 /** A real S3 event record for an s3rver event (whose key is not URL-encoded and has no version). */

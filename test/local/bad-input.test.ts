@@ -19,8 +19,7 @@ import {
 import { type ErrorReport, REPORT_SUFFIX } from '../../lambdas/validate/core.ts';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
-import { queryLake } from '../../lib/local/query.ts';
-import { executionNameFor, LocalRuntime, s3EventRecord } from '../../lib/local/runtime.ts';
+import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 
 let lakeDir: string;
@@ -179,16 +178,7 @@ function reasons(errors: readonly ReportedError[]): string[] {
 }
 
 async function query(sql: string) {
-  return queryLake(
-    {
-      s3: runtime.client,
-      curatedBucket: LOCAL_BUCKETS.curated,
-      datasets: runtime.datasets,
-      partitions: await runtime.catalog.partitions(),
-      cacheDir: runtime.paths.queryCache,
-    },
-    sql,
-  );
+  return runtime.query(sql);
 }
 
 describe('encodings', () => {
@@ -498,16 +488,7 @@ describe('compression and object kinds', () => {
       new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: 'orders/subdir/', Body: Buffer.alloc(0) }),
     );
     // And the event itself, as S3 sends it, in case the server raised none for the marker.
-    await runtime.deliver(
-      s3EventRecord({
-        eventName: 'ObjectCreated:Put',
-        eventTime: new Date().toISOString(),
-        s3: {
-          bucket: { name: LOCAL_BUCKETS.landing },
-          object: { key: 'orders/subdir/', size: 0, eTag: put.ETag ?? '' },
-        },
-      }),
-    );
+    await runtime.deliver(landingEvent({ key: 'orders/subdir/', size: 0, etag: put.ETag ?? '' }));
     await runtime.idle();
     stop();
 

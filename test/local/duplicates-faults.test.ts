@@ -10,8 +10,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
-import { queryLake } from '../../lib/local/query.ts';
-import { executionNameFor, LocalRuntime, s3EventRecord } from '../../lib/local/runtime.ts';
+import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 
@@ -43,14 +42,7 @@ function lake(get: () => LocalRuntime) {
   /** Curated rows with order ids in `(from, to]`, and the distinct ids among them. */
   const rows = async (from: number, to: number) => {
     const runtime = get();
-    const { rows: result } = await queryLake(
-      {
-        s3: runtime.client,
-        curatedBucket: LOCAL_BUCKETS.curated,
-        datasets: runtime.datasets,
-        partitions: await runtime.catalog.partitions(),
-        cacheDir: runtime.paths.queryCache,
-      },
+    const { rows: result } = await runtime.query(
       `SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders WHERE order_id > ${from} AND order_id <= ${to}`,
     );
     return { n: Number(result[0]?.n), ids: Number(result[0]?.ids) };
@@ -87,14 +79,7 @@ describe('duplicates', () => {
     // Prepare
     const body = ordersFile(1000, 1007);
     const { name, etag } = await upload('orders/thrice.csv', body); // the first delivery
-    const record = s3EventRecord({
-      eventName: 'ObjectCreated:Put',
-      eventTime: new Date().toISOString(),
-      s3: {
-        bucket: { name: LOCAL_BUCKETS.landing },
-        object: { key: 'orders/thrice.csv', size: Buffer.byteLength(body), eTag: etag },
-      },
-    });
+    const record = landingEvent({ key: 'orders/thrice.csv', size: Buffer.byteLength(body), etag: etag });
 
     // Act: two more deliveries while the first may still run
     await Promise.all([runtime.deliver(record), runtime.deliver(record)]);

@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../../lib/cli/main.ts';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
-import { queryLake } from '../../lib/local/query.ts';
-import { executionNameFor, LocalRuntime, s3EventRecord } from '../../lib/local/runtime.ts';
+import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../../lib/local/s3-server.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
@@ -50,16 +49,7 @@ async function keys(bucket: string, prefix = ''): Promise<string[]> {
 }
 
 async function query(sql: string) {
-  return queryLake(
-    {
-      s3: runtime.client,
-      curatedBucket: LOCAL_BUCKETS.curated,
-      datasets: runtime.datasets,
-      partitions: await runtime.catalog.partitions(),
-      cacheDir: runtime.paths.queryCache,
-    },
-    sql,
-  );
+  return runtime.query(sql);
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -171,16 +161,7 @@ describe('keys and deliveries', () => {
     );
     const object = head.Contents![0]!;
 
-    await runtime.deliver(
-      s3EventRecord({
-        eventName: 'ObjectCreated:Put',
-        eventTime: new Date().toISOString(),
-        s3: {
-          bucket: { name: LOCAL_BUCKETS.landing },
-          object: { key: 'orders/twice.csv', size: object.Size!, eTag: object.ETag! },
-        },
-      }),
-    );
+    await runtime.deliver(landingEvent({ key: 'orders/twice.csv', size: object.Size!, etag: object.ETag! }));
     await runtime.idle();
 
     expect(record.outcome).toBe('curated');
