@@ -5,7 +5,7 @@
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
@@ -127,6 +127,22 @@ export class LocalRuntime {
       void runtime.deliver(s3EventRecord(record));
     });
     return runtime;
+  }
+
+  /**
+   * Puts an object into landing through the S3 API and resolves with its execution's record once
+   * everything in flight has ended (the way tests and tools drop one file and look at the outcome).
+   */
+  async land(key: string, body: string | Buffer): Promise<ExecutionRecord> {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const put = await this.client.send(
+      new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: bytes }),
+    );
+    const name = executionNameFor(key, bytes.length, put.ETag ?? '');
+    await this.idle();
+    const record = await this.finished(name);
+    if (!record) throw new Error(`no execution ${name} for ${key}`);
+    return record;
   }
 
   /** Runs one SQL statement over the curated tables, as `datalake local query` does. */

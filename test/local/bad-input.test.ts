@@ -19,7 +19,7 @@ import {
 import { type ErrorReport, REPORT_SUFFIX } from '../../lambdas/validate/core.ts';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
-import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
+import { LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 
 let lakeDir: string;
@@ -89,14 +89,8 @@ function orderRow(id: number, patch: Record<number, string> = {}): string {
 
 /** Puts an object into landing through the SDK and returns its ended execution. */
 async function drop(key: string, body: string | Buffer): Promise<Landed> {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const put = await runtime.client.send(
-    new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: bytes }),
-  );
-  const name = executionNameFor(key, bytes.length, put.ETag ?? '');
-  await runtime.idle();
-  const record = await runtime.finished(name);
-  if (!record) throw new Error(`no execution ${name} for ${key}`);
+  const record = await runtime.land(key, body);
+  const name = record.name;
   const validation = (record.output as Output | undefined)?.validation;
   if (!validation)
     throw new Error(`execution ${name} for ${key} has no validation output: ${record.error?.message}`);
