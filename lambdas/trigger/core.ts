@@ -2,10 +2,10 @@
  * The trigger's pure core: from S3 event records to one workflow execution per landed object
  * version, named deterministically so a re-delivered event is recognised instead of run twice.
  */
-import { createHash } from 'node:crypto';
 import type { S3EventRecord } from 'aws-lambda';
 import { type IngestRequest, NO_DATASET } from '../shared/contract.ts';
 import type { Log } from '../shared/logger.ts';
+import { versionDigest } from '../shared/object-version.ts';
 
 /** Starts workflow executions; the adapter maps this onto Step Functions' StartExecution. */
 export interface ExecutionStarter {
@@ -78,11 +78,7 @@ export function toIngestRequest(record: S3EventRecord): IngestRequest | null {
  * makes the name unique per object version.
  */
 export function executionName(request: IngestRequest): string {
-  const pin = request.versionId !== null ? ['version', request.versionId] : ['etag', request.etag];
-  const hash = createHash('sha256')
-    .update(JSON.stringify([request.bucket, request.key, ...pin]))
-    .digest('hex')
-    .slice(0, HASH_CHARS);
+  const hash = versionDigest(request).slice(0, HASH_CHARS);
   const file = request.key.slice(request.key.lastIndexOf('/') + 1);
   const readable = [request.dataset, file].filter((part) => part !== '').join('-');
   const prefix = sanitize(readable).slice(0, PREFIX_CHARS) || 'object';

@@ -21,6 +21,7 @@ import {
   type ValidateTaskOutput,
 } from '../shared/contract.ts';
 import type { Log } from '../shared/logger.ts';
+import { versionDigest } from '../shared/object-version.ts';
 
 /** A landed object opened for reading, pinned to the version the request names. */
 export interface OpenedObject {
@@ -104,6 +105,24 @@ export function flatFileName(key: string): string {
   // `.` and `..` as a whole name are path navigation to many S3 tools; an empty name is no name.
   if (file === '' || file === '.' || file === '..') return `_${file}`;
   return file;
+}
+
+/** Hex characters of the version tag in a zone file name: one key's versions never share one. */
+export const VERSION_TAG_CHARS = 8;
+const OTHER_EXTENSION = /\.[A-Za-z0-9]{1,10}$/;
+
+/**
+ * The file name an object version gets in a zone: its flat name with a tag of its version before
+ * the extension (`daily.csv` → `daily.1f0c9a2e.csv`). Each version of a key is an ingest of its
+ * own, so two versions landed on one day (events in any order) keep one raw, one failure or one
+ * curated result each instead of replacing each other; and keys that flatten alike (`a/b.csv`,
+ * `a__b.csv`) stay apart, the tag being of the whole key.
+ */
+export function zoneFileName(request: IngestRequest): string {
+  const flat = flatFileName(request.key);
+  const tag = versionDigest(request).slice(0, VERSION_TAG_CHARS);
+  const ext = CSV_KEY.exec(flat)?.[0] ?? OTHER_EXTENSION.exec(flat)?.[0] ?? '';
+  return `${flat.slice(0, flat.length - ext.length)}.${tag}${ext}`;
 }
 
 /**
@@ -197,7 +216,7 @@ export async function validateIngest(
 
   const raw: ObjectRef = {
     bucket: deps.buckets.rawBucket,
-    key: zoneKey(dataset.name, ingestDate, flatFileName(request.key)),
+    key: zoneKey(dataset.name, ingestDate, zoneFileName(request)),
   };
   await deps.store.copy(request, raw);
   const jobArguments: GlueJobArguments = {
@@ -280,7 +299,7 @@ interface Rejection {
 async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOutput> {
   const failure: ObjectRef = {
     bucket: deps.buckets.failureBucket,
-    key: zoneKey(r.folder, r.ingestDate, flatFileName(r.request.key)),
+    key: zoneKey(r.folder, r.ingestDate, zoneFileName(r.request)),
   };
   const report: ObjectRef = { bucket: failure.bucket, key: failure.key + REPORT_SUFFIX };
   const body: ErrorReport = {

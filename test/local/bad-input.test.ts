@@ -21,6 +21,7 @@ import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { zoneFileOf } from '../unit/lambdas/helpers.ts';
 
 let lakeDir: string;
 let runtime: LocalRuntime;
@@ -115,14 +116,9 @@ async function readJson<T>(bucket: string, key: string): Promise<T> {
   return JSON.parse(await object.Body!.transformToString()) as T;
 }
 
-/** The name a landing key's file gets in a zone (the dataset folder dropped). */
-function fileOf(key: string): string {
-  return key.slice(key.indexOf('/') + 1).replaceAll('/', '__');
-}
-
 /** The zone key of a landed file: `<dataset>/ingest_date=<date>/<file>`. */
 function zoneKeyOf(landed: Landed, folder = landed.key.slice(0, landed.key.indexOf('/'))): string {
-  return `${folder}/ingest_date=${landed.validation.ingestDate}/${fileOf(landed.key)}`;
+  return `${folder}/ingest_date=${landed.validation.ingestDate}/${zoneFileOf(landed.record.input)}`;
 }
 
 /** Exactly one execution for the key, ended. */
@@ -523,7 +519,7 @@ describe('awkward keys', () => {
     expect(landed.record.name).toMatch(legalName);
     expect(landed.record.input.key).toBe(key);
     expect(landed.validation.raw?.key).toBe(
-      `orders/ingest_date=${landed.validation.ingestDate}/${key.slice('orders/'.length)}`,
+      `orders/ingest_date=${landed.validation.ingestDate}/${zoneFileOf(landed.record.input)}`,
     );
   });
 });

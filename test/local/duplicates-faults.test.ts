@@ -31,14 +31,17 @@ function lake(get: () => LocalRuntime) {
     const page = await get().client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     return (page.Contents ?? []).map((o) => o.Key ?? '');
   };
-  /** The raw and curated objects of a landed `orders/<base>.csv`. */
-  const zones = async (base: string) => ({
-    raw: await keys(LOCAL_BUCKETS.raw, `orders/ingest_date=${today()}/${base}.csv`),
-    curated: (await keys(LOCAL_BUCKETS.curated, `orders/ingest_date=${today()}/${base}-`)).filter((k) =>
-      k.endsWith('.parquet'),
-    ),
-    failure: await keys(LOCAL_BUCKETS.failure, `orders/ingest_date=${today()}/${base}.csv`),
-  });
+  /** The raw, curated and failure objects of every version of a landed `orders/<base>.csv`. */
+  const zones = async (base: string) => {
+    // Zone names are `<base>.<version tag>.csv` (and `…-part-NNNNN.parquet` in curated).
+    const prefix = `orders/ingest_date=${today()}/${base}.`;
+    const csv = (k: string) => /\.[0-9a-f]{8}\.csv$/.test(k);
+    return {
+      raw: (await keys(LOCAL_BUCKETS.raw, prefix)).filter(csv),
+      curated: (await keys(LOCAL_BUCKETS.curated, prefix)).filter((k) => k.endsWith('.parquet')),
+      failure: (await keys(LOCAL_BUCKETS.failure, prefix)).filter(csv),
+    };
+  };
   /** Curated rows with order ids in `(from, to]`, and the distinct ids among them. */
   const rows = async (from: number, to: number) => {
     const runtime = get();

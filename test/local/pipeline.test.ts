@@ -17,6 +17,7 @@ import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/ru
 import { LOCAL_CREDENTIALS } from '../../lib/local/s3-server.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
+import { zoneFileOf } from '../unit/lambdas/helpers.ts';
 
 let lakeDir: string;
 let runtime: LocalRuntime;
@@ -62,9 +63,10 @@ describe('a valid file', () => {
       'NotifyCurated',
       'Curated',
     ]);
-    expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).toContain(`orders/ingest_date=${today()}/exact.csv`);
+    const raw = `orders/ingest_date=${today()}/${zoneFileOf(record.input)}`;
+    expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).toContain(raw);
     expect(await keys(LOCAL_BUCKETS.curated, 'orders/')).toContain(
-      `orders/ingest_date=${today()}/exact-part-00000.parquet`,
+      raw.replace(/\.csv$/, '-part-00000.parquet'),
     );
     const { rows } = await query(
       "SELECT order_id, customer, amount, ordered_at, ship_date, discount, gift, ingest_date FROM orders WHERE order_id IN (1, 2) AND customer <> 'x' ORDER BY order_id",
@@ -100,7 +102,7 @@ describe('an invalid file', () => {
 
     expect(record.outcome).toBe('rejected');
     expect(record.states.at(-1)).toBe('Rejected');
-    const failureKey = `orders/ingest_date=${today()}/broken.csv`;
+    const failureKey = `orders/ingest_date=${today()}/${zoneFileOf(record.input)}`;
     expect(await keys(LOCAL_BUCKETS.failure, 'orders/')).toEqual(
       expect.arrayContaining([failureKey, `${failureKey}.errors.json`]),
     );
@@ -116,9 +118,7 @@ describe('an invalid file', () => {
       '16:ragged_row',
     ]);
     expect((await keys(LOCAL_BUCKETS.curated, 'orders/')).filter((k) => k.includes('broken'))).toEqual([]);
-    expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).not.toContain(
-      `orders/ingest_date=${today()}/broken.csv`,
-    );
+    expect((await keys(LOCAL_BUCKETS.raw, 'orders/')).filter((k) => k.includes('broken'))).toEqual([]);
   });
 
   it('of an unknown dataset is rejected with that reason, not dropped', async () => {
@@ -138,8 +138,9 @@ describe('keys and deliveries', () => {
     expect(record.outcome).toBe('curated');
     expect(record.input.key).toBe('orders/Q1 report+final é.csv');
     expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).toContain(
-      `orders/ingest_date=${today()}/Q1 report+final é.csv`,
+      `orders/ingest_date=${today()}/${zoneFileOf(record.input)}`,
     );
+    expect(zoneFileOf(record.input)).toMatch(/^Q1 report\+final é\.[0-9a-f]{8}\.csv$/);
   });
 
   it('gives one outcome when the same event is delivered twice', async () => {
@@ -245,7 +246,9 @@ describe('the CLI', () => {
       failure: null,
     });
     expect(outcome.curated).toEqual([
-      expect.stringMatching(/^s3:\/\/curated\/orders\/ingest_date=.*\/good-part-00000\.parquet$/),
+      expect.stringMatching(
+        /^s3:\/\/curated\/orders\/ingest_date=.*\/good\.[0-9a-f]{8}-part-00000\.parquet$/,
+      ),
     ]);
 
     const query = io();

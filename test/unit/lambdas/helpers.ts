@@ -1,4 +1,5 @@
 /** Shared builders for the Lambda tests: S3 event records, a recording logger, fixture paths. */
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import type { Log } from '../../../lambdas/shared/logger.ts';
@@ -74,4 +75,37 @@ export function recordingLog(): Log & { readonly lines: LogLine[] } {
       lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
     };
   return { lines, info: record('info'), warn: record('warn') };
+}
+
+/**
+ * The version tag a zone file name carries: 8 hex characters of the sha256 of
+ * `[bucket, key, "version", versionId]` (`"etag", etag` without a version id). Computed here on
+ * its own, as the oracle of the code under test.
+ */
+export function versionTag(object: {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  etag: string | null;
+}): string {
+  const pin = object.versionId !== null ? ['version', object.versionId] : ['etag', object.etag];
+  return createHash('sha256')
+    .update(JSON.stringify([object.bucket, object.key, ...pin]))
+    .digest('hex')
+    .slice(0, 8);
+}
+
+/**
+ * The file name an object version should get in a zone: the key after its dataset folder, `/`
+ * flattened to `__`, with its version tag before the extension (`.csv`, `.csv.gz` or another).
+ */
+export function zoneFileOf(object: {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  etag: string | null;
+}): string {
+  const slash = object.key.indexOf('/');
+  const flat = (slash < 0 ? object.key : object.key.slice(slash + 1)).replaceAll('/', '__');
+  return flat.replace(/(\.csv(?:\.gz)?|\.[A-Za-z0-9]{1,10})?$/i, `.${versionTag(object)}$1`);
 }

@@ -21,7 +21,7 @@ import {
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
-import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, recordingLog } from './helpers.ts';
+import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, recordingLog, versionTag } from './helpers.ts';
 
 const BUCKETS = { rawBucket: 'raw', failureBucket: 'failure', curatedBucket: 'curated' };
 /** 23:30 on 1 March at UTC−2 is 2 March in UTC: the date must be taken in UTC. */
@@ -156,7 +156,7 @@ describe('validateIngest', () => {
     const out = await validateIngest({ request, executionName: 'run-1' }, deps(store));
 
     // Assess
-    const rawKey = 'orders/ingest_date=2024-03-02/2024__daily.csv';
+    const rawKey = `orders/ingest_date=2024-03-02/2024__daily.${versionTag(request)}.csv`;
     expect(store.ops).toEqual([
       'open orders/2024/daily.csv',
       `copy landing/orders/2024/daily.csv -> raw/${rawKey}`,
@@ -192,16 +192,14 @@ describe('validateIngest', () => {
     const store = new MemoryStore(gzipSync(readFileSync(ORDERS_VALID)));
 
     // Act
-    const out = await validateIngest(
-      { request: req('orders/daily.CSV.gz'), executionName: 'run' },
-      deps(store),
-    );
+    const request = req('orders/daily.CSV.gz');
+    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
 
     // Assess
     expect(out).toMatchObject({
       valid: true,
       rows: 3,
-      raw: { key: 'orders/ingest_date=2024-03-02/daily.CSV.gz' },
+      raw: { key: `orders/ingest_date=2024-03-02/daily.${versionTag(request)}.CSV.gz` },
     });
   });
 
@@ -214,7 +212,7 @@ describe('validateIngest', () => {
     const out = await validateIngest({ request, executionName: 'run' }, deps(store));
 
     // Assess
-    const failureKey = 'orders/ingest_date=2024-03-02/bad.csv';
+    const failureKey = `orders/ingest_date=2024-03-02/bad.${versionTag(request)}.csv`;
     expect(store.ops).toEqual([
       'open orders/bad.csv',
       `put failure/${failureKey}.errors.json`,
@@ -258,10 +256,11 @@ describe('validateIngest', () => {
     const store = new MemoryStore(readFileSync(ORDERS_VALID));
 
     // Act
-    const out = await validateIngest({ request: req('ordrs/a.csv'), executionName: 'run' }, deps(store));
+    const request = req('ordrs/a.csv');
+    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
 
     // Assess
-    const failureKey = 'ordrs/ingest_date=2024-03-02/a.csv';
+    const failureKey = `ordrs/ingest_date=2024-03-02/a.${versionTag(request)}.csv`;
     expect(store.ops).toEqual([
       'head ordrs/a.csv',
       `put failure/${failureKey}.errors.json`,
@@ -286,10 +285,14 @@ describe('validateIngest', () => {
     const store = new MemoryStore(readFileSync(ORDERS_VALID));
 
     // Act
-    const out = await validateIngest({ request: req('loose.csv'), executionName: 'run' }, deps(store));
+    const request = req('loose.csv');
+    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
 
     // Assess
-    expect(out.failure).toEqual({ bucket: 'failure', key: 'no-dataset/ingest_date=2024-03-02/loose.csv' });
+    expect(out.failure).toEqual({
+      bucket: 'failure',
+      key: `no-dataset/ingest_date=2024-03-02/loose.${versionTag(request)}.csv`,
+    });
     expect(out.errors[0]!.message).toBe(
       'the key "loose.csv" names no dataset folder: land files as <dataset>/<file>.csv (known: orders, sensor_readings)',
     );
@@ -300,14 +303,15 @@ describe('validateIngest', () => {
     const store = new MemoryStore(readFileSync(ORDERS_VALID));
 
     // Act
-    const out = await validateIngest({ request: req('orders/a.xlsx'), executionName: 'run' }, deps(store));
+    const request = req('orders/a.xlsx');
+    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
 
     // Assess
     expect(store.ops[0]).toBe('head orders/a.xlsx');
     expect(out).toMatchObject({
       valid: false,
       reason: 'not_csv',
-      failure: { bucket: 'failure', key: 'orders/ingest_date=2024-03-02/a.xlsx' },
+      failure: { bucket: 'failure', key: `orders/ingest_date=2024-03-02/a.${versionTag(request)}.xlsx` },
     });
     expect(out.errors).toEqual([
       {

@@ -22,7 +22,7 @@ import type { IngestRequest, ValidateTaskInput } from '../../../lambdas/shared/c
 import { COPY_PART_BYTES, copyRanges, copySource } from '../../../lambdas/validate/s3-store.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
-import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID } from './helpers.ts';
+import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, versionTag } from './helpers.ts';
 
 const s3 = mockClient(S3Client);
 const LAST_MODIFIED = new Date('2024-03-01T10:00:00Z');
@@ -72,6 +72,11 @@ function input(key: string, extra: Partial<IngestRequest> = {}): ValidateTaskInp
   };
 }
 
+/** The version tag of a landing key as `input()` pins it (version v1). */
+function tag(key: string): string {
+  return versionTag({ bucket: 'landing', key, versionId: 'v1', etag: 'e1' });
+}
+
 function s3Error(name: string, httpStatusCode: number, message: string): S3ServiceException {
   return new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message });
 }
@@ -94,7 +99,7 @@ describe('validate handler: valid files', () => {
       VersionId: 'v1',
     });
     expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.IfMatch).toBeUndefined();
-    const rawKey = 'orders/ingest_date=2024-03-01/2024__café menu +1.csv';
+    const rawKey = `orders/ingest_date=2024-03-01/2024__café menu +1.${tag('orders/2024/café menu +1.csv')}.csv`;
     expect(s3).toHaveReceivedCommandTimes(CopyObjectCommand, 1);
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: 'raw',
@@ -155,7 +160,7 @@ describe('validate handler: valid files', () => {
     // Assess
     expect(out).toMatchObject({ valid: true, rows: 3 });
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
-      Key: 'orders/ingest_date=2024-03-01/a.csv.gz',
+      Key: `orders/ingest_date=2024-03-01/a.${tag('orders/a.csv.gz')}.csv.gz`,
       CopySource: 'landing/orders/a.csv.gz?versionId=v1',
     });
   });
@@ -176,7 +181,7 @@ describe('validate handler: rejected files', () => {
     const out = await handler(event);
 
     // Assess
-    const failureKey = 'orders/ingest_date=2024-03-01/bad.csv';
+    const failureKey = `orders/ingest_date=2024-03-01/bad.${tag('orders/bad.csv')}.csv`;
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: 'failure',
       Key: failureKey,
@@ -246,7 +251,7 @@ describe('validate handler: rejected files', () => {
     });
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: 'failure',
-      Key: 'ordrs/ingest_date=2024-03-01/a.csv',
+      Key: `ordrs/ingest_date=2024-03-01/a.${tag('ordrs/a.csv')}.csv`,
     });
     const report = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body));
     expect(report).toMatchObject({ reason: 'unknown_dataset', rows: 0, errorCount: 1 });
@@ -268,7 +273,10 @@ describe('validate handler: rejected files', () => {
     expect(out).toMatchObject({
       valid: false,
       reason: 'not_csv',
-      failure: { bucket: 'failure', key: 'orders/ingest_date=2024-03-01/export.json' },
+      failure: {
+        bucket: 'failure',
+        key: `orders/ingest_date=2024-03-01/export.${tag('orders/export.json')}.json`,
+      },
     });
     expect(out.errors[0]).toMatchObject({ rule: 'not_csv' });
   });
@@ -384,7 +392,7 @@ describe('validate handler: objects above 5 GB', () => {
     const out = await handler(input('orders/big.csv', { size: SIZE }));
 
     // Assess
-    const rawKey = 'orders/ingest_date=2024-03-01/big.csv';
+    const rawKey = `orders/ingest_date=2024-03-01/big.${tag('orders/big.csv')}.csv`;
     expect(out.raw).toEqual({ bucket: 'raw', key: rawKey });
     expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
     expect(s3).toHaveReceivedCommandWith(CreateMultipartUploadCommand, {
@@ -437,7 +445,7 @@ describe('validate handler: objects above 5 GB', () => {
     await expect(act).rejects.toThrow('We encountered an internal error.');
     expect(s3).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
       Bucket: 'raw',
-      Key: 'orders/ingest_date=2024-03-01/big.csv',
+      Key: `orders/ingest_date=2024-03-01/big.${tag('orders/big.csv')}.csv`,
       UploadId: 'upload-1',
     });
     expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
