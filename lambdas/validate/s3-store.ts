@@ -69,11 +69,37 @@ function lastModifiedOf(ref: ObjectRef, lastModified: Date | undefined): Date {
   return lastModified;
 }
 
+/**
+ * The error of a read or copy pinned to an ETag whose object was replaced since its event (412):
+ * without versioning on the landing bucket the earlier bytes are gone, so the execution fails
+ * with this name and a message saying so (the newer object has an execution of its own).
+ */
+export class ObjectReplacedError extends Error {
+  override readonly name = 'ObjectReplaced';
+}
+
+/** Runs a pinned request, turning S3's 412 into an {@link ObjectReplacedError}. */
+async function pinned<T>(ref: IngestRequest, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 412 || ref.versionId !== null) throw error;
+    throw new ObjectReplacedError(
+      `s3://${ref.bucket}/${ref.key} was replaced before it was read: its ETag is no longer ${ref.etag}. ` +
+        'The landing bucket keeps no versions, so that upload is gone; the newer upload has its own execution.',
+      { cause: error },
+    );
+  }
+}
+
 /** An `ObjectStore` over one S3 client. */
 export function s3Store(s3: S3Client): ObjectStore {
   return {
     async open(ref) {
-      const out = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) }));
+      const out = await pinned(ref, () =>
+        s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) })),
+      );
       const body: unknown = out.Body;
       // In Node the body is a Readable, which is an async iterable of Buffers.
       if (!isAsyncIterable(body)) {
@@ -87,19 +113,23 @@ export function s3Store(s3: S3Client): ObjectStore {
     },
 
     async head(ref) {
-      const out = await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) }));
+      const out = await pinned(ref, () =>
+        s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) })),
+      );
       return { lastModified: lastModifiedOf(ref, out.LastModified) };
     },
 
     async copy(from, to) {
-      if (from.size > MAX_SINGLE_COPY_BYTES) return multipartCopy(s3, from, to);
-      await s3.send(
-        new CopyObjectCommand({
-          Bucket: to.bucket,
-          Key: to.key,
-          CopySource: copySource(from),
-          ...copyPin(from),
-        }),
+      if (from.size > MAX_SINGLE_COPY_BYTES) return pinned(from, () => multipartCopy(s3, from, to));
+      await pinned(from, () =>
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: to.bucket,
+            Key: to.key,
+            CopySource: copySource(from),
+            ...copyPin(from),
+          }),
+        ),
       );
     },
 

@@ -46,6 +46,12 @@ export interface LocalRuntimeOptions {
   readonly onLine?: (line: string) => void;
   /** Faults to inject, for tests and the soak; none when unset. */
   readonly faults?: LocalFaults;
+  /**
+   * Whether each object created in landing triggers the pipeline. False leaves event delivery to
+   * the caller (`deliver`), to hold events back or reorder them as S3 may.
+   * @default true
+   */
+  readonly autoTrigger?: boolean;
 }
 
 /**
@@ -121,11 +127,13 @@ export class LocalRuntime {
         { step: 'finalizeRequest', priority: 'low', name: 'localFaultInjection' },
       );
     }
-    s3.onObjectCreated((record) => {
-      if (record.s3.bucket.name !== LOCAL_BUCKETS.landing) return;
-      // One event at a time, so that a record never races its own duplicate.
-      void runtime.deliver(s3EventRecord(record));
-    });
+    if (options.autoTrigger !== false) {
+      s3.onObjectCreated((record) => {
+        if (record.s3.bucket.name !== LOCAL_BUCKETS.landing) return;
+        // One event at a time, so that a record never races its own duplicate.
+        void runtime.deliver(s3EventRecord(record));
+      });
+    }
     return runtime;
   }
 

@@ -127,6 +127,83 @@ describe('duplicates', () => {
   }, 60_000);
 });
 
+describe('two versions of one key', () => {
+  let runtime: LocalRuntime;
+  const { upload, zones, rows, redrive, notifications } = lake(() => runtime);
+  const event = (key: string, body: string, etag: string) =>
+    landingEvent({ key, size: Buffer.byteLength(body), etag });
+
+  beforeAll(async () => {
+    // Events are delivered by hand, in the order each test chooses.
+    runtime = await LocalRuntime.start({
+      lakeDir: await mkdtemp(join(tmpdir(), 'lake-versions-')),
+      autoTrigger: false,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  it('keeps one raw and one curated result per version when the first version’s event comes again late', async () => {
+    // Prepare: v1 lands and is curated, then v2 replaces it and is curated
+    const v1Body = ordersFile(5000, 5003);
+    const v2Body = ordersFile(5100, 5105);
+    const v1 = await upload('orders/kept.csv', v1Body);
+    await runtime.deliver(event('orders/kept.csv', v1Body, v1.etag));
+    await runtime.idle();
+    const v2 = await upload('orders/kept.csv', v2Body);
+    await runtime.deliver(event('orders/kept.csv', v2Body, v2.etag));
+    await runtime.idle();
+
+    // Act: v1's event delivered again, after v2's
+    await runtime.deliver(event('orders/kept.csv', v1Body, v1.etag));
+    await runtime.idle();
+
+    // Assess
+    expect(v1.name).not.toBe(v2.name);
+    expect((await runtime.finished(v1.name))?.outcome).toBe('curated');
+    expect((await runtime.finished(v2.name))?.outcome).toBe('curated');
+    const executions = (await runtime.executions.list()).filter((r) => r.input.key === 'orders/kept.csv');
+    expect(executions.map((r) => r.name).sort()).toEqual([v1.name, v2.name].sort());
+    const { raw, curated, failure } = await zones('kept');
+    expect([raw.length, curated.length, failure.length]).toEqual([2, 2, 0]);
+    expect(await rows(5000, 5003)).toEqual({ n: 3, ids: 3 });
+    expect(await rows(5100, 5105)).toEqual({ n: 5, ids: 5 });
+  }, 60_000);
+
+  it('curates the newer version once and fails the older one loudly when their events arrive reversed after both uploads', async () => {
+    // Prepare: v2 replaces v1 before either event is delivered (the local server keeps no versions)
+    const v1Body = ordersFile(5200, 5204);
+    const v2Body = ordersFile(5300, 5302);
+    const v1 = await upload('orders/reversed.csv', v1Body);
+    const v2 = await upload('orders/reversed.csv', v2Body);
+
+    // Act: v2's event first, then v1's
+    await runtime.deliver(event('orders/reversed.csv', v2Body, v2.etag));
+    await runtime.deliver(event('orders/reversed.csv', v1Body, v1.etag));
+    await runtime.idle();
+
+    // Assess
+    expect(await runtime.finished(v2.name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const older = await runtime.finished(v1.name);
+    expect(older).toMatchObject({ status: 'FAILED', outcome: 'failed' });
+    expect(older?.error?.message).toContain('was replaced before it was read');
+    const failed = (await notifications()).filter(
+      (n) => (n.message as { execution?: string }).execution?.endsWith(`:${v1.name}`) ?? false,
+    );
+    expect(failed.map((n) => [n.attributes.status, (n.message as { error?: string }).error])).toEqual([
+      ['FAILED', 'ObjectReplaced'],
+    ]);
+    const { raw, curated, failure } = await zones('reversed');
+    expect([raw.length, curated.length, failure.length]).toEqual([1, 1, 0]);
+    expect(await rows(5300, 5302)).toEqual({ n: 2, ids: 2 });
+    expect(await rows(5200, 5204)).toEqual({ n: 0, ids: 0 });
+    // The older upload no longer exists to re-drive: the lake holds no orphan.
+    expect((await redrive()).orphans).toEqual([]);
+  }, 60_000);
+});
+
 /** S3's throttling reply, as the SDK builds it from a 503. */
 const slowDown = () =>
   new S3ServiceException({

@@ -331,10 +331,6 @@ describe('validate handler: S3 errors propagate for the workflow to retry or cat
       'NoSuchKey',
       new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }),
     ],
-    [
-      'PreconditionFailed (412, the object changed)',
-      s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold'),
-    ],
     ['SlowDown', s3Error('SlowDown', 503, 'Please reduce your request rate.')],
   ])('%s on GetObject', async (_what, error) => {
     // Prepare
@@ -349,6 +345,27 @@ describe('validate handler: S3 errors propagate for the workflow to retry or cat
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
+  it('PreconditionFailed (412: the unversioned object was replaced) as ObjectReplaced, saying the upload is gone', async () => {
+    // Prepare
+    const error = s3Error(
+      'PreconditionFailed',
+      412,
+      'At least one of the pre-conditions you specified did not hold',
+    );
+    s3.on(GetObjectCommand).rejects(error);
+
+    // Act
+    const act = handler(input('orders/a.csv', { versionId: null, etag: 'e1' }));
+
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      name: 'ObjectReplaced',
+      message: expect.stringContaining('s3://landing/orders/a.csv was replaced before it was read'),
+      cause: error,
+    });
+    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+  });
+
   it('a failed copy to raw', async () => {
     // Prepare
     const error = s3Error('AccessDenied', 403, 'Access Denied');
@@ -360,6 +377,40 @@ describe('validate handler: S3 errors propagate for the workflow to retry or cat
 
     // Assess
     await expect(act).rejects.toBe(error);
+  });
+});
+
+describe('validate handler: two versions of one key, events out of order', () => {
+  it('reads each version by its id and gives each its own raw object, whichever event comes first', async () => {
+    // Prepare: v2 replaced v1 in a versioned landing bucket; v2's event is handled first
+    const bodies: Record<string, Buffer> = {
+      v1: readFileSync(ORDERS_VALID),
+      v2: Buffer.from(readFileSync(ORDERS_VALID, 'utf8').replaceAll('USD', 'EUR')),
+    };
+    s3.on(GetObjectCommand).callsFake(async ({ VersionId }: { VersionId?: string }) => ({
+      Body: body(bodies[VersionId ?? '']!),
+      LastModified: LAST_MODIFIED,
+    }));
+    s3.on(CopyObjectCommand).resolves({});
+
+    // Act
+    const second = await handler(input('orders/daily.csv', { versionId: 'v2', etag: 'e2' }));
+    const first = await handler(input('orders/daily.csv', { versionId: 'v1', etag: 'e1' }));
+
+    // Assess
+    const key = (version: string) =>
+      `orders/ingest_date=2024-03-01/daily.${versionTag({ bucket: 'landing', key: 'orders/daily.csv', versionId: version, etag: null })}.csv`;
+    expect([first.raw?.key, second.raw?.key]).toEqual([key('v1'), key('v2')]);
+    expect(key('v1')).not.toBe(key('v2'));
+    const copies = s3
+      .commandCalls(CopyObjectCommand)
+      .map((c) => [c.args[0].input.CopySource, c.args[0].input.Key]);
+    expect(copies).toEqual([
+      ['landing/orders/daily.csv?versionId=v2', key('v2')],
+      ['landing/orders/daily.csv?versionId=v1', key('v1')],
+    ]);
+    expect(first.jobArguments?.['--source']).toBe(`s3://raw/${key('v1')}`);
+    expect(second.jobArguments?.['--source']).toBe(`s3://raw/${key('v2')}`);
   });
 });
 
