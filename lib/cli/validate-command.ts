@@ -49,7 +49,9 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   progress?.clear();
   const seconds = (performance.now() - started) / 1000;
 
-  if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
+  // A whole file in one run: no checkpoint to resume from, so only the verdict is printed.
+  const { checkpoint: _checkpoint, complete: _complete, ...verdict } = result;
+  if (args.json) io.stdout(`${JSON.stringify(verdict)}\n`);
   else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));
   return result.valid ? EXIT.ok : EXIT.invalid;
 }

@@ -79,11 +79,71 @@ export interface ValidateOptions {
   readonly onProgress?: (bytesRead: number) => void;
   /**
    * Receives every record the tokenizer completes (header and blank lines included, before any
-   * check): its fields (null for an unquoted empty field) and the line it starts on. For the
-   * differential test against csv-parse and for tools that want the rows; costs nothing when unset.
+   * check): its fields (null for an unquoted empty field) and the line it starts on. A record over
+   * `maxRecordBytes` is not passed: it is skipped unread when it arrives in pieces, so passing it
+   * when it arrives whole would make the output depend on the chunking. For the differential test
+   * against csv-parse and for tools that want the rows; costs nothing when unset.
    */
   readonly onRecord?: (fields: (string | null)[], line: number) => void;
+  /**
+   * Receives every error in the order found, also those past `maxErrors`: the complete report is
+   * streamed out while the result lists only the first ones.
+   * @default - errors are only counted and listed
+   */
+  readonly onError?: (error: ValidationError) => void;
+  /**
+   * Continues a file from a checkpoint taken by an earlier run (see {@link ValidationCheckpoint}):
+   * the bytes pushed are the file's from `resume.offset` on. Line numbers go on, the counts add
+   * up, `errors` lists this run's errors only; `valid` is the verdict on the whole file so far.
+   * @default - the bytes pushed are the whole file
+   */
+  readonly resume?: ValidationCheckpoint;
 }
+
+/**
+ * Where a validation stopped and what it knew there, so that another process (the next Lambda
+ * invocation of a large file) can go on from that byte with a result identical to a single pass.
+ * Plain JSON, and as small as the header is wide: it travels in Step Functions state (256 KB).
+ */
+export interface ValidationCheckpoint {
+  /** Format of this object: a checkpoint from another release is refused, not misread. */
+  readonly version: typeof CHECKPOINT_VERSION;
+  /** The dataset validated against: resuming against another one would map the wrong columns. */
+  readonly dataset: string;
+  /**
+   * Byte offset in the uncompressed file (a BOM counted) where the next unparsed record starts:
+   * the next run reads from here. Always a record boundary, never inside a quoted field.
+   */
+  readonly offset: number;
+  /** The line that record starts on (a quoted line break makes lines and records differ). */
+  readonly line: number;
+  /** Data records so far (blank lines still pending not counted). */
+  readonly rows: number;
+  /**
+   * Per field position, the declared column it maps to, or null for an unknown or duplicate
+   * header cell (its values are not checked). `'missing'`: the header could not be read, so rows
+   * are counted, not checked. Names, not checks: the next run compiles the checks again.
+   */
+  readonly columns: readonly (string | null)[] | 'missing';
+  /** Fields a record must have (also kept with a missing header: blank lines are judged by it). */
+  readonly expectedFields: number;
+  /**
+   * The run of blank lines just before `offset`: blank lines are forgiven at the end of the file
+   * only, so whether they are errors is decided by what follows them, maybe in the next run.
+   */
+  readonly blankRunStart: number;
+  readonly blankRunLength: number;
+  /** The line ending of the lines so far: one that differs later is reported (once). */
+  readonly ending: 'LF' | 'CRLF' | null;
+  readonly mixedReported: boolean;
+  /** Cumulative counts, so that the last run's verdict covers the whole file. */
+  readonly errorCount: number;
+  readonly errorsByColumn: Record<string, number>;
+  readonly errorsByRule: Partial<Record<Rule, number>>;
+}
+
+/** The format of {@link ValidationCheckpoint} this release writes and reads. */
+export const CHECKPOINT_VERSION = 1;
 
 export const DEFAULT_MAX_ERRORS = 100;
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
@@ -169,6 +229,10 @@ export class CsvValidator {
   private readonly errorsByColumn: Record<string, number> = {};
   private readonly errorsByRule: Partial<Record<Rule, number>> = {};
 
+  /** File offset of the first byte pushed (non-zero on a resumed run), and bytes pushed since. */
+  private base = 0;
+  private pushed = 0;
+
   constructor(
     private readonly dataset: Dataset,
     options: ValidateOptions = {},
@@ -178,15 +242,19 @@ export class CsvValidator {
     this.delim = dataset.dialect.delimiter.charCodeAt(0);
     this.quote = dataset.dialect.quote.charCodeAt(0);
     this.sink = options.onRecord;
+    this.onError = options.onError;
+    if (options.resume) this.restore(options.resume);
   }
 
   private readonly sink: ValidateOptions['onRecord'];
+  private readonly onError: ValidateOptions['onError'];
 
   /**
    * Feeds the next bytes of the file. The validator may keep a reference to `chunk` until later
    * pushes (a partial record is not copied): do not reuse its memory, as Node streams never do.
    */
   push(chunk: Uint8Array): void {
+    this.pushed += chunk.length;
     if (chunk.length === 0 || this.ignoreRest) return;
     let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     if (this.skip !== Skip.Off) {
@@ -218,6 +286,14 @@ export class CsvValidator {
         'the file is empty: expected a header line naming the columns',
       );
     }
+    return this.resultSoFar(bytesRead, compressed);
+  }
+
+  /**
+   * The verdict on the records read so far, without ending the file (trailing blank lines and a
+   * partial record stay undecided): the result of a run stopped at a {@link checkpoint}.
+   */
+  resultSoFar(bytesRead: number, compressed: boolean): ValidationResult {
     return {
       valid: this.errorCount === 0,
       rows: this.rows,
@@ -228,6 +304,79 @@ export class CsvValidator {
       errorsByColumn: this.errorsByColumn,
       errorsByRule: this.errorsByRule,
     };
+  }
+
+  /**
+   * Where to resume this file in another run, or null where that is not possible: before the
+   * header is read (the mapping is not known), inside a record over the size cap (skip mode keeps
+   * quote state the checkpoint does not carry), and once the rest of the file is ignored or the
+   * input is broken. Between pushes only; the bytes not yet parsed are read again by the next run.
+   */
+  checkpoint(): ValidationCheckpoint | null {
+    if (this.header === HeaderState.Pending || this.skip !== Skip.Off || this.ignoreRest || this.fileError)
+      return null;
+    const columns =
+      this.header === HeaderState.Missing
+        ? 'missing'
+        : Array.from({ length: this.expectedFields }, (_, f) => this.fieldColumn[f]?.name ?? null);
+    return {
+      version: CHECKPOINT_VERSION,
+      dataset: this.dataset.name,
+      offset: this.base + this.pushed - this.leftover.length - this.pendingBytes,
+      line: this.line,
+      rows: this.rows,
+      columns,
+      expectedFields: this.expectedFields,
+      blankRunStart: this.blankRunLength > 0 ? this.blankRunStart : 0,
+      blankRunLength: this.blankRunLength,
+      ending: this.ending === Ending.Lf ? 'LF' : this.ending === Ending.Crlf ? 'CRLF' : null,
+      mixedReported: this.mixedReported,
+      errorCount: this.errorCount,
+      errorsByColumn: { ...this.errorsByColumn },
+      errorsByRule: { ...this.errorsByRule },
+    };
+  }
+
+  /** Takes the state of a checkpoint: the header and BOM are behind, the mapping is rebuilt. */
+  private restore(cp: ValidationCheckpoint): void {
+    if (cp.version !== CHECKPOINT_VERSION) {
+      throw new Error(
+        `cannot resume from checkpoint version ${JSON.stringify(cp.version)} (this release reads ${CHECKPOINT_VERSION})`,
+      );
+    }
+    if (cp.dataset !== this.dataset.name) {
+      throw new Error(`cannot resume a checkpoint of dataset "${cp.dataset}" against "${this.dataset.name}"`);
+    }
+    this.bomChecked = true;
+    this.base = cp.offset;
+    this.line = cp.line;
+    this.rows = cp.rows;
+    this.expectedFields = cp.expectedFields;
+    if (cp.columns === 'missing') {
+      this.header = HeaderState.Missing;
+    } else {
+      this.header = HeaderState.Done;
+      const byName = new Map(this.dataset.columns.map((col) => [col.name, col]));
+      cp.columns.forEach((name, f) => {
+        if (name === null) return;
+        const col = byName.get(name);
+        if (!col) {
+          throw new Error(
+            `cannot resume: the checkpoint maps field ${f + 1} to column "${name}", which dataset "${this.dataset.name}" does not declare`,
+          );
+        }
+        this.fieldColumn[f] = col;
+        this.fieldCheck[f] = compileValueCheck(col);
+        this.fieldNullable[f] = col.nullable;
+      });
+    }
+    this.blankRunStart = cp.blankRunStart;
+    this.blankRunLength = cp.blankRunLength;
+    this.ending = cp.ending === 'LF' ? Ending.Lf : cp.ending === 'CRLF' ? Ending.Crlf : Ending.Unknown;
+    this.mixedReported = cp.mixedReported;
+    this.errorCount = cp.errorCount;
+    for (const [column, n] of Object.entries(cp.errorsByColumn)) setCount(this.errorsByColumn, column, n);
+    for (const [rule, n] of Object.entries(cp.errorsByRule)) setCount(this.errorsByRule, rule, n ?? 0);
   }
 
   /** Reports a problem not tied to one record (e.g. a corrupt gzip stream). */
@@ -315,7 +464,10 @@ export class CsvValidator {
       this.flushTrailingBlanks();
       return;
     }
-    if (this.leftover.length > this.maxRecordBytes) {
+    // Over the cap only once the record's own bytes are: a CR at the end may be its line ending,
+    // waiting for an LF. Any earlier and a record of the cap's size would pass or fail by chunking.
+    const rest = this.leftover.length;
+    if (rest > this.maxRecordBytes && (rest > this.maxRecordBytes + 1 || this.leftover[rest - 1] !== CR)) {
       this.recordTooLarge();
     }
   }
@@ -477,6 +629,14 @@ export class CsvValidator {
   private onRecord(b: Buffer, nf: number, suspect: boolean): void {
     const line = this.line;
     this.line += this.recordLines;
+    // One comparison on the hot path; the exact length (line ending excluded) only past it.
+    if (
+      this.recordEnd - this.recordStart > this.maxRecordBytes &&
+      this.contentLength(b) > this.maxRecordBytes
+    ) {
+      this.oversizedRecord(line, b);
+      return;
+    }
     if (this.sink) this.emit(b, nf, line);
     // One line ending per file: Spark and DuckDB read LF and CRLF mixed in a file differently (a
     // stray CR left at the end of a value, or a failed read), so such a file is refused here.
@@ -486,15 +646,7 @@ export class CsvValidator {
       if (this.ending === Ending.Unknown) {
         this.ending = ending;
       } else if (ending !== this.ending && !this.mixedReported) {
-        this.mixedReported = true;
-        const [found, earlier] = ending === Ending.Crlf ? ['CRLF', 'LF'] : ['LF', 'CRLF'];
-        this.report(
-          line,
-          null,
-          null,
-          'mixed_line_endings',
-          `this line ends with ${found} where the lines before end with ${earlier}: use one line ending throughout the file`,
-        );
+        this.reportMixed(line, ending);
       }
     }
     if (this.recordBlank) {
@@ -506,15 +658,7 @@ export class CsvValidator {
     }
     if (this.header === HeaderState.Pending) {
       if (this.blankRunLength > 0) {
-        this.report(
-          1,
-          null,
-          null,
-          'missing_header',
-          'the file starts with a blank line: the first line must be the header',
-        );
-        this.header = HeaderState.Missing;
-        this.blankRunLength = 0;
+        this.leadingBlankLines();
       } else {
         this.readHeader(b, nf, line, suspect);
         return;
@@ -523,11 +667,6 @@ export class CsvValidator {
     if (this.blankRunLength > 0) this.flushBlanksAsRows();
     this.rows++;
     if (this.header === HeaderState.Missing) return;
-    // The same cap whether the record arrived whole or spread over chunks (see recordTooLarge).
-    if (this.recordEnd - this.recordStart > this.maxRecordBytes + 2) {
-      this.report(line, null, null, 'record_too_large', this.tooLargeMessage());
-      return;
-    }
     if (this.recordProblem !== Problem.None && !this.recordStructureOk(line, b)) return;
     if (nf !== this.expectedFields) {
       this.report(line, null, null, 'ragged_row', `expected ${this.expectedFields} fields, found ${nf}`);
@@ -562,6 +701,83 @@ export class CsvValidator {
       const rule = check(bb, ss, ee);
       if (rule !== undefined) this.valueError(line, f, bb, ss, ee, rule);
     }
+  }
+
+  private reportMixed(line: number, ending: Ending): void {
+    this.mixedReported = true;
+    const [found, earlier] = ending === Ending.Crlf ? ['CRLF', 'LF'] : ['LF', 'CRLF'];
+    this.report(
+      line,
+      null,
+      null,
+      'mixed_line_endings',
+      `this line ends with ${found} where the lines before end with ${earlier}: use one line ending throughout the file`,
+    );
+  }
+
+  /** The line-ending check of onRecord, for a record whose bytes were not kept (skipped or oversized). */
+  private noteEnding(line: number, ending: Ending): void {
+    if (this.ending === Ending.Unknown) this.ending = ending;
+    else if (ending !== this.ending && !this.mixedReported) this.reportMixed(line, ending);
+  }
+
+  private leadingBlankLines(): void {
+    this.report(
+      1,
+      null,
+      null,
+      'missing_header',
+      'the file starts with a blank line: the first line must be the header',
+    );
+    this.header = HeaderState.Missing;
+    this.blankRunLength = 0;
+  }
+
+  /** The parsed record's length without its line ending: what the size cap applies to. */
+  private contentLength(b: Buffer): number {
+    const s = this.recordStart;
+    const e = this.recordEnd;
+    // An unterminated quoted field runs to the end of the file, line breaks and all.
+    if (this.recordProblem === Problem.Unterminated) return e - s;
+    if (b[e - 1] === LF) return e - s - (e - 2 >= s && b[e - 2] === CR ? 2 : 1);
+    return b[e - 1] === CR ? e - s - 1 : e - s;
+  }
+
+  /**
+   * A record over the cap that arrived whole: reported exactly as skip mode reports one that
+   * arrived in pieces (same errors, same order), so that the verdict does not depend on where the
+   * chunks, or the slices of a resumed validation, happen to be cut.
+   */
+  private oversizedRecord(line: number, b: Buffer): void {
+    this.startOversized(line);
+    const end = this.recordEnd;
+    if (this.recordProblem === Problem.Unterminated) this.reportUnterminated(line);
+    else if (this.recordProblem === Problem.BareCr) this.report(line, null, null, 'bare_cr', BARE_CR_MESSAGE);
+    else if (b[end - 1] === LF)
+      this.noteEnding(line, end - 2 >= this.recordStart && b[end - 2] === CR ? Ending.Crlf : Ending.Lf);
+  }
+
+  /** Counts an oversized record where a record of normal size would count, and reports it. */
+  private startOversized(line: number): void {
+    if (this.header === HeaderState.Pending && this.blankRunLength === 0) {
+      // The header itself: its columns are unknown, so rows are counted, not checked.
+      this.header = HeaderState.Missing;
+    } else {
+      if (this.header === HeaderState.Pending) this.leadingBlankLines();
+      else if (this.blankRunLength > 0) this.flushBlanksAsRows();
+      this.rows++;
+    }
+    this.report(line, null, null, 'record_too_large', this.tooLargeMessage());
+  }
+
+  private reportUnterminated(line: number): void {
+    this.report(
+      line,
+      null,
+      null,
+      'unterminated_quote',
+      'a quoted field is not closed before the end of the file',
+    );
   }
 
   private emit(b: Buffer, nf: number, line: number): void {
@@ -642,11 +858,6 @@ export class CsvValidator {
   private readHeader(b: Buffer, nf: number, line: number, suspect: boolean): void {
     this.header = HeaderState.Done;
     this.expectedFields = nf;
-    if (this.recordEnd - this.recordStart > this.maxRecordBytes + 2) {
-      this.report(line, null, null, 'record_too_large', this.tooLargeMessage());
-      this.header = HeaderState.Missing;
-      return;
-    }
     if (this.recordProblem !== Problem.None && !this.recordStructureOk(line, b)) {
       this.header = HeaderState.Missing;
       return;
@@ -748,21 +959,18 @@ export class CsvValidator {
     message: string,
   ): void {
     this.errorCount++;
-    this.errorsByRule[rule] = (this.errorsByRule[rule] ?? 0) + 1;
-    if (column !== null) this.errorsByColumn[column] = (this.errorsByColumn[column] ?? 0) + 1;
-    if (this.errors.length < this.maxErrors) this.errors.push({ line, column, value, rule, message });
+    addOne(this.errorsByRule, rule);
+    if (column !== null) addOne(this.errorsByColumn, column);
+    if (this.errors.length >= this.maxErrors && !this.onError) return;
+    const error: ValidationError = { line, column, value, rule, message };
+    if (this.errors.length < this.maxErrors) this.errors.push(error);
+    this.onError?.(error);
   }
 
   /** The partial record outgrew the cap: report it and skip to its end without buffering it. */
   private recordTooLarge(): void {
     const start = this.line;
-    if (this.header === HeaderState.Pending) {
-      this.header = HeaderState.Missing;
-    } else {
-      if (this.blankRunLength > 0) this.flushBlanksAsRows();
-      this.rows++;
-    }
-    this.report(start, null, null, 'record_too_large', this.tooLargeMessage());
+    this.startOversized(start);
     const rest = this.leftover;
     this.leftover = Buffer.alloc(0);
     this.skip = Skip.FieldStart;
@@ -789,11 +997,11 @@ export class CsvValidator {
       const c = b[i];
       if (state === Skip.Cr) {
         if (c === LF) {
-          this.endSkipAt(lines);
+          this.endSkipAt(lines, Ending.Crlf);
           return i + 1;
         }
         this.bareCrInSkip();
-        this.endSkipAt(lines);
+        this.endSkipAt(lines, Ending.Unknown);
         return i;
       }
       if (state === Skip.QuoteInQuoted) {
@@ -810,7 +1018,7 @@ export class CsvValidator {
         continue;
       }
       if (c === LF) {
-        this.endSkipAt(lines);
+        this.endSkipAt(lines, Ending.Lf);
         return i + 1;
       }
       if (c === CR) state = Skip.Cr;
@@ -822,8 +1030,10 @@ export class CsvValidator {
     return -1;
   }
 
-  private endSkipAt(lines: number): void {
+  /** `ending`: the skipped record's line ending, which counts like any other line's. */
+  private endSkipAt(lines: number, ending: Ending): void {
     this.skip = Skip.Off;
+    if (ending !== Ending.Unknown) this.noteEnding(this.skipStartLine, ending);
     this.line += lines + 1;
   }
 
@@ -833,15 +1043,7 @@ export class CsvValidator {
 
   private endSkip(): void {
     if (this.skip === Skip.Cr) this.bareCrInSkip();
-    if (this.skip === Skip.Quoted) {
-      this.report(
-        this.skipStartLine,
-        null,
-        null,
-        'unterminated_quote',
-        'a quoted field is not closed before the end of the file',
-      );
-    }
+    if (this.skip === Skip.Quoted) this.reportUnterminated(this.skipStartLine);
     this.skip = Skip.Off;
   }
 }
@@ -858,6 +1060,20 @@ function completeUtf8Length(b: Buffer): number {
     }
   }
   return n;
+}
+
+/**
+ * Counts by a key that may be any header text: `constructor` or `__proto__` must be an own
+ * property like any other, not a lookup into Object.prototype (a count of `[object Object]1`).
+ */
+function addOne(counts: Record<string, number>, key: string): void {
+  setCount(counts, key, (Object.hasOwn(counts, key) ? counts[key]! : 0) + 1);
+}
+
+function setCount(counts: Record<string, number>, key: string, n: number): void {
+  if (key === '__proto__')
+    Object.defineProperty(counts, key, { value: n, enumerable: true, writable: true, configurable: true });
+  else counts[key] = n;
 }
 
 function truncate(text: string): string {

@@ -1,0 +1,746 @@
+/**
+ * Validation in slices (the large-file route): a run stops at a record boundary, its checkpoint
+ * goes through JSON as it does through Step Functions state, and the next run resumes from that
+ * byte. The differential tests hold every slicing to the single pass: the same errors in the same
+ * order (through `onError`), the same counts, the same verdict. Inputs: the conformance corpus,
+ * generated orders files, dialect edge cases and seeded random files; no fixture files.
+ */
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
+import { ORDERS_HEADER, orderRows, prng } from '../../lib/samples/orders-generator.ts';
+import {
+  CHECKPOINT_VERSION,
+  CsvValidator,
+  type ValidationCheckpoint,
+  type ValidationError,
+} from '../../lib/validation/csv-validator.ts';
+import {
+  type ValidateCsvOptions,
+  type ValidationRun,
+  validateCsv,
+} from '../../lib/validation/validate-csv.ts';
+import { csvBytes, loadCorpus } from '../conformance/corpus.ts';
+
+type ColumnDecl = { name: string; type: string } & Record<string, unknown>;
+
+function dataset(columns: ColumnDecl[], name = 'd'): Dataset {
+  return parseDataset({ name, columns }, 'test.json');
+}
+
+const NAME_QTY = dataset([
+  { name: 'name', type: 'string' },
+  { name: 'qty', type: 'int' },
+]);
+/** One required int column: a blank line in the middle is a null value there, not a ragged row. */
+const ONE_REQUIRED = dataset([{ name: 'v', type: 'int', nullable: false }]);
+/** Column names that are also Object.prototype members: counts must still be plain numbers. */
+const PROTO_NAMES = dataset([
+  { name: 'constructor', type: 'int' },
+  { name: 'to_string', type: 'int' },
+]);
+const ORDERS = parseDataset(
+  JSON.parse(readFileSync(new URL('../../datasets/orders.json', import.meta.url), 'utf8')),
+  'orders.json',
+);
+
+/** A file to validate whole and in slices. */
+interface Sample {
+  readonly name: string;
+  readonly dataset: Dataset;
+  readonly bytes: Buffer;
+  readonly maxRecordBytes?: number;
+}
+
+const crlf = (text: string) => text.replace(/\n/g, '\r\n');
+const sample = (name: string, ds: Dataset, text: string | Buffer, maxRecordBytes?: number): Sample => ({
+  name,
+  dataset: ds,
+  bytes: typeof text === 'string' ? Buffer.from(text, 'utf8') : text,
+  ...(maxRecordBytes === undefined ? {} : { maxRecordBytes }),
+});
+
+/** Records over a 120-byte cap in every shape skip mode and the tokenizer must agree on. */
+const OVERSIZED = [
+  'name,qty\n',
+  'ok,1\n',
+  `${'x'.repeat(300)},2\n`,
+  `"${'y'.repeat(100)}\n${'z'.repeat(100)}\n""\n",3\n`,
+  'after,bad\n',
+  `${'w'.repeat(119)},4\n`, // 121 bytes without the line ending: over by one
+  `${'v'.repeat(118)},5\n`, // exactly the cap
+  '\n',
+  `${'u'.repeat(200)},6\r\n`, // a CRLF record in an LF file
+  `${'t'.repeat(200)},7\r8,x\n`, // ended by a bare CR
+  `"a"${'b'.repeat(200)},9\n`, // text after a closing quote
+  'last,10\n',
+  '\n\n',
+].join('');
+
+/** Orders whose customer values hold line breaks on every other line (quoted, as exports do). */
+function quotedNewlineOrders(): string {
+  const rows = orderRows(3, 0, 120)
+    .split('\n')
+    .map((line, i) => (i % 2 === 0 ? line.replace(/, /g, ',\n') : line));
+  return ORDERS_HEADER + rows.join('\n');
+}
+
+function generatedSamples(): Sample[] {
+  const broken = brokenOrdersCsv();
+  return [
+    sample('valid orders', ORDERS, ORDERS_HEADER + orderRows(42, 0, 150)),
+    sample('broken orders', ORDERS, broken),
+    sample('broken orders, CRLF', ORDERS, crlf(broken)),
+    sample('broken orders, BOM', ORDERS, `\uFEFF${broken}`),
+    sample('broken orders, BOM and CRLF', ORDERS, `\uFEFF${crlf(broken)}`),
+    sample('orders with quoted line breaks', ORDERS, quotedNewlineOrders()),
+    sample('orders with quoted line breaks, CRLF', ORDERS, crlf(quotedNewlineOrders())),
+    sample(
+      'orders, mixed line endings',
+      ORDERS,
+      ORDERS_HEADER + orderRows(5, 0, 20) + crlf(orderRows(5, 20, 30)),
+    ),
+    sample('orders, bad header', ORDERS, `order_id,customer name,sku,sku,extra\n${orderRows(9, 0, 5)}`),
+    sample('records over the cap', NAME_QTY, OVERSIZED, 120),
+    sample('records over the cap, CRLF', NAME_QTY, crlf(OVERSIZED), 120),
+    sample('a header over the cap', NAME_QTY, `${'h'.repeat(300)},qty\nx,1\n\n2,3\n`, 120),
+    sample('blank lines, then a record over the cap', NAME_QTY, `\n\n${'x'.repeat(300)}\n1,2\n`, 120),
+    sample('an unterminated record over the cap', NAME_QTY, `name,qty\n1,2\n"${'x'.repeat(300)}\n,5\n`, 120),
+    sample(
+      'a record over the cap ended by a bare CR at the end',
+      NAME_QTY,
+      `name,qty\n${'x'.repeat(300)}\r`,
+      120,
+    ),
+    sample('blank lines in the middle and at the end', NAME_QTY, 'name,qty\na,1\n\n\nb,2\n\n\n'),
+    sample('blank lines at the end, CRLF', NAME_QTY, 'name,qty\r\na,1\r\n\r\n\r\n'),
+    sample('blank lines in a required one-column file', ONE_REQUIRED, 'v\n1\n\n2\n\n'),
+    sample('BOM', NAME_QTY, '\uFEFFname,qty\nx,1\ny,z\n'),
+    sample('mixed line endings', NAME_QTY, 'name,qty\r\na,1\r\nb,2\nc,x\r\nd,3\n'),
+    sample('header only', NAME_QTY, 'name,qty\n'),
+    sample('header only, no final newline', NAME_QTY, 'name,qty'),
+    sample('bad header', NAME_QTY, 'name,nme,qty,qty,constructor,__proto__\na,b,1,2,3,4\nc\nd,e,f,g,h,i\n'),
+    sample('header without the declared columns', NAME_QTY, 'nm,extra\n1,2\n3\n'),
+    sample('column names of Object.prototype', PROTO_NAMES, 'constructor,to_string\nx,1\ny,z\n'),
+    sample('missing header (a leading blank line)', NAME_QTY, '\nname,qty\na,1\n\nb,2\n'),
+    sample('empty file', NAME_QTY, ''),
+    sample('only blank lines', NAME_QTY, '\n\n\n'),
+    sample('UTF-16', NAME_QTY, Buffer.from('\uFEFFname,qty\n1,2\n', 'utf16le')),
+    sample(
+      'invalid UTF-8',
+      NAME_QTY,
+      Buffer.concat([
+        Buffer.from('name,qty\n'),
+        Buffer.from([0x62, 0xc3, 0x28, 0x2c, 0x33, 0x0a]),
+        Buffer.from('ok,1\n'),
+      ]),
+    ),
+    sample('bare CR line endings', NAME_QTY, 'name,qty\ra,1\rb,x\n'),
+    sample('unterminated quote', NAME_QTY, 'name,qty\na,1\n"b,2\nc,3\n'),
+    sample('no final newline', NAME_QTY, 'name,qty\na,1\nb,x'),
+    sample(
+      'the dialect mix',
+      NAME_QTY,
+      Buffer.concat([
+        Buffer.from('\uFEFFname,qty\r\n"a,""b""\r\nc",1\r\ncafé 😀,x\n日本,2\n', 'utf8'),
+        Buffer.from([0x62, 0xc3, 0x28, 0x2c, 0x33, 0x0a]),
+        Buffer.from('short\n"q"z,4\nab"c,5\n\nlast,"6"\r\n"open,7\n', 'utf8'),
+      ]),
+    ),
+  ];
+}
+
+/** Seeded random files over an alphabet of delimiters, quotes and line endings, with a small cap. */
+function fuzzSamples(count: number): Sample[] {
+  const alphabet = ['a', 'b', '1', '2', ',', ',', '"', '""', '\n', '\n', '\r\n', '\r', 'é', '日'];
+  return Array.from({ length: count }, (_, k) => {
+    const rand = prng(1000 + k);
+    const header = rand() < 0.85 ? 'name,qty\n' : '';
+    let body = '';
+    const length = Math.floor(rand() * 200);
+    for (let i = 0; i < length; i++) body += alphabet[Math.floor(rand() * alphabet.length)];
+    return sample(`random file ${k}`, NAME_QTY, header + body, 4 + Math.floor(rand() * 40));
+  });
+}
+
+function corpusSamples(): Sample[] {
+  return loadCorpus().map((c) => ({
+    name: `corpus ${c.name}`,
+    dataset: parseDataset(c.dataset, `${c.name}.json`),
+    // Slices are taken of plain CSV only (a gzip stream cannot resume), so the CSV itself.
+    bytes: csvBytes(c),
+  }));
+}
+
+/** The bytes in chunks of random size from 1 to `maxChunk`. */
+async function* chunked(bytes: Buffer, rand: () => number, maxChunk: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; ) {
+    const n = 1 + Math.floor(rand() * maxChunk);
+    yield bytes.subarray(i, i + n);
+    i += n;
+  }
+}
+
+interface Collected {
+  readonly run: ValidationRun;
+  /** Every error `onError` received. */
+  readonly errors: ValidationError[];
+}
+
+/** One pass over the whole file, in one chunk. */
+async function onePass(s: Sample): Promise<Collected> {
+  const errors: ValidationError[] = [];
+  const run = await validateCsv(
+    chunked(s.bytes, () => 1, Math.max(1, s.bytes.length)),
+    s.dataset,
+    {
+      maxRecordBytes: s.maxRecordBytes,
+      maxErrors: Number.MAX_SAFE_INTEGER,
+      onError: (e) => errors.push(e),
+    },
+  );
+  return { run, errors };
+}
+
+interface Slicing {
+  readonly label: string;
+  readonly maxChunk: number;
+  /** Bytes a run reads before it asks to stop (0: after its first chunk). */
+  readonly slice: number;
+}
+
+const SLICINGS: Slicing[] = [
+  { label: 'stopping as early as possible, chunks of 1-7 bytes', maxChunk: 7, slice: 0 },
+  { label: 'stopping as early as possible, chunks of 1-64 bytes', maxChunk: 64, slice: 0 },
+  { label: 'slices of 64 bytes or more, chunks of 1-17 bytes', maxChunk: 17, slice: 64 },
+  { label: 'slices of 1000 bytes or more, chunks of 1-300 bytes', maxChunk: 300, slice: 1000 },
+];
+
+interface Sliced {
+  readonly runs: ValidationRun[];
+  readonly errors: ValidationError[];
+  /** The errors each run listed, concatenated. */
+  readonly listed: ValidationError[];
+}
+
+/** Validates run after run, each resuming from the JSON of the previous one's checkpoint. */
+async function inSlices(s: Sample, slicing: Slicing, seed: number): Promise<Sliced> {
+  const rand = prng(seed);
+  const errors: ValidationError[] = [];
+  const runs: ValidationRun[] = [];
+  let resume: ValidationCheckpoint | undefined;
+  for (;;) {
+    const offset = resume?.offset ?? 0;
+    const options: ValidateCsvOptions = {
+      maxRecordBytes: s.maxRecordBytes,
+      maxErrors: Number.MAX_SAFE_INTEGER,
+      onError: (e) => errors.push(e),
+      stopWhen: (bytesRead) => bytesRead >= slicing.slice,
+      ...(resume ? { resume } : {}),
+    };
+    const run = await validateCsv(
+      chunked(s.bytes.subarray(offset), rand, slicing.maxChunk),
+      s.dataset,
+      options,
+    );
+    runs.push(run);
+    if (run.complete) {
+      expect(run.checkpoint).toBeNull();
+      break;
+    }
+    const checkpoint = run.checkpoint!;
+    expect(checkpoint.offset, 'every run makes progress').toBeGreaterThan(offset);
+    expect(checkpoint.offset).toBeLessThanOrEqual(s.bytes.length);
+    // The result of a stopped run is the checkpoint's state: what the caller reports as progress.
+    expect(run).toMatchObject({ rows: checkpoint.rows, errorCount: checkpoint.errorCount });
+    const json = JSON.parse(JSON.stringify(checkpoint)) as ValidationCheckpoint;
+    expect(json).toStrictEqual(checkpoint);
+    resume = json;
+    if (runs.length > s.bytes.length + 1) throw new Error(`${s.name}: no end after ${runs.length} runs`);
+  }
+  return { runs, errors, listed: runs.flatMap((r) => r.errors) };
+}
+
+function verdict(run: ValidationRun) {
+  const { valid, rows, errorCount, errorsByColumn, errorsByRule } = run;
+  return { valid, rows, errorCount, errorsByColumn, errorsByRule };
+}
+
+const SAMPLES = [...corpusSamples(), ...generatedSamples(), ...fuzzSamples(150)];
+
+describe.each(SLICINGS)('validation in slices, $label', (slicing) => {
+  it.each(SAMPLES.map((s, k) => [s.name, s, k] as const))('%s: the same as one pass', async (_name, s, k) => {
+    // Prepare
+    const whole = await onePass(s);
+
+    // Act
+    const sliced = await inSlices(s, slicing, 7 * k + slicing.maxChunk);
+
+    // Assess: the complete error stream, the listed errors and the verdict of the last run.
+    expect(sliced.errors).toEqual(whole.errors);
+    expect(sliced.listed).toEqual(whole.errors);
+    expect(verdict(sliced.runs.at(-1)!)).toEqual(verdict(whole.run));
+    expect(whole.run.errorCount).toBe(whole.errors.length);
+    // Really sliced: a file with records after its header stops at least once when asked early
+    // (unless it is so short that the lazy re-parse of the partial header never ran before its end).
+    const header = s.bytes.indexOf(0x0a) + 1;
+    if (slicing.slice === 0 && whole.run.rows >= 2 && s.bytes.length > 4 * header)
+      expect(sliced.runs.length).toBeGreaterThan(1);
+  });
+});
+
+describe('the samples', () => {
+  it('cover the edge cases the differential test is for', async () => {
+    // Prepare / Act: the one-pass verdicts of all samples.
+    const rules = new Set<string>();
+    for (const s of SAMPLES) for (const e of (await onePass(s)).errors) rules.add(e.rule);
+
+    // Assess: a sample set that lost its edge cases would pass the differential test vacuously.
+    for (const rule of [
+      'record_too_large',
+      'mixed_line_endings',
+      'bare_cr',
+      'unterminated_quote',
+      'invalid_quote',
+      'ragged_row',
+      'missing_header',
+      'missing_column',
+      'unknown_column',
+      'duplicate_column',
+      'invalid_utf8',
+      'encoding',
+      'empty_file',
+      'not_null',
+      'type',
+    ])
+      expect(rules, rule).toContain(rule);
+  });
+});
+
+describe('the size cap does not depend on the chunking', () => {
+  // Resuming cuts the input anew, so a verdict that depended on where chunks end would differ.
+  it.each([
+    ['a record over the cap with a CRLF ending in an LF file', `a,b\n1,2\n${'x'.repeat(50)}\r\n3,4\n`, 1],
+    ['a record of the cap plus one byte, LF', `a,b\n1,2\n${'x'.repeat(33)}\n3,4\n`, 1],
+    ['a record of exactly the cap, CRLF', `a,b\r\n1,2\r\n${'x'.repeat(31)},\r\n3,4\r\n`, 0],
+    ['an oversized record after leading blank lines', `\n\n${'x'.repeat(50)}\n1,2\n`, 1],
+    ['an oversized header, then a blank line in the middle', `${'h'.repeat(50)}\nx,1\n\n2,3\n`, 1],
+    ['an oversized record ended by a bare CR', `a,b\n${'x'.repeat(50)}\r3,4\n`, 1],
+    ['an oversized unterminated record', `a,b\n1,2\n"${'x'.repeat(50)}\n`, 1],
+  ])('%s', (_label, text, tooLarge) => {
+    // Prepare
+    const ds = dataset([
+      { name: 'a', type: 'string' },
+      { name: 'b', type: 'string' },
+    ]);
+    const input = Buffer.from(text);
+    const validate = (size: number) => {
+      const validator = new CsvValidator(ds, { maxRecordBytes: 32 });
+      for (let i = 0; i < input.length; i += size) validator.push(input.subarray(i, i + size));
+      return validator.finish(input.length, false);
+    };
+    const whole = validate(input.length);
+
+    // Act
+    const bySize = Array.from({ length: 40 }, (_, k) => validate(k + 1));
+
+    // Assess
+    expect(whole.errorsByRule.record_too_large ?? 0).toBe(tooLarge);
+    bySize.forEach((piecewise, k) => {
+      expect({ chunkSize: k + 1, ...piecewise }).toEqual({ chunkSize: k + 1, ...whole });
+    });
+  });
+
+  it('takes the cap as the bytes of a record without its line ending', () => {
+    // Prepare: 32 bytes pass, 33 do not, whatever the line ending and wherever the input is cut
+    // (a chunk ending at the CR of a CRLF must not count that CR as part of the record).
+    const ds = dataset([{ name: 'a', type: 'string' }]);
+    const verdictOf = (...pieces: string[]) => {
+      const validator = new CsvValidator(ds, { maxRecordBytes: 32 });
+      for (const piece of pieces) validator.push(Buffer.from(piece));
+      return validator.finish(pieces.join('').length, false).errors.map((e) => `${e.rule}@${e.line}`);
+    };
+
+    // Act / Assess
+    expect(verdictOf(`a\n${'x'.repeat(32)}\n`)).toEqual([]);
+    expect(verdictOf(`a\r\n${'x'.repeat(32)}\r\n`)).toEqual([]);
+    expect(verdictOf(`a\r\n${'x'.repeat(32)}\r`, '\n')).toEqual([]);
+    expect(verdictOf(`a\n${'x'.repeat(33)}\n`)).toEqual(['record_too_large@2']);
+    expect(verdictOf(`a\n${'x'.repeat(33)}`, '\n')).toEqual(['record_too_large@2']);
+    expect(verdictOf(`a\r\n${'x'.repeat(33)}\r\n`)).toEqual(['record_too_large@2']);
+    expect(verdictOf(`a\r\n${'x'.repeat(33)}\r`, '\n')).toEqual(['record_too_large@2']);
+  });
+});
+
+describe('onError', () => {
+  it('receives every error in the order found while errors lists the first maxErrors', async () => {
+    // Prepare: 40 broken files in one, each with 5 errors.
+    const broken = brokenOrdersCsv();
+    const body = broken.slice(ORDERS_HEADER.length);
+    const input = Buffer.from(ORDERS_HEADER + body.repeat(40));
+    const seen: ValidationError[] = [];
+
+    // Act
+    const result = await validateCsv(
+      chunked(input, () => 0.5, 4096),
+      ORDERS,
+      {
+        maxErrors: 3,
+        onError: (e) => seen.push(e),
+      },
+    );
+
+    // Assess
+    expect(result.errorCount).toBe(200);
+    expect(seen).toHaveLength(200);
+    expect(result.errors).toEqual(seen.slice(0, 3));
+    const lines = seen.map((e) => e.line);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+    expect(seen.at(-1)!.line).toBeGreaterThan(20 * 39);
+  });
+});
+
+describe('errorsByColumn', () => {
+  it('counts columns named like Object.prototype members as plain numbers, through a checkpoint', async () => {
+    // Prepare: a declared column "constructor" and an unknown header cell "__proto__".
+    const input = Buffer.from('constructor,to_string,__proto__\nx,1,a\ny,z,b\n');
+    const first = new CsvValidator(PROTO_NAMES);
+    first.push(input.subarray(0, 38));
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpoint())) as ValidationCheckpoint;
+
+    // Act
+    const run = await validateCsv(
+      chunked(input.subarray(checkpoint.offset), () => 0.5, 8),
+      PROTO_NAMES,
+      {
+        resume: checkpoint,
+      },
+    );
+
+    // Assess: two bad "constructor" values (one per run), the unknown cell counted under its text.
+    expect(checkpoint.offset).toBe(38);
+    expect(Object.hasOwn(checkpoint.errorsByColumn, '__proto__')).toBe(true);
+    expect(Object.entries(run.errorsByColumn)).toEqual([
+      ['__proto__', 1],
+      ['constructor', 2],
+      ['to_string', 1],
+    ]);
+  });
+});
+
+describe('checkpoint()', () => {
+  it('is null before the header is read, then points at the next unparsed record', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY);
+
+    // Act / Assess: the header line is not complete until its line ending arrives.
+    validator.push(Buffer.from('name,q'));
+    expect(validator.checkpoint()).toBeNull();
+    validator.push(Buffer.from('ty\na,1\nb,'));
+    expect(validator.checkpoint()).toMatchObject({
+      version: CHECKPOINT_VERSION,
+      dataset: 'd',
+      offset: 'name,qty\na,1\n'.length,
+      line: 3,
+      rows: 1,
+      columns: ['name', 'qty'],
+      expectedFields: 2,
+    });
+  });
+
+  it('counts a BOM in the offset and carries a pending blank-line run', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY);
+
+    // Act
+    validator.push(Buffer.from('\uFEFFname,qty\r\na,1\r\n\r\n\r\n'));
+
+    // Assess: the BOM is 3 bytes; the two blank lines (3 and 4) are undecided yet.
+    expect(validator.checkpoint()).toMatchObject({
+      offset: 3 + 'name,qty\r\na,1\r\n\r\n\r\n'.length,
+      line: 5,
+      rows: 1,
+      blankRunStart: 3,
+      blankRunLength: 2,
+      ending: 'CRLF',
+      mixedReported: false,
+    });
+  });
+
+  it('holds back a record cut at a CR: its line ending is not known yet', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY);
+
+    // Act
+    validator.push(Buffer.from('name,qty\r\na,1\r'));
+
+    // Assess
+    expect(validator.checkpoint()?.offset).toBe('name,qty\r\n'.length);
+  });
+
+  it('is null inside a record over the cap and once more after it', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY, { maxRecordBytes: 16 });
+    validator.push(Buffer.from('name,qty\n'));
+
+    // Act / Assess
+    validator.push(Buffer.from('x'.repeat(40)));
+    expect(validator.checkpoint()).toBeNull();
+    validator.push(Buffer.from(',1\nb,2\n'));
+    expect(validator.checkpoint()).toMatchObject({ offset: 9 + 40 + 3 + 4, line: 4, rows: 2 });
+  });
+
+  it('marks a missing header, and is null once the rest of the file is ignored (UTF-16)', () => {
+    // Prepare
+    const missing = new CsvValidator(NAME_QTY);
+    const utf16 = new CsvValidator(NAME_QTY);
+
+    // Act
+    missing.push(Buffer.from('\nname,qty\n1,2\n'));
+    utf16.push(Buffer.from('\uFEFFname,qty\n1,2\n', 'utf16le'));
+
+    // Assess
+    expect(missing.checkpoint()).toMatchObject({ columns: 'missing', rows: 2, errorCount: 1 });
+    expect(utf16.checkpoint()).toBeNull();
+  });
+
+  it('stays small: under 4 KB for a 10-column dataset after thousands of errors', async () => {
+    // Prepare: 3,000 rows with a bad value in every column but one, and a bad header cell.
+    const bad = '0,"",abc,0,1.234,JPY,2,maybe,yesterday,2023-02-30\n';
+    const input = Buffer.from(`${ORDERS_HEADER.replace('sku', 'SKU')}${bad.repeat(3000)}`);
+
+    // Act: stop half-way, after the errors piled up.
+    const run = await validateCsv(
+      chunked(input, () => 0.5, 1 << 16),
+      ORDERS,
+      {
+        stopWhen: (bytesRead) => bytesRead >= input.length / 2,
+      },
+    );
+
+    // Assess
+    expect(run.complete).toBe(false);
+    expect(run.checkpoint!.errorCount).toBeGreaterThan(10_000);
+    expect(Object.keys(run.checkpoint!.errorsByColumn)).toHaveLength(10);
+    expect(JSON.stringify(run.checkpoint).length).toBeLessThan(4096);
+  });
+});
+
+describe('resume', () => {
+  it('continues line numbers and counts, and lists only its own errors', async () => {
+    // Prepare: a first run stopped after line 3.
+    const input = Buffer.from('name,qty\na,x\nb,2\nc,y\nd,4\n');
+    const first = new CsvValidator(NAME_QTY);
+    first.push(input.subarray(0, 18));
+    const checkpoint = first.checkpoint()!;
+
+    // Act
+    const run = await validateCsv(
+      chunked(input.subarray(checkpoint.offset), () => 0.5, 4),
+      NAME_QTY,
+      {
+        resume: checkpoint,
+      },
+    );
+
+    // Assess
+    expect(checkpoint).toMatchObject({ offset: 17, line: 4, rows: 2, errorCount: 1 });
+    expect(run.errors.map((e) => `${e.rule}@${e.line}:${e.value}`)).toEqual(['type@4:y']);
+    expect(run).toMatchObject({
+      valid: false,
+      rows: 4,
+      errorCount: 2,
+      errorsByColumn: { qty: 2 },
+      complete: true,
+    });
+  });
+
+  it('ends the file like a single pass when nothing is left after the checkpoint', async () => {
+    // Prepare: trailing blank lines pending at the very end of the file.
+    const input = Buffer.from('name,qty\na,1\n\n\n');
+    const first = new CsvValidator(NAME_QTY);
+    first.push(input);
+    const checkpoint = first.checkpoint()!;
+
+    // Act
+    const run = await validateCsv(
+      chunked(Buffer.alloc(0), () => 0, 1),
+      NAME_QTY,
+      { resume: checkpoint },
+    );
+
+    // Assess
+    expect(checkpoint).toMatchObject({ offset: input.length, blankRunLength: 2 });
+    expect(run).toMatchObject({ valid: true, rows: 1, errorCount: 0, complete: true, checkpoint: null });
+  });
+
+  it('refuses a checkpoint of another dataset, another version or an undeclared column', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY);
+    validator.push(Buffer.from('name,qty\n'));
+    const checkpoint = validator.checkpoint()!;
+    const other = dataset([{ name: 'name', type: 'string' }], 'other');
+
+    // Act / Assess
+    expect(() => new CsvValidator(other, { resume: checkpoint })).toThrow(
+      'cannot resume a checkpoint of dataset "d" against "other"',
+    );
+    expect(
+      () =>
+        new CsvValidator(NAME_QTY, { resume: { ...checkpoint, version: 2 as typeof CHECKPOINT_VERSION } }),
+    ).toThrow('cannot resume from checkpoint version 2');
+    expect(
+      () => new CsvValidator(NAME_QTY, { resume: { ...checkpoint, columns: ['name', 'price'] } }),
+    ).toThrow('column "price"');
+  });
+});
+
+describe('validateCsv with stopWhen', () => {
+  it('still advances through a record larger than the slice', async () => {
+    // Prepare: one 10 KB record, slices of 50 bytes read in 100-byte chunks.
+    const input = Buffer.from(`name,qty\n${'x'.repeat(10_000)},1\nb,2\n`);
+    const offsets: number[] = [];
+    let resume: ValidationCheckpoint | undefined;
+    let run: ValidationRun;
+
+    // Act
+    do {
+      const from = resume?.offset ?? 0;
+      run = await validateCsv(
+        chunked(input.subarray(from), () => 0.99, 100),
+        NAME_QTY,
+        {
+          stopWhen: (bytesRead) => bytesRead >= 50,
+          ...(resume ? { resume } : {}),
+        },
+      );
+      if (run.checkpoint) offsets.push(run.checkpoint.offset);
+      resume = run.checkpoint ?? undefined;
+    } while (!run.complete && offsets.length < 100);
+
+    // Assess: the first run stops after the header; the next reads past the big record (its
+    // checkpoint cannot move until the record ends), to a later stop or to the end.
+    expect(offsets[0]).toBe(9);
+    expect(offsets.slice(1).every((o) => o >= 9 + 10_003)).toBe(true);
+    expect(offsets.length).toBeLessThanOrEqual(2);
+    expect(run).toMatchObject({ complete: true, valid: true, rows: 2 });
+  });
+
+  it('advances through a record over the cap, which is skipped, not buffered', async () => {
+    // Prepare
+    const input = Buffer.from(`name,qty\n${'x'.repeat(5000)},1\nb,z\n`);
+    const errors: ValidationError[] = [];
+    let resume: ValidationCheckpoint | undefined;
+    let run: ValidationRun;
+    let runs = 0;
+
+    // Act
+    do {
+      run = await validateCsv(
+        chunked(input.subarray(resume?.offset ?? 0), () => 0.5, 64),
+        NAME_QTY,
+        {
+          maxRecordBytes: 100,
+          stopWhen: () => true,
+          onError: (e) => errors.push(e),
+          ...(resume ? { resume } : {}),
+        },
+      );
+      resume = run.checkpoint ?? undefined;
+      runs++;
+    } while (!run.complete && runs < 100);
+
+    // Assess
+    expect(run.complete).toBe(true);
+    expect(runs).toBeLessThanOrEqual(4);
+    expect(errors.map((e) => `${e.rule}@${e.line}`)).toEqual(['record_too_large@2', 'type@3']);
+  });
+
+  it('stops a gzip input with no checkpoint and releases the source', async () => {
+    // Prepare
+    const input = gzipSync(Buffer.from(`name,qty\n${orderRows(1, 0, 2000)}`));
+    let released = false;
+    const source = async function* () {
+      try {
+        yield* chunked(input, () => 0.5, 1024);
+      } finally {
+        released = true;
+      }
+    };
+
+    // Act
+    const run = await validateCsv(source(), NAME_QTY, { stopWhen: () => true });
+    const whole = await validateCsv(
+      chunked(input, () => 0.5, 1024),
+      NAME_QTY,
+      { stopWhen: () => false },
+    );
+
+    // Assess
+    expect(run).toMatchObject({ compressed: true, complete: false, checkpoint: null });
+    expect(run.bytes).toBeLessThan(input.length);
+    expect(released).toBe(true);
+    expect(whole).toMatchObject({ compressed: true, complete: true, checkpoint: null, bytes: input.length });
+  });
+
+  it('releases a plain source when it stops', async () => {
+    // Prepare
+    const input = Buffer.from(`name,qty\n${'a,1\n'.repeat(1000)}`);
+    let released = false;
+    let pulled = 0;
+    const source = async function* () {
+      try {
+        for await (const chunk of chunked(input, () => 0.5, 64)) {
+          pulled++;
+          yield chunk;
+        }
+      } finally {
+        released = true;
+      }
+    };
+
+    // Act
+    const run = await validateCsv(source(), NAME_QTY, { stopWhen: (bytesRead) => bytesRead >= 256 });
+
+    // Assess
+    expect(run.complete).toBe(false);
+    expect(run.checkpoint!.offset).toBeGreaterThanOrEqual(256 - 32);
+    expect(pulled).toBeLessThan(10);
+    expect(released).toBe(true);
+  });
+});
+
+describe('validateCsv with pace', () => {
+  it('waits for the promise pace returns before it reads on', async () => {
+    // Prepare
+    const input = Buffer.from(`name,qty\n${'a,x\n'.repeat(50)}`);
+    const events: string[] = [];
+
+    // Act
+    const run = await validateCsv(
+      chunked(input, () => 0.5, 16),
+      NAME_QTY,
+      {
+        onProgress: () => events.push('read'),
+        pace: () => {
+          events.push('wait');
+          return new Promise((resolve) =>
+            setTimeout(() => {
+              events.push('resume');
+              resolve();
+            }, 1),
+          );
+        },
+      },
+    );
+
+    // Assess: every read after the first comes after the previous wait ended.
+    expect(run.errorCount).toBe(50);
+    const reads = events.filter((e) => e === 'read').length;
+    expect(reads).toBeGreaterThan(10);
+    expect(events.join(' ')).not.toMatch(/wait read/);
+    expect(events.join(' ')).not.toMatch(/read read/);
+  });
+});
