@@ -110,8 +110,11 @@ export interface RegisterPartitionOutput {
 
 /** Errors carried in the workflow state: enough to act on, small enough for any file. */
 export const STATE_ERRORS = 5;
-/** Errors written to the `.errors.json` report in the failure zone. */
-export const REPORT_ERRORS = 10_000;
+/**
+ * Errors previewed in the `.errors.json` report in the failure zone; every error is in the
+ * `.errors.jsonl` list beside it, however many there are.
+ */
+export const REPORT_ERRORS = 100;
 
 /** Environment variables, by handler. Handlers read them once, at module scope. */
 export const ENV = {

@@ -41,6 +41,20 @@ export interface ObjectStore {
   copy(from: IngestRequest, to: ObjectRef): Promise<void>;
   /** Writes `value` as a JSON object. */
   putJson(to: ObjectRef, value: unknown): Promise<void>;
+  /** Opens a JSON Lines object written as lines come (a multipart upload, for any length). */
+  writeLines(to: ObjectRef): LineSink;
+}
+
+/** An object being written line by line; nothing is visible until `end()` resolves. */
+export interface LineSink {
+  /** Queues a line (ending in `\n`); false when the caller should await `drained()` first. */
+  write(line: string): boolean;
+  /** Resolves once queued lines are on their way; rejects if the upload failed. */
+  drained(): Promise<void>;
+  /** Completes the object. */
+  end(): Promise<void>;
+  /** Abandons the object, leaving nothing behind. */
+  abort(): Promise<void>;
 }
 
 /** The zone buckets. */
@@ -68,14 +82,20 @@ export interface ErrorReport {
   readonly errorCount: number;
   readonly errorsByColumn: Record<string, number>;
   readonly errorsByRule: Record<string, number>;
-  /** The first `REPORT_ERRORS` errors. */
+  /** The first `REPORT_ERRORS` errors, a preview. */
   readonly errors: readonly ReportedError[];
-  /** True when `errorCount` exceeds the errors listed. */
+  /** True when `errorCount` exceeds the errors previewed here. */
   readonly truncated: boolean;
+  /** JSON Lines objects holding every one of the `errorCount` errors, one per line, in file order. */
+  readonly errorFiles: readonly ObjectRef[];
 }
 
 /** Suffix of the report object, appended to the rejected file's key. */
 export const REPORT_SUFFIX = '.errors.json';
+/** Suffix of the complete error list, appended to the rejected file's key. */
+export const ERROR_LINES_SUFFIX = '.errors.jsonl';
+/** The longest suffix a zone key is given (the error list of a validation slice). */
+const LONGEST_SUFFIX = '.errors.00000.jsonl';
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 /** The failure-zone folder of a file whose key names no usable dataset folder. */
@@ -127,12 +147,12 @@ export function zoneFileName(request: IngestRequest): string {
 
 /**
  * The zone key `<folder>/ingest_date=<date>/<file>`. When it would exceed S3's key limit (with
- * room for the report suffix), the file name is cut and a hash of the whole name appended, keeping
+ * room for the report suffixes), the file name is cut and a hash of the whole name appended, keeping
  * the extension, so a long landing key still reaches a terminal zone at a deterministic key.
  */
 export function zoneKey(folder: string, ingestDate: string, file: string): string {
   const prefix = `${folder}/ingest_date=${ingestDate}/`;
-  const budget = MAX_KEY_BYTES - REPORT_SUFFIX.length - Buffer.byteLength(prefix);
+  const budget = MAX_KEY_BYTES - LONGEST_SUFFIX.length - Buffer.byteLength(prefix);
   if (Buffer.byteLength(file) <= budget) return prefix + file;
   const ext = CSV_KEY.exec(file)?.[0] ?? '';
   const tag = `~${createHash('sha256').update(file).digest('hex').slice(0, 16)}`;
@@ -174,10 +194,15 @@ export async function validateIngest(
   if (!dataset || early) {
     const { lastModified } = await deps.store.head(request);
     const errors = early?.errors ?? [];
+    const folder = dataset ? dataset.name : unknownFolder(request.dataset);
+    const ingestDate = ingestDateOf(lastModified);
+    const errorFile = new ErrorLines(deps.store, errorLinesRef(deps, folder, ingestDate, request));
+    for (const error of errors) errorFile.add(error);
+    await errorFile.end();
     return reject(deps, {
       request,
-      folder: dataset ? dataset.name : unknownFolder(request.dataset),
-      ingestDate: ingestDateOf(lastModified),
+      folder,
+      ingestDate,
       reason: early?.reason ?? 'unknown_dataset',
       rows: 0,
       // Nothing was read: report the object's size as the event gave it.
@@ -186,18 +211,29 @@ export async function validateIngest(
       errors,
       errorsByColumn: {},
       errorsByRule: countByRule(errors),
+      errorFiles: [errorFile.ref],
     });
   }
 
   const opened = await deps.store.open(request);
+  const ingestDate = ingestDateOf(opened.lastModified);
+  // Every error streams to the complete list as it is found; the object exists once one does.
+  const errorFile = new ErrorLines(deps.store, errorLinesRef(deps, dataset.name, ingestDate, request));
   let result: Awaited<ReturnType<typeof validateCsv>>;
   try {
-    result = await validateCsv(opened.body, dataset, { maxErrors: REPORT_ERRORS });
+    result = await validateCsv(opened.body, dataset, {
+      maxErrors: REPORT_ERRORS,
+      onError: (error) => errorFile.add(toReported(error)),
+      pace: () => errorFile.pace(),
+    });
+    if (!result.valid) await errorFile.end();
+  } catch (error) {
+    await errorFile.abort();
+    throw error;
   } finally {
     // validateCsv may stop reading early (a corrupt gzip stream); an unread body would hold its socket.
     opened.close();
   }
-  const ingestDate = ingestDateOf(opened.lastModified);
 
   if (!result.valid) {
     return reject(deps, {
@@ -211,6 +247,7 @@ export async function validateIngest(
       errors: result.errors.map(toReported),
       errorsByColumn: result.errorsByColumn,
       errorsByRule: result.errorsByRule as Record<string, number>,
+      errorFiles: [errorFile.ref],
     });
   }
 
@@ -244,6 +281,61 @@ export async function validateIngest(
     reason: null,
     jobArguments,
   };
+}
+
+/** Where a rejected object version goes in the failure zone. */
+function failureRef(
+  deps: ValidateDeps,
+  folder: string,
+  ingestDate: string,
+  request: IngestRequest,
+): ObjectRef {
+  return { bucket: deps.buckets.failureBucket, key: zoneKey(folder, ingestDate, zoneFileName(request)) };
+}
+
+/** The complete error list of a rejected object version, beside it in the failure zone. */
+function errorLinesRef(
+  deps: ValidateDeps,
+  folder: string,
+  ingestDate: string,
+  request: IngestRequest,
+): ObjectRef {
+  const failure = failureRef(deps, folder, ingestDate, request);
+  return { bucket: failure.bucket, key: failure.key + ERROR_LINES_SUFFIX };
+}
+
+/**
+ * A complete error list written as JSON Lines while the file is read: opened at the first error,
+ * so a valid file leaves nothing behind; memory stays flat however many errors a file has.
+ */
+class ErrorLines {
+  private sink: LineSink | null = null;
+  private full = false;
+
+  constructor(
+    private readonly store: ObjectStore,
+    readonly ref: ObjectRef,
+  ) {}
+
+  add(error: ReportedError): void {
+    this.sink ??= this.store.writeLines(this.ref);
+    if (!this.sink.write(`${JSON.stringify(error)}\n`)) this.full = true;
+  }
+
+  /** A promise to await before reading on, when the upload is behind. */
+  pace(): Promise<void> | undefined {
+    if (!this.full || !this.sink) return undefined;
+    this.full = false;
+    return this.sink.drained();
+  }
+
+  async end(): Promise<void> {
+    await this.sink?.end();
+  }
+
+  async abort(): Promise<void> {
+    await this.sink?.abort();
+  }
 }
 
 /** Why a file is rejected before it is read (both reasons listed when both apply), or null. */
@@ -293,14 +385,15 @@ interface Rejection {
   readonly errors: readonly ReportedError[];
   readonly errorsByColumn: Record<string, number>;
   readonly errorsByRule: Record<string, number>;
+  readonly errorFiles: readonly ObjectRef[];
 }
 
-/** Files a rejected object in the failure zone: the report first, then the copy of the file. */
+/**
+ * Files a rejected object in the failure zone: its complete error list is written already; then
+ * the report, then the copy of the file.
+ */
 async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOutput> {
-  const failure: ObjectRef = {
-    bucket: deps.buckets.failureBucket,
-    key: zoneKey(r.folder, r.ingestDate, zoneFileName(r.request)),
-  };
+  const failure = failureRef(deps, r.folder, r.ingestDate, r.request);
   const report: ObjectRef = { bucket: failure.bucket, key: failure.key + REPORT_SUFFIX };
   const body: ErrorReport = {
     source: r.request,
@@ -313,6 +406,7 @@ async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOut
     errorsByRule: r.errorsByRule,
     errors: r.errors.slice(0, REPORT_ERRORS),
     truncated: r.errorCount > Math.min(r.errors.length, REPORT_ERRORS),
+    errorFiles: r.errorFiles,
   };
   // Report before file: whoever finds the file in the failure zone also finds why it is there.
   await deps.store.putJson(report, body);

@@ -1,4 +1,6 @@
 /** The Validate task's `ObjectStore` over S3: pinned reads, server-side copies, JSON reports. */
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -11,8 +13,9 @@ import {
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { IngestRequest, ObjectRef } from '../shared/contract.ts';
-import type { ObjectStore } from './core.ts';
+import type { LineSink, ObjectStore } from './core.ts';
 
 /** The largest object CopyObject copies in one request; above it, a multipart copy is needed. */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
@@ -133,6 +136,10 @@ export function s3Store(s3: S3Client): ObjectStore {
       );
     },
 
+    writeLines(to) {
+      return lineUpload(s3, to);
+    },
+
     async putJson(to, value) {
       await s3.send(
         new PutObjectCommand({
@@ -142,6 +149,41 @@ export function s3Store(s3: S3Client): ObjectStore {
           ContentType: 'application/json',
         }),
       );
+    },
+  };
+}
+
+/** Part size of a streamed line upload: S3's minimum, so at most two parts are held in memory. */
+const LINE_PART_BYTES = 5 * MIB;
+
+/**
+ * A JSON Lines object streamed with lib-storage's Upload: one PutObject when it stays under a part,
+ * a multipart upload past it. The pass-through buffer reports back-pressure to the writer, and a
+ * failed upload rejects `drained()`, so a writer never waits on an upload that is gone.
+ */
+function lineUpload(s3: S3Client, to: ObjectRef): LineSink {
+  const body = new PassThrough({ highWaterMark: MIB });
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: to.bucket, Key: to.key, Body: body, ContentType: 'application/x-ndjson' },
+    partSize: LINE_PART_BYTES,
+    queueSize: 1,
+    leavePartsOnError: false,
+  });
+  const done = upload.done();
+  // Observed by end(), drained() and abort(); never an unhandled rejection in between.
+  done.catch(() => {});
+  return {
+    write: (line) => body.write(line),
+    drained: () => Promise.race([once(body, 'drain').then(() => undefined), done.then(() => undefined)]),
+    async end() {
+      body.end();
+      await done;
+    },
+    async abort() {
+      await upload.abort().catch(() => {});
+      body.destroy();
+      await done.catch(() => {});
     },
   };
 }

@@ -111,9 +111,13 @@ async function keys(bucket: string, prefix = ''): Promise<string[]> {
   return all;
 }
 
-async function readJson<T>(bucket: string, key: string): Promise<T> {
+async function readText(bucket: string, key: string): Promise<string> {
   const object = await runtime.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return JSON.parse(await object.Body!.transformToString()) as T;
+  return object.Body!.transformToString();
+}
+
+async function readJson<T>(bucket: string, key: string): Promise<T> {
+  return JSON.parse(await readText(bucket, key)) as T;
 }
 
 /** The zone key of a landed file: `<dataset>/ingest_date=<date>/<file>`. */
@@ -424,7 +428,15 @@ describe('rows and header', () => {
     expect(report.truncated).toBe(true);
     expect(report.errorsByRule).toEqual({ enum: n });
     expect(report.errors[0]).toMatchObject({ line: 2, column: 'currency', value: 'XXX', rule: 'enum' });
-    expect(report.errors.at(-1)).toMatchObject({ line: REPORT_ERRORS + 1, rule: 'enum' });
+    // The complete list, every error once and in line order, as JSON Lines beside the report.
+    expect(report.errorFiles).toEqual([
+      { bucket: LOCAL_BUCKETS.failure, key: `${landed.validation.failure!.key}.errors.jsonl` },
+    ]);
+    const lines = (await readText(LOCAL_BUCKETS.failure, report.errorFiles[0]!.key)).trimEnd().split('\n');
+    expect(lines).toHaveLength(n);
+    const all = lines.map((l) => JSON.parse(l) as ReportedError);
+    expect(all.slice(0, REPORT_ERRORS)).toEqual(report.errors);
+    expect(all.every((e, i) => e.line === i + 2 && e.rule === 'enum' && e.column === 'currency')).toBe(true);
     expect(landed.validation.errorCount).toBe(n);
     expect(landed.validation.errors.length).toBeLessThanOrEqual(STATE_ERRORS);
     expect(JSON.stringify(landed.record.output).length).toBeLessThan(10 * 1024);

@@ -113,6 +113,14 @@ describe('the Validate core, as deployed: a key cannot climb out of its zone fol
       putJson: async (to) => {
         written.push(to);
       },
+      writeLines: (to) => ({
+        write: () => true,
+        drained: async () => {},
+        end: async () => {
+          written.push(to);
+        },
+        abort: async () => {},
+      }),
     };
     const request: IngestRequest = {
       bucket: 'landing',

@@ -12,6 +12,7 @@ import {
   flatFileName,
   ingestDateOf,
   isCsvKey,
+  type LineSink,
   MAX_KEY_BYTES,
   type ObjectStore,
   REPORT_SUFFIX,
@@ -35,6 +36,8 @@ class MemoryStore implements ObjectStore {
   closed = 0;
   /** Set to make `open` fail, as S3 does for a missing or replaced object. */
   openError: Error | null = null;
+  /** Set to make the body fail after its content, as a dropped connection does. */
+  readError: Error | null = null;
 
   constructor(
     private readonly content: Uint8Array,
@@ -44,10 +47,11 @@ class MemoryStore implements ObjectStore {
   async open(request: IngestRequest) {
     this.ops.push(`open ${request.key}`);
     if (this.openError) throw this.openError;
-    const { content, chunkBytes } = this;
+    const { content, chunkBytes, readError } = this;
     async function* chunks(): AsyncGenerator<Uint8Array> {
       // Small chunks: a record and a UTF-8 character may span two of them, as on the wire.
       for (let i = 0; i < content.length; i += chunkBytes) yield content.subarray(i, i + chunkBytes);
+      if (readError) throw readError;
     }
     return { body: chunks(), lastModified: LAST_MODIFIED, close: () => void this.closed++ };
   }
@@ -65,6 +69,34 @@ class MemoryStore implements ObjectStore {
   async putJson(to: ObjectRef, value: unknown) {
     this.ops.push(`put ${to.bucket}/${to.key}`);
     this.json.set(`${to.bucket}/${to.key}`, JSON.parse(JSON.stringify(value)));
+  }
+
+  /** Lines of the JSON Lines objects completed, parsed, by `bucket/key`. */
+  readonly lines = new Map<string, unknown[]>();
+
+  writeLines(to: ObjectRef): LineSink {
+    const lines: string[] = [];
+    return {
+      write: (line) => {
+        lines.push(line);
+        return true;
+      },
+      drained: async () => {},
+      end: async () => {
+        this.ops.push(`lines ${to.bucket}/${to.key}`);
+        this.lines.set(
+          `${to.bucket}/${to.key}`,
+          lines
+            .join('')
+            .trimEnd()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        );
+      },
+      abort: async () => {
+        this.ops.push(`abort lines ${to.bucket}/${to.key}`);
+      },
+    };
   }
 }
 
@@ -215,6 +247,7 @@ describe('validateIngest', () => {
     const failureKey = `orders/ingest_date=2024-03-02/bad.${versionTag(request)}.csv`;
     expect(store.ops).toEqual([
       'open orders/bad.csv',
+      `lines failure/${failureKey}.errors.jsonl`,
       `put failure/${failureKey}.errors.json`,
       `copy landing/orders/bad.csv -> failure/${failureKey}`,
     ]);
@@ -247,6 +280,8 @@ describe('validateIngest', () => {
       truncated: false,
     });
     expect(report.errors).toHaveLength(10);
+    expect(report.errorFiles).toEqual([{ bucket: 'failure', key: `${failureKey}.errors.jsonl` }]);
+    expect(store.lines.get(`failure/${failureKey}.errors.jsonl`)).toEqual(report.errors);
     expect(report.errorsByColumn.ship_date).toBe(1);
     expect(report.errorsByRule.ragged_row).toBe(1);
   });
@@ -263,6 +298,7 @@ describe('validateIngest', () => {
     const failureKey = `ordrs/ingest_date=2024-03-02/a.${versionTag(request)}.csv`;
     expect(store.ops).toEqual([
       'head ordrs/a.csv',
+      `lines failure/${failureKey}.errors.jsonl`,
       `put failure/${failureKey}.errors.json`,
       `copy landing/ordrs/a.csv -> failure/${failureKey}`,
     ]);
@@ -351,34 +387,19 @@ describe('validateIngest', () => {
 
   it('closes the body even when reading it fails', async () => {
     // Prepare
-    const store = new MemoryStore(readFileSync(ORDERS_VALID));
-    const failing: ObjectStore = {
-      ...store,
-      head: store.head.bind(store),
-      copy: store.copy.bind(store),
-      putJson: store.putJson.bind(store),
-      async open() {
-        async function* broken(): AsyncGenerator<Uint8Array> {
-          yield Buffer.from('order_id');
-          throw new Error('connection reset');
-        }
-        return { body: broken(), lastModified: LAST_MODIFIED, close: () => void store.closed++ };
-      },
-    };
+    const store = new MemoryStore(Buffer.from('order_id'));
+    store.readError = new Error('connection reset');
 
     // Act
-    const act = validateIngest(
-      { request: req('orders/a.csv'), executionName: 'run' },
-      { ...deps(store), store: failing },
-    );
+    const act = validateIngest({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
 
     // Assess
     await expect(act).rejects.toThrow('connection reset');
     expect(store.closed).toBe(1);
-    expect(store.ops).toEqual([]);
+    expect(store.ops).toEqual(['open orders/a.csv']);
   });
 
-  it('keeps the output small and the report capped for a file of 100,000 bad rows', async () => {
+  it('keeps the output small, the report preview capped and the error list complete for 100,000 bad rows', async () => {
     // Prepare
     const header = 'order_id,Customer Name,sku,quantity,amount,currency,discount,gift,ordered_at,ship_date\n';
     const row = `x,${'N'.repeat(300)},ABC-12345,1,1.00,USD,0,true,2024-01-01T00:00:00Z,\n`;
@@ -394,5 +415,25 @@ describe('validateIngest', () => {
     const report = store.json.get(`failure/${out.report!.key}`) as ErrorReport;
     expect(report.errors).toHaveLength(REPORT_ERRORS);
     expect(report.truncated).toBe(true);
+    const all = store.lines.get(`failure/${report.errorFiles[0]!.key}`) as ErrorReport['errors'];
+    expect(all).toHaveLength(200_000);
+    expect(all.slice(0, REPORT_ERRORS)).toEqual(report.errors);
+    expect(all.map((e) => e.line)).toEqual(Array.from({ length: 200_000 }, (_, i) => 2 + Math.floor(i / 2)));
+  });
+
+  it('abandons a started error list when reading fails midway, leaving no partial report', async () => {
+    // Prepare: errors are found, then the connection drops
+    const store = new MemoryStore(readFileSync(ORDERS_INVALID), 1 << 16);
+    store.readError = new Error('connection reset');
+
+    // Act
+    const act = validateIngest({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
+
+    // Assess
+    await expect(act).rejects.toThrow('connection reset');
+    expect(store.ops).toEqual([
+      'open orders/a.csv',
+      expect.stringMatching(/^abort lines failure\/orders\/.*\.errors\.jsonl$/),
+    ]);
   });
 });

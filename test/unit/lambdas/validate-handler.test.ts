@@ -13,12 +13,17 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { IngestRequest, ValidateTaskInput } from '../../../lambdas/shared/contract.ts';
+import {
+  type IngestRequest,
+  REPORT_ERRORS,
+  type ValidateTaskInput,
+} from '../../../lambdas/shared/contract.ts';
 import { COPY_PART_BYTES, copyRanges, copySource } from '../../../lambdas/validate/s3-store.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
@@ -35,6 +40,8 @@ beforeAll(async () => {
   vi.stubEnv('CURATED_BUCKET', 'curated');
   vi.stubEnv('DATASETS_DIR', DATASETS_DIR);
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+  // Lambda sets it; lib-storage's Upload asks the client for its region.
+  vi.stubEnv('AWS_REGION', 'eu-west-1');
   ({ handler } = await import('../../../lambdas/validate/handler.ts'));
 });
 
@@ -75,6 +82,13 @@ function input(key: string, extra: Partial<IngestRequest> = {}): ValidateTaskInp
 /** The version tag of a landing key as `input()` pins it (version v1). */
 function tag(key: string): string {
   return versionTag({ bucket: 'landing', key, versionId: 'v1', etag: 'e1' });
+}
+
+/** The body of the one PutObject whose key ends with `suffix`, as text. */
+function putBody(suffix: string): string {
+  const puts = s3.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key?.endsWith(suffix));
+  expect(puts).toHaveLength(1);
+  return Buffer.from(puts[0]!.args[0].input.Body as Uint8Array | string).toString('utf8');
 }
 
 function s3Error(name: string, httpStatusCode: number, message: string): S3ServiceException {
@@ -192,7 +206,7 @@ describe('validate handler: rejected files', () => {
       Key: `${failureKey}.errors.json`,
       ContentType: 'application/json',
     });
-    const report = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body));
+    const report = JSON.parse(putBody('.errors.json'));
     expect(Object.keys(report).sort()).toEqual(
       [
         'source',
@@ -205,8 +219,15 @@ describe('validate handler: rejected files', () => {
         'errorsByRule',
         'errors',
         'truncated',
+        'errorFiles',
       ].sort(),
     );
+    expect(report.errorFiles).toEqual([{ bucket: 'failure', key: `${failureKey}.errors.jsonl` }]);
+    const lines = putBody('.errors.jsonl')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual(report.errors);
     expect(report).toMatchObject({
       source: event.request,
       dataset: 'orders',
@@ -253,7 +274,7 @@ describe('validate handler: rejected files', () => {
       Bucket: 'failure',
       Key: `ordrs/ingest_date=2024-03-01/a.${tag('ordrs/a.csv')}.csv`,
     });
-    const report = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body));
+    const report = JSON.parse(putBody('.errors.json'));
     expect(report).toMatchObject({ reason: 'unknown_dataset', rows: 0, errorCount: 1 });
     expect(report.errors[0].message).toBe('unknown dataset "ordrs" (known: orders, sensor_readings)');
     expect(out).toMatchObject({ valid: false, reason: 'unknown_dataset', dataset: 'ordrs' });
@@ -281,7 +302,7 @@ describe('validate handler: rejected files', () => {
     expect(out.errors[0]).toMatchObject({ rule: 'not_csv' });
   });
 
-  it('keeps the output under 10 KB for a file of 100,000 bad rows', async () => {
+  it('keeps the output under 10 KB and streams all 900,000 errors of 100,000 bad rows as a multipart upload', async () => {
     // Prepare
     const header = 'order_id,Customer Name,sku,quantity,amount,currency,discount,gift,ordered_at,ship_date\n';
     const row = 'x,Ann,ABC-1234,0,1.005,XXX,2,yes,2024-13-01T00:00:00Z,2024-02-30\n';
@@ -289,6 +310,16 @@ describe('validate handler: rejected files', () => {
     s3.on(GetObjectCommand).resolves({ Body: body(file, 1 << 20), LastModified: LAST_MODIFIED });
     s3.on(CopyObjectCommand).resolves({});
     s3.on(PutObjectCommand).resolves({});
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'lines-1' });
+    const parts: { number: number; lines: number; first: string }[] = [];
+    s3.on(UploadPartCommand).callsFake(
+      async ({ PartNumber, Body }: { PartNumber: number; Body: Uint8Array }) => {
+        const text = Buffer.from(Body).toString('utf8');
+        parts.push({ number: PartNumber, lines: text.split('\n').length - 1, first: text.slice(0, 200) });
+        return { ETag: `"part-${PartNumber}"` };
+      },
+    );
+    s3.on(CompleteMultipartUploadCommand).resolves({});
 
     // Act
     const out = await handler(input('orders/huge.csv', { size: file.length }));
@@ -296,9 +327,20 @@ describe('validate handler: rejected files', () => {
     // Assess
     expect(out).toMatchObject({ valid: false, rows: 100_000, errorCount: 900_000 });
     expect(JSON.stringify(out).length).toBeLessThan(10_000);
-    const report = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body));
-    expect(report.errors).toHaveLength(10_000);
+    const report = JSON.parse(putBody('.errors.json'));
+    expect(report.errors).toHaveLength(REPORT_ERRORS);
     expect(report.truncated).toBe(true);
+    const linesKey = `orders/ingest_date=2024-03-01/huge.${tag('orders/huge.csv')}.csv.errors.jsonl`;
+    expect(report.errorFiles).toEqual([{ bucket: 'failure', key: linesKey }]);
+    expect(s3).toHaveReceivedCommandWith(CreateMultipartUploadCommand, { Bucket: 'failure', Key: linesKey });
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.reduce((n, p) => n + p.lines, 0)).toBe(900_000);
+    const first = parts.find((p) => p.number === 1)!.first.split('\n')[0]!;
+    expect(JSON.parse(first)).toEqual(report.errors[0]);
+    expect(s3).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, {
+      Key: linesKey,
+      UploadId: 'lines-1',
+    });
   });
 });
 
