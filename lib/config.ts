@@ -25,6 +25,16 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** The validator's throughput measured by `npm run bench` (bundled, one core), MB/s: BENCHMARKS.md. */
+export const MEASURED_VALIDATE_MB_PER_S = 144;
+
+/**
+ * The default large-file threshold: what one validation Lambda reads in the 10 of its 15 minutes a
+ * slice may use (5 are kept for the copy and the report), at a quarter of the measured rate, for a
+ * Lambda vCPU slower than the bench machine and an S3 stream slower than a local file: ≈ 21.6 GB.
+ */
+export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 1e6 * 0.25 * 600);
+
 const configSchema = z.strictObject({
   /** Prefix of stack names and resource names; lower-case so it suits bucket and Glue names. */
   prefix: z
@@ -48,6 +58,12 @@ const configSchema = z.strictObject({
   glueWorkers: count(2, 299).default(2),
   glueMaxConcurrentRuns: count(1, 1000).default(10),
   glueTimeoutMinutes: count(1, 2880).default(60),
+  /**
+   * Objects above this many bytes take the large-file route: validated in slices of this size, one
+   * Lambda invocation each, resumed at record boundaries (gzip above it is refused: it cannot be
+   * resumed mid-stream).
+   */
+  largeFileBytes: count(1024, Number.MAX_SAFE_INTEGER).default(DEFAULT_LARGE_FILE_BYTES),
   /** Athena's per-query scan cap; 10 GB by default. */
   athenaBytesScannedCutoff: count(10_000_000, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
   /** Hours between two runs of the scheduled reconciler. */

@@ -3,6 +3,7 @@
  * inputs and outputs, and the environment each handler reads. The CDK workflow (JSONPath only)
  * and the local runtime both build on these shapes, so they live in one place.
  */
+import type { ValidationCheckpoint } from '../../lib/validation/csv-validator.ts';
 
 /** An S3 object, pinned to one version where the bucket is versioned. */
 export interface ObjectRef {
@@ -37,6 +38,35 @@ export interface ValidateTaskInput {
   readonly request: IngestRequest;
   /** `$$.Execution.Name`, passed to the Glue job as `--run-id`. */
   readonly executionName: string;
+  /** Set on the large-file route: the file is validated in slices, one invocation each. */
+  readonly slice?: SliceState;
+}
+
+/**
+ * The large-file route's progress, carried in the state from one ValidateSlice invocation to the
+ * next (the checkpoint is as small as the header is wide).
+ */
+export interface SliceState {
+  /** Bytes one invocation validates: the workflow's large-file threshold. */
+  readonly bytes: number;
+  /** 1-based number of the slice to validate. */
+  readonly index: number;
+  /** Where the previous slice stopped; absent for the first. */
+  readonly resume?: ValidationCheckpoint;
+  /** Slices that found errors: each wrote its part of the complete error list. */
+  readonly errorSlices?: readonly number[];
+  /** The first errors found (at most `STATE_ERRORS`), for the report and the notification. */
+  readonly preview?: readonly ReportedError[];
+}
+
+/** What a ValidateSlice invocation returns when the file is not finished: the next one's input. */
+export interface SliceProgress extends ValidateTaskInput {
+  readonly done: false;
+  readonly slice: SliceState;
+  /** Bytes validated so far (uncompressed). */
+  readonly bytes: number;
+  readonly rows: number;
+  readonly errorCount: number;
 }
 
 /** One error as carried in the state (a few at most: the full report is in S3). */
@@ -49,7 +79,7 @@ export interface ReportedError {
 }
 
 /** Why a file was rejected when it never reached the row checks. */
-export type RejectReason = 'invalid_rows' | 'unknown_dataset' | 'not_csv';
+export type RejectReason = 'invalid_rows' | 'unknown_dataset' | 'not_csv' | 'too_large';
 
 /** What the Validate task returns: small whatever the file, far below the 256 KB state limit. */
 export interface ValidateTaskOutput {
@@ -75,6 +105,8 @@ export interface ValidateTaskOutput {
    * workflow passes this object as `Arguments` unchanged). Every value is a string, as Glue wants.
    */
   readonly jobArguments: GlueJobArguments | null;
+  /** Set by the large-file route's last slice, for the workflow's loop to end. */
+  readonly done?: true;
 }
 
 /** The CSV→Parquet job's arguments (the job contract of glue-scripts/README.md). */

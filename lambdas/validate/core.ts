@@ -16,6 +16,8 @@ import {
   REPORT_ERRORS,
   type RejectReason,
   type ReportedError,
+  type SliceProgress,
+  type SliceState,
   STATE_ERRORS,
   type ValidateTaskInput,
   type ValidateTaskOutput,
@@ -33,8 +35,8 @@ export interface OpenedObject {
 
 /** The object storage the core works on; the adapter maps it onto S3. Errors propagate. */
 export interface ObjectStore {
-  /** Opens the request's object version (by version id, else by ETag). */
-  open(request: IngestRequest): Promise<OpenedObject>;
+  /** Opens the request's object version (by version id, else by ETag), from byte `from` on. */
+  open(request: IngestRequest, from?: number): Promise<OpenedObject>;
   /** The LastModified of the request's object version, for files rejected without reading. */
   head(request: IngestRequest): Promise<{ readonly lastModified: Date }>;
   /** Server-side copy of the request's object version (`request.size` bytes) to `to`. */
@@ -70,6 +72,8 @@ export interface ValidateDeps {
   readonly datasets: ReadonlyMap<string, Dataset>;
   readonly buckets: ValidateBuckets;
   readonly log: Log;
+  /** Milliseconds the invocation has left (Lambda's context); no limit when unset. */
+  readonly remainingMs?: () => number;
 }
 
 /** The `.errors.json` report written beside a rejected file. */
@@ -251,6 +255,18 @@ export async function validateIngest(
     });
   }
 
+  return accept(deps, input, dataset, ingestDate, result);
+}
+
+/** Files a valid object in the raw zone and returns the Glue job's arguments. */
+async function accept(
+  deps: ValidateDeps,
+  input: ValidateTaskInput,
+  dataset: Dataset,
+  ingestDate: string,
+  result: { readonly rows: number; readonly bytes: number },
+): Promise<ValidateTaskOutput> {
+  const { request } = input;
   const raw: ObjectRef = {
     bucket: deps.buckets.rawBucket,
     key: zoneKey(dataset.name, ingestDate, zoneFileName(request)),
@@ -281,6 +297,164 @@ export async function validateIngest(
     reason: null,
     jobArguments,
   };
+}
+
+/** The Validate task: one whole file, or one slice of a large file when the input says so. */
+export function validateTask(
+  input: ValidateTaskInput,
+  deps: ValidateDeps,
+): Promise<ValidateTaskOutput | SliceProgress> {
+  const { slice } = input;
+  return slice ? validateSlice({ ...input, slice }, deps) : validateIngest(input, deps);
+}
+
+/** Time a slice leaves, once it stops reading, for the copy to its zone and the report. */
+export const SLICE_RESERVE_MS = 5 * 60_000;
+
+/** The error list of slice `index` of the large-file route, beside the failure-zone key. */
+export function sliceErrorLinesSuffix(index: number): string {
+  return `.errors.${String(index).padStart(5, '0')}.jsonl`;
+}
+
+/**
+ * One invocation of the large-file route: validates the next slice of a file too large for one
+ * invocation (a ranged read from the previous slice's checkpoint, stopping at a record boundary
+ * once `slice.bytes` are read or the invocation nears its end), and returns either the next
+ * slice's input (`done: false`) or, after the last, the same output as a single validation.
+ * Each slice streams its errors to a list of its own; the report names them all. A gzip file
+ * cannot be resumed mid-stream, so one this large is rejected as `too_large` without reading it.
+ */
+export async function validateSlice(
+  input: ValidateTaskInput & { readonly slice: SliceState },
+  deps: ValidateDeps,
+): Promise<ValidateTaskOutput | SliceProgress> {
+  const { request, slice } = input;
+  const dataset = deps.datasets.get(request.dataset);
+  if (!dataset || earlyRejection(request, deps.datasets)) {
+    return { ...(await validateIngest({ request, executionName: input.executionName }, deps)), done: true };
+  }
+  const start = slice.resume?.offset ?? 0;
+  if (start === 0) {
+    const rejected = await rejectLargeGzip(input, dataset, deps);
+    if (rejected) return rejected;
+  }
+  const opened = await deps.store.open(request, start);
+  const ingestDate = ingestDateOf(opened.lastModified);
+  const lines = failureRef(deps, dataset.name, ingestDate, request);
+  const sliceLines = (index: number): ObjectRef => ({
+    bucket: lines.bucket,
+    key: lines.key + sliceErrorLinesSuffix(index),
+  });
+  const errorFile = new ErrorLines(deps.store, sliceLines(slice.index));
+  const preview = [...(slice.preview ?? [])];
+  const remainingMs = deps.remainingMs;
+  let run: Awaited<ReturnType<typeof validateCsv>>;
+  try {
+    run = await validateCsv(opened.body, dataset, {
+      maxErrors: 0,
+      onError: (error) => {
+        const reported = toReported(error);
+        errorFile.add(reported);
+        if (preview.length < STATE_ERRORS) preview.push(forState(reported));
+      },
+      pace: () => errorFile.pace(),
+      ...(slice.resume ? { resume: slice.resume } : {}),
+      stopWhen: (read) =>
+        read >= slice.bytes || (remainingMs !== undefined && remainingMs() < SLICE_RESERVE_MS),
+    });
+    await errorFile.end();
+  } catch (error) {
+    await errorFile.abort();
+    throw error;
+  } finally {
+    opened.close();
+  }
+  const errorSlices = [...(slice.errorSlices ?? []), ...(errorFile.started ? [slice.index] : [])];
+  const bytes = start + run.bytes;
+  if (!run.complete) {
+    // Only a gzip stream stops without a checkpoint, and gzip never reaches this far.
+    if (!run.checkpoint) throw new Error(`slice ${slice.index} stopped where it cannot resume`);
+    deps.log.info('slice validated: the next goes on from its checkpoint', {
+      source: request,
+      slice: slice.index,
+      offset: run.checkpoint.offset,
+      rows: run.rows,
+      errorCount: run.errorCount,
+    });
+    return {
+      done: false,
+      request,
+      executionName: input.executionName,
+      slice: { bytes: slice.bytes, index: slice.index + 1, resume: run.checkpoint, errorSlices, preview },
+      bytes,
+      rows: run.rows,
+      errorCount: run.errorCount,
+    };
+  }
+  if (run.valid) {
+    return { ...(await accept(deps, input, dataset, ingestDate, { rows: run.rows, bytes })), done: true };
+  }
+  const rejected = await reject(deps, {
+    request,
+    folder: dataset.name,
+    ingestDate,
+    reason: 'invalid_rows',
+    rows: run.rows,
+    bytes,
+    errorCount: run.errorCount,
+    errors: preview,
+    errorsByColumn: run.errorsByColumn,
+    errorsByRule: run.errorsByRule as Record<string, number>,
+    errorFiles: errorSlices.map(sliceLines),
+  });
+  return { ...rejected, done: true };
+}
+
+/** Rejects a gzip file routed to slices (it cannot be resumed mid-stream), after reading 2 bytes. */
+async function rejectLargeGzip(
+  input: ValidateTaskInput & { readonly slice: SliceState },
+  dataset: Dataset,
+  deps: ValidateDeps,
+): Promise<ValidateTaskOutput | null> {
+  const { request, slice } = input;
+  const opened = await deps.store.open(request);
+  const magic: number[] = [];
+  try {
+    for await (const chunk of opened.body) {
+      magic.push(...chunk.subarray(0, 2 - magic.length));
+      if (magic.length >= 2) break;
+    }
+  } finally {
+    opened.close();
+  }
+  if (magic[0] !== 0x1f || magic[1] !== 0x8b) return null;
+  const ingestDate = ingestDateOf(opened.lastModified);
+  const error: ReportedError = {
+    line: 0,
+    column: null,
+    value: null,
+    rule: 'too_large',
+    message:
+      `a gzip file of ${request.size} bytes is over the ${slice.bytes}-byte limit of one validation run, ` +
+      'and a gzip stream cannot be validated in slices: land it uncompressed, or split it',
+  };
+  const errorFile = new ErrorLines(deps.store, errorLinesRef(deps, dataset.name, ingestDate, request));
+  errorFile.add(error);
+  await errorFile.end();
+  const rejected = await reject(deps, {
+    request,
+    folder: dataset.name,
+    ingestDate,
+    reason: 'too_large',
+    rows: 0,
+    bytes: request.size,
+    errorCount: 1,
+    errors: [error],
+    errorsByColumn: {},
+    errorsByRule: { too_large: 1 },
+    errorFiles: [errorFile.ref],
+  });
+  return { ...rejected, done: true };
 }
 
 /** Where a rejected object version goes in the failure zone. */
@@ -327,6 +501,11 @@ class ErrorLines {
     if (!this.full || !this.sink) return undefined;
     this.full = false;
     return this.sink.drained();
+  }
+
+  /** True once an error was added: the list exists (after `end()`). */
+  get started(): boolean {
+    return this.sink !== null;
   }
 
   async end(): Promise<void> {

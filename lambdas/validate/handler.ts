@@ -1,11 +1,17 @@
 /** The Validate task Lambda: validates a landed file and files it in the raw or failure zone. */
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
-import { ENV, type ValidateTaskInput, type ValidateTaskOutput } from '../shared/contract.ts';
+import {
+  ENV,
+  type SliceProgress,
+  type ValidateTaskInput,
+  type ValidateTaskOutput,
+} from '../shared/contract.ts';
 import { readEnv } from '../shared/env.ts';
 import { createLogger } from '../shared/logger.ts';
-import { validateIngest } from './core.ts';
+import { validateTask } from './core.ts';
 import { s3Store } from './s3-store.ts';
 
 const env = readEnv(ENV.validate);
@@ -29,8 +35,20 @@ function loadDatasetsOnce(): Promise<Map<string, Dataset>> {
   return datasets;
 }
 
-/** Validates the requested object version and copies it to the raw or the failure zone. */
-export async function handler(input: ValidateTaskInput): Promise<ValidateTaskOutput> {
+/**
+ * Validates the requested object version (or, on the large-file route, its next slice) and copies
+ * it to the raw or the failure zone.
+ */
+export async function handler(
+  input: ValidateTaskInput,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<ValidateTaskOutput | SliceProgress> {
   logger.appendKeys({ executionName: input.executionName });
-  return validateIngest(input, { store, datasets: await loadDatasetsOnce(), buckets, log: logger });
+  return validateTask(input, {
+    store,
+    datasets: await loadDatasetsOnce(),
+    buckets,
+    log: logger,
+    ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+  });
 }

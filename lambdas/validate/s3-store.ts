@@ -99,9 +99,15 @@ async function pinned<T>(ref: IngestRequest, request: () => Promise<T>): Promise
 /** An `ObjectStore` over one S3 client. */
 export function s3Store(s3: S3Client): ObjectStore {
   return {
-    async open(ref) {
+    async open(ref, from = 0) {
+      if (from > 0 && from >= ref.size) {
+        // A slice that stopped at the very end: nothing is left to read (a range there is a 416).
+        const head = await this.head(ref);
+        return { body: (async function* () {})(), lastModified: head.lastModified, close: () => {} };
+      }
+      const range = from > 0 ? { Range: `bytes=${from}-` } : {};
       const out = await pinned(ref, () =>
-        s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) })),
+        s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref), ...range })),
       );
       const body: unknown = out.Body;
       // In Node the body is a Readable, which is an async iterable of Buffers.

@@ -1,7 +1,8 @@
 /**
  * The ingest workflow (standard, JSONPath only so the local runtime can execute the same ASL):
- * Validate → valid? → VALIDATED → Glue CSV→Parquet (.sync) → RegisterPartition → CURATED, or
- * REJECTED; any other error → FAILED → Fail.
+ * by size → Validate (or, above the large-file threshold, ValidateSlice until done) → valid? →
+ * VALIDATED → Glue CSV→Parquet (.sync) → RegisterPartition → CURATED, or REJECTED; any other
+ * error → FAILED → Fail.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
@@ -25,11 +26,20 @@ export interface IngestWorkflowProps {
   readonly logRetention: logs.RetentionDays;
   /** Glue database the curated tables live in (named in CURATED messages). */
   readonly databaseName: string;
+  /**
+   * Objects above this many bytes are validated in slices of this size, one invocation each:
+   * one invocation of a larger file would run into Lambda's 15 minutes.
+   */
+  readonly largeFileBytes: number;
 }
 
 /** State names the monitoring metric filters and the local runtime refer to. */
 export const STATE = {
+  routeBySize: 'RouteBySize',
   validate: 'Validate',
+  planSlices: 'PlanSlices',
+  validateSlice: 'ValidateSlice',
+  moreSlices: 'MoreSlices',
   isValid: 'IsValid',
   notifyValidated: 'NotifyValidated',
   convert: 'ConvertToParquet',
@@ -84,6 +94,15 @@ export class IngestWorkflow extends Construct {
       }),
     );
 
+    const retryTransient = (task: sfn.TaskStateBase): void => {
+      task.addRetry({
+        errors: TRANSIENT_TASK_ERRORS,
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 4,
+      });
+    };
+
     const catchAll = <T extends sfn.TaskStateBase>(task: T): T => {
       task.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       return task;
@@ -101,11 +120,30 @@ export class IngestWorkflow extends Construct {
         resultPath: '$.validation',
       }),
     );
-    validate.addRetry({
-      errors: TRANSIENT_TASK_ERRORS,
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 4,
+    retryTransient(validate);
+
+    // The large-file route: the same function, given the previous slice's output as its input
+    // until it answers done. Each invocation reads one slice from a checkpoint in the state.
+    const validateSlice = catchAll(
+      new tasks.LambdaInvoke(this, STATE.validateSlice, {
+        stateName: STATE.validateSlice,
+        lambdaFunction: props.validate,
+        // The previous slice's output, whole, is this invocation's payload.
+        inputPath: '$.validation',
+        payloadResponseOnly: true,
+        resultPath: '$.validation',
+      }),
+    );
+    retryTransient(validateSlice);
+    const planSlices = new sfn.Pass(this, STATE.planSlices, {
+      stateName: STATE.planSlices,
+      parameters: {
+        request: J.entirePayload,
+        executionName: J.stringAt('$$.Execution.Name'),
+        slice: { bytes: props.largeFileBytes, index: 1 },
+        done: false,
+      },
+      resultPath: '$.validation',
     });
 
     const convert = catchAll(
@@ -144,12 +182,7 @@ export class IngestWorkflow extends Construct {
         resultPath: '$.partition',
       }),
     );
-    register.addRetry({
-      errors: TRANSIENT_TASK_ERRORS,
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 4,
-    });
+    retryTransient(register);
 
     const validated = catchAll(
       notify(STATE.notifyValidated, 'VALIDATED', {
@@ -180,18 +213,29 @@ export class IngestWorkflow extends Construct {
       }),
     );
 
-    const definition = validate.next(
-      new sfn.Choice(this, STATE.isValid, { stateName: STATE.isValid })
-        .when(
-          sfn.Condition.booleanEquals('$.validation.valid', true),
-          validated
-            .next(convert)
-            .next(register)
-            .next(curated)
-            .next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated })),
-        )
-        .otherwise(rejected.next(new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected }))),
-    );
+    const isValid = new sfn.Choice(this, STATE.isValid, { stateName: STATE.isValid });
+    const definition = new sfn.Choice(this, STATE.routeBySize, { stateName: STATE.routeBySize })
+      .when(
+        sfn.Condition.numberGreaterThan('$.size', props.largeFileBytes),
+        planSlices
+          .next(validateSlice)
+          .next(
+            new sfn.Choice(this, STATE.moreSlices, { stateName: STATE.moreSlices })
+              .when(sfn.Condition.booleanEquals('$.validation.done', false), validateSlice)
+              .otherwise(isValid),
+          ),
+      )
+      .otherwise(validate.next(isValid));
+    isValid
+      .when(
+        sfn.Condition.booleanEquals('$.validation.valid', true),
+        validated
+          .next(convert)
+          .next(register)
+          .next(curated)
+          .next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated })),
+      )
+      .otherwise(rejected.next(new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected })));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,

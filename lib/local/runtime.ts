@@ -16,7 +16,7 @@ import type {
 } from '../../lambdas/shared/contract.ts';
 import type { Log } from '../../lambdas/shared/logger.ts';
 import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
-import { validateIngest } from '../../lambdas/validate/core.ts';
+import { validateTask } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
@@ -52,6 +52,13 @@ export interface LocalRuntimeOptions {
    * @default true
    */
   readonly autoTrigger?: boolean;
+  /**
+   * The large-file threshold of the synthesized workflow (the `largeFileBytes` setting): objects
+   * above it are validated in slices of this size. Lowered, it shows the large-file route on
+   * small files.
+   * @default the app's default (DEFAULT_LARGE_FILE_BYTES)
+   */
+  readonly largeFileBytes?: number;
 }
 
 /**
@@ -98,7 +105,11 @@ export class LocalRuntime {
     const paths = lakePaths(options.lakeDir);
     const datasetsDir = options.datasetsDir ?? 'datasets';
     const datasets = await loadDatasets(datasetsDir);
-    const definition = await synthesizeLocalDefinition([...datasets.values()], datasetsDir);
+    const definition = await synthesizeLocalDefinition(
+      [...datasets.values()],
+      datasetsDir,
+      options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes },
+    );
     const s3 = await startLocalS3({
       directory: paths.s3,
       buckets: Object.values(LOCAL_BUCKETS),
@@ -300,7 +311,7 @@ export class LocalRuntime {
       {
         lambda: {
           Validate: faulty('Validate', (payload) =>
-            validateIngest(payload as ValidateTaskInput, {
+            validateTask(payload as ValidateTaskInput, {
               store,
               datasets: this.datasets,
               buckets,

@@ -53,13 +53,14 @@ export interface LocalTasks {
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:';
 
 /**
- * Synthesizes the PipelineStack with the given datasets (no bundling, no CloudFormation lint: only
+ * Synthesizes the PipelineStack with the given datasets and context (no bundling, no CloudFormation lint: only
  * the template is needed) and returns its state machine definition, every reference resolved to a
  * local name: functions by construct id, other resources by logical id or output name.
  */
 export async function synthesizeLocalDefinition(
   datasets: readonly Dataset[],
   datasetsDir: string,
+  context: Readonly<Record<string, unknown>> = {},
 ): Promise<AslDefinition> {
   // Loaded here, not at module scope: only the commands that run the workflow pay for the CDK.
   const [{ App }, { parseConfig }, { buildLake }] = await Promise.all([
@@ -76,7 +77,8 @@ export async function synthesizeLocalDefinition(
       // Not deployed, only read: CloudFormation's template lint would take seconds.
       builtinCloudFormationValidation: false,
     } as ConstructorParameters<typeof App>[0]);
-    const config = parseConfig(() => undefined);
+    // The app's configuration as `-c key=value` would give it: defaults, unless overridden.
+    const config = parseConfig((key) => context[key]);
     const { pipeline } = buildLake(app, { config, datasets, datasetsDir: resolve(datasetsDir) });
     const template = app.synth({ skipValidation: true }).getStackByName(pipeline.stackName).template as {
       Resources: Record<string, { Type: string; Metadata?: Record<string, unknown> }>;

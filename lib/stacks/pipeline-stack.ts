@@ -173,6 +173,7 @@ export class PipelineStack extends Stack {
       logKey: key,
       logRetention,
       databaseName: props.databaseName,
+      largeFileBytes: config.largeFileBytes,
     });
     props.events.grantPublish(workflow.stateMachine);
 

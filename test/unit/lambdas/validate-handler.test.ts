@@ -22,8 +22,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   type IngestRequest,
   REPORT_ERRORS,
+  type SliceProgress,
   type ValidateTaskInput,
+  type ValidateTaskOutput,
 } from '../../../lambdas/shared/contract.ts';
+import { SLICE_RESERVE_MS } from '../../../lambdas/validate/core.ts';
 import { COPY_PART_BYTES, copyRanges, copySource } from '../../../lambdas/validate/s3-store.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
@@ -32,7 +35,8 @@ import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, versionTag } from './helper
 const s3 = mockClient(S3Client);
 const LAST_MODIFIED = new Date('2024-03-01T10:00:00Z');
 const GIB = 1024 ** 3;
-let handler: typeof import('../../../lambdas/validate/handler.ts')['handler'];
+/** The handler on whole files (no `slice` in the input), whose output is always a verdict. */
+let handler: (input: ValidateTaskInput) => Promise<ValidateTaskOutput>;
 
 beforeAll(async () => {
   vi.stubEnv('RAW_BUCKET', 'raw');
@@ -42,7 +46,7 @@ beforeAll(async () => {
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   // Lambda sets it; lib-storage's Upload asks the client for its region.
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  ({ handler } = await import('../../../lambdas/validate/handler.ts'));
+  handler = (await import('../../../lambdas/validate/handler.ts')).handler as typeof handler;
 });
 
 afterEach(() => {
@@ -453,6 +457,36 @@ describe('validate handler: two versions of one key, events out of order', () =>
     ]);
     expect(first.jobArguments?.['--source']).toBe(`s3://raw/${key('v1')}`);
     expect(second.jobArguments?.['--source']).toBe(`s3://raw/${key('v2')}`);
+  });
+});
+
+describe('validate handler: the large-file route', () => {
+  it('stops a slice early at a record boundary when the invocation nears its end, and the next one reads on from there with a Range', async () => {
+    // Prepare
+    const file = readFileSync(ORDERS_VALID);
+    s3.on(GetObjectCommand).callsFake(async ({ Range }: { Range?: string }) => {
+      const from = Range ? Number(/^bytes=(\d+)-$/.exec(Range)![1]) : 0;
+      return { Body: body(file.subarray(from), 16), LastModified: LAST_MODIFIED };
+    });
+    s3.on(CopyObjectCommand).resolves({});
+    const slice = { bytes: 1 << 30, index: 1 };
+    const lambda = (await import('../../../lambdas/validate/handler.ts')).handler;
+    const nearlyOut = { getRemainingTimeInMillis: () => SLICE_RESERVE_MS - 1 };
+    const plenty = { getRemainingTimeInMillis: () => 10 * 60_000 };
+
+    // Act
+    const first = await lambda({ ...input('orders/a.csv', { size: file.length }), slice }, nearlyOut);
+    const second = await lambda(first as SliceProgress, plenty);
+
+    // Assess
+    expect(first).toMatchObject({ done: false, slice: { bytes: 1 << 30, index: 2 }, errorCount: 0 });
+    const offset = (first as SliceProgress).slice.resume!.offset;
+    expect(offset).toBeGreaterThan(0);
+    expect(offset).toBeLessThan(file.length);
+    expect(file[offset - 1]).toBe(0x0a);
+    const ranges = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Range);
+    expect(ranges).toContain(`bytes=${offset}-`);
+    expect(second).toMatchObject({ done: true, valid: true, rows: 3, bytes: file.length });
   });
 });
 
