@@ -23,14 +23,17 @@ export interface DropFigures {
   readonly upload: number;
   /** DuckDB `COPY (SELECT * FROM read_csv(…)) TO … (FORMAT parquet)` of the same file, seconds. */
   readonly bareCopy: number;
+  /** ValidateSlice invocations: 0 on the single-invocation route. */
+  readonly slices: number;
 }
 
 /** Times each file through a fresh local lake (one runtime for all, started before the clock). */
 export async function measureDropToQueryable(
   files: readonly { label: string; path: string }[],
+  options: { readonly largeFileBytes?: number } = {},
 ): Promise<DropFigures[]> {
   const lakeDir = await mkdtemp(join(tmpdir(), 'bench-lake-'));
-  const runtime = await LocalRuntime.start({ lakeDir });
+  const runtime = await LocalRuntime.start({ lakeDir, ...options });
   const figures: DropFigures[] = [];
   try {
     for (const [i, file] of files.entries()) {
@@ -55,6 +58,7 @@ export async function measureDropToQueryable(
         dropToQueryable,
         upload,
         bareCopy: await bareCopy(file.path),
+        slices: record.states.filter((state) => state === 'ValidateSlice').length,
       });
     }
   } finally {

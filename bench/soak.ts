@@ -3,7 +3,7 @@
  * runtime with S3 throttling injected on GetObject and CopyObject, then the reconciler; checks that
  * every landed object ends in exactly one terminal place, with no duplicated objects or rows.
  *
- *   npm run soak [-- --files N --fault-rate R --seed S]
+ *   npm run soak [-- --files N --fault-rate R --seed S --large-file-bytes L]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     'fault-rate': { type: 'string', default: '0.05' },
     seed: { type: 'string', default: '1' },
     batch: { type: 'string', default: '25' },
+    'large-file-bytes': { type: 'string', default: '16384' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -30,8 +31,17 @@ const files = Number(values.files);
 const faultRate = Number(values['fault-rate']);
 const seed = Number(values.seed);
 const batch = Number(values.batch);
-if (!Number.isSafeInteger(files) || files < 1 || !(faultRate >= 0 && faultRate < 1) || !(batch >= 1)) {
-  process.stderr.write('usage: npm run soak [-- --files N --fault-rate R (0 ≤ R < 1) --seed S --batch B]\n');
+const largeFileBytes = Number(values['large-file-bytes']);
+if (
+  !Number.isSafeInteger(files) ||
+  files < 1 ||
+  !(faultRate >= 0 && faultRate < 1) ||
+  !(batch >= 1) ||
+  !(largeFileBytes >= 1024)
+) {
+  process.stderr.write(
+    'usage: npm run soak [-- --files N --fault-rate R (0 ≤ R < 1) --seed S --batch B --large-file-bytes L (≥ 1024)]\n',
+  );
   process.exit(2);
 }
 
@@ -45,6 +55,8 @@ let faulting = true;
 const lakeDir = await mkdtemp(join(tmpdir(), 'lake-soak-'));
 const runtime = await LocalRuntime.start({
   lakeDir,
+  // Lowered, so that the larger files take the large-file route (validated in slices).
+  largeFileBytes,
   faults: {
     s3: (command) => {
       if (!faulting || !FAULTED.has(command) || faultRand() >= faultRate) return undefined;
@@ -59,13 +71,16 @@ const runtime = await LocalRuntime.start({
   },
 });
 
-/** One randomized file: valid (1 to 5 rows, ids unique across the soak) or invalid. */
+/**
+ * One randomized file: valid (1 to 5 rows; one in twenty 150 to 400 rows, above the lowered
+ * large-file threshold; ids unique across the soak) or invalid.
+ */
 function file(i: number): { key: string; body: string; validRows: number; twice: boolean } {
   const key = `orders/soak-${String(i).padStart(5, '0')}.csv`;
   const twice = rand() < 0.1;
   if (rand() < 0.2) return { key, body: brokenOrdersCsv(), validRows: 0, twice };
-  const rows = 1 + Math.floor(rand() * 5);
-  return { key, body: ORDERS_HEADER + orderRows(i, i * 10, i * 10 + rows), validRows: rows, twice };
+  const rows = rand() < 0.05 ? 150 + Math.floor(rand() * 250) : 1 + Math.floor(rand() * 5);
+  return { key, body: ORDERS_HEADER + orderRows(i, i * 1000, i * 1000 + rows), validRows: rows, twice };
 }
 
 async function list(bucket: string): Promise<string[]> {
@@ -109,7 +124,13 @@ const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.l
 const wall = (performance.now() - started) / 1000;
 
 // Every landed key in exactly one terminal place: raw + curated (valid) or failure (invalid).
-const base = (key: string) => key.replace(/^.*\//, '').replace(/(-part-\d+\.parquet|\.errors\.json)$/, '');
+// Zone names carry the object version's tag: `soak-00001.<8 hex>.csv`, `….<8 hex>-part-00000.parquet`.
+const base = (key: string) =>
+  key
+    .replace(/^.*\//, '')
+    .replace(/-part-\d+\.parquet$/, '')
+    .replace(/\.[0-9a-f]{8}(?=\.csv$|$)/, '');
+const REPORT = /\.errors(\.\d{5})?\.jsonl?$/;
 const tally = (keys: string[]) => {
   const counts = new Map<string, number>();
   for (const k of keys) counts.set(base(k), (counts.get(base(k)) ?? 0) + 1);
@@ -117,7 +138,7 @@ const tally = (keys: string[]) => {
 };
 const landed = await list(LOCAL_BUCKETS.landing);
 const raw = await list(LOCAL_BUCKETS.raw);
-const failure = (await list(LOCAL_BUCKETS.failure)).filter((k) => !k.endsWith('.errors.json'));
+const failure = (await list(LOCAL_BUCKETS.failure)).filter((k) => !REPORT.test(k));
 const curated = (await list(LOCAL_BUCKETS.curated)).filter((k) => k.endsWith('.parquet'));
 const [rawBy, failureBy, curatedBy] = [tally(raw), tally(failure), tally(curated)];
 let duplicates = 0;
@@ -130,7 +151,9 @@ for (const key of landed) {
   duplicates += Math.max(0, r - 1) + Math.max(0, f - 1) + Math.max(0, c - 1);
   if (!((r === 1 && c === 1 && f === 0) || (f === 1 && r === 0 && c === 0))) misplaced++;
 }
-const executions = (await runtime.executions.list()).length;
+const records = await runtime.executions.list();
+const executions = records.length;
+const slicedFiles = records.filter((r) => r.states?.includes('ValidateSlice')).length;
 const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
 await runtime.close();
 if (!values.keep) await rm(lakeDir, { recursive: true, force: true });
@@ -146,6 +169,7 @@ const figures = {
   failure: failure.length,
   curated: curated.length,
   executions,
+  slicedFiles,
   redriven: before.redriven,
   orphans: after.orphans.length,
   duplicates,
@@ -169,7 +193,7 @@ process.stdout.write(ok ? 'ok\n' : 'NOT OK\n');
 await writeSection(
   'Soak',
   [
-    `Written by \`npm run soak -- --files ${files} --fault-rate ${faultRate}\` (bench/soak.ts) on ${new Date().toISOString()}, ${ok ? 'all checks passed' : '**checks FAILED**'}: random valid and broken orders files through the local runtime, some events delivered twice, S3 SlowDown injected on GetObject and CopyObject at the fault rate, then the reconciler with re-drive.`,
+    `Written by \`npm run soak -- --files ${files} --fault-rate ${faultRate} --large-file-bytes ${largeFileBytes}\` (bench/soak.ts) on ${new Date().toISOString()}, ${ok ? 'all checks passed' : '**checks FAILED**'}: random valid and broken orders files through the local runtime, some events delivered twice, one valid file in twenty above the lowered large-file threshold (validated in slices: slicedFiles), S3 SlowDown injected on GetObject and CopyObject at the fault rate, then the reconciler with re-drive.`,
     '',
     '| figure | value |',
     '| --- | --: |',
