@@ -25,6 +25,8 @@ export interface LocalArgs {
   readonly lakeDir: string;
   readonly datasetsDir: string;
   readonly json: boolean;
+  /** The workflow's large-file threshold (`up` and `ingest`); the app's default when unset. */
+  readonly largeFileBytes?: number;
 }
 
 /** What `datalake local ingest --json` prints: exactly these fields. */
@@ -40,8 +42,12 @@ export interface IngestOutcome {
   readonly execution: string;
 }
 
-/** The errors listed by `ingest` (the report in the failure zone has up to 10,000). */
+/** The errors `ingest` lists (the failure zone keeps every one, in the `.errors.jsonl` list). */
 const INGEST_ERRORS = 100;
+
+function largeFile(args: LocalArgs): { largeFileBytes?: number } {
+  return args.largeFileBytes === undefined ? {} : { largeFileBytes: args.largeFileBytes };
+}
 
 /** `local up`: runs the lake until Ctrl-C. */
 export async function localUp(
@@ -53,6 +59,7 @@ export async function localUp(
     lakeDir: args.lakeDir,
     datasetsDir: args.datasetsDir,
     port: args.port,
+    ...largeFile(args),
     onLine: (line) => io.stdout(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
   });
   const { endpoint } = runtime.s3;
@@ -140,7 +147,7 @@ export async function localIngest(
   const endpoint = await runningServer(paths);
   const runtime = endpoint
     ? undefined
-    : await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
+    : await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir, ...largeFile(args) });
   const client = endpoint ? localS3Client(endpoint) : runtime!.client;
   try {
     const upload = new Upload({

@@ -21,12 +21,15 @@ commands:
   validate <file> --dataset <name> [--datasets DIR] [--json] [--max-errors N] [--max-record-bytes N]
       check a CSV (or gzip CSV) file against a dataset's declared schema, with the lake's exact rules;
       exit 0 valid, 1 invalid, 2 usage error or unknown dataset
-  local up [--lake DIR] [--datasets DIR] [--port N]
+  local up [--lake DIR] [--datasets DIR] [--port N] [--large-file-bytes N]
       run the whole pipeline on this machine: an S3 endpoint on 127.0.0.1, the workflow on every
       file dropped into its landing bucket; Ctrl-C stops (the lake folder, default .lake, is kept)
   local ingest <file> --dataset <name> [--key K] [--lake DIR] [--datasets DIR] [--json]
+               [--large-file-bytes N]
       upload a file to landing (key default <dataset>/<file name>), wait for its workflow, report
       the outcome; exit 0 curated, 1 rejected or failed, 2 usage error
+      --large-file-bytes N: files above N bytes are validated in slices of N (default 21.6 GB;
+      lower it to try the large-file route; with local up running, up's own setting applies)
   local query "<SQL>" [--lake DIR] [--datasets DIR] [--json]
       SQL (DuckDB) over the curated tables, one view per dataset with its ingest_date
   local status [--lake DIR] [--json]
@@ -86,14 +89,20 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
         parseArgs({
           args: [...rest],
           strict: true,
-          options: { ...common, port: { type: 'string', default: '0' } },
+          options: { ...common, ...largeFileOption, port: { type: 'string', default: '0' } },
         }),
       );
       const port = positiveInteger('--port', values.port, 0);
       if (port > 65535) throw new UsageError(`--port takes a port number, not "${values.port}"`);
       const stop = io.stopped ?? new Promise<void>(() => {});
       return localUp(
-        { lakeDir: values.lake, datasetsDir: values.datasets, json: values.json, port },
+        {
+          lakeDir: values.lake,
+          datasetsDir: values.datasets,
+          json: values.json,
+          port,
+          ...largeFileBytes(values['large-file-bytes']),
+        },
         io,
         stop,
       );
@@ -104,7 +113,7 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
           args: [...rest],
           strict: true,
           allowPositionals: true,
-          options: { ...common, dataset: { type: 'string' }, key: { type: 'string' } },
+          options: { ...common, ...largeFileOption, dataset: { type: 'string' }, key: { type: 'string' } },
         }),
       );
       if (positionals.length !== 1) throw new UsageError('local ingest takes exactly one file');
@@ -117,6 +126,7 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
           file: positionals[0]!,
           dataset: values.dataset,
           key: values.key,
+          ...largeFileBytes(values['large-file-bytes']),
         },
         io,
       );
@@ -228,6 +238,13 @@ function usageOnError<T>(parse: () => T): T {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+const largeFileOption = { 'large-file-bytes': { type: 'string' } } as const;
+
+/** `--large-file-bytes`, when given: at least 1 KiB, as the app's configuration requires. */
+function largeFileBytes(text: string | undefined): { largeFileBytes?: number } {
+  return text === undefined ? {} : { largeFileBytes: positiveInteger('--large-file-bytes', text, 1024) };
 }
 
 function positiveInteger(flag: string, text: string, min: number): number {

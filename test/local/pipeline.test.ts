@@ -16,7 +16,7 @@ import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../../lib/local/s3-server.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
-import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
+import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 import { zoneFileOf } from '../unit/lambdas/helpers.ts';
 
 let lakeDir: string;
@@ -279,6 +279,28 @@ describe('the CLI', () => {
     expect(JSON.parse(notifications.at(-1)!)).toMatchObject({
       attributes: { dataset: 'orders', status: 'REJECTED' },
     });
+  }, 60_000);
+
+  it('local ingest --large-file-bytes takes a file above it through the slices of the large-file route', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lake-cli-'));
+    const file = join(dir, 'sliced.csv');
+    await writeFile(file, ORDERS_HEADER + orderRows(3, 70_000, 70_100));
+    const { sink, out } = io();
+
+    const code = await main(
+      ['local', 'ingest', file, '--dataset', 'orders', '--lake', dir, '--large-file-bytes', '4096'],
+      sink,
+    );
+
+    expect(code).toBe(0);
+    expect(out.join('')).toMatch(
+      /path: {6}RouteBySize → PlanSlices → ValidateSlice → MoreSlices → ValidateSlice → (MoreSlices → ValidateSlice → )*MoreSlices → IsValid → /,
+    );
+    const usage = io();
+    expect(
+      await main(['local', 'ingest', file, '--dataset', 'orders', '--large-file-bytes', '12'], usage.sink),
+    ).toBe(2);
+    expect(usage.err.join('')).toContain('--large-file-bytes takes a whole number ≥ 1024, not "12"');
   }, 60_000);
 
   it('local query reports bad SQL and unknown tables on one line, exit 1', async () => {
