@@ -86,7 +86,10 @@ export interface ErrorReport {
   readonly errorCount: number;
   readonly errorsByColumn: Record<string, number>;
   readonly errorsByRule: Record<string, number>;
-  /** The first `REPORT_ERRORS` errors, a preview. */
+  /**
+   * A preview: the first `REPORT_ERRORS` errors (`STATE_ERRORS` on the large-file route, whose
+   * slices carry their preview in the state).
+   */
   readonly errors: readonly ReportedError[];
   /** True when `errorCount` exceeds the errors previewed here. */
   readonly truncated: boolean;
