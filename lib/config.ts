@@ -60,7 +60,7 @@ const configSchema = z.strictObject({
   glueTimeoutMinutes: count(1, 2880).default(60),
   /**
    * Objects above this many bytes take the large-file route: validated in slices of this size, one
-   * Lambda invocation each, resumed at record boundaries (gzip above it is refused: it cannot be
+   * Lambda invocation each, resumed where the last stopped (gzip above it is refused: it cannot be
    * resumed mid-stream).
    */
   largeFileBytes: count(1024, Number.MAX_SAFE_INTEGER).default(DEFAULT_LARGE_FILE_BYTES),

@@ -321,8 +321,9 @@ export function sliceErrorLinesSuffix(index: number): string {
 
 /**
  * One invocation of the large-file route: validates the next slice of a file too large for one
- * invocation (a ranged read from the previous slice's checkpoint, stopping at a record boundary
- * once `slice.bytes` are read or the invocation nears its end), and returns either the next
+ * invocation (a ranged read from the previous slice's checkpoint, stopping at the next record
+ * boundary, or inside a record over the size cap that is being skipped, once `slice.bytes` are
+ * read or the invocation nears its end), and returns either the next
  * slice's input (`done: false`) or, after the last, the same output as a single validation.
  * Each slice streams its errors to a list of its own; the report names them all. A gzip file
  * cannot be resumed mid-stream, so one this large is rejected as `too_large` without reading it.

@@ -111,20 +111,25 @@ export interface ValidationCheckpoint {
   /** The dataset validated against: resuming against another one would map the wrong columns. */
   readonly dataset: string;
   /**
-   * Byte offset in the uncompressed file (a BOM counted) where the next unparsed record starts:
-   * the next run reads from here. Always a record boundary, never inside a quoted field.
+   * Byte offset in the uncompressed file (a BOM counted) where the next run reads from: where the
+   * next unparsed record starts, a record boundary; or, inside a record over `maxRecordBytes`
+   * (see `skip`), the byte after the last one skipped.
    */
   readonly offset: number;
-  /** The line that record starts on (a quoted line break makes lines and records differ). */
+  /**
+   * The line the record at `offset` starts on (a quoted line break makes lines and records
+   * differ); inside a skipped record, the line it starts on.
+   */
   readonly line: number;
   /** Data records so far (blank lines still pending not counted). */
   readonly rows: number;
   /**
    * Per field position, the declared column it maps to, or null for an unknown or duplicate
    * header cell (its values are not checked). `'missing'`: the header could not be read, so rows
-   * are counted, not checked. Names, not checks: the next run compiles the checks again.
+   * are counted, not checked. `'pending'`: only blank lines so far, the header is still to come
+   * (they make it missing once it does). Names, not checks: the next run compiles the checks again.
    */
-  readonly columns: readonly (string | null)[] | 'missing';
+  readonly columns: readonly (string | null)[] | 'missing' | 'pending';
   /** Fields a record must have (also kept with a missing header: blank lines are judged by it). */
   readonly expectedFields: number;
   /**
@@ -140,10 +145,36 @@ export interface ValidationCheckpoint {
   readonly errorCount: number;
   readonly errorsByColumn: Record<string, number>;
   readonly errorsByRule: Partial<Record<Rule, number>>;
+  /**
+   * Set when `offset` lies inside a record over `maxRecordBytes`, which is skipped unread: a file
+   * that is one huge line (or one unterminated quote) is still validated in slices. That record
+   * is counted and reported already; the next run skips on to its end. Null at a record boundary.
+   */
+  readonly skip: SkippedRecord | null;
 }
 
-/** The format of {@link ValidationCheckpoint} this release writes and reads. */
-export const CHECKPOINT_VERSION = 1;
+/** Where a run stopped inside a record over the size cap (see {@link ValidationCheckpoint.skip}). */
+export interface SkippedRecord {
+  /**
+   * What the last byte skipped left open: the start of a field (`FieldStart`), an unquoted field,
+   * a quoted field, a quote inside a quoted field (a doubled quote or the closing one: the next
+   * byte tells), or a CR outside quotes (an LF next ends the record as CRLF, else it is bare).
+   */
+  readonly state: 'FieldStart' | 'Unquoted' | 'Quoted' | 'QuoteInQuoted' | 'Cr';
+  /** Line breaks inside quotes skipped so far: the lines after the record are numbered on from them. */
+  readonly lines: number;
+  /** The line the record starts on, where its errors (bare CR, unterminated quote) are reported. */
+  readonly startLine: number;
+}
+
+/**
+ * The format of {@link ValidationCheckpoint} this release writes. It also reads version 1, which
+ * is the same without `skip` (a release that could stop at record boundaries only); a release
+ * that reads version 1 only refuses a version 2 checkpoint rather than misread one inside a record.
+ */
+export const CHECKPOINT_VERSION = 2;
+/** The older format this release still reads (see {@link CHECKPOINT_VERSION}). */
+const CHECKPOINT_VERSION_WITHOUT_SKIP = 1;
 
 export const DEFAULT_MAX_ERRORS = 100;
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
@@ -187,6 +218,15 @@ enum Skip {
   /** After a CR outside quotes: a following LF ends the record there, anything else ended it at the CR. */
   Cr = 5,
 }
+
+/** The skip-mode states by the names a checkpoint carries. */
+const SKIP_STATES: Readonly<Record<SkippedRecord['state'], Skip>> = {
+  FieldStart: Skip.FieldStart,
+  Unquoted: Skip.Unquoted,
+  Quoted: Skip.Quoted,
+  QuoteInQuoted: Skip.QuoteInQuoted,
+  Cr: Skip.Cr,
+};
 
 /** Incremental validator of one CSV file against one dataset. */
 export class CsvValidator {
@@ -307,18 +347,24 @@ export class CsvValidator {
   }
 
   /**
-   * Where to resume this file in another run, or null where that is not possible: before the
-   * header is read (the mapping is not known), inside a record over the size cap (skip mode keeps
-   * quote state the checkpoint does not carry), and once the rest of the file is ignored or the
-   * input is broken. Between pushes only; the bytes not yet parsed are read again by the next run.
+   * Where to resume this file in another run, or null where that is not possible: until the first
+   * record that is not blank ends or outgrows the size cap (the header is not known yet: a wait
+   * bounded by the cap), and once the rest of the file is ignored or the input is broken. Inside a
+   * record over the cap it is the position of the skip, so that one huge line need not fit in one
+   * run. Between pushes only; the bytes not yet parsed are read again by the next run.
    */
   checkpoint(): ValidationCheckpoint | null {
-    if (this.header === HeaderState.Pending || this.skip !== Skip.Off || this.ignoreRest || this.fileError)
-      return null;
+    if (this.ignoreRest || this.fileError) return null;
+    // Before the header only after blank lines, which already make it missing (and may be many).
+    if (this.header === HeaderState.Pending && this.blankRunLength === 0) return null;
     const columns =
-      this.header === HeaderState.Missing
-        ? 'missing'
-        : Array.from({ length: this.expectedFields }, (_, f) => this.fieldColumn[f]?.name ?? null);
+      this.header === HeaderState.Pending
+        ? 'pending'
+        : this.header === HeaderState.Missing
+          ? 'missing'
+          : Array.from({ length: this.expectedFields }, (_, f) => this.fieldColumn[f]?.name ?? null);
+    // In skip mode nothing is held back (leftover and pending are empty): every byte pushed is
+    // consumed, so the offset is the end of the pushed bytes.
     return {
       version: CHECKPOINT_VERSION,
       dataset: this.dataset.name,
@@ -334,14 +380,32 @@ export class CsvValidator {
       errorCount: this.errorCount,
       errorsByColumn: { ...this.errorsByColumn },
       errorsByRule: { ...this.errorsByRule },
+      skip:
+        this.skip === Skip.Off
+          ? null
+          : {
+              state: Skip[this.skip] as SkippedRecord['state'],
+              lines: this.skipLines,
+              startLine: this.skipStartLine,
+            },
     };
   }
 
-  /** Takes the state of a checkpoint: the header and BOM are behind, the mapping is rebuilt. */
+  /**
+   * False once no byte still to come can change the result, so the caller may stop reading and
+   * call {@link finish}: the file is UTF-16 (reported once, the rest ignored). Other verdicts need
+   * the whole file: its complete error list, or a late error that makes a valid file invalid.
+   */
+  get wantsMore(): boolean {
+    return !this.ignoreRest;
+  }
+
+  /** Takes the state of a checkpoint: the BOM is behind, the mapping is rebuilt. */
   private restore(cp: ValidationCheckpoint): void {
-    if (cp.version !== CHECKPOINT_VERSION) {
+    const version: number = cp.version;
+    if (version !== CHECKPOINT_VERSION && version !== CHECKPOINT_VERSION_WITHOUT_SKIP) {
       throw new Error(
-        `cannot resume from checkpoint version ${JSON.stringify(cp.version)} (this release reads ${CHECKPOINT_VERSION})`,
+        `cannot resume from checkpoint version ${JSON.stringify(cp.version)} (this release reads ${CHECKPOINT_VERSION_WITHOUT_SKIP} and ${CHECKPOINT_VERSION})`,
       );
     }
     if (cp.dataset !== this.dataset.name) {
@@ -352,7 +416,9 @@ export class CsvValidator {
     this.line = cp.line;
     this.rows = cp.rows;
     this.expectedFields = cp.expectedFields;
-    if (cp.columns === 'missing') {
+    if (cp.columns === 'pending') {
+      this.header = HeaderState.Pending;
+    } else if (cp.columns === 'missing') {
       this.header = HeaderState.Missing;
     } else {
       this.header = HeaderState.Done;
@@ -377,6 +443,21 @@ export class CsvValidator {
     this.errorCount = cp.errorCount;
     for (const [column, n] of Object.entries(cp.errorsByColumn)) setCount(this.errorsByColumn, column, n);
     for (const [rule, n] of Object.entries(cp.errorsByRule)) setCount(this.errorsByRule, rule, n ?? 0);
+    // Absent from version 1, which stopped at record boundaries only.
+    if (cp.skip) this.restoreSkip(cp.skip);
+  }
+
+  /** Goes on skipping a record over the cap: it was counted and reported by the run that began it. */
+  private restoreSkip(skip: SkippedRecord): void {
+    const state = Object.hasOwn(SKIP_STATES, skip.state) ? SKIP_STATES[skip.state] : undefined;
+    if (state === undefined) {
+      throw new Error(
+        `cannot resume: unknown skip state ${JSON.stringify(skip.state)} (known: ${Object.keys(SKIP_STATES).join(', ')})`,
+      );
+    }
+    this.skip = state;
+    this.skipLines = skip.lines;
+    this.skipStartLine = skip.startLine;
   }
 
   /** Reports a problem not tied to one record (e.g. a corrupt gzip stream). */

@@ -13,9 +13,11 @@ import {
 export interface ValidateCsvOptions extends ValidateOptions {
   /**
    * Asked after each chunk, with the bytes this run has read: true asks the run to stop at the
-   * next record boundary past where it started, so that a file too large for one process (a
-   * Lambda's 15 minutes) is validated in slices. The run then returns `complete: false` and a
-   * `checkpoint` to pass as `resume` to the next run, with the file's bytes from its `offset`.
+   * next point past where it started that it can resume from (a record boundary, or any byte
+   * inside a record over `maxRecordBytes`, which is skipped unread), so that a file too large for
+   * one process (a Lambda's 15 minutes) is validated in slices. The run then returns
+   * `complete: false` and a `checkpoint` to pass as `resume` to the next run, with the file's
+   * bytes from its `offset`.
    * A gzip input cannot stop there (the inflater's state does not serialise): it stops with
    * `checkpoint: null`, and the caller decides what to do with a file that large.
    * @default - the file is read to its end
@@ -39,8 +41,8 @@ export type ValidationRun = ValidationResult & {
   /** Where the next run resumes; null when the run completed, or stopped where it cannot resume (gzip). */
   readonly checkpoint: ValidationCheckpoint | null;
   /**
-   * True when the verdict is final: the file was read to its end (or found to be a broken gzip
-   * stream). False when `stopWhen` stopped the run.
+   * True when the verdict is final: the file was read to its end, or as far as it matters (a
+   * UTF-16 file, whose rest is ignored; a broken gzip stream). False when `stopWhen` stopped it.
    */
   readonly complete: boolean;
 };
@@ -49,7 +51,8 @@ export type ValidationRun = ValidationResult & {
  * Validates a CSV byte stream against a dataset. Chunks are pulled one at a time (async
  * iteration), so a fast source waits for the validator and memory stays flat. A stream that
  * starts with the gzip magic bytes is inflated on the fly; a corrupt gzip stream is an invalid
- * file, not an exception. Errors of the source itself (network, permissions) are thrown.
+ * file, not an exception. Errors of the source itself (network, permissions) are thrown. Reading
+ * stops, and the source is released, as soon as the rest cannot change the verdict (UTF-16).
  *
  * With `resume`, the source is the file's bytes from `resume.offset` on: plain CSV only, as a
  * checkpoint is never taken in a gzip stream; there is no gzip or BOM detection.
@@ -105,6 +108,8 @@ export async function validateCsv(
         validator.push(chunk);
         const wait = pace?.();
         if (wait) await wait;
+        // The verdict is final: the rest of a 50 GB file is neither read nor waited for.
+        if (!validator.wantsMore) break;
         if (stopWhen?.(bytesRead)) {
           // Only past the start: a record longer than a slice must not stop every run where it began.
           const checkpoint = validator.checkpoint();
@@ -139,6 +144,7 @@ export async function validateCsv(
       validator.push(chunk as Buffer);
       const wait = pace?.();
       if (wait) await wait;
+      if (!validator.wantsMore) break;
       if (stopWhen?.(bytesRead)) {
         stopped = true;
         break;
@@ -148,7 +154,8 @@ export async function validateCsv(
     if (!isZlibError(error)) throw error;
     sourceError = error;
   } finally {
-    // Stop reading the source (an S3 body holds a connection) once the gzip stream gave up.
+    // Stop reading the source (an S3 body holds a connection) once the gzip stream gave up, the
+    // run stopped, or the verdict is final.
     await iterator.return?.();
   }
   if (stopped) return { ...validator.resultSoFar(bytesRead, true), checkpoint: null, complete: false };

@@ -152,6 +152,82 @@ function generatedSamples(): Sample[] {
   ];
 }
 
+/**
+ * Records over a 40-byte cap, each several slices long, so that runs stop inside them (skip mode)
+ * in every state it has: at a field start, in an unquoted or quoted field, after a quote inside a
+ * quoted field, after a CR. The cases are those where the end of a skipped record is subtle.
+ */
+function oversizedSamples(): Sample[] {
+  const cap = 40;
+  const long = (c: string) => c.repeat(150);
+  return [
+    sample(
+      'quoted records over the cap with doubled quotes and line breaks inside',
+      NAME_QTY,
+      `name,qty\nok,1\n"${long('a')}""\n""${long('b')}\r\n""",2\nnext,x\n"""${long('c')}""",3\n` +
+        `${long('d')},"${long('e')}\n""\n${long('f')}"\nlast,4\n`,
+      cap,
+    ),
+    sample(
+      'quoted records over the cap with doubled quotes and line breaks inside, CRLF',
+      NAME_QTY,
+      crlf(`name,qty\n"${long('a')}""\n"",${long('b')}\n""",2\n"x""\n${long('c')}"\nlast,4\n`),
+      cap,
+    ),
+    sample(
+      'a bare CR right after records over the cap',
+      NAME_QTY,
+      `name,qty\na,1\n${long('x')}\rb,2\n${long('y')}\r\r\nc,3\n"${long('z')}"\rd,x\n${long('w')},\r\n`,
+      cap,
+    ),
+    sample(
+      'a header over the cap, quoted over two lines, then a blank line in the middle',
+      NAME_QTY,
+      `"${long('h')}""\n${long('h')}",qty\r\na,1\r\n\r\nb,2\r\n\r\n`,
+      cap,
+    ),
+    sample('a header over the cap, unquoted, and nothing else', NAME_QTY, long('h'), cap),
+    sample(
+      'a last record over the cap without a final newline',
+      NAME_QTY,
+      `name,qty\na,1\n${long('z')},5`,
+      cap,
+    ),
+    sample(
+      'a last quoted record over the cap ending at its closing quote',
+      NAME_QTY,
+      `name,qty\na,1\n"${long('z')}"`,
+      cap,
+    ),
+    sample(
+      'an unterminated quote inside a record over the cap at the end of the file',
+      NAME_QTY,
+      `name,qty\na,1\nb,"${long('u')}\n${long('u')}""\nmore,5\n`,
+      cap,
+    ),
+    sample(
+      'records over the cap in a row, after blank lines in the middle',
+      NAME_QTY,
+      `name,qty\na,1\n\n\n${long('p')}\n${long('q')}\n"${long('r')}"\n\nb,2\n`,
+      cap,
+    ),
+    sample('many blank lines before the header', NAME_QTY, `${'\n'.repeat(300)}name,qty\na,1\n`),
+    sample('many blank lines and bare CRs, nothing else', NAME_QTY, '\n\r\r\n'.repeat(100)),
+  ];
+}
+
+/** Seeded random files with long runs of text and quotes, so that most records go over the cap. */
+function oversizedFuzzSamples(count: number): Sample[] {
+  const alphabet = ['x'.repeat(30), '"', '""', ',', '\n', '\r\n', '\r', 'a', '1', ',"', '",', '"\n', '\r"'];
+  return Array.from({ length: count }, (_, k) => {
+    const rand = prng(5000 + k);
+    let body = rand() < 0.8 ? 'name,qty\n' : '';
+    const length = Math.floor(rand() * 120);
+    for (let i = 0; i < length; i++) body += alphabet[Math.floor(rand() * alphabet.length)];
+    return sample(`random file with long records ${k}`, NAME_QTY, body, 8 + Math.floor(rand() * 40));
+  });
+}
+
 /** Seeded random files over an alphabet of delimiters, quotes and line endings, with a small cap. */
 function fuzzSamples(count: number): Sample[] {
   const alphabet = ['a', 'b', '1', '2', ',', ',', '"', '""', '\n', '\n', '\r\n', '\r', 'é', '日'];
@@ -220,6 +296,8 @@ const SLICINGS: Slicing[] = [
 
 interface Sliced {
   readonly runs: ValidationRun[];
+  /** The checkpoint of every run that stopped, as the next run read it (through JSON). */
+  readonly checkpoints: ValidationCheckpoint[];
   readonly errors: ValidationError[];
   /** The errors each run listed, concatenated. */
   readonly listed: ValidationError[];
@@ -230,6 +308,7 @@ async function inSlices(s: Sample, slicing: Slicing, seed: number): Promise<Slic
   const rand = prng(seed);
   const errors: ValidationError[] = [];
   const runs: ValidationRun[] = [];
+  const checkpoints: ValidationCheckpoint[] = [];
   let resume: ValidationCheckpoint | undefined;
   for (;;) {
     const offset = resume?.offset ?? 0;
@@ -257,10 +336,11 @@ async function inSlices(s: Sample, slicing: Slicing, seed: number): Promise<Slic
     expect(run).toMatchObject({ rows: checkpoint.rows, errorCount: checkpoint.errorCount });
     const json = JSON.parse(JSON.stringify(checkpoint)) as ValidationCheckpoint;
     expect(json).toStrictEqual(checkpoint);
+    checkpoints.push(json);
     resume = json;
     if (runs.length > s.bytes.length + 1) throw new Error(`${s.name}: no end after ${runs.length} runs`);
   }
-  return { runs, errors, listed: runs.flatMap((r) => r.errors) };
+  return { runs, checkpoints, errors, listed: runs.flatMap((r) => r.errors) };
 }
 
 function verdict(run: ValidationRun) {
@@ -291,11 +371,62 @@ describe.each(SLICINGS)('validation in slices, $label', (slicing) => {
   });
 });
 
+/** Slices much shorter than a record over the cap, so that several runs stop inside each. */
+const SKIP_SLICINGS: Slicing[] = [
+  { label: 'slices of 8 bytes or more, chunks of 1-5 bytes', maxChunk: 5, slice: 8 },
+  { label: 'slices of 30 bytes or more, chunks of 1-13 bytes', maxChunk: 13, slice: 30 },
+];
+
+const OVERSIZED_SAMPLES = oversizedSamples();
+const OVERSIZED_FUZZ = oversizedFuzzSamples(60);
+
+describe.each([...SLICINGS, ...SKIP_SLICINGS])('records over the cap in slices, $label', (slicing) => {
+  it.each(OVERSIZED_SAMPLES.map((s, k) => [s.name, s, k] as const))(
+    '%s: the same as one pass',
+    async (_name, s, k) => {
+      // Prepare
+      const whole = await onePass(s);
+
+      // Act
+      const sliced = await inSlices(s, slicing, 11 * k + slicing.maxChunk);
+
+      // Assess
+      expect(sliced.errors).toEqual(whole.errors);
+      expect(sliced.listed).toEqual(whole.errors);
+      expect(verdict(sliced.runs.at(-1)!)).toEqual(verdict(whole.run));
+      // Really inside: with slices shorter than a record over the cap, some such record ends
+      // several runs, each from where the one before stopped in it.
+      if (slicing.slice <= 64 && s.maxRecordBytes !== undefined) {
+        const stops = new Map<number, number>();
+        for (const c of sliced.checkpoints)
+          if (c.skip) stops.set(c.skip.startLine, (stops.get(c.skip.startLine) ?? 0) + 1);
+        expect(Math.max(0, ...stops.values())).toBeGreaterThanOrEqual(2);
+      }
+    },
+  );
+
+  it.each(OVERSIZED_FUZZ.map((s, k) => [s.name, s, k] as const))(
+    '%s: the same as one pass',
+    async (_name, s, k) => {
+      // Prepare
+      const whole = await onePass(s);
+
+      // Act
+      const sliced = await inSlices(s, slicing, 13 * k + slicing.maxChunk);
+
+      // Assess
+      expect(sliced.errors).toEqual(whole.errors);
+      expect(verdict(sliced.runs.at(-1)!)).toEqual(verdict(whole.run));
+    },
+  );
+});
+
 describe('the samples', () => {
   it('cover the edge cases the differential test is for', async () => {
     // Prepare / Act: the one-pass verdicts of all samples.
     const rules = new Set<string>();
-    for (const s of SAMPLES) for (const e of (await onePass(s)).errors) rules.add(e.rule);
+    for (const s of [...SAMPLES, ...OVERSIZED_SAMPLES])
+      for (const e of (await onePass(s)).errors) rules.add(e.rule);
 
     // Assess: a sample set that lost its edge cases would pass the differential test vacuously.
     for (const rule of [
@@ -480,16 +611,73 @@ describe('checkpoint()', () => {
     expect(validator.checkpoint()?.offset).toBe('name,qty\r\n'.length);
   });
 
-  it('is null inside a record over the cap and once more after it', () => {
+  it('carries the skip inside a record over the cap, and is at a record boundary after it', () => {
     // Prepare
     const validator = new CsvValidator(NAME_QTY, { maxRecordBytes: 16 });
     validator.push(Buffer.from('name,qty\n'));
 
-    // Act / Assess
-    validator.push(Buffer.from('x'.repeat(40)));
-    expect(validator.checkpoint()).toBeNull();
+    // Act / Assess: the record, counted and reported already, stops after a quote in a quoted
+    // field that holds a line break; the offset is every byte pushed (none is held back).
+    validator.push(Buffer.from(`"${'x'.repeat(20)}\n${'y'.repeat(19)}"`));
+    expect(validator.checkpoint()).toMatchObject({
+      offset: 9 + 42,
+      line: 2,
+      rows: 1,
+      errorCount: 1,
+      errorsByRule: { record_too_large: 1 },
+      skip: { state: 'QuoteInQuoted', lines: 1, startLine: 2 },
+    });
     validator.push(Buffer.from(',1\nb,2\n'));
-    expect(validator.checkpoint()).toMatchObject({ offset: 9 + 40 + 3 + 4, line: 4, rows: 2 });
+    expect(validator.checkpoint()).toMatchObject({ offset: 9 + 42 + 3 + 4, line: 5, rows: 2, skip: null });
+  });
+
+  it('carries a CR after a record over the cap: the next byte, in the next run, tells its ending', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY, { maxRecordBytes: 16 });
+
+    // Act
+    validator.push(Buffer.from(`name,qty\n${'x'.repeat(40)}\r`));
+
+    // Assess
+    expect(validator.checkpoint()).toMatchObject({ offset: 9 + 41, skip: { state: 'Cr', startLine: 2 } });
+  });
+
+  it('carries a header over the cap as missing, the record not counted as a row', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY, { maxRecordBytes: 16 });
+
+    // Act
+    validator.push(Buffer.from('h'.repeat(40)));
+
+    // Assess
+    expect(validator.checkpoint()).toMatchObject({
+      offset: 40,
+      line: 1,
+      rows: 0,
+      columns: 'missing',
+      expectedFields: 0,
+      skip: { state: 'Unquoted', lines: 0, startLine: 1 },
+    });
+  });
+
+  it('carries blank lines before the header: it is still to come, and missing once it does', () => {
+    // Prepare
+    const validator = new CsvValidator(NAME_QTY);
+
+    // Act
+    validator.push(Buffer.from('\n\n\nna'));
+
+    // Assess
+    expect(validator.checkpoint()).toMatchObject({
+      offset: 3,
+      line: 4,
+      rows: 0,
+      columns: 'pending',
+      blankRunStart: 1,
+      blankRunLength: 3,
+      errorCount: 0,
+      skip: null,
+    });
   });
 
   it('marks a missing header, and is null once the rest of the file is ignored (UTF-16)', () => {
@@ -576,12 +764,13 @@ describe('resume', () => {
     expect(run).toMatchObject({ valid: true, rows: 1, errorCount: 0, complete: true, checkpoint: null });
   });
 
-  it('refuses a checkpoint of another dataset, another version or an undeclared column', () => {
+  it('refuses a checkpoint of another dataset, another version, an undeclared column or skip state', () => {
     // Prepare
     const validator = new CsvValidator(NAME_QTY);
     validator.push(Buffer.from('name,qty\n'));
     const checkpoint = validator.checkpoint()!;
     const other = dataset([{ name: 'name', type: 'string' }], 'other');
+    const skip = { state: 'toString' as 'Cr', lines: 0, startLine: 2 };
 
     // Act / Assess
     expect(() => new CsvValidator(other, { resume: checkpoint })).toThrow(
@@ -589,11 +778,32 @@ describe('resume', () => {
     );
     expect(
       () =>
-        new CsvValidator(NAME_QTY, { resume: { ...checkpoint, version: 2 as typeof CHECKPOINT_VERSION } }),
-    ).toThrow('cannot resume from checkpoint version 2');
+        new CsvValidator(NAME_QTY, { resume: { ...checkpoint, version: 3 as typeof CHECKPOINT_VERSION } }),
+    ).toThrow('cannot resume from checkpoint version 3');
     expect(
       () => new CsvValidator(NAME_QTY, { resume: { ...checkpoint, columns: ['name', 'price'] } }),
     ).toThrow('column "price"');
+    expect(() => new CsvValidator(NAME_QTY, { resume: { ...checkpoint, skip } })).toThrow(
+      'unknown skip state "toString"',
+    );
+  });
+
+  it('reads a version 1 checkpoint: one at a record boundary, without skip', () => {
+    // Prepare: what the release before skip checkpoints wrote, taken after line 2.
+    const validator = new CsvValidator(NAME_QTY);
+    validator.push(Buffer.from('name,qty\na,x\n'));
+    const { skip, ...v1 } = validator.checkpoint()!;
+    const checkpoint = { ...v1, version: 1 } as unknown as ValidationCheckpoint;
+
+    // Act
+    const resumed = new CsvValidator(NAME_QTY, { resume: checkpoint });
+    resumed.push(Buffer.from('b,y\n'));
+    const result = resumed.finish(4, false);
+
+    // Assess
+    expect(skip).toBeNull();
+    expect(result.errors.map((e) => `${e.rule}@${e.line}`)).toEqual(['type@3']);
+    expect(result).toMatchObject({ rows: 2, errorCount: 2 });
   });
 });
 
@@ -628,18 +838,18 @@ describe('validateCsv with stopWhen', () => {
     expect(run).toMatchObject({ complete: true, valid: true, rows: 2 });
   });
 
-  it('advances through a record over the cap, which is skipped, not buffered', async () => {
-    // Prepare
+  it('stops inside a record over the cap, which is skipped, not buffered', async () => {
+    // Prepare: chunks of 32 bytes, a record of 5,000.
     const input = Buffer.from(`name,qty\n${'x'.repeat(5000)},1\nb,z\n`);
     const errors: ValidationError[] = [];
+    const reads: number[] = [];
     let resume: ValidationCheckpoint | undefined;
     let run: ValidationRun;
-    let runs = 0;
 
     // Act
     do {
       run = await validateCsv(
-        chunked(input.subarray(resume?.offset ?? 0), () => 0.5, 64),
+        chunked(input.subarray(resume?.offset ?? 0), () => 0.99, 32),
         NAME_QTY,
         {
           maxRecordBytes: 100,
@@ -649,14 +859,60 @@ describe('validateCsv with stopWhen', () => {
         },
       );
       resume = run.checkpoint ?? undefined;
-      runs++;
-    } while (!run.complete && runs < 100);
+      reads.push(run.bytes);
+    } while (!run.complete && reads.length < 1000);
 
-    // Assess
+    // Assess: past the cap, every run reads one chunk and stops; none reads the record whole.
     expect(run.complete).toBe(true);
-    expect(runs).toBeLessThanOrEqual(4);
+    expect(reads.length).toBeGreaterThan(5000 / 32 - 10);
+    expect(Math.max(...reads)).toBeLessThan(400);
     expect(errors.map((e) => `${e.rule}@${e.line}`)).toEqual(['record_too_large@2', 'type@3']);
   });
+
+  it.each([
+    ['one unquoted line', `${'x'.repeat(5 << 20)}\n`, ['record_too_large@1']],
+    ['one unterminated quote', `"${'x\n'.repeat(5 << 19)}`, ['record_too_large@1', 'unterminated_quote@1']],
+  ])(
+    'advances run after run through a 5 MB file of %s, at the default cap',
+    async (_label, text, expected) => {
+      // Prepare: what a Lambda that stops as soon as it may does with a file that never ends a record.
+      const input = Buffer.from(text);
+      const whole = await validateCsv(
+        chunked(input, () => 0.5, 1 << 19),
+        NAME_QTY,
+      );
+      const errors: ValidationError[] = [];
+      const offsets: number[] = [];
+      const reads: number[] = [];
+      let resume: ValidationCheckpoint | undefined;
+      let run: ValidationRun;
+
+      // Act
+      do {
+        run = await validateCsv(
+          chunked(input.subarray(resume?.offset ?? 0), () => 0.5, 1 << 19),
+          NAME_QTY,
+          {
+            stopWhen: () => true,
+            onError: (e) => errors.push(e),
+            ...(resume ? { resume } : {}),
+          },
+        );
+        reads.push(run.bytes);
+        if (run.checkpoint) offsets.push(run.checkpoint.offset);
+        resume = run.checkpoint ?? undefined;
+      } while (!run.complete && reads.length < 100);
+
+      // Assess: the first run reads past the 1 MiB cap, then every run one chunk (256 KiB) further.
+      expect(run.complete).toBe(true);
+      expect(reads.length).toBeGreaterThanOrEqual(10);
+      expect(Math.max(...reads)).toBeLessThan(input.length / 2);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+      expect(new Set(offsets).size).toBe(offsets.length);
+      expect(errors.map((e) => `${e.rule}@${e.line}`)).toEqual(expected);
+      expect(verdict(run)).toEqual(verdict(whole));
+    },
+  );
 
   it('stops a gzip input with no checkpoint and releases the source', async () => {
     // Prepare
@@ -709,6 +965,63 @@ describe('validateCsv with stopWhen', () => {
     expect(run.checkpoint!.offset).toBeGreaterThanOrEqual(256 - 32);
     expect(pulled).toBeLessThan(10);
     expect(released).toBe(true);
+  });
+});
+
+describe('validateCsv on a UTF-16 file', () => {
+  /** A source that counts the bytes pulled from it and whether it was released. */
+  function counting(input: Buffer, maxChunk: number) {
+    const state = { pulled: 0, released: false };
+    const source = async function* () {
+      try {
+        for await (const chunk of chunked(input, () => 0.5, maxChunk)) {
+          state.pulled += chunk.length;
+          yield chunk;
+        }
+      } finally {
+        state.released = true;
+      }
+    };
+    return { state, source: source() };
+  }
+
+  it('stops reading at the byte order mark, releases the source and returns the final verdict', async () => {
+    // Prepare: 640 KB, of which the verdict needs the first 3 bytes; stopWhen never holds it up.
+    const input = Buffer.from(`\uFEFFname,qty\n${'1,2\n'.repeat(80_000)}`, 'utf16le');
+    const plain = counting(input, 64);
+    const stopping = counting(input, 64);
+
+    // Act
+    const run = await validateCsv(plain.source, NAME_QTY);
+    const stopped = await validateCsv(stopping.source, NAME_QTY, { stopWhen: () => true });
+
+    // Assess
+    for (const [r, { state }] of [
+      [run, plain],
+      [stopped, stopping],
+    ] as const) {
+      expect(r).toMatchObject({ complete: true, checkpoint: null, valid: false, rows: 0, errorCount: 1 });
+      expect(r.errors.map((e) => `${e.rule}@${e.line}`)).toEqual(['encoding@1']);
+      expect(r.bytes).toBe(state.pulled);
+      expect(state.pulled).toBeLessThan(256);
+      expect(state.released).toBe(true);
+    }
+  });
+
+  it('stops reading a gzip stream too, once the inflated bytes show the byte order mark', async () => {
+    // Prepare: random rows, so that the compressed file is large too (about 170 KB).
+    const input = gzipSync(Buffer.from(`\uFEFF${ORDERS_HEADER}${orderRows(7, 0, 4000)}`, 'utf16le'));
+    const { state, source } = counting(input, 1024);
+
+    // Act
+    const run = await validateCsv(source, ORDERS);
+
+    // Assess
+    expect(run).toMatchObject({ compressed: true, complete: true, checkpoint: null, errorCount: 1 });
+    expect(run.errors[0]!.rule).toBe('encoding');
+    expect(run.bytes).toBe(state.pulled);
+    expect(state.pulled).toBeLessThan(input.length / 4);
+    expect(state.released).toBe(true);
   });
 });
 
