@@ -25,13 +25,16 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/** The validator's throughput measured by `npm run bench` (bundled, one core), MB/s: BENCHMARKS.md. */
-export const MEASURED_VALIDATE_MB_PER_S = 144;
+/**
+ * The validator's throughput measured by `npm run bench` (one core), MB/s: the slower of the two
+ * machines it has run on (144.3 on an Intel Xeon, 84.6 on an AMD EPYC; BENCHMARKS.md and its history).
+ */
+export const MEASURED_VALIDATE_MB_PER_S = 84.6;
 
 /**
  * The default large-file threshold: what one validation Lambda reads in the 10 of its 15 minutes a
  * slice may use (5 are kept for the copy and the report), at a quarter of the measured rate, for a
- * Lambda vCPU slower than the bench machine and an S3 stream slower than a local file: ≈ 21.6 GB.
+ * Lambda vCPU slower than the bench machine and an S3 stream slower than a local file: ≈ 12.7 GB.
  */
 export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 1e6 * 0.25 * 600);
 

@@ -5,7 +5,7 @@
  * partial record between chunks (bounded by `maxRecordBytes`), so memory stays flat whatever the
  * file size. `validateCsv` drives it from a byte stream, inflating gzip on the fly.
  *
- * Why hand-written: csv-parse (the oracle of the differential test) runs ≈ 34 MB/s here and cannot
+ * Why hand-written: csv-parse (the oracle of the differential test) runs ≈ 10–18 MB/s on the bench machines and cannot
  * report invalid UTF-8 at a line; the target is ≥ 100 MB/s with the exact error semantics of
  * DESIGN §2. See BENCHMARKS.md for the figures.
  */
