@@ -200,25 +200,12 @@ export async function validateIngest(
   const early = earlyRejection(request, deps.datasets);
   if (!dataset || early) {
     const { lastModified } = await deps.store.head(request);
-    const errors = early?.errors ?? [];
-    const folder = dataset ? dataset.name : unknownFolder(request.dataset);
-    const ingestDate = ingestDateOf(lastModified);
-    const errorFile = new ErrorLines(deps.store, errorLinesRef(deps, folder, ingestDate, request));
-    for (const error of errors) errorFile.add(error);
-    await errorFile.end();
-    return reject(deps, {
+    return rejectUnread(deps, {
       request,
-      folder,
-      ingestDate,
+      folder: dataset ? dataset.name : unknownFolder(request.dataset),
+      ingestDate: ingestDateOf(lastModified),
       reason: early?.reason ?? 'unknown_dataset',
-      rows: 0,
-      // Nothing was read: report the object's size as the event gave it.
-      bytes: request.size,
-      errorCount: errors.length,
-      errors,
-      errorsByColumn: {},
-      errorsByRule: countByRule(errors),
-      errorFiles: [errorFile.ref],
+      errors: early?.errors ?? [],
     });
   }
 
@@ -432,33 +419,50 @@ async function rejectLargeGzip(
     opened.close();
   }
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) return null;
-  const ingestDate = ingestDateOf(opened.lastModified);
-  const error: ReportedError = {
-    line: 0,
-    column: null,
-    value: null,
-    rule: 'too_large',
-    message:
-      `a gzip file of ${request.size} bytes is over the ${slice.bytes}-byte limit of one validation run, ` +
-      'and a gzip stream cannot be validated in slices: land it uncompressed, or split it',
-  };
-  const errorFile = new ErrorLines(deps.store, errorLinesRef(deps, dataset.name, ingestDate, request));
-  errorFile.add(error);
-  await errorFile.end();
-  const rejected = await reject(deps, {
+  const rejected = await rejectUnread(deps, {
     request,
     folder: dataset.name,
-    ingestDate,
+    ingestDate: ingestDateOf(opened.lastModified),
     reason: 'too_large',
-    rows: 0,
-    bytes: request.size,
-    errorCount: 1,
-    errors: [error],
-    errorsByColumn: {},
-    errorsByRule: { too_large: 1 },
-    errorFiles: [errorFile.ref],
+    errors: [
+      {
+        line: 0,
+        column: null,
+        value: null,
+        rule: 'too_large',
+        message:
+          `a gzip file of ${request.size} bytes is over the ${slice.bytes}-byte limit of one validation run, ` +
+          'and a gzip stream cannot be validated in slices: land it uncompressed, or split it',
+      },
+    ],
   });
   return { ...rejected, done: true };
+}
+
+/** Rejects a file for reasons found without reading its rows: the errors are known up front. */
+async function rejectUnread(
+  deps: ValidateDeps,
+  r: {
+    readonly request: IngestRequest;
+    readonly folder: string;
+    readonly ingestDate: string;
+    readonly reason: RejectReason;
+    readonly errors: readonly ReportedError[];
+  },
+): Promise<ValidateTaskOutput> {
+  const errorFile = new ErrorLines(deps.store, errorLinesRef(deps, r.folder, r.ingestDate, r.request));
+  for (const error of r.errors) errorFile.add(error);
+  await errorFile.end();
+  return reject(deps, {
+    ...r,
+    rows: 0,
+    // The rows were not read: report the object's size as the event gave it.
+    bytes: r.request.size,
+    errorCount: r.errors.length,
+    errorsByColumn: {},
+    errorsByRule: countByRule(r.errors),
+    errorFiles: [errorFile.ref],
+  });
 }
 
 /** Where a rejected object version goes in the failure zone. */
