@@ -98,12 +98,18 @@ async function pinned<T>(ref: IngestRequest, request: () => Promise<T>): Promise
 
 /** An `ObjectStore` over one S3 client. */
 export function s3Store(s3: S3Client): ObjectStore {
+  const head = async (ref: IngestRequest) => {
+    const out = await pinned(ref, () =>
+      s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) })),
+    );
+    return { lastModified: lastModifiedOf(ref, out.LastModified) };
+  };
   return {
     async open(ref, from = 0) {
       if (from > 0 && from >= ref.size) {
         // A slice that stopped at the very end: nothing is left to read (a range there is a 416).
-        const head = await this.head(ref);
-        return { body: (async function* () {})(), lastModified: head.lastModified, close: () => {} };
+        const { lastModified } = await head(ref);
+        return { body: (async function* () {})(), lastModified, close: () => {} };
       }
       const range = from > 0 ? { Range: `bytes=${from}-` } : {};
       const out = await pinned(ref, () =>
@@ -121,12 +127,7 @@ export function s3Store(s3: S3Client): ObjectStore {
       };
     },
 
-    async head(ref) {
-      const out = await pinned(ref, () =>
-        s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...readPin(ref) })),
-      );
-      return { lastModified: lastModifiedOf(ref, out.LastModified) };
-    },
+    head,
 
     async copy(from, to) {
       if (from.size > MAX_SINGLE_COPY_BYTES) return pinned(from, () => multipartCopy(s3, from, to));

@@ -45,6 +45,7 @@ export interface IngestOutcome {
 /** The errors `ingest` lists (the failure zone keeps every one, in the `.errors.jsonl` list). */
 const INGEST_ERRORS = 100;
 
+/** The runtime option of `--large-file-bytes`, absent when the flag was not given. */
 function largeFile(args: LocalArgs): { largeFileBytes?: number } {
   return args.largeFileBytes === undefined ? {} : { largeFileBytes: args.largeFileBytes };
 }
