@@ -105,8 +105,8 @@ export interface ValidateTaskOutput {
    * workflow passes this object as `Arguments` unchanged). Every value is a string, as Glue wants.
    */
   readonly jobArguments: GlueJobArguments | null;
-  /** Set by the large-file route's last slice, for the workflow's loop to end. */
-  readonly done?: true;
+  /** The verdict is in: the workflow's slice loop (MoreSlices) ends. */
+  readonly done: true;
 }
 
 /** The CSV→Parquet job's arguments (the job contract of glue-scripts/README.md). */

@@ -17,7 +17,6 @@ import {
   type RejectReason,
   type ReportedError,
   type SliceProgress,
-  type SliceState,
   STATE_ERRORS,
   type ValidateTaskInput,
   type ValidateTaskOutput,
@@ -99,8 +98,6 @@ export interface ErrorReport {
 
 /** Suffix of the report object, appended to the rejected file's key. */
 export const REPORT_SUFFIX = '.errors.json';
-/** Suffix of the complete error list, appended to the rejected file's key. */
-export const ERROR_LINES_SUFFIX = '.errors.jsonl';
 /** The longest suffix a zone key is given (the error list of a validation slice). */
 const LONGEST_SUFFIX = '.errors.00000.jsonl';
 /** S3's limit on a key, in UTF-8 bytes. */
@@ -186,16 +183,26 @@ function unknownFolder(dataset: string): string {
 }
 
 /**
- * Validates one landed object and files it: valid → raw zone, with the Glue job's arguments;
- * unknown dataset, not a CSV, or invalid rows → failure zone plus report. S3 errors (NoSuchKey,
- * a 412 when the object changed since the event, throttling) propagate, for the workflow's
- * Retry and Catch to decide.
+ * The Validate task: validates one landed object and files it: valid → raw zone, with the Glue
+ * job's arguments; unknown dataset, not a CSV, or invalid rows → failure zone plus report.
+ *
+ * On the large-file route (`input.slice` set) it validates the next slice only: a ranged read from
+ * the previous slice's checkpoint, stopping once `slice.bytes` are read, at the next record
+ * boundary or inside a record over the size cap that is being skipped. Either route also stops
+ * when the invocation nears its end (`remainingMs`), so a file that reads slower than the
+ * threshold assumed goes on in slices instead of timing out. A run that stops returns the next
+ * slice's input (`done: false`); the last returns the verdict (`done: true`). Each run streams its
+ * errors to a part of the complete list; the report names every part.
+ *
+ * A gzip stream cannot be resumed: one above the threshold is rejected as `too_large` after two
+ * bytes are read, one that runs out of time likewise. S3 errors (NoSuchKey, a replaced object,
+ * throttling) propagate, for the workflow's Retry and Catch to decide.
  */
 export async function validateIngest(
   input: ValidateTaskInput,
   deps: ValidateDeps,
-): Promise<ValidateTaskOutput> {
-  const { request } = input;
+): Promise<ValidateTaskOutput | SliceProgress> {
+  const { request, slice } = input;
   const dataset = deps.datasets.get(request.dataset);
   const early = earlyRejection(request, deps.datasets);
   if (!dataset || early) {
@@ -208,19 +215,39 @@ export async function validateIngest(
       errors: early?.errors ?? [],
     });
   }
+  const start = slice?.resume?.offset ?? 0;
+  if (slice && start === 0 && (await startsLikeGzip(request, deps))) {
+    return rejectTooLarge(deps, request, dataset, `over the ${slice.bytes}-byte limit of one validation run`);
+  }
 
-  const opened = await deps.store.open(request);
+  const opened = await deps.store.open(request, start);
   const ingestDate = ingestDateOf(opened.lastModified);
-  // Every error streams to the complete list as it is found; the object exists once one does.
-  const errorFile = new ErrorLines(deps.store, errorLinesRef(deps, dataset.name, ingestDate, request));
-  let result: Awaited<ReturnType<typeof validateCsv>>;
+  const index = slice?.index ?? 1;
+  const failure = failureRef(deps, dataset.name, ingestDate, request);
+  const errorPart = (n: number): ObjectRef => ({
+    bucket: failure.bucket,
+    key: failure.key + errorLinesSuffix(n),
+  });
+  // Every error streams to this run's part of the complete list; the part exists once one does.
+  const errorFile = new ErrorLines(deps.store, errorPart(index));
+  const preview = [...(slice?.preview ?? [])];
+  const remainingMs = deps.remainingMs;
+  let run: Awaited<ReturnType<typeof validateCsv>>;
   try {
-    result = await validateCsv(opened.body, dataset, {
+    run = await validateCsv(opened.body, dataset, {
       maxErrors: REPORT_ERRORS,
-      onError: (error) => errorFile.add(toReported(error)),
+      onError: (error) => {
+        const reported = toReported(error);
+        errorFile.add(reported);
+        if (preview.length < STATE_ERRORS) preview.push(forState(reported));
+      },
       pace: () => errorFile.pace(),
+      ...(slice?.resume ? { resume: slice.resume } : {}),
+      stopWhen: (read) =>
+        (slice !== undefined && read >= slice.bytes) ||
+        (remainingMs !== undefined && remainingMs() < SLICE_RESERVE_MS),
     });
-    if (!result.valid) await errorFile.end();
+    await errorFile.end();
   } catch (error) {
     await errorFile.abort();
     throw error;
@@ -228,24 +255,53 @@ export async function validateIngest(
     // validateCsv may stop reading early (a corrupt gzip stream); an unread body would hold its socket.
     opened.close();
   }
+  const errorParts = [...(slice?.errorSlices ?? []), ...(errorFile.started ? [index] : [])];
+  const bytes = start + run.bytes;
 
-  if (!result.valid) {
-    return reject(deps, {
-      request,
-      folder: dataset.name,
-      ingestDate,
-      reason: 'invalid_rows',
-      rows: result.rows,
-      bytes: result.bytes,
-      errorCount: result.errorCount,
-      errors: result.errors.map(toReported),
-      errorsByColumn: result.errorsByColumn,
-      errorsByRule: result.errorsByRule as Record<string, number>,
-      errorFiles: [errorFile.ref],
+  if (!run.complete) {
+    // Only a gzip stream stops without a checkpoint: on the single route, out of time.
+    if (!run.checkpoint) {
+      return rejectTooLarge(deps, request, dataset, 'too large to validate within one invocation');
+    }
+    deps.log.info('validation stopped: the next slice goes on from its checkpoint', {
+      source: request,
+      slice: index,
+      offset: run.checkpoint.offset,
+      rows: run.rows,
+      errorCount: run.errorCount,
     });
+    return {
+      done: false,
+      request,
+      executionName: input.executionName,
+      slice: {
+        // The single route hands over with no byte limit: its slices are bounded by time alone.
+        bytes: slice?.bytes ?? Number.MAX_SAFE_INTEGER,
+        index: index + 1,
+        resume: run.checkpoint,
+        errorSlices: errorParts,
+        preview,
+      },
+      bytes,
+      rows: run.rows,
+      errorCount: run.errorCount,
+    };
   }
-
-  return accept(deps, input, dataset, ingestDate, result);
+  if (run.valid) return accept(deps, input, dataset, ingestDate, { rows: run.rows, bytes });
+  return reject(deps, {
+    request,
+    folder: dataset.name,
+    ingestDate,
+    reason: 'invalid_rows',
+    rows: run.rows,
+    bytes,
+    errorCount: run.errorCount,
+    // A file read in one run previews its first errors; slices carry a shorter preview in the state.
+    errors: index === 1 ? run.errors.map(toReported) : preview,
+    errorsByColumn: run.errorsByColumn,
+    errorsByRule: run.errorsByRule as Record<string, number>,
+    errorFiles: errorParts.map(errorPart),
+  });
 }
 
 /** Files a valid object in the raw zone and returns the Glue job's arguments. */
@@ -286,128 +342,20 @@ async function accept(
     report: null,
     reason: null,
     jobArguments,
+    done: true,
   };
 }
 
-/** The Validate task: one whole file, or one slice of a large file when the input says so. */
-export function validateTask(
-  input: ValidateTaskInput,
-  deps: ValidateDeps,
-): Promise<ValidateTaskOutput | SliceProgress> {
-  const { slice } = input;
-  return slice ? validateSlice({ ...input, slice }, deps) : validateIngest(input, deps);
-}
-
-/** Time a slice leaves, once it stops reading, for the copy to its zone and the report. */
+/** Time a run leaves, once it stops reading, for the copy to its zone and the report. */
 export const SLICE_RESERVE_MS = 5 * 60_000;
 
-/** The error list of slice `index` of the large-file route, beside the failure-zone key. */
-export function sliceErrorLinesSuffix(index: number): string {
+/** Suffix of part `index` of a rejected file's complete error list (one part per validation run). */
+export function errorLinesSuffix(index: number): string {
   return `.errors.${String(index).padStart(5, '0')}.jsonl`;
 }
 
-/**
- * One invocation of the large-file route: validates the next slice of a file too large for one
- * invocation (a ranged read from the previous slice's checkpoint, stopping at the next record
- * boundary, or inside a record over the size cap that is being skipped, once `slice.bytes` are
- * read or the invocation nears its end), and returns either the next
- * slice's input (`done: false`) or, after the last, the same output as a single validation.
- * Each slice streams its errors to a list of its own; the report names them all. A gzip file
- * cannot be resumed mid-stream, so one this large is rejected as `too_large` without reading it.
- */
-export async function validateSlice(
-  input: ValidateTaskInput & { readonly slice: SliceState },
-  deps: ValidateDeps,
-): Promise<ValidateTaskOutput | SliceProgress> {
-  const { request, slice } = input;
-  const dataset = deps.datasets.get(request.dataset);
-  if (!dataset || earlyRejection(request, deps.datasets)) {
-    return { ...(await validateIngest({ request, executionName: input.executionName }, deps)), done: true };
-  }
-  const start = slice.resume?.offset ?? 0;
-  if (start === 0) {
-    const rejected = await rejectLargeGzip(input, dataset, deps);
-    if (rejected) return rejected;
-  }
-  const opened = await deps.store.open(request, start);
-  const ingestDate = ingestDateOf(opened.lastModified);
-  const lines = failureRef(deps, dataset.name, ingestDate, request);
-  const sliceLines = (index: number): ObjectRef => ({
-    bucket: lines.bucket,
-    key: lines.key + sliceErrorLinesSuffix(index),
-  });
-  const errorFile = new ErrorLines(deps.store, sliceLines(slice.index));
-  const preview = [...(slice.preview ?? [])];
-  const remainingMs = deps.remainingMs;
-  let run: Awaited<ReturnType<typeof validateCsv>>;
-  try {
-    run = await validateCsv(opened.body, dataset, {
-      maxErrors: 0,
-      onError: (error) => {
-        const reported = toReported(error);
-        errorFile.add(reported);
-        if (preview.length < STATE_ERRORS) preview.push(forState(reported));
-      },
-      pace: () => errorFile.pace(),
-      ...(slice.resume ? { resume: slice.resume } : {}),
-      stopWhen: (read) =>
-        read >= slice.bytes || (remainingMs !== undefined && remainingMs() < SLICE_RESERVE_MS),
-    });
-    await errorFile.end();
-  } catch (error) {
-    await errorFile.abort();
-    throw error;
-  } finally {
-    opened.close();
-  }
-  const errorSlices = [...(slice.errorSlices ?? []), ...(errorFile.started ? [slice.index] : [])];
-  const bytes = start + run.bytes;
-  if (!run.complete) {
-    // Only a gzip stream stops without a checkpoint, and gzip never reaches this far.
-    if (!run.checkpoint) throw new Error(`slice ${slice.index} stopped where it cannot resume`);
-    deps.log.info('slice validated: the next goes on from its checkpoint', {
-      source: request,
-      slice: slice.index,
-      offset: run.checkpoint.offset,
-      rows: run.rows,
-      errorCount: run.errorCount,
-    });
-    return {
-      done: false,
-      request,
-      executionName: input.executionName,
-      slice: { bytes: slice.bytes, index: slice.index + 1, resume: run.checkpoint, errorSlices, preview },
-      bytes,
-      rows: run.rows,
-      errorCount: run.errorCount,
-    };
-  }
-  if (run.valid) {
-    return { ...(await accept(deps, input, dataset, ingestDate, { rows: run.rows, bytes })), done: true };
-  }
-  const rejected = await reject(deps, {
-    request,
-    folder: dataset.name,
-    ingestDate,
-    reason: 'invalid_rows',
-    rows: run.rows,
-    bytes,
-    errorCount: run.errorCount,
-    errors: preview,
-    errorsByColumn: run.errorsByColumn,
-    errorsByRule: run.errorsByRule as Record<string, number>,
-    errorFiles: errorSlices.map(sliceLines),
-  });
-  return { ...rejected, done: true };
-}
-
-/** Rejects a gzip file routed to slices (it cannot be resumed mid-stream), after reading 2 bytes. */
-async function rejectLargeGzip(
-  input: ValidateTaskInput & { readonly slice: SliceState },
-  dataset: Dataset,
-  deps: ValidateDeps,
-): Promise<ValidateTaskOutput | null> {
-  const { request, slice } = input;
+/** Whether the object starts with the gzip magic bytes (two bytes read). */
+async function startsLikeGzip(request: IngestRequest, deps: ValidateDeps): Promise<boolean> {
   const opened = await deps.store.open(request);
   const magic: number[] = [];
   try {
@@ -418,11 +366,21 @@ async function rejectLargeGzip(
   } finally {
     opened.close();
   }
-  if (magic[0] !== 0x1f || magic[1] !== 0x8b) return null;
-  const rejected = await rejectUnread(deps, {
+  return magic[0] === 0x1f && magic[1] === 0x8b;
+}
+
+/** Rejects a gzip file that one invocation cannot validate: a gzip stream cannot be resumed. */
+async function rejectTooLarge(
+  deps: ValidateDeps,
+  request: IngestRequest,
+  dataset: Dataset,
+  why: string,
+): Promise<ValidateTaskOutput> {
+  const { lastModified } = await deps.store.head(request);
+  return rejectUnread(deps, {
     request,
     folder: dataset.name,
-    ingestDate: ingestDateOf(opened.lastModified),
+    ingestDate: ingestDateOf(lastModified),
     reason: 'too_large',
     errors: [
       {
@@ -430,13 +388,10 @@ async function rejectLargeGzip(
         column: null,
         value: null,
         rule: 'too_large',
-        message:
-          `a gzip file of ${request.size} bytes is over the ${slice.bytes}-byte limit of one validation run, ` +
-          'and a gzip stream cannot be validated in slices: land it uncompressed, or split it',
+        message: `a gzip file of ${request.size} bytes is ${why}, and a gzip stream cannot be validated in slices: land it uncompressed, or split it`,
       },
     ],
   });
-  return { ...rejected, done: true };
 }
 
 /** Rejects a file for reasons found without reading its rows: the errors are known up front. */
@@ -475,7 +430,7 @@ function failureRef(
   return { bucket: deps.buckets.failureBucket, key: zoneKey(folder, ingestDate, zoneFileName(request)) };
 }
 
-/** The complete error list of a rejected object version, beside it in the failure zone. */
+/** The complete error list of an object version rejected unread: one part, beside it in the failure zone. */
 function errorLinesRef(
   deps: ValidateDeps,
   folder: string,
@@ -483,7 +438,7 @@ function errorLinesRef(
   request: IngestRequest,
 ): ObjectRef {
   const failure = failureRef(deps, folder, ingestDate, request);
-  return { bucket: failure.bucket, key: failure.key + ERROR_LINES_SUFFIX };
+  return { bucket: failure.bucket, key: failure.key + errorLinesSuffix(1) };
 }
 
 /**
@@ -618,6 +573,7 @@ async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOut
     report,
     reason: r.reason,
     jobArguments: null,
+    done: true,
   };
 }
 

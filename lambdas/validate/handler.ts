@@ -11,7 +11,7 @@ import {
 } from '../shared/contract.ts';
 import { readEnv } from '../shared/env.ts';
 import { createLogger } from '../shared/logger.ts';
-import { validateTask } from './core.ts';
+import { validateIngest } from './core.ts';
 import { s3Store } from './s3-store.ts';
 
 const env = readEnv(ENV.validate);
@@ -44,7 +44,7 @@ export async function handler(
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<ValidateTaskOutput | SliceProgress> {
   logger.appendKeys({ executionName: input.executionName });
-  return validateTask(input, {
+  return validateIngest(input, {
     store,
     datasets: await loadDatasetsOnce(),
     buckets,

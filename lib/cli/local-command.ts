@@ -42,7 +42,7 @@ export interface IngestOutcome {
   readonly execution: string;
 }
 
-/** The errors `ingest` lists (the failure zone keeps every one, in the `.errors.jsonl` list). */
+/** The errors `ingest` lists (the failure zone keeps every one, in the `.errors.NNNNN.jsonl` parts). */
 const INGEST_ERRORS = 100;
 
 /** The runtime option of `--large-file-bytes`, absent when the flag was not given. */

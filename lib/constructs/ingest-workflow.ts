@@ -1,6 +1,7 @@
 /**
  * The ingest workflow (standard, JSONPath only so the local runtime can execute the same ASL):
- * by size → Validate (or, above the large-file threshold, ValidateSlice until done) → valid? →
+ * by size → Validate (or, above the large-file threshold, ValidateSlice) → ValidateSlice again
+ * until done (a Validate that ran short of time hands over to it too) → valid? →
  * VALIDATED → Glue CSV→Parquet (.sync) → RegisterPartition → CURATED, or REJECTED; any other
  * error → FAILED → Fail.
  */
@@ -214,18 +215,16 @@ export class IngestWorkflow extends Construct {
     );
 
     const isValid = new sfn.Choice(this, STATE.isValid, { stateName: STATE.isValid });
+    // Both routes go through it: a Validate that ran short of time hands over to the slices too.
+    const moreSlices = new sfn.Choice(this, STATE.moreSlices, { stateName: STATE.moreSlices })
+      .when(sfn.Condition.booleanEquals('$.validation.done', false), validateSlice)
+      .otherwise(isValid);
     const definition = new sfn.Choice(this, STATE.routeBySize, { stateName: STATE.routeBySize })
       .when(
         sfn.Condition.numberGreaterThan('$.size', props.largeFileBytes),
-        planSlices
-          .next(validateSlice)
-          .next(
-            new sfn.Choice(this, STATE.moreSlices, { stateName: STATE.moreSlices })
-              .when(sfn.Condition.booleanEquals('$.validation.done', false), validateSlice)
-              .otherwise(isValid),
-          ),
+        planSlices.next(validateSlice).next(moreSlices),
       )
-      .otherwise(validate.next(isValid));
+      .otherwise(validate.next(moreSlices));
     isValid
       .when(
         sfn.Condition.booleanEquals('$.validation.valid', true),

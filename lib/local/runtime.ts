@@ -16,7 +16,7 @@ import type {
 } from '../../lambdas/shared/contract.ts';
 import type { Log } from '../../lambdas/shared/logger.ts';
 import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
-import { validateTask } from '../../lambdas/validate/core.ts';
+import { validateIngest } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
@@ -311,7 +311,7 @@ export class LocalRuntime {
       {
         lambda: {
           Validate: faulty('Validate', (payload) =>
-            validateTask(payload as ValidateTaskInput, {
+            validateIngest(payload as ValidateTaskInput, {
               store,
               datasets: this.datasets,
               buckets,

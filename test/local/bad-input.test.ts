@@ -430,7 +430,7 @@ describe('rows and header', () => {
     expect(report.errors[0]).toMatchObject({ line: 2, column: 'currency', value: 'XXX', rule: 'enum' });
     // The complete list, every error once and in line order, as JSON Lines beside the report.
     expect(report.errorFiles).toEqual([
-      { bucket: LOCAL_BUCKETS.failure, key: `${landed.validation.failure!.key}.errors.jsonl` },
+      { bucket: LOCAL_BUCKETS.failure, key: `${landed.validation.failure!.key}.errors.00001.jsonl` },
     ]);
     const lines = (await readText(LOCAL_BUCKETS.failure, report.errorFiles[0]!.key)).trimEnd().split('\n');
     expect(lines).toHaveLength(n);

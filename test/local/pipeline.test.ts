@@ -57,6 +57,7 @@ describe('a valid file', () => {
     expect(record.states).toEqual([
       'RouteBySize',
       'Validate',
+      'MoreSlices',
       'IsValid',
       'NotifyValidated',
       'ConvertToParquet',
@@ -273,7 +274,9 @@ describe('the CLI', () => {
     expect(code).toBe(1);
     const text = out.join('');
     expect(text).toMatch(/^✗ orders\/bad\.csv → rejected/);
-    expect(text).toContain('path:      RouteBySize → Validate → IsValid → NotifyRejected → Rejected');
+    expect(text).toContain(
+      'path:      RouteBySize → Validate → MoreSlices → IsValid → NotifyRejected → Rejected',
+    );
     expect(text).toMatch(/\n4\s+amount\s+decimal_scale\s+12\.345/);
     const notifications = (await readFile(join(dir, 'notifications.jsonl'), 'utf8')).trim().split('\n');
     expect(JSON.parse(notifications.at(-1)!)).toMatchObject({

@@ -11,12 +11,13 @@ import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IngestRequest, NO_DATASET } from '../../lambdas/shared/contract.ts';
 import { datasetOf } from '../../lambdas/trigger/core.ts';
-import { type ObjectStore, validateIngest } from '../../lambdas/validate/core.ts';
+import type { ObjectStore } from '../../lambdas/validate/core.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
+import { validateWhole } from '../unit/lambdas/helpers.ts';
 
 /** A valid orders file: whatever its key, its content passes validation. */
 const VALID = `${ORDERS_HEADER}1,Ann,ABC-12345,2,12.50,USD,0.1,true,2024-02-29T10:00:00+01:00,2024-03-01\n`;
@@ -131,7 +132,7 @@ describe('the Validate core, as deployed: a key cannot climb out of its zone fol
       dataset: datasetOf(key),
     };
 
-    const out = await validateIngest(
+    const out = await validateWhole(
       { request, executionName: 'exec' },
       {
         store,

@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { ValidateTaskInput, ValidateTaskOutput } from '../../../lambdas/shared/contract.ts';
 import type { Log } from '../../../lambdas/shared/logger.ts';
+import { type ValidateDeps, validateIngest } from '../../../lambdas/validate/core.ts';
 
 /** The repo's example dataset declarations (`orders`, `sensor_readings`). */
 export const DATASETS_DIR = fileURLToPath(new URL('../../../datasets/', import.meta.url));
@@ -108,4 +110,14 @@ export function zoneFileOf(object: {
   const slash = object.key.indexOf('/');
   const flat = (slash < 0 ? object.key : object.key.slice(slash + 1)).replaceAll('/', '__');
   return flat.replace(/(\.csv(?:\.gz)?|\.[A-Za-z0-9]{1,10})?$/i, `.${versionTag(object)}$1`);
+}
+
+/** The verdict of a run with no slice and no deadline: such a run never hands over to slices. */
+export async function validateWhole(
+  input: ValidateTaskInput,
+  deps: ValidateDeps,
+): Promise<ValidateTaskOutput> {
+  const out = await validateIngest(input, deps);
+  if (!out.done) throw new Error('expected a verdict, got a slice to go on with');
+  return out;
 }

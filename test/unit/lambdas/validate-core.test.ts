@@ -16,13 +16,19 @@ import {
   MAX_KEY_BYTES,
   type ObjectStore,
   REPORT_SUFFIX,
-  validateIngest,
   zoneKey,
 } from '../../../lambdas/validate/core.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
-import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, recordingLog, versionTag } from './helpers.ts';
+import {
+  DATASETS_DIR,
+  ORDERS_INVALID,
+  ORDERS_VALID,
+  recordingLog,
+  validateWhole,
+  versionTag,
+} from './helpers.ts';
 
 const BUCKETS = { rawBucket: 'raw', failureBucket: 'failure', curatedBucket: 'curated' };
 /** 23:30 on 1 March at UTC−2 is 2 March in UTC: the date must be taken in UTC. */
@@ -185,7 +191,7 @@ describe('validateIngest', () => {
     const request = req('orders/2024/daily.csv');
 
     // Act
-    const out = await validateIngest({ request, executionName: 'run-1' }, deps(store));
+    const out = await validateWhole({ request, executionName: 'run-1' }, deps(store));
 
     // Assess
     const rawKey = `orders/ingest_date=2024-03-02/2024__daily.${versionTag(request)}.csv`;
@@ -215,6 +221,7 @@ describe('validateIngest', () => {
         '--run-id': 'run-1',
         '--delimiter': ',',
       },
+      done: true,
     });
     expect(store.closed).toBe(1);
   });
@@ -225,7 +232,7 @@ describe('validateIngest', () => {
 
     // Act
     const request = req('orders/daily.CSV.gz');
-    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
+    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
 
     // Assess
     expect(out).toMatchObject({
@@ -241,13 +248,13 @@ describe('validateIngest', () => {
     const request = req('orders/bad.csv');
 
     // Act
-    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
+    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
 
     // Assess
     const failureKey = `orders/ingest_date=2024-03-02/bad.${versionTag(request)}.csv`;
     expect(store.ops).toEqual([
       'open orders/bad.csv',
-      `lines failure/${failureKey}.errors.jsonl`,
+      `lines failure/${failureKey}.errors.00001.jsonl`,
       `put failure/${failureKey}.errors.json`,
       `copy landing/orders/bad.csv -> failure/${failureKey}`,
     ]);
@@ -280,8 +287,8 @@ describe('validateIngest', () => {
       truncated: false,
     });
     expect(report.errors).toHaveLength(10);
-    expect(report.errorFiles).toEqual([{ bucket: 'failure', key: `${failureKey}.errors.jsonl` }]);
-    expect(store.lines.get(`failure/${failureKey}.errors.jsonl`)).toEqual(report.errors);
+    expect(report.errorFiles).toEqual([{ bucket: 'failure', key: `${failureKey}.errors.00001.jsonl` }]);
+    expect(store.lines.get(`failure/${failureKey}.errors.00001.jsonl`)).toEqual(report.errors);
     expect(report.errorsByColumn.ship_date).toBe(1);
     expect(report.errorsByRule.ragged_row).toBe(1);
   });
@@ -292,13 +299,13 @@ describe('validateIngest', () => {
 
     // Act
     const request = req('ordrs/a.csv');
-    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
+    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
 
     // Assess
     const failureKey = `ordrs/ingest_date=2024-03-02/a.${versionTag(request)}.csv`;
     expect(store.ops).toEqual([
       'head ordrs/a.csv',
-      `lines failure/${failureKey}.errors.jsonl`,
+      `lines failure/${failureKey}.errors.00001.jsonl`,
       `put failure/${failureKey}.errors.json`,
       `copy landing/ordrs/a.csv -> failure/${failureKey}`,
     ]);
@@ -322,7 +329,7 @@ describe('validateIngest', () => {
 
     // Act
     const request = req('loose.csv');
-    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
+    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
 
     // Assess
     expect(out.failure).toEqual({
@@ -340,7 +347,7 @@ describe('validateIngest', () => {
 
     // Act
     const request = req('orders/a.xlsx');
-    const out = await validateIngest({ request, executionName: 'run' }, deps(store));
+    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
 
     // Assess
     expect(store.ops[0]).toBe('head orders/a.xlsx');
@@ -365,7 +372,7 @@ describe('validateIngest', () => {
     const store = new MemoryStore(new Uint8Array());
 
     // Act
-    const out = await validateIngest({ request: req('x/a.txt'), executionName: 'run' }, deps(store));
+    const out = await validateWhole({ request: req('x/a.txt'), executionName: 'run' }, deps(store));
 
     // Assess
     expect(out.reason).toBe('unknown_dataset');
@@ -378,7 +385,7 @@ describe('validateIngest', () => {
     store.openError = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
 
     // Act
-    const act = validateIngest({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
+    const act = validateWhole({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
 
     // Assess
     await expect(act).rejects.toThrow('The specified key does not exist.');
@@ -391,7 +398,7 @@ describe('validateIngest', () => {
     store.readError = new Error('connection reset');
 
     // Act
-    const act = validateIngest({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
+    const act = validateWhole({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
 
     // Assess
     await expect(act).rejects.toThrow('connection reset');
@@ -406,7 +413,7 @@ describe('validateIngest', () => {
     const store = new MemoryStore(Buffer.from(header + row.repeat(100_000)), 1 << 16);
 
     // Act
-    const out = await validateIngest({ request: req('orders/huge.csv'), executionName: 'run' }, deps(store));
+    const out = await validateWhole({ request: req('orders/huge.csv'), executionName: 'run' }, deps(store));
 
     // Assess
     expect(out).toMatchObject({ valid: false, rows: 100_000, errorCount: 200_000 });
@@ -427,13 +434,13 @@ describe('validateIngest', () => {
     store.readError = new Error('connection reset');
 
     // Act
-    const act = validateIngest({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
+    const act = validateWhole({ request: req('orders/a.csv'), executionName: 'run' }, deps(store));
 
     // Assess
     await expect(act).rejects.toThrow('connection reset');
     expect(store.ops).toEqual([
       'open orders/a.csv',
-      expect.stringMatching(/^abort lines failure\/orders\/.*\.errors\.jsonl$/),
+      expect.stringMatching(/^abort lines failure\/orders\/.*\.errors\.00001\.jsonl$/),
     ]);
   });
 });

@@ -30,6 +30,7 @@ import { SLICE_RESERVE_MS } from '../../../lambdas/validate/core.ts';
 import { COPY_PART_BYTES, copyRanges, copySource } from '../../../lambdas/validate/s3-store.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
+import { validateCsv } from '../../../lib/validation/validate-csv.ts';
 import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, versionTag } from './helpers.ts';
 
 const s3 = mockClient(S3Client);
@@ -226,8 +227,8 @@ describe('validate handler: rejected files', () => {
         'errorFiles',
       ].sort(),
     );
-    expect(report.errorFiles).toEqual([{ bucket: 'failure', key: `${failureKey}.errors.jsonl` }]);
-    const lines = putBody('.errors.jsonl')
+    expect(report.errorFiles).toEqual([{ bucket: 'failure', key: `${failureKey}.errors.00001.jsonl` }]);
+    const lines = putBody('.errors.00001.jsonl')
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -334,7 +335,7 @@ describe('validate handler: rejected files', () => {
     const report = JSON.parse(putBody('.errors.json'));
     expect(report.errors).toHaveLength(REPORT_ERRORS);
     expect(report.truncated).toBe(true);
-    const linesKey = `orders/ingest_date=2024-03-01/huge.${tag('orders/huge.csv')}.csv.errors.jsonl`;
+    const linesKey = `orders/ingest_date=2024-03-01/huge.${tag('orders/huge.csv')}.csv.errors.00001.jsonl`;
     expect(report.errorFiles).toEqual([{ bucket: 'failure', key: linesKey }]);
     expect(s3).toHaveReceivedCommandWith(CreateMultipartUploadCommand, { Bucket: 'failure', Key: linesKey });
     expect(parts.length).toBeGreaterThan(1);
@@ -487,6 +488,80 @@ describe('validate handler: the large-file route', () => {
     const ranges = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Range);
     expect(ranges).toContain(`bytes=${offset}-`);
     expect(second).toMatchObject({ done: true, valid: true, rows: 3, bytes: file.length });
+  });
+});
+
+describe('validate handler: the single-invocation route running short of time', () => {
+  it('hands over to the slices (no byte limit) with the errors found so far, and the slices finish the verdict', async () => {
+    // Prepare
+    const file = readFileSync(ORDERS_INVALID);
+    s3.on(GetObjectCommand).callsFake(async ({ Range }: { Range?: string }) => {
+      const from = Range ? Number(/^bytes=(\d+)-$/.exec(Range)![1]) : 0;
+      return { Body: body(file.subarray(from), 16), LastModified: LAST_MODIFIED };
+    });
+    s3.on(CopyObjectCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    const lambda = (await import('../../../lambdas/validate/handler.ts')).handler;
+    // Time runs short after 18 chunks of 16 bytes: lines 3 and 4 and their errors are parsed, line 5 is not.
+    let asked = 0;
+    const running = { getRemainingTimeInMillis: () => (++asked >= 18 ? SLICE_RESERVE_MS - 1 : 600_000) };
+    const fresh = { getRemainingTimeInMillis: () => 600_000 };
+
+    // Act
+    const first = await lambda(input('orders/bad.csv', { size: file.length }), running);
+    let out = first;
+    while (!out.done) out = await lambda(out, fresh);
+
+    // Assess
+    expect(first).toMatchObject({
+      done: false,
+      slice: { bytes: Number.MAX_SAFE_INTEGER, index: 2, errorSlices: [1] },
+    });
+    expect(out).toMatchObject({ done: true, valid: false, reason: 'invalid_rows', rows: 4, errorCount: 10 });
+    const report = JSON.parse(putBody('.errors.json'));
+    const parts = s3
+      .commandCalls(PutObjectCommand)
+      .map((c) => c.args[0].input.Key!)
+      .filter((k) => /\.errors\.\d{5}\.jsonl$/.test(k));
+    expect(report.errorFiles.map((f: { key: string }) => f.key)).toEqual(parts);
+    expect(parts.length).toBeGreaterThan(1);
+    const listed = parts.flatMap((k) =>
+      putBody(k.slice(k.lastIndexOf('.errors.')))
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
+    // The oracle: one pass of the validator over the whole file.
+    const oracle: unknown[] = [];
+    const orders = (await loadDatasets(DATASETS_DIR)).get('orders')!;
+    await validateCsv(Readable.from([file]), orders, {
+      onError: ({ line, column, value, rule, message }) =>
+        oracle.push({ line, column, value, rule, message }),
+    });
+    expect(listed).toEqual(oracle);
+  });
+
+  it('rejects a gzip file that runs out of time as too_large: gzip cannot go on in slices', async () => {
+    // Prepare
+    const gz = gzipSync(readFileSync(ORDERS_VALID));
+    s3.on(GetObjectCommand).resolves({ Body: body(gz, 16), LastModified: LAST_MODIFIED });
+    s3.on(HeadObjectCommand).resolves({ LastModified: LAST_MODIFIED });
+    s3.on(CopyObjectCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    const lambda = (await import('../../../lambdas/validate/handler.ts')).handler;
+
+    // Act
+    const out = await lambda(input('orders/a.csv.gz', { size: gz.length }), {
+      getRemainingTimeInMillis: () => SLICE_RESERVE_MS - 1,
+    });
+
+    // Assess
+    expect(out).toMatchObject({
+      done: true,
+      valid: false,
+      reason: 'too_large',
+      errors: [{ rule: 'too_large', message: expect.stringContaining('within one invocation') }],
+    });
   });
 });
 
