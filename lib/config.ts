@@ -27,14 +27,14 @@ const LOG_RETENTION_DAYS = [
 
 /**
  * The validator's throughput measured by `npm run bench` (one core), MB/s: the slower of the two
- * machines it has run on (144.3 on an Intel Xeon, 84.6 on an AMD EPYC; BENCHMARKS.md and its history).
+ * machines it has run on (144.3 on an Intel Xeon, 80.0 on an AMD EPYC; BENCHMARKS.md and its history).
  */
-export const MEASURED_VALIDATE_MB_PER_S = 84.6;
+export const MEASURED_VALIDATE_MB_PER_S = 80;
 
 /**
  * The default large-file threshold: what one validation Lambda reads in the 10 of its 15 minutes a
  * slice may use (5 are kept for the copy and the report), at a quarter of the measured rate, for a
- * Lambda vCPU slower than the bench machine and an S3 stream slower than a local file: ≈ 12.7 GB.
+ * Lambda vCPU slower than the bench machine and an S3 stream slower than a local file: 12 GB.
  */
 export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 1e6 * 0.25 * 600);
 

@@ -28,7 +28,7 @@ commands:
                [--large-file-bytes N]
       upload a file to landing (key default <dataset>/<file name>), wait for its workflow, report
       the outcome; exit 0 curated, 1 rejected or failed, 2 usage error
-      --large-file-bytes N: files above N bytes are validated in slices of N (default 12.7 GB;
+      --large-file-bytes N: files above N bytes are validated in slices of N (default 12 GB;
       lower it to try the large-file route; with local up running, up's own setting applies)
   local query "<SQL>" [--lake DIR] [--datasets DIR] [--json]
       SQL (DuckDB) over the curated tables, one view per dataset with its ingest_date
