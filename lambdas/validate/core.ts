@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import type { ValidationError } from '../../lib/validation/csv-validator.ts';
-import { validateCsv } from '../../lib/validation/validate-csv.ts';
+import { startsWithGzipMagic, validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
   type GlueJobArguments,
   type IngestRequest,
@@ -366,7 +366,7 @@ async function startsLikeGzip(request: IngestRequest, deps: ValidateDeps): Promi
   } finally {
     opened.close();
   }
-  return magic[0] === 0x1f && magic[1] === 0x8b;
+  return startsWithGzipMagic(magic);
 }
 
 /** Rejects a gzip file that one invocation cannot validate: a gzip stream cannot be resumed. */

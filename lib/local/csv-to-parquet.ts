@@ -25,6 +25,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import { startsWithGzipMagic } from '../validation/validate-csv.ts';
 import {
   type CastStep,
   castPlan,
@@ -78,7 +79,6 @@ const CSV_EXT = /\.csv(\.gz)?$/i;
 const PART_DIGITS = 5;
 /** A header record longer than this is not a header (the validator caps records at 1 MiB). */
 const MAX_HEADER_BYTES = 4 << 20;
-const GZIP_MAGIC = [0x1f, 0x8b] as const;
 /** The error() text the conversion raises on the first failed check; the full counts come after. */
 const CHECK_FAILED = 'csv_to_parquet: check failed';
 
@@ -331,7 +331,7 @@ export async function convertCsvToParquet(
     instance ??= await DuckDBInstance.create(':memory:', { temp_directory: join(workDir, 'duckdb-spill') });
     const sourcePath = join(workDir, 'source');
     const bytesIn = await download(s3, job.source, sourcePath);
-    const gzip = await startsWithGzipMagic(sourcePath);
+    const gzip = await fileIsGzip(sourcePath);
     const header = await readHeaderRecord(sourcePath, gzip, job.delimiter);
     const positions = headerPositions(header.cells, plan);
     const parquetPath = join(workDir, 'part-00000.parquet');
@@ -370,12 +370,12 @@ async function download(s3: S3Client, source: string, path: string): Promise<num
 }
 
 /** Gzip is told by content, as the validator and the Glue job tell it, never by the name. */
-async function startsWithGzipMagic(path: string): Promise<boolean> {
+async function fileIsGzip(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
     const head = Buffer.alloc(2);
     const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+    return startsWithGzipMagic(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }

@@ -94,7 +94,7 @@ export async function validateCsv(
     headBytes += chunk.length;
   }
   const magic = Buffer.concat(head.map((c) => Buffer.from(c.buffer, c.byteOffset, c.length)));
-  const compressed = magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const compressed = startsWithGzipMagic(magic);
 
   if (!compressed) {
     try {
@@ -166,6 +166,11 @@ export async function validateCsv(
     );
   }
   return { ...validator.finish(bytesRead, true), checkpoint: null, complete: true };
+}
+
+/** Whether bytes begin with gzip's magic number (1f 8b): gzip is told by content, not by name. */
+export function startsWithGzipMagic(bytes: ArrayLike<number>): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 function isZlibError(error: unknown): boolean {

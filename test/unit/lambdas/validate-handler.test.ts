@@ -89,6 +89,14 @@ function tag(key: string): string {
   return versionTag({ bucket: 'landing', key, versionId: 'v1', etag: 'e1' });
 }
 
+/** GetObject answers with `file` from the byte its `Range: bytes=N-` names, in 16-byte chunks. */
+function serveRanges(file: Buffer): void {
+  s3.on(GetObjectCommand).callsFake(async ({ Range }: { Range?: string }) => {
+    const from = Range ? Number(/^bytes=(\d+)-$/.exec(Range)![1]) : 0;
+    return { Body: body(file.subarray(from), 16), LastModified: LAST_MODIFIED };
+  });
+}
+
 /** The body of the one PutObject whose key ends with `suffix`, as text. */
 function putBody(suffix: string): string {
   const puts = s3.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key?.endsWith(suffix));
@@ -465,10 +473,7 @@ describe('validate handler: the large-file route', () => {
   it('stops a slice early at a record boundary when the invocation nears its end, and the next one reads on from there with a Range', async () => {
     // Prepare
     const file = readFileSync(ORDERS_VALID);
-    s3.on(GetObjectCommand).callsFake(async ({ Range }: { Range?: string }) => {
-      const from = Range ? Number(/^bytes=(\d+)-$/.exec(Range)![1]) : 0;
-      return { Body: body(file.subarray(from), 16), LastModified: LAST_MODIFIED };
-    });
+    serveRanges(file);
     s3.on(CopyObjectCommand).resolves({});
     const slice = { bytes: 1 << 30, index: 1 };
     const lambda = (await import('../../../lambdas/validate/handler.ts')).handler;
@@ -495,10 +500,7 @@ describe('validate handler: the single-invocation route running short of time', 
   it('hands over to the slices (no byte limit) with the errors found so far, and the slices finish the verdict', async () => {
     // Prepare
     const file = readFileSync(ORDERS_INVALID);
-    s3.on(GetObjectCommand).callsFake(async ({ Range }: { Range?: string }) => {
-      const from = Range ? Number(/^bytes=(\d+)-$/.exec(Range)![1]) : 0;
-      return { Body: body(file.subarray(from), 16), LastModified: LAST_MODIFIED };
-    });
+    serveRanges(file);
     s3.on(CopyObjectCommand).resolves({});
     s3.on(PutObjectCommand).resolves({});
     const lambda = (await import('../../../lambdas/validate/handler.ts')).handler;
