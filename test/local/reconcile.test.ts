@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../../lib/cli/main.ts';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
@@ -23,7 +23,8 @@ async function run(...argv: string[]) {
 describe('datalake reconcile (local)', () => {
   let lake: string;
 
-  beforeAll(async () => {
+  // A lake per test: each report is exact, so one test's objects must not show in another's.
+  beforeEach(async () => {
     lake = await mkdtemp(join(tmpdir(), 'lake-reconcile-'));
   });
 
@@ -35,7 +36,7 @@ describe('datalake reconcile (local)', () => {
     });
     const client = localS3Client(server.endpoint);
     const body = ORDERS_HEADER + row(1);
-    await client.send(
+    const put = await client.send(
       new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: 'orders/lost.csv', Body: body }),
     );
     await client.send(
@@ -50,17 +51,33 @@ describe('datalake reconcile (local)', () => {
     const again = await run('reconcile', '--lake', lake);
 
     // Assess
+    const orphans = [
+      {
+        key: 'orders/lost.csv',
+        versionId: null,
+        execution: executionNameFor('orders/lost.csv', body.length, put.ETag!),
+        reason: 'never started',
+      },
+    ];
     expect(found.code).toBe(1);
-    expect(JSON.parse(found.out)).toMatchObject({
+    expect(JSON.parse(found.out)).toEqual({
       objects: 1, // the folder marker is not an object to ingest
       terminal: 0,
-      orphans: [{ key: 'orders/lost.csv', reason: 'never started', versionId: null }],
+      running: 0,
+      orphans,
       redriven: 0,
     });
     expect(redriven.code).toBe(0);
-    expect(JSON.parse(redriven.out)).toMatchObject({ redriven: 1, after: { orphans: [], terminal: 1 } });
+    expect(JSON.parse(redriven.out)).toEqual({
+      objects: 1,
+      terminal: 0,
+      running: 0,
+      orphans,
+      redriven: 1,
+      after: { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 },
+    });
     expect(again.code).toBe(0);
-    expect(again.out).toMatch(/^objects: 1, ended: 1, running: 0, without an outcome: 0\n/);
+    expect(again.out).toBe('objects: 1, ended: 1, running: 0, without an outcome: 0\n');
   }, 60_000);
 
   it('re-drives a failed execution once, keeping the failed record, with no duplicated rows', async () => {
@@ -90,10 +107,18 @@ describe('datalake reconcile (local)', () => {
     );
 
     // Assess
-    expect(JSON.parse(found.out).orphans).toEqual([
-      { key: 'orders/failed.csv', versionId: null, execution: name, reason: 'failed' },
-    ]);
-    expect(JSON.parse(redriven.out)).toMatchObject({ redriven: 1, after: { orphans: [] } });
+    const orphans = [{ key: 'orders/failed.csv', versionId: null, execution: name, reason: 'failed' }];
+    expect(found.code).toBe(1);
+    expect(JSON.parse(found.out)).toEqual({ objects: 1, terminal: 0, running: 0, orphans, redriven: 0 });
+    expect(redriven.code).toBe(0);
+    expect(JSON.parse(redriven.out)).toEqual({
+      objects: 1,
+      terminal: 0,
+      running: 0,
+      orphans,
+      redriven: 1,
+      after: { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 },
+    });
     expect(JSON.parse(count.out)).toEqual([{ n: '1' }]);
     const files = await readdir(lakePaths(lake).executions);
     expect(files.filter((f) => f.startsWith(`${name}.retired-`))).toHaveLength(1);

@@ -3,6 +3,8 @@ import { DescribeExecutionCommand, RedriveExecutionCommand, SFNClient } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { executionName } from '../../../lambdas/trigger/core.ts';
+import { type ExecutionStatus, requestFor } from '../../../lib/reconcile/reconcile.ts';
 
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
@@ -26,6 +28,22 @@ afterAll(() => {
   vi.unstubAllEnvs();
 });
 
+const EXECUTION = executionName(
+  requestFor('landing-bucket', { key: 'orders/a.csv', size: 5, etag: 'e', versionId: 'v1' })!,
+);
+const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:ingest:${EXECUTION}`;
+
+/** The EMF lines the handler writes to stdout, parsed. */
+function captureEmf(): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    const parsed = JSON.parse(String(chunk)) as Record<string, unknown>;
+    if ('_aws' in parsed) lines.push(parsed);
+    return true;
+  });
+  return lines;
+}
+
 describe('the scheduled reconciler', () => {
   it('re-drives a failed execution and publishes the orphan count as an EMF metric', async () => {
     // Prepare
@@ -34,30 +52,56 @@ describe('the scheduled reconciler', () => {
     });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
     sfn.on(RedriveExecutionCommand).resolves({});
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const emf = captureEmf();
 
     // Act
     const report = await handler();
 
     // Assess
-    expect(report).toMatchObject({
+    expect(report).toEqual({
       objects: 1,
-      orphans: [{ key: 'orders/a.csv', reason: 'failed' }],
+      terminal: 0,
+      running: 0,
+      orphans: [{ key: 'orders/a.csv', versionId: 'v1', execution: EXECUTION, reason: 'failed' }],
       redriven: 1,
     });
     expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, { Bucket: 'landing-bucket' });
     expect(sfn).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
-    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => '_aws' in l);
-    expect(emf).toMatchObject({
+    expect(sfn).toHaveReceivedCommandWith(RedriveExecutionCommand, { executionArn: EXECUTION_ARN });
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({
       _aws: {
         CloudWatchMetrics: [{ Namespace: 'CsvDataLake', Metrics: [{ Name: 'Orphans', Unit: 'Count' }] }],
       },
       Orphans: 1,
     });
+  });
+
+  it.each<[ExecutionStatus, 'failed' | 'timed out' | 'aborted' | null]>([
+    ['SUCCEEDED', null],
+    ['RUNNING', null],
+    ['PENDING_REDRIVE', null],
+    ['FAILED', 'failed'],
+    ['TIMED_OUT', 'timed out'],
+    ['ABORTED', 'aborted'],
+  ])('an execution %s: an orphan to re-drive only if it ended without an outcome', async (status, reason) => {
+    // Prepare
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status });
+    sfn.on(RedriveExecutionCommand).resolves({});
+    const emf = captureEmf();
+
+    // Act
+    const report = await handler();
+
+    // Assess: the Orphans metric, which the alarm watches, counts it too.
+    const orphans = reason ? [{ key: 'orders/a.csv', versionId: 'v1', execution: EXECUTION, reason }] : [];
+    expect(report.orphans).toEqual(orphans);
+    expect(report.redriven).toBe(orphans.length);
+    expect(sfn).toHaveReceivedCommandTimes(RedriveExecutionCommand, orphans.length);
+    expect(emf.map((l) => l.Orphans)).toEqual([orphans.length]);
   });
 
   it('lets an S3 error fail the run, so the schedule retries it', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { IngestRequest } from '../../../lambdas/shared/contract.ts';
 import {
@@ -77,12 +78,19 @@ describe('toIngestRequest', () => {
     });
   });
 
-  it('uses null for a missing version id and dataset "" for a key without a folder', () => {
+  it('uses null for a missing version id and the dataset "no-dataset" for a key without a folder', () => {
     // Act
     const req = toIngestRequest(s3Record({ key: 'loose.csv', eTag: 'e1' }));
 
     // Assess
-    expect(req).toMatchObject({ key: 'loose.csv', versionId: null, etag: 'e1', dataset: 'no-dataset' });
+    expect(req).toEqual({
+      bucket: 'landing',
+      key: 'loose.csv',
+      versionId: null,
+      etag: 'e1',
+      size: 1234,
+      dataset: 'no-dataset',
+    });
   });
 
   it('returns null for a folder marker', () => {
@@ -173,6 +181,108 @@ describe('executionName', () => {
   });
 });
 
+/**
+ * Names already given to executions: a change of hash input, hash length or format would orphan
+ * every one of them (the reconciler would see each landed file as never started and run it again),
+ * so each is pinned as a literal and derived here from the documented scheme, independently of the
+ * code: `<prefix>-<first 32 hex of sha256(JSON [bucket, key, "version", versionId])>`, with
+ * `"etag", etag` when there is no version id, and the prefix `<dataset>-<file name>` with accents
+ * stripped, other runs of characters outside `[A-Za-z0-9_-]` as `_`, cut to 80 - 33 = 47.
+ */
+const GOLDEN_NAMES: readonly {
+  readonly what: string;
+  readonly spec: RecordSpec;
+  /** The readable prefix, worked out by hand from the key. */
+  readonly prefix: string;
+  /** The exact JSON the digest is taken of, written out by hand. */
+  readonly hashed: string;
+  readonly name: string;
+}[] = [
+  {
+    what: 'a plain key with an S3 version id',
+    spec: { key: 'orders/2024/03/orders-2024-03-01.csv', versionId: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY' },
+    prefix: 'orders-orders-2024-03-01_csv',
+    hashed:
+      '["landing","orders/2024/03/orders-2024-03-01.csv","version","3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"]',
+    name: 'orders-orders-2024-03-01_csv-72d962a97622b8d0c210d01c5ffa8533',
+  },
+  {
+    what: 'a key with spaces, a plus, an accent inside a word and an emoji',
+    spec: { key: s3EncodeKey('orders/Zürich Q1 + 😀.csv'), versionId: 'v1' },
+    prefix: 'orders-Zurich_Q1_csv',
+    hashed: '["landing","orders/Zürich Q1 + 😀.csv","version","v1"]',
+    name: 'orders-Zurich_Q1_csv-0fdb1b68bf166899c1feacc46281e562',
+  },
+  {
+    what: 'a key too long for the name, cut to 80 characters',
+    spec: { key: `sensor_readings/${'a'.repeat(120)}.csv`, versionId: 'v1' },
+    prefix: `sensor_readings-${'a'.repeat(31)}`,
+    hashed: `["landing","sensor_readings/${'a'.repeat(120)}.csv","version","v1"]`,
+    name: 'sensor_readings-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-1f60ba128e00769ba55bf47b456a5f23',
+  },
+  {
+    what: 'an unversioned bucket: the ETag, unquoted, pins the object',
+    spec: { key: 'orders/a.csv', eTag: '"0123456789abcdef0123456789abcdef"' },
+    prefix: 'orders-a_csv',
+    hashed: '["landing","orders/a.csv","etag","0123456789abcdef0123456789abcdef"]',
+    name: 'orders-a_csv-d23192b3ad9dc19680ac3d9d0c423bab',
+  },
+  {
+    what: 'the same key and version in the landing bucket',
+    spec: { key: 'orders/a.csv', versionId: 'v1', bucket: 'landing' },
+    prefix: 'orders-a_csv',
+    hashed: '["landing","orders/a.csv","version","v1"]',
+    name: 'orders-a_csv-5c19427031559f49e486d71a1937815b',
+  },
+  {
+    what: 'the same key and version in another bucket',
+    spec: { key: 'orders/a.csv', versionId: 'v1', bucket: 'landing-eu' },
+    prefix: 'orders-a_csv',
+    hashed: '["landing-eu","orders/a.csv","version","v1"]',
+    name: 'orders-a_csv-a9adc991daea0d43d893868c3e101817',
+  },
+  {
+    what: 'a key without a folder',
+    spec: { key: 'loose.csv', versionId: 'v1' },
+    prefix: 'no-dataset-loose_csv',
+    hashed: '["landing","loose.csv","version","v1"]',
+    name: 'no-dataset-loose_csv-d3888722d570916c3348c9a9730452bd',
+  },
+  {
+    what: 'a key of characters the name cannot carry',
+    spec: { key: '%F0%9F%9A%80.csv' },
+    prefix: 'no-dataset-_csv',
+    hashed: '["landing","🚀.csv","etag","0123456789abcdef0123456789abcdef"]',
+    name: 'no-dataset-_csv-e702349713f26a0d0b4878ca39391ca5',
+  },
+];
+
+describe('executionName, pinned', () => {
+  it.each(GOLDEN_NAMES.map((g) => [g.what, g] as const))(
+    '%s: the name every delivery got so far',
+    (_what, g) => {
+      // Act
+      const name = executionName(request(g.spec));
+
+      // Assess
+      expect(name).toBe(g.name);
+    },
+  );
+
+  it.each(GOLDEN_NAMES.map((g) => [g.what, g] as const))(
+    '%s: the documented scheme gives the pinned name',
+    (_what, g) => {
+      // Act: the scheme computed here, from the inputs written out by hand.
+      const digest = createHash('sha256').update(g.hashed, 'utf8').digest('hex');
+      const derived = `${g.prefix}-${digest.slice(0, 32)}`;
+
+      // Assess
+      expect(derived).toBe(g.name);
+      expect(g.name).toMatch(LEGAL_NAME);
+    },
+  );
+});
+
 describe('startIngests', () => {
   it('starts one execution per object with the canonical request as input', async () => {
     // Prepare
@@ -189,7 +299,10 @@ describe('startIngests', () => {
     // Assess
     expect(summary).toEqual({ started: 2, duplicates: 0, skipped: 0 });
     expect(starter.calls.map((c) => c.input.key)).toEqual(['orders/a b.csv', 'sensor_readings/x+y.csv']);
-    expect(starter.calls[0]!.name).toBe(executionName(starter.calls[0]!.input));
+    expect(starter.calls.map((c) => c.name)).toEqual([
+      'orders-a_b_csv-d24449dbc526a91ed317c3c5a8a2b14a',
+      'sensor_readings-x_y_csv-2ea04a5d84e90726f29123e6a8d6d4b7',
+    ]);
   });
 
   it('skips folder markers with a log line and starts nothing for them', async () => {
