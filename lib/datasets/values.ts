@@ -38,6 +38,9 @@ const MAX_TS_FRACTION_DIGITS = 6;
 
 /** Integer value of an optionally signed digit run, or NaN when it is not one. Exact up to 2^53. */
 function integerValue(b: Buffer, s: number, e: number): number {
+  // An empty field must not read the byte after it as a sign: with `+` or `-` as the quote
+  // character, that byte is the closing quote of `++` (a quoted empty string, not a number).
+  if (s === e) return Number.NaN;
   let i = s;
   let negative = false;
   const first = b[i];
@@ -59,6 +62,7 @@ function integerValue(b: Buffer, s: number, e: number): number {
 
 /** 0 valid, 1 not an integer, 2 outside the signed 64-bit range. */
 function bigintStatus(b: Buffer, s: number, e: number): 0 | 1 | 2 {
+  if (s === e) return 1; // as in integerValue: the byte at e is not part of the field
   let i = s;
   const negative = b[i] === MINUS;
   if (negative || b[i] === PLUS) i++;
