@@ -3,16 +3,28 @@
  * `npm run demo`: the whole pipeline on this machine, on sample data. Makes a fresh lake in
  * .lake/demo, ingests a valid and a broken orders file through the local runtime (S3 server, the
  * synthesized state machine, DuckDB as Glue and Athena), then queries the curated table.
+ *
+ * `npm run demo -- --lake DIR` makes the lake in DIR instead (the tests use it, so that they never
+ * wipe your .lake/demo); DIR must be missing or empty, since the demo never deletes a folder it
+ * was handed.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { type CliIo, main } from '../lib/cli/main.ts';
 import { quietSdkNodeVersionWarning } from '../lib/cli/node-warnings.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows } from '../lib/samples/orders-generator.ts';
 
 quietSdkNodeVersionWarning();
-const lake = join('.lake', 'demo');
+let values: { lake?: string | undefined };
+try {
+  ({ values } = parseArgs({ options: { lake: { type: 'string' } } }));
+} catch (error) {
+  process.stderr.write(`demo: ${(error as Error).message}\nusage: npm run demo [-- --lake DIR]\n`);
+  process.exit(2);
+}
+const lake = values.lake ?? join('.lake', 'demo');
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
@@ -20,7 +32,23 @@ const io: CliIo = {
 };
 const step = (title: string) => process.stdout.write(`\n━━ ${title}\n\n`);
 
-await rm(lake, { recursive: true, force: true });
+/** True when `dir` does not exist or holds nothing: the only folders the demo may fill. */
+async function missingOrEmpty(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+if (values.lake === undefined) {
+  await rm(lake, { recursive: true, force: true });
+} else if (!(await missingOrEmpty(lake))) {
+  process.stderr.write(
+    `demo: --lake "${lake}" must be a missing or empty folder: the demo never wipes a folder it is given\n`,
+  );
+  process.exit(2);
+}
 const input = join(lake, 'input');
 await mkdir(input, { recursive: true });
 const valid = join(input, 'orders-2024-11.csv');

@@ -1,6 +1,11 @@
 /**
  * End to end through the local runtime: real S3 calls against the embedded server, the state
  * machine synthesized from the PipelineStack, the handler cores, DuckDB as Glue and Athena.
+ *
+ * The tests share one runtime but not their data, so that they pass in any order and alone: each
+ * lands its own keys and order ids (1–2 the exact-values file, 3 the unusual key, 7 the duplicate
+ * delivery, 8 the CLI upload and its SDK twin, 100–105 the batch), and the tests that count a
+ * whole lake or restart it get a lake of their own.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../../lib/cli/main.ts';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
@@ -45,6 +51,25 @@ async function query(sql: string) {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+/** The states of a file that reaches curated, in order. */
+const CURATED_PATH = [
+  'RouteBySize',
+  'Validate',
+  'MoreSlices',
+  'IsValid',
+  'NotifyValidated',
+  'ConvertToParquet',
+  'RegisterPartition',
+  'NotifyCurated',
+  'Curated',
+];
+
+/** Sums decimal texts with 2 fraction digits exactly (in cents), as the lake's decimal(12,2) sum. */
+function decimalSum(values: readonly string[]): string {
+  const cents = values.reduce((sum, v) => sum + BigInt(v.replace('.', '')), 0n);
+  return `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`;
+}
+
 const VALID = `${ORDERS_HEADER}1,"Ann Lee, Acme",ABC-12345,2,12.50,USD,0.1,true,2024-02-29T10:00:00+01:00,2024-03-01
 2,Bob,XYZ-00001,1,99999999.99,EUR,,FALSE,2024-03-01 08:15:00.123456Z,
 `;
@@ -54,17 +79,7 @@ describe('a valid file', () => {
     const record = await drop('orders/exact.csv', VALID);
 
     expect(record.outcome).toBe('curated');
-    expect(record.states).toEqual([
-      'RouteBySize',
-      'Validate',
-      'MoreSlices',
-      'IsValid',
-      'NotifyValidated',
-      'ConvertToParquet',
-      'RegisterPartition',
-      'NotifyCurated',
-      'Curated',
-    ]);
+    expect(record.states).toEqual(CURATED_PATH);
     const raw = `orders/ingest_date=${today()}/${zoneFileOf(record.input)}`;
     expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).toContain(raw);
     expect(await keys(LOCAL_BUCKETS.curated, 'orders/')).toContain(
@@ -135,7 +150,11 @@ describe('an invalid file', () => {
 
 describe('keys and deliveries', () => {
   it('handles a key with spaces, a plus sign and unicode like S3 does (URL-encoded events)', async () => {
-    const record = await drop('orders/Q1 report+final é.csv', VALID);
+    // Its own order id: the exact-values test queries ids 1 and 2 whatever ran before it.
+    const record = await drop(
+      'orders/Q1 report+final é.csv',
+      `${ORDERS_HEADER}3,Key,ABC-12345,1,3.00,EUR,,true,2024-01-01T00:00:00Z,\n`,
+    );
 
     expect(record.outcome).toBe('curated');
     expect(record.input.key).toBe('orders/Q1 report+final é.csv');
@@ -192,7 +211,10 @@ describe('keys and deliveries', () => {
   it('processes a file uploaded with the AWS CLI exactly like one uploaded with the SDK', async () => {
     const aws = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
     const file = join(lakeDir, 'cli.csv');
-    await writeFile(file, `${ORDERS_HEADER}8,Cli,ABC-12345,1,2.00,GBP,,true,2024-01-01T00:00:00Z,\n`);
+    const body = `${ORDERS_HEADER}8,Cli,ABC-12345,1,2.00,GBP,,true,2024-01-01T00:00:00Z,\n`;
+    await writeFile(file, body);
+    // The same bytes through the SDK, landed by this test: the comparison needs no earlier test.
+    const sdk = await drop('orders/from sdk.csv', body);
     const env = {
       ...process.env,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -207,10 +229,12 @@ describe('keys and deliveries', () => {
     );
     await runtime.idle();
 
-    const records = await runtime.executions.list();
-    const cli = records.find((r) => r.input.key === 'orders/from cli.csv');
-    expect(cli?.outcome).toBe('curated');
-    expect(cli?.states).toEqual(records.find((r) => r.input.key === 'orders/exact.csv')?.states);
+    const cli = (await runtime.executions.list()).filter((r) => r.input.key === 'orders/from cli.csv');
+    expect(cli.map((r) => r.outcome)).toEqual(['curated']);
+    expect(sdk.outcome).toBe('curated');
+    expect(cli[0]!.states).toEqual(sdk.states);
+    expect(cli[0]!.states).toEqual(CURATED_PATH);
+    expect(cli[0]!.input.size).toBe(sdk.input.size);
   });
 });
 
@@ -315,17 +339,62 @@ describe('the CLI', () => {
   }, 60_000);
 
   it('local status counts the objects per zone and lists the executions', async () => {
+    // A lake of its own: the counts are exactly what this test landed.
+    const dir = await mkdtemp(join(tmpdir(), 'lake-status-'));
+    const own = await LocalRuntime.start({ lakeDir: dir });
+    let good: ExecutionRecord;
+    let bad: ExecutionRecord;
+    try {
+      good = await own.land('orders/good.csv', VALID);
+      bad = await own.land('orders/bad.csv', brokenOrdersCsv());
+    } finally {
+      await own.close();
+    }
+    const day = `orders/ingest_date=${today()}/`;
+    const goodFile = `${day}${zoneFileOf(good.input)}`;
+    const badFile = `${day}${zoneFileOf(bad.input)}`;
+    // The objects each zone must hold: the valid file in raw and as one Parquet part in curated;
+    // the broken file in failure with its report and its one part of every error.
+    const zones = {
+      landing: ['orders/good.csv', 'orders/bad.csv'],
+      raw: [goodFile],
+      failure: [badFile, `${badFile}.errors.json`, `${badFile}.errors.00001.jsonl`],
+      curated: [goodFile.replace(/\.csv$/, '-part-00000.parquet')],
+    };
     const { sink, out } = io();
-    expect(await main(['local', 'status', '--lake', lakeDir, '--json'], sink)).toBe(0);
+
+    expect(await main(['local', 'status', '--lake', dir, '--json'], sink)).toBe(0);
+
     const status = JSON.parse(out.join(''));
-    expect(status.objects.landing).toBeGreaterThanOrEqual(5);
-    expect(status.executions.length).toBeGreaterThanOrEqual(5);
+    expect(good.outcome).toBe('curated');
+    expect(bad.outcome).toBe('rejected');
+    expect(status).toEqual({
+      lake: dir,
+      objects: Object.fromEntries(Object.entries(zones).map(([zone, keys]) => [zone, keys.length])),
+      // Newest first.
+      executions: [bad, good],
+    });
   }, 60_000);
 
   it('keeps the lake across a restart', async () => {
-    await runtime.close();
-    runtime = await LocalRuntime.start({ lakeDir });
-    const { rows } = await query('SELECT count(*) AS n FROM orders');
-    expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(5);
+    // A lake of its own, so the expected rows are exactly this file's.
+    const dir = await mkdtemp(join(tmpdir(), 'lake-restart-'));
+    const csv = ORDERS_HEADER + orderRows(11, 0, 25);
+    const rows = parse(csv, { columns: true }) as { amount: string }[];
+    const first = await LocalRuntime.start({ lakeDir: dir });
+    try {
+      expect((await first.land('orders/kept.csv', csv)).outcome).toBe('curated');
+    } finally {
+      await first.close();
+    }
+
+    const second = await LocalRuntime.start({ lakeDir: dir });
+    try {
+      const result = await second.query('SELECT count(*) AS n, sum(amount) AS total FROM orders');
+
+      expect(result.rows).toEqual([{ n: String(rows.length), total: decimalSum(rows.map((r) => r.amount)) }]);
+    } finally {
+      await second.close();
+    }
   }, 60_000);
 });

@@ -17,7 +17,7 @@ import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
-import { validateWhole } from '../unit/lambdas/helpers.ts';
+import { validateWhole, versionTag } from '../unit/lambdas/helpers.ts';
 
 /** A valid orders file: whatever its key, its content passes validation. */
 const VALID = `${ORDERS_HEADER}1,Ann,ABC-12345,2,12.50,USD,0.1,true,2024-02-29T10:00:00+01:00,2024-03-01\n`;
@@ -185,64 +185,130 @@ describe('the local runtime: a landing key cannot write outside its zone folder'
     return all;
   }
 
-  const ZONES = [LOCAL_BUCKETS.raw, LOCAL_BUCKETS.failure, LOCAL_BUCKETS.curated] as const;
+  // Landing too: a refused PUT must not leave its object behind either.
+  const BUCKETS = [LOCAL_BUCKETS.landing, LOCAL_BUCKETS.raw, LOCAL_BUCKETS.failure, LOCAL_BUCKETS.curated];
 
   async function snapshot(): Promise<Map<string, Set<string>>> {
-    return new Map(await Promise.all(ZONES.map(async (z) => [z, new Set(await keys(z))] as const)));
+    return new Map(await Promise.all(BUCKETS.map(async (b) => [b, new Set(await keys(b))] as const)));
   }
 
-  /** Drops `key` into landing and returns the zone keys written since, by zone. */
-  async function drop(
-    key: string,
-    outcome: 'curated' | 'rejected' = 'curated',
-  ): Promise<{ put: 'ok' | number; written: Map<string, string[]> }> {
-    const before = await snapshot();
-    let put: 'ok' | number = 'ok';
+  /** The local server's answer to a PUT: the object's ETag, or the HTTP status and S3 error code. */
+  type PutReply =
+    | { readonly accepted: string }
+    | { readonly refused: { readonly status: number | undefined; readonly code: string | undefined } };
+
+  /** Puts `key` into landing; a refusal is this function's result, never an exception. */
+  async function put(key: string): Promise<PutReply> {
     try {
-      const result = await runtime.client.send(
+      const { ETag } = await runtime.client.send(
         new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: Buffer.from(VALID) }),
       );
-      await runtime.idle();
-      const record = await runtime.finished(
-        executionNameFor(key, Buffer.byteLength(VALID), result.ETag ?? ''),
-      );
-      expect(record?.outcome, key).toBe(outcome);
+      return { accepted: ETag ?? '' };
     } catch (error) {
-      put = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? -1;
+      // Only the PUT is in this try, so an assertion can never be swallowed into a "refusal".
+      const reply = error as { Code?: string; $metadata?: { httpStatusCode?: number } };
+      return { refused: { status: reply.$metadata?.httpStatusCode, code: reply.Code } };
     }
-    await runtime.idle();
-    const after = await snapshot();
-    const written = new Map(ZONES.map((z) => [z, [...after.get(z)!].filter((k) => !before.get(z)!.has(k))]));
-    return { put, written };
   }
+
+  /**
+   * Drops `key` into landing, waits for the pipeline, and returns the server's reply, the outcome
+   * of the execution the object started (none when refused), the number of executions started,
+   * and the keys written since, by bucket.
+   */
+  async function drop(key: string) {
+    const before = await snapshot();
+    const executionsBefore = (await runtime.executions.list()).length;
+
+    const reply = await put(key);
+    await runtime.idle();
+
+    const record =
+      'accepted' in reply
+        ? await runtime.finished(executionNameFor(key, Buffer.byteLength(VALID), reply.accepted))
+        : undefined;
+    const after = await snapshot();
+    const written = Object.fromEntries(
+      BUCKETS.map((b) => [b, [...after.get(b)!].filter((k) => !before.get(b)!.has(k)).sort()]),
+    );
+    const started = (await runtime.executions.list()).length - executionsBefore;
+    return { reply, outcome: record?.outcome, started, written };
+  }
+
+  const NOTHING = { landing: [], raw: [], failure: [], curated: [] };
 
   // s3rver stores keys as file paths, so the local server refuses a key with a `.` or `..` segment
   // (S3 stores it literally; the Validate core above shows how the pipeline files it on AWS).
   it.each(ESCAPES.filter((k) => !k.startsWith('/')))(
-    '%s: refused by the local server, nothing written anywhere',
+    '%s: refused by the local server (400 InvalidArgument), nothing written anywhere',
     async (key) => {
-      const { put, written } = await drop(key);
+      const { reply, outcome, started, written } = await drop(key);
 
-      expect(put).toBe(400);
-      for (const zone of ZONES) expect(written.get(zone), zone).toEqual([]);
+      expect(reply).toEqual({ refused: { status: 400, code: 'InvalidArgument' } });
+      expect(outcome).toBeUndefined();
+      expect(started).toBe(0);
+      expect(written).toEqual(NOTHING);
     },
   );
 
-  it('an absolute key (/orders/x.csv) writes nothing anywhere', async () => {
-    // The local server answers 404 to the `//` path (on AWS the key is valid and the Validate
-    // core above files it under failure/no-dataset/).
-    const { put, written } = await drop('/orders/x.csv');
+  it('an absolute key (/orders/x.csv) is refused (404, no S3 error code), nothing written anywhere', async () => {
+    // s3rver's router has no route for the `//` path and answers a plain-text `404 Not Found`, not
+    // an S3 error document (on AWS the key is valid and the Validate core above files it under
+    // failure/no-dataset/).
+    const { reply, outcome, started, written } = await drop('/orders/x.csv');
 
-    expect(put).toBe(404);
-    expect([...written.values()].flat()).toEqual([]);
+    expect(reply).toEqual({ refused: { status: 404, code: undefined } });
+    expect(outcome).toBeUndefined();
+    expect(started).toBe(0);
+    expect(written).toEqual(NOTHING);
   });
+
+  /** Keys at the edge of the refusal: dots that are not a `.` or `..` segment, no folder at all. */
+  const ACCEPTED = [
+    // Zone file names flatten `/` to `__`; a curated stem starting with `.` is percent-encoded
+    // (`%2E`) because Athena, Hive and Spark skip files named `.…`.
+    { key: 'orders/..x.csv', outcome: 'curated', folder: 'orders', file: '..x', parquet: '%2E.x' },
+    { key: 'orders/.../x.csv', outcome: 'curated', folder: 'orders', file: '...__x', parquet: '%2E..__x' },
+    { key: 'orders.csv', outcome: 'rejected', folder: NO_DATASET, file: 'orders', parquet: '' },
+  ] as const;
+
+  it.each(ACCEPTED)(
+    '$key: accepted, $outcome, written under $folder/ only',
+    async ({ key, outcome, folder, file, parquet }) => {
+      const { reply, outcome: actual, started, written } = await drop(key);
+
+      expect(reply).toEqual({ accepted: expect.stringMatching(/^"[0-9a-f]{32}"$/) });
+      expect(actual).toBe(outcome);
+      expect(started).toBe(1);
+      const etag = 'accepted' in reply ? reply.accepted.replaceAll('"', '') : '';
+      const tag = versionTag({ bucket: LOCAL_BUCKETS.landing, key, versionId: null, etag });
+      const prefix = `${folder}/ingest_date=${new Date().toISOString().slice(0, 10)}/`;
+      const zoneFile = `${prefix}${file}.${tag}.csv`;
+      expect(written).toEqual(
+        outcome === 'curated'
+          ? {
+              landing: [key],
+              raw: [zoneFile],
+              failure: [],
+              curated: [`${prefix}${parquet}.${tag}-part-00000.parquet`],
+            }
+          : {
+              landing: [key],
+              raw: [],
+              failure: [zoneFile, `${zoneFile}.errors.00001.jsonl`, `${zoneFile}.errors.json`],
+              curated: [],
+            },
+      );
+    },
+  );
 
   it('nothing is written outside the lake folder', async () => {
     // s3rver would write `<parent>/escaped.csv._S3rver_object` for this key: the server refuses it.
     const key = 'orders/../../../../escaped.csv';
 
-    await drop(key);
+    const { reply } = await drop(key);
 
+    expect(reply).toEqual({ refused: { status: 400, code: 'InvalidArgument' } });
     const outside = (await readdir(parent, { recursive: true }))
       .map((p) => relative(parent, join(parent, p)))
       .filter((p) => p !== 'lake' && !p.startsWith(`lake/`));
