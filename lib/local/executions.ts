@@ -3,7 +3,8 @@
  * so a second StartExecution with the same name is refused as on AWS (ExecutionAlreadyExists), and
  * `datalake local status` can list them from any process.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 
@@ -41,12 +42,19 @@ export class ExecutionRecords {
       startedAt: new Date().toISOString(),
       states: [],
     };
+    // Written whole to a file of its own, then linked into place: the link is atomic and fails
+    // when the name exists, so a reader polling the record never finds it empty or half written
+    // (writeFile with 'wx' creates the file before it writes it).
+    const tmp = `${this.path(name)}.${randomUUID()}.claim`;
+    await writeFile(tmp, JSON.stringify(record, null, 2));
     try {
-      await writeFile(this.path(name), JSON.stringify(record, null, 2), { flag: 'wx' });
+      await link(tmp, this.path(name));
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw error;
+    } finally {
+      await unlink(tmp);
     }
   }
 
