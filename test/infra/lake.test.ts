@@ -1,25 +1,43 @@
+import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config.ts';
+import type { IngestRequest, PipelineStatus, ValidateTaskOutput } from '../../lambdas/shared/contract.ts';
+import { SLICE_RESERVE_MS } from '../../lambdas/validate/core.ts';
+import { type LakeConfig, MEASURED_VALIDATE_MB_PER_S, parseConfig } from '../../lib/config.ts';
 import { STATE } from '../../lib/constructs/ingest-workflow.ts';
 import { definitionFromTemplate, PSEUDO_PARAMETERS, referenceName } from '../../lib/workflow/definition.ts';
+import { list, outputsOf, type Resource, render, resourceNamed, resourcesOf } from './cfn.ts';
 import { buildTestLake, synthTemplates } from './synth.ts';
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+type State = Record<string, unknown>;
+type Asl = {
+  QueryLanguage?: string;
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, State>;
+};
 
 let storage: Template;
 let pipeline: Template;
 let app: Awaited<ReturnType<typeof synthTemplates>>['app'];
+let config: LakeConfig;
+let datasets: string[];
+/** The storage stack's outputs, to follow the pipeline's cross-stack references to their source. */
+let outputs: Record<string, unknown>;
 
 beforeAll(async () => {
-  ({ storage, pipeline, app } = await synthTemplates());
+  const lake = await synthTemplates();
+  ({ storage, pipeline, app, config } = lake);
+  datasets = lake.datasets.map((d) => d.name).sort();
+  outputs = outputsOf(storage);
 }, 120_000);
 
-const resources = (t: Template, type: string) =>
-  Object.entries(t.findResources(type) as Record<string, Resource>).map(([id, r]) => ({ id, ...r }));
+const resources = resourcesOf;
+/** A value of the pipeline template as text, cross-stack references followed into the storage stack. */
+const resolved = (value: unknown) => render(value, outputs);
 
 /** Every Allow statement of the policies attached to the role whose logical id starts with `prefix`. */
 function statementsOf(t: Template, rolePrefix: string): Statement[] {
@@ -28,79 +46,212 @@ function statementsOf(t: Template, rolePrefix: string): Statement[] {
     .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
     .filter((s) => s.Effect === 'Allow');
 }
-const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const text = (value: unknown) => JSON.stringify(value);
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+/** A statement as sorted actions and rendered, sorted resources (and its condition, if any). */
+const grant = (s: Statement) => ({
+  actions: [...actionsOf(s)].sort(),
+  resources: list(s.Resource)
+    .map((r) => resolved(r))
+    .sort(),
+  ...(s.Condition ? { condition: s.Condition } : {}),
+});
+const byActions = (a: { actions: string[] }, b: { actions: string[] }) =>
+  a.actions.join().localeCompare(b.actions.join());
+
+/** The lake's buckets by construct id (stable ids: a renamed one would replace the bucket). */
+const BUCKET_IDS = {
+  landing: 'BucketsLanding',
+  raw: 'BucketsRaw',
+  failure: 'BucketsFailure',
+  curated: 'BucketsCurated',
+  results: 'BucketsAthenaResults',
+  accessLogs: 'BucketsAccessLogs',
+} as const;
+type BucketName = keyof typeof BUCKET_IDS;
+const bucket = (name: BucketName) => resourceNamed(storage, 'AWS::S3::Bucket', BUCKET_IDS[name]);
+/** A zone bucket's physical name as the storage stack gives it (`csvlake-dev-raw-<AWS::AccountId>-…`). */
+const bucketName = (name: BucketName) => render(bucket(name).Properties.BucketName);
+const s3Arn = (name: BucketName, path = '') => `arn:<AWS::Partition>:s3:::${bucketName(name)}${path}`;
+const keyId = () => resourceNamed(storage, 'AWS::KMS::Key', 'BucketsKey').id;
+const topicId = (name: 'Events' | 'ZoneEvents' | 'Alarms') =>
+  resourceNamed(storage, 'AWS::SNS::Topic', `Notifications${name}`).id;
+const machineId = () => resourceNamed(pipeline, 'AWS::StepFunctions::StateMachine', 'IngestStateMachine').id;
+const functionId = (name: string) => resourceNamed(pipeline, 'AWS::Lambda::Function', `${name}Function`).id;
+const logGroupId = (name: string) => resourceNamed(pipeline, 'AWS::Logs::LogGroup', `${name}Logs`).id;
+
+/** The exact statement `enforceSSL` must produce on a bucket's policy. */
+const tlsDeny = (bucketId: string) => ({
+  Action: 's3:*',
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  Effect: 'Deny',
+  Principal: { AWS: '*' },
+  Resource: [
+    { 'Fn::GetAtt': [bucketId, 'Arn'] },
+    { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] },
+  ],
+});
 
 describe('storage stack', () => {
   it('blocks public access, encrypts, enforces TLS and retains every bucket', () => {
     const buckets = resources(storage, 'AWS::S3::Bucket');
-    expect(buckets).toHaveLength(6);
+    expect(buckets.map((b) => b.id).sort()).toEqual(
+      (Object.keys(BUCKET_IDS) as BucketName[]).map((n) => bucket(n).id).sort(),
+    );
+    const kms = {
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            KMSMasterKeyID: { 'Fn::GetAtt': [keyId(), 'Arn'] },
+            SSEAlgorithm: 'aws:kms',
+          },
+        },
+      ],
+    };
     for (const b of buckets) {
-      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+      expect(b.Properties.PublicAccessBlockConfiguration, b.id).toEqual({
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       });
-      expect(b.Properties.BucketEncryption).toBeDefined();
-      expect(b.DeletionPolicy).toBe('Retain');
+      // Server access logs cannot go to a KMS-encrypted bucket: S3-managed keys there, the lake key elsewhere.
+      expect(b.Properties.BucketEncryption, b.id).toEqual(
+        b.id === bucket('accessLogs').id
+          ? {
+              ServerSideEncryptionConfiguration: [
+                { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+              ],
+            }
+          : kms,
+      );
+      expect([b.DeletionPolicy, b.UpdateReplacePolicy], b.id).toEqual(['Retain', 'Retain']);
     }
     const policies = resources(storage, 'AWS::S3::BucketPolicy');
-    expect(policies).toHaveLength(6);
-    for (const p of policies) {
-      expect(text(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
-      expect(text(p.Properties.PolicyDocument)).toContain('"Effect":"Deny"');
+    expect(policies).toHaveLength(buckets.length);
+    for (const b of buckets) {
+      const [policy, ...others] = policies.filter((p) => text(p.Properties.Bucket) === text({ Ref: b.id }));
+      expect(others, `one policy for ${b.id}`).toEqual([]);
+      const statements = (policy!.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      // One statement denies every non-TLS request, with its principal, both resources and condition.
+      expect(
+        statements.filter((s) => s.Effect === 'Deny'),
+        b.id,
+      ).toEqual([tlsDeny(b.id)]);
+      // The only other statements: S3 log delivery into the access-log bucket (checked below).
+      if (b.id !== bucket('accessLogs').id) expect(statements, b.id).toHaveLength(1);
     }
   });
 
-  it('encrypts the zone buckets with the rotated customer key and logs their access', () => {
-    storage.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    const zones = resources(storage, 'AWS::S3::Bucket').filter((b) =>
-      text(b.Properties.BucketEncryption).includes('aws:kms'),
-    );
-    expect(zones).toHaveLength(5);
-    for (const b of zones) expect(b.Properties.LoggingConfiguration).toBeDefined();
-  });
+  it('encrypts with the rotated, retained customer key and logs every zone to the access-log bucket', () => {
+    const [key, ...otherKeys] = resources(storage, 'AWS::KMS::Key');
+    expect(otherKeys).toEqual([]);
+    expect(key!.Properties.EnableKeyRotation).toBe(true);
+    expect([key!.DeletionPolicy, key!.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
 
-  it('names the zone buckets predictably and versions raw, failure and curated', () => {
-    for (const zone of ['raw', 'failure', 'curated']) {
-      storage.hasResourceProperties('AWS::S3::Bucket', {
-        BucketName: {
-          'Fn::Join': ['', [`csvlake-dev-${zone}-`, { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]],
-        },
-        VersioningConfiguration: { Status: 'Enabled' },
+    const logs = bucket('accessLogs').id;
+    const prefixes = {
+      landing: 'landing/',
+      raw: 'raw/',
+      failure: 'failure/',
+      curated: 'curated/',
+      results: 'athenaresults/',
+    } as const;
+    for (const [zone, prefix] of Object.entries(prefixes) as [BucketName, string][]) {
+      expect(bucket(zone).Properties.LoggingConfiguration, zone).toEqual({
+        DestinationBucketName: { Ref: logs },
+        LogFilePrefix: prefix,
       });
     }
+    expect(bucket('accessLogs').Properties.LoggingConfiguration).toBeUndefined();
+    // S3 may deliver each zone's logs, from that zone only, under that zone's prefix.
+    const policy = resources(storage, 'AWS::S3::BucketPolicy').find(
+      (p) => text(p.Properties.Bucket) === text({ Ref: logs }),
+    )!;
+    const deliveries = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
+      (s) => s.Effect === 'Allow',
+    );
+    expect(deliveries).toEqual(
+      Object.entries(prefixes).map(([zone, prefix]) => ({
+        Action: 's3:PutObject',
+        Condition: {
+          ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket(zone as BucketName).id, 'Arn'] } },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logs, 'Arn'] }, `/${prefix}*`]] },
+      })),
+    );
   });
 
-  it('expires landing objects after the configured days, Athena results, and moves failures to IA', () => {
-    storage.hasResourceProperties('AWS::S3::Bucket', {
-      BucketName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['csvlake-dev-landing-'])] }),
-      LifecycleConfiguration: {
-        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 14, Status: 'Enabled' })]),
+  it('names the zone buckets predictably', () => {
+    for (const zone of ['landing', 'raw', 'failure', 'curated', 'results'] as const) {
+      expect(bucket(zone).Properties.BucketName).toEqual({
+        'Fn::Join': ['', [`csvlake-dev-${zone}-`, { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]],
+      });
+    }
+    expect(bucket('accessLogs').Properties.BucketName).toBeUndefined();
+  });
+
+  it('versions the landing bucket: executions are named after, and read, pinned object versions', () => {
+    expect(bucket('landing').Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  it('versions exactly landing, raw, failure and curated', () => {
+    const versioned = resources(storage, 'AWS::S3::Bucket')
+      .filter((b) => b.Properties.VersioningConfiguration !== undefined)
+      .map((b) => [b.id, b.Properties.VersioningConfiguration]);
+    expect(versioned.sort()).toEqual(
+      (['landing', 'raw', 'failure', 'curated'] as const)
+        .map((z) => [bucket(z).id, { Status: 'Enabled' }])
+        .sort(),
+    );
+  });
+
+  it('expires landing objects and old versions after the configured days, Athena results, and moves failures to IA', () => {
+    const rules = (name: BucketName) =>
+      (bucket(name).Properties.LifecycleConfiguration as { Rules: unknown[] } | undefined)?.Rules;
+    const abortUploads = {
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      Id: 'abort-incomplete-uploads',
+      Status: 'Enabled',
+    };
+    expect(config.landingExpiryDays).toBe(14); // the test context's, not the default 30
+    expect(rules('landing')).toEqual([
+      { ExpirationInDays: 14, Id: 'expire-landed', Status: 'Enabled' },
+      { Id: 'expire-old-versions', NoncurrentVersionExpiration: { NoncurrentDays: 14 }, Status: 'Enabled' },
+      abortUploads,
+    ]);
+    expect(rules('raw')).toEqual([abortUploads]);
+    expect(rules('failure')).toEqual([
+      {
+        Id: 'to-infrequent-access',
+        Status: 'Enabled',
+        Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 90 }],
       },
-    });
-    storage.hasResourceProperties('AWS::S3::Bucket', {
-      BucketName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['csvlake-dev-results-'])] }),
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },
-    });
-    storage.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: {
-        Rules: Match.arrayWith([
-          Match.objectLike({ Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 90 }] }),
-        ]),
+    ]);
+    expect(rules('curated')).toEqual([
+      abortUploads,
+      {
+        Id: 'expire-replaced-versions',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        Status: 'Enabled',
       },
-    });
+    ]);
+    expect(rules('results')).toEqual([{ ExpirationInDays: 30, Id: 'expire-results', Status: 'Enabled' }]);
+    expect(rules('accessLogs')).toEqual([
+      { ExpirationInDays: 365, Id: 'expire-access-logs', Status: 'Enabled' },
+    ]);
   });
 
   it('creates one Parquet table per dataset with types derived from its declaration', () => {
     const tables = resources(storage, 'AWS::Glue::Table');
-    expect(tables.map((t) => (t.Properties.TableInput as { Name: string }).Name).sort()).toEqual([
-      'orders',
-      'sensor_readings',
-    ]);
+    expect(tables.map((t) => (t.Properties.TableInput as { Name: string }).Name).sort()).toEqual(datasets);
+    const database = resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase');
     storage.hasResourceProperties('AWS::Glue::Table', {
-      DatabaseName: Match.anyValue(),
+      DatabaseName: { Ref: database.id },
       TableInput: Match.objectLike({
         Name: 'orders',
         PartitionKeys: [{ Name: 'ingest_date', Type: 'date' }],
@@ -114,32 +265,75 @@ describe('storage stack', () => {
           SerdeInfo: Match.objectLike({
             SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
           }),
-          Location: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/orders/'])] }),
         }),
       }),
     });
+    for (const t of tables) {
+      const input = t.Properties.TableInput as { Name: string; StorageDescriptor: { Location: unknown } };
+      expect(render(input.StorageDescriptor.Location)).toBe(`s3://<${bucket('curated').id}>/${input.Name}/`);
+    }
   });
 
-  it('encrypts every topic, allows TLS only and subscribes the configured addresses', () => {
-    for (const t of resources(storage, 'AWS::SNS::Topic')) expect(t.Properties.KmsMasterKeyId).toBeDefined();
-    for (const p of resources(storage, 'AWS::SNS::TopicPolicy')) {
-      expect(text(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+  it('encrypts every topic with the lake key, allows TLS only and subscribes the configured addresses', () => {
+    const topics = resources(storage, 'AWS::SNS::Topic');
+    expect(topics.map((t) => t.id).sort()).toEqual(
+      [topicId('Events'), topicId('ZoneEvents'), topicId('Alarms')].sort(),
+    );
+    for (const t of topics)
+      expect(t.Properties.KmsMasterKeyId, t.id).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+    const policies = resources(storage, 'AWS::SNS::TopicPolicy');
+    expect(policies).toHaveLength(3);
+    for (const t of topics) {
+      const policy = policies.find((p) => text(p.Properties.Topics) === text([{ Ref: t.id }]));
+      expect(policy, `policy of ${t.id}`).toBeTruthy();
+      expect((policy!.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+        {
+          Action: 'sns:Publish',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          Effect: 'Deny',
+          Principal: '*',
+          Resource: { Ref: t.id },
+          Sid: 'AllowPublishThroughSSLOnly',
+        },
+        // Only the zone-events topic takes more: S3's notifications from raw, failure and curated.
+        ...(t.id === topicId('ZoneEvents')
+          ? (['raw', 'failure', 'curated'] as const).map((zone, i) => ({
+              Action: 'sns:Publish',
+              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket(zone).id, 'Arn'] } } },
+              Effect: 'Allow',
+              Principal: { Service: 's3.amazonaws.com' },
+              Resource: { Ref: t.id },
+              Sid: String(i + 1),
+            }))
+          : []),
+      ]);
     }
-    storage.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'data-team@example.com',
-    });
-    storage.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'oncall@example.com',
-    });
+    const subscriptions = resources(storage, 'AWS::SNS::Subscription').map((s) => s.Properties);
+    expect(subscriptions).toEqual([
+      ...config.notificationEmails.map((e) => ({
+        Endpoint: e,
+        Protocol: 'email',
+        TopicArn: { Ref: topicId('Events') },
+      })),
+      ...config.alarmEmails.map((e) => ({
+        Endpoint: e,
+        Protocol: 'email',
+        TopicArn: { Ref: topicId('Alarms') },
+      })),
+    ]);
+    expect(subscriptions.map((s) => s.Endpoint)).toEqual(['data-team@example.com', 'oncall@example.com']);
   });
 
   it('announces objects created in raw, failure and curated on the zone-events topic', () => {
     const notifications = resources(storage, 'Custom::S3BucketNotifications');
-    expect(notifications).toHaveLength(3);
-    for (const n of notifications)
-      expect(text(n.Properties.NotificationConfiguration)).toContain('s3:ObjectCreated:*');
+    expect(notifications.map((n) => (n.Properties.BucketName as { Ref: string }).Ref).sort()).toEqual(
+      [bucket('raw').id, bucket('failure').id, bucket('curated').id].sort(),
+    );
+    for (const n of notifications) {
+      expect(n.Properties.NotificationConfiguration).toEqual({
+        TopicConfigurations: [{ Events: ['s3:ObjectCreated:*'], TopicArn: { Ref: topicId('ZoneEvents') } }],
+      });
+    }
   });
 
   it('protects the stateful stack from deletion', () => {
@@ -149,36 +343,74 @@ describe('storage stack', () => {
     ) as { storage: { terminationProtection: boolean } };
     expect(stack.terminationProtection).toBe(true);
   });
+
+  it('retains exactly the buckets, the key and the Glue database; no topic or subscription', () => {
+    const all = Object.entries(storage.toJSON().Resources as Record<string, Omit<Resource, 'id'>>);
+    const retained = all.filter(([, r]) => r.DeletionPolicy === 'Retain').map(([id]) => id);
+    expect(retained.sort()).toEqual(
+      [
+        ...(Object.keys(BUCKET_IDS) as BucketName[]).map((n) => bucket(n).id),
+        keyId(),
+        resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase').id,
+      ].sort(),
+    );
+    for (const [id, r] of all) {
+      if (r.Type === 'AWS::SNS::Topic' || r.Type === 'AWS::SNS::Subscription') {
+        expect([r.DeletionPolicy, r.UpdateReplacePolicy], id).toEqual([undefined, undefined]);
+      }
+    }
+  });
 });
 
 describe('pipeline stack', () => {
-  it('builds every function for arm64 on the latest Node runtime with X-Ray and JSON logs', () => {
+  it('builds every function for arm64 on the latest Node runtime with X-Ray and JSON logs to its own group', () => {
     const fns = resources(pipeline, 'AWS::Lambda::Function').filter(
       (f) => f.Properties.Runtime === 'nodejs24.x',
     );
-    expect(fns).toHaveLength(4);
-    for (const f of fns) {
-      expect(f.Properties.Architectures).toEqual(['arm64']);
-      expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-      expect(f.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON' });
+    expect(fns.map((f) => f.id).sort()).toEqual(
+      ['Trigger', 'Validate', 'RegisterPartition', 'Reconcile'].map(functionId).sort(),
+    );
+    const sizes: Record<string, [memory: number, timeoutSeconds: number]> = {
+      // One full vCPU for the CPU-bound validator; 15 minutes is Lambda's maximum.
+      Validate: [1769, 900],
+      RegisterPartition: [256, 30],
+      Trigger: [256, 30],
+      Reconcile: [256, 600],
+    };
+    for (const [name, [memory, timeout]] of Object.entries(sizes)) {
+      const f = resourceNamed(pipeline, 'AWS::Lambda::Function', `${name}Function`).Properties;
+      expect(f.Architectures, name).toEqual(['arm64']);
+      expect(f.TracingConfig, name).toEqual({ Mode: 'Active' });
+      expect(f.LoggingConfig, name).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: logGroupId(name) } });
+      expect([f.MemorySize, f.Timeout], name).toEqual([memory, timeout]);
     }
     pipeline.hasResourceProperties('AWS::Lambda::Function', {
-      MemorySize: 1769,
-      Timeout: 900,
       Environment: { Variables: Match.objectLike({ DATASETS_DIR: '/var/task/datasets' }) },
     });
   });
 
   it('starts the workflow from landing events and sends failed events to an encrypted queue', () => {
-    pipeline.hasResourceProperties('Custom::S3BucketNotifications', {
-      NotificationConfiguration: {
-        LambdaFunctionConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })],
-      },
+    const [notification, ...others] = resources(pipeline, 'Custom::S3BucketNotifications');
+    expect(others).toEqual([]);
+    expect(render(notification!.Properties.BucketName)).toBe(bucketName('landing'));
+    expect(notification!.Properties.NotificationConfiguration).toEqual({
+      LambdaFunctionConfigurations: [
+        {
+          Events: ['s3:ObjectCreated:*'],
+          LambdaFunctionArn: { 'Fn::GetAtt': [functionId('Trigger'), 'Arn'] },
+        },
+      ],
     });
-    pipeline.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
-    pipeline.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    const queue = resourceNamed(pipeline, 'AWS::SQS::Queue', 'TriggerFailures');
+    expect(resolved(queue.Properties.KmsMasterKeyId)).toBe(`<${keyId()}.Arn>`);
+    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    const [invokeConfig] = resources(pipeline, 'AWS::Lambda::EventInvokeConfig');
+    expect(invokeConfig!.Properties).toEqual({
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue.id, 'Arn'] } } },
+      FunctionName: { Ref: functionId('Trigger') },
+      MaximumEventAgeInSeconds: 6 * 3600,
       MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      Qualifier: '$LATEST',
     });
   });
 
@@ -192,49 +424,72 @@ describe('pipeline stack', () => {
     }
   });
 
-  it('lets the trigger start executions and nothing in S3', () => {
+  it('lets the trigger start executions of the ingest state machine and nothing in S3', () => {
     const statements = statementsOf(pipeline, 'TriggerRole');
-    expect(statements.flatMap(actionsOf)).toContain('states:StartExecution');
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:'))).map(grant)).toEqual([
+      { actions: ['states:StartExecution'], resources: [`<${machineId()}>`] },
+    ]);
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 
-  it('lets validate write raw only under dataset prefixes, and never read or write curated', () => {
+  it('lets validate read landing, write raw only under dataset prefixes and failure, never curated', () => {
     const statements = statementsOf(pipeline, 'ValidateRole');
-    const writes = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
-    expect(text(writes)).toContain('-raw-');
-    expect(text(writes)).toContain('/orders/*');
-    expect(text(writes)).not.toMatch(/-raw-[^"]*"\},"\/\*"/); // no raw/* wildcard
-    expect(text(statements)).not.toContain('-curated-');
+    const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(s3.map(grant).sort(byActions)).toEqual(
+      [
+        { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [s3Arn('landing', '/*')] },
+        { actions: ['s3:ListBucket'], resources: [s3Arn('landing')] },
+        {
+          actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
+          resources: [s3Arn('failure', '/*'), ...datasets.map((d) => s3Arn('raw', `/${d}/*`))].sort(),
+        },
+      ].sort(byActions),
+    );
+    const everything = statements.flatMap((s) => grant(s).resources);
+    expect(everything.filter((r) => r.includes(bucketName('curated')))).toEqual([]);
   });
 
-  it('lets the Glue job read raw and write curated only under dataset prefixes', () => {
-    const statements = statementsOf(pipeline, 'CsvToParquetRole');
-    const s3Statements = statements.filter(
-      (s) => actionsOf(s).every((a) => a.startsWith('s3:')) && text(s.Resource).includes('csvlake-dev-'),
+  it('lets the Glue job read raw and write curated only under dataset prefixes, and read its script', () => {
+    const statements = statementsOf(pipeline, 'CsvToParquetRole').filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('s3:')),
     );
-    const writes = s3Statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
-    expect(text(writes)).toContain('-curated-');
-    expect(text(writes)).not.toContain('-raw-');
-    for (const s of s3Statements.filter((s) => !actionsOf(s).includes('s3:ListBucket'))) {
-      expect(text(s.Resource)).toMatch(/\/(orders|sensor_readings)\/\*/);
-    }
+    const prefixes = datasets.map((d) => `/${d}/*`);
+    const assets = 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>';
+    expect(statements.map(grant).sort(byActions)).toEqual(
+      [
+        { actions: ['s3:GetObject'], resources: prefixes.map((p) => s3Arn('raw', p)) },
+        {
+          actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+          resources: prefixes.map((p) => s3Arn('curated', p)),
+        },
+        {
+          actions: ['s3:ListBucket'],
+          resources: [s3Arn('curated'), s3Arn('raw')],
+          condition: { StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } },
+        },
+        { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], resources: [assets, `${assets}/*`] },
+      ].sort(byActions),
+    );
   });
 
   it('runs the CSV to Parquet job on Glue 5.0 with a KMS security configuration', () => {
+    const security = resourceNamed(pipeline, 'AWS::Glue::SecurityConfiguration', 'CsvToParquetSecurity');
     pipeline.hasResourceProperties('AWS::Glue::Job', {
       GlueVersion: '5.0',
       Command: Match.objectLike({ Name: 'glueetl', PythonVersion: '3' }),
       ExecutionProperty: { MaxConcurrentRuns: 10 },
-      SecurityConfiguration: Match.anyValue(),
+      SecurityConfiguration: { Ref: security.id },
       WorkerType: 'G.1X',
       NumberOfWorkers: 2,
+      MaxRetries: 0,
+      Timeout: config.glueTimeoutMinutes,
     });
-    pipeline.hasResourceProperties('AWS::Glue::SecurityConfiguration', {
-      EncryptionConfiguration: {
-        S3Encryptions: [Match.objectLike({ S3EncryptionMode: 'SSE-KMS' })],
-        CloudWatchEncryption: Match.objectLike({ CloudWatchEncryptionMode: 'SSE-KMS' }),
-        JobBookmarksEncryption: Match.objectLike({ JobBookmarksEncryptionMode: 'CSE-KMS' }),
-      },
+    const key = `<${keyId()}.Arn>`;
+    const encryption = security.Properties.EncryptionConfiguration as Record<string, Record<string, unknown>>;
+    expect(JSON.parse(JSON.stringify(encryption, (k, v) => (k === 'KmsKeyArn' ? resolved(v) : v)))).toEqual({
+      S3Encryptions: [{ S3EncryptionMode: 'SSE-KMS', KmsKeyArn: key }],
+      CloudWatchEncryption: { CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: key },
+      JobBookmarksEncryption: { JobBookmarksEncryptionMode: 'CSE-KMS', KmsKeyArn: key },
     });
   });
 
@@ -242,7 +497,10 @@ describe('pipeline stack', () => {
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 hour)',
       State: 'ENABLED',
-      Target: Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }) }),
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [functionId('Reconcile'), 'Arn'] },
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+      }),
     });
     const statements = statementsOf(pipeline, 'ReconcileRole');
     expect(statements.flatMap(actionsOf).sort()).toEqual(
@@ -257,62 +515,229 @@ describe('pipeline stack', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
-    const describe = statements.find((st) => actionsOf(st).includes('states:DescribeExecution'))!;
-    expect(text(describe.Resource)).toContain(':execution:');
-    pipeline.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ REDRIVE: 'true', LANDING_BUCKET: Match.anyValue() }) },
-    });
+    const machine = machineId();
+    expect(
+      statements
+        .filter((s) => actionsOf(s).some((a) => /^(s3|states):/.test(a)))
+        .map(grant)
+        .sort(byActions),
+    ).toEqual(
+      [
+        { actions: ['s3:ListBucketVersions'], resources: [s3Arn('landing')] },
+        {
+          actions: ['states:DescribeExecution', 'states:RedriveExecution'],
+          resources: [
+            `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*`,
+          ],
+        },
+        { actions: ['states:StartExecution'], resources: [`<${machine}>`] },
+      ].sort(byActions),
+    );
+    const env = (
+      resourceNamed(pipeline, 'AWS::Lambda::Function', 'ReconcileFunction').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(env.REDRIVE).toBe('true');
+    expect(render(env.LANDING_BUCKET)).toBe(bucketName('landing'));
+    expect(env.STATE_MACHINE_ARN).toEqual({ Ref: machine });
   });
 
-  it('locks the Athena workgroup: engine v3, enforced settings, KMS results, scan cap', () => {
-    pipeline.hasResourceProperties('AWS::Athena::WorkGroup', {
-      WorkGroupConfiguration: Match.objectLike({
-        EnforceWorkGroupConfiguration: true,
-        PublishCloudWatchMetricsEnabled: true,
-        BytesScannedCutoffPerQuery: 10_000_000_000,
-        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
-        ResultConfiguration: Match.objectLike({
-          EncryptionConfiguration: Match.objectLike({ EncryptionOption: 'SSE_KMS' }),
-        }),
-      }),
+  it('locks the Athena workgroup: engine v3, enforced settings, KMS results in the results bucket, scan cap', () => {
+    const [workgroup] = resources(pipeline, 'AWS::Athena::WorkGroup');
+    const configuration = workgroup!.Properties.WorkGroupConfiguration as {
+      ResultConfiguration: { EncryptionConfiguration: { KmsKey: unknown }; OutputLocation: unknown };
+    };
+    expect(configuration).toMatchObject({
+      EnforceWorkGroupConfiguration: true,
+      PublishCloudWatchMetricsEnabled: true,
+      BytesScannedCutoffPerQuery: 10_000_000_000,
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS' } },
     });
+    expect(resolved(configuration.ResultConfiguration.EncryptionConfiguration.KmsKey)).toBe(
+      `<${keyId()}.Arn>`,
+    );
+    expect(render(configuration.ResultConfiguration.OutputLocation)).toBe(
+      `s3://${bucketName('results')}/results/`,
+    );
   });
 
-  it('logs every workflow event to an encrypted log group with tracing on', () => {
+  it('logs every workflow event to its encrypted log group with tracing on', () => {
     pipeline.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: {
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroupId('Ingest'), 'Arn'] } } },
+        ],
+        IncludeExecutionData: true,
+        Level: 'ALL',
+      },
     });
-    for (const g of resources(pipeline, 'AWS::Logs::LogGroup')) expect(g.Properties.KmsKeyId).toBeDefined();
   });
 
-  it('alarms on failed executions, rejections, the failure queue, Glue failures, and Lambda errors and throttles', () => {
-    const alarms = resources(pipeline, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(13);
-    for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
-    const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`);
-    expect(metrics).toEqual(
-      expect.arrayContaining([
-        'AWS/States/ExecutionsFailed',
-        'CsvDataLake/FilesRejected',
-        'CsvDataLake/Orphans',
-        'AWS/SQS/ApproximateNumberOfMessagesVisible',
-        'AWS/Lambda/Errors',
-        'AWS/Lambda/Throttles',
-      ]),
+  it('encrypts every log group with the lake key and keeps it for the configured logRetentionDays (90 by default)', () => {
+    expect(parseConfig(() => undefined).logRetentionDays).toBe(90);
+    expect(config.logRetentionDays).toBe(90);
+    const groups = resources(pipeline, 'AWS::Logs::LogGroup');
+    expect(groups.map((g) => g.id).sort()).toEqual(
+      ['Validate', 'RegisterPartition', 'Trigger', 'Reconcile', 'Ingest'].map(logGroupId).sort(),
     );
+    for (const g of groups) {
+      expect(Object.keys(g.Properties).sort(), g.id).toEqual(['KmsKeyId', 'RetentionInDays']);
+      expect(resolved(g.Properties.KmsKeyId), g.id).toBe(`<${keyId()}.Arn>`);
+      expect(g.Properties.RetentionInDays, g.id).toBe(90);
+    }
+    expect(resources(storage, 'AWS::Logs::LogGroup')).toEqual([]);
+  });
+
+  it('counts files in, validated, rejected and curated from the workflow log, by the states that publish them', () => {
+    const states = aslRendered().States;
+    /** The SNS publish state that announces `status` (found in the definition, not by its name). */
+    const publisherOf = (status: string) => {
+      const names = Object.entries(states)
+        .filter(
+          ([, s]) =>
+            (s.Parameters as { Message?: { status?: string } } | undefined)?.Message?.status === status,
+        )
+        .map(([name]) => name);
+      expect(names, status).toHaveLength(1);
+      return names[0]!;
+    };
+    const entered = (status: string) =>
+      `{ ($.type = "TaskStateEntered") && ($.details.name = "${publisherOf(status)}") }`;
+    const expected: Record<string, string> = {
+      FilesIn: '{ $.type = "ExecutionStarted" }',
+      FilesValidated: entered('VALIDATED'),
+      FilesRejected: entered('REJECTED'),
+      FilesCurated: entered('CURATED'),
+    };
+    const filters = resources(pipeline, 'AWS::Logs::MetricFilter');
+    expect(filters).toHaveLength(4);
+    for (const [metric, pattern] of Object.entries(expected)) {
+      const filter = resourceNamed(pipeline, 'AWS::Logs::MetricFilter', `Monitoring${metric}Filter`);
+      expect(filter.Properties, metric).toEqual({
+        FilterPattern: pattern,
+        LogGroupName: { Ref: logGroupId('Ingest') },
+        MetricTransformations: [
+          { DefaultValue: 0, MetricName: metric, MetricNamespace: 'CsvDataLake', MetricValue: '1' },
+        ],
+      });
+    }
+  });
+
+  it('alarms at the first failed execution, rejection, queued failure, orphan, Glue failure, Lambda error or throttle', () => {
+    const alarms = resources(pipeline, 'AWS::CloudWatch::Alarm');
+    const fn = (name: string, metric: string) => ({
+      Namespace: 'AWS/Lambda',
+      MetricName: metric,
+      Statistic: 'Sum',
+      Period: 300,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(name) } }],
+    });
+    const expected: Record<string, Record<string, unknown>> = {
+      FailedExecutions: {
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Statistic: 'Sum',
+        Period: 300,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId() } }],
+      },
+      // The metric the FilesRejected filter above writes.
+      RejectedFiles: { Namespace: 'CsvDataLake', MetricName: 'FilesRejected', Statistic: 'Sum', Period: 300 },
+      TriggerFailures: {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Statistic: 'Maximum',
+        Period: 300,
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: {
+              'Fn::GetAtt': [resourceNamed(pipeline, 'AWS::SQS::Queue', 'TriggerFailures').id, 'QueueName'],
+            },
+          },
+        ],
+      },
+      // What the reconciler publishes each run (README: the CsvDataLake/Orphans metric).
+      Orphans: { Namespace: 'CsvDataLake', MetricName: 'Orphans', Statistic: 'Maximum', Period: 3600 },
+      GlueJobFailures: {
+        Namespace: 'AWS/Events',
+        MetricName: 'TriggeredRules',
+        Statistic: 'Sum',
+        Period: 300,
+        Dimensions: [
+          {
+            Name: 'RuleName',
+            Value: { Ref: resourceNamed(pipeline, 'AWS::Events::Rule', 'CsvToParquetJobFailure').id },
+          },
+        ],
+      },
+      ...Object.fromEntries(
+        ['Trigger', 'Validate', 'RegisterPartition', 'Reconcile'].flatMap((name) => [
+          [`${name}Errors`, fn(name, 'Errors')],
+          [`${name}Throttles`, fn(name, 'Throttles')],
+        ]),
+      ),
+    };
+    expect(alarms).toHaveLength(Object.keys(expected).length);
+    for (const [name, metric] of Object.entries(expected)) {
+      const alarm = resourceNamed(pipeline, 'AWS::CloudWatch::Alarm', `Monitoring${name}`).Properties;
+      const { AlarmActions, AlarmDescription, ...rest } = alarm;
+      expect(rest, name).toEqual({
+        ...metric,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(list(AlarmActions).map(resolved), name).toEqual([`<${topicId('Alarms')}>`]);
+      expect(AlarmDescription, name).toEqual(expect.any(String));
+    }
+    const rule = resourceNamed(pipeline, 'AWS::Events::Rule', 'CsvToParquetJobFailure').Properties;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.glue'],
+      'detail-type': ['Glue Job State Change', 'Glue Job Run Status'],
+      detail: {
+        jobName: [{ Ref: resourceNamed(pipeline, 'AWS::Glue::Job', 'CsvToParquetJob').id }],
+        state: ['FAILED'],
+      },
+    });
     pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });
 
-describe('the workflow definition', () => {
-  const asl = () =>
-    definitionFromTemplate(pipeline.toJSON(), (ref) => {
-      const name = referenceName(ref);
-      return PSEUDO_PARAMETERS[name] ?? `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
-    }) as { QueryLanguage?: string; StartAt: string; States: Record<string, Record<string, unknown>> };
+/** The synthesized definition with fake ARNs (for asl-validator). */
+const asl = () =>
+  definitionFromTemplate(pipeline.toJSON(), (ref) => {
+    const name = referenceName(ref);
+    return PSEUDO_PARAMETERS[name] ?? `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+  }) as Asl;
+/** The synthesized definition with references rendered as `<LogicalId.Attr>` (storage outputs followed). */
+const aslRendered = () => definitionFromTemplate(pipeline.toJSON(), (ref) => resolved(ref)) as Asl;
 
+/** The retry LambdaInvoke adds by default: Lambda's own service errors. */
+const LAMBDA_SERVICE_RETRY = {
+  ErrorEquals: [
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+  ],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+};
+/** Throttling of the function and of S3 inside it: worth waiting for. */
+const TRANSIENT_RETRY = {
+  ErrorEquals: ['Lambda.TooManyRequestsException', 'SlowDown', 'ServiceUnavailable', 'InternalError'],
+  IntervalSeconds: 5,
+  MaxAttempts: 4,
+  BackoffRate: 2,
+};
+
+describe('the workflow definition', () => {
   it('is valid Amazon States Language (asl-validator)', () => {
     const { isValid, errorsText } = aslValidator(asl());
     expect(isValid, errorsText()).toBe(true);
@@ -325,45 +750,141 @@ describe('the workflow definition', () => {
       expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   });
 
-  it('retries Glue on ConcurrentRunsExceeded and never catches it into success', () => {
+  it.each(['Validate', 'ValidateSlice', 'RegisterPartition'])(
+    '%s retries Lambda service errors and throttling, exactly',
+    (name) => {
+      expect(aslRendered().States[name]!.Retry).toEqual([LAMBDA_SERVICE_RETRY, TRANSIENT_RETRY]);
+    },
+  );
+
+  it('retries Glue on ConcurrentRunsExceeded with capped, jittered backoff and never catches it into success', () => {
     const convert = asl().States[STATE.convert]!;
     expect(convert.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
-    expect(convert.Retry).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          ErrorEquals: expect.arrayContaining(['Glue.ConcurrentRunsExceededException']),
-        }),
-      ]),
-    );
+    expect(convert.Retry).toEqual([
+      {
+        ErrorEquals: ['Glue.ConcurrentRunsExceededException', 'Glue.ThrottlingException'],
+        IntervalSeconds: 30,
+        MaxAttempts: 8,
+        BackoffRate: 2,
+        MaxDelaySeconds: 600,
+        JitterStrategy: 'FULL',
+      },
+    ]);
     expect(convert.Catch).toEqual([
-      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: STATE.notifyFailed }),
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.notifyFailed },
     ]);
     expect(asl().States[STATE.notifyFailed]!.Next).toBe(STATE.failed);
     expect(asl().States[STATE.failed]!.Type).toBe('Fail');
   });
 
-  it('passes the job arguments the validator built and publishes each outcome with dataset and status', () => {
+  it('gives exactly the Lambda and Glue tasks a Retry, and sends every task but NotifyFailed to NotifyFailed', () => {
+    const tasks = Object.entries(aslRendered().States).filter(([, s]) => s.Type === 'Task');
+    expect(
+      Object.fromEntries(tasks.map(([name, s]) => [name, (s.Retry as unknown[] | undefined)?.length ?? 0])),
+    ).toEqual({
+      Validate: 2,
+      ValidateSlice: 2,
+      ConvertToParquet: 1,
+      RegisterPartition: 2,
+      NotifyValidated: 0,
+      NotifyRejected: 0,
+      NotifyCurated: 0,
+      NotifyFailed: 0,
+    });
+    for (const [name, s] of tasks) {
+      expect(s.Catch, name).toEqual(
+        name === 'NotifyFailed'
+          ? undefined
+          : [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailed' }],
+      );
+    }
+  });
+
+  it('runs both validation routes on the Validate function and slices at the configured threshold', () => {
+    const states = aslRendered().States;
+    const validate = `<${functionId('Validate')}.Arn>`;
+    expect([states.Validate!.Resource, states.ValidateSlice!.Resource]).toEqual([validate, validate]);
+    expect(states.RegisterPartition!.Resource).toBe(`<${functionId('RegisterPartition')}.Arn>`);
+    expect(states.RouteBySize!.Choices).toEqual([
+      { Variable: '$.size', NumericGreaterThan: config.largeFileBytes, Next: 'PlanSlices' },
+    ]);
+    expect((states.PlanSlices!.Parameters as { slice: unknown }).slice).toEqual({
+      bytes: config.largeFileBytes,
+      index: 1,
+    });
+    // Where the messages below read from.
+    expect([states.Validate!.ResultPath, states.ValidateSlice!.ResultPath]).toEqual([
+      '$.validation',
+      '$.validation',
+    ]);
+    expect(states.RegisterPartition!.ResultPath).toBe('$.partition');
+  });
+
+  it('passes the job arguments the validator built', () => {
     const states = asl().States;
     expect((states[STATE.convert]!.Parameters as Record<string, unknown>)['Arguments.$']).toBe(
       '$.validation.jobArguments',
     );
-    for (const [name, status] of [
-      [STATE.notifyValidated, 'VALIDATED'],
-      [STATE.notifyRejected, 'REJECTED'],
-      [STATE.notifyCurated, 'CURATED'],
-      [STATE.notifyFailed, 'FAILED'],
-    ] as const) {
-      const attributes = (states[name]!.Parameters as { MessageAttributes: Record<string, unknown> })
-        .MessageAttributes;
-      expect(attributes).toEqual({
-        dataset: { DataType: 'String', 'StringValue.$': '$.dataset' },
-        status: { DataType: 'String', StringValue: status },
-      });
-    }
     expect(states[STATE.isValid]!.Type).toBe('Choice');
     expect(states[STATE.rejected]!.Type).toBe('Succeed');
     expect(states[STATE.curated]!.Type).toBe('Succeed');
   });
+
+  /** `field.$: $.validation.field` for fields of the Validate task's output (type-checked names). */
+  const fromValidation = (...fields: (keyof ValidateTaskOutput)[]) =>
+    Object.fromEntries(fields.map((f) => [`${f}.$`, `$.validation.${f}`]));
+  /** `field.$: $.field` for fields of the execution input. */
+  const fromRequest = (...fields: (keyof IngestRequest)[]) =>
+    Object.fromEntries(fields.map((f) => [`${f}.$`, `$.${f}`]));
+  const messages = (database: string): Record<PipelineStatus, [state: string, fields: State]> => ({
+    VALIDATED: ['NotifyValidated', fromValidation('dataset', 'source', 'raw', 'rows')],
+    REJECTED: [
+      'NotifyRejected',
+      fromValidation('dataset', 'reason', 'source', 'failure', 'report', 'rows', 'errorCount', 'errors'),
+    ],
+    CURATED: [
+      'NotifyCurated',
+      {
+        ...fromValidation('dataset', 'rows'),
+        'table.$': `States.Format('${database}.{}', $.validation.dataset)`,
+        'partition.$': '$.partition',
+      },
+    ],
+    FAILED: [
+      'NotifyFailed',
+      {
+        ...fromRequest('dataset'),
+        source: fromRequest('bucket', 'key'),
+        'error.$': '$.error.Error',
+        'cause.$': '$.error.Cause',
+      },
+    ],
+  });
+
+  it.each([
+    ['VALIDATED', 'the dataset, source, raw copy and rows'],
+    ['REJECTED', 'the reason, source, failure copy, report, rows, error count and first errors'],
+    ['CURATED', 'the rows, the table in the lake database and the partition'],
+    ['FAILED', 'the source object, the error and its cause'],
+  ] as const)(
+    'publishes %s to the events topic with %s, and dataset and status attributes',
+    (status, _holds) => {
+      const database = (
+        resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase').Properties.DatabaseInput as {
+          Name: string;
+        }
+      ).Name;
+      const [state, fields] = messages(database)[status];
+      expect(aslRendered().States[state]!.Parameters).toEqual({
+        TopicArn: `<${topicId('Events')}>`,
+        Message: { status, 'execution.$': '$$.Execution.Id', ...fields },
+        MessageAttributes: {
+          dataset: { DataType: 'String', 'StringValue.$': '$.dataset' },
+          status: { DataType: 'String', StringValue: status },
+        },
+      });
+    },
+  );
 });
 
 describe('security checks and snapshots', () => {
@@ -384,6 +905,8 @@ describe('security checks and snapshots', () => {
     for (const reason of reasons) expect(reason.length).toBeGreaterThan(30);
   });
 
+  // A change detector only: every property above has its own assertion, so `vitest -u` cannot
+  // silently accept a broken one.
   it.each(['storage', 'pipeline'] as const)('matches the %s stack snapshot (asset hashes masked)', (name) => {
     const template = name === 'storage' ? storage : pipeline;
     const masked = JSON.parse(
@@ -392,6 +915,105 @@ describe('security checks and snapshots', () => {
         .replace(/"S3Key":"[^"]+"/g, '"S3Key":"<asset>"'),
     );
     expect(masked).toMatchSnapshot();
+  });
+});
+
+describe('README claims the template backs', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  /** One README passage, from its opening words to the next blank line, on one line. */
+  const passage = (opening: string) => {
+    const start = readme.indexOf(opening);
+    expect(start, `README passage "${opening}"`).toBeGreaterThanOrEqual(0);
+    const end = readme.indexOf('\n\n', start);
+    return readme.slice(start, end === -1 ? undefined : end).replace(/\s+/g, ' ');
+  };
+  const number = (text: string, pattern: RegExp) => {
+    const m = pattern.exec(text);
+    expect(m, `${pattern} in: ${text}`).not.toBeNull();
+    return Number(m![1]!.replace(/,/g, ''));
+  };
+
+  it('Tear down: what the storage stack retains and what it deletes is what the template says', () => {
+    const said = passage('**Tear down**');
+    /** README words → the resource types they name. */
+    const WORDS: Record<string, string> = {
+      buckets: 'AWS::S3::Bucket',
+      key: 'AWS::KMS::Key',
+      'Glue database': 'AWS::Glue::Database',
+      topics: 'AWS::SNS::Topic',
+      subscriptions: 'AWS::SNS::Subscription',
+      'table definitions': 'AWS::Glue::Table',
+    };
+    const typesIn = (phrase: string) =>
+      Object.entries(WORDS)
+        .filter(([word]) => new RegExp(`\\b${word}\\b`).test(phrase))
+        .map(([, type]) => type)
+        .sort();
+    const retainedPhrase = /its ([^.;:]+?) are retained/.exec(said)?.[1];
+    const deletedPhrase = /its ([^.;:]+?) hold no data and are deleted with the stack/.exec(said)?.[1];
+    expect([retainedPhrase, deletedPhrase], said).not.toContain(undefined);
+
+    const all = Object.values(storage.toJSON().Resources as Record<string, Omit<Resource, 'id'>>);
+    const retainedTypes = [
+      ...new Set(all.filter((r) => r.DeletionPolicy === 'Retain').map((r) => r.Type)),
+    ].sort();
+    expect(typesIn(retainedPhrase!)).toEqual(retainedTypes);
+    for (const type of typesIn(retainedPhrase!)) {
+      for (const r of all.filter((r) => r.Type === type)) expect(r.DeletionPolicy, type).toBe('Retain');
+    }
+    const deletedTypes = typesIn(deletedPhrase!);
+    expect(deletedTypes).toEqual(['AWS::Glue::Table', 'AWS::SNS::Subscription', 'AWS::SNS::Topic']);
+    for (const type of deletedTypes) {
+      const ofType = all.filter((r) => r.Type === type);
+      expect(ofType.length, type).toBeGreaterThan(0);
+      for (const r of ofType) expect(r.DeletionPolicy ?? 'Delete', type).toBe('Delete');
+    }
+  });
+
+  it('Large files: the 6-hour limit, slice times and sizes are those of the template and the measured speed', () => {
+    const text = passage('**Large files.**');
+    const definition = aslRendered();
+    const timeoutSeconds = definition.TimeoutSeconds!;
+    const threshold = (definition.States.RouteBySize!.Choices as { NumericGreaterThan: number }[])[0]!
+      .NumericGreaterThan;
+    const lambdaSeconds = resourceNamed(pipeline, 'AWS::Lambda::Function', 'ValidateFunction').Properties
+      .Timeout as number;
+    const reserveSeconds = SLICE_RESERVE_MS / 1000;
+
+    // The binding limit: the state machine's timeout, in hours.
+    expect(number(text, /limited by the state machine's (\d+)-hour timeout/)).toBe(timeoutSeconds / 3600);
+    expect(number(text, /fit in (\d+) hours/)).toBe(timeoutSeconds / 3600);
+    expect(number(text, /counts against the same (\d+) hours/)).toBe(timeoutSeconds / 3600);
+    expect(text).toMatch(/-hour timeout, not by the 25,000-event history of an execution/);
+
+    // At the measured speed: one slice of `threshold` bytes, and how many fit.
+    const sliceBytes = number(text, /a (\d+) GB slice takes/) * 1e9;
+    expect(sliceBytes).toBe(threshold);
+    const measured = number(text, /at the measured (\d+) MB\/s/);
+    expect(measured).toBe(MEASURED_VALIDATE_MB_PER_S);
+    const fastSliceSeconds = threshold / (measured * 1e6);
+    expect(number(text, /slice takes ([\d.]+) minutes/)).toBe(fastSliceSeconds / 60);
+    const fastSlices = Math.floor(timeoutSeconds / fastSliceSeconds);
+    expect(number(text, /about [\d.]+ TB \((\d+) slices\)/)).toBe(fastSlices);
+    expect(number(text, /about ([\d.]+) TB/)).toBe(Number(((fastSlices * threshold) / 1e12).toFixed(1)));
+
+    // At a quarter of it (what the default threshold assumes) a slice uses all the time it may.
+    const [lambdaMinutes, reserveMinutes] = [
+      number(text, /full \d+ minutes \((\d+) less/),
+      number(text, /less the (\d+) kept in reserve/),
+    ];
+    expect([lambdaMinutes, reserveMinutes]).toEqual([lambdaSeconds / 60, reserveSeconds / 60]);
+    const slowSliceSeconds = lambdaSeconds - reserveSeconds;
+    expect(number(text, /runs its full (\d+) minutes/)).toBe(slowSliceSeconds / 60);
+    expect(threshold / ((measured / 4) * 1e6)).toBe(slowSliceSeconds);
+    const slowSlices = Math.floor(timeoutSeconds / slowSliceSeconds);
+    expect(number(text, /about \d+ GB \((\d+) slices\)/)).toBe(slowSlices);
+    expect(number(text, /about (\d+) GB \(/)).toBe(Math.round((slowSlices * threshold) / 1e10) * 10);
+
+    // The Glue job's timeout shares the same budget.
+    const job = resourceNamed(pipeline, 'AWS::Glue::Job', 'CsvToParquetJob').Properties;
+    expect(number(text, /`glueTimeoutMinutes`, (\d+) by default/)).toBe(job.Timeout);
+    expect(parseConfig(() => undefined).glueTimeoutMinutes).toBe(job.Timeout);
   });
 });
 
@@ -426,9 +1048,12 @@ describe('configuration', () => {
     expect(config.notificationEmails).toEqual(['a@example.com', 'b@example.com']);
   });
 
-  it('synthesizes with other names from context', async () => {
-    const lake = await buildTestLake({ prefix: 'acme', stage: 'prod' });
+  it('synthesizes with other names and log retention from context', async () => {
+    const lake = await buildTestLake({ prefix: 'acme', stage: 'prod', logRetentionDays: 365 });
     expect(lake.storage.stackName).toBe('acme-prod-storage');
     expect(lake.pipeline.stackName).toBe('acme-prod-pipeline');
+    const groups = resources(Template.fromStack(lake.pipeline), 'AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(5);
+    for (const g of groups) expect(g.Properties.RetentionInDays, g.id).toBe(365);
   });
 });
