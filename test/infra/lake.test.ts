@@ -887,7 +887,7 @@ describe('the workflow definition', () => {
   );
 });
 
-describe('security checks and snapshots', () => {
+describe('security checks', () => {
   it('has no unacknowledged cdk-nag AwsSolutions finding', () => {
     const report = new AwsSolutionsChecks().validateScope(app);
     const findings = report.violations.flatMap((v) =>
@@ -903,18 +903,6 @@ describe('security checks and snapshots', () => {
       .flatMap((m) => Object.values(m.data as Record<string, string>));
     expect(reasons.length).toBeGreaterThan(10);
     for (const reason of reasons) expect(reason.length).toBeGreaterThan(30);
-  });
-
-  // A change detector only: every property above has its own assertion, so `vitest -u` cannot
-  // silently accept a broken one.
-  it.each(['storage', 'pipeline'] as const)('matches the %s stack snapshot (asset hashes masked)', (name) => {
-    const template = name === 'storage' ? storage : pipeline;
-    const masked = JSON.parse(
-      JSON.stringify(template.toJSON())
-        .replace(/[0-9a-f]{64}(\.zip|\.json|\.py)?/g, '<asset-hash>$1')
-        .replace(/"S3Key":"[^"]+"/g, '"S3Key":"<asset>"'),
-    );
-    expect(masked).toMatchSnapshot();
   });
 });
 

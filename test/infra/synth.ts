@@ -16,9 +16,16 @@ export const TEST_CONTEXT = {
   landingExpiryDays: 14,
 };
 
+/**
+ * Set by vitest.mutation.config.ts: Stryker runs tests in worker threads, where esbuild's bundling
+ * of the functions cannot spawn (a worker's stdio is no file descriptor). No template assertion
+ * looks inside a bundle; only the snapshot sees the asset, and it is not run under mutation.
+ */
+const skipBundling = process.env.DATALAKE_SKIP_BUNDLING === '1' ? { 'aws:cdk:bundling-stacks': [] } : {};
+
 /** Builds a fresh app with the lake in it (and optional extra context). */
 export async function buildTestLake(context: Record<string, unknown> = TEST_CONTEXT) {
-  const app = new App({ context: { ...cdkJson.context, ...context } });
+  const app = new App({ context: { ...cdkJson.context, ...context, ...skipBundling } });
   const config = parseConfig((key) => app.node.tryGetContext(key));
   const datasetsDir = resolve(config.datasetsDir);
   const datasets = [...(await loadDatasets(datasetsDir)).values()];
