@@ -227,6 +227,35 @@ describe('reconcile against Step Functions, on each execution status', () => {
     },
   );
 
+  it('treats a status it does not know as failed: reported and re-driven, never silently counted', async () => {
+    // Prepare: Step Functions may add statuses; the adapter passes DescribeExecution's through.
+    const object: LandedObject = { key: 'orders/a.csv', size: 10, etag: 'e', versionId: 'v1' };
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: object.key, VersionId: 'v1', Size: 10, ETag: '"e"' }],
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'PAUSED' as never });
+    sfn.on(RedriveExecutionCommand).resolves({});
+
+    // Act
+    const report = await reconcile(
+      'landing',
+      landedVersions(new S3Client({}), 'landing'),
+      stepFunctionsLedger(new SFNClient({}), ARN),
+      { redrive: true },
+    );
+
+    // Assess
+    const name = nameOf(object.key, 'v1');
+    expect(report).toEqual({
+      objects: 1,
+      terminal: 0,
+      running: 0,
+      orphans: [{ key: object.key, versionId: 'v1', execution: name, reason: 'failed' }],
+      redriven: 1,
+    });
+    expect(sfn).toHaveReceivedCommandWith(RedriveExecutionCommand, { executionArn: arnOf(name) });
+  });
+
   it('lets a DescribeExecution error other than a missing execution fail the run', async () => {
     // Prepare: throttling must not be mistaken for "never started" (that would start a duplicate).
     s3.on(ListObjectVersionsCommand).resolves({

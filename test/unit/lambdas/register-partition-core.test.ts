@@ -47,9 +47,13 @@ describe('registerPartition', () => {
   it("creates the day's partition with the table's storage layout and the day's location", async () => {
     // Prepare
     const catalog = fakeCatalog();
+    const log = recordingLog();
 
     // Act
-    const out = await registerPartition({ dataset: 'orders', ingestDate: '2024-03-02' }, deps(catalog));
+    const out = await registerPartition(
+      { dataset: 'orders', ingestDate: '2024-03-02' },
+      { ...deps(catalog), log },
+    );
 
     // Assess
     expect(out).toEqual({
@@ -60,6 +64,17 @@ describe('registerPartition', () => {
       created: true,
     });
     expect(catalog.calls).toEqual(['get lake.orders', 'create lake.orders']);
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'partition created',
+        attributes: {
+          database: 'lake',
+          table: 'orders',
+          location: 's3://curated/orders/ingest_date=2024-03-02/',
+        },
+      },
+    ]);
     expect(catalog.partitions.get('["2024-03-02"]')).toEqual({
       Values: ['2024-03-02'],
       StorageDescriptor: { ...DESCRIPTOR, Location: 's3://curated/orders/ingest_date=2024-03-02/' },
@@ -106,7 +121,28 @@ describe('registerPartition', () => {
       { dataset: 'orders', ingestDate: '2023-02-29' },
       'invalid ingest date "2023-02-29" (expected YYYY-MM-DD)',
     ],
+    // Anchored: a valid date or name inside a longer string is no date or name.
+    [
+      { dataset: 'orders', ingestDate: 'x2024-01-01' },
+      'invalid ingest date "x2024-01-01" (expected YYYY-MM-DD)',
+    ],
+    [
+      { dataset: 'orders', ingestDate: '2024-01-01x' },
+      'invalid ingest date "2024-01-01x" (expected YYYY-MM-DD)',
+    ],
+    // ISO 8601's expanded years are real days to Date.parse, but no YYYY-MM-DD partition value.
+    [
+      { dataset: 'orders', ingestDate: '+020240-01' },
+      'invalid ingest date "+020240-01" (expected YYYY-MM-DD)',
+    ],
+    [
+      { dataset: 'orders', ingestDate: '-000001-01' },
+      'invalid ingest date "-000001-01" (expected YYYY-MM-DD)',
+    ],
     [{ dataset: '../orders', ingestDate: '2024-03-02' }, 'invalid dataset name "../orders"'],
+    [{ dataset: 'Orders', ingestDate: '2024-03-02' }, 'invalid dataset name "Orders"'],
+    [{ dataset: 'orders-x', ingestDate: '2024-03-02' }, 'invalid dataset name "orders-x"'],
+    [{ dataset: 'orders/x', ingestDate: '2024-03-02' }, 'invalid dataset name "orders/x"'],
   ])('refuses %j before touching the catalog', async (input, message) => {
     // Prepare
     const catalog = fakeCatalog();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { IngestRequest } from '../../../lambdas/shared/contract.ts';
 import {
+  datasetOf,
   decodeKey,
   type ExecutionStarter,
   encodeKey,
@@ -93,6 +94,17 @@ describe('toIngestRequest', () => {
     });
   });
 
+  it('gives a key with a leading slash the dataset "no-dataset", not an empty one', () => {
+    // An empty dataset would be an empty SNS message attribute, which SNS refuses.
+    // Act
+    const req = toIngestRequest(s3Record({ key: '/loose.csv', versionId: 'v1' }));
+
+    // Assess
+    expect(req?.dataset).toBe('no-dataset');
+    expect(datasetOf('/orders/a.csv')).toBe('no-dataset');
+    expect(datasetOf('orders/a.csv')).toBe('orders');
+  });
+
   it('returns null for a folder marker', () => {
     // Act
     const req = toIngestRequest(s3Record({ key: 'orders/2024/' }));
@@ -134,6 +146,21 @@ describe('executionName', () => {
 
     // Assess
     expect(name).toMatch(LEGAL_NAME);
+  });
+
+  it('leaves an empty part out of the readable prefix instead of doubling the dash', () => {
+    // Prepare: a listing entry without a key (the reconciler reads a missing Key as '') has no
+    // file name; its prefix is the dataset alone, exactly as documented: "<dataset>-<file>" without
+    // empty parts.
+    const req = toIngestRequest(s3Record({ key: '', versionId: 'v1' }));
+
+    // Act
+    const name = executionName(req!);
+
+    // Assess
+    expect(name).toBe(
+      `no-dataset-${createHash('sha256').update('["landing","","version","v1"]').digest('hex').slice(0, 32)}`,
+    );
   });
 
   it('is identical for identical objects, whatever the delivery', () => {
@@ -340,6 +367,13 @@ describe('startIngests', () => {
     // Assess
     expect(summary.skipped).toBe(1);
     expect(starter.calls).toHaveLength(0);
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'skipping a record that is not an object creation',
+        attributes: { eventName: 'ObjectRemoved:Delete', rawKey: 'orders/a.csv' },
+      },
+    ]);
   });
 
   it('counts a duplicate delivery as success and logs it', async () => {
@@ -355,7 +389,41 @@ describe('startIngests', () => {
     // Assess
     expect(summary).toEqual({ started: 0, duplicates: 1, skipped: 0 });
     expect(starter.calls[1]!.input).toEqual(starter.calls[0]!.input);
-    expect(log.lines.map((l) => l.message)).toEqual(['execution exists already: a duplicate delivery']);
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'execution exists already: a duplicate delivery',
+        attributes: { executionName: starter.calls[0]!.name, request: starter.calls[0]!.input },
+      },
+    ]);
+  });
+
+  it('logs each started execution with its name and request', async () => {
+    // Prepare
+    const starter = fakeStarter();
+    const log = recordingLog();
+
+    // Act
+    await startIngests([s3Record({ key: 'orders/a+b.csv', versionId: 'v1' })], { starter, log });
+
+    // Assess
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'execution started',
+        attributes: {
+          executionName: 'orders-a_b_csv-d24449dbc526a91ed317c3c5a8a2b14a',
+          request: {
+            bucket: 'landing',
+            key: 'orders/a b.csv',
+            versionId: 'v1',
+            etag: '0123456789abcdef0123456789abcdef',
+            size: 1234,
+            dataset: 'orders',
+          },
+        },
+      },
+    ]);
   });
 
   it('attempts every record, then throws one error naming each record that failed', async () => {
@@ -373,7 +441,34 @@ describe('startIngests', () => {
     );
     await expect(act).rejects.toBeInstanceOf(AggregateError);
     expect(starter.calls.map((c) => c.input.key)).toEqual(['orders/a.csv', 'orders/b.csv', 'orders/c.csv']);
-    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'could not start an execution',
+        attributes: { rawKey: 'orders/b.csv', error: 'Error: throttled on orders/b.csv' },
+      },
+    ]);
+  });
+
+  it('names every failed record in one message and carries each cause', async () => {
+    // Prepare
+    const starter = fakeStarter(['orders/a.csv', 'orders/c.csv']);
+    const records = ['orders/a.csv', 'orders/b.csv', 'orders/c.csv'].map((key) => s3Record({ key }));
+
+    // Act
+    const error = await startIngests(records, { starter, log: recordingLog() }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(AggregateError);
+    const aggregate = error as AggregateError;
+    expect(aggregate.message).toBe(
+      'could not start 2 of 3 executions: "orders/a.csv" (Error: throttled on orders/a.csv), ' +
+        '"orders/c.csv" (Error: throttled on orders/c.csv)',
+    );
+    expect(aggregate.errors.map((e: Error) => e.message)).toEqual([
+      'throttled on orders/a.csv',
+      'throttled on orders/c.csv',
+    ]);
   });
 
   it('reports a malformed key escape as a failed record, not a crash of the others', async () => {
