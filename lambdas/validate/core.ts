@@ -497,7 +497,7 @@ function earlyRejection(
       value: clip(request.dataset, 80),
       rule: 'unknown_dataset',
       message:
-        request.dataset === ''
+        request.dataset === NO_DATASET
           ? `the key "${clip(request.key, 200)}" names no dataset folder: land files as <dataset>/<file>.csv (known: ${known})`
           : `unknown dataset "${clip(request.dataset, 200)}" (known: ${known})`,
     });

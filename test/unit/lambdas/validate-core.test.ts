@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type IngestRequest,
+  NO_DATASET,
   type ObjectRef,
   REPORT_ERRORS,
   STATE_ERRORS,
@@ -112,6 +113,7 @@ beforeAll(async () => {
   datasets = await loadDatasets(DATASETS_DIR);
 });
 
+/** A request as the trigger makes it: the dataset is the key's first segment, else `no-dataset`. */
 function req(key: string, extra: Partial<IngestRequest> = {}): IngestRequest {
   const slash = key.indexOf('/');
   return {
@@ -120,7 +122,7 @@ function req(key: string, extra: Partial<IngestRequest> = {}): IngestRequest {
     versionId: 'v1',
     etag: 'e1',
     size: 100,
-    dataset: slash < 0 ? '' : key.slice(0, slash),
+    dataset: slash <= 0 ? NO_DATASET : key.slice(0, slash),
     ...extra,
   };
 }
