@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IngestRequest, PipelineStatus, ValidateTaskOutput } from '../../lambdas/shared/contract.ts';
 import { SLICE_RESERVE_MS } from '../../lambdas/validate/core.ts';
 import { type LakeConfig, MEASURED_VALIDATE_MB_PER_S, parseConfig } from '../../lib/config.ts';
 import { STATE } from '../../lib/constructs/ingest-workflow.ts';
 import { definitionFromTemplate, PSEUDO_PARAMETERS, referenceName } from '../../lib/workflow/definition.ts';
 import { list, outputsOf, type Resource, render, resourceNamed, resourcesOf } from './cfn.ts';
-import { buildTestLake, synthTemplates } from './synth.ts';
+import { buildTestLake, setUpOrFailEach, synthTemplates } from './synth.ts';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type State = Record<string, unknown>;
@@ -28,12 +28,12 @@ let datasets: string[];
 /** The storage stack's outputs, to follow the pipeline's cross-stack references to their source. */
 let outputs: Record<string, unknown>;
 
-beforeAll(async () => {
+setUpOrFailEach(async () => {
   const lake = await synthTemplates();
   ({ storage, pipeline, app, config } = lake);
   datasets = lake.datasets.map((d) => d.name).sort();
   outputs = outputsOf(storage);
-}, 120_000);
+});
 
 const resources = resourcesOf;
 /** A value of the pipeline template as text, cross-stack references followed into the storage stack. */

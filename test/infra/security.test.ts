@@ -4,9 +4,9 @@
  * permissions, and each role reaching only the zones and prefixes its work needs.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { list, outputsOf, render, resourceNamed, resourcesOf } from './cfn.ts';
-import { synthTemplates } from './synth.ts';
+import { setUpOrFailEach, synthTemplates } from './synth.ts';
 
 type Statement = {
   Sid?: string;
@@ -29,13 +29,13 @@ let databaseName: string;
 /** The storage stack's outputs, to follow the pipeline's cross-stack references (the key, the topics). */
 let outputs: Record<string, unknown>;
 
-beforeAll(async () => {
+setUpOrFailEach(async () => {
   const lake = await synthTemplates();
   ({ storage, pipeline } = lake);
   datasets = lake.datasets.map((d) => d.name).sort();
   databaseName = databaseOf(storage);
   outputs = outputsOf(storage);
-}, 120_000);
+});
 
 const resources = resourcesOf;
 const both = () => [storage, pipeline];

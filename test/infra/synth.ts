@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, beforeEach } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { buildLake } from '../../lib/lake.ts';
@@ -41,4 +42,24 @@ export async function synthTemplates() {
     storage: Template.fromStack(lake.storage),
     pipeline: Template.fromStack(lake.pipeline),
   };
+}
+
+/**
+ * Runs a test file's setup once, before its first test; when the setup throws, every test of the
+ * file fails with its error. (Vitest reports the tests of a failed beforeAll as skipped, and a
+ * mutation run counts skipped as passing: a construct broken so badly that the synth throws would
+ * survive every assertion.)
+ */
+export function setUpOrFailEach(setUp: () => Promise<void>): void {
+  let failure: { readonly error: unknown } | undefined;
+  beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      failure = { error };
+    }
+  }, 120_000);
+  beforeEach(() => {
+    if (failure) throw failure.error;
+  });
 }
