@@ -43,7 +43,16 @@ const columnSchema = z
     header: z.string().min(1, { error: 'header must not be empty' }).optional(),
     precision: z.number().int().min(1).max(38, { error: 'precision must be at most 38' }).optional(),
     scale: z.number().int().min(0).optional(),
-    enum: z.array(z.string()).min(1, { error: 'enum must list at least one value' }).optional(),
+    enum: z
+      .array(
+        // A lone surrogate (possible in JSON as "\ud800") is no text UTF-8 data can hold: such a
+        // value could never match, and its UTF-8 encoding would be U+FFFD's.
+        z.string().refine((v) => Buffer.from(v, 'utf8').toString('utf8') === v, {
+          error: 'enum values must be valid Unicode text (this one holds a lone surrogate)',
+        }),
+      )
+      .min(1, { error: 'enum must list at least one value' })
+      .optional(),
     pattern: z.string().optional(),
     maxLength: z.number().int().min(1).optional(),
     min: bound.optional(),
