@@ -82,13 +82,20 @@ const columnSchema = z
     }
     if (col.name === PARTITION_COLUMN)
       fail('name', `"${PARTITION_COLUMN}" is the partition column of every table`);
+    // Each bound against the type alone first, then (both valid) against the other bound: the
+    // value rules compile a column's bounds, so a malformed bound must never reach them.
+    const typeOnly: ColumnShape = { type: col.type, precision: col.precision, scale: col.scale };
+    const typeProblem = (value: number | string | undefined) =>
+      value === undefined ? undefined : checkLiteral(typeOnly, String(value));
+    const malformed = typeProblem(col.min) !== undefined || typeProblem(col.max) !== undefined;
     for (const key of ['min', 'max'] as const) {
       const value = col[key];
       if (value === undefined) continue;
       if (isString || col.type === 'boolean') {
         fail(key, `${key} applies to numeric, date and timestamp columns only`);
       } else if (!(isDecimal && (col.precision === undefined || col.scale === undefined))) {
-        const problem = checkLiteral(col as ColumnShape, String(value));
+        const problem =
+          typeProblem(value) ?? (malformed ? undefined : checkLiteral(col as ColumnShape, String(value)));
         if (problem)
           fail(key, `${key} ${JSON.stringify(value)} is not a valid ${typeLabel(col)}: ${problem}`);
       }

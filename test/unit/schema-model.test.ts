@@ -108,6 +108,40 @@ describe('dataset declarations are rejected with the file and the field named', 
     expect(problems.join('\n')).toContain(expected);
   });
 
+  // A malformed bound is named like any bad field; it never reaches the compiled value rules
+  // (which used to throw on it: a raw SyntaxError or RangeError instead of the file and field).
+  it.each([
+    [{ type: 'timestamp', min: 'nope' }, ['columns[0].min: min "nope" is not a valid timestamp: ']],
+    [
+      { type: 'timestamp', min: '2024-01-01T00:00:00', max: '2024-13-01T00:00:00' },
+      ['columns[0].max: max "2024-13-01T00:00:00" is not a valid timestamp: '],
+    ],
+    [{ type: 'bigint', min: 'abc' }, ['columns[0].min: min "abc" is not a valid bigint: ']],
+    [{ type: 'bigint', min: 1.5 }, ['columns[0].min: min 1.5 is not a valid bigint: ']],
+    [
+      { type: 'bigint', max: '9'.repeat(400) },
+      [`columns[0].max: max "${'9'.repeat(400)}" is not a valid bigint: `],
+    ],
+    [
+      { type: 'decimal', precision: 5, scale: 2, min: '5-' },
+      ['columns[0].min: min "5-" is not a valid decimal(5,2): '],
+    ],
+    [
+      { type: 'date', min: '2020-01-01', max: '2020-13-01' },
+      ['columns[0].max: max "2020-13-01" is not a valid date: '],
+    ],
+  ])('a malformed bound %j is named, alone', (extra, expected) => {
+    const problems = problemsOf({ name: 'd', columns: [col(extra)] });
+    expect(problems).toHaveLength(expected.length);
+    problems.forEach((p, k) => expect(p.startsWith(expected[k]!), p).toBe(true));
+  });
+
+  it('still names a min above the max once both are valid values', () => {
+    const problems = problemsOf({ name: 'd', columns: [col({ type: 'int', min: 10, max: 5 })] });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^columns\[0\]\.min: min 10 is not a valid int: .*5/);
+  });
+
   it('a dataset name that is not an identifier, and no columns', () => {
     const problems = problemsOf({ name: 'My Orders', columns: [] });
     expect(problems).toEqual([
