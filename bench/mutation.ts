@@ -50,6 +50,8 @@ export const GROUPS: readonly Group[] = [
     mutate: ['lib/datasets/values.ts'],
     tests: [
       'test/unit/value-rules.test.ts',
+      'test/unit/value-rules-edges.test.ts',
+      'test/unit/value-rules-messages.test.ts',
       'test/unit/value-rules-differential.test.ts',
       'test/unit/schema-model.test.ts',
       'test/unit/dialect.test.ts',
