@@ -6,7 +6,9 @@
  * module scores below the target or a survivor has no reason.
  *
  * Too slow for `npm test` (about an hour for all groups on two cores). Stryker's incremental mode keeps the
- * results in reports/mutation/, so a rerun tests only the mutants whose code or tests changed.
+ * results in reports/mutation/, so a rerun tests only the mutants whose code or tests changed; it
+ * missed the kills of new test files among mutants of module-level code, so after adding tests run
+ * the group with --full before trusting its survivors.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { EXPLAINED, type Explanation } from './mutation-notes.ts';
 
 const USAGE = `usage: npm run mutation -- [--group NAME[,NAME]] [--full] [--report-only] [--baseline FILE]
   --group NAME     run only these groups (values, tokenizer, lambdas, constructs); the report keeps the others' last results
-  --full           forget the incremental results and test every mutant again
+  --full           forget the incremental results and test every mutant again (do, after adding test files)
   --report-only    rewrite MUTATION.md from the last results without running Stryker
   --baseline FILE  write the scores to FILE (JSON) instead of MUTATION.md: the "before" column`;
 
