@@ -133,7 +133,7 @@ describe('dataset declarations are rejected with the file and the field named', 
   ])('a malformed bound %j is named, alone', (extra, expected) => {
     const problems = problemsOf({ name: 'd', columns: [col(extra)] });
     expect(problems).toHaveLength(expected.length);
-    problems.forEach((p, k) => expect(p.startsWith(expected[k]!), p).toBe(true));
+    for (const [k, p] of problems.entries()) expect(p.startsWith(expected[k]!), p).toBe(true);
   });
 
   it('still names a min above the max once both are valid values', () => {
