@@ -286,8 +286,8 @@ export const EXPLAINED: readonly Explanation[] = [
   {
     file: 'lib/datasets/values.ts',
     mutator: 'ConditionalExpression',
-    original: 'hasMin ',
-    context: ' hasMax|true|',
+    original: 'hasMin || hasMax',
+    replacement: 'true',
     why: 'Equivalent: `bounded` only enables shortcuts for a column without bounds (the comparisons that follow cannot fail without min and max); only speed changes.',
   },
   {
@@ -551,5 +551,20 @@ export const EXPLAINED: readonly Explanation[] = [
     replacement: '{}',
     context: 'new sfn.Succeed(this, STATE.rejected',
     why: 'Equivalent: a state without stateName is named by its construct id, which is the same STATE constant; the state has no other props, so the ASL is unchanged.',
+  },
+  {
+    file: 'lib/datasets/values.ts',
+    mutator: 'StringLiteral',
+    original: "'+'",
+    replacement: '""',
+    context: "text.replace('+', '')",
+    why: "Equivalent: BigInt parses a leading '+' itself (BigInt('+500') is 500n), and the bound has passed its type check, so '+' can only come first.",
+  },
+  {
+    file: 'lib/datasets/values.ts',
+    mutator: 'StringLiteral',
+    original: "'latin1'",
+    replacement: '""',
+    why: 'Equivalent: a bound reaches literalDateKey or literalInstant only after passing its date or timestamp type check, so it is ASCII, which latin1 and UTF-8 (the default) encode alike.',
   },
 ];
