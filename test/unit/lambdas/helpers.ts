@@ -2,7 +2,12 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import type { ValidateTaskInput, ValidateTaskOutput } from '../../../lambdas/shared/contract.ts';
+import {
+  type IngestRequest,
+  NO_DATASET,
+  type ValidateTaskInput,
+  type ValidateTaskOutput,
+} from '../../../lambdas/shared/contract.ts';
 import type { Log } from '../../../lambdas/shared/logger.ts';
 import { type ValidateDeps, validateIngest } from '../../../lambdas/validate/core.ts';
 
@@ -120,4 +125,18 @@ export async function validateWhole(
   const out = await validateIngest(input, deps);
   if (!out.done) throw new Error('expected a verdict, got a slice to go on with');
   return out;
+}
+
+/** A request as the trigger makes it: the dataset is the key's first segment, else `no-dataset`. */
+export function ingestRequest(key: string, extra: Partial<IngestRequest> = {}): IngestRequest {
+  const slash = key.indexOf('/');
+  return {
+    bucket: 'landing',
+    key,
+    versionId: 'v1',
+    etag: 'e1',
+    size: 100,
+    dataset: slash <= 0 ? NO_DATASET : key.slice(0, slash),
+    ...extra,
+  };
 }

@@ -9,7 +9,6 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type IngestRequest,
-  NO_DATASET,
   type ObjectRef,
   type ReportedError,
   type SliceProgress,
@@ -31,7 +30,14 @@ import {
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
 import { validateCsv } from '../../../lib/validation/validate-csv.ts';
-import { DATASETS_DIR, recordingLog, s3Record, validateWhole, versionTag } from './helpers.ts';
+import {
+  DATASETS_DIR,
+  recordingLog,
+  ingestRequest as req,
+  s3Record,
+  validateWhole,
+  versionTag,
+} from './helpers.ts';
 
 const BUCKETS = { rawBucket: 'raw', failureBucket: 'failure', curatedBucket: 'curated' };
 const LAST_MODIFIED = new Date('2024-03-02T10:00:00Z');
@@ -129,20 +135,6 @@ let datasets: Map<string, Dataset>;
 beforeAll(async () => {
   datasets = await loadDatasets(DATASETS_DIR);
 });
-
-/** A request as the trigger makes it: the dataset is the key's first segment, else `no-dataset`. */
-function req(key: string, extra: Partial<IngestRequest> = {}): IngestRequest {
-  const slash = key.indexOf('/');
-  return {
-    bucket: 'landing',
-    key,
-    versionId: 'v1',
-    etag: 'e1',
-    size: 100,
-    dataset: slash <= 0 ? NO_DATASET : key.slice(0, slash),
-    ...extra,
-  };
-}
 
 function depsOf(store: RangeStore, extra: Pick<ValidateDeps, 'remainingMs'> = {}) {
   return { store, datasets, buckets: BUCKETS, log: recordingLog(), ...extra };

@@ -3,7 +3,6 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type IngestRequest,
-  NO_DATASET,
   type ObjectRef,
   REPORT_ERRORS,
   STATE_ERRORS,
@@ -27,6 +26,7 @@ import {
   ORDERS_INVALID,
   ORDERS_VALID,
   recordingLog,
+  ingestRequest as req,
   validateWhole,
   versionTag,
 } from './helpers.ts';
@@ -112,20 +112,6 @@ let datasets: Map<string, Dataset>;
 beforeAll(async () => {
   datasets = await loadDatasets(DATASETS_DIR);
 });
-
-/** A request as the trigger makes it: the dataset is the key's first segment, else `no-dataset`. */
-function req(key: string, extra: Partial<IngestRequest> = {}): IngestRequest {
-  const slash = key.indexOf('/');
-  return {
-    bucket: 'landing',
-    key,
-    versionId: 'v1',
-    etag: 'e1',
-    size: 100,
-    dataset: slash <= 0 ? NO_DATASET : key.slice(0, slash),
-    ...extra,
-  };
-}
 
 function deps(store: MemoryStore) {
   return { store, datasets, buckets: BUCKETS, log: recordingLog() };
