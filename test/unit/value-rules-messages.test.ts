@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetDeclarationError, parseDataset } from '../../lib/datasets/model.ts';
 import { CsvValidator } from '../../lib/validation/csv-validator.ts';
+import { valueColumnDataset } from './value-column.ts';
 
 /**
  * The messages of the value rules, exactly: they are what the person who sent a file reads in its
@@ -10,16 +11,7 @@ import { CsvValidator } from '../../lib/validation/csv-validator.ts';
 
 /** Validates the CSV `text` against columns `v` (declared by `column`) and `k`; the errors found. */
 function errorsOf(column: Record<string, unknown>, text: string) {
-  const ds = parseDataset(
-    {
-      name: 'd',
-      columns: [
-        { name: 'v', ...column },
-        { name: 'k', type: 'string' },
-      ],
-    },
-    'd.json',
-  );
+  const ds = valueColumnDataset(column);
   const validator = new CsvValidator(ds);
   validator.push(Buffer.from(text, 'utf8'));
   return validator.finish(0, false).errors.map(({ rule, message }) => ({ rule, message }));

@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseDataset } from '../../lib/datasets/model.ts';
 import { CsvValidator } from '../../lib/validation/csv-validator.ts';
+import { valueColumnDataset } from './value-column.ts';
 
 /**
  * Validates one value (written verbatim into the CSV) of column `v`; the rule broken, or 'ok'. A
  * second column keeps an empty value from being a blank line.
  */
 function ruleFor(column: Record<string, unknown>, field: string): string {
-  const ds = parseDataset(
-    {
-      name: 'd',
-      columns: [
-        { name: 'v', ...column },
-        { name: 'k', type: 'string' },
-      ],
-    },
-    'd.json',
-  );
+  const ds = valueColumnDataset(column);
   const validator = new CsvValidator(ds);
   validator.push(Buffer.from(`v,k\n${field},x\n`, 'utf8'));
   const result = validator.finish(0, false);
