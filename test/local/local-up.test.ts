@@ -7,7 +7,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -18,6 +17,7 @@ import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { executionNameFor } from '../../lib/local/runtime.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 import { versionTag } from '../unit/lambdas/helpers.ts';
+import { tryConnect } from './try-connect.ts';
 
 /** A bound for each wait: the server's start synthesizes the CDK app, slow on a busy machine. */
 const WAIT_MS = 60_000;
@@ -122,22 +122,6 @@ function userClient(endpoint: string): S3Client {
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
-/** `connected`, or the error code of a TCP connection to 127.0.0.1:`port`. */
-function tryConnect(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, timeout: 2_000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve('timeout');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 }
 
@@ -275,7 +259,7 @@ describe('datalake local up', () => {
       expect(up.output.stdout).toMatch(/\nstopping: finishing the executions in flight…\nstopped\n$/);
       expect(existsSync(serverFile)).toBe(false);
       expect(alive(handshake.pid)).toBe(false);
-      expect(await tryConnect(Number(port))).toBe('ECONNREFUSED');
+      expect(await tryConnect('127.0.0.1', Number(port))).toBe('ECONNREFUSED');
     } finally {
       s3.destroy();
       proxy.server.close();

@@ -4,7 +4,6 @@
  * `./`, a leading `/`) cannot make the pipeline write outside its zone folder.
  */
 import { mkdtemp, readdir } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -18,6 +17,7 @@ import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
 import { validateWhole, versionTag } from '../unit/lambdas/helpers.ts';
+import { tryConnect } from './try-connect.ts';
 
 /** A valid orders file: whatever its key, its content passes validation. */
 const VALID = `${ORDERS_HEADER}1,Ann,ABC-12345,2,12.50,USD,0.1,true,2024-02-29T10:00:00+01:00,2024-03-01\n`;
@@ -63,19 +63,6 @@ describe('the local S3 endpoint', () => {
   });
 
   /** Connects to this machine's `host` and reports `connected` or the error code; never elsewhere. */
-  const tryConnect = (host: string, port: number) =>
-    new Promise<string>((resolve) => {
-      const socket = connect({ host, port, timeout: 2_000 });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve('connected');
-      });
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve('timeout');
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    });
 
   it('announces 127.0.0.1 and accepts connections there', async () => {
     expect(s3.endpoint).toBe(`http://127.0.0.1:${s3.port}`);
