@@ -53,14 +53,16 @@ export function datasetOf(key: string): string {
 }
 
 /**
- * The canonical workflow input for one record, or null for a folder marker (a key ending in `/`,
- * which consoles create and which holds no data). Only fields that are the same in every delivery
- * of the event are used, so duplicates yield identical inputs.
+ * The canonical workflow input for one record, or null for a folder marker (an empty object whose
+ * key ends in `/`, which consoles create). An object ending in `/` that holds data is a file the
+ * lake cannot take: it gets an execution, which files it in the failure zone with its reason, and
+ * is never silently dropped. Only fields that are the same in every delivery of the event are
+ * used, so duplicates yield identical inputs.
  */
 export function toIngestRequest(record: S3EventRecord): IngestRequest | null {
   const key = decodeKey(record.s3.object.key);
-  if (key.endsWith('/')) return null;
   const { versionId, eTag, size } = record.s3.object;
+  if (key.endsWith('/') && !size) return null;
   return {
     bucket: record.s3.bucket.name,
     key,

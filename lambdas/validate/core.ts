@@ -102,6 +102,13 @@ export const REPORT_SUFFIX = '.errors.json';
 const LONGEST_SUFFIX = '.errors.00000.jsonl';
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
+/**
+ * The longest last key segment (file name) the local S3 endpoint stores, in UTF-8 bytes: s3rver
+ * keeps a key as a file path, the last segment plus up to 22 bytes of suffix in one file name,
+ * and ext4, APFS and NTFS allow 255. S3 has no such limit; zone file names stay within it (with
+ * their report suffixes) so that a landing key the local endpoint took reaches a zone there too.
+ */
+export const MAX_NAME_BYTES = 255 - '._S3rver_metadata.json'.length;
 /** The failure-zone folder of a file whose key names no usable dataset folder. */
 export const UNKNOWN_FOLDER = NO_DATASET;
 /** Longest column name or message carried in the state; the report keeps them whole. */
@@ -150,13 +157,14 @@ export function zoneFileName(request: IngestRequest): string {
 }
 
 /**
- * The zone key `<folder>/ingest_date=<date>/<file>`. When it would exceed S3's key limit (with
- * room for the report suffixes), the file name is cut and a hash of the whole name appended, keeping
- * the extension, so a long landing key still reaches a terminal zone at a deterministic key.
+ * The zone key `<folder>/ingest_date=<date>/<file>`. When the file name, with room for the report
+ * suffixes, would exceed `MAX_NAME_BYTES`, the name is cut and a hash of the whole name appended, keeping the extension, so a long landing key (or a deeply nested one,
+ * flattened into one name) still reaches a terminal zone at a deterministic key.
  */
 export function zoneKey(folder: string, ingestDate: string, file: string): string {
   const prefix = `${folder}/ingest_date=${ingestDate}/`;
-  const budget = MAX_KEY_BYTES - LONGEST_SUFFIX.length - Buffer.byteLength(prefix);
+  // The key stays far below S3's limit: a folder has at most 255 bytes (datasets, unknownFolder).
+  const budget = MAX_NAME_BYTES - LONGEST_SUFFIX.length;
   if (Buffer.byteLength(file) <= budget) return prefix + file;
   const ext = CSV_KEY.exec(file)?.[0] ?? '';
   const tag = `~${createHash('sha256').update(file).digest('hex').slice(0, 16)}`;
@@ -505,12 +513,16 @@ function earlyRejection(
   if (!isCsvKey(request.key)) {
     reason ??= 'not_csv';
     const name = request.key.slice(request.key.lastIndexOf('/') + 1);
+    // A key ending in `/` names a folder: the trigger passes it on only when it holds data.
+    const folder = request.key.endsWith('/');
     errors.push({
       line: 0,
       column: null,
-      value: clip(name, 80),
+      value: clip(folder ? request.key : name, 80),
       rule: 'not_csv',
-      message: `"${clip(name, 200)}" is not a CSV file: the accepted extensions are .csv and .csv.gz`,
+      message: folder
+        ? `"${clip(request.key, 200)}" ends in "/", a folder name, yet holds ${request.size} bytes: land files as <dataset>/<file>.csv or .csv.gz`
+        : `"${clip(name, 200)}" is not a CSV file: the accepted extensions are .csv and .csv.gz`,
     });
   }
   return reason ? { reason, errors } : null;

@@ -184,6 +184,32 @@ describe('reconcile, on each execution status', () => {
   });
 });
 
+describe('reconcile, on keys ending in "/"', () => {
+  it('skips an empty folder marker but starts an execution for one that holds data (F9)', async () => {
+    // Prepare: the trigger ignores only empty markers, so the reconciler must count the other one
+    const empty: LandedObject = { key: 'orders/sub/', size: 0, etag: 'x', versionId: 'v1' };
+    const full: LandedObject = { key: 'orders/withbody/', size: 1523, etag: 'e', versionId: 'v1' };
+    const { ledger, calls } = memoryLedger(new Map());
+
+    // Act
+    const report = await reconcile('landing', listing([empty, full]), ledger, { redrive: true });
+
+    // Assess
+    const execution = executionName(requestFor('landing', full)!);
+    expect(requestFor('landing', empty)).toBeNull();
+    expect(report).toEqual({
+      objects: 1,
+      terminal: 0,
+      running: 0,
+      orphans: [{ key: 'orders/withbody/', versionId: 'v1', execution, reason: 'never started' }],
+      redriven: 1,
+    });
+    expect(calls.map((c) => [c.action, c.request.key, c.request.size])).toEqual([
+      ['start', 'orders/withbody/', 1523],
+    ]);
+  });
+});
+
 describe('reconcile against Step Functions, on each execution status', () => {
   it.each(STATUS_CASES.map((c) => [c.label, c] as const))(
     '%s: DescribeExecution maps to the same report, and --redrive sends the right command',

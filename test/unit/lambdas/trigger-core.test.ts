@@ -105,12 +105,30 @@ describe('toIngestRequest', () => {
     expect(datasetOf('orders/a.csv')).toBe('orders');
   });
 
-  it('returns null for a folder marker', () => {
+  it('returns null for a folder marker: an empty object whose key ends in "/"', () => {
     // Act
-    const req = toIngestRequest(s3Record({ key: 'orders/2024/' }));
+    const req = toIngestRequest(s3Record({ key: 'orders/2024/', size: 0 }));
 
     // Assess
     expect(req).toBeNull();
+  });
+
+  it('builds a request for an object ending in "/" that holds data, which must reach the failure zone', () => {
+    // Act
+    const req = toIngestRequest(
+      s3Record({ key: 'orders/with%20body/', size: 1, versionId: 'v1', eTag: 'e1' }),
+    );
+
+    // Assess
+    expect(req).toEqual({
+      bucket: 'landing',
+      key: 'orders/with body/',
+      versionId: 'v1',
+      etag: 'e1',
+      size: 1,
+      dataset: 'orders',
+    });
+    expect(executionName(req!)).toMatch(/^orders-[0-9a-f]{32}$/);
   });
 });
 
@@ -332,17 +350,20 @@ describe('startIngests', () => {
     ]);
   });
 
-  it('skips folder markers with a log line and starts nothing for them', async () => {
+  it('skips empty folder markers with a log line and starts nothing for them', async () => {
     // Prepare
     const starter = fakeStarter();
     const log = recordingLog();
 
     // Act
-    const summary = await startIngests([s3Record({ key: 'orders/2024%2F03/' })], { starter, log });
+    const summary = await startIngests(
+      [s3Record({ key: 'orders/2024%2F03/', size: 0 }), s3Record({ key: 'orders/full/', size: 7 })],
+      { starter, log },
+    );
 
-    // Assess
-    expect(summary).toEqual({ started: 0, duplicates: 0, skipped: 1 });
-    expect(starter.calls).toHaveLength(0);
+    // Assess: the empty marker is skipped; the one holding data is started, to be filed as failed
+    expect(summary).toEqual({ started: 1, duplicates: 0, skipped: 1 });
+    expect(starter.calls.map((c) => c.input.key)).toEqual(['orders/full/']);
     expect(log.lines).toContainEqual({
       level: 'info',
       message: 'skipping a folder marker',

@@ -21,6 +21,7 @@ import {
   type ErrorReport,
   flatFileName,
   type LineSink,
+  MAX_NAME_BYTES,
   type ObjectStore,
   type ValidateDeps,
   validateIngest,
@@ -183,10 +184,13 @@ describe('zone names of odd keys', () => {
   });
 });
 
-describe('zone keys at the S3 key limit', () => {
+describe('zone file names at the local name limit', () => {
   const prefix = `orders/ingest_date=${DATE}/`;
-  /** Bytes left for the file name: 1024 less the longest suffix (`.errors.00000.jsonl`) and the prefix. */
-  const budget = 1024 - 19 - prefix.length;
+  /**
+   * Bytes for the file name: the 233 the local S3 endpoint stores in a key's last segment (255 less
+   * s3rver's 22-byte suffix) less the longest suffix (`.errors.00000.jsonl`).
+   */
+  const budget = 255 - 22 - 19;
 
   it('keeps a name of exactly the budget whole', () => {
     // Prepare
@@ -208,7 +212,7 @@ describe('zone keys at the S3 key limit', () => {
 
     // Assess
     expect(key).toBe(`${prefix}${'a'.repeat(budget - 17 - 4)}~${sha16(file)}.csv`);
-    expect(Buffer.byteLength(key)).toBe(1024 - '.errors.00000.jsonl'.length);
+    expect(Buffer.byteLength(key.slice(prefix.length))).toBe(MAX_NAME_BYTES - '.errors.00000.jsonl'.length);
   });
 
   it('cuts a long name without a CSV extension with nothing after the hash', () => {
@@ -226,16 +230,29 @@ describe('zone keys at the S3 key limit', () => {
     ['é', 2],
     ['😀', 4],
   ])('never cuts a multi-byte character (%s, %i bytes) in two', (ch, bytes) => {
-    // Prepare: a head budget of budget - 17 - 7 bytes, which is no multiple of 2 or 4
-    const file = `${ch.repeat(1000)}.csv.gz`;
-    const whole = Math.floor((budget - 17 - 7) / bytes);
+    // Prepare: a head budget of budget - 17 - 4 bytes, which is no multiple of 2 or 4
+    const file = `${ch.repeat(1000)}.csv`;
+    const whole = Math.floor((budget - 17 - 4) / bytes);
 
     // Act
     const key = zoneKey('orders', DATE, file);
 
     // Assess
-    expect((budget - 17 - 7) % bytes).not.toBe(0);
-    expect(key).toBe(`${prefix}${ch.repeat(whole)}~${sha16(file)}.csv.gz`);
+    expect((budget - 17 - 4) % bytes).not.toBe(0);
+    expect(key).toBe(`${prefix}${ch.repeat(whole)}~${sha16(file)}.csv`);
+  });
+
+  it('cuts a deeply nested key, flattened into one name, to the budget', () => {
+    // Prepare: ten 100-byte folders, each short enough for the local endpoint, 1,020 bytes flat
+    const landing = `orders/${'f'.repeat(100).concat('/').repeat(9)}${'n'.repeat(96)}.csv`;
+    const file = flatFileName(landing);
+
+    // Act
+    const key = zoneKey('orders', DATE, file);
+
+    // Assess
+    expect(Buffer.byteLength(file)).toBeGreaterThan(budget);
+    expect(key).toBe(`${prefix}${file.slice(0, budget - 17 - 4)}~${sha16(file)}.csv`);
   });
 });
 

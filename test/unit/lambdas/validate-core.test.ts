@@ -355,6 +355,33 @@ describe('validateIngest', () => {
     ]);
   });
 
+  it('rejects an object ending in "/" that holds data without reading it, saying it is a folder name', async () => {
+    // Prepare
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+
+    // Act
+    const request = req('orders/sub/', { size: 1523 });
+    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
+
+    // Assess
+    expect(store.ops[0]).toBe('head orders/sub/');
+    expect(out).toMatchObject({
+      valid: false,
+      reason: 'not_csv',
+      failure: { bucket: 'failure', key: `orders/ingest_date=2024-03-02/sub__.${versionTag(request)}` },
+    });
+    expect(out.errors).toEqual([
+      {
+        line: 0,
+        column: null,
+        value: 'orders/sub/',
+        rule: 'not_csv',
+        message:
+          '"orders/sub/" ends in "/", a folder name, yet holds 1523 bytes: land files as <dataset>/<file>.csv or .csv.gz',
+      },
+    ]);
+  });
+
   it('lists both reasons when an unknown dataset is also not a CSV', async () => {
     // Prepare
     const store = new MemoryStore(new Uint8Array());
