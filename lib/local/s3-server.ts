@@ -2,21 +2,38 @@
  * The embedded S3-compatible server of the local runtime: s3rver, in-process, on 127.0.0.1 only,
  * storing the buckets in a folder, so any S3 client (the SDK, awscli) works against it.
  */
-import { mkdir } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver, { type S3rverEvent } from 's3rver';
+import { MAX_KEY_BYTES, MAX_NAME_BYTES } from '../../lambdas/validate/core.ts';
 
 /** Credentials s3rver accepts (it checks signatures made with them). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_REGION = 'us-east-1';
+
+/**
+ * The longest key segment before the last `/` the local server stores, in UTF-8 bytes: s3rver
+ * makes it a folder name, and ext4, APFS and NTFS allow 255 bytes per name. The last segment
+ * becomes a file name with up to 22 bytes of s3rver's suffixes, so it may have `MAX_NAME_BYTES`.
+ */
+export const MAX_FOLDER_BYTES = 255;
 
 /** A running local S3 server. */
 export interface LocalS3 {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
   readonly port: number;
-  /** Called for every object created (put, copy, multipart complete), in s3rver's event shape. */
+  /**
+   * Called for every object created (put, copy, multipart complete), in s3rver's event shape, with
+   * the ETag of the bytes stored (s3rver leaves it out of copy events).
+   */
   onObjectCreated(listener: (record: S3rverEvent['Records'][number]) => void): void;
   close(): Promise<void>;
 }
@@ -37,6 +54,8 @@ export interface LocalS3Options {
 /** Starts s3rver on 127.0.0.1 (never on another interface) with the given buckets. */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   await mkdir(options.directory, { recursive: true });
+  // Written before any request is served: what a killed process left half-written goes first.
+  await removePartialWrites(options.directory);
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port ?? 0,
@@ -46,47 +65,327 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // Path-style only: bucket names are not resolvable hostnames here.
     vhostBuckets: false,
   });
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  const copies = makeWritesAtomic(store);
   const { port } = await server.run();
-  decodeCopySourcesFully(server);
+  guardRequests(server, store);
+  // First listener of all, so every other one sees a copy's ETag; it also keeps the queue short.
+  server.on('event', (event) => {
+    for (const { eventName, s3 } of event.Records) {
+      const object: { key: string; eTag?: string } = s3.object;
+      if (eventName === 'ObjectCreated:Copy' && object.eTag === undefined)
+        object.eTag = copies.takeETag(s3.bucket.name, object.key) ?? '';
+    }
+  });
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     onObjectCreated(listener) {
       server.on('event', (event) => {
-        for (const record of event.Records)
-          if (record.eventName.startsWith('ObjectCreated:')) listener(record);
+        for (const record of event.Records) {
+          if (!record.eventName.startsWith('ObjectCreated:')) continue;
+          const { bucket, object } = record.s3;
+          try {
+            listener(record);
+          } catch (error) {
+            // The event is emitted inside the request: a throw would answer 500 for an object that is
+            // stored, and the client would store it again. Say so instead, and answer as S3 does.
+            console.error(
+              `local s3: the object-created listener failed for s3://${bucket.name}/${object.key}: ${describe(error)}`,
+            );
+          }
+        }
       });
     },
     close: () => server.close(),
   };
 }
 
+/** The part of s3rver's FilesystemStore (lib/stores/filesystem.js) patched and read here. */
+interface FilesystemStore {
+  readonly rootDirectory: string;
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
+  putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
+  getObject(bucket: string, key: string, options?: unknown): Promise<unknown>;
+  putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+  copyObject(
+    srcBucket: string,
+    srcKey: string,
+    destBucket: string,
+    destKey: string,
+    replacementMetadata: Record<string, unknown> | null,
+  ): Promise<Record<string, string | number>>;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}
+
+/** s3rver's S3Object as its controllers hand it to `putObject`. */
+interface StoredObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly content: Readable | Buffer;
+  readonly metadata: Record<string, unknown>;
+}
+
+/** Temporary files of a write in progress; their names end in none of s3rver's suffixes. */
+const PARTIAL = /^\.s3-partial-[0-9a-f]{32}\.(object|md5|metadata)$/;
+
+/** The temporary files of one write, in its bucket's folder (same file system: rename is atomic). */
+interface PartialWrite {
+  readonly object: string;
+  readonly md5: string;
+  readonly metadata: string;
+}
+
+function partialWrite(store: FilesystemStore, bucket: string): PartialWrite {
+  const id = randomBytes(16).toString('hex');
+  const at = (kind: string) => join(store.rootDirectory, bucket, `.s3-partial-${id}.${kind}`);
+  return { object: at('object'), md5: at('md5'), metadata: at('metadata') };
+}
+
+/** Deletes the temporary files a killed process left in the buckets' folders. */
+async function removePartialWrites(directory: string): Promise<void> {
+  for (const bucket of await readdir(directory, { withFileTypes: true })) {
+    if (!bucket.isDirectory()) continue;
+    const folder = join(directory, bucket.name);
+    for (const entry of await readdir(folder, { withFileTypes: true }))
+      if (entry.isFile() && PARTIAL.test(entry.name)) await rm(join(folder, entry.name), { force: true });
+  }
+}
+
 /**
- * Two fixes in front of s3rver. It stores keys as file paths, so a key with a `..` segment would be
- * written outside its bucket: such requests are refused. And it reads `x-amz-copy-source` with
- * `decodeURI`, which leaves reserved characters encoded: a
- * key with `+`, `&`, `=`, `,`, `;`, `:`, `@`, `$`, `#` or `?` (correctly percent-encoded by the SDK,
- * as S3 requires) is then not found. Re-encoding the header with `encodeURI` before s3rver sees it
- * makes its `decodeURI` give back the exact key.
+ * Makes every object write atomic. s3rver writes an object's data, `.md5` and metadata files in
+ * place: two PUTs to one key interleave their bytes (a torn object, with the ETag of neither), and
+ * a process killed mid-write leaves a truncated object that lists as whole. Here each write goes to
+ * temporary files that are renamed into place, under a per-key lock that reads take as well, so a
+ * reader sees one version whole and a crash leaves only temporary files (removed at start).
+ *
+ * Renaming is ordered so that a crash between two renames never pairs data with another
+ * version's `.md5`: the old `.md5` goes first, and a missing one is recomputed from the data.
  */
-function decodeCopySourcesFully(server: S3rver): void {
-  const http = (server as unknown as { httpServer: import('node:http').Server }).httpServer;
-  const store = (server as unknown as { store: ObjectMetadataStore }).store;
+function makeWritesAtomic(store: FilesystemStore): {
+  takeETag(bucket: string, key: string): string | undefined;
+} {
+  const locks = new KeyLocks();
+  const lockOf = (bucket: string, key: string) => `${bucket}/${key}`;
+  const path = (bucket: string, key: string, resource: string) =>
+    store.getResourcePath(bucket, key, resource);
+  const originalGetObject = store.getObject;
+  const originalPutMetadata = store.putMetadata;
+  const originalDeleteObject = store.deleteObject;
+  /** ETags of completed copies, in order, for their events (s3rver's copy event has none). */
+  const copied = new Map<string, string[]>();
+
+  /** The object's data, stored metadata and MD5, read together; the caller holds the key's lock. */
+  async function readParts(bucket: string, key: string) {
+    const objectPath = path(bucket, key, 'object');
+    // Throws ENOENT when there is no such object, which s3rver's callers expect.
+    const info = await stat(objectPath);
+    const stored = await readFile(path(bucket, key, 'metadata.json'), 'utf8').then(
+      (text) => JSON.parse(text) as Record<string, string>,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return {};
+        throw error;
+      },
+    );
+    let md5 = await readFile(`${objectPath}.md5`, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (md5 === undefined) {
+      md5 = await md5OfFile(objectPath);
+      // Only a cache, as in s3rver: a read-only lake, or a write that fails, just recomputes it.
+      const cache = partialWrite(store, bucket);
+      await writeFile(cache.md5, md5)
+        .then(() => rename(cache.md5, `${objectPath}.md5`))
+        .catch(() => rm(cache.md5, { force: true }).catch(() => {}));
+    }
+    return { info, stored, md5 };
+  }
+
+  async function readMetadata(bucket: string, key: string): Promise<Record<string, string | number>> {
+    const { info, stored, md5 } = await readParts(bucket, key);
+    return {
+      ...stored,
+      etag: JSON.stringify(md5),
+      'last-modified': info.mtime.toUTCString(),
+      'content-length': info.size,
+    };
+  }
+
+  /** Writes the metadata and `.md5` files of a write with s3rver's own rules (which headers are kept). */
+  function writeSidecars(
+    temp: PartialWrite,
+    bucket: string,
+    key: string,
+    metadata: Record<string, unknown>,
+    md5: string,
+  ) {
+    const toTemp = Object.create(store, {
+      getResourcePath: {
+        value: (_b: string, _k: string, resource: string) =>
+          resource === 'metadata.json' ? temp.metadata : temp.md5,
+      },
+    }) as FilesystemStore;
+    return originalPutMetadata.call(toTemp, bucket, key, metadata, md5);
+  }
+
+  /** Renames a write's files into place, the key's lock held. */
+  function commit(temp: PartialWrite, bucket: string, key: string): Promise<void> {
+    return locks.run(lockOf(bucket, key), async () => {
+      await rm(path(bucket, key, 'object.md5'), { force: true });
+      await moveInto(temp.object, path(bucket, key, 'object'));
+      await moveInto(temp.metadata, path(bucket, key, 'metadata.json'));
+      await moveInto(temp.md5, path(bucket, key, 'object.md5'));
+    });
+  }
+
+  /** Runs a write whose files are `temp`; on any failure they are deleted and nothing changes. */
+  async function writing<T>(temp: PartialWrite, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      await Promise.all(Object.values(temp).map((file) => rm(file, { force: true })));
+      throw error;
+    }
+  }
+
+  store.getMetadata = (bucket, key) => locks.run(lockOf(bucket, key), () => readMetadata(bucket, key));
+
+  store.getObject = (bucket, key, options) =>
+    // s3rver's getObject resolves once the data file is open: the stream then reads that version
+    // even if a newer one is renamed into place, and matches the headers read with it.
+    locks.run(lockOf(bucket, key), () =>
+      originalGetObject.call(
+        Object.create(store, { getMetadata: { value: readMetadata } }),
+        bucket,
+        key,
+        options,
+      ),
+    );
+
+  store.putObject = (object) => {
+    const temp = partialWrite(store, object.bucket);
+    return writing(temp, async () => {
+      const { size, md5 } = await writeData(object.content, temp.object);
+      await writeSidecars(temp, object.bucket, object.key, object.metadata, md5);
+      await commit(temp, object.bucket, object.key);
+      return { size, md5 };
+    });
+  };
+
+  store.copyObject = (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
+    const temp = partialWrite(store, destBucket);
+    return writing(temp, async () => {
+      // Opened with its metadata under the source's lock: the copy is of one version, whole.
+      const source = await locks.run(lockOf(srcBucket, srcKey), async () => {
+        const { stored } = await readParts(srcBucket, srcKey);
+        return { stored, file: await open(path(srcBucket, srcKey, 'object'), 'r') };
+      });
+      const { md5 } = await writeData(source.file.createReadStream(), temp.object);
+      await writeSidecars(temp, destBucket, destKey, replacementMetadata ?? source.stored, md5);
+      await commit(temp, destBucket, destKey);
+      const metadata = await store.getMetadata(destBucket, destKey);
+      const lock = lockOf(destBucket, destKey);
+      copied.set(lock, [...(copied.get(lock) ?? []), JSON.parse(String(metadata.etag)) as string]);
+      return metadata;
+    });
+  };
+
+  store.deleteObject = (bucket, key) =>
+    locks.run(lockOf(bucket, key), () => originalDeleteObject.call(store, bucket, key));
+
+  return {
+    takeETag(bucket, key) {
+      const lock = lockOf(bucket, key);
+      const etags = copied.get(lock);
+      const etag = etags?.shift();
+      if (etags?.length === 0) copied.delete(lock);
+      return etag;
+    },
+  };
+}
+
+/** Streams `content` to `file`; rejects (the file partial) if the request is aborted mid-body. */
+async function writeData(content: Readable | Buffer, file: string): Promise<{ size: number; md5: string }> {
+  const hash = createHash('md5');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  // s3rver pipes without error handling: an aborted upload would hang with its file open.
+  const source = Buffer.isBuffer(content) ? [content] : content;
+  await pipeline(source, count, createWriteStream(file));
+  return { size, md5: hash.digest('hex') };
+}
+
+async function md5OfFile(file: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/** Renames `from` to `to`, creating `to`'s folder, which a concurrent delete may have removed. */
+async function moveInto(from: string, to: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dirname(to), { recursive: true });
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      // s3rver's delete removes folders it empties; a rename racing it finds no folder: retry.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** One promise chain per key: tasks on a key run one at a time, in call order. */
+class KeyLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const result = (this.tails.get(key) ?? Promise.resolve()).then(task);
+    const tail = result.catch(() => {});
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+/** Why the local server refuses a request, as an S3 error. */
+interface Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Checks in front of s3rver's request handler. It stores keys as file paths, so a key with a `.`
+ * or `..` segment would be written outside its bucket, one with an empty segment (`//`, a leading
+ * `/`) would be stored as another key, and one with a segment longer than a file name fails with
+ * a crash or a broken listing: such keys are refused with an S3 error document. It reads
+ * `x-amz-copy-source` with `decodeURI`, which leaves reserved characters encoded: a key with `+`,
+ * `&`, `=`, `,`, `;`, `:`, `@`, `$`, `#` or `?` (correctly percent-encoded by the SDK, as S3
+ * requires) is then not found; re-encoding the header with `encodeURI` before s3rver sees it makes
+ * its `decodeURI` give back the exact key. And it ignores If-Match, checked here.
+ */
+function guardRequests(server: S3rver, store: FilesystemStore): void {
+  const http = (server as unknown as { httpServer: Server }).httpServer;
   const [handler] = http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   if (!handler) throw new Error('s3rver has no request handler to wrap');
   http.removeAllListeners('request');
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (hasDotSegment(req.url ?? '') || hasDotSegment(String(req.headers['x-amz-copy-source'] ?? ''))) {
-      // s3rver stores a key as a file path (path.join of its segments): `..` would climb out of
-      // the bucket, even out of the lake folder. S3 keeps such keys literally; here they are refused.
-      return sendError(
-        res,
-        400,
-        'InvalidArgument',
-        'the local S3 server does not store keys with "." or ".." path segments',
-      );
-    }
     const source = req.headers['x-amz-copy-source'];
+    const refusal =
+      refusalOf(req.url ?? '') ??
+      (typeof source === 'string' ? refusalOf(`/${source.replace(/^\//, '')}`) : undefined);
+    if (refusal) return sendError(res, refusal);
     if (typeof source === 'string') {
       try {
         req.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(source));
@@ -99,32 +398,95 @@ function decodeCopySourcesFully(server: S3rver): void {
     preconditionFails(store, req).then(
       (fails) =>
         fails
-          ? sendError(
-              res,
-              412,
-              'PreconditionFailed',
-              'At least one of the pre-conditions you specified did not hold',
-            )
+          ? sendError(res, {
+              status: 412,
+              code: 'PreconditionFailed',
+              message: 'At least one of the pre-conditions you specified did not hold',
+            })
           : handler(req, res),
       () => handler(req, res),
     );
   });
 }
 
-/** The part of s3rver's filesystem store the precondition check reads. */
-interface ObjectMetadataStore {
-  getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+/** The bucket and decoded key of a path-style request path or copy source (`/bucket/key?query`). */
+function splitPath(pathAndQuery: string): { bucket: string; key: string } | undefined {
+  const path = pathAndQuery.split('?')[0] ?? '';
+  const slash = path.indexOf('/', 1);
+  try {
+    // Decoded whole: `%2F` is a `/` once s3rver's router decodes the key.
+    const bucket = decodeURIComponent(slash < 0 ? path.slice(1) : path.slice(1, slash));
+    return { bucket, key: slash < 0 ? '' : decodeURIComponent(path.slice(slash + 1)) };
+  } catch {
+    return undefined; // a malformed escape is s3rver's to reject
+  }
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+/** Why a request path or copy source names a key this server cannot store, if it does. */
+function refusalOf(pathAndQuery: string): Refusal | undefined {
+  const parts = splitPath(pathAndQuery);
+  if (!parts) return undefined;
+  const { bucket, key } = parts;
+  const shown = JSON.stringify(clip(key));
+  const segments = key.split('/');
+  if (bucket === '.' || bucket === '..' || segments.some((s) => s === '.' || s === '..'))
+    return {
+      status: 400,
+      code: 'InvalidArgument',
+      message: `the local S3 server does not store keys with "." or ".." path segments: ${JSON.stringify(clip(`${bucket}/${key}`))}`,
+    };
+  if (key === '') return undefined;
+  const bytes = Buffer.byteLength(key);
+  if (bytes > MAX_KEY_BYTES)
+    return {
+      status: 400,
+      code: 'KeyTooLongError',
+      message: `your key is too long: ${bytes} bytes of UTF-8, S3 allows at most ${MAX_KEY_BYTES}: ${shown}`,
+    };
+  if (segments.slice(0, -1).includes(''))
+    return {
+      status: 400,
+      code: 'InvalidArgument',
+      message: `the local S3 server does not store keys with an empty path segment ("//" or a leading "/"), which S3 does: ${shown}`,
+    };
+  const last = Buffer.byteLength(segments.at(-1) ?? '');
+  const folder = segments.slice(0, -1).find((s) => Buffer.byteLength(s) > MAX_FOLDER_BYTES);
+  if (last > MAX_NAME_BYTES || folder !== undefined)
+    return {
+      status: 400,
+      code: 'KeyTooLongError',
+      message:
+        folder === undefined
+          ? `the local S3 server stores at most ${MAX_NAME_BYTES} bytes of UTF-8 after a key's last "/" (a file name; S3 allows ${MAX_KEY_BYTES} for the whole key), this key has ${last}: ${shown}`
+          : `the local S3 server stores at most ${MAX_FOLDER_BYTES} bytes of UTF-8 between two "/" of a key (a folder name; S3 allows ${MAX_KEY_BYTES} for the whole key), this key has ${Buffer.byteLength(folder)}: ${shown}`,
+    };
+  return undefined;
+}
+
+function clip(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+function sendError(res: ServerResponse, { status, code, message }: Refusal): void {
   res.writeHead(status, { 'Content-Type': 'application/xml' });
   res.end(
-    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`,
   );
 }
 
+function escapeXml(text: string): string {
+  return text.replace(
+    /[<>&"']/g,
+    (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch] ?? ch,
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** True when the request carries an If-Match (or copy-source If-Match) its object does not meet. */
-async function preconditionFails(store: ObjectMetadataStore, req: IncomingMessage): Promise<boolean> {
+async function preconditionFails(store: FilesystemStore, req: IncomingMessage): Promise<boolean> {
   let target: string | undefined;
   let expected: string | undefined;
   const ifMatch = req.headers['if-match'];
@@ -133,32 +495,17 @@ async function preconditionFails(store: ObjectMetadataStore, req: IncomingMessag
     target = req.url;
     expected = ifMatch;
   } else if (req.method === 'PUT' && typeof copyIfMatch === 'string') {
-    target = `/${String(req.headers['x-amz-copy-source'] ?? '')}`;
+    target = `/${String(req.headers['x-amz-copy-source'] ?? '').replace(/^\//, '')}`;
     expected = copyIfMatch;
   }
   if (target === undefined || expected === undefined || expected.trim() === '*') return false;
-  const [bucket, ...keyParts] = (target.split('?')[0] ?? '').split('/').slice(1);
-  const key = decodeURIComponent(keyParts.join('/'));
-  if (!bucket || !key) return false;
-  const metadata = await store.getMetadata(bucket, key).catch(() => undefined);
+  const parts = splitPath(target);
+  if (!parts?.bucket || !parts.key) return false;
+  const metadata = await store.getMetadata(parts.bucket, parts.key).catch(() => undefined);
   // A missing object is s3rver's to answer (NoSuchKey).
   if (!metadata?.etag) return false;
   const bare = (etag: string) => etag.trim().replace(/^W\//, '').replace(/"/g, '');
-  return bare(metadata.etag) !== bare(expected);
-}
-
-/** True when a request path or copy source has a `.` or `..` segment (before the query string). */
-function hasDotSegment(pathOrSource: string): boolean {
-  const path = pathOrSource.split('?')[0] ?? '';
-  return path.split('/').some((segment) => {
-    let decoded = segment;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      // a malformed escape is s3rver's to reject
-    }
-    return decoded === '.' || decoded === '..';
-  });
+  return bare(String(metadata.etag)) !== bare(expected);
 }
 
 /**
