@@ -184,12 +184,12 @@ function makeWritesAtomic(store: FilesystemStore): {
     const stored = await readFile(path(bucket, key, 'metadata.json'), 'utf8').then(
       (text) => JSON.parse(text) as Record<string, string>,
       (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return {};
+        if (missingSidecar(error)) return {};
         throw error;
       },
     );
     let md5 = await readFile(`${objectPath}.md5`, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
+      if (missingSidecar(error)) return undefined;
       throw error;
     });
     if (md5 === undefined) {
@@ -304,6 +304,15 @@ function makeWritesAtomic(store: FilesystemStore): {
       return etag;
     },
   };
+}
+
+/**
+ * True for a metadata or `.md5` file that is not there: missing, or (in a lake written before
+ * long keys were refused) a name too long to exist beside its object. Either way the object is
+ * listed and read, its ETag computed from its bytes, instead of breaking the bucket's listing.
+ */
+function missingSidecar(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ENOENT' || error.code === 'ENAMETOOLONG';
 }
 
 /** Streams `content` to `file`; rejects (the file partial) if the request is aborted mid-body. */

@@ -3,7 +3,8 @@
  * comes back exactly through PUT, GET and LIST, or is refused with an S3 error code and a message
  * naming the limit and the key; the server stays up and its listings keep working either way.
  */
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -156,6 +157,24 @@ describe('keys the local endpoint refuses, with an S3 error and a clear message'
     const read = client.send(new GetObjectCommand({ Bucket: 'landing', Key: key })).catch((e: Error) => e);
 
     expect(await read).toMatchObject({ Code: 'KeyTooLongError', $metadata: { httpStatusCode: 400 } });
+  });
+});
+
+describe('a lake written before the limits were enforced', () => {
+  it('lists an object whose name is too long for its metadata files, instead of breaking every listing', async () => {
+    // Prepare: what a 238-byte name left behind (F3): the object file, its sidecars impossible
+    const key = `damaged/${name(238)}`;
+    await mkdir(join(dir, 'landing', 'damaged'), { recursive: true });
+    await writeFile(join(dir, 'landing', `${key}._S3rver_object`), 'old bytes');
+
+    // Act
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: 'landing', Prefix: 'damaged/' }));
+
+    // Assess
+    expect(listed.Contents?.map((o) => [o.Key, o.Size, o.ETag])).toEqual([
+      [key, 9, `"${createHash('md5').update('old bytes').digest('hex')}"`],
+    ]);
+    expect((await listAll()).length).toBeGreaterThan(1);
   });
 });
 
