@@ -158,7 +158,9 @@ export async function localIngest(
     const uploaded = await upload.done();
     // The trigger names executions deterministically: the name follows from the object itself.
     const name = executionNameFor(key, size, uploaded.ETag ?? '');
-    const record = await waitForExecution(new ExecutionRecords(paths.executions), name);
+    // With `local up` serving, its process runs the execution: stop waiting if it dies first.
+    const served = endpoint ? async () => (await runningServer(paths)) !== undefined : async () => true;
+    const record = await waitForExecution(new ExecutionRecords(paths.executions), name, served);
     const outcome = await describeOutcome(record, client);
     if (args.json) io.stdout(`${JSON.stringify(outcome)}\n`);
     else io.stdout(humanOutcome(outcome, record));
@@ -169,16 +171,25 @@ export async function localIngest(
   }
 }
 
-/** Polls the execution's record until it has ended (any process may be running it). */
+/**
+ * Polls the execution's record until it has ended (any process may be running it). A record whose
+ * process died reads as ABORTED, so this never waits on a dead execution; nor on one that was never
+ * started because the server died first (`serving` turns false).
+ */
 async function waitForExecution(
   records: ExecutionRecords,
   name: string,
+  serving: () => Promise<boolean>,
   timeoutMs = 15 * 60_000,
 ): Promise<ExecutionRecord> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
     const record = await records.get(name);
     if (record && record.status !== 'RUNNING') return record;
+    if (!record && !(await serving()))
+      throw new Error(
+        `local up stopped before it started execution ${name}; \`datalake reconcile --redrive\` runs it`,
+      );
     if (Date.now() > deadline) throw new Error(`execution ${name} did not end within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, delay));
   }
@@ -307,7 +318,12 @@ export async function localStatus(args: LocalArgs, io: CliIo): Promise<number> {
         ['started', 'outcome', 'key', 'execution'],
         executions
           .slice(0, 20)
-          .map((e) => [e.startedAt, e.outcome ?? e.status.toLowerCase(), e.input.key, e.name]),
+          .map((e) => [
+            e.startedAt,
+            e.status === 'ABORTED' ? 'aborted' : (e.outcome ?? e.status.toLowerCase()),
+            e.input.key,
+            e.name,
+          ]),
       ),
     );
   }

@@ -2,8 +2,15 @@
  * The local Step Functions' execution records: one JSON file per execution, named as the execution,
  * so a second StartExecution with the same name is refused as on AWS (ExecutionAlreadyExists), and
  * `datalake local status` can list them from any process.
+ *
+ * A record names the process that runs it (its owner). On AWS an execution outlives any one
+ * machine; here it lives in one process, and a process killed mid-execution (kill -9, a crash, a
+ * power cut) would leave its record RUNNING forever. So a RUNNING record whose owner is gone reads
+ * as ABORTED, everywhere records are read: `reconcile` reports it as an orphan and re-drives it,
+ * `local ingest` stops waiting for it, `local status` shows it.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
@@ -11,15 +18,37 @@ import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 /** How an execution ended, as the CLI reports it. */
 export type Outcome = 'curated' | 'rejected' | 'failed';
 
+/** The process that runs an execution. */
+export interface ExecutionOwner {
+  readonly pid: number;
+  /**
+   * When the process started (Linux: clock ticks since boot, from /proc), so that a pid the
+   * system has since given to another process is not mistaken for the owner. Absent where the
+   * system does not say.
+   */
+  readonly since?: string;
+}
+
+/** The error of an execution whose process died before it ended. */
+export const RUNTIME_DIED = 'RuntimeDied';
+
 /** One execution's record. */
 export interface ExecutionRecord {
   readonly name: string;
   readonly input: IngestRequest;
-  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** ABORTED: its process died before it ended (derived when read; see {@link ExecutionRecords.get}). */
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  /** The process running it; absent in records written before owners were kept. */
+  readonly owner?: ExecutionOwner;
   readonly startedAt: string;
   readonly stoppedAt?: string;
-  /** The states entered, in order. */
+  /** The states entered, in order (written whole when the execution ends). */
   readonly states: string[];
+  /**
+   * The Task state at work, written as each starts: what a record left by a process that died
+   * says of where it stopped.
+   */
+  readonly task?: string;
   readonly outcome?: Outcome;
   /** The execution's output (the final state), when it succeeded. */
   readonly output?: unknown;
@@ -28,9 +57,46 @@ export interface ExecutionRecord {
   readonly curated?: string[];
 }
 
+/** This process, as an execution's owner. */
+export function thisProcess(): ExecutionOwner {
+  const since = processStart(process.pid);
+  return since === undefined ? { pid: process.pid } : { pid: process.pid, since };
+}
+
+/** The start time of a process (field 22 of /proc/PID/stat); undefined when unknown. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from the last `)`.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the owner of an execution is still running. */
+export function ownerAlive(owner: ExecutionOwner): boolean {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (owner.since === undefined) return true;
+  const since = processStart(owner.pid);
+  return since === undefined || since === owner.since;
+}
+
 /** The records of one lake folder. */
 export class ExecutionRecords {
-  constructor(private readonly dir: string) {}
+  /**
+   * @param owner the process that runs the executions this instance claims (this one by default);
+   *   a test may name another to stand for a process that died
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly owner: ExecutionOwner = thisProcess(),
+  ) {}
 
   /** Records a new execution; false when one of that name exists (a duplicate start). */
   async claim(name: string, input: IngestRequest): Promise<boolean> {
@@ -39,6 +105,7 @@ export class ExecutionRecords {
       name,
       input,
       status: 'RUNNING',
+      owner: this.owner,
       startedAt: new Date().toISOString(),
       states: [],
     };
@@ -60,7 +127,7 @@ export class ExecutionRecords {
 
   /** Replaces a record (atomically: readers never see half a file). */
   async save(record: ExecutionRecord): Promise<void> {
-    const tmp = `${this.path(record.name)}.tmp`;
+    const tmp = `${this.path(record.name)}.${randomUUID()}.tmp`;
     await writeFile(tmp, JSON.stringify(record, null, 2));
     await rename(tmp, this.path(record.name));
   }
@@ -73,9 +140,15 @@ export class ExecutionRecords {
     await rename(this.path(name), join(this.dir, `${name}.retired-${Date.now()}.json.old`));
   }
 
+  /**
+   * The record of an execution, as its status stands: a RUNNING record whose owner has died reads
+   * as ABORTED, with a {@link RUNTIME_DIED} error naming the last state it entered. (Derived on
+   * every read rather than written back, so it can never overwrite the record of a re-drive that
+   * another process has just started under the same name.)
+   */
   async get(name: string): Promise<ExecutionRecord | undefined> {
     try {
-      return JSON.parse(await readFile(this.path(name), 'utf8')) as ExecutionRecord;
+      return interrupted(JSON.parse(await readFile(this.path(name), 'utf8')) as ExecutionRecord);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -100,4 +173,18 @@ export class ExecutionRecords {
   private path(name: string): string {
     return join(this.dir, `${name}.json`);
   }
+}
+
+/** The record as it stands: ABORTED when it says RUNNING and its owner is gone. */
+function interrupted(record: ExecutionRecord): ExecutionRecord {
+  if (record.status !== 'RUNNING' || record.owner === undefined || ownerAlive(record.owner)) return record;
+  return {
+    ...record,
+    status: 'ABORTED',
+    outcome: 'failed',
+    error: {
+      name: RUNTIME_DIED,
+      message: `the process running it (pid ${record.owner.pid}) ended ${record.task ? `in state ${record.task}` : 'before its first task'}; \`datalake reconcile --redrive\` runs it again`,
+    },
+  };
 }

@@ -3,8 +3,8 @@
  * object created in landing (with a real S3 event record), and the synthesized state machine run
  * in-process with its Task states bound to the same cores the Lambda handlers wrap.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
@@ -23,7 +23,13 @@ import type { Dataset } from '../datasets/model.ts';
 import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
 import { convertCsvToParquet } from './csv-to-parquet.ts';
-import { type ExecutionRecord, ExecutionRecords, type Outcome } from './executions.ts';
+import {
+  type ExecutionRecord,
+  ExecutionRecords,
+  type Outcome,
+  ownerAlive,
+  thisProcess,
+} from './executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
 import { type QueryResult, queryLake } from './query.ts';
 import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
@@ -59,6 +65,13 @@ export interface LocalRuntimeOptions {
    * @default the app's default (DEFAULT_LARGE_FILE_BYTES)
    */
   readonly largeFileBytes?: number;
+  /**
+   * The state machine to run, synthesized earlier by {@link synthesizeLocalDefinition} for the
+   * same datasets and settings: a process that restarts the runtime many times (the soak, the
+   * crash tests) synthesizes once instead of at every start (about 2 s each).
+   * @default synthesized from `datasetsDir` and `largeFileBytes` at start
+   */
+  readonly definition?: AslDefinition;
 }
 
 /**
@@ -105,11 +118,13 @@ export class LocalRuntime {
     const paths = lakePaths(options.lakeDir);
     const datasetsDir = options.datasetsDir ?? 'datasets';
     const datasets = await loadDatasets(datasetsDir);
-    const definition = await synthesizeLocalDefinition(
-      [...datasets.values()],
-      datasetsDir,
-      options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes },
-    );
+    const definition =
+      options.definition ??
+      (await synthesizeLocalDefinition(
+        [...datasets.values()],
+        datasetsDir,
+        options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes },
+      ));
     const s3 = await startLocalS3({
       directory: paths.s3,
       buckets: Object.values(LOCAL_BUCKETS),
@@ -126,6 +141,7 @@ export class LocalRuntime {
       options.onLine ?? (() => {}),
       options.faults,
     );
+    await runtime.recover();
     const s3Fault = options.faults?.s3;
     if (s3Fault) {
       runtime.client.middlewareStack.add(
@@ -196,6 +212,24 @@ export class LocalRuntime {
       const pending = [...this.running.values()];
       if (pending.length === 0) return;
       await Promise.allSettled(pending);
+    }
+  }
+
+  /**
+   * What a process that died left behind: its scratch folder is removed, and each execution it was
+   * running (now read as ABORTED) is reported, for `reconcile --redrive` to run again. Executions
+   * are not re-driven here: on AWS too, a stopped execution waits for an operator's redrive.
+   */
+  private async recover(): Promise<void> {
+    const scratch = await readdir(this.paths.work).catch(() => [] as string[]);
+    for (const entry of scratch) {
+      const pid = /^pid-(\d+)$/.exec(entry)?.[1];
+      if (pid !== undefined && !ownerAlive({ pid: Number(pid) }))
+        await rm(join(this.paths.work, entry), { recursive: true, force: true });
+    }
+    for (const record of await this.executions.list()) {
+      if (record.status === 'ABORTED')
+        this.onLine(`aborted  ${record.input.key} (${record.name}): ${record.error?.message ?? ''}`);
     }
   }
 
@@ -304,7 +338,12 @@ export class LocalRuntime {
       failureBucket: LOCAL_BUCKETS.failure,
       curatedBucket: LOCAL_BUCKETS.curated,
     };
-    const faulty = this.faultyTask();
+    // Each Task state is written to the record before its work starts, so that the record of a
+    // process that died says where it was.
+    const entered: string[] = [];
+    const faulty = this.taskWrapper((task) =>
+      this.executions.save({ ...started, states: [...entered], task }),
+    );
     const result = await runLocalExecution(
       this.definition,
       { name, input },
@@ -331,9 +370,8 @@ export class LocalRuntime {
           const conversion = await convertCsvToParquet(
             Arguments as unknown as GlueJobArguments,
             this.client,
-            {
-              workDir: this.paths.work,
-            },
+            // A folder of this process's own: one left by a process that died is removed at start.
+            { workDir: join(this.paths.work, `pid-${thisProcess().pid}`) },
           );
           curated = conversion.outputs;
           return {
@@ -351,6 +389,7 @@ export class LocalRuntime {
           return { MessageId: `local-${Date.now()}` };
         }),
       },
+      (state) => void entered.push(state),
     );
     const outcome: Outcome =
       result.status === 'FAILED' ? 'failed' : result.states.includes('Curated') ? 'curated' : 'rejected';
@@ -369,14 +408,18 @@ export class LocalRuntime {
     return record;
   }
 
-  /** Wraps a Task handler with the `tasks` fault (the handler itself when there is none). */
-  private faultyTask() {
+  /**
+   * Wraps a Task handler: `track` is awaited before it runs, and the `tasks` fault (if any) is asked
+   * before and after it.
+   */
+  private taskWrapper(track: (state: string) => Promise<void>) {
     const fault = this.faults.tasks;
     const attempts = new Map<string, number>();
-    return <I, O>(state: string | ((input: I) => string), handler: (input: I) => Promise<O>) => {
-      if (!fault) return handler;
-      return async (input: I): Promise<O> => {
+    return <I, O>(state: string | ((input: I) => string), handler: (input: I) => Promise<O>) =>
+      async (input: I): Promise<O> => {
         const stateName = typeof state === 'string' ? state : state(input);
+        await track(stateName);
+        if (!fault) return handler(input);
         const attempt = (attempts.get(stateName) ?? 0) + 1;
         attempts.set(stateName, attempt);
         const before = fault(stateName, attempt, 'before');
@@ -386,7 +429,6 @@ export class LocalRuntime {
         if (after) throw after;
         return result;
       };
-    };
   }
 
   private async notify(entry: {

@@ -1,0 +1,316 @@
+/**
+ * Crash recovery: the process running the local lake is killed (SIGKILL, as kill -9 or a power
+ * cut: no handler runs) at each step of the workflow, then the lake is started again over the
+ * same folder and reconciled. Every time, the execution reads as ABORTED (not RUNNING forever),
+ * `reconcile` reports it, and `reconcile --redrive` brings the file to exactly one outcome: every
+ * row once, none twice, the file in exactly one terminal zone, no staging or scratch left behind.
+ *
+ * Each crash is a real child process (test/local/crash-child.ts) on a lake of its own; the state
+ * machine is synthesized once here and handed to every runtime.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type CliIo, main } from '../../lib/cli/main.ts';
+import { loadDatasets } from '../../lib/datasets/load.ts';
+import { RUNTIME_DIED } from '../../lib/local/executions.ts';
+import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
+import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
+import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/workflow.ts';
+import { reconcile } from '../../lib/reconcile/reconcile.ts';
+import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
+import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import type { CrashPoint, CrashSpec } from './crash-child.ts';
+
+const ROWS = 500;
+const VALID = ORDERS_HEADER + orderRows(11, 0, ROWS);
+const INVALID = brokenOrdersCsv();
+
+let work: string;
+let definitionFile: string;
+let definition: AslDefinition;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'crash-'));
+  definition = await synthesizeLocalDefinition([...(await loadDatasets('datasets')).values()], 'datasets');
+  definitionFile = join(work, 'definition.json');
+  await writeFile(definitionFile, JSON.stringify(definition));
+  await writeFile(join(work, 'valid.csv'), VALID);
+  await writeFile(join(work, 'invalid.csv'), INVALID);
+}, 60_000);
+
+/** At most two children at once: the machine has two cores. */
+let slots = 2;
+const waiting: (() => void)[] = [];
+async function inSlot<T>(work: () => Promise<T>): Promise<T> {
+  while (slots === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+  slots--;
+  try {
+    return await work();
+  } finally {
+    slots++;
+    waiting.shift()?.();
+  }
+}
+
+/** Runs the child on a fresh lake until it kills itself; returns the lake and the child's pid. */
+async function crash(at: CrashPoint, file: 'valid' | 'invalid', key: string) {
+  const lake = await mkdtemp(join(work, 'lake-'));
+  const spec: CrashSpec = { lake, definitionFile, key, file: join(work, `${file}.csv`), at };
+  return inSlot(
+    () =>
+      new Promise<{ lake: string; pid: number }>((resolve, reject) => {
+        // `node --import tsx`, not the tsx binary: that would run the script in a grandchild.
+        const child = execFile(
+          process.execPath,
+          ['--import', 'tsx', join('test', 'local', 'crash-child.ts'), JSON.stringify(spec)],
+          (error, stdout, stderr) => {
+            // Killed by its own SIGKILL is the only acceptable end.
+            if (error?.signal === 'SIGKILL') resolve({ lake, pid: child.pid! });
+            else
+              reject(
+                new Error(`the child was not killed (${error?.message ?? 'exit 0'}): ${stdout}${stderr}`),
+              );
+          },
+        );
+      }),
+  );
+}
+
+/** Every object key of a zone bucket. */
+async function keys(runtime: LocalRuntime, bucket: string): Promise<string[]> {
+  const page = await runtime.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (page.Contents ?? []).map((o) => o.Key ?? '');
+}
+
+/** The SNS statuses published, in order. */
+async function published(runtime: LocalRuntime): Promise<string[]> {
+  const text = await readFile(runtime.paths.notifications, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { attributes: { status: string } }).attributes.status);
+}
+
+const name = (key: string, body: string) =>
+  executionNameFor(key, Buffer.byteLength(body), `"${createHash('md5').update(body).digest('hex')}"`);
+
+interface Case {
+  readonly at: CrashPoint;
+  /** Where it dies, in words. */
+  readonly when: string;
+  /** The Task state the record says it died in. */
+  readonly state: string;
+  /** The notification statuses after the re-drive: at least once, so a crash after a publish repeats it. */
+  readonly notified: string[];
+}
+
+// Every step of a valid file's path, and inside the steps the S3 writes that move it between zones.
+const VALID_CASES: Case[] = [
+  {
+    at: { task: 'Validate', phase: 'before' },
+    state: 'Validate',
+    when: 'before validation',
+    notified: ['VALIDATED', 'CURATED'],
+  },
+  {
+    at: { s3: 'CopyObjectCommand', nth: 1 },
+    state: 'Validate',
+    when: 'copying into raw',
+    notified: ['VALIDATED', 'CURATED'],
+  },
+  {
+    at: { task: 'Validate', phase: 'after' },
+    state: 'Validate',
+    when: 'after validation',
+    notified: ['VALIDATED', 'CURATED'],
+  },
+  {
+    at: { task: 'NotifyValidated', phase: 'after' },
+    state: 'NotifyValidated',
+    when: 'after the VALIDATED notification',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { task: 'ConvertToParquet', phase: 'before' },
+    state: 'ConvertToParquet',
+    when: 'before conversion',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { s3: 'PutObjectCommand', nth: 2 },
+    state: 'ConvertToParquet',
+    when: 'uploading the Parquet to staging',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { s3: 'CopyObjectCommand', nth: 2 },
+    state: 'ConvertToParquet',
+    when: 'publishing the Parquet',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { s3: 'DeleteObjectsCommand', nth: 1 },
+    state: 'ConvertToParquet',
+    when: 'after publishing, before the staging clean-up',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { task: 'ConvertToParquet', phase: 'after' },
+    state: 'ConvertToParquet',
+    when: 'after the Parquet upload, before the catalog',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { task: 'RegisterPartition', phase: 'after' },
+    state: 'RegisterPartition',
+    when: 'after the catalog, before the notification',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { task: 'NotifyCurated', phase: 'after' },
+    state: 'NotifyCurated',
+    when: 'after the CURATED notification',
+    notified: ['VALIDATED', 'CURATED', 'VALIDATED', 'CURATED'],
+  },
+];
+
+const INVALID_CASES: Case[] = [
+  {
+    at: { task: 'Validate', phase: 'after' },
+    state: 'Validate',
+    when: 'after writing the failure zone',
+    notified: ['REJECTED'],
+  },
+  {
+    at: { task: 'NotifyRejected', phase: 'after' },
+    state: 'NotifyRejected',
+    when: 'after the REJECTED notification',
+    notified: ['REJECTED', 'REJECTED'],
+  },
+];
+
+/** Restarts the lake after the crash, checks what it reports, re-drives, and returns the runtime. */
+async function restartAndRedrive(lake: string, key: string, body: string, childPid: number) {
+  const lines: string[] = [];
+  const runtime = await LocalRuntime.start({ lakeDir: lake, definition, onLine: (l) => lines.push(l) });
+  const execution = name(key, body);
+  const before = await runtime.executions.get(execution);
+  const found = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
+  const redriven = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger(), {
+    redrive: true,
+  });
+  await runtime.idle();
+  const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
+  const scratch = await readdir(lakePaths(lake).work).catch(() => [] as string[]);
+  return { runtime, lines, execution, before, found, redriven, after, scratch, childPid };
+}
+
+describe.concurrent('a kill -9 at each step, then restart and reconcile --redrive', () => {
+  for (const c of VALID_CASES) {
+    it(`valid file, killed ${c.when}: every row once, one raw object, no staging left`, async () => {
+      // Prepare: a valid file, and a process killed at the step.
+      const key = 'orders/crash.csv';
+      const { lake, pid } = await crash(c.at, 'valid', key);
+
+      // Act
+      const r = await restartAndRedrive(lake, key, VALID, pid);
+      try {
+        // Assess: the dead process's execution is reported, not RUNNING forever.
+        expect(r.before?.status).toBe('ABORTED');
+        expect(r.before?.error?.name).toBe(RUNTIME_DIED);
+        expect(r.before?.error?.message).toBe(
+          `the process running it (pid ${pid}) ended in state ${c.state}; \`datalake reconcile --redrive\` runs it again`,
+        );
+        expect(r.lines).toContain(`aborted  ${key} (${r.execution}): ${r.before?.error?.message}`);
+        expect(r.found).toEqual({
+          objects: 1,
+          terminal: 0,
+          running: 0,
+          orphans: [{ key, versionId: null, execution: r.execution, reason: 'aborted' }],
+          redriven: 0,
+        });
+        expect(r.redriven.redriven).toBe(1);
+        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+        // …and the re-drive gave exactly one outcome.
+        const record = await r.runtime.executions.get(r.execution);
+        expect(record?.outcome).toBe('curated');
+        const { rows } = await r.runtime.query(
+          'SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders',
+        );
+        expect(rows).toEqual([{ n: String(ROWS), ids: String(ROWS) }]);
+        const raw = await keys(r.runtime, LOCAL_BUCKETS.raw);
+        expect(raw).toHaveLength(1);
+        expect(await keys(r.runtime, LOCAL_BUCKETS.failure)).toEqual([]);
+        const curated = await keys(r.runtime, LOCAL_BUCKETS.curated);
+        expect(curated).toEqual([
+          expect.stringMatching(/^orders\/ingest_date=[0-9-]{10}\/crash\.[0-9a-f]{8}-part-00000\.parquet$/),
+        ]);
+        expect(await published(r.runtime)).toEqual(c.notified);
+        // The dead process's scratch folder is gone.
+        expect(r.scratch).not.toContain(`pid-${pid}`);
+      } finally {
+        await r.runtime.close();
+      }
+    }, 60_000);
+  }
+
+  for (const c of INVALID_CASES) {
+    it(`invalid file, killed ${c.when}: one failure copy and its report, nothing curated`, async () => {
+      const key = 'orders/broken.csv';
+      const { lake, pid } = await crash(c.at, 'invalid', key);
+
+      const r = await restartAndRedrive(lake, key, INVALID, pid);
+      try {
+        expect(r.before?.status).toBe('ABORTED');
+        expect(r.found.orphans).toEqual([
+          { key, versionId: null, execution: r.execution, reason: 'aborted' },
+        ]);
+        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+        expect((await r.runtime.executions.get(r.execution))?.outcome).toBe('rejected');
+        expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([]);
+        expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([]);
+        const failure = await keys(r.runtime, LOCAL_BUCKETS.failure);
+        expect(failure.filter((k) => /\.[0-9a-f]{8}\.csv$/.test(k))).toHaveLength(1);
+        expect(failure.filter((k) => k.endsWith('.errors.json'))).toHaveLength(1);
+        expect(await published(r.runtime)).toEqual(c.notified);
+      } finally {
+        await r.runtime.close();
+      }
+    }, 60_000);
+  }
+});
+
+describe('the CLI after a crash', () => {
+  async function run(...argv: string[]) {
+    const out: string[] = [];
+    const io: CliIo = {
+      stdout: (t) => void out.push(t),
+      stderr: (t) => void out.push(t),
+      stderrIsTty: false,
+    };
+    return { code: await main(argv, io), out: out.join('') };
+  }
+
+  it('reconcile exits 1 and names the aborted execution; --redrive curates it; status shows it aborted before', async () => {
+    const key = 'orders/crash.csv';
+    const { lake } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
+
+    const status = await run('local', 'status', '--lake', lake);
+    const found = await run('reconcile', '--lake', lake, '--json');
+    const redriven = await run('reconcile', '--lake', lake, '--redrive');
+    const again = await run('reconcile', '--lake', lake);
+
+    expect(status.out).toMatch(new RegExp(`aborted\\s+\\|?\\s*${key}`));
+    expect(found.code).toBe(1);
+    expect(JSON.parse(found.out).orphans).toEqual([
+      { key, versionId: null, execution: name(key, VALID), reason: 'aborted' },
+    ]);
+    expect(redriven.code).toBe(0);
+    expect(again).toEqual({ code: 0, out: 'objects: 1, ended: 1, running: 0, without an outcome: 0\n' });
+  }, 90_000);
+});
