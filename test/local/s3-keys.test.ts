@@ -15,8 +15,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_NAME_BYTES } from '../../lambdas/validate/core.ts';
+import { MAX_NAME_BYTES, zoneFileName, zoneKey } from '../../lambdas/validate/core.ts';
+import { outputKey } from '../../lib/local/csv-to-parquet.ts';
 import { type LocalS3, localS3Client, MAX_FOLDER_BYTES, startLocalS3 } from '../../lib/local/s3-server.ts';
+import { ingestRequest } from '../unit/lambdas/helpers.ts';
 
 let dir: string;
 let server: LocalS3;
@@ -158,6 +160,26 @@ describe('keys the local endpoint refuses, with an S3 error and a clear message'
 
     expect(await read).toMatchObject({ Code: 'KeyTooLongError', $metadata: { httpStatusCode: 400 } });
   });
+});
+
+describe('the names the lake derives from a landing key', () => {
+  it.each(['_', '.', 'a', 'é', '😀'])(
+    'fit the local name limit at worst (a long name starting with %s): raw, curated, failure reports',
+    (first) => {
+      // Prepare: the longest landing name, one whose curated stem is percent-encoded (`_` → `%5F`)
+      const request = ingestRequest(`orders/${first}${'x'.repeat(MAX_NAME_BYTES)}.csv`);
+
+      // Act
+      const raw = zoneKey('orders', '2024-03-02', zoneFileName(request));
+      const curated = outputKey('s3://curated/orders/ingest_date=2024-03-02/', `s3://raw/${raw}`, 99_999);
+
+      // Assess
+      for (const derived of [raw, curated, `${raw}.errors.json`, `${raw}.errors.99999.jsonl`])
+        expect(bytes(derived.slice(derived.lastIndexOf('/') + 1)), derived).toBeLessThanOrEqual(
+          MAX_NAME_BYTES,
+        );
+    },
+  );
 });
 
 describe('a lake written before the limits were enforced', () => {
