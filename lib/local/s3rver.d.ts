@@ -13,7 +13,10 @@ declare module 's3rver' {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
-  /** An S3 event notification record as s3rver emits it (keys are not URL-encoded). */
+  /**
+   * An S3 event notification record as s3rver emits it (keys are not URL-encoded). Its copy events
+   * have no `eTag`: `startLocalS3` fills it in before any listener of its own sees the record.
+   */
   interface S3rverEvent {
     Records: {
       eventName: string;
