@@ -4,8 +4,8 @@
  * own in-process runtime over the same folder when it is not.
  */
 import { createReadStream } from 'node:fs';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ReportedError, ValidateTaskOutput } from '../../lambdas/shared/contract.ts';
@@ -17,7 +17,17 @@ import { type LakePaths, LOCAL_BUCKETS, lakePaths } from '../local/lake-folder.t
 import { QueryError, queryLake } from '../local/query.ts';
 import { executionNameFor, LocalRuntime } from '../local/runtime.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localS3Client, startLocalS3 } from '../local/s3-server.ts';
-import { errorTable, table } from './format.ts';
+import { CliError, untilAborted } from './failures.ts';
+import { fileHint } from './file-hint.ts';
+import { errorTable, escapeControl, table } from './format.ts';
+import {
+  alreadyRunning,
+  claimLake,
+  releaseLake,
+  requireFolder,
+  requireLake,
+  runningUp,
+} from './lake-server.ts';
 import { type CliIo, EXIT, UsageError } from './main.ts';
 
 /** Options every local command takes. */
@@ -56,6 +66,11 @@ export async function localUp(
   io: CliIo,
   stop: Promise<void>,
 ): Promise<number> {
+  const paths = lakePaths(args.lakeDir);
+  await requireFolder(paths);
+  // One `up` per lake: a second would serve the same folder on another port (F13).
+  const other = await runningUp(paths);
+  if (other) throw alreadyRunning(other);
   const runtime = await LocalRuntime.start({
     lakeDir: args.lakeDir,
     datasetsDir: args.datasetsDir,
@@ -64,7 +79,12 @@ export async function localUp(
     onLine: (line) => io.stdout(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
   });
   const { endpoint } = runtime.s3;
-  await writeFile(runtime.paths.server, JSON.stringify({ endpoint, pid: process.pid }));
+  try {
+    await claimLake(paths, { endpoint, pid: process.pid, datasets: resolve(args.datasetsDir) });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
   io.stdout(
     [
       `local lake running: ${runtime.paths.root}`,
@@ -86,27 +106,19 @@ export async function localUp(
   await stop;
   io.stdout('stopping: finishing the executions in flight…\n');
   await runtime.close();
-  await rm(runtime.paths.server, { force: true });
+  await releaseLake(paths);
   io.stdout('stopped\n');
   return EXIT.ok;
 }
 
 /** The endpoint of a `local up` serving this lake folder, if one is running. */
 async function runningServer(paths: LakePaths): Promise<string | undefined> {
-  try {
-    const { endpoint, pid } = JSON.parse(await readFile(paths.server, 'utf8')) as {
-      endpoint: string;
-      pid: number;
-    };
-    process.kill(pid, 0); // throws when the process is gone (a stale file after a crash)
-    return endpoint;
-  } catch {
-    return undefined;
-  }
+  return (await runningUp(paths))?.endpoint;
 }
 
 /** An S3 client on the lake: `local up`'s server, or a server of our own for the command's duration. */
 async function withLake<T>(paths: LakePaths, work: (s3: S3Client) => Promise<T>): Promise<T> {
+  await requireLake(paths);
   const endpoint = await runningServer(paths);
   if (endpoint) {
     const client = localS3Client(endpoint);
@@ -128,23 +140,33 @@ async function withLake<T>(paths: LakePaths, work: (s3: S3Client) => Promise<T>)
 
 /** `local ingest`: uploads one file, waits for its workflow and reports the outcome. */
 export async function localIngest(
-  args: LocalArgs & { readonly file: string; readonly dataset: string; readonly key: string | undefined },
+  args: LocalArgs & {
+    readonly file: string;
+    readonly dataset: string;
+    readonly key: string | undefined;
+    /** True when `--datasets` was given, not defaulted: it must then be the folder a running `up` reads. */
+    readonly datasetsGiven?: boolean;
+  },
   io: CliIo,
 ): Promise<number> {
-  const datasets = await loadDatasets(args.datasetsDir);
+  const paths = lakePaths(args.lakeDir);
+  await requireFolder(paths);
+  // With `local up` running, the workflow checks the file against up's datasets, not ours.
+  const upDatasets = (await runningUp(paths))?.datasets;
+  if (upDatasets && args.datasetsGiven && resolve(args.datasetsDir) !== upDatasets) {
+    throw new UsageError(
+      `--datasets ${resolve(args.datasetsDir)} is not the folder the running local up reads (${upDatasets}): leave --datasets out, or restart local up with it`,
+    );
+  }
+  const datasets = await loadDatasets(upDatasets ?? args.datasetsDir);
   try {
     pickDataset(datasets, args.dataset);
   } catch (error) {
     if (error instanceof UnknownDatasetError) throw new UsageError(error.message);
     throw error;
   }
-  const size = await stat(args.file).then(
-    (s) => (s.isFile() ? s.size : undefined),
-    () => undefined,
-  );
-  if (size === undefined) throw new UsageError(`cannot read "${args.file}": no such file`);
+  const size = await fileSize(args.file);
   const key = args.key ?? `${args.dataset}/${basename(args.file)}`;
-  const paths = lakePaths(args.lakeDir);
   const endpoint = await runningServer(paths);
   const runtime = endpoint
     ? undefined
@@ -155,19 +177,26 @@ export async function localIngest(
       client,
       params: { Bucket: LOCAL_BUCKETS.landing, Key: key, Body: createReadStream(args.file) },
     });
-    const uploaded = await upload.done();
+    io.signal?.addEventListener('abort', () => void upload.abort(), { once: true });
+    const uploaded = await untilAborted(upload.done(), io.signal);
     // The trigger names executions deterministically: the name follows from the object itself.
     const name = executionNameFor(key, size, uploaded.ETag ?? '');
     // With `local up` serving, its process runs the execution: stop waiting if it dies first.
     const served = endpoint ? async () => (await runningServer(paths)) !== undefined : async () => true;
-    const record = await waitForExecution(new ExecutionRecords(paths.executions), name, served);
+    const record = await untilAborted(
+      waitForExecution(new ExecutionRecords(paths.executions), name, served),
+      io.signal,
+    );
     const outcome = await describeOutcome(record, client);
     if (args.json) io.stdout(`${JSON.stringify(outcome)}\n`);
     else io.stdout(humanOutcome(outcome, record));
+    const hint = outcome.status === 'rejected' ? await fileHint(args.file) : undefined;
+    if (hint) io.stderr(`datalake: hint: ${hint}\n`);
     return outcome.status === 'curated' ? EXIT.ok : EXIT.invalid;
   } finally {
-    if (runtime) await runtime.close();
-    else client.destroy();
+    // Interrupted: an execution in flight is left to end with the process (reconcile finds it).
+    if (!runtime) client.destroy();
+    else if (!io.signal?.aborted) await runtime.close();
   }
 }
 
@@ -193,6 +222,15 @@ async function waitForExecution(
     if (Date.now() > deadline) throw new Error(`execution ${name} did not end within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, delay));
   }
+}
+
+/** The size of a file to upload; a directory or a missing file is the user's to fix. */
+async function fileSize(file: string): Promise<number> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info) throw new CliError(`cannot read "${file}": no such file`);
+  if (!info.isFile())
+    throw new CliError(`cannot read "${file}": ${info.isDirectory() ? 'is a directory' : 'not a file'}`);
+  return info.size;
 }
 
 async function describeOutcome(record: ExecutionRecord, s3: S3Client): Promise<IngestOutcome> {
@@ -238,7 +276,8 @@ function humanOutcome(outcome: IngestOutcome, record: ExecutionRecord): string {
     lines.push(`  failure:   ${outcome.failure}`, `  report:    ${outcome.failure}.errors.json`);
   lines.push(`  execution: ${outcome.execution}`);
   if (outcome.errors.length > 0) lines.push('', ...errorTable(outcome.errors));
-  return `${lines.join('\n')}\n`;
+  // The key comes from the user and the file name: printed as it is, without what a terminal acts on.
+  return `${escapeControl(lines.join('\n'))}\n`;
 }
 
 /** `local query`: one SQL statement over the curated tables. */
@@ -275,8 +314,14 @@ export async function localQuery(args: LocalArgs & { readonly sql: string }, io:
   }
 }
 
-function cellText(value: unknown): string {
+/**
+ * A query value as the table shows it: SQL NULL as NULL, and the text 'NULL' quoted so the two
+ * differ; -0 keeps its sign (String(-0) is "0"). --json tells every value apart.
+ */
+export function cellText(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
+  if (value === 'NULL') return "'NULL'";
+  if (Object.is(value, -0)) return '-0';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 

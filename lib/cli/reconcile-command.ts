@@ -3,15 +3,16 @@
  * execution) and, with `--redrive`, runs them again; on the local lake or a deployed stack.
  */
 
-import { readFile } from 'node:fs/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { lakePaths } from '../local/lake-folder.ts';
 import { LocalRuntime } from '../local/runtime.ts';
 import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts';
 import { type ReconcileReport, reconcile } from '../reconcile/reconcile.ts';
+import { CliError, untilAborted } from './failures.ts';
 import { table } from './format.ts';
-import { type CliIo, EXIT, UsageError } from './main.ts';
+import { requireLake, runningUp } from './lake-server.ts';
+import { type CliIo, EXIT } from './main.ts';
 
 /** Options of `datalake reconcile`. */
 export interface ReconcileArgs {
@@ -31,23 +32,34 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
     const { landingBucket, stateMachineArn } = args.aws;
     const s3 = new S3Client({});
     const ledger = stepFunctionsLedger(new SFNClient({}), stateMachineArn);
-    report = await reconcile(landingBucket, landedVersions(s3, landingBucket), ledger, {
-      redrive: args.redrive,
-    });
+    report = await untilAborted(
+      reconcile(landingBucket, landedVersions(s3, landingBucket), ledger, { redrive: args.redrive }),
+      io.signal,
+    );
   } else {
-    if (args.redrive && (await localUpRunning(args.lakeDir))) {
-      throw new UsageError('local up is running on this lake: stop it to re-drive (it runs the executions)');
+    const paths = lakePaths(args.lakeDir);
+    await requireLake(paths);
+    const up = args.redrive ? await runningUp(paths) : undefined;
+    if (up) {
+      // Re-driven executions would run in this process, beside up's: up must be the only runner.
+      throw new CliError(
+        `local up is running on this lake (pid ${up.pid}): stop it (Ctrl-C), then run reconcile --redrive; without --redrive, reconcile works while up runs`,
+      );
     }
     const runtime = await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
     try {
-      report = await reconcile('landing', runtime.landed(), runtime.ledger(), { redrive: args.redrive });
+      report = await untilAborted(
+        reconcile('landing', runtime.landed(), runtime.ledger(), { redrive: args.redrive }),
+        io.signal,
+      );
       if (args.redrive && report.redriven > 0) {
         // Locally the re-driven executions run here: wait for them and check again.
-        await runtime.idle();
-        after = await reconcile('landing', runtime.landed(), runtime.ledger());
+        await untilAborted(runtime.idle(), io.signal);
+        after = await untilAborted(reconcile('landing', runtime.landed(), runtime.ledger()), io.signal);
       }
     } finally {
-      await runtime.close();
+      // Interrupted: executions in flight are left to end with the process (a next run finds them).
+      if (!io.signal?.aborted) await runtime.close();
     }
   }
   const final = after ?? report;
@@ -59,16 +71,6 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
   return final.orphans.length === 0 || (args.aws && args.redrive && report.redriven === report.orphans.length)
     ? EXIT.ok
     : EXIT.invalid;
-}
-
-async function localUpRunning(lakeDir: string): Promise<boolean> {
-  try {
-    const { pid } = JSON.parse(await readFile(lakePaths(lakeDir).server, 'utf8')) as { pid: number };
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function describe(report: ReconcileReport, redrive: boolean, after: ReconcileReport | undefined): string {

@@ -2,11 +2,14 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { addAbortSignal } from 'node:stream';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
 import { DatasetDeclarationError } from '../datasets/model.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
 import { validateCsv } from '../validation/validate-csv.ts';
-import { errorTable, table } from './format.ts';
+import { CliError, untilAborted } from './failures.ts';
+import { fileHint } from './file-hint.ts';
+import { errorTable, escapeControl, table } from './format.ts';
 import { type CliIo, EXIT, type ValidateArgs } from './main.ts';
 
 /** Files at least this large get a progress line (when stderr is a terminal). */
@@ -19,40 +22,51 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   try {
     dataset = pickDataset(await loadDatasets(args.datasetsDir), args.dataset);
   } catch (error) {
-    if (error instanceof UnknownDatasetError || error instanceof DatasetDeclarationError) {
-      io.stderr(`datalake: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof Error && error.message.startsWith('cannot read the datasets folder')) {
-      io.stderr(`datalake: ${error.message}\n`);
-      return EXIT.usage;
+    if (
+      error instanceof UnknownDatasetError ||
+      error instanceof DatasetDeclarationError ||
+      (error instanceof Error && error.message.startsWith('cannot read the datasets folder'))
+    ) {
+      throw new CliError(error.message);
     }
     throw error;
   }
-  let size: number;
-  try {
-    const info = await stat(args.file);
-    if (!info.isFile()) throw new Error('not a file');
-    size = info.size;
-  } catch {
-    io.stderr(`datalake: cannot read "${args.file}": no such file\n`);
-    return EXIT.usage;
-  }
+  const info = await stat(args.file).catch(() => undefined);
+  if (!info) throw new CliError(`cannot read "${args.file}": no such file`);
+  // A pipe is read as a file: `validate <(zcat export.gz)` (its size is unknown: no progress line).
+  if (!info.isFile() && !info.isFIFO())
+    throw new CliError(`cannot read "${args.file}": ${info.isDirectory() ? 'is a directory' : 'not a file'}`);
+  const size = info.size;
 
   const progress = io.stderrIsTty && size >= PROGRESS_MIN_BYTES ? progressLine(io, size) : undefined;
   const started = performance.now();
-  const result = await validateCsv(createReadStream(args.file, { highWaterMark: 1 << 20 }), dataset, {
-    maxErrors: args.maxErrors,
-    ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
-    ...(progress ? { onProgress: progress.update } : {}),
-  });
-  progress?.clear();
+  const source = createReadStream(args.file, { highWaterMark: 1 << 20 });
+  // Ctrl-C destroys the stream: the validator's next read throws and the command ends there.
+  if (io.signal) addAbortSignal(io.signal, source);
+  let result: Awaited<ReturnType<typeof validateCsv>>;
+  try {
+    // Raced as well: a read blocked on a pipe holds the stream's destruction until it returns.
+    result = await untilAborted(
+      validateCsv(source, dataset, {
+        maxErrors: args.maxErrors,
+        ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
+        ...(progress ? { onProgress: progress.update } : {}),
+      }),
+      io.signal,
+    );
+  } finally {
+    progress?.clear();
+  }
+  // A signal after the last read: the verdict is not printed as if the user had waited for it.
+  io.signal?.throwIfAborted();
   const seconds = (performance.now() - started) / 1000;
 
   // A whole file in one run: no checkpoint to resume from, so only the verdict is printed.
   const { checkpoint: _checkpoint, complete: _complete, ...verdict } = result;
   if (args.json) io.stdout(`${JSON.stringify(verdict)}\n`);
   else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));
+  const hint = result.valid ? undefined : await fileHint(args.file);
+  if (hint) io.stderr(`datalake: hint: ${hint}\n`);
   return result.valid ? EXIT.ok : EXIT.invalid;
 }
 
@@ -88,14 +102,18 @@ export function humanReport(
   result: ValidationResult,
   seconds: number,
 ): string {
+  // The rate of the bytes read (compressed ones for gzip); slow rates keep a decimal, not "0 MB/s".
+  const mbPerSecond = result.bytes / 1e6 / seconds;
   const rate =
-    result.bytes >= 1e6 && seconds > 0 ? `, ${(result.bytes / 1e6 / seconds).toFixed(0)} MB/s` : '';
+    result.bytes >= 1e6 && seconds > 0
+      ? `, ${mbPerSecond.toFixed(mbPerSecond < 10 ? 1 : 0)} MB/s${result.compressed ? ' compressed' : ''}`
+      : '';
   const size = `${result.rows.toLocaleString('en-US')} rows, ${sizeText(result.bytes)}${result.compressed ? ' gzip' : ''} in ${seconds.toFixed(2)} s${rate}`;
-  if (result.valid) return `✓ ${file} is valid for dataset "${dataset}" (${size})\n`;
+  if (result.valid) return `✓ ${escapeControl(file)} is valid for dataset "${dataset}" (${size})\n`;
 
   const plural = result.errorCount === 1 ? 'error' : 'errors';
   const lines = [
-    `✗ ${file} is invalid for dataset "${dataset}": ${result.errorCount.toLocaleString('en-US')} ${plural} (${size})`,
+    `✗ ${escapeControl(file)} is invalid for dataset "${dataset}": ${result.errorCount.toLocaleString('en-US')} ${plural} (${size})`,
     '',
   ];
   lines.push(...errorTable(result.errors));

@@ -4,32 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, main } from '../../lib/cli/main.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { runCli } from './cli-run.ts';
 
 const VALID = 'test/fixtures/orders-valid.csv';
 const INVALID = 'test/fixtures/orders-invalid.csv';
 
-/** Runs the CLI in-process and captures what it prints (stderr as a terminal when `tty`). */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return runWith(false, argv);
-}
-
-async function runWith(tty: boolean, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    stderrIsTty: tty,
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+/** Runs the CLI in-process and captures what it prints. */
+const run = (...argv: string[]) => runCli(argv);
+const runWith = (tty: boolean, argv: string[]) => runCli(argv, { tty });
 
 describe('datalake validate', () => {
   it('exits 0 and says valid for a valid file', async () => {

@@ -1,0 +1,95 @@
+/**
+ * The lake folder as the CLI sees it: whether it holds a lake, and the `server.json` by which a
+ * running `local up` claims it (one per lake) and tells the other commands its endpoint.
+ */
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { LakePaths } from '../local/lake-folder.ts';
+import { CliError } from './failures.ts';
+
+/** What `local up` writes to `server.json` while it runs. */
+export interface ServerInfo {
+  readonly endpoint: string;
+  readonly pid: number;
+  /** The datasets folder `up` reads (absolute); absent in files written before it was recorded. */
+  readonly datasets?: string;
+}
+
+/** Whether a process lives (EPERM: it does, under another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** The `local up` serving this lake folder, if one is running (a file left by a crash is not). */
+export async function runningUp(paths: LakePaths): Promise<ServerInfo | undefined> {
+  let info: ServerInfo;
+  try {
+    info = JSON.parse(await readFile(paths.server, 'utf8')) as ServerInfo;
+  } catch {
+    return undefined; // absent, or cut short by a crash while it was written
+  }
+  return Number.isSafeInteger(info.pid) && alive(info.pid) ? info : undefined;
+}
+
+/**
+ * Claims the lake for this process's `local up`: the file is created exclusively, so of two `up`
+ * started at once one wins; a file whose process is gone (a crash) is replaced.
+ */
+export async function claimLake(paths: LakePaths, info: ServerInfo): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(paths.server, JSON.stringify(info), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    }
+    // Another `up` may be between creating the file and writing it: look again before replacing.
+    const other = (await runningUp(paths)) ?? (await settle().then(() => runningUp(paths)));
+    if (other) throw alreadyRunning(other);
+    if (attempt > 0) throw new CliError(`another process keeps claiming the lake (${paths.server})`);
+    await rm(paths.server, { force: true });
+  }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 100));
+
+/** The error for a second `local up` on one lake. */
+export function alreadyRunning(other: ServerInfo): CliError {
+  return new CliError(
+    `local up is already running on this lake (pid ${other.pid}, endpoint ${other.endpoint})`,
+  );
+}
+
+/** Removes `server.json` if this process wrote it (never another `up`'s claim). */
+export async function releaseLake(paths: LakePaths): Promise<void> {
+  const info = await readFile(paths.server, 'utf8').then(
+    (text) => JSON.parse(text) as ServerInfo,
+    () => undefined,
+  );
+  if (info?.pid === process.pid) await rm(paths.server, { force: true });
+}
+
+/**
+ * Refuses a lake folder that is a file, before anything is created inside it (the message a
+ * mkdir under it would give names a path that does not exist).
+ */
+export async function requireFolder(paths: LakePaths): Promise<void> {
+  const info = await stat(paths.root).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new CliError(`the lake folder is not a folder (${paths.root})`);
+}
+
+/**
+ * Refuses a folder that holds no lake, for the commands that only read one: a mistyped `--lake`
+ * must not report an empty lake (nor create the folder).
+ */
+export async function requireLake(paths: LakePaths): Promise<void> {
+  await requireFolder(paths);
+  const s3 = await stat(paths.s3).catch(() => undefined);
+  if (!s3?.isDirectory()) {
+    throw new CliError(`no lake at ${paths.root}: run \`datalake local up\` or \`local ingest\` first`);
+  }
+}
