@@ -1,0 +1,256 @@
+/**
+ * The CLI around a lake folder: one `local up` per lake, what the other commands do while it runs,
+ * a folder that holds no lake, a busy port, and an ingest stopped by Ctrl-C (issue 12, item 5;
+ * adversarial findings F6, F10, F12–F15).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLake, releaseLake, type ServerInfo } from '../../lib/cli/lake-server.ts';
+import { lakePaths } from '../../lib/local/lake-folder.ts';
+import { runCli } from '../unit/cli-run.ts';
+
+const VALID = 'test/fixtures/orders-valid.csv';
+
+/** Runs the CLI in-process (aborted by `signal`, when given) and captures what it prints. */
+const run = (argv: string[], signal?: AbortSignal) => runCli(argv, signal ? { signal } : {});
+
+const scratch = () => mkdtemp(join(tmpdir(), 'cli-lake-'));
+
+/** Polls until `read` gives a value (the server writes its file once it listens). */
+async function until<T>(read: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const serverJson = (lake: string) =>
+  readFile(join(lake, 'server.json'), 'utf8').then(
+    (text) => JSON.parse(text) as ServerInfo,
+    () => undefined,
+  );
+
+/** A process that lives until killed, and one that has exited. */
+async function livePid(): Promise<{ pid: number; kill: () => void }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+  await new Promise((r) => child.once('spawn', r));
+  return { pid: child.pid!, kill: () => child.kill('SIGKILL') };
+}
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => child.once('exit', r));
+  return child.pid!;
+}
+
+describe('with local up running on a lake', () => {
+  let lake: string;
+  let datasets: string;
+  let stop: AbortController;
+  let up: Promise<{ code: number; out: string; err: string }>;
+  let info: ServerInfo;
+
+  beforeAll(async () => {
+    // Prepare: up reads a datasets folder of its own, with a dataset the default folder lacks.
+    const dir = await scratch();
+    lake = join(dir, 'lake');
+    datasets = join(dir, 'datasets');
+    await mkdir(datasets);
+    const orders = JSON.parse(await readFile('datasets/orders.json', 'utf8')) as { name: string };
+    await writeFile(join(datasets, 'extra.json'), JSON.stringify({ ...orders, name: 'extra' }));
+    stop = new AbortController();
+    up = run(['local', 'up', '--lake', lake, '--datasets', datasets], stop.signal);
+    info = await until(() => serverJson(lake));
+  }, 60_000);
+
+  afterAll(async () => {
+    stop.abort('SIGINT');
+    await up;
+  });
+
+  it('server.json names the endpoint, this process and the datasets folder up reads', () => {
+    expect(info).toEqual({
+      endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      pid: process.pid,
+      datasets,
+    });
+  });
+
+  it('a second local up is refused in one line, exit 2, and the first one’s claim stays', async () => {
+    const second = await run(['local', 'up', '--lake', lake]);
+    expect(second.code).toBe(2);
+    expect(second.err).toBe(
+      `datalake: local up is already running on this lake (pid ${process.pid}, endpoint ${info.endpoint})\n`,
+    );
+    expect(await serverJson(lake)).toEqual(info);
+  });
+
+  it('reconcile --redrive says to stop up first, in one line without the usage, exit 2', async () => {
+    const { code, out, err } = await run(['reconcile', '--redrive', '--lake', lake]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toBe(
+      `datalake: local up is running on this lake (pid ${process.pid}): stop it (Ctrl-C), then run reconcile --redrive; without --redrive, reconcile works while up runs\n`,
+    );
+  });
+
+  it('local ingest --datasets naming another folder than up reads is a usage error naming both', async () => {
+    const { code, err } = await run([
+      'local',
+      'ingest',
+      VALID,
+      '--dataset',
+      'orders',
+      '--datasets',
+      'datasets',
+      '--lake',
+      lake,
+    ]);
+    expect(code).toBe(2);
+    expect(err.split('\n')[0]).toBe(
+      `datalake: --datasets ${resolve('datasets')} is not the folder the running local up reads (${datasets}): leave --datasets out, or restart local up with it`,
+    );
+    const status = await run(['local', 'status', '--lake', lake, '--json']);
+    expect(JSON.parse(status.out).objects.landing).toBe(0);
+  });
+
+  it('local ingest without --datasets checks the dataset against the folder up reads', async () => {
+    const key = 'extra/orders-valid.csv';
+    const { code, out } = await run([
+      'local',
+      'ingest',
+      VALID,
+      '--dataset',
+      'extra',
+      '--lake',
+      lake,
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ status: 'curated', dataset: 'extra', key, rows: 3 });
+  });
+
+  it('stops on the signal and removes its server.json', async () => {
+    stop.abort('SIGINT');
+    const { code, out } = await up;
+    expect(code).toBe(0);
+    expect(out).toMatch(/stopped\n$/);
+    expect(existsSync(join(lake, 'server.json'))).toBe(false);
+  });
+});
+
+describe('server.json: one claim per lake', () => {
+  it('a claim whose process is gone (a crash) is replaced; a live one is refused', async () => {
+    const paths = lakePaths(await scratch());
+    await writeFile(paths.server, JSON.stringify({ endpoint: 'http://127.0.0.1:1', pid: await deadPid() }));
+    const ours = { endpoint: 'http://127.0.0.1:2', pid: process.pid };
+    await claimLake(paths, ours);
+    expect(JSON.parse(await readFile(paths.server, 'utf8'))).toEqual(ours);
+    await expect(claimLake(paths, ours)).rejects.toThrow(
+      `local up is already running on this lake (pid ${process.pid}, endpoint http://127.0.0.1:2)`,
+    );
+  });
+
+  it('stopping removes server.json only when this process wrote it', async () => {
+    const paths = lakePaths(await scratch());
+    const other = await livePid();
+    try {
+      const theirs = { endpoint: 'http://127.0.0.1:3', pid: other.pid };
+      await writeFile(paths.server, JSON.stringify(theirs));
+      await releaseLake(paths);
+      expect(JSON.parse(await readFile(paths.server, 'utf8'))).toEqual(theirs);
+      await writeFile(paths.server, JSON.stringify({ endpoint: 'http://127.0.0.1:4', pid: process.pid }));
+      await releaseLake(paths);
+      expect(existsSync(paths.server)).toBe(false);
+    } finally {
+      other.kill();
+    }
+  });
+});
+
+describe('a folder that holds no lake', () => {
+  it.each([
+    [['local', 'status']],
+    [['local', 'query', 'SELECT count(*) FROM orders']],
+    [['reconcile']],
+    [['reconcile', '--redrive']],
+  ])('%j says so, exit 2, and creates nothing', async (argv) => {
+    const dir = await scratch();
+    for (const lake of [join(dir, 'typo-lake'), dir]) {
+      const { code, out, err } = await run([...argv, '--lake', lake]);
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err).toBe(`datalake: no lake at ${lake}: run \`datalake local up\` or \`local ingest\` first\n`);
+    }
+    expect(existsSync(join(dir, 'typo-lake'))).toBe(false);
+    expect(existsSync(join(dir, 's3'))).toBe(false);
+  });
+});
+
+describe('a busy port', () => {
+  it('local up --port <in use>: one line naming the port, exit 2, no stack trace', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const { port } = busy.address() as { port: number };
+    try {
+      const child = spawn(process.execPath, [
+        'bin/datalake.js',
+        'local',
+        'up',
+        '--port',
+        String(port),
+        '--lake',
+        join(await scratch(), 'lake'),
+      ]);
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(err).toBe(`datalake: the port is already in use (127.0.0.1:${port})\n`);
+      expect(code).toBe(2);
+    } finally {
+      busy.close();
+    }
+  }, 60_000);
+});
+
+describe('local ingest stopped by Ctrl-C', () => {
+  it('stops waiting at once: "interrupted", no outcome', async () => {
+    // Prepare: a stand-in for local up that takes the upload and never answers.
+    const lake = await scratch();
+    const stop = new AbortController();
+    const server = createServer(() => stop.abort('SIGINT'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    await writeFile(
+      join(lake, 'server.json'),
+      JSON.stringify({
+        endpoint: `http://127.0.0.1:${port}`,
+        pid: process.pid,
+        datasets: resolve('datasets'),
+      }),
+    );
+    try {
+      // Act
+      const { code, out, err } = await run(
+        ['local', 'ingest', VALID, '--dataset', 'orders', '--lake', lake],
+        stop.signal,
+      );
+
+      // Assess
+      expect(code).toBe(130);
+      expect(err).toBe('datalake: interrupted\n');
+      expect(out).toBe('');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await rm(lake, { recursive: true, force: true });
+    }
+  });
+});
