@@ -1,9 +1,11 @@
 /**
  * Soak: randomized files (valid and invalid, some events delivered twice) through the local
  * runtime with S3 throttling injected on GetObject and CopyObject, then the reconciler; checks that
- * every landed object ends in exactly one terminal place, with no duplicated objects or rows.
+ * every landed object ends in exactly one terminal place, with no duplicated objects or rows. Then
+ * the same with `local up` killed (SIGKILL) at random moments and concurrent uploads to one key:
+ * see soak-crashes.ts.
  *
- *   npm run soak [-- --files N --fault-rate R --seed S --large-file-bytes L]
+ *   npm run soak [-- --files N --fault-rate R --seed S --large-file-bytes L --crash-files N --kills K]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
 import { writeSection } from './report-section.ts';
+import { crashSoak } from './soak-crashes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +27,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     batch: { type: 'string', default: '25' },
     'large-file-bytes': { type: 'string', default: '16384' },
+    'crash-files': { type: 'string', default: '300' },
+    kills: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -32,7 +37,13 @@ const faultRate = Number(values['fault-rate']);
 const seed = Number(values.seed);
 const batch = Number(values.batch);
 const largeFileBytes = Number(values['large-file-bytes']);
+const crashFiles = Number(values['crash-files']);
+const kills = Number(values.kills);
 if (
+  !Number.isSafeInteger(crashFiles) ||
+  crashFiles < 0 ||
+  !Number.isSafeInteger(kills) ||
+  kills < 0 ||
   !Number.isSafeInteger(files) ||
   files < 1 ||
   !(faultRate >= 0 && faultRate < 1) ||
@@ -40,7 +51,7 @@ if (
   !(largeFileBytes >= 1024)
 ) {
   process.stderr.write(
-    'usage: npm run soak [-- --files N --fault-rate R (0 ≤ R < 1) --seed S --batch B --large-file-bytes L (≥ 1024)]\n',
+    'usage: npm run soak [-- --files N --fault-rate R (0 ≤ R < 1) --seed S --batch B --large-file-bytes L (≥ 1024) --crash-files N --kills K]\n',
   );
   process.exit(2);
 }
@@ -202,4 +213,26 @@ await writeSection(
     "Orphans (landed files without an ended execution after the reconciler), duplicates (raw or curated objects beyond one per landed key) and misplaced files (a landed key not in exactly raw and curated, or failure) must be 0; curated rows must equal the valid files' rows, with distinct ids.",
   ].join('\n'),
 );
-process.exit(ok ? 0 : 1);
+
+// The second part: `local up` killed with SIGKILL at random moments (crashSoak says what it checks).
+let crashOk = true;
+if (crashFiles > 0) {
+  process.stdout.write(`\ncrash soak: ${crashFiles} files, ${kills} kills of local up\n`);
+  const { ok: passed, ...crash } = await crashSoak({ files: crashFiles, kills, seed, largeFileBytes });
+  crashOk = passed;
+  for (const [name, value] of Object.entries(crash)) process.stdout.write(`${name.padEnd(16)} ${value}\n`);
+  process.stdout.write(passed ? 'ok\n' : 'NOT OK\n');
+  await writeSection(
+    'Soak with crashes',
+    [
+      `Written by \`npm run soak -- --crash-files ${crashFiles} --kills ${kills}\` (bench/soak-crashes.ts) on ${new Date().toISOString()}, ${passed ? 'all checks passed' : '**checks FAILED**'}: \`datalake local up\` in a child process, killed with SIGKILL at random moments (killedIn: the Task state each killed execution was in) and restarted on the same lake and port while producers upload and retry what a kill interrupted; one key in ten gets two different files at once (sameKeyPairs; the one replaced before it was read ends FAILED and must leave nothing in any zone: replacedVersions); one file in fifty above 5 MB goes up in parts. Then a clean stop, a restart, and the reconciler with re-drive.`,
+      '',
+      '| figure | value |',
+      '| --- | --: |',
+      ...Object.entries(crash).map(([name, value]) => `| ${name} | ${value} |`),
+      '',
+      "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids.",
+    ].join('\n'),
+  );
+}
+process.exit(ok && crashOk ? 0 : 1);
