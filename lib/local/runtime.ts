@@ -31,7 +31,7 @@ import {
   thisProcess,
 } from './executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
-import { type QueryResult, queryLake } from './query.ts';
+import { type QueryLimits, type QueryResult, queryLake } from './query.ts';
 import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
 import {
   type AslDefinition,
@@ -180,8 +180,8 @@ export class LocalRuntime {
     return record;
   }
 
-  /** Runs one SQL statement over the curated tables, as `datalake local query` does. */
-  async query(sql: string): Promise<QueryResult> {
+  /** Runs one SELECT over the curated tables, confined and limited as `datalake local query` is. */
+  async query(sql: string, limits?: QueryLimits): Promise<QueryResult> {
     return queryLake(
       {
         s3: this.client,
@@ -191,6 +191,7 @@ export class LocalRuntime {
         cacheDir: this.paths.queryCache,
       },
       sql,
+      limits,
     );
   }
 

@@ -208,6 +208,17 @@ describe('keys and deliveries', () => {
     expect(rows).toEqual([{ n: '6' }]);
   });
 
+  it("the runtime's query passes its limits on: a row cap returns the first rows and says it cut", async () => {
+    const sql = 'SELECT CAST(range AS INTEGER) AS n FROM range(6)';
+
+    const capped = await runtime.query(sql, { maxRows: 2 });
+    const whole = await runtime.query(sql);
+
+    expect(capped).toEqual({ columns: ['n'], rows: [{ n: 0 }, { n: 1 }], truncated: true });
+    expect(whole.rows).toHaveLength(6);
+    expect(whole.truncated).toBe(false);
+  });
+
   it('processes a file uploaded with the AWS CLI exactly like one uploaded with the SDK', async () => {
     const aws = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
     const file = join(lakeDir, 'cli.csv');
