@@ -8,7 +8,7 @@
  * Each crash is a real child process (test/local/crash-child.ts) on a lake of its own; the state
  * machine is synthesized once here and handed to every runtime.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/workflow.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
-import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { ORDERS_HEADER, orderRows, writeOrdersFile } from '../../lib/samples/orders-generator.ts';
 import type { CrashPoint, CrashSpec } from './crash-child.ts';
 
 const ROWS = 500;
@@ -313,4 +313,52 @@ describe('the CLI after a crash', () => {
     expect(redriven.code).toBe(0);
     expect(again).toEqual({ code: 0, out: 'objects: 1, ended: 1, running: 0, without an outcome: 0\n' });
   }, 90_000);
+});
+
+describe('local ingest when the local up running its file dies', () => {
+  it('stops waiting: exit 1, failed, naming the dead process, instead of waiting 15 minutes', async () => {
+    // Prepare: `local up` in a child process, and a file big enough to be still running when killed.
+    const lake = await mkdtemp(join(work, 'lake-'));
+    const big = join(work, 'big.csv');
+    await writeOrdersFile(big, 10 * 1024 * 1024);
+    const up = spawn(process.execPath, [join('bin', 'datalake.js'), 'local', 'up', '--lake', lake], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        up.stdout?.on(
+          'data',
+          (chunk: Buffer) => chunk.toString().includes('local lake running') && resolve(),
+        );
+        up.once('exit', (code) => reject(new Error(`local up ended (${code})`)));
+      });
+      const out: string[] = [];
+      const io: CliIo = {
+        stdout: (t) => void out.push(t),
+        stderr: (t) => void out.push(t),
+        stderrIsTty: false,
+      };
+
+      // Act: ingest through the running up, and kill -9 it once the execution has started.
+      const ingest = main(['local', 'ingest', big, '--dataset', 'orders', '--lake', lake, '--json'], io);
+      const executions = lakePaths(lake).executions;
+      while (!(await readdir(executions).catch(() => [] as string[])).some((f) => f.endsWith('.json')))
+        await new Promise((r) => setTimeout(r, 20));
+      up.kill('SIGKILL');
+      const code = await ingest;
+
+      // Assess
+      expect(code).toBe(1);
+      const outcome = JSON.parse(out.join('')) as {
+        status: string;
+        errors: { rule: string; message: string }[];
+      };
+      expect(outcome.status).toBe('failed');
+      expect(outcome.errors).toEqual([
+        expect.objectContaining({ rule: RUNTIME_DIED, message: expect.stringContaining(`(pid ${up.pid})`) }),
+      ]);
+    } finally {
+      up.kill('SIGKILL');
+    }
+  }, 120_000);
 });
