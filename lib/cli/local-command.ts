@@ -298,16 +298,20 @@ export async function localQuery(args: LocalArgs & { readonly sql: string }, io:
         args.sql,
       ),
     );
+    const count = `${result.rows.length.toLocaleString('en-US')} rows`;
     if (args.json) {
       io.stdout(`${JSON.stringify(result.rows)}\n`);
+      // The array stays the rows; that it is cut short goes where a person reads it.
+      if (result.truncated) io.stderr(`datalake: truncated at ${count}\n`);
     } else {
       const cells = result.rows.map((row) => result.columns.map((c) => cellText(row[c])));
-      io.stdout(`${table(result.columns, cells).join('\n')}\n(${result.rows.length} rows)\n`);
+      const note = result.truncated ? `\n(truncated at ${count})` : '';
+      io.stdout(`${table(result.columns, cells).join('\n')}\n(${count})${note}\n`);
     }
     return EXIT.ok;
   } catch (error) {
     if (error instanceof QueryError) {
-      io.stderr(`datalake: query failed: ${error.message}\n`);
+      io.stderr(`datalake: query failed: ${escapeControl(error.message)}\n`);
       return EXIT.invalid;
     }
     throw error;

@@ -254,3 +254,27 @@ describe('local ingest stopped by Ctrl-C', () => {
     }
   });
 });
+
+describe('local query output', () => {
+  it('the table tells SQL NULL from the text NULL, keeps -0 and escapes control characters', async () => {
+    const lake = await scratch();
+    await mkdir(join(lake, 's3'));
+    const sql = "SELECT NULL AS a, 'NULL' AS b, -0.0::DOUBLE AS c, 'x' || chr(27) || '[31m' AS d";
+    const { code, out } = await run(['local', 'query', sql, '--lake', lake]);
+    expect(code).toBe(0);
+    expect(out).toBe("a     b       c   d\nNULL  'NULL'  -0  x\\x1b[31m\n(1 rows)\n");
+  });
+
+  it('says when the row cap cut the result: in the table, and on stderr beside --json', async () => {
+    const lake = await scratch();
+    await mkdir(join(lake, 's3'));
+    const sql = 'SELECT unnest(range(10005)) AS n';
+    const table = await run(['local', 'query', sql, '--lake', lake]);
+    expect(table.out.endsWith('\n(10,000 rows)\n(truncated at 10,000 rows)\n')).toBe(true);
+    const json = await run(['local', 'query', sql, '--lake', lake, '--json']);
+    expect(JSON.parse(json.out)).toHaveLength(10_000);
+    expect(json.err).toBe('datalake: truncated at 10,000 rows\n');
+    const small = await run(['local', 'query', 'SELECT 1 AS n', '--lake', lake, '--json']);
+    expect(small.err).toBe('');
+  });
+});
