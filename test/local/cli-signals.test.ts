@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { runCli } from '../unit/cli-run.ts';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -69,4 +70,40 @@ describe('datalake validate, stopped by a signal', () => {
     },
     10_000,
   );
+});
+
+describe('validate in-process, aborted', () => {
+  it('lets go of the file: the writer of the pipe sees it closed', async () => {
+    // Prepare: a writer that feeds the pipe until its reader goes away.
+    const dir = await mkdtemp(join(tmpdir(), 'cli-signals-'));
+    dirs.push(dir);
+    const fifo = join(dir, 'orders.csv');
+    execFileSync('mkfifo', [fifo]);
+    const stop = new AbortController();
+    const command = runCli(['validate', fifo, '--dataset', 'orders'], { signal: stop.signal });
+    const writer = createWriteStream(fifo);
+    const closed = new Promise<string>((resolve) =>
+      writer.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? '')),
+    );
+    await new Promise((resolve) => writer.once('open', resolve));
+    const rows = orderRows(3, 0, 1000);
+    let more = true;
+    void closed.then(() => {
+      more = false;
+    });
+    const feed = async () => {
+      writer.write(ORDERS_HEADER);
+      while (more) {
+        if (!writer.write(rows)) await new Promise((resolve) => writer.once('drain', resolve));
+      }
+    };
+    void feed();
+
+    // Act
+    stop.abort('SIGINT');
+
+    // Assess
+    expect(await command).toEqual({ code: 130, out: '', err: 'datalake: interrupted\n' });
+    expect(await closed).toBe('EPIPE');
+  }, 10_000);
 });

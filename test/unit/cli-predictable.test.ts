@@ -69,6 +69,20 @@ describe('--help and --version', () => {
   });
 });
 
+describe('a command stopped by a signal', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ])('validate aborted with %s: "interrupted", exit %i, no verdict', async (signal, code) => {
+    const stop = new AbortController();
+    stop.abort(signal);
+    const result = await runCli(['validate', VALID, '--dataset', 'orders', '--json'], {
+      signal: stop.signal,
+    });
+    expect(result).toEqual({ code, out: '', err: 'datalake: interrupted\n' });
+  });
+});
+
 describe('local ingest --key: refused before anything is uploaded', () => {
   it.each([
     ['', '--key "" is empty'],
