@@ -93,3 +93,20 @@ export async function requireLake(paths: LakePaths): Promise<void> {
     throw new CliError(`no lake at ${paths.root}: run \`datalake local up\` or \`local ingest\` first`);
   }
 }
+
+/**
+ * Runs `work` on a local lake, naming the lake's store when its S3 server fails (a lake damaged
+ * by a crash or by hand answers InternalError): the user learns where to look.
+ */
+export async function onLake<T>(paths: LakePaths, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof Error && '$metadata' in error) {
+      throw new CliError(
+        `the lake's S3 store failed: ${error.name}: ${error.message} (${paths.s3}; is the lake damaged?)`,
+      );
+    }
+    throw error;
+  }
+}

@@ -23,6 +23,7 @@ import { errorTable, escapeControl, table } from './format.ts';
 import {
   alreadyRunning,
   claimLake,
+  onLake,
   releaseLake,
   requireFolder,
   requireLake,
@@ -123,7 +124,7 @@ async function withLake<T>(paths: LakePaths, work: (s3: S3Client) => Promise<T>)
   if (endpoint) {
     const client = localS3Client(endpoint);
     try {
-      return await work(client);
+      return await onLake(paths, () => work(client));
     } finally {
       client.destroy();
     }
@@ -131,7 +132,7 @@ async function withLake<T>(paths: LakePaths, work: (s3: S3Client) => Promise<T>)
   const server = await startLocalS3({ directory: paths.s3, buckets: Object.values(LOCAL_BUCKETS) });
   const client = localS3Client(server.endpoint);
   try {
-    return await work(client);
+    return await onLake(paths, () => work(client));
   } finally {
     client.destroy();
     await server.close();

@@ -11,7 +11,7 @@ import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts'
 import { type ReconcileReport, reconcile } from '../reconcile/reconcile.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { table } from './format.ts';
-import { requireLake, runningUp } from './lake-server.ts';
+import { onLake, requireLake, runningUp } from './lake-server.ts';
 import { type CliIo, EXIT } from './main.ts';
 
 /** Options of `datalake reconcile`. */
@@ -49,7 +49,9 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
     const runtime = await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
     try {
       report = await untilAborted(
-        reconcile('landing', runtime.landed(), runtime.ledger(), { redrive: args.redrive }),
+        onLake(paths, () =>
+          reconcile('landing', runtime.landed(), runtime.ledger(), { redrive: args.redrive }),
+        ),
         io.signal,
       );
       if (args.redrive && report.redriven > 0) {

@@ -278,3 +278,25 @@ describe('local query output', () => {
     expect(small.err).toBe('');
   });
 });
+
+describe('a damaged lake', () => {
+  it.each([[['local', 'status']], [['reconcile']]])(
+    '%j: one line naming the store, exit 2, no stack trace',
+    async (argv) => {
+      // Prepare: an object whose metadata file is not JSON (as a crash or a hand edit leaves it).
+      const lake = await scratch();
+      const folder = join(lake, 's3', 'landing', 'orders');
+      await mkdir(folder, { recursive: true });
+      await writeFile(join(folder, 'x.csv._S3rver_object'), 'a,b\n');
+      await writeFile(join(folder, 'x.csv._S3rver_metadata.json'), '{broken');
+
+      const { code, out, err } = await run([...argv, '--lake', lake]);
+
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err).toBe(
+        `datalake: the lake's S3 store failed: InternalError: We encountered an internal error. Please try again. (${join(lake, 's3')}; is the lake damaged?)\n`,
+      );
+    },
+  );
+});

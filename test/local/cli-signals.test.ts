@@ -94,7 +94,7 @@ describe('validate in-process, aborted', () => {
     const feed = async () => {
       writer.write(ORDERS_HEADER);
       while (more) {
-        if (!writer.write(rows)) await new Promise((resolve) => writer.once('drain', resolve));
+        if (!writer.write(rows)) await new Promise<void>((resolve) => writer.once('drain', () => resolve()));
       }
     };
     void feed();
