@@ -2,7 +2,8 @@
  * The lake folder as the CLI sees it: whether it holds a lake, and the `server.json` by which a
  * running `local up` claims it (one per lake) and tells the other commands its endpoint.
  */
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { LakePaths } from '../local/lake-folder.ts';
 import { CliError } from './failures.ts';
 
@@ -80,6 +81,29 @@ export async function releaseLake(paths: LakePaths): Promise<void> {
 export async function requireFolder(paths: LakePaths): Promise<void> {
   const info = await stat(paths.root).catch(() => undefined);
   if (info && !info.isDirectory()) throw new CliError(`the lake folder is not a folder (${paths.root})`);
+}
+
+/**
+ * Refuses a lake folder this process cannot write, for the commands that run the pipeline: they
+ * would start, then fail on their first write with an S3 error that does not say why.
+ */
+export async function requireWritable(paths: LakePaths): Promise<void> {
+  await requireFolder(paths);
+  for (const dir of [paths.root, paths.s3]) {
+    const exists = await stat(dir).then(
+      () => true,
+      () => false,
+    );
+    if (
+      exists &&
+      !(await access(dir, constants.W_OK).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      throw new CliError(`the lake folder is read-only for this user (${dir})`);
+    }
+  }
 }
 
 /**

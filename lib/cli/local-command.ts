@@ -27,6 +27,7 @@ import {
   releaseLake,
   requireFolder,
   requireLake,
+  requireWritable,
   runningUp,
 } from './lake-server.ts';
 import { type CliIo, EXIT, UsageError } from './main.ts';
@@ -68,7 +69,7 @@ export async function localUp(
   stop: Promise<void>,
 ): Promise<number> {
   const paths = lakePaths(args.lakeDir);
-  await requireFolder(paths);
+  await requireWritable(paths);
   // One `up` per lake: a second would serve the same folder on another port (F13).
   const other = await runningUp(paths);
   if (other) throw alreadyRunning(other);
@@ -169,6 +170,7 @@ export async function localIngest(
   const size = await fileSize(args.file);
   const key = args.key ?? `${args.dataset}/${basename(args.file)}`;
   const endpoint = await runningServer(paths);
+  if (!endpoint) await requireWritable(paths);
   const runtime = endpoint
     ? undefined
     : await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir, ...largeFile(args) });

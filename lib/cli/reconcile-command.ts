@@ -11,7 +11,7 @@ import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts'
 import { type ReconcileReport, reconcile } from '../reconcile/reconcile.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { table } from './format.ts';
-import { onLake, requireLake, runningUp } from './lake-server.ts';
+import { onLake, requireLake, requireWritable, runningUp } from './lake-server.ts';
 import { type CliIo, EXIT } from './main.ts';
 
 /** Options of `datalake reconcile`. */
@@ -39,6 +39,7 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
   } else {
     const paths = lakePaths(args.lakeDir);
     await requireLake(paths);
+    if (args.redrive) await requireWritable(paths);
     const up = args.redrive ? await runningUp(paths) : undefined;
     if (up) {
       // Re-driven executions would run in this process, beside up's: up must be the only runner.

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -298,5 +298,41 @@ describe('a damaged lake', () => {
         `datalake: the lake's S3 store failed: InternalError: We encountered an internal error. Please try again. (${join(lake, 's3')}; is the lake damaged?)\n`,
       );
     },
+  );
+});
+
+describe('a read-only lake', () => {
+  /** Runs the CLI as a user who cannot write the lake (as root, root can: run as nobody then). */
+  async function asReader(argv: string[]): Promise<{ code: number | null; err: string }> {
+    const command = [process.execPath, 'bin/datalake.js', ...argv];
+    const [file, ...args] =
+      process.getuid?.() === 0
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...command]
+        : command;
+    const child = spawn(file!, args, { env: { ...process.env, HOME: tmpdir() } });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    return { code, err };
+  }
+
+  it.each([
+    [['local', 'up']],
+    [['local', 'ingest', VALID, '--dataset', 'orders']],
+    [['reconcile', '--redrive']],
+  ])(
+    '%j: one line saying so, exit 2, before anything runs',
+    async (argv) => {
+      const lake = await scratch();
+      await mkdir(join(lake, 's3'));
+      await chmod(join(lake, 's3'), 0o555);
+      await chmod(lake, 0o555);
+      const { code, err } = await asReader([...argv, '--lake', lake]);
+      expect(err).toBe(`datalake: the lake folder is read-only for this user (${lake})\n`);
+      expect(code).toBe(2);
+    },
+    60_000,
   );
 });
