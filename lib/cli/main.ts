@@ -67,8 +67,9 @@ export const USAGE = `usage: datalake <command> [options]
 
 commands:
 ${Object.values(HELP).map(indent).join('')}
-  <command> --help prints a command's usage; --version the version. Exit 130/143 when stopped by
-  Ctrl-C or SIGTERM, 3 for an internal error.
+  <command> --help prints a command's usage; --version the version. Every command exits 2, with
+  one line, for a bad argument or a path, port or lake it cannot use; 130/143 when stopped by
+  Ctrl-C or SIGTERM; 3 for an internal error (DATALAKE_DEBUG=1 shows its stack).
 `;
 
 /** The usage of one command (or of all the `local` ones). */
