@@ -219,7 +219,7 @@ async function waitForExecution(
     const record = await records.get(name);
     if (record && record.status !== 'RUNNING') return record;
     if (!record && !(await serving()))
-      throw new Error(
+      throw new CliError(
         `local up stopped before it started execution ${name}; \`datalake reconcile --redrive\` runs it`,
       );
     if (Date.now() > deadline) throw new Error(`execution ${name} did not end within ${timeoutMs / 1000} s`);

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
@@ -54,6 +55,9 @@ export interface LocalS3Options {
 /** Starts s3rver on 127.0.0.1 (never on another interface) with the given buckets. */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   await mkdir(options.directory, { recursive: true });
+  // s3rver listens without an 'error' listener: a busy port would be an uncaught exception that
+  // ends the process. Trying the port first turns it into a rejection with its code (EADDRINUSE).
+  if (options.port) await tryListen(options.port);
   // Written before any request is served: what a killed process left half-written goes first.
   await removePartialWrites(options.directory);
   const server = new S3rver({
@@ -529,5 +533,14 @@ export function localS3Client(endpoint: string): S3Client {
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Listens on 127.0.0.1:`port` and closes again; rejects with the listen error (EADDRINUSE, EACCES). */
+function tryListen(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
   });
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -195,7 +195,7 @@ describe('datalake local up', () => {
       expect(up.output.stdout).toContain(
         `  aws --endpoint-url ${endpoint} s3 cp orders.csv s3://landing/orders/orders.csv\n`,
       );
-      expect(handshake).toEqual({ endpoint, pid: expect.any(Number) });
+      expect(handshake).toEqual({ endpoint, pid: expect.any(Number), datasets: resolve('datasets') });
       expect(alive(handshake.pid)).toBe(true);
 
       // A valid file uploaded by the user's client reaches curated, run by this server.

@@ -75,3 +75,16 @@ describe('reads and copies pinned to an ETag (s3rver alone ignores If-Match)', (
     ).toBe('ok');
   });
 });
+
+describe('a port already in use', () => {
+  it('rejects the start with EADDRINUSE instead of ending the process, and the server serving it stays up', async () => {
+    const second = startLocalS3({
+      directory: await mkdtemp(join(tmpdir(), 's3-')),
+      buckets: ['a'],
+      port: server.port,
+    });
+
+    await expect(second).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await client.send(new PutObjectCommand({ Bucket: 'a', Key: 'still-up.txt', Body: 'x' }));
+  });
+});
