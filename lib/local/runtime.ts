@@ -5,7 +5,7 @@
  */
 import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
@@ -229,8 +229,40 @@ export class LocalRuntime {
         await rm(join(this.paths.work, entry), { recursive: true, force: true });
     }
     for (const record of await this.executions.list()) {
-      if (record.status === 'ABORTED')
+      if (record.status !== 'ABORTED') continue;
+      if (await this.stillLanded(record.input)) {
         this.onLine(`aborted  ${record.input.key} (${record.name}): ${record.error?.message ?? ''}`);
+        continue;
+      }
+      // Its object was replaced (or deleted) since it died. The local landing bucket keeps no
+      // versions, so that upload is gone and no re-drive can read it: the execution ends here, as
+      // one still running would have (ObjectReplaced), and the newer upload has its own.
+      const { pid } = record.owner ?? { pid: 0 };
+      const failed: ExecutionRecord = {
+        ...record,
+        status: 'FAILED',
+        stoppedAt: new Date().toISOString(),
+        outcome: 'failed',
+        error: {
+          name: 'ObjectReplaced',
+          message: `the process running it (pid ${pid}) ended${record.task ? ` in state ${record.task}` : ''}, and s3://${LOCAL_BUCKETS.landing}/${record.input.key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution`,
+        },
+      };
+      await this.executions.save(failed);
+      this.onLine(`failed   ${record.input.key} (${record.name}): ${failed.error?.message}`);
+    }
+  }
+
+  /** Whether landing still holds the object version of a request (same ETag). */
+  private async stillLanded(request: IngestRequest): Promise<boolean> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: request.key }),
+      );
+      return (head.ETag ?? '').replace(/"/g, '') === (request.etag ?? '').replace(/"/g, '');
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NotFound') return false;
+      throw error;
     }
   }
 

@@ -13,13 +13,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../../lib/cli/main.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { RUNTIME_DIED } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
+import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/workflow.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
@@ -283,6 +284,46 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
       }
     }, 60_000);
   }
+});
+
+describe('a kill -9, then the key replaced before the restart', () => {
+  it('the dead version ends FAILED as replaced (landing keeps no versions); the new one is re-driven and curated', async () => {
+    // Prepare: killed while validating the first upload; while the lake is down, a new upload of the key.
+    const key = 'orders/crash.csv';
+    const { lake } = await crash({ task: 'Validate', phase: 'after' }, 'valid', key);
+    const newer = ORDERS_HEADER + orderRows(12, ROWS, ROWS + 3);
+    const server = await startLocalS3({
+      directory: lakePaths(lake).s3,
+      buckets: Object.values(LOCAL_BUCKETS),
+    });
+    const client = localS3Client(server.endpoint);
+    await client.send(new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: newer }));
+    client.destroy();
+    await server.close();
+
+    // Act
+    const r = await restartAndRedrive(lake, key, VALID, 0);
+    try {
+      // Assess: the dead version is settled, not left ABORTED with a promise no re-drive can keep.
+      expect(r.before).toMatchObject({
+        status: 'FAILED',
+        outcome: 'failed',
+        error: { name: 'ObjectReplaced' },
+      });
+      expect(r.before?.error?.message).toMatch(
+        /ended in state Validate, and s3:\/\/landing\/orders\/crash\.csv was replaced since/,
+      );
+      expect(r.found.orphans).toEqual([
+        { key, versionId: null, execution: name(key, newer), reason: 'never started' },
+      ]);
+      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+      // Only the newer upload's rows; the dead version's raw copy (it was validated) stays in raw.
+      const { rows } = await r.runtime.query('SELECT count(*) AS n, min(order_id) AS first FROM orders');
+      expect(rows).toEqual([{ n: '3', first: String(ROWS + 1) }]);
+    } finally {
+      await r.runtime.close();
+    }
+  }, 60_000);
 });
 
 describe('the CLI after a crash', () => {
