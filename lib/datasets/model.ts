@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { patternProblem } from './patterns.ts';
 import { checkLiteral } from './values.ts';
 
 /** The column types of DESIGN §2, in the order the docs list them. */
@@ -73,13 +74,8 @@ const columnSchema = z
       if (!isString && col[key] !== undefined) fail(key, `${key} applies to string columns only`);
     }
     if (col.enum && new Set(col.enum).size !== col.enum.length) fail('enum', 'enum lists a value twice');
-    if (col.pattern !== undefined) {
-      try {
-        new RegExp(col.pattern, 'u');
-      } catch (error) {
-        fail('pattern', `pattern is not a valid regular expression: ${(error as Error).message}`);
-      }
-    }
+    const patternRefused = isString && col.pattern !== undefined ? patternProblem(col.pattern) : undefined;
+    if (patternRefused) fail('pattern', patternRefused);
     if (col.name === PARTITION_COLUMN)
       fail('name', `"${PARTITION_COLUMN}" is the partition column of every table`);
     // Each bound against the type alone first, then (both valid) against the other bound: the

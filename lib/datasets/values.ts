@@ -6,6 +6,7 @@
  * `undefined`. Null handling (an unquoted empty field) is the caller's: checks see non-null values.
  */
 import type { Column, ColumnShape } from './model.ts';
+import { compilePattern } from './patterns.ts';
 
 /** The rules a single value can break. */
 export type ValueRule =
@@ -277,7 +278,7 @@ export function compileValueCheck(col: Column): ValueCheck {
   if (col.type !== 'string') return typeCheck;
   const { maxLength, pattern } = col;
   const inEnum = col.enum ? enumMatcher(col.enum) : undefined;
-  const regex = pattern === undefined ? undefined : new RegExp(pattern, 'u');
+  const regex = pattern === undefined ? undefined : compilePattern(pattern);
   if (maxLength === undefined && !inEnum && !regex) return () => undefined;
   return (b, s, e) => {
     if (maxLength !== undefined && e - s > maxLength && codePoints(b, s, e) > maxLength) return 'max_length';
