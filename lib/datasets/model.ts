@@ -20,6 +20,9 @@ export type ColumnType = (typeof COLUMN_TYPES)[number];
 /** The partition column every curated table gets; no declared column may take its name. */
 export const PARTITION_COLUMN = 'ingest_date';
 
+/** Every integer of at most this magnitude is an exact double; past it JSON.parse rounds. */
+const TWO_TO_53 = 2 ** 53;
+
 /** Glue and Athena accept lower-case identifiers only (they fold case), up to 255 characters. */
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -83,12 +86,22 @@ const columnSchema = z
     const typeOnly: ColumnShape = { type: col.type, precision: col.precision, scale: col.scale };
     const typeProblem = (value: number | string | undefined) =>
       value === undefined ? undefined : checkLiteral(typeOnly, String(value));
-    const malformed = typeProblem(col.min) !== undefined || typeProblem(col.max) !== undefined;
+    // JSON.parse reads every number as a double: past 2^53 it is rounded to a multiple of 2, 4, …
+    // and no bigint bound may be inexact. (2^53 itself is exact; a 16-digit source such as
+    // 9007199254740993 that JSON.parse rounds to it is refused by the loader, which sees the text.)
+    const inexact = (value: number | string | undefined) =>
+      col.type === 'bigint' && typeof value === 'number' && Math.abs(value) > TWO_TO_53;
+    const malformed = [col.min, col.max].some((v) => inexact(v) || typeProblem(v) !== undefined);
     for (const key of ['min', 'max'] as const) {
       const value = col[key];
       if (value === undefined) continue;
       if (isString || col.type === 'boolean') {
         fail(key, `${key} applies to numeric, date and timestamp columns only`);
+      } else if (inexact(value)) {
+        fail(
+          key,
+          `bigint ${key} reads as ${value}: a JSON number beyond ±${TWO_TO_53} (2^53) may have been rounded, so write the exact value as a string, e.g. "${key}": "9007199254740993"`,
+        );
       } else if (!(isDecimal && (col.precision === undefined || col.scale === undefined))) {
         const problem =
           typeProblem(value) ?? (malformed ? undefined : checkLiteral(col as ColumnShape, String(value)));
