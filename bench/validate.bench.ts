@@ -775,9 +775,12 @@ async function main(): Promise<void> {
       : []),
     '',
   ].join('\n');
-  // The soak (bench/soak.ts) owns its own section: keep it.
-  const soak = section(await readFile(REPORT, 'utf8').catch(() => ''), 'Soak');
-  await writeFile(REPORT, soak ? `${md.trimEnd()}\n\n${soak}\n` : md);
+  // Other scripts own their sections (bench/soak.ts two, bench/pattern-cost.ts one): keep them.
+  const old = await readFile(REPORT, 'utf8').catch(() => '');
+  const kept = ['Soak', 'Soak with crashes', 'Pattern rule']
+    .map((title) => section(old, title))
+    .filter((text) => text !== '');
+  await writeFile(REPORT, `${[md.trimEnd(), ...kept].join('\n\n')}\n`);
   console.log(`${REPORT} written (${fmt(since(runStarted), 0)} s)`);
 }
 
