@@ -2,7 +2,7 @@
  * How a command that did not finish is reported: one line on stderr and an exit code, never a
  * stack trace (unless DATALAKE_DEBUG=1 asks for one).
  */
-import { escapeControl } from './format.ts';
+import { escapeControl } from '../text.ts';
 
 /** Exit codes shared by every command. */
 export const EXIT = {

@@ -1,23 +1,6 @@
 /** Text layout shared by the CLI commands: aligned tables and the error table of a report. */
 
-/**
- * Characters a terminal acts on or hides: C0 controls but tab and newline, DEL, C1 controls (ESC
- * sequences can recolour the terminal or set its title), and the invisible or reordering format
- * characters (zero-width, bidi overrides, the BOM) that would make a shown value lie.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-
-/**
- * Text from a file or the user made safe to print: each unsafe character becomes `\xNN` (up to
- * U+00FF) or `\uNNNN`, so what is shown is what is there.
- */
-export function escapeControl(text: string): string {
-  return text.replace(UNSAFE, (c) => {
-    const n = c.charCodeAt(0);
-    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-  });
-}
+import { escapeControl } from '../text.ts';
 
 /**
  * Left-aligned columns; long cells (values, messages) are cut so a row stays on one line, and

@@ -17,9 +17,10 @@ import { type LakePaths, LOCAL_BUCKETS, lakePaths } from '../local/lake-folder.t
 import { QueryError, queryLake } from '../local/query.ts';
 import { executionNameFor, LocalRuntime } from '../local/runtime.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localS3Client, startLocalS3 } from '../local/s3-server.ts';
+import { escapeControl } from '../text.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { fileHint } from './file-hint.ts';
-import { errorTable, escapeControl, table } from './format.ts';
+import { errorTable, table } from './format.ts';
 import {
   alreadyRunning,
   claimLake,

@@ -1,8 +1,8 @@
 /** The `datalake` command line: argument parsing and dispatch. Each command is a function of its IO. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { escapeControl } from '../text.ts';
 import { describeFailure, EXIT, exitCodeOf, type StopSignal, UsageError } from './failures.ts';
-import { escapeControl } from './format.ts';
 import { validateCommand } from './validate-command.ts';
 
 export { CliError, EXIT, UsageError } from './failures.ts';

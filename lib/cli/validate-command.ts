@@ -5,11 +5,12 @@ import { basename } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
 import { DatasetDeclarationError } from '../datasets/model.ts';
+import { escapeControl } from '../text.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
 import { validateCsv } from '../validation/validate-csv.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { fileHint } from './file-hint.ts';
-import { errorTable, escapeControl, table } from './format.ts';
+import { errorTable, table } from './format.ts';
 import { type CliIo, EXIT, type ValidateArgs } from './main.ts';
 
 /** Files at least this large get a progress line (when stderr is a terminal). */

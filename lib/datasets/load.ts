@@ -1,7 +1,7 @@
 /** Loads and checks the dataset declarations of a folder (`datasets/*.json`). */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { escapeControl } from '../cli/format.ts';
+import { escapeControl } from '../text.ts';
 import { type Dataset, DatasetDeclarationError, parseDataset } from './model.ts';
 
 /** The default folder of dataset declarations, relative to the working directory. */

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeFailure } from '../../lib/cli/failures.ts';
 import { hintFor } from '../../lib/cli/file-hint.ts';
-import { escapeControl } from '../../lib/cli/format.ts';
 import { cellText } from '../../lib/cli/local-command.ts';
 import { humanReport } from '../../lib/cli/validate-command.ts';
+import { escapeControl } from '../../lib/text.ts';
 import { runCli } from './cli-run.ts';
 
 const VALID = 'test/fixtures/orders-valid.csv';
@@ -147,6 +147,12 @@ describe('control characters from files are escaped', () => {
       'a\\x1b[31mb\\x07c\\x00d\\x7fe\\x9bf\\u202eg\\ufeffh\tI\nJ\\x0dK',
     );
     expect(escapeControl('plain, "quoted", é, 日本, 🙂')).toBe('plain, "quoted", é, 日本, 🙂');
+  });
+
+  it('escapeControl shows the spaces that are not U+0020, which would pass for one', () => {
+    expect(escapeControl('1\u00a0000|\u1680|\u2007|\u202f|\u205f|\u3000| ')).toBe(
+      '1\\xa0000|\\u1680|\\u2007|\\u202f|\\u205f|\\u3000| ',
+    );
   });
 
   it('validate prints an escape sequence in a value as text, never raw', async () => {

@@ -1,0 +1,22 @@
+/** Text shown to a person (a terminal line, an error message) that came from a file or a user. */
+
+/**
+ * Characters a terminal acts on or hides: C0 controls but tab and newline, DEL, C1 controls (ESC
+ * sequences can recolour the terminal or set its title), the invisible or reordering format
+ * characters (zero-width, bidi overrides, the BOM) and the spaces that are not U+0020 (no-break,
+ * en, em, ideographic…), which would make a shown value lie.
+ */
+const UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2069\u3000\ufeff]/g;
+
+/**
+ * Text from a file or the user made safe to print: each unsafe character becomes `\xNN` (up to
+ * U+00FF) or `\uNNNN`, so what is shown is what is there.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
