@@ -220,6 +220,7 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
   };
   let expectedRows = 0;
   let replaced = 0;
+  let keptInRaw = 0;
   const claimed = { raw: 0, curated: 0, failure: 0 };
   const tagOf = (key: string) => /\.([0-9a-f]{8})(?:\.csv|-part-\d+\.parquet)$/.exec(key)?.[1];
   for (const record of records) {
@@ -239,15 +240,19 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
     } else if (record.outcome === 'rejected' && validation?.failure) {
       claimed.failure++;
       if (!failure.has(validation.failure.key)) wrong(record, `rejected, but no ${validation.failure.key}`);
-    } else if (
-      record.outcome === 'failed' &&
-      record.error?.message.includes('was replaced before it was read')
-    ) {
-      // Replaced before it was validated: nothing of it may be in any zone.
+    } else if (record.outcome === 'failed' && record.error?.message.includes('was replaced')) {
+      // Replaced before it was read, or (its process killed) before a restart: it has no outcome,
+      // so nothing of it may be in curated; a validated copy may be kept in raw, and is then named.
       replaced++;
       const tag = versionDigest(record.input).slice(0, VERSION_TAG_CHARS);
-      for (const key of [...raw, ...curated])
-        if (tagOf(key) === tag) wrong(record, `replaced, yet ${key} is there`);
+      for (const key of curated) if (tagOf(key) === tag) wrong(record, `replaced, yet ${key} is there`);
+      for (const key of raw) {
+        if (tagOf(key) !== tag) continue;
+        if (!record.error?.message.includes(`kept at s3://${LOCAL_BUCKETS.raw}/${key}`))
+          wrong(record, `replaced, yet ${key} is there, unnamed`);
+        claimed.raw++;
+        keptInRaw++;
+      }
     } else {
       wrong(
         record,
@@ -280,6 +285,7 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
     sameKeyPairs,
     multipartUploads: multipart,
     replacedVersions: replaced,
+    keptInRaw,
     landed: before.objects,
     redriven: before.redriven,
     orphans: after.orphans.length,

@@ -225,7 +225,7 @@ if (crashFiles > 0) {
   await writeSection(
     'Soak with crashes',
     [
-      `Written by \`npm run soak -- --crash-files ${crashFiles} --kills ${kills}\` (bench/soak-crashes.ts) on ${new Date().toISOString()}, ${passed ? 'all checks passed' : '**checks FAILED**'}: \`datalake local up\` in a child process, killed with SIGKILL at random moments (killedIn: the Task state each killed execution was in) and restarted on the same lake and port while producers upload and retry what a kill interrupted; one key in ten gets two different files at once (sameKeyPairs; the one replaced before it was read ends FAILED and must leave nothing in any zone: replacedVersions); one file in fifty above 5 MB goes up in parts. Then a clean stop, a restart, and the reconciler with re-drive.`,
+      `Written by \`npm run soak -- --crash-files ${crashFiles} --kills ${kills}\` (bench/soak-crashes.ts) on ${new Date().toISOString()}, ${passed ? 'all checks passed' : '**checks FAILED**'}: \`datalake local up\` in a child process, killed with SIGKILL at random moments (killedIn: the Task state each killed execution was in) and restarted on the same lake and port while producers upload and retry what a kill interrupted; one key in ten gets two different files at once (sameKeyPairs; the one replaced before it was read, or killed and replaced before the restart, ends FAILED and must leave nothing in curated: replacedVersions; a validated copy it leaves in raw must be named in its reason: keptInRaw); one file in fifty above 5 MB goes up in parts. Then a clean stop, a restart, and the reconciler with re-drive.`,
       '',
       '| figure | value |',
       '| --- | --: |',

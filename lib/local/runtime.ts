@@ -5,7 +5,13 @@
  */
 import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
@@ -16,13 +22,13 @@ import type {
 } from '../../lambdas/shared/contract.ts';
 import type { Log } from '../../lambdas/shared/logger.ts';
 import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
-import { validateIngest } from '../../lambdas/validate/core.ts';
+import { validateIngest, zoneFileName } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
 import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
-import { convertCsvToParquet } from './csv-to-parquet.ts';
+import { convertCsvToParquet, outputNamePattern } from './csv-to-parquet.ts';
 import {
   type ExecutionRecord,
   ExecutionRecords,
@@ -236,8 +242,11 @@ export class LocalRuntime {
       }
       // Its object was replaced (or deleted) since it died. The local landing bucket keeps no
       // versions, so that upload is gone and no re-drive can read it: the execution ends here, as
-      // one still running would have (ObjectReplaced), and the newer upload has its own.
+      // one still running would have (ObjectReplaced), and the newer upload has its own. What it
+      // had published is withdrawn (no rows of an execution that failed), and its validated copy
+      // is kept in raw, named in the reason, so the bytes are not lost.
       const { pid } = record.owner ?? { pid: 0 };
+      const { kept, withdrawn } = await this.withdraw(record);
       const failed: ExecutionRecord = {
         ...record,
         status: 'FAILED',
@@ -245,12 +254,49 @@ export class LocalRuntime {
         outcome: 'failed',
         error: {
           name: 'ObjectReplaced',
-          message: `the process running it (pid ${pid}) ended${record.task ? ` in state ${record.task}` : ''}, and s3://${LOCAL_BUCKETS.landing}/${record.input.key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution`,
+          message: [
+            `the process running it (pid ${pid}) ended${record.task ? ` in state ${record.task}` : ''}, and s3://${LOCAL_BUCKETS.landing}/${record.input.key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution`,
+            ...kept.map(
+              (key) =>
+                `; its validated copy is kept at s3://${LOCAL_BUCKETS.raw}/${key} (upload it again to ingest it)`,
+            ),
+            withdrawn > 0 ? `; the ${withdrawn} Parquet object(s) it had published were withdrawn` : '',
+          ].join(''),
         },
       };
       await this.executions.save(failed);
       this.onLine(`failed   ${record.input.key} (${record.name}): ${failed.error?.message}`);
     }
+  }
+
+  /**
+   * Deletes what an execution that can never end had published in curated (its Parquet parts and
+   * staging objects, found by its version's names); returns its raw copies, which are kept.
+   */
+  private async withdraw(record: ExecutionRecord): Promise<{ kept: string[]; withdrawn: number }> {
+    const list = async (bucket: string, prefix: string) => {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) keys.push(o.Key ?? '');
+        token = page.NextContinuationToken;
+      } while (token);
+      return keys;
+    };
+    const file = zoneFileName(record.input);
+    const prefix = `${record.input.dataset}/`;
+    const kept = (await list(LOCAL_BUCKETS.raw, prefix)).filter((key) => key.endsWith(`/${file}`));
+    const parts = outputNamePattern(`s3://${LOCAL_BUCKETS.raw}/${prefix}${file}`);
+    const published = (await list(LOCAL_BUCKETS.curated, prefix)).filter(
+      (key) => parts.test(key.slice(key.lastIndexOf('/') + 1)) || key.includes(`_staging/${record.name}/`),
+    );
+    for (const key of published) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKETS.curated, Key: key }));
+    }
+    return { kept, withdrawn: published.filter((key) => !key.includes('_staging/')).length };
   }
 
   /** Whether landing still holds the object version of a request (same ETag). */

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { zoneFileName } from '../../lambdas/validate/core.ts';
 import { type CliIo, main } from '../../lib/cli/main.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { RUNTIME_DIED } from '../../lib/local/executions.ts';
@@ -22,7 +23,7 @@ import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/workflow.ts';
-import { reconcile } from '../../lib/reconcile/reconcile.ts';
+import { reconcile, requestFor } from '../../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, writeOrdersFile } from '../../lib/samples/orders-generator.ts';
 import type { CrashPoint, CrashSpec } from './crash-child.ts';
@@ -96,6 +97,17 @@ async function published(runtime: LocalRuntime): Promise<string[]> {
     .filter((line) => line !== '')
     .map((line) => (JSON.parse(line) as { attributes: { status: string } }).attributes.status);
 }
+
+/** The version tag zone names carry for a body landed as `orders/crash.csv`. */
+const tagOf = (body: string) =>
+  zoneFileName(
+    requestFor(LOCAL_BUCKETS.landing, {
+      key: 'orders/crash.csv',
+      size: Buffer.byteLength(body),
+      etag: createHash('md5').update(body).digest('hex'),
+      versionId: null,
+    })!,
+  ).split('.')[1];
 
 const name = (key: string, body: string) =>
   executionNameFor(key, Buffer.byteLength(body), `"${createHash('md5').update(body).digest('hex')}"`);
@@ -287,10 +299,10 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
 });
 
 describe('a kill -9, then the key replaced before the restart', () => {
-  it('the dead version ends FAILED as replaced (landing keeps no versions); the new one is re-driven and curated', async () => {
-    // Prepare: killed while validating the first upload; while the lake is down, a new upload of the key.
+  it('the dead version ends FAILED as replaced, its Parquet withdrawn and its raw copy kept; the new one is curated', async () => {
+    // Prepare: killed after converting the first upload; while the lake is down, a new upload of the key.
     const key = 'orders/crash.csv';
-    const { lake } = await crash({ task: 'Validate', phase: 'after' }, 'valid', key);
+    const { lake, pid } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
     const newer = ORDERS_HEADER + orderRows(12, ROWS, ROWS + 3);
     const server = await startLocalS3({
       directory: lakePaths(lake).s3,
@@ -302,22 +314,31 @@ describe('a kill -9, then the key replaced before the restart', () => {
     await server.close();
 
     // Act
-    const r = await restartAndRedrive(lake, key, VALID, 0);
+    const r = await restartAndRedrive(lake, key, VALID, pid);
     try {
-      // Assess: the dead version is settled, not left ABORTED with a promise no re-drive can keep.
+      // Assess: the dead version is settled, not left ABORTED with a promise no re-drive can keep…
       expect(r.before).toMatchObject({
         status: 'FAILED',
         outcome: 'failed',
         error: { name: 'ObjectReplaced' },
       });
-      expect(r.before?.error?.message).toMatch(
-        /ended in state Validate, and s3:\/\/landing\/orders\/crash\.csv was replaced since/,
+      const oldRaw = (await keys(r.runtime, LOCAL_BUCKETS.raw)).filter((k) =>
+        k.includes(`.${tagOf(VALID)}.`),
       );
+      expect(oldRaw).toEqual([
+        expect.stringMatching(/^orders\/ingest_date=[0-9-]{10}\/crash\.[0-9a-f]{8}\.csv$/),
+      ]);
+      expect(r.before?.error?.message).toBe(
+        `the process running it (pid ${pid}) ended in state ConvertToParquet, and s3://landing/${key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution; its validated copy is kept at s3://raw/${oldRaw[0]} (upload it again to ingest it); the 1 Parquet object(s) it had published were withdrawn`,
+      );
+      // …and the newer upload is run; only its Parquet and its rows are in curated.
       expect(r.found.orphans).toEqual([
         { key, versionId: null, execution: name(key, newer), reason: 'never started' },
       ]);
       expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
-      // Only the newer upload's rows; the dead version's raw copy (it was validated) stays in raw.
+      expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([
+        expect.stringMatching(new RegExp(`/crash\\.${tagOf(newer)}-part-00000\\.parquet$`)),
+      ]);
       const { rows } = await r.runtime.query('SELECT count(*) AS n, min(order_id) AS first FROM orders');
       expect(rows).toEqual([{ n: '3', first: String(ROWS + 1) }]);
     } finally {
