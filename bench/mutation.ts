@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { EXPLAINED, type Explanation } from './mutation-notes.ts';
 
 const USAGE = `usage: npm run mutation -- [--group NAME[,NAME]] [--full] [--report-only] [--baseline FILE]
-  --group NAME     run only these groups (values, tokenizer, lambdas, constructs); the report keeps the others' last results
+  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, constructs); the report keeps the others' last results
   --full           forget the incremental results and test every mutant again (do, after adding test files)
   --report-only    rewrite MUTATION.md from the last results without running Stryker
   --baseline FILE  write the scores to FILE (JSON) instead of MUTATION.md: the "before" column`;
@@ -59,6 +59,16 @@ export const GROUPS: readonly Group[] = [
       'test/unit/dialect.test.ts',
     ],
     why: 'the value rules: every verdict a user reads about a value',
+  },
+  {
+    name: 'declarations',
+    mutate: ['lib/datasets/patterns.ts', 'lib/datasets/load.ts'],
+    tests: [
+      'test/unit/pattern-safety.test.ts',
+      'test/unit/declaration-text.test.ts',
+      'test/unit/schema-model.test.ts',
+    ],
+    why: 'what a declaration may say: patterns that cannot hang, bounds read exactly, files read as written',
   },
   {
     name: 'tokenizer',
