@@ -13,11 +13,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ValidateTaskOutput } from '../lambdas/shared/contract.ts';
 import { versionDigest } from '../lambdas/shared/object-version.ts';
 import { VERSION_TAG_CHARS } from '../lambdas/validate/core.ts';
+import { listKeys } from '../lib/local/csv-to-parquet.ts';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { localS3Client } from '../lib/local/s3-server.ts';
@@ -193,18 +194,7 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
   await runtime.idle();
   const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
 
-  const list = async (bucket: string) => {
-    const keys = new Set<string>();
-    let token: string | undefined;
-    do {
-      const page = await runtime.client.send(
-        new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
-      );
-      for (const o of page.Contents ?? []) keys.add(o.Key ?? '');
-      token = page.NextContinuationToken;
-    } while (token);
-    return keys;
-  };
+  const list = async (bucket: string) => new Set(await listKeys(runtime.client, bucket, ''));
   const [raw, curated, failure] = await Promise.all([
     list(LOCAL_BUCKETS.raw),
     list(LOCAL_BUCKETS.curated),

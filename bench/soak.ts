@@ -11,7 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { listKeys } from '../lib/local/csv-to-parquet.ts';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
 import { reconcile } from '../lib/reconcile/reconcile.ts';
@@ -94,18 +95,7 @@ function file(i: number): { key: string; body: string; validRows: number; twice:
   return { key, body: ORDERS_HEADER + orderRows(i, i * 1000, i * 1000 + rows), validRows: rows, twice };
 }
 
-async function list(bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await runtime.client.send(
-      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
-    );
-    for (const o of page.Contents ?? []) keys.push(o.Key ?? '');
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
-}
+const list = (bucket: string) => listKeys(runtime.client, bucket, '');
 
 const started = performance.now();
 let expectedRows = 0;

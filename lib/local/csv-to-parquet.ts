@@ -490,7 +490,13 @@ function copySource(bucket: string, key: string): string {
   return `${bucket}/${encodeURI(key)}`;
 }
 
-async function listKeys(s3: S3Client, bucket: string, prefix: string, delimiter?: string): Promise<string[]> {
+/** Every key under `prefix` (up to `delimiter`, when given), across all pages of the listing. */
+export async function listKeys(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  delimiter?: string,
+): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
@@ -508,7 +514,8 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string, delimiter?
   return keys;
 }
 
-async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+/** Deletes the keys, a thousand a request. */
+export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000);
     const response = await s3.send(

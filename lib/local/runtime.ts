@@ -5,13 +5,7 @@
  */
 import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
@@ -28,7 +22,7 @@ import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
 import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
-import { convertCsvToParquet, outputNamePattern } from './csv-to-parquet.ts';
+import { convertCsvToParquet, deleteKeys, listKeys, outputNamePattern } from './csv-to-parquet.ts';
 import {
   type ExecutionRecord,
   ExecutionRecords,
@@ -274,28 +268,16 @@ export class LocalRuntime {
    * staging objects, found by its version's names); returns its raw copies, which are kept.
    */
   private async withdraw(record: ExecutionRecord): Promise<{ kept: string[]; withdrawn: number }> {
-    const list = async (bucket: string, prefix: string) => {
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        );
-        for (const o of page.Contents ?? []) keys.push(o.Key ?? '');
-        token = page.NextContinuationToken;
-      } while (token);
-      return keys;
-    };
     const file = zoneFileName(record.input);
     const prefix = `${record.input.dataset}/`;
-    const kept = (await list(LOCAL_BUCKETS.raw, prefix)).filter((key) => key.endsWith(`/${file}`));
+    const kept = (await listKeys(this.client, LOCAL_BUCKETS.raw, prefix)).filter((key) =>
+      key.endsWith(`/${file}`),
+    );
     const parts = outputNamePattern(`s3://${LOCAL_BUCKETS.raw}/${prefix}${file}`);
-    const published = (await list(LOCAL_BUCKETS.curated, prefix)).filter(
+    const published = (await listKeys(this.client, LOCAL_BUCKETS.curated, prefix)).filter(
       (key) => parts.test(key.slice(key.lastIndexOf('/') + 1)) || key.includes(`_staging/${record.name}/`),
     );
-    for (const key of published) {
-      await this.client.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKETS.curated, Key: key }));
-    }
+    await deleteKeys(this.client, LOCAL_BUCKETS.curated, published);
     return { kept, withdrawn: published.filter((key) => !key.includes('_staging/')).length };
   }
 
