@@ -187,10 +187,11 @@ export async function localIngest(
     const name = executionNameFor(key, size, uploaded.ETag ?? '');
     // With `local up` serving, its process runs the execution: stop waiting if it dies first.
     const served = endpoint ? async () => (await runningServer(paths)) !== undefined : async () => true;
-    const record = await untilAborted(
-      waitForExecution(new ExecutionRecords(paths.executions), name, served),
-      io.signal,
-    );
+    const record = await untilAborted(new ExecutionRecords(paths.executions).ended(name, served), io.signal);
+    if (!record)
+      throw new CliError(
+        `local up stopped before it started execution ${name}; \`datalake reconcile --redrive\` runs it`,
+      );
     const outcome = await describeOutcome(record, client);
     if (args.json) io.stdout(`${JSON.stringify(outcome)}\n`);
     else io.stdout(humanOutcome(outcome, record));
@@ -201,30 +202,6 @@ export async function localIngest(
     // Interrupted: an execution in flight is left to end with the process (reconcile finds it).
     if (!runtime) client.destroy();
     else if (!io.signal?.aborted) await runtime.close();
-  }
-}
-
-/**
- * Polls the execution's record until it has ended (any process may be running it). A record whose
- * process died reads as ABORTED, so this never waits on a dead execution; nor on one that was never
- * started because the server died first (`serving` turns false).
- */
-async function waitForExecution(
-  records: ExecutionRecords,
-  name: string,
-  serving: () => Promise<boolean>,
-  timeoutMs = 15 * 60_000,
-): Promise<ExecutionRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-    const record = await records.get(name);
-    if (record && record.status !== 'RUNNING') return record;
-    if (!record && !(await serving()))
-      throw new CliError(
-        `local up stopped before it started execution ${name}; \`datalake reconcile --redrive\` runs it`,
-      );
-    if (Date.now() > deadline) throw new Error(`execution ${name} did not end within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, delay));
   }
 }
 

@@ -53,9 +53,9 @@ const HELP = {
 `,
   reconcile: `reconcile [--redrive] [--json] [--lake DIR] [--datasets DIR]
 reconcile --aws --landing-bucket NAME --state-machine-arn ARN [--redrive] [--json]
-    list landed objects without a terminal outcome (a lost event, a failed execution) on the
-    local lake or a deployed stack; --redrive runs them again (locally: stop local up first,
-    it runs the executions); exit 0 when none is left
+    list landed objects without a terminal outcome (a lost event, a failed execution, one
+    whose process died) on the local lake or a deployed stack; --redrive runs them again
+    (locally through a running local up, if there is one); exit 0 when none is left
 `,
 } as const;
 

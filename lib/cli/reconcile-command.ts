@@ -5,11 +5,13 @@
 
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { ExecutionRecords } from '../local/executions.ts';
 import { lakePaths } from '../local/lake-folder.ts';
-import { LocalRuntime } from '../local/runtime.ts';
+import { LocalRuntime, landedObjects, servedLedger } from '../local/runtime.ts';
+import { localS3Client } from '../local/s3-server.ts';
 import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts';
 import { type ReconcileReport, reconcile } from '../reconcile/reconcile.ts';
-import { CliError, untilAborted } from './failures.ts';
+import { untilAborted } from './failures.ts';
 import { table } from './format.ts';
 import { onLake, requireLake, requireWritable, runningUp } from './lake-server.ts';
 import { type CliIo, EXIT } from './main.ts';
@@ -40,12 +42,26 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
     const paths = lakePaths(args.lakeDir);
     await requireLake(paths);
     if (args.redrive) await requireWritable(paths);
-    const up = args.redrive ? await runningUp(paths) : undefined;
+    const up = await runningUp(paths);
     if (up) {
-      // Re-driven executions would run in this process, beside up's: up must be the only runner.
-      throw new CliError(
-        `local up is running on this lake (pid ${up.pid}): stop it (Ctrl-C), then run reconcile --redrive; without --redrive, reconcile works while up runs`,
-      );
+      // up runs every execution of this lake: ask it through its endpoint, and re-drive by
+      // delivering the landing object to it again (servedLedger), rather than run a second runtime.
+      const client = localS3Client(up.endpoint);
+      const serving = async () => (await runningUp(paths))?.pid === up.pid;
+      const ledger = servedLedger(client, new ExecutionRecords(paths.executions), serving);
+      try {
+        report = await untilAborted(
+          onLake(paths, () => reconcile('landing', landedObjects(client), ledger, { redrive: args.redrive })),
+          io.signal,
+        );
+        if (args.redrive && report.redriven > 0) {
+          await untilAborted(ledger.settled(), io.signal);
+          after = await untilAborted(reconcile('landing', landedObjects(client), ledger), io.signal);
+        }
+      } finally {
+        client.destroy();
+      }
+      return finish(args, io, report, after);
     }
     const runtime = await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
     try {
@@ -65,6 +81,16 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
       if (!io.signal?.aborted) await runtime.close();
     }
   }
+  return finish(args, io, report, after);
+}
+
+/** Prints the report (and the one after re-driving); exit 0 when every object ended, 1 when not. */
+function finish(
+  args: ReconcileArgs,
+  io: CliIo,
+  report: ReconcileReport,
+  after: ReconcileReport | undefined,
+): number {
   const final = after ?? report;
   if (args.json) {
     io.stdout(`${JSON.stringify({ ...report, ...(after ? { after } : {}) })}\n`);

@@ -155,6 +155,20 @@ export class ExecutionRecords {
     }
   }
 
+  /**
+   * Polls an execution's record until it has ended (any process may be running it). A record whose
+   * process died reads as ABORTED, so this never waits on a dead execution; nor on one never
+   * started because the process that would start it died first (`serving` turns false: undefined).
+   */
+  async ended(name: string, serving: () => Promise<boolean>): Promise<ExecutionRecord | undefined> {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      const record = await this.get(name);
+      if (record && record.status !== 'RUNNING') return record;
+      if (!record && !(await serving())) return undefined;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
   /** All records, newest first. */
   async list(): Promise<ExecutionRecord[]> {
     let names: string[];

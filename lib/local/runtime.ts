@@ -5,7 +5,13 @@
  */
 import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
@@ -332,22 +338,8 @@ export class LocalRuntime {
   }
 
   /** Every object in the landing bucket (the local server keeps no versions). */
-  async *landed(): AsyncGenerator<LandedObject> {
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: LOCAL_BUCKETS.landing, ContinuationToken: token }),
-      );
-      for (const o of page.Contents ?? []) {
-        yield {
-          key: o.Key ?? '',
-          size: o.Size ?? 0,
-          etag: o.ETag ? o.ETag.replace(/"/g, '') : null,
-          versionId: null,
-        };
-      }
-      token = page.NextContinuationToken;
-    } while (token);
+  landed(): AsyncGenerator<LandedObject> {
+    return landedObjects(this.client);
   }
 
   /** The trigger handler's core with a local StartExecution. */
@@ -561,4 +553,75 @@ export function s3EventRecord(record: {
       },
     },
   } as S3EventRecord;
+}
+
+/** Every object in a local lake's landing bucket, as the reconciler lists them (no versions). */
+export async function* landedObjects(client: S3Client): AsyncGenerator<LandedObject> {
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: LOCAL_BUCKETS.landing, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) {
+      yield {
+        key: o.Key ?? '',
+        size: o.Size ?? 0,
+        etag: o.ETag ? o.ETag.replace(/"/g, '') : null,
+        versionId: null,
+      };
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+}
+
+/** How long {@link ServedLedger.settled} waits for `up` to start an execution it was delivered. */
+const DELIVERY_WAIT_MS = 60_000;
+
+/** The reconciler's ledger of a lake another process serves (`local up`), and what it started. */
+export interface ServedLedger extends WorkflowLedger {
+  /** Resolves when every execution started or re-driven through this ledger has ended (or cannot). */
+  settled(): Promise<void>;
+}
+
+/**
+ * The reconciler's ledger of a lake that a running `local up` serves: that process runs every
+ * execution, so this one starts nothing itself. It asks the landing object to be delivered again,
+ * as S3 would: a copy of the object onto itself (pinned to its ETag) sends `ObjectCreated:Copy`
+ * with the same key, size and ETag, so `up`'s trigger starts the execution under the same name. A
+ * re-drive first retires the ended record, as {@link LocalRuntime.ledger} does.
+ */
+export function servedLedger(
+  client: S3Client,
+  executions: ExecutionRecords,
+  serving: () => Promise<boolean>,
+): ServedLedger {
+  const started = new Set<string>();
+  const deliverAgain = async (name: string, request: IngestRequest) => {
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: LOCAL_BUCKETS.landing,
+        Key: request.key,
+        CopySource: `${LOCAL_BUCKETS.landing}/${request.key.split('/').map(encodeURIComponent).join('/')}`,
+        ...(request.etag ? { CopySourceIfMatch: `"${request.etag.replace(/"/g, '')}"` } : {}),
+        // S3 refuses a copy onto itself that changes nothing.
+        MetadataDirective: 'REPLACE',
+      }),
+    );
+    started.add(name);
+  };
+  return {
+    status: async (name) => (await executions.get(name))?.status,
+    start: deliverAgain,
+    redrive: async (name, request) => {
+      await executions.retire(name);
+      await deliverAgain(name, request);
+    },
+    settled: async () => {
+      // up starts the execution on the copy's event; one not started within a minute (up's trigger
+      // failed, say) is not waited for: the report after it still counts it.
+      const until = Date.now() + DELIVERY_WAIT_MS;
+      const startedYet = async () => Date.now() < until && (await serving());
+      await Promise.all([...started].map((name) => executions.ended(name, startedYet)));
+    },
+  };
 }

@@ -8,7 +8,7 @@
  * Each crash is a real child process (test/local/crash-child.ts) on a lake of its own; the state
  * machine is synthesized once here and handed to every runtime.
  */
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -377,6 +377,93 @@ describe('the CLI after a crash', () => {
   }, 90_000);
 });
 
+/** Resolves once a `local up` child serves. */
+function serving(up: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    up.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('local lake running') && resolve());
+    up.once('exit', (code) => reject(new Error(`local up ended (${code})`)));
+  });
+}
+
+describe('reconcile --redrive while local up runs', () => {
+  it('re-drives through up: an aborted execution and a lost event both end curated, rows exact', async () => {
+    // Prepare: an execution killed after its conversion, and an object whose event was lost.
+    const { lake } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', 'orders/crash.csv');
+    const lost = ORDERS_HEADER + orderRows(13, 1000, 1004);
+    const server = await startLocalS3({
+      directory: lakePaths(lake).s3,
+      buckets: Object.values(LOCAL_BUCKETS),
+    });
+    const client = localS3Client(server.endpoint);
+    await client.send(
+      new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: 'orders/lost.csv', Body: lost }),
+    );
+    client.destroy();
+    await server.close();
+    const up = spawn(process.execPath, [join('bin', 'datalake.js'), 'local', 'up', '--lake', lake], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await serving(up);
+      const run = async (...argv: string[]) => {
+        const out: string[] = [];
+        const io: CliIo = {
+          stdout: (t) => void out.push(t),
+          stderr: (t) => void out.push(t),
+          stderrIsTty: false,
+        };
+        return { code: await main(argv, io), out: out.join('') };
+      };
+
+      // Act
+      const found = await run('reconcile', '--lake', lake, '--json');
+      const redriven = await run('reconcile', '--redrive', '--lake', lake, '--json');
+      const rows = await run(
+        'local',
+        'query',
+        'SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders',
+        '--lake',
+        lake,
+        '--json',
+      );
+
+      // Assess
+      expect(found.code).toBe(1);
+      expect(
+        JSON.parse(found.out)
+          .orphans.map((o: { key: string; reason: string }) => [o.key, o.reason])
+          .sort(),
+      ).toEqual([
+        ['orders/crash.csv', 'aborted'],
+        ['orders/lost.csv', 'never started'],
+      ]);
+      expect(redriven.code).toBe(0);
+      expect(JSON.parse(redriven.out)).toMatchObject({
+        redriven: 2,
+        after: { objects: 2, terminal: 2, orphans: [] },
+      });
+      expect(JSON.parse(rows.out)).toEqual([{ n: String(ROWS + 4), ids: String(ROWS + 4) }]);
+      // up ran them: their records name its process.
+      const records = await readdir(lakePaths(lake).executions);
+      const owners = await Promise.all(
+        records
+          .filter((f) => f.endsWith('.json'))
+          .map(
+            async (f) =>
+              (
+                JSON.parse(await readFile(join(lakePaths(lake).executions, f), 'utf8')) as {
+                  owner: { pid: number };
+                }
+              ).owner.pid,
+          ),
+      );
+      expect(owners).toEqual([up.pid, up.pid]);
+    } finally {
+      up.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
 describe('local ingest when the local up running its file dies', () => {
   it('stops waiting: exit 1, failed, naming the dead process, instead of waiting 15 minutes', async () => {
     // Prepare: `local up` in a child process, and a file big enough to be still running when killed.
@@ -387,13 +474,7 @@ describe('local ingest when the local up running its file dies', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        up.stdout?.on(
-          'data',
-          (chunk: Buffer) => chunk.toString().includes('local lake running') && resolve(),
-        );
-        up.once('exit', (code) => reject(new Error(`local up ended (${code})`)));
-      });
+      await serving(up);
       const out: string[] = [];
       const io: CliIo = {
         stdout: (t) => void out.push(t),
