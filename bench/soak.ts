@@ -221,7 +221,7 @@ if (crashFiles > 0) {
       '| --- | --: |',
       ...Object.entries(crash).map(([name, value]) => `| ${name} | ${value} |`),
       '',
-      "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids.",
+      "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids. Random kills land where files spend their time (mostly validation, for these small files); test/local/crash-recovery.test.ts kills at every step of the workflow, the Parquet publish and the catalog step included.",
     ].join('\n'),
   );
 }

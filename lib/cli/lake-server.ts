@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:fs';
 import { access, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { ownerAlive } from '../local/executions.ts';
 import type { LakePaths } from '../local/lake-folder.ts';
 import { CliError } from './failures.ts';
 
@@ -13,16 +14,8 @@ export interface ServerInfo {
   readonly pid: number;
   /** The datasets folder `up` reads (absolute); absent in files written before it was recorded. */
   readonly datasets?: string;
-}
-
-/** Whether a process lives (EPERM: it does, under another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
+  /** When its process started (see {@link thisProcess}); absent where the system does not say. */
+  readonly since?: string;
 }
 
 /** The `local up` serving this lake folder, if one is running (a file left by a crash is not). */
@@ -33,7 +26,12 @@ export async function runningUp(paths: LakePaths): Promise<ServerInfo | undefine
   } catch {
     return undefined; // absent, or cut short by a crash while it was written
   }
-  return Number.isSafeInteger(info.pid) && alive(info.pid) ? info : undefined;
+  // The start time as well as the pid: after a reboot or in a new container the pid may be taken
+  // by another process (even by this one), which must not pass for the server that wrote the file.
+  return Number.isSafeInteger(info.pid) &&
+    ownerAlive({ pid: info.pid, ...(info.since ? { since: info.since } : {}) })
+    ? info
+    : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { ReportedError, ValidateTaskOutput } from '../../lambdas/shared/con
 import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
 import { LocalCatalog } from '../local/catalog.ts';
-import { type ExecutionRecord, ExecutionRecords } from '../local/executions.ts';
+import { type ExecutionRecord, ExecutionRecords, thisProcess } from '../local/executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, lakePaths } from '../local/lake-folder.ts';
 import { QueryError, queryLake } from '../local/query.ts';
 import { executionNameFor, LocalRuntime } from '../local/runtime.ts';
@@ -83,7 +83,7 @@ export async function localUp(
   });
   const { endpoint } = runtime.s3;
   try {
-    await claimLake(paths, { endpoint, pid: process.pid, datasets: resolve(args.datasetsDir) });
+    await claimLake(paths, { endpoint, ...thisProcess(), datasets: resolve(args.datasetsDir) });
   } catch (error) {
     await runtime.close();
     throw error;

@@ -5,13 +5,13 @@
 
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { ExecutionRecords } from '../local/executions.ts';
+import { ExecutionRecords, LakeBusyError } from '../local/executions.ts';
 import { lakePaths } from '../local/lake-folder.ts';
 import { LocalRuntime, landedObjects, servedLedger } from '../local/runtime.ts';
 import { localS3Client } from '../local/s3-server.ts';
 import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts';
 import { type ReconcileReport, reconcile } from '../reconcile/reconcile.ts';
-import { untilAborted } from './failures.ts';
+import { CliError, untilAborted } from './failures.ts';
 import { table } from './format.ts';
 import { onLake, requireLake, requireWritable, runningUp } from './lake-server.ts';
 import { type CliIo, EXIT } from './main.ts';
@@ -42,16 +42,28 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
     const paths = lakePaths(args.lakeDir);
     await requireLake(paths);
     if (args.redrive) await requireWritable(paths);
+    // Two re-drives at once could retire and restart one execution twice: one at a time per lake.
+    const records = new ExecutionRecords(paths.executions);
+    const oneAtATime = <T>(work: () => Promise<T>): Promise<T> =>
+      args.redrive
+        ? records.exclusively(work).catch((error: unknown) => {
+            throw error instanceof LakeBusyError ? new CliError(error.message) : error;
+          })
+        : work();
     const up = await runningUp(paths);
     if (up) {
       // up runs every execution of this lake: ask it through its endpoint, and re-drive by
       // delivering the landing object to it again (servedLedger), rather than run a second runtime.
       const client = localS3Client(up.endpoint);
       const serving = async () => (await runningUp(paths))?.pid === up.pid;
-      const ledger = servedLedger(client, new ExecutionRecords(paths.executions), serving);
+      const ledger = servedLedger(client, records, serving);
       try {
         report = await untilAborted(
-          onLake(paths, () => reconcile('landing', landedObjects(client), ledger, { redrive: args.redrive })),
+          oneAtATime(() =>
+            onLake(paths, () =>
+              reconcile('landing', landedObjects(client), ledger, { redrive: args.redrive }),
+            ),
+          ),
           io.signal,
         );
         if (args.redrive && report.redriven > 0) {
@@ -66,8 +78,10 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
     const runtime = await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
     try {
       report = await untilAborted(
-        onLake(paths, () =>
-          reconcile('landing', runtime.landed(), runtime.ledger(), { redrive: args.redrive }),
+        oneAtATime(() =>
+          onLake(paths, () =>
+            reconcile('landing', runtime.landed(), runtime.ledger(), { redrive: args.redrive }),
+          ),
         ),
         io.signal,
       );

@@ -59,9 +59,13 @@ export interface ExecutionRecord {
 
 /** This process, as an execution's owner. */
 export function thisProcess(): ExecutionOwner {
-  const since = processStart(process.pid);
-  return since === undefined ? { pid: process.pid } : { pid: process.pid, since };
+  if (!self) {
+    const since = processStart(process.pid);
+    self = since === undefined ? { pid: process.pid } : { pid: process.pid, since };
+  }
+  return self;
 }
+let self: ExecutionOwner | undefined;
 
 /** The start time of a process (field 22 of /proc/PID/stat); undefined when unknown. */
 function processStart(pid: number): string | undefined {
@@ -85,6 +89,14 @@ export function ownerAlive(owner: ExecutionOwner): boolean {
   if (owner.since === undefined) return true;
   const since = processStart(owner.pid);
   return since === undefined || since === owner.since;
+}
+
+/** Another process is re-driving this lake's executions. */
+export class LakeBusyError extends Error {
+  override readonly name = 'LakeBusyError';
+  constructor(readonly pid: number) {
+    super(`another reconcile --redrive is running on this lake (pid ${pid}): let it finish`);
+  }
 }
 
 /** The records of one lake folder. */
@@ -136,8 +148,45 @@ export class ExecutionRecords {
    * Sets an ended execution aside so that it can run again under its name (a re-drive); the old
    * record is kept beside it, out of the listing, for the audit trail.
    */
-  async retire(name: string): Promise<void> {
-    await rename(this.path(name), join(this.dir, `${name}.retired-${Date.now()}.json.old`));
+  async retire(name: string): Promise<boolean> {
+    try {
+      await rename(this.path(name), join(this.dir, `${name}.retired-${Date.now()}-${randomUUID()}.json.old`));
+      return true;
+    } catch (error) {
+      // Retired by another process first: the re-drive is theirs.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` while holding the lake's re-drive lock, so that two re-drives (two `reconcile
+   * --redrive`, on the lake or through a running `local up`) never retire and restart the same
+   * execution at once. A lock left by a process that died is taken over.
+   */
+  async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    await mkdir(this.dir, { recursive: true });
+    const lock = join(this.dir, 'redrive.lock');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writeFile(lock, JSON.stringify(this.owner), { flag: 'wx' });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = await readFile(lock, 'utf8')
+        .then((text) => JSON.parse(text) as ExecutionOwner)
+        .catch(() => undefined);
+      if (holder && ownerAlive(holder)) throw new LakeBusyError(holder.pid);
+      // Dead, or caught between creating the file and writing it: look once more, then take it over.
+      if (attempt > 0) await unlink(lock).catch(() => undefined);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      return await work();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 
   /**

@@ -274,17 +274,9 @@ export class LocalRuntime {
    * staging objects, found by its version's names); returns its raw copies, which are kept.
    */
   private async withdraw(record: ExecutionRecord): Promise<{ kept: string[]; withdrawn: number }> {
-    const file = zoneFileName(record.input);
-    const prefix = `${record.input.dataset}/`;
-    const kept = (await listKeys(this.client, LOCAL_BUCKETS.raw, prefix)).filter((key) =>
-      key.endsWith(`/${file}`),
-    );
-    const parts = outputNamePattern(`s3://${LOCAL_BUCKETS.raw}/${prefix}${file}`);
-    const published = (await listKeys(this.client, LOCAL_BUCKETS.curated, prefix)).filter(
-      (key) => parts.test(key.slice(key.lastIndexOf('/') + 1)) || key.includes(`_staging/${record.name}/`),
-    );
-    await deleteKeys(this.client, LOCAL_BUCKETS.curated, published);
-    return { kept, withdrawn: published.filter((key) => !key.includes('_staging/')).length };
+    const found = await versionObjects(this.client, record.name, record.input);
+    await deleteKeys(this.client, LOCAL_BUCKETS.curated, [...found.curated, ...found.staging]);
+    return { kept: found.raw, withdrawn: found.curated.length };
   }
 
   /** Whether landing still holds the object version of a request (same ETag). */
@@ -330,10 +322,8 @@ export class LocalRuntime {
     return {
       status: async (name) => (await this.executions.get(name))?.status,
       start: (_name, request) => deliverFor(request),
-      redrive: async (name, request) => {
-        await this.executions.retire(name);
-        await deliverFor(request);
-      },
+      redrive: (name, request) =>
+        rerun(this.client, this.executions, name, request, () => deliverFor(request)),
     };
   }
 
@@ -588,7 +578,7 @@ export interface ServedLedger extends WorkflowLedger {
  * execution, so this one starts nothing itself. It asks the landing object to be delivered again,
  * as S3 would: a copy of the object onto itself (pinned to its ETag) sends `ObjectCreated:Copy`
  * with the same key, size and ETag, so `up`'s trigger starts the execution under the same name. A
- * re-drive first retires the ended record, as {@link LocalRuntime.ledger} does.
+ * re-drive first clears and retires the ended one, as {@link LocalRuntime.ledger} does ({@link rerun}).
  */
 export function servedLedger(
   client: S3Client,
@@ -612,10 +602,7 @@ export function servedLedger(
   return {
     status: async (name) => (await executions.get(name))?.status,
     start: deliverAgain,
-    redrive: async (name, request) => {
-      await executions.retire(name);
-      await deliverAgain(name, request);
-    },
+    redrive: (name, request) => rerun(client, executions, name, request, () => deliverAgain(name, request)),
     settled: async () => {
       // up starts the execution on the copy's event; one not started within a minute (up's trigger
       // failed, say) is not waited for: the report after it still counts it.
@@ -624,4 +611,62 @@ export function servedLedger(
       await Promise.all([...started].map((name) => executions.ended(name, startedYet)));
     },
   };
+}
+
+/** What one object version left in the zones, across every ingest date (keys per bucket). */
+interface VersionObjects {
+  readonly raw: string[];
+  readonly failure: string[];
+  readonly curated: string[];
+  /** Staging objects of the execution's conversion, in the curated bucket. */
+  readonly staging: string[];
+}
+
+/**
+ * Finds what an execution of an object version wrote, by the names the version gives its zone
+ * files (`<name>.<version tag>.csv` and what derives from it), under every `ingest_date`: the
+ * date comes from the landing object's LastModified, which a copy or an upload of the same bytes
+ * moves, so a re-run may file the version under another day than the run before it.
+ */
+async function versionObjects(
+  client: S3Client,
+  name: string,
+  request: IngestRequest,
+): Promise<VersionObjects> {
+  const file = zoneFileName(request);
+  const prefix = `${request.dataset}/`;
+  const parts = outputNamePattern(`s3://${LOCAL_BUCKETS.raw}/${prefix}${file}`);
+  const base = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+  const curated = await listKeys(client, LOCAL_BUCKETS.curated, prefix);
+  return {
+    raw: (await listKeys(client, LOCAL_BUCKETS.raw, prefix)).filter((key) => base(key) === file),
+    failure: (await listKeys(client, LOCAL_BUCKETS.failure, prefix)).filter(
+      (key) => base(key) === file || base(key).startsWith(`${file}.errors.`),
+    ),
+    curated: curated.filter((key) => parts.test(base(key))),
+    staging: curated.filter((key) => key.includes(`_staging/${name}/`)),
+  };
+}
+
+/**
+ * Re-drives an ended execution (failed, or aborted by its process's death) from the start: what
+ * its earlier run wrote is removed first (it may lie under another ingest date than the re-run
+ * will use, and would then be counted twice), then the record is retired and the object delivered
+ * again. Skipped when the record is running again, or was retired by another process meanwhile.
+ * The caller holds the lake's re-drive lock ({@link ExecutionRecords.exclusively}).
+ */
+async function rerun(
+  client: S3Client,
+  executions: ExecutionRecords,
+  name: string,
+  request: IngestRequest,
+  deliver: () => Promise<void>,
+): Promise<void> {
+  if ((await executions.get(name))?.status === 'RUNNING') return;
+  const found = await versionObjects(client, name, request);
+  await deleteKeys(client, LOCAL_BUCKETS.raw, found.raw);
+  await deleteKeys(client, LOCAL_BUCKETS.failure, found.failure);
+  await deleteKeys(client, LOCAL_BUCKETS.curated, [...found.curated, ...found.staging]);
+  if (!(await executions.retire(name))) return;
+  await deliver();
 }

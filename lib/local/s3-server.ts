@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver, { type S3rverEvent } from 's3rver';
 import { MAX_KEY_BYTES, MAX_NAME_BYTES } from '../../lambdas/validate/core.ts';
+import { ownerAlive, thisProcess } from './executions.ts';
 
 /** Credentials s3rver accepts (it checks signatures made with them). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -131,8 +132,12 @@ interface StoredObject {
   readonly metadata: Record<string, unknown>;
 }
 
-/** Temporary files of a write in progress; their names end in none of s3rver's suffixes. */
-const PARTIAL = /^\.s3-partial-[0-9a-f]{32}\.(object|md5|metadata)$/;
+/**
+ * Temporary files of a write in progress; their names end in none of s3rver's suffixes. They name
+ * the writing process (pid and start time), so that a server starting on a lake another process
+ * serves (a `local status` beside a `local ingest`) removes only what a dead process left.
+ */
+const PARTIAL = /^\.s3-partial-(\d+)-(\d*)-[0-9a-f]{32}\.(object|md5|metadata)$/;
 
 /** The temporary files of one write, in its bucket's folder (same file system: rename is atomic). */
 interface PartialWrite {
@@ -142,18 +147,22 @@ interface PartialWrite {
 }
 
 function partialWrite(store: FilesystemStore, bucket: string): PartialWrite {
-  const id = randomBytes(16).toString('hex');
+  const { pid, since } = thisProcess();
+  const id = `${pid}-${since ?? ''}-${randomBytes(16).toString('hex')}`;
   const at = (kind: string) => join(store.rootDirectory, bucket, `.s3-partial-${id}.${kind}`);
   return { object: at('object'), md5: at('md5'), metadata: at('metadata') };
 }
 
-/** Deletes the temporary files a killed process left in the buckets' folders. */
+/** Deletes the temporary files a killed process left in the buckets' folders (a live one's stay). */
 async function removePartialWrites(directory: string): Promise<void> {
   for (const bucket of await readdir(directory, { withFileTypes: true })) {
     if (!bucket.isDirectory()) continue;
     const folder = join(directory, bucket.name);
-    for (const entry of await readdir(folder, { withFileTypes: true }))
-      if (entry.isFile() && PARTIAL.test(entry.name)) await rm(join(folder, entry.name), { force: true });
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const [, pid, since] = entry.isFile() ? (PARTIAL.exec(entry.name) ?? []) : [];
+      if (pid === undefined || ownerAlive({ pid: Number(pid), ...(since ? { since } : {}) })) continue;
+      await rm(join(folder, entry.name), { force: true });
+    }
   }
 }
 

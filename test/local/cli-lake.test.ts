@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLake, releaseLake, type ServerInfo } from '../../lib/cli/lake-server.ts';
+import { thisProcess } from '../../lib/local/executions.ts';
 import { lakePaths } from '../../lib/local/lake-folder.ts';
 import { runCli } from '../unit/cli-run.ts';
 
@@ -73,10 +74,10 @@ describe('with local up running on a lake', () => {
     await up;
   });
 
-  it('server.json names the endpoint, this process and the datasets folder up reads', () => {
+  it('server.json names the endpoint, this process (pid and start time) and the datasets folder up reads', () => {
     expect(info).toEqual({
       endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
-      pid: process.pid,
+      ...thisProcess(),
       datasets,
     });
   });
@@ -90,12 +91,12 @@ describe('with local up running on a lake', () => {
     expect(await serverJson(lake)).toEqual(info);
   });
 
-  it('reconcile --redrive works while up runs: it asks up, starts no runtime of its own', async () => {
+  // Re-driving through up, with orphans to re-drive, is tested in crash-recovery.test.ts.
+  it('reconcile --redrive runs while up runs (exit 0, nothing to re-drive here), and up keeps its claim', async () => {
     const { code, out, err } = await run(['reconcile', '--redrive', '--lake', lake, '--json']);
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ orphans: [], redriven: 0 });
-    // A second runtime would have claimed the lake's S3 folder beside up's: up's claim is intact.
     expect(await serverJson(lake)).toEqual(info);
   });
 
@@ -154,6 +155,20 @@ describe('server.json: one claim per lake', () => {
     await expect(claimLake(paths, ours)).rejects.toThrow(
       `local up is already running on this lake (pid ${process.pid}, endpoint http://127.0.0.1:2)`,
     );
+  });
+
+  it('a claim naming a live pid that another process holds now (reused after a reboot) is replaced', async () => {
+    // As in a new container: the pid in the file is this very process's, its start time is not.
+    const paths = lakePaths(await scratch());
+    await writeFile(
+      paths.server,
+      JSON.stringify({ endpoint: 'http://127.0.0.1:1', pid: process.pid, since: '1' }),
+    );
+    const ours = { endpoint: 'http://127.0.0.1:2', ...thisProcess() };
+
+    await claimLake(paths, ours);
+
+    expect(JSON.parse(await readFile(paths.server, 'utf8'))).toEqual(ours);
   });
 
   it('stopping removes server.json only when this process wrote it', async () => {

@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -296,6 +296,43 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
       }
     }, 60_000);
   }
+});
+
+describe('a re-drive on another day than the run it replaces', () => {
+  it('files the rows under the new day only: what the killed run published under its day is removed first', async () => {
+    // Prepare: killed after publishing its Parquet under today; the landing object then dated
+    // yesterday, as a copy or a re-upload of the same bytes moves LastModified (the other way).
+    const key = 'orders/crash.csv';
+    const { lake, pid } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
+    const yesterday = new Date(Date.now() - 86_400_000);
+    await utimes(
+      join(lakePaths(lake).s3, 'landing', 'orders', 'crash.csv._S3rver_object'),
+      yesterday,
+      yesterday,
+    );
+
+    // Act
+    const r = await restartAndRedrive(lake, key, VALID, pid);
+    try {
+      // Assess
+      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+      const day = yesterday.toISOString().slice(0, 10);
+      expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([
+        expect.stringMatching(new RegExp(`^orders/ingest_date=${day}/`)),
+      ]);
+      expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([
+        expect.stringMatching(
+          new RegExp(`^orders/ingest_date=${day}/crash\\.[0-9a-f]{8}-part-00000\\.parquet$`),
+        ),
+      ]);
+      const { rows } = await r.runtime.query(
+        'SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders',
+      );
+      expect(rows).toEqual([{ n: String(ROWS), ids: String(ROWS) }]);
+    } finally {
+      await r.runtime.close();
+    }
+  }, 60_000);
 });
 
 describe('a kill -9, then the key replaced before the restart', () => {

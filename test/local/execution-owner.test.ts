@@ -3,7 +3,7 @@
  * including when the system has given its pid to another process since.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import {
   type ExecutionRecord,
   ExecutionRecords,
+  LakeBusyError,
   ownerAlive,
   RUNTIME_DIED,
   thisProcess,
@@ -70,5 +71,27 @@ describe('execution owners', () => {
     const record = (await dead.get('e'))!;
     await dead.save({ ...record, status: 'SUCCEEDED', outcome: 'curated' });
     expect(await dead.get('e')).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+  });
+});
+
+describe('the re-drive lock', () => {
+  it('one holder at a time: a second is refused naming the first; a dead holder is taken over', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'records-'));
+    const live = new ExecutionRecords(dir);
+    const dead = new ExecutionRecords(dir, { pid: deadPid() });
+
+    // Held by a live process: a second is refused while the first works, then admitted.
+    const second = await live.exclusively(() =>
+      live.exclusively(async () => 'nested').catch((e: Error) => e),
+    );
+    expect(second).toBeInstanceOf(LakeBusyError);
+    expect((second as Error).message).toBe(
+      `another reconcile --redrive is running on this lake (pid ${process.pid}): let it finish`,
+    );
+    expect(await live.exclusively(async () => 'after')).toBe('after');
+
+    // Left by a process that died (its lock file stays behind): taken over.
+    await writeFile(join(dir, 'redrive.lock'), JSON.stringify({ pid: deadPid() }));
+    expect(await dead.exclusively(async () => 'taken over')).toBe('taken over');
   });
 });

@@ -195,7 +195,12 @@ describe('datalake local up', () => {
       expect(up.output.stdout).toContain(
         `  aws --endpoint-url ${endpoint} s3 cp orders.csv s3://landing/orders/orders.csv\n`,
       );
-      expect(handshake).toEqual({ endpoint, pid: expect.any(Number), datasets: resolve('datasets') });
+      expect(handshake).toEqual({
+        endpoint,
+        pid: expect.any(Number),
+        since: expect.stringMatching(/^\d+$/),
+        datasets: resolve('datasets'),
+      });
       expect(alive(handshake.pid)).toBe(true);
 
       // A valid file uploaded by the user's client reaches curated, run by this server.

@@ -155,6 +155,27 @@ describe('in one process', () => {
     expect((await keys(client, 'a')).map((o) => o.key)).not.toContain('orders/cut.csv');
   });
 
+  it("a second server started on the folder leaves a live writer's temporary file alone", async () => {
+    // Prepare: a write in progress (as a `local ingest` uploading while `local status` starts)
+    const before = await files(dir);
+    const upload = partialPut(server.port, '/a/orders/slow.csv', 1 << 20, 1 << 18);
+    await halfWritten(dir, before, 1 << 20);
+    const writing = [...(await files(dir)).keys()].filter((path) => !before.has(path));
+
+    // Act
+    const second = await startLocalS3({ directory: dir, buckets: ['a', 'b'] });
+    await second.close();
+
+    // Assess
+    try {
+      expect(writing).toEqual([expect.stringMatching(/^a\/\.s3-partial-\d+-\d*-[0-9a-f]{32}\.object$/)]);
+      expect([...(await files(dir)).keys()]).toEqual(expect.arrayContaining(writing));
+    } finally {
+      upload.abort();
+      await upload.ended;
+    }
+  });
+
   it('a copy sends ObjectCreated:Copy with the ETag of the bytes copied, as S3 does', async () => {
     // Prepare
     const records: { eventName: string; key: string; eTag: string; size: number }[] = [];
