@@ -6,6 +6,10 @@
  * write the test.
  */
 
+import { TOKENIZER_NOTES_1 } from './mutation-notes-tokenizer-1.ts';
+import { TOKENIZER_NOTES_2 } from './mutation-notes-tokenizer-2.ts';
+import { TOKENIZER_NOTES_3 } from './mutation-notes-tokenizer-3.ts';
+
 /** One reason, for every survivor it matches. */
 export interface Explanation {
   readonly file: string;
@@ -21,6 +25,10 @@ export interface Explanation {
 
 /** The reasons, grouped by why (the report lists survivors under their reason). */
 export const EXPLAINED: readonly Explanation[] = [
+  // The tokenizer's, in three files (one per part of lib/validation/csv-validator.ts).
+  ...TOKENIZER_NOTES_1,
+  ...TOKENIZER_NOTES_2,
+  ...TOKENIZER_NOTES_3,
   {
     file: 'lambdas/trigger/core.ts',
     mutator: 'StringLiteral',

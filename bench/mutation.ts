@@ -80,6 +80,7 @@ export const GROUPS: readonly Group[] = [
       'test/unit/differential.test.ts',
       'test/unit/value-rules.test.ts',
       'test/unit/validation-resume.test.ts',
+      'test/unit/tokenizer-*.test.ts',
     ],
     ignoreStatic: true,
     why: 'the tokenizer, checkpoints and resume: every line, column and structural error',
