@@ -30,6 +30,37 @@ export const EXPLAINED: readonly Explanation[] = [
   ...TOKENIZER_NOTES_2,
   ...TOKENIZER_NOTES_3,
   {
+    file: 'lib/datasets/load.ts',
+    mutator: 'ConditionalExpression',
+    original: 'i < text.length',
+    why: 'Equivalent: the scan runs on text JSON.parse accepted, where every string ends with its closing quote before the text does, so the bound never decides.',
+  },
+  {
+    file: 'lib/datasets/load.ts',
+    mutator: 'EqualityOperator',
+    original: 'i < text.length',
+    why: 'Equivalent: the scan runs on text JSON.parse accepted, where every string ends with its closing quote before the text does, so the bound never decides.',
+  },
+  {
+    file: 'lib/datasets/load.ts',
+    mutator: 'EqualityOperator',
+    original: 'value < MIN_NORMAL',
+    why: 'Equivalent: no number of at most 15 significant digits parses to exactly the smallest normal double (2.2250738585072014e-308 needs 17), and a longer one is refused as too long first.',
+  },
+  {
+    file: 'lib/datasets/load.ts',
+    mutator: 'EqualityOperator',
+    original: 'found > 0x20',
+    replacement: 'found >= 0x20',
+    why: 'Equivalent: V8 gives a JSON syntax error the position of the first character after any whitespace, never of a space, so the character found is never U+0020.',
+  },
+  {
+    file: 'lib/datasets/patterns.ts',
+    mutator: 'ConditionalExpression',
+    original: 'verdict === undefined',
+    why: 'Equivalent: the cache only saves time; judging a pattern again gives the same verdict (the check counts steps, not time).',
+  },
+  {
     file: 'lambdas/trigger/core.ts',
     mutator: 'StringLiteral',
     original: "'object'",

@@ -5,9 +5,9 @@
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDatasets, parseDeclaration } from '../../lib/datasets/load.ts';
+import { loadDatasets, parseDeclaration, pickDataset, UnknownDatasetError } from '../../lib/datasets/load.ts';
 import { type Column, DatasetDeclarationError, parseDataset } from '../../lib/datasets/model.ts';
 import { compileValueCheck } from '../../lib/datasets/values.ts';
 
@@ -146,5 +146,68 @@ describe('a bigint bound given as a JSON number beyond 2^53 is refused (F8)', ()
   it('±2^53, the last integers every double run holds exactly, load as numbers', () => {
     const json = { name: 't', columns: [{ name: 'a', type: 'bigint', min: -(2 ** 53), max: 2 ** 53 }] };
     expect(parseDataset(json, 't.json').columns[0]).toMatchObject({ min: -(2 ** 53), max: 2 ** 53 });
+  });
+});
+
+describe('the datasets folder', () => {
+  it('defaults to datasets/ under the working directory', async () => {
+    expect([...(await loadDatasets()).keys()]).toEqual(['orders', 'sensor_readings']);
+  });
+
+  it('reads only the .json files, in name order (JavaScript string order), whatever order the folder lists them in', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'order-'));
+    // libuv lists a folder sorted by bytes: U+E000 (EE 80 80) before 😀 (F0 9F 98 80). Compared as
+    // JavaScript strings, 😀 (a surrogate pair, D83D …) comes first: the loader's order is the latter.
+    const declare = (name: string) =>
+      `{ "name": "${name}", "columns": [ { "name": "x", "type": "string" } ] }`;
+    await writeFile(join(dir, '\ue000.json'), declare('private_use'));
+    await writeFile(join(dir, '😀.json'), declare('emoji'));
+    await writeFile(join(dir, 'README.md'), '# not a declaration');
+    expect([...(await loadDatasets(dir)).keys()]).toEqual(['emoji', 'private_use']);
+  });
+
+  it('that cannot be read is named with the system error', async () => {
+    const missing = join(tmpdir(), 'no-such-datasets-folder');
+    await expect(loadDatasets(missing)).rejects.toThrow(
+      `cannot read the datasets folder "${missing}": ENOENT`,
+    );
+  });
+
+  it('names a bad file relative to the working directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'named-'));
+    await writeFile(join(dir, 't.json'), '{ "name": ');
+    await expect(loadDatasets(dir)).rejects.toThrow(
+      `${relative(process.cwd(), join(dir, 't.json'))}: invalid dataset declaration`,
+    );
+  });
+});
+
+describe('picking a dataset by name', () => {
+  it('returns the declared one; an unknown name is an UnknownDatasetError listing the known, or none', async () => {
+    const datasets = await loadDatasets('datasets');
+    expect(pickDataset(datasets, 'orders')).toBe(datasets.get('orders'));
+    let unknown: Error | undefined;
+    try {
+      pickDataset(new Map(), 'x');
+    } catch (error) {
+      unknown = error as Error;
+    }
+    expect(unknown).toBeInstanceOf(UnknownDatasetError);
+    expect(unknown?.name).toBe('UnknownDatasetError');
+    expect(unknown?.message).toBe('unknown dataset "x" (known: none)');
+  });
+});
+
+describe('what a syntax error shows of the character it found', () => {
+  it('a control character inside a string as U+0001; DEL after a value as U+007F', () => {
+    expect(problemsOf('{ "name": "t\u0001" }')[0]).toContain('found U+0001)');
+    expect(problemsOf('{ "name": "t"\u007f}')[0]).toContain('found U+007F)');
+  });
+});
+
+describe('numbers found in the text, around strings', () => {
+  it('a long number in a string right after a number is text, not a number (the scan steps over the number only)', () => {
+    const text = '{"name":"t","columns":[{"name":"a","type":"bigint","min":1,"max":"9007199254740993"}]}';
+    expect(parseDeclaration(text, 't.json').columns[0]).toMatchObject({ min: 1, max: '9007199254740993' });
   });
 });

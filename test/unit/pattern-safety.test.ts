@@ -110,3 +110,32 @@ describe('the patterns the project uses are accepted', () => {
     expect(problemsOf(pattern)).toEqual([]);
   });
 });
+
+describe('how a pattern is read and applied', () => {
+  it('is read with the u flag: an escape only loose mode accepts is refused as not compiling', () => {
+    // `\-` outside a class is an identity escape, valid without `u`, a syntax error with it.
+    expect(problemsOf('^a\\-b$')).toEqual([
+      'columns[0].pattern: pattern is not a valid regular expression: Invalid regular expression: /^a\\-b$/u: Invalid escape',
+    ]);
+  });
+
+  it('is checked with the u flag: \\u{61} is the letter a, so (?:\\u{61}|a)+ overlaps', () => {
+    // Without `u`, `\u{61}` would be 61 letters u and the two ways would never overlap.
+    expect(problemsOf('^(?:\\u{61}|a)+$')[0]).toContain('can backtrack catastrophically');
+  });
+
+  it('is applied with the u flag: . is one code point, so an emoji is one character', () => {
+    const re = compilePattern('^.$');
+    expect(re.flags).toBe('u');
+    expect(re.test('😀')).toBe(true);
+  });
+
+  it('shows a refused pattern of up to 100 characters (as JSON) whole, a longer one cut', () => {
+    // JSON.stringify adds the two quotes: 98 characters of pattern make 100.
+    const exact = `^(a+)+${'b'.repeat(91)}$`;
+    const longer = `^(a+)+${'b'.repeat(92)}$`;
+    expect(JSON.stringify(exact)).toHaveLength(100);
+    expect(problemsOf(exact)[0]).toContain(`pattern ${JSON.stringify(exact)} can backtrack`);
+    expect(problemsOf(longer)[0]).toContain(`pattern ${JSON.stringify(longer).slice(0, 99)}… can backtrack`);
+  });
+});
