@@ -249,4 +249,12 @@ export const TOKENIZER_NOTES_1: readonly Explanation[] = [
     context: 'for (let f = 0; f < nf; f++) {',
     why: "Equivalent (onRecord's check loop): it runs after `nf !== expectedFields` returned, so the extra position is expectedFields, which has no check: readHeader sets checks only below the header's field count, and restore only at the positions of the checkpoint's columns, which a checkpoint lists for exactly expectedFields positions; fieldCheck[expectedFields] is undefined and the loop skips it.",
   },
+  {
+    file: 'lib/validation/csv-validator.ts',
+    mutator: 'BooleanLiteral',
+    original: 'true',
+    replacement: 'false',
+    context: '    return true;',
+    why: 'Equivalent: drainInPlace returning false makes drain parse the leftover again, a record the parser already found incomplete, so no record completes and the same leftover is kept (with final, it is empty and the blank run is flushed again, which is idempotent).',
+  },
 ];
