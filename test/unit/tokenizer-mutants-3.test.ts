@@ -93,14 +93,6 @@ describe('invalid UTF-8 shown in an error', () => {
     expect(value).toBe('é\\xFF£\\xFF€\\xFF\u0800\\xFF😀\\xFF');
   });
 
-  it('shows bytes that can never start a character (0x80, 0xBF, 0xC0, 0xC1) one by one as \\xNN', () => {
-    // Act
-    const value = shownValue('a', [0x80], 'b', [0xbf, 0xc0, 0xc1], 'c');
-
-    // Assess
-    expect(value).toBe('a\\x80b\\xBF\\xC0\\xC1c');
-  });
-
   it('shows a character cut by the end of an unescaped value as \\xNN, never completed by bytes beyond it', () => {
     // Prepare: both fields have doubled quotes, so each is unescaped into the same scratch buffer:
     // a's `"é` (22 C3 A9) first, then b's `"` + C3, which leaves A9 just past b's end.
@@ -113,6 +105,14 @@ describe('invalid UTF-8 shown in an error', () => {
     expect(brief(result)).toEqual([{ line: 2, column: 'b', value: '"\\xC3', rule: 'invalid_utf8' }]);
   });
 
+  it('shows bytes that can never start a character (0x80, 0xBF, 0xC0, 0xC1) one by one as \\xNN', () => {
+    // Act
+    const value = shownValue('a', [0x80], 'b', [0xbf, 0xc0, 0xc1], 'c');
+
+    // Assess
+    expect(value).toBe('a\\x80b\\xBF\\xC0\\xC1c');
+  });
+
   it(`shows ${MAX_VALUE_CHARS} characters in full when the escapes fill them exactly`, () => {
     // Act: 20 invalid bytes are 20 four-character escapes, 80 characters.
     const value = shownValue(Array(20).fill(0xff));
@@ -121,7 +121,7 @@ describe('invalid UTF-8 shown in an error', () => {
     expect(value).toBe('\\xFF'.repeat(20));
   });
 
-  it('cuts a longer value before the escape that would fill the last character, and marks the cut with …', () => {
+  it('cuts a longer value before the first escape that would pass the limit, and marks the cut with …', () => {
     // Act
     const exact = shownValue(Array(25).fill(0xff));
     const offByOne = shownValue('a', Array(25).fill(0xff));
