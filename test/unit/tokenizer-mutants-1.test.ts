@@ -106,6 +106,36 @@ describe('byte order marks', () => {
     expect(results.map((r) => r.rows)).toEqual([1, 1]);
   });
 
+  it('takes a byte order mark only from the first bytes: BB BF, FE or FF after another first byte are the header', () => {
+    // Prepare: a first byte that is not EF before BB BF; FE after a first byte that is not FF; FF after one not FE.
+    const inputs = [
+      [0x61, 0xbb, 0xbf, ...Buffer.from('a,b\n1,2\n')],
+      [0x61, 0xfe, ...Buffer.from('a,b\n1,2\n')],
+      [0x61, 0xff, ...Buffer.from('a,b\n1,2\n')],
+    ];
+
+    // Act
+    const results = inputs.map((input) => run(AB, input).result);
+
+    // Assess: read as a header with invalid UTF-8, never as a BOM or as UTF-16
+    expect(results.map((r) => r.errors[0]?.rule)).toEqual(['invalid_utf8', 'invalid_utf8', 'invalid_utf8']);
+    expect(results.map((r) => r.errors[0]?.value)).toEqual(['a\\xBB\\xBFa', 'a\\xFEa', 'a\\xFFa']);
+  });
+
+  it('looks for a byte order mark once: EF BB BF at the start of a later chunk is data', () => {
+    // Prepare: the second chunk starts with U+FEFF inside a value of column a.
+    const input = Buffer.concat([Buffer.from('a,b\n'), Buffer.from('\uFEFF1,2\n')]);
+
+    // Act: fed as the two chunks
+    const { records } = run(AB, input, { chunkSize: 4 });
+
+    // Assess
+    expect(records.map((r) => r.fields)).toEqual([
+      ['a', 'b'],
+      ['\uFEFF1', '2'],
+    ]);
+  });
+
   it('tells the user of a UTF-16 file to save it as UTF-8', () => {
     // Prepare
     const input = [0xff, 0xfe, ...Buffer.from('a,b\n1,2\n', 'utf16le')];
