@@ -406,3 +406,24 @@ describe('the size cap on a partial record', () => {
     expect(withCr.finish(17, false)).toMatchObject({ valid: true, rows: 1, errorCount: 0 });
   });
 });
+
+describe('an empty file and a checkpoint after blank lines', () => {
+  it('says what an empty file lacks', () => {
+    const { result } = run(AB, '');
+    expect(result.errors.map((e) => e.message)).toEqual([
+      'the file is empty: expected a header line naming the columns',
+    ]);
+  });
+
+  it('a checkpoint after a run of blank lines that data ended has no blank run, and starts none', () => {
+    // Prepare: two blank lines inside the data, then a record that ends the run.
+    const validator = new CsvValidator(AB);
+    validator.push(Buffer.from('a,b\n1,2\n\n\n3,4\n'));
+
+    // Act
+    const checkpoint = validator.checkpoint()!;
+
+    // Assess
+    expect(checkpoint).toMatchObject({ blankRunStart: 0, blankRunLength: 0 });
+  });
+});
