@@ -427,3 +427,23 @@ describe('an empty file and a checkpoint after blank lines', () => {
     expect(checkpoint).toMatchObject({ blankRunStart: 0, blankRunLength: 0 });
   });
 });
+
+describe('a resumed validation', () => {
+  it('looks for no byte order mark: EF BB BF at the offset it resumes from is data', () => {
+    // Prepare: the first run stops after line 2; the line it resumes at starts with U+FEFF.
+    const file = Buffer.from('a,b\n1,2\n\uFEFF3,4\n');
+    const first = new CsvValidator(AB);
+    first.push(file.subarray(0, 8));
+    const checkpoint = first.checkpoint()!;
+    const records: (string | null)[][] = [];
+
+    // Act
+    const second = new CsvValidator(AB, { resume: checkpoint, onRecord: (fields) => records.push(fields) });
+    second.push(file.subarray(checkpoint.offset));
+    second.finish(file.length, false);
+
+    // Assess
+    expect(checkpoint.offset).toBe(8);
+    expect(records).toEqual([['\uFEFF3', '4']]);
+  });
+});
