@@ -6,30 +6,14 @@
  * exact errors (with their messages where a user reads them), rows or records.
  */
 import { describe, expect, it } from 'vitest';
-import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import type { Dataset } from '../../lib/datasets/model.ts';
 import {
   CsvValidator,
   type ValidateOptions,
-  type ValidationError,
   type ValidationResult,
 } from '../../lib/validation/csv-validator.ts';
+import { AB, brief, dataset, NAME_QTY } from './tokenizer-harness.ts';
 
-type ColumnDecl = { name: string; type: string } & Record<string, unknown>;
-
-function dataset(columns: ColumnDecl[]): Dataset {
-  return parseDataset({ name: 'd', columns }, 'test.json');
-}
-
-/** Two nullable string columns a, b. */
-const AB = dataset([
-  { name: 'a', type: 'string' },
-  { name: 'b', type: 'string' },
-]);
-/** A string column and an int column, so that a value can be wrong. */
-const NAME_QTY = dataset([
-  { name: 'name', type: 'string' },
-  { name: 'qty', type: 'int' },
-]);
 /** One required string column: a blank line is a missing value there, a quoted "" is not. */
 const ONE_REQUIRED = dataset([{ name: 'v', type: 'string', nullable: false }]);
 
@@ -54,11 +38,6 @@ function run(
   const size = chunkSize ?? Math.max(1, data.length);
   for (let i = 0; i < data.length; i += size) validator.push(data.subarray(i, i + size));
   return { result: validator.finish(data.length, false), records };
-}
-
-/** The errors without their messages. */
-function brief(result: ValidationResult): Omit<ValidationError, 'message'>[] {
-  return result.errors.map(({ line, column, value, rule }) => ({ line, column, value, rule }));
 }
 
 describe('byte order marks', () => {

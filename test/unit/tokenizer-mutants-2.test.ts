@@ -4,30 +4,15 @@
  * other tokenizer tests left open. Inputs are generated here; no fixture files.
  */
 import { describe, expect, it } from 'vitest';
-import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import type { Dataset } from '../../lib/datasets/model.ts';
 import {
   CsvValidator,
   type ValidateOptions,
   type ValidationError,
   type ValidationResult,
 } from '../../lib/validation/csv-validator.ts';
+import { AB, brief, dataset, NAME_QTY } from './tokenizer-harness.ts';
 
-type ColumnDecl = { name: string; type: string } & Record<string, unknown>;
-
-function dataset(columns: ColumnDecl[]): Dataset {
-  return parseDataset({ name: 'd', columns }, 'test.json');
-}
-
-/** Two nullable string columns a, b. */
-const AB = dataset([
-  { name: 'a', type: 'string' },
-  { name: 'b', type: 'string' },
-]);
-/** A string column and an int column, so that a value can be wrong. */
-const NAME_QTY = dataset([
-  { name: 'name', type: 'string' },
-  { name: 'qty', type: 'int' },
-]);
 /** One string column that must not be empty. */
 const REQUIRED = dataset([{ name: 'a', type: 'string', nullable: false }]);
 /** A string column that must not be empty, and a nullable one. */
@@ -70,11 +55,6 @@ function errorsOf(result: ValidationResult): ValidationError[] {
     rule,
     message,
   }));
-}
-
-/** The errors without their messages. */
-function brief(result: ValidationResult): Omit<ValidationError, 'message'>[] {
-  return result.errors.map(({ line, column, value, rule }) => ({ line, column, value, rule }));
 }
 
 const TOO_LARGE_10 = 'a record is longer than 10 bytes (the record size cap): it is not checked';

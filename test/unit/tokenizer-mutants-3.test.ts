@@ -5,25 +5,9 @@
  * `__proto__` key. Inputs are generated here; no fixture files.
  */
 import { describe, expect, it } from 'vitest';
-import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
-import {
-  CsvValidator,
-  MAX_VALUE_CHARS,
-  type ValidationError,
-  type ValidationResult,
-} from '../../lib/validation/csv-validator.ts';
-
-type ColumnDecl = { name: string; type: string } & Record<string, unknown>;
-
-function dataset(columns: ColumnDecl[]): Dataset {
-  return parseDataset({ name: 'd', columns }, 'test.json');
-}
-
-/** Two nullable string columns a, b: any text is a valid value, only invalid UTF-8 is not. */
-const AB = dataset([
-  { name: 'a', type: 'string' },
-  { name: 'b', type: 'string' },
-]);
+import type { Dataset } from '../../lib/datasets/model.ts';
+import { CsvValidator, MAX_VALUE_CHARS, type ValidationResult } from '../../lib/validation/csv-validator.ts';
+import { AB, brief, dataset } from './tokenizer-harness.ts';
 
 const bytes = (...parts: (string | readonly number[])[]): Buffer =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
@@ -37,11 +21,6 @@ function validate(ds: Dataset, ...chunks: Buffer[]): ValidationResult {
     total += chunk.length;
   }
   return validator.finish(total, false);
-}
-
-/** The errors without their messages: what most assertions compare. */
-function brief(result: ValidationResult): Omit<ValidationError, 'message'>[] {
-  return result.errors.map(({ line, column, value, rule }) => ({ line, column, value, rule }));
 }
 
 /** The value shown for invalid UTF-8 in column b of the only record after the header. */
