@@ -155,7 +155,8 @@ export async function localIngest(
   const paths = lakePaths(args.lakeDir);
   await requireFolder(paths);
   // With `local up` running, the workflow checks the file against up's datasets, not ours.
-  const upDatasets = (await runningUp(paths))?.datasets;
+  const up = await runningUp(paths);
+  const upDatasets = up?.datasets;
   if (upDatasets && args.datasetsGiven && resolve(args.datasetsDir) !== upDatasets) {
     throw new UsageError(
       `--datasets ${resolve(args.datasetsDir)} is not the folder the running local up reads (${upDatasets}): leave --datasets out, or restart local up with it`,
@@ -170,7 +171,7 @@ export async function localIngest(
   }
   const size = await fileSize(args.file);
   const key = args.key ?? `${args.dataset}/${basename(args.file)}`;
-  const endpoint = await runningServer(paths);
+  const endpoint = up?.endpoint;
   if (!endpoint) await requireWritable(paths);
   const runtime = endpoint
     ? undefined
@@ -186,7 +187,7 @@ export async function localIngest(
     // The trigger names executions deterministically: the name follows from the object itself.
     const name = executionNameFor(key, size, uploaded.ETag ?? '');
     // With `local up` serving, its process runs the execution: stop waiting if it dies first.
-    const served = endpoint ? async () => (await runningServer(paths)) !== undefined : async () => true;
+    const served = up ? async () => (await runningUp(paths))?.pid === up.pid : async () => true;
     const record = await untilAborted(new ExecutionRecords(paths.executions).ended(name, served), io.signal);
     if (!record)
       throw new CliError(

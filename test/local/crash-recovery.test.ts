@@ -207,6 +207,18 @@ const INVALID_CASES: Case[] = [
   },
 ];
 
+/** Puts an object into a lake's landing while no runtime listens (the lake down, or S3's event lost). */
+async function landWhileDown(lake: string, key: string, body: string): Promise<void> {
+  const server = await startLocalS3({ directory: lakePaths(lake).s3, buckets: Object.values(LOCAL_BUCKETS) });
+  const client = localS3Client(server.endpoint);
+  try {
+    await client.send(new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: body }));
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+}
+
 /** Restarts the lake after the crash, checks what it reports, re-drives, and returns the runtime. */
 async function restartAndRedrive(lake: string, key: string, body: string, childPid: number) {
   const lines: string[] = [];
@@ -341,14 +353,7 @@ describe('a kill -9, then the key replaced before the restart', () => {
     const key = 'orders/crash.csv';
     const { lake, pid } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
     const newer = ORDERS_HEADER + orderRows(12, ROWS, ROWS + 3);
-    const server = await startLocalS3({
-      directory: lakePaths(lake).s3,
-      buckets: Object.values(LOCAL_BUCKETS),
-    });
-    const client = localS3Client(server.endpoint);
-    await client.send(new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key, Body: newer }));
-    client.destroy();
-    await server.close();
+    await landWhileDown(lake, key, newer);
 
     // Act
     const r = await restartAndRedrive(lake, key, VALID, pid);
@@ -427,16 +432,7 @@ describe('reconcile --redrive while local up runs', () => {
     // Prepare: an execution killed after its conversion, and an object whose event was lost.
     const { lake } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', 'orders/crash.csv');
     const lost = ORDERS_HEADER + orderRows(13, 1000, 1004);
-    const server = await startLocalS3({
-      directory: lakePaths(lake).s3,
-      buckets: Object.values(LOCAL_BUCKETS),
-    });
-    const client = localS3Client(server.endpoint);
-    await client.send(
-      new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: 'orders/lost.csv', Body: lost }),
-    );
-    client.destroy();
-    await server.close();
+    await landWhileDown(lake, 'orders/lost.csv', lost);
     const up = spawn(process.execPath, [join('bin', 'datalake.js'), 'local', 'up', '--lake', lake], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
