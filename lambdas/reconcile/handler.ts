@@ -1,12 +1,15 @@
 /**
  * The scheduled reconciler: every landing object version must have an execution that ended. It
- * re-drives the orphans it finds and publishes their count as the `Orphans` metric (embedded
- * metric format in its log, so it needs no CloudWatch permission); an alarm watches it.
+ * re-drives the orphans it finds and publishes, on every run, the count of landed files not known
+ * to have an outcome as the `Orphans` metric (embedded metric format in its log, so it needs no
+ * CloudWatch permission): the orphans, the objects it could not check or re-drive, and one more when
+ * the listing broke off. An alarm watches it. A broken listing also fails the invocation, after
+ * the metric, so that Lambda's asynchronous retries run the sweep again.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { landedVersions, stepFunctionsLedger } from '../../lib/reconcile/aws-ledger.ts';
-import { type ReconcileReport, reconcile } from '../../lib/reconcile/reconcile.ts';
+import { type ReconcileReport, reconcile, withoutOutcome } from '../../lib/reconcile/reconcile.ts';
 import { ENV, ORPHAN_METRIC } from '../shared/contract.ts';
 import { readEnv } from '../shared/env.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -18,9 +21,15 @@ const logger = createLogger('reconcile');
 
 /** Reconciles the landing bucket once (the schedule's event carries nothing the run needs). */
 export async function handler(): Promise<ReconcileReport> {
-  const report = await reconcile(env.landingBucket, landedVersions(s3, env.landingBucket), ledger, {
-    redrive: env.redrive === 'true',
-  });
+  let broke: { error: unknown } | undefined;
+  async function* listing() {
+    try {
+      yield* landedVersions(s3, env.landingBucket);
+    } catch (error) {
+      broke = { error };
+    }
+  }
+  const report = await reconcile(env.landingBucket, listing(), ledger, { redrive: env.redrive === 'true' });
   // One EMF line: CloudWatch turns it into the Orphans metric, with no API call or permission.
   process.stdout.write(
     `${JSON.stringify({
@@ -34,9 +43,14 @@ export async function handler(): Promise<ReconcileReport> {
           },
         ],
       },
-      [ORPHAN_METRIC.name]: report.orphans.length,
+      [ORPHAN_METRIC.name]: withoutOutcome(report) + (broke ? 1 : 0),
     })}\n`,
   );
-  logger.info('reconciled', { ...report, orphans: report.orphans.slice(0, 20) });
+  logger.info('reconciled', {
+    ...report,
+    orphans: report.orphans.slice(0, 20),
+    errors: report.errors.slice(0, 20),
+  });
+  if (broke) throw broke.error;
   return report;
 }

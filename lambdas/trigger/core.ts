@@ -87,6 +87,20 @@ export function executionName(request: IngestRequest): string {
   return `${prefix}-${hash}`;
 }
 
+/**
+ * The name of a later attempt at the same object version: `<name>-r<attempt>`, the readable prefix
+ * cut so that it still fits 80 characters (the hash is kept whole). Attempt 0 is the name itself.
+ * Step Functions' RedriveExecution cannot re-process a file whose failure was caught (a redrive
+ * only re-runs the failed Fail state) nor one that failed more than 14 days ago; a new execution
+ * under this name runs the whole workflow again.
+ */
+export function attemptName(name: string, attempt: number): string {
+  if (attempt === 0) return name;
+  const suffix = `-r${attempt}`;
+  const hashed = name.slice(-(HASH_CHARS + 1));
+  return `${name.slice(0, -(HASH_CHARS + 1)).slice(0, MAX_EXECUTION_NAME - hashed.length - suffix.length)}${hashed}${suffix}`;
+}
+
 /** Keeps `[A-Za-z0-9_-]`: accents are stripped (`é` → `e`), any other run of characters becomes `_`. */
 function sanitize(text: string): string {
   return text

@@ -111,6 +111,7 @@ function finish(
   } else {
     io.stdout(describe(report, args.redrive, after));
   }
+  if (final.errors.length > 0) return EXIT.invalid;
   return final.orphans.length === 0 || (args.aws && args.redrive && report.redriven === report.orphans.length)
     ? EXIT.ok
     : EXIT.invalid;
@@ -126,6 +127,16 @@ function describe(report: ReconcileReport, redrive: boolean, after: ReconcileRep
       ...table(
         ['key', 'why', 'execution'],
         report.orphans.map((o) => [o.key, o.reason, o.execution]),
+      ),
+    );
+  }
+  if (report.errors.length > 0) {
+    lines.push(
+      '',
+      `could not check or re-drive ${report.errors.length} (the others were checked):`,
+      ...table(
+        ['key', 'error', 'execution'],
+        report.errors.map((e) => [e.key, e.message, e.execution]),
       ),
     );
   }

@@ -1,12 +1,19 @@
 /** The reconciler against a deployed stack: the landing bucket's versions and Step Functions. */
 import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  DescribeExecutionCommand,
-  RedriveExecutionCommand,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { attemptName } from '../../lambdas/trigger/core.ts';
 import type { ExecutionStatus, LandedObject, WorkflowLedger } from './reconcile.ts';
+
+/**
+ * New executions the reconciler starts for one object version after its first one failed. A file
+ * whose workflow failed this often fails for a reason a retry does not cure: it stays an orphan,
+ * counted in the Orphans metric and named in the report, for an operator.
+ */
+export const MAX_RETRIES = 3;
+
+/** Ended without an outcome: FAILED, TIMED_OUT, ABORTED, or a status Step Functions adds later. */
+const unsuccessful = (status: ExecutionStatus | undefined): boolean =>
+  status !== undefined && status !== 'SUCCEEDED' && status !== 'RUNNING' && status !== 'PENDING_REDRIVE';
 
 /** Every version of every object in the bucket (a versioned landing bucket keeps each landing). */
 export async function* landedVersions(s3: S3Client, bucket: string): AsyncGenerator<LandedObject> {
@@ -34,25 +41,56 @@ export async function* landedVersions(s3: S3Client, bucket: string): AsyncGenera
   } while (keyMarker);
 }
 
-/** Step Functions as the ledger: execution ARNs follow from the state machine's ARN and the name. */
+/**
+ * Step Functions as the ledger: execution ARNs follow from the state machine's ARN and the name.
+ * An object's outcome is its latest attempt's (the trigger's execution, then `-r1`, `-r2`… that the
+ * reconciler started after it failed), and re-driving starts the next attempt: a new execution runs
+ * the whole workflow, where RedriveExecution would only re-run the Fail state a caught error ended
+ * in, and is refused 14 days after the failure. Every step is idempotent per object version (zone
+ * keys and the ingest date follow from the version), so a new attempt overwrites what the failed
+ * one left rather than adding to it.
+ */
 export function stepFunctionsLedger(sfn: SFNClient, stateMachineArn: string): WorkflowLedger {
   const executionArn = (name: string) =>
     `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const describe = async (name: string): Promise<ExecutionStatus | undefined> => {
+    try {
+      const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(name) }));
+      return out.status as ExecutionStatus | undefined;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
+  };
+  /** The latest attempt that exists, and its status (attempt 0 with no status: none exists). */
+  const latest = async (name: string) => {
+    let attempt = 0;
+    let status = await describe(name);
+    while (unsuccessful(status) && attempt < MAX_RETRIES) {
+      const next = await describe(attemptName(name, attempt + 1));
+      if (next === undefined) break;
+      attempt++;
+      status = next;
+    }
+    return { attempt, status };
+  };
+  const start = async (name: string, request: unknown) => {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }));
+  };
   return {
     async status(name) {
-      try {
-        const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(name) }));
-        return out.status as ExecutionStatus | undefined;
-      } catch (error) {
-        if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
-        throw error;
+      return (await latest(name)).status;
+    },
+    start,
+    async redrive(name, request) {
+      const { attempt, status } = await latest(name);
+      if (!unsuccessful(status)) return; // it ended or runs since it was listed
+      if (attempt >= MAX_RETRIES) {
+        throw new Error(
+          `not started again: ${attempt + 1} executions of it ended ${status} (the last: ${attemptName(name, attempt)}); see its history, fix the cause, then upload the file again (a new version gets its own execution)`,
+        );
       }
-    },
-    async start(name, request) {
-      await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }));
-    },
-    async redrive(name) {
-      await sfn.send(new RedriveExecutionCommand({ executionArn: executionArn(name) }));
+      await start(attemptName(name, attempt + 1), request);
     },
   };
 }

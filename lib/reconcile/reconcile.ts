@@ -53,6 +53,24 @@ export interface ReconcileReport {
   readonly orphans: Orphan[];
   /** Orphans started or re-driven (with `redrive`). */
   readonly redriven: number;
+  /**
+   * Objects the sweep could not check or re-drive (a throttled call, an execution that cannot run
+   * again): each is named, and the sweep goes on with the next object rather than ending there.
+   */
+  readonly errors: ReconcileError[];
+}
+
+/** Landed objects not known to have an outcome: the orphans and the objects that could not be checked. */
+export function withoutOutcome(report: ReconcileReport): number {
+  return report.orphans.length + report.errors.length;
+}
+
+/** An object whose check or re-drive failed. */
+export interface ReconcileError {
+  readonly key: string;
+  readonly versionId: string | null;
+  readonly execution: string;
+  readonly message: string;
 }
 
 const REASONS: Partial<Record<ExecutionStatus, Orphan['reason']>> = {
@@ -91,27 +109,43 @@ export async function reconcile(
   let running = 0;
   let redriven = 0;
   const orphans: Orphan[] = [];
+  const errors: ReconcileError[] = [];
   for await (const object of objects) {
     const request = requestFor(bucket, object);
     if (request === null) continue; // a folder marker: the trigger skips it too
     count++;
     const name = executionName(request);
-    const status = await ledger.status(name);
-    if (status === 'SUCCEEDED') {
-      terminal++;
-      continue;
-    }
-    if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
-      running++;
-      continue;
-    }
-    const reason = status === undefined ? 'never started' : (REASONS[status] ?? 'failed');
-    orphans.push({ key: object.key, versionId: object.versionId, execution: name, reason });
-    if (options.redrive) {
-      if (status === undefined) await ledger.start(name, request);
-      else await ledger.redrive(name, request);
-      redriven++;
+    // One object's failure (a throttled call, an execution past its redrive period) is reported
+    // and the sweep goes on: the objects after it are still checked and the metric still emitted.
+    try {
+      const status = await ledger.status(name);
+      if (status === 'SUCCEEDED') {
+        terminal++;
+        continue;
+      }
+      if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+        running++;
+        continue;
+      }
+      const reason = status === undefined ? 'never started' : (REASONS[status] ?? 'failed');
+      orphans.push({ key: object.key, versionId: object.versionId, execution: name, reason });
+      if (options.redrive) {
+        if (status === undefined) await ledger.start(name, request);
+        else await ledger.redrive(name, request);
+        redriven++;
+      }
+    } catch (error) {
+      errors.push({
+        key: object.key,
+        versionId: object.versionId,
+        execution: name,
+        message: messageOf(error),
+      });
     }
   }
-  return { objects: count, terminal, running, orphans, redriven };
+  return { objects: count, terminal, running, orphans, redriven, errors };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -248,7 +248,7 @@ export class PipelineStack extends Stack {
     });
     reconciler.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['states:DescribeExecution', 'states:RedriveExecution'],
+        actions: ['states:DescribeExecution'],
         resources: [executions],
       }),
     );
@@ -256,7 +256,7 @@ export class PipelineStack extends Stack {
     acknowledgeWildcardResource(
       reconciler.role!,
       executions,
-      'the reconciler describes and re-drives executions of the ingest state machine, whose names follow the landed objects',
+      'the reconciler describes the executions of the ingest state machine, whose names follow the landed objects',
     );
     new scheduler.Schedule(this, 'ReconcileSchedule', {
       description: 'Re-drives landed files without a terminal outcome',

@@ -258,9 +258,10 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
           running: 0,
           orphans: [{ key, versionId: null, execution: r.execution, reason: 'aborted' }],
           redriven: 0,
+          errors: [],
         });
         expect(r.redriven.redriven).toBe(1);
-        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
         // …and the re-drive gave exactly one outcome.
         const record = await r.runtime.executions.get(r.execution);
         expect(record?.outcome).toBe('curated');
@@ -295,7 +296,7 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
         expect(r.found.orphans).toEqual([
           { key, versionId: null, execution: r.execution, reason: 'aborted' },
         ]);
-        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
         expect((await r.runtime.executions.get(r.execution))?.outcome).toBe('rejected');
         expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([]);
         expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([]);
@@ -327,7 +328,7 @@ describe('a re-drive on another day than the run it replaces', () => {
     const r = await restartAndRedrive(lake, key, VALID, pid);
     try {
       // Assess
-      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
       const day = yesterday.toISOString().slice(0, 10);
       expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([
         expect.stringMatching(new RegExp(`^orders/ingest_date=${day}/`)),
@@ -377,7 +378,7 @@ describe('a kill -9, then the key replaced before the restart', () => {
       expect(r.found.orphans).toEqual([
         { key, versionId: null, execution: name(key, newer), reason: 'never started' },
       ]);
-      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 });
+      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
       expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([
         expect.stringMatching(new RegExp(`/crash\\.${tagOf(newer)}-part-00000\\.parquet$`)),
       ]);

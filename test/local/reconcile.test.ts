@@ -66,6 +66,7 @@ describe('datalake reconcile (local)', () => {
       running: 0,
       orphans,
       redriven: 0,
+      errors: [],
     });
     expect(redriven.code).toBe(0);
     expect(JSON.parse(redriven.out)).toEqual({
@@ -74,7 +75,8 @@ describe('datalake reconcile (local)', () => {
       running: 0,
       orphans,
       redriven: 1,
-      after: { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 },
+      errors: [],
+      after: { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] },
     });
     expect(again.code).toBe(0);
     expect(again.out).toBe('objects: 1, ended: 1, running: 0, without an outcome: 0\n');
@@ -109,7 +111,7 @@ describe('datalake reconcile (local)', () => {
     // Assess
     const orphans = [{ key: 'orders/failed.csv', versionId: null, execution: name, reason: 'failed' }];
     expect(found.code).toBe(1);
-    expect(JSON.parse(found.out)).toEqual({ objects: 1, terminal: 0, running: 0, orphans, redriven: 0 });
+    expect(JSON.parse(found.out)).toEqual({ objects: 1, terminal: 0, running: 0, orphans, redriven: 0, errors: [] });
     expect(redriven.code).toBe(0);
     expect(JSON.parse(redriven.out)).toEqual({
       objects: 1,
@@ -117,7 +119,8 @@ describe('datalake reconcile (local)', () => {
       running: 0,
       orphans,
       redriven: 1,
-      after: { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0 },
+      errors: [],
+      after: { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] },
     });
     expect(JSON.parse(count.out)).toEqual([{ n: '1' }]);
     const files = await readdir(lakePaths(lake).executions);

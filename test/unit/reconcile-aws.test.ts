@@ -14,8 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
-import { executionName } from '../../lambdas/trigger/core.ts';
-import { landedVersions, stepFunctionsLedger } from '../../lib/reconcile/aws-ledger.ts';
+import { attemptName, executionName, MAX_EXECUTION_NAME } from '../../lambdas/trigger/core.ts';
+import { landedVersions, MAX_RETRIES, stepFunctionsLedger } from '../../lib/reconcile/aws-ledger.ts';
 import {
   type ExecutionStatus,
   type LandedObject,
@@ -102,6 +102,7 @@ function expectedReport(c: StatusCase, redrive: boolean): ReconcileReport {
     running: c.running,
     orphans: c.reason ? [{ key: object.key, versionId: 'v1', execution, reason: c.reason }] : [],
     redriven: redrive && c.action ? 1 : 0,
+    errors: [],
   };
 }
 
@@ -174,6 +175,7 @@ describe('reconcile, on each execution status', () => {
         orphan('orders/no-execution.csv', 'never started'),
       ],
       redriven: 4,
+      errors: [],
     });
     expect(calls.map((c) => [c.action, c.request.key])).toEqual([
       ['redrive', 'orders/FAILED.csv'],
@@ -203,6 +205,7 @@ describe('reconcile, on keys ending in "/"', () => {
       running: 0,
       orphans: [{ key: 'orders/withbody/', versionId: 'v1', execution, reason: 'never started' }],
       redriven: 1,
+      errors: [],
     });
     expect(calls.map((c) => [c.action, c.request.key, c.request.size])).toEqual([
       ['start', 'orders/withbody/', 1523],
@@ -210,9 +213,29 @@ describe('reconcile, on keys ending in "/"', () => {
   });
 });
 
+/** DescribeExecution answering from a table of execution names; any other name does not exist. */
+function describeFrom(statuses: Readonly<Record<string, string>>) {
+  sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+    const found = statuses[executionArn.split(':').at(-1)!];
+    if (!found) throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+    return { status: found };
+  });
+}
+
+/** One reconcile with re-driving of the landing bucket against the mocked S3 and Step Functions. */
+const sweep = (redrive = true) =>
+  reconcile(
+    'landing',
+    landedVersions(new S3Client({}), 'landing'),
+    stepFunctionsLedger(new SFNClient({}), ARN),
+    {
+      redrive,
+    },
+  );
+
 describe('reconcile against Step Functions, on each execution status', () => {
   it.each(STATUS_CASES.map((c) => [c.label, c] as const))(
-    '%s: DescribeExecution maps to the same report, and --redrive sends the right command',
+    '%s: DescribeExecution maps to the same report, and --redrive starts the right execution',
     async (_label, c) => {
       // Prepare
       const object = objectOf(c);
@@ -220,88 +243,180 @@ describe('reconcile against Step Functions, on each execution status', () => {
       s3.on(ListObjectVersionsCommand).resolves({
         Versions: [{ Key: object.key, VersionId: 'v1', Size: 10, ETag: '"e"' }],
       });
-      if (c.status) sfn.on(DescribeExecutionCommand).resolves({ status: c.status });
-      else
-        sfn
-          .on(DescribeExecutionCommand)
-          .rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
+      describeFrom(c.status ? { [name]: c.status } : {});
       sfn.on(StartExecutionCommand).resolves({});
-      sfn.on(RedriveExecutionCommand).resolves({});
 
       // Act
-      const report = await reconcile(
-        'landing',
-        landedVersions(new S3Client({}), 'landing'),
-        stepFunctionsLedger(new SFNClient({}), ARN),
-        { redrive: true },
-      );
+      const report = await sweep();
 
-      // Assess
+      // Assess: a failed one is run again as a new execution, attempt 1 (never RedriveExecution,
+      // which would only re-run the Fail state that caught the error).
       expect(report).toEqual(expectedReport(c, true));
-      expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
       expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: arnOf(name) });
-      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, c.action === 'start' ? 1 : 0);
-      expect(sfn).toHaveReceivedCommandTimes(RedriveExecutionCommand, c.action === 'redrive' ? 1 : 0);
-      if (c.action === 'start')
+      expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, c.action ? 1 : 0);
+      if (c.action)
         expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
           stateMachineArn: ARN,
-          name,
+          name: c.action === 'start' ? name : attemptName(name, 1),
           input: JSON.stringify(requestFor('landing', object)),
         });
-      if (c.action === 'redrive')
-        expect(sfn).toHaveReceivedCommandWith(RedriveExecutionCommand, { executionArn: arnOf(name) });
     },
   );
 
-  it('treats a status it does not know as failed: reported and re-driven, never silently counted', async () => {
+  it('treats a status it does not know as failed: reported and run again, never silently counted', async () => {
     // Prepare: Step Functions may add statuses; the adapter passes DescribeExecution's through.
     const object: LandedObject = { key: 'orders/a.csv', size: 10, etag: 'e', versionId: 'v1' };
     s3.on(ListObjectVersionsCommand).resolves({
       Versions: [{ Key: object.key, VersionId: 'v1', Size: 10, ETag: '"e"' }],
     });
-    sfn.on(DescribeExecutionCommand).resolves({ status: 'PAUSED' as never });
-    sfn.on(RedriveExecutionCommand).resolves({});
+    const name = nameOf(object.key, 'v1');
+    describeFrom({ [name]: 'PAUSED' });
+    sfn.on(StartExecutionCommand).resolves({});
 
     // Act
-    const report = await reconcile(
-      'landing',
-      landedVersions(new S3Client({}), 'landing'),
-      stepFunctionsLedger(new SFNClient({}), ARN),
-      { redrive: true },
-    );
+    const report = await sweep();
 
     // Assess
-    const name = nameOf(object.key, 'v1');
     expect(report).toEqual({
       objects: 1,
       terminal: 0,
       running: 0,
       orphans: [{ key: object.key, versionId: 'v1', execution: name, reason: 'failed' }],
       redriven: 1,
+      errors: [],
     });
-    expect(sfn).toHaveReceivedCommandWith(RedriveExecutionCommand, { executionArn: arnOf(name) });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(name, 1) });
   });
 
-  it('lets a DescribeExecution error other than a missing execution fail the run', async () => {
-    // Prepare: throttling must not be mistaken for "never started" (that would start a duplicate).
+  it('reports an object whose DescribeExecution fails, starts nothing for it, and checks the next', async () => {
+    // Prepare: throttling must not be mistaken for "never started" (that would start a duplicate),
+    // nor end the sweep: the object after it is still checked and started.
     s3.on(ListObjectVersionsCommand).resolves({
-      Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 10, ETag: '"e"' }],
+      Versions: [
+        { Key: 'orders/a.csv', VersionId: 'v1', Size: 10, ETag: '"e"' },
+        { Key: 'orders/b.csv', VersionId: 'v1', Size: 10, ETag: '"e"' },
+      ],
     });
-    sfn
-      .on(DescribeExecutionCommand)
-      .rejects(Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' }));
+    const throttled = nameOf('orders/a.csv', 'v1');
+    sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+      if (executionArn.endsWith(throttled))
+        throw Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' });
+      throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+    });
+    sfn.on(StartExecutionCommand).resolves({});
 
     // Act
-    const run = reconcile(
-      'landing',
-      landedVersions(new S3Client({}), 'landing'),
-      stepFunctionsLedger(new SFNClient({}), ARN),
-      { redrive: true },
-    );
+    const report = await sweep();
 
     // Assess
-    await expect(run).rejects.toThrow('rate exceeded');
+    expect(report.errors).toEqual([
+      {
+        key: 'orders/a.csv',
+        versionId: 'v1',
+        execution: throttled,
+        message: 'ThrottlingException: rate exceeded',
+      },
+    ]);
+    expect(report.orphans.map((o) => o.key)).toEqual(['orders/b.csv']);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: nameOf('orders/b.csv', 'v1') });
+  });
+});
+
+describe('reconcile against Step Functions, over several attempts at one object', () => {
+  const KEY = 'orders/a.csv';
+  const listed = () =>
+    s3
+      .on(ListObjectVersionsCommand)
+      .resolves({ Versions: [{ Key: KEY, VersionId: 'v1', Size: 10, ETag: '"e"' }] });
+  const attempts = (...statuses: string[]) =>
+    Object.fromEntries(statuses.map((status, n) => [attemptName(nameOf(KEY, 'v1'), n), status]));
+
+  it('reads the outcome of the latest attempt: a failure that a later attempt cured is ended', async () => {
+    listed();
+    describeFrom(attempts('FAILED', 'TIMED_OUT', 'SUCCEEDED'));
+
+    const report = await sweep();
+
+    expect(report).toMatchObject({ terminal: 1, orphans: [], redriven: 0, errors: [] });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('counts an attempt still running as running, not as the failure before it', async () => {
+    listed();
+    describeFrom(attempts('FAILED', 'RUNNING'));
+
+    const report = await sweep();
+
+    expect(report).toMatchObject({ running: 1, orphans: [], redriven: 0 });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('starts the attempt after the latest failed one', async () => {
+    listed();
+    describeFrom(attempts('FAILED', 'FAILED'));
+    sfn.on(StartExecutionCommand).resolves({});
+
+    const report = await sweep();
+
+    expect(report.orphans).toEqual([
+      { key: KEY, versionId: 'v1', execution: nameOf(KEY, 'v1'), reason: 'failed' },
+    ]);
+    expect(report.redriven).toBe(1);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(nameOf(KEY, 'v1'), 2) });
+  });
+
+  it(`gives up after ${MAX_RETRIES} more attempts: an orphan and an error naming the last, nothing started`, async () => {
+    listed();
+    const failed = Array.from({ length: MAX_RETRIES + 1 }, () => 'FAILED');
+    describeFrom(attempts(...failed));
+
+    const report = await sweep();
+
+    expect(report.orphans.map((o) => o.reason)).toEqual(['failed']);
+    expect(report.redriven).toBe(0);
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0]!.message).toContain(`${MAX_RETRIES + 1} executions of it ended FAILED`);
+    expect(report.errors[0]!.message).toContain(attemptName(nameOf(KEY, 'v1'), MAX_RETRIES));
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('reports an attempt that already exists (another sweep started it) and goes on', async () => {
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [
+        { Key: KEY, VersionId: 'v1', Size: 10, ETag: '"e"' },
+        { Key: 'orders/b.csv', VersionId: 'v1', Size: 10, ETag: '"e"' },
+      ],
+    });
+    describeFrom(attempts('FAILED'));
+    sfn
+      .on(StartExecutionCommand, { name: attemptName(nameOf(KEY, 'v1'), 1) })
+      .rejects(Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }));
+    sfn.on(StartExecutionCommand, { name: nameOf('orders/b.csv', 'v1') }).resolves({});
+
+    const report = await sweep();
+
+    expect(report.errors.map((e) => [e.key, e.message])).toEqual([[KEY, 'ExecutionAlreadyExists: exists']]);
+    expect(report.redriven).toBe(1);
+  });
+});
+
+describe('attempt names', () => {
+  it('fit 80 characters of [A-Za-z0-9_-], keep the whole hash, and differ per attempt and object', () => {
+    const names = ['orders/a.csv', `orders/${'x'.repeat(200)}.csv`, 'ß/é.csv'].flatMap((key) => {
+      const base = nameOf(key, 'v1');
+      return [0, 1, 2, MAX_RETRIES, 12].map((n) => ({ base, name: attemptName(base, n), n }));
+    });
+    for (const { base, name, n } of names) {
+      expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+      expect(name.length).toBeLessThanOrEqual(MAX_EXECUTION_NAME);
+      expect(name).toContain(base.slice(-33));
+      if (n === 0) expect(name).toBe(base);
+      else expect(name.endsWith(`-r${n}`)).toBe(true);
+    }
+    expect(new Set(names.map((x) => x.name)).size).toBe(names.length);
   });
 });
 
@@ -326,28 +441,15 @@ describe('reconcile against a deployed stack', () => {
           { Key: 'orders/sub/', VersionId: 'v4', Size: 0, ETag: '"x"' },
         ],
       });
-    const status: Record<string, string> = {
+    describeFrom({
       [nameOf('orders/a.csv', 'v1')]: 'SUCCEEDED',
       [nameOf('orders/b.csv', 'v2')]: 'RUNNING',
       [nameOf('orders/c d.csv', 'v3')]: 'FAILED',
-    };
-    sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
-      const found = status[executionArn.split(':').at(-1)!];
-      if (!found) throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
-      return { status: found };
     });
     sfn.on(StartExecutionCommand).resolves({});
-    sfn.on(RedriveExecutionCommand).resolves({});
 
     // Act
-    const report = await reconcile(
-      'landing',
-      landedVersions(new S3Client({}), 'landing'),
-      stepFunctionsLedger(new SFNClient({}), ARN),
-      {
-        redrive: true,
-      },
-    );
+    const report = await sweep();
 
     // Assess
     expect(report).toEqual({
@@ -369,6 +471,7 @@ describe('reconcile against a deployed stack', () => {
         },
       ],
       redriven: 2,
+      errors: [],
     });
     expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, {
       Bucket: 'landing',
@@ -390,11 +493,12 @@ describe('reconcile against a deployed stack', () => {
         dataset: 'orders',
       }),
     });
-    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
-    expect(sfn).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
-    expect(sfn).toHaveReceivedCommandWith(RedriveExecutionCommand, {
-      executionArn: arnOf(nameOf('orders/c d.csv', 'v3')),
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: ARN,
+      name: attemptName(nameOf('orders/c d.csv', 'v3'), 1),
     });
+    expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
   });
 
   it('names the execution the trigger would: same name for the listing as for the S3 event', () => {
@@ -423,11 +527,7 @@ describe('reconcile against a deployed stack', () => {
       .on(DescribeExecutionCommand)
       .rejects(Object.assign(new Error('none'), { name: 'ExecutionDoesNotExist' }));
 
-    const report = await reconcile(
-      'landing',
-      landedVersions(new S3Client({}), 'landing'),
-      stepFunctionsLedger(new SFNClient({}), ARN),
-    );
+    const report = await sweep(false);
 
     expect(report.orphans).toEqual([
       {

@@ -1,9 +1,14 @@
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  RedriveExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { executionName } from '../../../lambdas/trigger/core.ts';
+import { attemptName, executionName } from '../../../lambdas/trigger/core.ts';
 import { type ExecutionStatus, requestFor } from '../../../lib/reconcile/reconcile.ts';
 
 const s3 = mockClient(S3Client);
@@ -33,6 +38,14 @@ const EXECUTION = executionName(
 );
 const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:ingest:${EXECUTION}`;
 
+/** DescribeExecution: `status` for the trigger's execution, none for any later attempt. */
+function firstAttempt(status: ExecutionStatus) {
+  sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+    if (executionArn === EXECUTION_ARN) return { status };
+    throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+  });
+}
+
 /** The EMF lines the handler writes to stdout, parsed. */
 function captureEmf(): Record<string, unknown>[] {
   const lines: Record<string, unknown>[] = [];
@@ -45,13 +58,13 @@ function captureEmf(): Record<string, unknown>[] {
 }
 
 describe('the scheduled reconciler', () => {
-  it('re-drives a failed execution and publishes the orphan count as an EMF metric', async () => {
+  it('runs a failed file again as a new execution and publishes the orphan count as an EMF metric', async () => {
     // Prepare
     s3.on(ListObjectVersionsCommand).resolves({
       Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
     });
-    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
-    sfn.on(RedriveExecutionCommand).resolves({});
+    firstAttempt('FAILED');
+    sfn.on(StartExecutionCommand).resolves({});
     const emf = captureEmf();
 
     // Act
@@ -64,10 +77,12 @@ describe('the scheduled reconciler', () => {
       running: 0,
       orphans: [{ key: 'orders/a.csv', versionId: 'v1', execution: EXECUTION, reason: 'failed' }],
       redriven: 1,
+      errors: [],
     });
     expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, { Bucket: 'landing-bucket' });
-    expect(sfn).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
-    expect(sfn).toHaveReceivedCommandWith(RedriveExecutionCommand, { executionArn: EXECUTION_ARN });
+    expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(EXECUTION, 1) });
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({
       _aws: {
@@ -89,8 +104,8 @@ describe('the scheduled reconciler', () => {
     s3.on(ListObjectVersionsCommand).resolves({
       Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
     });
-    sfn.on(DescribeExecutionCommand).resolves({ status });
-    sfn.on(RedriveExecutionCommand).resolves({});
+    firstAttempt(status);
+    sfn.on(StartExecutionCommand).resolves({});
     const emf = captureEmf();
 
     // Act
@@ -100,13 +115,55 @@ describe('the scheduled reconciler', () => {
     const orphans = reason ? [{ key: 'orders/a.csv', versionId: 'v1', execution: EXECUTION, reason }] : [];
     expect(report.orphans).toEqual(orphans);
     expect(report.redriven).toBe(orphans.length);
-    expect(sfn).toHaveReceivedCommandTimes(RedriveExecutionCommand, orphans.length);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, orphans.length);
     expect(emf.map((l) => l.Orphans)).toEqual([orphans.length]);
   });
 
-  it('lets an S3 error fail the run, so the schedule retries it', async () => {
-    s3.on(ListObjectVersionsCommand).rejects(Object.assign(new Error('slow down'), { name: 'SlowDown' }));
+  it('counts an object it could not check among the files without an outcome, and checks the rest', async () => {
+    // Prepare: the first object's DescribeExecution is throttled; the second was never started.
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [
+        { Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' },
+        { Key: 'orders/b.csv', VersionId: 'v1', Size: 5, ETag: '"e"' },
+      ],
+    });
+    sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+      if (executionArn === EXECUTION_ARN)
+        throw Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' });
+      throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+    });
+    sfn.on(StartExecutionCommand).resolves({});
+    const emf = captureEmf();
 
-    await expect(handler()).rejects.toThrow('slow down');
+    // Act
+    const report = await handler();
+
+    // Assess
+    expect(report.errors.map((e) => e.key)).toEqual(['orders/a.csv']);
+    expect(report.orphans.map((o) => o.key)).toEqual(['orders/b.csv']);
+    expect(emf.map((l) => l.Orphans)).toEqual([2]);
+  });
+
+  it('emits the metric when the listing breaks off, counting it, then fails so Lambda retries the run', async () => {
+    // Prepare: one page of versions, then S3 refuses the next.
+    s3.on(ListObjectVersionsCommand)
+      .resolvesOnce({
+        IsTruncated: true,
+        NextKeyMarker: 'orders/a.csv',
+        NextVersionIdMarker: 'v1',
+        Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
+      })
+      .rejects(Object.assign(new Error('slow down'), { name: 'SlowDown' }));
+    firstAttempt('FAILED');
+    sfn.on(StartExecutionCommand).resolves({});
+    const emf = captureEmf();
+
+    // Act
+    const run = handler();
+
+    // Assess: the object listed before the break was still re-driven.
+    await expect(run).rejects.toThrow('slow down');
+    expect(emf.map((l) => l.Orphans)).toEqual([2]);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(EXECUTION, 1) });
   });
 });
