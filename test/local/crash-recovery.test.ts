@@ -261,7 +261,14 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
           errors: [],
         });
         expect(r.redriven.redriven).toBe(1);
-        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
+        expect(r.after).toEqual({
+          objects: 1,
+          terminal: 1,
+          running: 0,
+          orphans: [],
+          redriven: 0,
+          errors: [],
+        });
         // …and the re-drive gave exactly one outcome.
         const record = await r.runtime.executions.get(r.execution);
         expect(record?.outcome).toBe('curated');
@@ -296,7 +303,14 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
         expect(r.found.orphans).toEqual([
           { key, versionId: null, execution: r.execution, reason: 'aborted' },
         ]);
-        expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
+        expect(r.after).toEqual({
+          objects: 1,
+          terminal: 1,
+          running: 0,
+          orphans: [],
+          redriven: 0,
+          errors: [],
+        });
         expect((await r.runtime.executions.get(r.execution))?.outcome).toBe('rejected');
         expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([]);
         expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([]);

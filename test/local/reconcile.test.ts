@@ -111,7 +111,14 @@ describe('datalake reconcile (local)', () => {
     // Assess
     const orphans = [{ key: 'orders/failed.csv', versionId: null, execution: name, reason: 'failed' }];
     expect(found.code).toBe(1);
-    expect(JSON.parse(found.out)).toEqual({ objects: 1, terminal: 0, running: 0, orphans, redriven: 0, errors: [] });
+    expect(JSON.parse(found.out)).toEqual({
+      objects: 1,
+      terminal: 0,
+      running: 0,
+      orphans,
+      redriven: 0,
+      errors: [],
+    });
     expect(redriven.code).toBe(0);
     expect(JSON.parse(redriven.out)).toEqual({
       objects: 1,
