@@ -38,6 +38,18 @@ export const MEASURED_VALIDATE_MB_PER_S = 80;
  */
 export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 1e6 * 0.25 * 600);
 
+/** Days Step Functions keeps a closed standard execution (DescribeExecution answers for this long). */
+export const EXECUTION_HISTORY_DAYS = 90;
+
+/**
+ * The longest `landingExpiryDays`. A landed version lives up to twice that (current, then
+ * noncurrent for as long), and S3 applies lifecycle rules up to a day or two late; the reconciler
+ * reads an execution's name as the version's outcome, so every version must be gone before Step
+ * Functions forgets its execution, or the reconciler would take a file done long ago for one never
+ * started and ingest it again: 2 × 40 + 2 < 90.
+ */
+export const MAX_LANDING_EXPIRY_DAYS = 40;
+
 const configSchema = z.strictObject({
   /** Prefix of stack names and resource names; lower-case so it suits bucket and Glue names. */
   prefix: z
@@ -54,7 +66,11 @@ const configSchema = z.strictObject({
     .default('dev'),
   notificationEmails: emails.default([]),
   alarmEmails: emails.default([]),
-  landingExpiryDays: count(1, 3650).default(30),
+  landingExpiryDays: count(1, 3650)
+    .refine((days) => days <= MAX_LANDING_EXPIRY_DAYS, {
+      error: `landingExpiryDays must be at most ${MAX_LANDING_EXPIRY_DAYS}: a landed version lives up to twice as long (current, then noncurrent), and must be gone before Step Functions forgets its execution after ${EXECUTION_HISTORY_DAYS} days, or the reconciler would ingest it again`,
+    })
+    .default(30),
   athenaResultsExpiryDays: count(1, 3650).default(30),
   failureTransitionDays: count(30, 3650).default(90),
   glueWorkerType: z.enum(['G.1X', 'G.2X', 'G.4X', 'G.8X']).default('G.1X'),

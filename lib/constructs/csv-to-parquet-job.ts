@@ -1,5 +1,5 @@
 /** The Glue Spark job that turns a validated raw CSV into typed Parquet in the curated zone. */
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -98,7 +98,10 @@ export class CsvToParquetJob extends Construct {
       }),
     );
 
+    // It holds no data, and it has a fixed physical name: retained (CDK's default), it would block
+    // the stateless pipeline stack from being created again after a destroy or a rolled-back create.
     const security = new glue.SecurityConfiguration(this, 'Security', {
+      removalPolicy: RemovalPolicy.DESTROY,
       s3Encryption: glue.S3Encryption.kms(props.key),
       cloudWatchEncryption: glue.CloudWatchEncryption.kms(props.key),
       jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(props.key),
@@ -122,6 +125,9 @@ export class CsvToParquetJob extends Construct {
       glueVersion: glue.GlueVersion.V5_0,
       workerConfiguration: { workerType: props.workerType, numberOfWorkers: props.numberOfWorkers },
       maxConcurrentRuns: props.maxConcurrentRuns,
+      // Runs past the job's or the account's concurrency wait (WAITING) instead of failing: a
+      // burst of files queues rather than spending the workflow's retries.
+      jobRunQueuingEnabled: true,
       // The workflow retries on its own terms (ConcurrentRunsExceeded); a failed run fails the file.
       maxRetries: 0,
       timeout: props.timeout,

@@ -61,6 +61,42 @@ const TRANSIENT_TASK_ERRORS = [
   'InternalError',
 ];
 
+/**
+ * Errors of the Glue API that RegisterPartition's function passes on (the SDK's error names become
+ * the Lambda error type): transient, so retried rather than failing a file that is already curated.
+ */
+export const GLUE_API_TRANSIENT_ERRORS = [
+  'ThrottlingException',
+  'ConcurrentModificationException',
+  'InternalServiceException',
+  'OperationTimeoutException',
+];
+
+/**
+ * Glue refusing to start a run: the job's or the account's concurrency. The job queues runs
+ * (`jobRunQueuingEnabled`), so these are rare; when they happen, ConvertToParquet waits and tries
+ * again for long enough to drain a burst (see {@link CONVERT_RETRY}).
+ */
+export const GLUE_START_ERRORS = [
+  'Glue.ConcurrentRunsExceededException',
+  'Glue.ResourceNumberLimitExceededException',
+  'Glue.ThrottlingException',
+];
+
+/**
+ * ConvertToParquet's retry of {@link GLUE_START_ERRORS}: a minute, doubling to a cap of ten, with
+ * full jitter, 40 attempts. Full jitter makes each wait uniform between 0 and its cap, so the
+ * expected total wait is half the sum of the caps: about 3 h 8 min (tests/infra holds the sum),
+ * far beyond a burst of 200 files draining through 10 concurrent runs of a few minutes each
+ * (about 1 h), and within the state machine's 6 hours.
+ */
+export const CONVERT_RETRY = {
+  intervalSeconds: 60,
+  backoffRate: 2,
+  maxDelaySeconds: 600,
+  maxAttempts: 40,
+} as const;
+
 /** The ingest state machine and its log group. */
 export class IngestWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -70,6 +106,9 @@ export class IngestWorkflow extends Construct {
     super(scope, id);
     const J = sfn.JsonPath;
 
+    // A publish that fails (SNS or KMS throttling, a service error) is tried again: it must not
+    // turn a file that is curated or rejected into a FAILED one. Step Functions cannot match
+    // `SNS.*`, so any task error is retried a few times; a lasting one still ends in Catch.
     const notify = (stateId: string, status: PipelineStatus, message: Record<string, unknown>) =>
       new tasks.SnsPublish(this, stateId, {
         stateName: stateId,
@@ -80,6 +119,12 @@ export class IngestWorkflow extends Construct {
           status: { value: status },
         },
         resultPath: J.DISCARD,
+      }).addRetry({
+        errors: [sfn.Errors.TASKS_FAILED],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 5,
+        jitterStrategy: sfn.JitterType.FULL,
       });
 
     const failed = notify(STATE.notifyFailed, 'FAILED', {
@@ -161,13 +206,14 @@ export class IngestWorkflow extends Construct {
         resultPath: '$.conversion',
       }),
     );
-    // Glue refuses runs past the job's concurrency: wait and try again, never treat it as success.
+    // Glue refuses runs past the job's or the account's concurrency: wait and try again, never
+    // treat it as success.
     convert.addRetry({
-      errors: ['Glue.ConcurrentRunsExceededException', 'Glue.ThrottlingException'],
-      interval: Duration.seconds(30),
-      backoffRate: 2,
-      maxAttempts: 8,
-      maxDelay: Duration.minutes(10),
+      errors: GLUE_START_ERRORS,
+      interval: Duration.seconds(CONVERT_RETRY.intervalSeconds),
+      backoffRate: CONVERT_RETRY.backoffRate,
+      maxAttempts: CONVERT_RETRY.maxAttempts,
+      maxDelay: Duration.seconds(CONVERT_RETRY.maxDelaySeconds),
       jitterStrategy: sfn.JitterType.FULL,
     });
 
@@ -184,6 +230,13 @@ export class IngestWorkflow extends Construct {
       }),
     );
     retryTransient(register);
+    register.addRetry({
+      errors: GLUE_API_TRANSIENT_ERRORS,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 6,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
 
     const validated = catchAll(
       notify(STATE.notifyValidated, 'VALIDATED', {

@@ -120,9 +120,13 @@ export class LakeBuckets extends Construct {
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
+    // Every zone bucket receives multipart uploads (Validate's reports and copies of files over
+    // 5 GB into failure, Athena's large results): parts of an upload never completed, or whose
+    // abort failed (a Lambda that timed out runs no abort), are freed after a week.
     this.failure = zone('Failure', 'failure', {
       versioned: true,
       lifecycleRules: [
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         {
           id: 'to-infrequent-access',
           transitions: [
@@ -144,6 +148,7 @@ export class LakeBuckets extends Construct {
     });
     this.athenaResults = zone('AthenaResults', 'results', {
       lifecycleRules: [
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         { id: 'expire-results', expiration: Duration.days(props.athenaResultsExpiryDays ?? 30) },
       ],
     });

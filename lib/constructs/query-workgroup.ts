@@ -26,8 +26,10 @@ export class QueryWorkgroup extends Construct {
       name: props.name,
       description: 'CSV data lake: queries over the curated Parquet tables',
       state: 'ENABLED',
-      // Keep query history if the stack is deleted with the workgroup still holding queries.
-      recursiveDeleteOption: false,
+      // Deleting the stack deletes the workgroup with its query history: with false, Athena refuses
+      // to delete a workgroup that holds query executions, and `cdk destroy` ends DELETE_FAILED
+      // once anyone has queried. The results themselves stay in the retained results bucket.
+      recursiveDeleteOption: true,
       workGroupConfiguration: {
         enforceWorkGroupConfiguration: true,
         publishCloudWatchMetricsEnabled: true,

@@ -284,7 +284,6 @@ export class PipelineStack extends Stack {
       stateMachine: workflow.stateMachine,
       workflowLogs: workflow.logGroup,
       functions: { Trigger: trigger, Validate: validate, RegisterPartition: register, Reconcile: reconciler },
-      job,
       triggerFailures,
       alarmTopic: props.alarms,
       dashboardName: `${config.prefix}-${config.stage}`,

@@ -5,7 +5,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import type { IngestRequest, PipelineStatus, ValidateTaskOutput } from '../../lambdas/shared/contract.ts';
 import { SLICE_RESERVE_MS } from '../../lambdas/validate/core.ts';
-import { type LakeConfig, MEASURED_VALIDATE_MB_PER_S, parseConfig } from '../../lib/config.ts';
+import {
+  EXECUTION_HISTORY_DAYS,
+  type LakeConfig,
+  MAX_LANDING_EXPIRY_DAYS,
+  MEASURED_VALIDATE_MB_PER_S,
+  parseConfig,
+} from '../../lib/config.ts';
 import { STATE } from '../../lib/constructs/ingest-workflow.ts';
 import { definitionFromTemplate, PSEUDO_PARAMETERS, referenceName } from '../../lib/workflow/definition.ts';
 import { list, outputsOf, type Resource, render, resourceNamed, resourcesOf } from './cfn.ts';
@@ -226,6 +232,7 @@ describe('storage stack', () => {
     ]);
     expect(rules('raw')).toEqual([abortUploads]);
     expect(rules('failure')).toEqual([
+      abortUploads,
       {
         Id: 'to-infrequent-access',
         Status: 'Enabled',
@@ -240,10 +247,29 @@ describe('storage stack', () => {
         Status: 'Enabled',
       },
     ]);
-    expect(rules('results')).toEqual([{ ExpirationInDays: 30, Id: 'expire-results', Status: 'Enabled' }]);
+    expect(rules('results')).toEqual([
+      abortUploads,
+      { ExpirationInDays: 30, Id: 'expire-results', Status: 'Enabled' },
+    ]);
     expect(rules('accessLogs')).toEqual([
       { ExpirationInDays: 365, Id: 'expire-access-logs', Status: 'Enabled' },
     ]);
+  });
+
+  it('frees the parts of incomplete multipart uploads in every bucket that receives them', () => {
+    // Server access logs are delivered by S3 as whole objects; every other bucket takes uploads.
+    const zones = (Object.keys(BUCKET_IDS) as BucketName[]).filter((name) => name !== 'accessLogs');
+    for (const name of zones) {
+      const rules = (bucket(name).Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] })
+        .Rules;
+      expect(
+        rules.some(
+          (r) => (r.AbortIncompleteMultipartUpload as { DaysAfterInitiation?: number })?.DaysAfterInitiation,
+        ),
+        name,
+      ).toBe(true);
+    }
+    expect(zones.sort()).toEqual(['curated', 'failure', 'landing', 'raw', 'results']);
   });
 
   it('creates one Parquet table per dataset with types derived from its declaration', () => {
@@ -472,6 +498,26 @@ describe('pipeline stack', () => {
     );
   });
 
+  it('queues Glue runs past the concurrency limits, and deletes its security configuration with the stack', () => {
+    // Retained under its fixed name, the configuration would block creating the stack again.
+    const security = resourceNamed(pipeline, 'AWS::Glue::SecurityConfiguration', 'CsvToParquetSecurity');
+    expect([security.DeletionPolicy, security.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
+    pipeline.hasResourceProperties('AWS::Glue::Job', { JobRunQueuingEnabled: true });
+  });
+
+  it('deletes the workgroup with its query history, so destroying the stack works after queries ran', () => {
+    pipeline.hasResourceProperties('AWS::Athena::WorkGroup', { RecursiveDeleteOption: true });
+  });
+
+  it('retains nothing in the pipeline stack, which can be destroyed and created again', () => {
+    const all = Object.entries(pipeline.toJSON().Resources as Record<string, Omit<Resource, 'id'>>);
+    const retained = all.filter(
+      ([, r]) => r.DeletionPolicy === 'Retain' || r.UpdateReplacePolicy === 'Retain',
+    );
+    // Log groups are retained (their names are generated, so a new stack never collides with them).
+    expect([...new Set(retained.map(([, r]) => r.Type))]).toEqual(['AWS::Logs::LogGroup']);
+  });
+
   it('runs the CSV to Parquet job on Glue 5.0 with a KMS security configuration', () => {
     const security = resourceNamed(pipeline, 'AWS::Glue::SecurityConfiguration', 'CsvToParquetSecurity');
     pipeline.hasResourceProperties('AWS::Glue::Job', {
@@ -493,7 +539,7 @@ describe('pipeline stack', () => {
     });
   });
 
-  it('reconciles every hour: lists landing versions, describes and re-drives only its executions', () => {
+  it('reconciles every hour: lists landing versions, describes only its executions and starts new ones', () => {
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 hour)',
       State: 'ENABLED',
@@ -509,7 +555,6 @@ describe('pipeline stack', () => {
         'logs:PutLogEvents',
         's3:ListBucketVersions',
         'states:DescribeExecution',
-        'states:RedriveExecution',
         'states:StartExecution',
         'xray:PutTelemetryRecords',
         'xray:PutTraceSegments',
@@ -525,7 +570,7 @@ describe('pipeline stack', () => {
       [
         { actions: ['s3:ListBucketVersions'], resources: [s3Arn('landing')] },
         {
-          actions: ['states:DescribeExecution', 'states:RedriveExecution'],
+          actions: ['states:DescribeExecution'],
           resources: [
             `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*`,
           ],
@@ -627,7 +672,7 @@ describe('pipeline stack', () => {
     }
   });
 
-  it('alarms at the first failed execution, rejection, queued failure, orphan, Glue failure, Lambda error or throttle', () => {
+  it('alarms at the first failed execution (a failed Glue run among them), rejection, queued failure, orphan, Lambda error or throttle', () => {
     const alarms = resources(pipeline, 'AWS::CloudWatch::Alarm');
     const fn = (name: string, metric: string) => ({
       Namespace: 'AWS/Lambda',
@@ -662,18 +707,6 @@ describe('pipeline stack', () => {
       },
       // What the reconciler publishes each run (README: the CsvDataLake/Orphans metric).
       Orphans: { Namespace: 'CsvDataLake', MetricName: 'Orphans', Statistic: 'Maximum', Period: 3600 },
-      GlueJobFailures: {
-        Namespace: 'AWS/Events',
-        MetricName: 'TriggeredRules',
-        Statistic: 'Sum',
-        Period: 300,
-        Dimensions: [
-          {
-            Name: 'RuleName',
-            Value: { Ref: resourceNamed(pipeline, 'AWS::Events::Rule', 'CsvToParquetJobFailure').id },
-          },
-        ],
-      },
       ...Object.fromEntries(
         ['Trigger', 'Validate', 'RegisterPartition', 'Reconcile'].flatMap((name) => [
           [`${name}Errors`, fn(name, 'Errors')],
@@ -695,15 +728,8 @@ describe('pipeline stack', () => {
       expect(list(AlarmActions).map(resolved), name).toEqual([`<${topicId('Alarms')}>`]);
       expect(AlarmDescription, name).toEqual(expect.any(String));
     }
-    const rule = resourceNamed(pipeline, 'AWS::Events::Rule', 'CsvToParquetJobFailure').Properties;
-    expect(rule.EventPattern).toEqual({
-      source: ['aws.glue'],
-      'detail-type': ['Glue Job State Change', 'Glue Job Run Status'],
-      detail: {
-        jobName: [{ Ref: resourceNamed(pipeline, 'AWS::Glue::Job', 'CsvToParquetJob').id }],
-        state: ['FAILED'],
-      },
-    });
+    // A Glue failure fails its execution (FailedExecutions); no rule without a target stands in.
+    pipeline.resourceCountIs('AWS::Events::Rule', 0);
     pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });
@@ -750,21 +776,79 @@ describe('the workflow definition', () => {
       expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   });
 
-  it.each(['Validate', 'ValidateSlice', 'RegisterPartition'])(
+  it.each(['Validate', 'ValidateSlice'])(
     '%s retries Lambda service errors and throttling, exactly',
     (name) => {
       expect(aslRendered().States[name]!.Retry).toEqual([LAMBDA_SERVICE_RETRY, TRANSIENT_RETRY]);
     },
   );
 
-  it('retries Glue on ConcurrentRunsExceeded with capped, jittered backoff and never catches it into success', () => {
+  it("RegisterPartition retries those and the Glue API's transient errors, so a curated file is not failed by a throttle", () => {
+    expect(aslRendered().States[STATE.register]!.Retry).toEqual([
+      LAMBDA_SERVICE_RETRY,
+      TRANSIENT_RETRY,
+      {
+        ErrorEquals: [
+          'ThrottlingException',
+          'ConcurrentModificationException',
+          'InternalServiceException',
+          'OperationTimeoutException',
+        ],
+        IntervalSeconds: 2,
+        MaxAttempts: 6,
+        BackoffRate: 2,
+        JitterStrategy: 'FULL',
+      },
+    ]);
+  });
+
+  it.each([STATE.notifyValidated, STATE.notifyRejected, STATE.notifyCurated, STATE.notifyFailed])(
+    '%s retries a failed publish before its Catch marks the file FAILED',
+    (name) => {
+      expect(aslRendered().States[name]!.Retry).toEqual([
+        {
+          ErrorEquals: ['States.TaskFailed'],
+          IntervalSeconds: 2,
+          MaxAttempts: 5,
+          BackoffRate: 2,
+          JitterStrategy: 'FULL',
+        },
+      ]);
+    },
+  );
+
+  it('keeps retrying a refused Glue start long enough to drain a burst of 200 files, within the 6 h timeout', () => {
+    // Full jitter: each wait is uniform on [0, cap], so the expected total is half the caps' sum.
+    const retry = asl().States[STATE.convert]!.Retry as {
+      IntervalSeconds: number;
+      BackoffRate: number;
+      MaxDelaySeconds: number;
+      MaxAttempts: number;
+    }[];
+    const { IntervalSeconds, BackoffRate, MaxDelaySeconds, MaxAttempts } = retry[0]!;
+    const caps = Array.from({ length: MaxAttempts }, (_, n) =>
+      Math.min(IntervalSeconds * BackoffRate ** n, MaxDelaySeconds),
+    );
+    const expectedWait = caps.reduce((a, b) => a + b, 0) / 2;
+    // A burst of 200 valid files through maxConcurrentRuns at a time, each run about 3 minutes
+    // (a minute of start-up, the 1-minute billing minimum, and the work), drains in this long:
+    const drain = Math.ceil(200 / config.glueMaxConcurrentRuns) * 3 * 60;
+    expect(expectedWait).toBeGreaterThan(2 * drain);
+    expect(expectedWait).toBeLessThan(asl().TimeoutSeconds!);
+  });
+
+  it('retries a Glue run refused for concurrency with capped, jittered backoff and never catches it into success', () => {
     const convert = asl().States[STATE.convert]!;
     expect(convert.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
     expect(convert.Retry).toEqual([
       {
-        ErrorEquals: ['Glue.ConcurrentRunsExceededException', 'Glue.ThrottlingException'],
-        IntervalSeconds: 30,
-        MaxAttempts: 8,
+        ErrorEquals: [
+          'Glue.ConcurrentRunsExceededException',
+          'Glue.ResourceNumberLimitExceededException',
+          'Glue.ThrottlingException',
+        ],
+        IntervalSeconds: 60,
+        MaxAttempts: 40,
         BackoffRate: 2,
         MaxDelaySeconds: 600,
         JitterStrategy: 'FULL',
@@ -785,11 +869,11 @@ describe('the workflow definition', () => {
       Validate: 2,
       ValidateSlice: 2,
       ConvertToParquet: 1,
-      RegisterPartition: 2,
-      NotifyValidated: 0,
-      NotifyRejected: 0,
-      NotifyCurated: 0,
-      NotifyFailed: 0,
+      RegisterPartition: 3,
+      NotifyValidated: 1,
+      NotifyRejected: 1,
+      NotifyCurated: 1,
+      NotifyFailed: 1,
     });
     for (const [name, s] of tasks) {
       expect(s.Catch, name).toEqual(
@@ -1006,6 +1090,17 @@ describe('README claims the template backs', () => {
 });
 
 describe('configuration', () => {
+  it('refuses a landing expiry that would outlive the execution history the reconciler reads', () => {
+    // Current for N days, then noncurrent for N more, plus S3's lifecycle lag of up to 2 days.
+    expect(2 * MAX_LANDING_EXPIRY_DAYS + 2).toBeLessThan(EXECUTION_HISTORY_DAYS);
+    expect(
+      parseConfig((k) => (k === 'landingExpiryDays' ? MAX_LANDING_EXPIRY_DAYS : undefined)).landingExpiryDays,
+    ).toBe(MAX_LANDING_EXPIRY_DAYS);
+    expect(() =>
+      parseConfig((k) => (k === 'landingExpiryDays' ? `${MAX_LANDING_EXPIRY_DAYS + 1}` : undefined)),
+    ).toThrow(/landingExpiryDays must be at most 40: .* forgets its execution after 90 days/);
+  });
+
   it('rejects bad context values, naming each', () => {
     const context: Record<string, unknown> = {
       prefix: 'My_Lake',
