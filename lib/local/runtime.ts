@@ -92,6 +92,12 @@ export interface LocalRuntimeOptions {
 export interface LocalFaults {
   readonly s3?: (commandName: string) => Error | undefined;
   readonly tasks?: (stateName: string, attempt: number, phase: 'before' | 'after') => Error | undefined;
+  /**
+   * Milliseconds every Retry waits, in place of the definition's backoff (seconds to minutes, as
+   * on AWS): for tests that inject faults until the retries run out.
+   * @default - the definition's intervals
+   */
+  readonly retryDelayMs?: number;
 }
 
 /** What the trigger did with one landed object. */
@@ -433,6 +439,7 @@ export class LocalRuntime {
         }),
       },
       (state) => void entered.push(state),
+      this.faults.retryDelayMs,
     );
     const outcome: Outcome =
       result.status === 'FAILED' ? 'failed' : result.states.includes('Curated') ? 'curated' : 'rejected';

@@ -119,17 +119,20 @@ export async function runLocalExecution(
   execution: { readonly name: string; readonly input: unknown },
   tasks: LocalTasks,
   onState?: (state: string) => void,
+  retryDelayMs?: number,
 ): Promise<ExecutionResult> {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
     handlers[stateName] = taskHandler(stateName, state.Resource ?? '', tasks);
+    if (retryDelayMs !== undefined) retryIntervalOverrides[stateName] = retryDelayMs;
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const startTime = new Date().toISOString();
   const executionId = `arn:aws:states:us-east-1:123456789012:execution:local-ingest:${execution.name}`;
   const run = machine.run(execution.input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never },
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
     context: {
       Execution: {
         Id: executionId,

@@ -231,6 +231,8 @@ describe('faults', () => {
       faults: {
         s3: (command) => s3Fault(command),
         tasks: (state, attempt, phase) => taskFault(state, attempt, phase),
+        // Faults here last until the retries run out: their count matters, not the waits.
+        retryDelayMs: 10,
       },
     });
   }, 60_000);
@@ -397,6 +399,25 @@ describe('faults', () => {
     expect([raw.length, curated.length]).toEqual([1, 1]);
     expect(await rows(5000, 5008)).toEqual({ n: 8, ids: 8 });
   }, 60_000);
+
+  it('publishes again when SNS refuses a notification once: the file is curated, not failed', async () => {
+    // Prepare: the first attempt of NotifyCurated fails, as a throttled or briefly unavailable
+    // topic would (AWS review L4: without a Retry it went to NotifyFailed).
+    const attempts = countAttempts((state, attempt, phase) =>
+      state === 'NotifyCurated' && attempt === 1 && phase === 'before'
+        ? named('SNS.ThrottledException', 'rate exceeded')
+        : undefined,
+    );
+
+    // Act
+    const { name } = await upload('orders/sns-once.csv', ordersFile(6200, 6203));
+    await runtime.idle();
+
+    // Assess
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    expect(attempts.get('NotifyCurated')).toBe(2);
+    expect(await rows(6200, 6203)).toEqual({ n: 3, ids: 3 });
+  });
 
   it('fails loudly when the curated notification cannot be published, and the data stays intact', async () => {
     // Prepare
