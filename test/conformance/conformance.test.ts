@@ -10,7 +10,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -18,7 +24,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
-import { ConversionError, convertCsvToParquet } from '../../lib/local/csv-to-parquet.ts';
+import {
+  ConversionError,
+  convertCsvToParquet,
+  PublishError,
+  tryDelete,
+} from '../../lib/local/csv-to-parquet.ts';
 import {
   castPlan,
   GUARD_DATE,
@@ -272,6 +283,125 @@ describe('publishing', () => {
     );
     expect((await get(CURATED, `${prefix}broken-part-00000.parquet`)).toString()).toBe('previous output');
     expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+  });
+
+  /** A client of the same server whose `command` requests fail with S3's AccessDenied (not retried). */
+  const failing = (command: string): S3Client => {
+    const client = localS3Client(server.endpoint);
+    client.middlewareStack.add(
+      (next, context) => async (input) => {
+        if (context.commandName === command)
+          throw Object.assign(new Error('Access Denied'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+          });
+        return next(input);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'publishFault' },
+    );
+    return client;
+  };
+
+  /** The partition's `stem-part-*` files and what each holds (its rows' ids, or the planted text). */
+  const partsOf = async (stem: string) =>
+    Object.fromEntries(
+      await Promise.all(
+        (await keys(CURATED, `${prefix}${stem}-part-`)).map(async (key) => {
+          const bytes = await get(CURATED, key);
+          const ids =
+            bytes.subarray(0, 4).toString() === 'PAR1'
+              ? (await readParquet(bytes)).rows.map((r) => r.id)
+              : [];
+          return [key.slice(prefix.length), ids.length > 0 ? ids : bytes.toString()];
+        }),
+      ),
+    );
+
+  it('says the earlier output is untouched when its copy fails, and a re-run converges to exactly its own output', async () => {
+    // Prepare: an earlier run of the source left two parts
+    await put(RAW, `${prefix}copyfail.csv`, 'id,amount\n7,1.50\n8,2.50\n');
+    await put(CURATED, `${prefix}copyfail-part-00000.parquet`, 'old part 0');
+    await put(CURATED, `${prefix}copyfail-part-00001.parquet`, 'old part 1');
+    const client = failing('CopyObjectCommand');
+
+    // Act
+    const run = convertCsvToParquet(args('copyfail.csv', 2, 'copy-1'), client, { workDir, instance });
+
+    // Assess: the script's words, the partition as they say, the staging folder gone
+    await expect(run).rejects.toThrow(PublishError);
+    await expect(run).rejects.toThrow(
+      `publishing to s3://${CURATED}/${prefix} failed at part 1 of 1 (copyfail-part-00000.parquet: AccessDenied: Access Denied). Nothing was published: the partition still holds the earlier output of this source (copyfail-part-00000.parquet to copyfail-part-00001.parquet). It stays so until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
+    );
+    expect(await partsOf('copyfail')).toEqual({
+      'copyfail-part-00000.parquet': 'old part 0',
+      'copyfail-part-00001.parquet': 'old part 1',
+    });
+    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+
+    // Act: the re-run, under another run id, with S3 working
+    await convertCsvToParquet(args('copyfail.csv', 2, 'copy-2'), s3, { workDir, instance });
+
+    // Assess
+    expect(await partsOf('copyfail')).toEqual({ 'copyfail-part-00000.parquet': [7, 8] });
+    client.destroy();
+  });
+
+  it('fails saying the new output is live when an earlier part cannot be deleted, and a re-run deletes it', async () => {
+    // Prepare: an earlier run of the source left three parts; deletes are refused
+    await put(RAW, `${prefix}delfail.csv`, 'id,amount\n5,1.50\n');
+    for (const i of [0, 1, 2]) await put(CURATED, `${prefix}delfail-part-0000${i}.parquet`, `old part ${i}`);
+    const client = failing('DeleteObjectsCommand');
+
+    // Act
+    const run = convertCsvToParquet(args('delfail.csv', 1, 'del-1'), client, { workDir, instance });
+
+    // Assess: this run's part is live beside the earlier run's surplus, and the message says so
+    await expect(run).rejects.toThrow(PublishError);
+    await expect(run).rejects.toThrow(
+      `published this run's 1 part(s) to s3://${CURATED}/${prefix} (delfail-part-00000.parquet), but could not delete 2 part(s) of an earlier run of this source (delfail-part-00001.parquet to delfail-part-00002.parquet: AccessDenied: Access Denied): readers see their rows beside this run's (duplicates) until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
+    );
+    expect(await partsOf('delfail')).toEqual({
+      'delfail-part-00000.parquet': [5],
+      'delfail-part-00001.parquet': 'old part 1',
+      'delfail-part-00002.parquet': 'old part 2',
+    });
+
+    // Act: the re-run under the same run id (its staging left behind, as the refused delete left it)
+    await convertCsvToParquet(args('delfail.csv', 1, 'del-1'), s3, { workDir, instance });
+
+    // Assess
+    expect(await partsOf('delfail')).toEqual({ 'delfail-part-00000.parquet': [5] });
+    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+    client.destroy();
+  });
+
+  it('goes on deleting past a refused batch and names every key it could not delete', async () => {
+    // Prepare: 2,500 keys, the second request of three refused as a whole, one key refused in the third
+    const all = Array.from({ length: 2500 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+    const deleted: string[] = [];
+    let request = 0;
+    const client = {
+      send: async (command: DeleteObjectsCommand) => {
+        request++;
+        const batch = command.input.Delete!.Objects!.map((o) => o.Key!);
+        if (request === 2)
+          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
+        const refused = request === 3 ? [batch[0]!] : [];
+        deleted.push(...batch.filter((k) => !refused.includes(k)));
+        return { Errors: refused.map((Key) => ({ Key, Code: 'AccessDenied', Message: 'Access Denied' })) };
+      },
+    } as unknown as S3Client;
+
+    // Act
+    const result = await tryDelete(client, CURATED, all);
+
+    // Assess
+    expect(request).toBe(3);
+    expect(result).toEqual({
+      left: [...all.slice(1000, 2000), 'k2000'],
+      reason: 'ServiceUnavailable: Service Unavailable',
+    });
+    expect(deleted).toEqual([...all.slice(0, 1000), ...all.slice(2001)]);
   });
 
   it('refuses bad arguments before touching S3', async () => {
