@@ -22,11 +22,13 @@ import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparque
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import { zoneFileName, zoneKey } from '../../lambdas/validate/core.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
 import {
   ConversionError,
   convertCsvToParquet,
+  outputStem,
   PublishError,
   tryDelete,
 } from '../../lib/local/csv-to-parquet.ts';
@@ -402,6 +404,30 @@ describe('publishing', () => {
       reason: 'ServiceUnavailable: Service Unavailable',
     });
     expect(deleted).toEqual([...all.slice(0, 1000), ...all.slice(2001)]);
+  });
+
+  it('gives landing keys that differ only by extension outputs of their own: zone names carry a tag of the whole key', () => {
+    // Prepare: the stem drops `.csv`/`.csv.gz` in any case, so the job alone would map all of
+    // these to one stem; the pipeline hands it zone names (README of glue-scripts: one-to-one).
+    const landed = [
+      'daily.csv',
+      'daily.csv.gz',
+      'daily.CSV',
+      'daily.Csv.Gz',
+      `${'x'.repeat(300)}.csv`,
+      `${'x'.repeat(300)}.csv.gz`,
+    ];
+    const raw = (file: string) =>
+      `s3://${RAW}/${zoneKey('orders', DATE, zoneFileName({ bucket: 'landing', key: `orders/${file}`, versionId: null, etag: 'e1', size: 1, dataset: 'orders' }))}`;
+
+    // Act
+    const stems = landed.map((file) => outputStem(raw(file)));
+
+    // Assess: six distinct stems (the job itself maps daily.csv and daily.csv.gz alike)
+    expect(new Set(stems).size).toBe(landed.length);
+    expect(outputStem(`s3://${RAW}/${prefix}daily.csv`)).toBe(
+      outputStem(`s3://${RAW}/${prefix}daily.csv.gz`),
+    );
   });
 
   it('refuses bad arguments before touching S3', async () => {
