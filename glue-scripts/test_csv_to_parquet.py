@@ -1361,5 +1361,19 @@ class MainTest(unittest.TestCase):
             job.main(argv())
 
 
+class MainPublishFailureTest(unittest.TestCase):
+    def test_a_failed_publish_fails_the_run_with_the_partition_state_and_cleans_staging(self):
+        bucket, key = job.split_s3_uri(SOURCE)
+        s3 = FaultyS3({(bucket, key): b"x"}, fail_at=2)  # the staging and existing listings, then the copy
+        spark = FakeSpark(s3, HEADER, GOOD)
+        with fake_glue(spark, s3), self.assertRaises(job.JobFailure) as failure:
+            job.main(argv())
+        self.assertEqual(s3.steps[:3], ["list", "list", "copy"])
+        self.assertRegex(str(failure.exception), r"^publishing to s3://curated-bucket/orders/ingest_date=2024-01-05/ "
+                                                 r"failed at part 1 of 1 .* Nothing was published: the partition holds "
+                                                 r"no output of this source\.")
+        self.assertEqual(s3.keys("curated-bucket"), [])
+
+
 if __name__ == "__main__":
     unittest.main()

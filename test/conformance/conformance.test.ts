@@ -436,6 +436,8 @@ describe('publishing', () => {
     const cases: [Partial<Record<keyof GlueJobArguments, string>>, string][] = [
       [{ '--expected-rows': 'ten' }, '--expected-rows must be a non-negative integer'],
       [{ '--run-id': 'a/b' }, '--run-id must be 1-80 characters'],
+      [{ '--run-id': 'a\n' }, '--run-id must be 1-80 characters'],
+      [{ '--source': `s3://${RAW}/${prefix}orders.csv\n` }, 'must be a .csv or .csv.gz file'],
       [{ '--delimiter': ';;' }, '--delimiter must be one character'],
       [{ '--source': `s3://${RAW}/${prefix}orders.json` }, 'must be a .csv or .csv.gz file'],
       [{ '--target': 'curated/x/' }, 'not an s3:// URI'],
