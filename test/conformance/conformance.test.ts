@@ -28,6 +28,8 @@ import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
 import {
   ConversionError,
   convertCsvToParquet,
+  copyFailureMessage,
+  deleteFailureMessage,
   outputStem,
   PublishError,
   tryDelete,
@@ -537,5 +539,42 @@ describe("the cast plan is the Glue script's", () => {
     // Assess
     expect([...csvBytes(bom).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csvBytes(bom).includes('\r\n')).toBe(true);
+  });
+});
+
+describe("publish failures are worded as the Glue script's", () => {
+  it('gives the same message as csv_to_parquet for every state a failed copy or delete can leave', () => {
+    const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['--version']).status === 0);
+    if (!python) throw new Error('no python3 on this machine, so the Glue script cannot be compared');
+    // Prepare: each copy-failure state (nothing, earlier only, ours only, a mix) and a delete failure
+    const target = 's3://curated/orders/ingest_date=2024-01-05/';
+    const part = (i: number) => `orders/ingest_date=2024-01-05/o-part-${String(i).padStart(5, '0')}.parquet`;
+    const copies: [number, string[], string[], string, string][] = [
+      [1, [], [], part(0), 'AccessDenied: Access Denied'],
+      [2, [], [part(0), part(1), part(4)], part(0), 'Boom: x'],
+      [3, [part(0), part(1)], [], part(2), 'Boom: y'],
+      [3, [part(0)], [part(1), part(2), part(3), part(7)], part(1), 'Boom: z'],
+    ];
+    const deletes: [string[], string[], string][] = [
+      [[part(0), part(1)], [part(2), part(5), part(6)], 'AccessDenied Access Denied'],
+    ];
+    const program = [
+      'import json, sys, csv_to_parquet as j',
+      'cases = json.load(sys.stdin)',
+      'print(json.dumps([j.copy_failure_message(cases["target"], *c) for c in cases["copies"]]',
+      '  + [j.delete_failure_message(cases["target"], *d) for d in cases["deletes"]]))',
+    ].join('\n');
+
+    // Act
+    const output = execFileSync(python, ['-c', program], {
+      cwd: fileURLToPath(new URL('../../glue-scripts/', import.meta.url)),
+      input: JSON.stringify({ target, copies, deletes }),
+    });
+
+    // Assess
+    expect(JSON.parse(output.toString())).toEqual([
+      ...copies.map((c) => copyFailureMessage(target, ...c)),
+      ...deletes.map((d) => deleteFailureMessage(target, ...d)),
+    ]);
   });
 });
