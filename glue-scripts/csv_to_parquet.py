@@ -27,8 +27,9 @@ OPTIONAL_ARGS = ("delimiter",)
 DEFAULT_DELIMITER = ","
 
 # A Step Functions execution name (what --run-id carries) is at most 80 characters of this set;
-# it becomes part of an S3 key, so nothing else is accepted.
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# it becomes part of an S3 key, so nothing else is accepted. Every pattern of this module that
+# must hold for a whole string ends in ``\Z``: Python's ``$`` also matches before a final newline.
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")
 
 
 class JobArgs(NamedTuple):
@@ -105,7 +106,7 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
 # S3 names: source, staging, output
 # ---------------------------------------------------------------------------------------------
 
-_CSV_EXT = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
+_CSV_EXT = re.compile(r"\.csv(\.gz)?\Z", re.IGNORECASE)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -192,7 +193,7 @@ def output_name_pattern(source: str) -> re.Pattern:
 # in a path as a glob; Spark skips files named ``_…``/``.…`` and Hadoop paths choke on ``:``.
 # The validator detects gzip by its magic bytes and accepts any name, so a source that Spark
 # would misread by its name is first copied to a plain one.
-_SPARK_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*$")
+_SPARK_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*\Z")
 
 
 def spark_input_name(source: str, is_gzip: bool) -> Optional[str]:
@@ -256,7 +257,7 @@ def publish_plan(
 # Schema and cast plan
 # ---------------------------------------------------------------------------------------------
 
-_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)\Z")
 
 # Spark StructType JSON type names (and the dataset model's spellings) -> Spark SQL types.
 _SIMPLE_TYPES = {
@@ -567,6 +568,8 @@ PARQUET_COMPRESSION = "zstd"
 # ---------------------------------------------------------------------------------------------
 
 def list_keys(s3: Any, bucket: str, prefix: str, delimiter: Optional[str] = None) -> list:
+    """Every key under ``prefix`` across all pages; with ``delimiter`` only the folder's direct
+    children (S3 rolls deeper keys up into CommonPrefixes, which are not returned)."""
     kwargs = {"Bucket": bucket, "Prefix": prefix}
     if delimiter:
         kwargs["Delimiter"] = delimiter
@@ -576,34 +579,116 @@ def list_keys(s3: Any, bucket: str, prefix: str, delimiter: Optional[str] = None
     return keys
 
 
-def delete_keys(s3: Any, bucket: str, keys: Sequence[str]) -> None:
+def try_delete(s3: Any, bucket: str, keys: Sequence[str]) -> tuple:
+    """Deletes the keys, a thousand a request, going on past a failed batch. Returns ``(keys not
+    deleted, the first reason)``; ``([], "")`` when every one went."""
+    left, reason = [], ""
     for i in range(0, len(keys), 1000):
-        batch = keys[i: i + 1000]
-        response = s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-        )
-        errors = response.get("Errors") or []
-        if errors:
-            first = errors[0]
-            raise JobFailure(
-                f"could not delete {len(errors)} object(s) in s3://{bucket}/, first {first.get('Key')}: "
-                f"{first.get('Code')} {first.get('Message')}"
+        batch = list(keys[i: i + 1000])
+        try:
+            response = s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
             )
+        except Exception as e:  # the whole request failed: none of its keys is known to be gone
+            left.extend(batch)
+            reason = reason or f"{type(e).__name__}: {e}"
+            continue
+        errors = response.get("Errors") or []
+        left.extend(str(error.get("Key")) for error in errors)
+        if errors and not reason:
+            reason = f"{errors[0].get('Code')} {errors[0].get('Message')}"
+    return left, reason
+
+
+def delete_keys(s3: Any, bucket: str, keys: Sequence[str]) -> None:
+    left, reason = try_delete(s3, bucket, keys)
+    if left:
+        raise JobFailure(f"could not delete {len(left)} object(s) in s3://{bucket}/, first {left[0]}: {reason}")
+
+
+def describe_parts(keys: Iterable[str]) -> str:
+    """Output keys as their file names, runs of consecutive parts shortened:
+    ``orders-part-00000.parquet to orders-part-00002.parquet, orders-part-00005.parquet``."""
+    names = sorted(k.rsplit("/", 1)[-1] for k in keys)
+    if not names:
+        return "none"
+
+    def index(name: str) -> int:
+        return int(name[-len(".parquet") - PART_DIGITS: -len(".parquet")])
+
+    runs = [[names[0]]]
+    for name in names[1:]:
+        if index(name) == index(runs[-1][-1]) + 1:
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+
+
+# The way out of every partial publish (README: Publishing): a re-run writes every part of its own
+# and deletes every other part of the source, whatever an earlier run left.
+RERUN_REPAIRS = "a re-run of this file, under any run id, publishes its output whole and deletes the rest"
+
+
+def copy_failure_message(target: str, total: int, copied: Sequence[str], earlier: Sequence[str],
+                         failed_key: str, reason: str) -> str:
+    """What a copy failing part-way leaves in the partition, said exactly: the parts this run
+    published (``copied``) and the source's parts of an earlier run still there (``earlier``)."""
+    head = (f"publishing to {target} failed at part {len(copied) + 1} of {total} "
+            f"({failed_key.rsplit('/', 1)[-1]}: {reason}). ")
+    if not copied and not earlier:
+        state = "Nothing was published: the partition holds no output of this source."
+    elif not copied:
+        state = f"Nothing was published: the partition still holds the earlier output of this source ({describe_parts(earlier)})."
+    elif not earlier:
+        state = (f"The partition holds {len(copied)} of this run's {total} parts ({describe_parts(copied)}) "
+                 "and no other part of this source: an incomplete output.")
+    else:
+        state = (f"The partition holds a mix: {len(copied)} of this run's {total} parts ({describe_parts(copied)}) "
+                 f"and {len(earlier)} part(s) of an earlier run of this source ({describe_parts(earlier)}).")
+    return f"{head}{state} It stays so until {RERUN_REPAIRS}."
+
+
+def delete_failure_message(target: str, published: Sequence[str], left: Sequence[str], reason: str) -> str:
+    """The run's parts are all live, but ``left`` (an earlier run's surplus parts) could not be deleted."""
+    return (f"published this run's {len(published)} part(s) to {target} ({describe_parts(published)}), "
+            f"but could not delete {len(left)} part(s) of an earlier run of this source "
+            f"({describe_parts(left)}: {reason}): readers see their rows beside this run's (duplicates) "
+            f"until {RERUN_REPAIRS}.")
 
 
 def publish(s3: Any, target: str, source: str, run_id: str, row_count: int) -> list:
     """Moves the run's staged Parquet into the target: copy every part to its final name (an
-    existing one is overwritten), then delete what is left of an earlier run of the same source.
-    Returns the final keys."""
+    existing one is overwritten), in part order, then delete what is left of an earlier run of the
+    same source. Returns the final keys. A failure part-way raises a JobFailure that names what
+    the partition then holds (README: Publishing); a re-run converges to exactly its own output."""
     staged_bucket, staged_prefix = split_s3_uri(staging_output_uri(target, run_id))
     bucket, prefix = _target_prefix(target)
-    staged = list_keys(s3, staged_bucket, staged_prefix)
-    existing = list_keys(s3, bucket, prefix + output_stem(source) + "-part-", delimiter="/")
+    try:
+        # Only the staging folder's direct children: Spark's part files. A committer's leftovers
+        # under ``_temporary/…`` (a failed task attempt's part-*.parquet) are never published.
+        staged = list_keys(s3, staged_bucket, staged_prefix, delimiter="/")
+        existing = list_keys(s3, bucket, prefix + output_stem(source) + "-part-", delimiter="/")
+    except Exception as e:
+        raise JobFailure(f"publishing to {target} failed before its first copy ({type(e).__name__}: {e}): "
+                         "nothing was published") from e
     plan = publish_plan(staged, existing, target, source, row_count)
+    pattern = output_name_pattern(source)
+    earlier = [k for k in existing if pattern.fullmatch(k[len(prefix):])]
+    copied: list = []
     for staged_key, final_key in plan.copies:
-        s3.copy({"Bucket": staged_bucket, "Key": staged_key}, plan.bucket, final_key)
-    delete_keys(s3, plan.bucket, plan.deletes)
-    return [final for _, final in plan.copies]
+        try:
+            s3.copy({"Bucket": staged_bucket, "Key": staged_key}, plan.bucket, final_key)
+        except Exception as e:
+            # S3 makes each copy atomic: the failed key holds what it held before (if anything).
+            raise JobFailure(copy_failure_message(
+                target, len(plan.copies), copied, [k for k in earlier if k not in copied], final_key,
+                f"{type(e).__name__}: {e}")) from e
+        copied.append(final_key)
+    left, reason = try_delete(s3, plan.bucket, plan.deletes)
+    if left:
+        raise JobFailure(delete_failure_message(target, copied, left, reason))
+    return copied
 
 
 def clean_staging(s3: Any, target: str, run_id: str) -> None:

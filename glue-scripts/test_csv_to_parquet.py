@@ -955,6 +955,204 @@ class S3PublishTest(unittest.TestCase):
         self.assertFalse(job.is_gzip_object(s3, "b", "b.csv.gz"))
 
 
+class FaultyS3(FakeS3):
+    """A FakeS3 whose S3 step number ``fail_at`` (0-based; a listing, a copy or a delete request)
+    fails: by raising, or (``errors=True``, delete requests only) by answering with per-key Errors
+    after deleting only the batch's first key, as DeleteObjects can."""
+
+    class Boom(Exception):
+        pass
+
+    def __init__(self, objects=None, fail_at=None, errors=False):
+        super().__init__(objects)
+        self.fail_at, self.errors, self.steps = fail_at, errors, []
+
+    def _step(self, kind):
+        self.steps.append(kind)
+        return len(self.steps) - 1 == self.fail_at
+
+    def get_paginator(self, name):
+        if self._step("list"):
+            raise FaultyS3.Boom("listing refused")
+        return super().get_paginator(name)
+
+    def copy(self, CopySource, Bucket, Key):
+        if self._step("copy"):
+            raise FaultyS3.Boom(f"copy to {Key} refused")
+        super().copy(CopySource, Bucket, Key)
+
+    def delete_objects(self, Bucket, Delete):
+        if not self._step("delete"):
+            return super().delete_objects(Bucket, Delete)
+        if not self.errors:
+            raise FaultyS3.Boom("delete refused")
+        first, *rest = Delete["Objects"]
+        super().delete_objects(Bucket, {"Objects": [first], "Quiet": True})
+        return {"Errors": [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"} for o in rest]}
+
+
+def named_parts(text):
+    """The output file names a publish message lists, ``a to b`` runs expanded (read independently
+    of the module's describe_parts)."""
+    names = []
+    for item in text.split(", "):
+        ends = re.fullmatch(r"(.*?-part-)([0-9]{5})\.parquet(?: to \1([0-9]{5})\.parquet)?", item)
+        assert ends, item
+        for i in range(int(ends.group(2)), int(ends.group(3) or ends.group(2)) + 1):
+            names.append(f"{ends.group(1)}{i:05d}.parquet")
+    return names
+
+
+class PublishRetryTest(unittest.TestCase):
+    """Publishing is not atomic on a Hive prefix (README: Publishing): a failure at any S3 step says
+    exactly what the partition holds, and a re-run, under the same or another run id, converges to
+    exactly its own output."""
+
+    bucket = "curated-bucket"
+    prefix = "orders/ingest_date=2024-01-05/"
+
+    def partition(self, run_id="r2", parts=2, earlier=4):
+        """An earlier run's ``earlier`` parts, another source's file, and run ``run_id``'s staged
+        ``parts`` parts with Spark's side files and a committer leftover under ``_temporary/``."""
+        p, staged = self.prefix, f"{self.prefix}_staging/{run_id}/parquet/"
+        objects = {(self.bucket, f"{p}orders-part-{i:05d}.parquet"): b"old%d" % i for i in range(earlier)}
+        objects[(self.bucket, p + "orders-eu-part-00000.parquet")] = b"eu"
+        objects.update(self.stage(run_id, parts))
+        objects[(self.bucket, staged + "_SUCCESS")] = b""
+        objects[(self.bucket, staged + ".part-00000-u-c000.zstd.parquet.crc")] = b"crc"
+        objects[(self.bucket, staged + "_temporary/0/_temporary/attempt_1/part-00000-u-c000.zstd.parquet")] = b"junk"
+        return objects
+
+    def stage(self, run_id, parts, tag=b"new"):
+        staged = f"{self.prefix}_staging/{run_id}/parquet/"
+        return {(self.bucket, f"{staged}part-{i:05d}-u{run_id}-c000.zstd.parquet"): tag + b"%d" % i for i in range(parts)}
+
+    def source_parts(self, s3):
+        """The partition's files outside staging, with their contents."""
+        return {k[len(self.prefix):]: v for (b, k), v in s3.objects.items()
+                if b == self.bucket and k.startswith(self.prefix) and "/_staging/" not in "/" + k[len(self.prefix):]}
+
+    def failed_publish(self, s3):
+        """The message of run r2's publish (2 staged parts), which must fail."""
+        with self.assertRaises(job.JobFailure) as failure:
+            job.publish(s3, TARGET, SOURCE, "r2", row_count=2)
+        return str(failure.exception)
+
+    def test_temporary_leftovers_are_never_published(self):
+        s3 = FakeS3(self.partition(earlier=0))
+        final = job.publish(s3, TARGET, SOURCE, "r2", row_count=2)
+        self.assertEqual(final, [self.prefix + "orders-part-00000.parquet", self.prefix + "orders-part-00001.parquet"])
+        self.assertEqual(self.source_parts(s3), {"orders-eu-part-00000.parquet": b"eu",
+                                                 "orders-part-00000.parquet": b"new0",
+                                                 "orders-part-00001.parquet": b"new1"})
+
+    def test_a_copy_failing_part_way_names_the_mix(self):
+        s3 = FaultyS3(self.partition(), fail_at=3)  # list, list, copy part 1, copy part 2
+        self.assertEqual(self.failed_publish(s3),
+                         "publishing to s3://curated-bucket/orders/ingest_date=2024-01-05/ failed at part 2 of 2 "
+                         "(orders-part-00001.parquet: Boom: copy to orders/ingest_date=2024-01-05/"
+                         "orders-part-00001.parquet refused). The partition holds a mix: 1 of this run's 2 parts "
+                         "(orders-part-00000.parquet) and 3 part(s) of an earlier run of this source "
+                         "(orders-part-00001.parquet to orders-part-00003.parquet). It stays so until a re-run of "
+                         "this file, under any run id, publishes its output whole and deletes the rest.")
+
+    def test_the_first_copy_failing_publishes_nothing(self):
+        s3 = FaultyS3(self.partition(earlier=0), fail_at=2)
+        self.assertRegex(self.failed_publish(s3), r"failed at part 1 of 2 .* Nothing was published: the "
+                                                  r"partition holds no output of this source\.")
+        self.assertEqual(self.source_parts(s3), {"orders-eu-part-00000.parquet": b"eu"})
+
+    def test_a_delete_failing_after_every_copy_says_the_output_is_live(self):
+        s3 = FaultyS3(self.partition(), fail_at=4, errors=True)  # the one delete request
+        self.assertEqual(self.failed_publish(s3),
+                         "published this run's 2 part(s) to s3://curated-bucket/orders/ingest_date=2024-01-05/ "
+                         "(orders-part-00000.parquet to orders-part-00001.parquet), but could not delete 1 part(s) "
+                         "of an earlier run of this source (orders-part-00003.parquet: AccessDenied Access Denied): "
+                         "readers see their rows beside this run's (duplicates) until a re-run of this file, under "
+                         "any run id, publishes its output whole and deletes the rest.")
+        self.assertEqual(sorted(self.source_parts(s3)), ["orders-eu-part-00000.parquet", "orders-part-00000.parquet",
+                                                         "orders-part-00001.parquet", "orders-part-00003.parquet"])
+
+    def test_a_failure_at_any_step_is_told_truly_and_a_re_run_converges(self):
+        clean = FaultyS3(self.partition())
+        job.publish(clean, TARGET, SOURCE, "r2", row_count=2)
+        self.assertEqual(clean.steps, ["list", "list", "copy", "copy", "delete"])
+        for step, errors, rerun_id, rerun_parts in [
+            (step, errors, rerun_id, rerun_parts)
+            for step in range(len(clean.steps)) for errors in (False, True)
+            for rerun_id in ("r2", "r3") for rerun_parts in (1, 2, 5)
+            if not errors or clean.steps[step] == "delete"
+        ]:
+            with self.subTest(step=step, kind=clean.steps[step], errors=errors, rerun=(rerun_id, rerun_parts)):
+                # Act 1: the failing publish
+                s3 = FaultyS3(self.partition(), fail_at=step, errors=errors)
+                message = self.failed_publish(s3)
+                # Assess 1: the message says what the partition holds, part by part.
+                held = self.source_parts(s3)
+                self.assertEqual(held["orders-eu-part-00000.parquet"], b"eu")
+                new = sorted(n for n, v in held.items() if v.startswith(b"new"))
+                old = sorted(n for n, v in held.items() if v.startswith(b"old"))
+                if clean.steps[step] == "list":
+                    self.assertRegex(message, r"failed before its first copy .*: nothing was published$")
+                    self.assertEqual(new, [])
+                elif clean.steps[step] == "copy":
+                    ours = re.search(r"this run's 2 parts \(([^)]*)\)", message)
+                    theirs = re.search(r"earlier (?:run|output) of this source \(([^)]*)\)", message)
+                    self.assertEqual(named_parts(ours.group(1)) if ours else [], new)
+                    self.assertEqual(named_parts(theirs.group(1)) if theirs else [], old)
+                else:
+                    listed = re.search(r"^published this run's 2 part\(s\) .* \(([^)]*)\), but could not delete "
+                                       r"\d+ part\(s\) of an earlier run of this source \(([^:]*):", message)
+                    self.assertEqual(named_parts(listed.group(1)), new)
+                    self.assertEqual(named_parts(listed.group(2)), old)
+                    self.assertEqual(new, ["orders-part-00000.parquet", "orders-part-00001.parquet"])
+                if clean.steps[step] != "list":
+                    self.assertTrue(message.endswith(" until a re-run of this file, under any run id, publishes its "
+                                                     "output whole and deletes the rest."), message)
+                # Act 2: main() cleans the run's staging; the re-run stages its own output and publishes.
+                job.clean_staging(s3, TARGET, "r2")
+                s3.fail_at = None
+                s3.objects.update(self.stage(rerun_id, rerun_parts, tag=b"rerun"))
+                final = job.publish(s3, TARGET, SOURCE, rerun_id, row_count=rerun_parts)
+                # Assess 2: exactly the re-run's parts, and the other source untouched.
+                expected = {f"orders-part-{i:05d}.parquet": b"rerun%d" % i for i in range(rerun_parts)}
+                self.assertEqual(self.source_parts(s3), {**expected, "orders-eu-part-00000.parquet": b"eu"})
+                self.assertEqual(final, [self.prefix + name for name in sorted(expected)])
+
+    def test_a_failed_delete_request_does_not_stop_the_next_batches(self):
+        keys = [f"k{i:04d}" for i in range(2500)]
+        s3 = FaultyS3({("b", k): b"" for k in keys}, fail_at=0)
+        left, reason = job.try_delete(s3, "b", keys)
+        self.assertEqual((left, reason), (keys[:1000], "Boom: delete refused"))
+        self.assertEqual(s3.keys("b"), keys[:1000])
+
+    def test_describe_parts(self):
+        self.assertEqual(job.describe_parts([]), "none")
+        self.assertEqual(job.describe_parts(["p/a-part-00005.parquet", "p/a-part-00000.parquet",
+                                             "p/a-part-00001.parquet", "p/a-part-00002.parquet",
+                                             "p/a-part-00007.parquet", "p/a-part-00008.parquet"]),
+                         "a-part-00000.parquet to a-part-00002.parquet, a-part-00005.parquet, "
+                         "a-part-00007.parquet to a-part-00008.parquet")
+
+
+class WholeStringPatternsTest(unittest.TestCase):
+    """Python's ``$`` matches before a final newline: names and ids are checked to the true end."""
+
+    def test_a_run_id_with_a_trailing_newline_is_refused(self):
+        with self.assertRaises(job.JobFailure):
+            job.staging_prefix(TARGET, "abc\n")
+        with self.assertRaisesRegex(job.JobFailure, "--run-id"):
+            job.parse_args(argv(**{"--run-id": "exec-1\n"}), FakeResolver())
+
+    def test_a_source_name_with_a_trailing_newline_is_refused(self):
+        for name in ["orders.csv\n", "orders.csv.gz\n", "orders.CSV\n"]:
+            with self.subTest(name), self.assertRaises(job.JobFailure):
+                job.source_stem("s3://raw/orders/ingest_date=2024-01-05/" + name)
+
+    def test_a_folder_with_a_trailing_newline_is_read_through_a_copy(self):
+        self.assertEqual(job.spark_input_name("s3://raw/orders\n/ingest_date=2024-01-05/a.csv", False), "source.csv")
+
+
 class FakeRow:
     def __init__(self, d):
         self.d = d
@@ -1161,6 +1359,20 @@ class MainTest(unittest.TestCase):
         spark = FakeSpark(s3, ["order_id"], GOOD)
         with fake_glue(spark, s3), self.assertRaisesRegex(job.JobFailure, "no column 'Customer Name'"):
             job.main(argv())
+
+
+class MainPublishFailureTest(unittest.TestCase):
+    def test_a_failed_publish_fails_the_run_with_the_partition_state_and_cleans_staging(self):
+        bucket, key = job.split_s3_uri(SOURCE)
+        s3 = FaultyS3({(bucket, key): b"x"}, fail_at=2)  # the staging and existing listings, then the copy
+        spark = FakeSpark(s3, HEADER, GOOD)
+        with fake_glue(spark, s3), self.assertRaises(job.JobFailure) as failure:
+            job.main(argv())
+        self.assertEqual(s3.steps[:3], ["list", "list", "copy"])
+        self.assertRegex(str(failure.exception), r"^publishing to s3://curated-bucket/orders/ingest_date=2024-01-05/ "
+                                                 r"failed at part 1 of 1 .* Nothing was published: the partition holds "
+                                                 r"no output of this source\.")
+        self.assertEqual(s3.keys("curated-bucket"), [])
 
 
 if __name__ == "__main__":

@@ -514,61 +514,168 @@ export async function listKeys(
   return keys;
 }
 
-/** Deletes the keys, a thousand a request. */
-export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+/**
+ * Deletes the keys, a thousand a request, going on past a failed batch: the keys not deleted and
+ * the first reason (`[]` and `''` when every one went).
+ */
+export async function tryDelete(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+): Promise<{ left: string[]; reason: string }> {
+  const left: string[] = [];
+  let reason = '';
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000);
-    const response = await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-      }),
-    );
-    const errors = response.Errors ?? [];
-    if (errors.length > 0)
-      throw new Error(
-        `could not delete ${errors.length} object(s) in s3://${bucket}/, first ${errors[0]!.Key}: ${errors[0]!.Code} ${errors[0]!.Message}`,
+    try {
+      const response = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        }),
       );
+      const errors = response.Errors ?? [];
+      left.push(...errors.map((e) => String(e.Key)));
+      if (errors.length > 0) reason ||= `${errors[0]!.Code} ${errors[0]!.Message}`;
+    } catch (error) {
+      // The whole request failed: none of its keys is known to be gone.
+      left.push(...batch);
+      reason ||= errorText(error);
+    }
   }
+  return { left, reason };
+}
+
+/** Deletes the keys, a thousand a request; throws naming the first one left. */
+export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  const { left, reason } = await tryDelete(s3, bucket, keys);
+  if (left.length > 0)
+    throw new Error(
+      `could not delete ${left.length} object(s) in s3://${bucket}/, first ${left[0]}: ${reason}`,
+    );
+}
+
+/** An error as the Glue script words one: `<class name>: <message>`. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /**
- * Uploads the parts to `<target>_staging/<run-id>/parquet/`, copies each to its final name
- * (overwriting a previous run's), then deletes the source's leftover outputs that this run did
- * not write. Other sources' files are never touched.
+ * A publish that failed part-way: its message says exactly which parts of the source the
+ * partition holds (the script's words), and that a re-run of the file repairs it.
+ */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+}
+
+/**
+ * Output keys as their file names, runs of consecutive parts shortened:
+ * `orders-part-00000.parquet to orders-part-00002.parquet, orders-part-00005.parquet`.
+ */
+export function describeParts(keys: readonly string[]): string {
+  const names = keys.map((k) => k.slice(k.lastIndexOf('/') + 1)).sort();
+  if (names.length === 0) return 'none';
+  const index = (name: string) => Number(name.slice(-'.parquet'.length - PART_DIGITS, -'.parquet'.length));
+  const runs: string[][] = [];
+  for (const name of names) {
+    const run = runs.at(-1);
+    if (run && index(name) === index(run.at(-1)!) + 1) run.push(name);
+    else runs.push([name]);
+  }
+  return runs.map((r) => (r.length === 1 ? r[0] : `${r[0]} to ${r.at(-1)}`)).join(', ');
+}
+
+/** The way out of every partial publish: a re-run writes all its parts and deletes the source's others. */
+const RERUN_REPAIRS =
+  'a re-run of this file, under any run id, publishes its output whole and deletes the rest';
+
+/** What a copy failing part-way leaves in the partition (the script's `copy_failure_message`). */
+export function copyFailureMessage(
+  target: string,
+  total: number,
+  copied: readonly string[],
+  earlier: readonly string[],
+  failedKey: string,
+  reason: string,
+): string {
+  const head = `publishing to ${target} failed at part ${copied.length + 1} of ${total} (${failedKey.slice(failedKey.lastIndexOf('/') + 1)}: ${reason}). `;
+  const ours = `${copied.length} of this run's ${total} parts (${describeParts(copied)})`;
+  const state =
+    copied.length === 0
+      ? earlier.length === 0
+        ? 'Nothing was published: the partition holds no output of this source.'
+        : `Nothing was published: the partition still holds the earlier output of this source (${describeParts(earlier)}).`
+      : earlier.length === 0
+        ? `The partition holds ${ours} and no other part of this source: an incomplete output.`
+        : `The partition holds a mix: ${ours} and ${earlier.length} part(s) of an earlier run of this source (${describeParts(earlier)}).`;
+  return `${head}${state} It stays so until ${RERUN_REPAIRS}.`;
+}
+
+/** Every part of the run is live, but `left` (an earlier run's surplus) could not be deleted. */
+export function deleteFailureMessage(
+  target: string,
+  published: readonly string[],
+  left: readonly string[],
+  reason: string,
+): string {
+  return `published this run's ${published.length} part(s) to ${target} (${describeParts(published)}), but could not delete ${left.length} part(s) of an earlier run of this source (${describeParts(left)}: ${reason}): readers see their rows beside this run's (duplicates) until ${RERUN_REPAIRS}.`;
+}
+
+/**
+ * Uploads the parts to `<target>_staging/<run-id>/parquet/`, copies each to its final name in
+ * part order (overwriting a previous run's), then deletes the source's leftover outputs that this
+ * run did not write. Other sources' files are never touched. A failure part-way throws a
+ * {@link PublishError} naming what the partition holds (glue-scripts/README.md, Publishing).
  */
 async function publish(s3: S3Client, job: JobArgs, parts: readonly string[]): Promise<string[]> {
   const [stagingBucket, stagingKey] = splitS3Uri(`${stagingPrefix(job.target, job.runId)}parquet/`);
   const [bucket, prefix] = targetPrefix(job.target);
   const staged: string[] = [];
-  for (const [index, path] of parts.entries()) {
-    const key = `${stagingKey}part-${String(index).padStart(PART_DIGITS, '0')}.parquet`;
-    await new Upload({
-      client: s3,
-      params: {
-        Bucket: stagingBucket,
-        Key: key,
-        Body: createReadStream(path),
-        ContentType: 'application/vnd.apache.parquet',
-      },
-    }).done();
-    staged.push(key);
-  }
-  const existing = await listKeys(s3, bucket, `${prefix}${outputStem(job.source)}-part-`, '/');
-  const finals = new Set<string>();
-  for (const [index, key] of staged.entries()) {
-    const final = outputKey(job.target, job.source, index);
-    await s3.send(
-      new CopyObjectCommand({ Bucket: bucket, Key: final, CopySource: copySource(stagingBucket, key) }),
+  let existing: string[];
+  try {
+    for (const [index, path] of parts.entries()) {
+      const key = `${stagingKey}part-${String(index).padStart(PART_DIGITS, '0')}.parquet`;
+      await new Upload({
+        client: s3,
+        params: {
+          Bucket: stagingBucket,
+          Key: key,
+          Body: createReadStream(path),
+          ContentType: 'application/vnd.apache.parquet',
+        },
+      }).done();
+      staged.push(key);
+    }
+    existing = await listKeys(s3, bucket, `${prefix}${outputStem(job.source)}-part-`, '/');
+  } catch (error) {
+    throw new PublishError(
+      `publishing to ${job.target} failed before its first copy (${errorText(error)}): nothing was published`,
+      { cause: error },
     );
-    finals.add(final);
   }
   const pattern = outputNamePattern(job.source);
-  const leftovers = existing.filter(
-    (k) => k.startsWith(prefix) && pattern.test(k.slice(prefix.length)) && !finals.has(k),
-  );
-  await deleteKeys(s3, bucket, leftovers.sort());
-  return [...finals].map((key) => `s3://${bucket}/${key}`);
+  const earlier = existing.filter((k) => k.startsWith(prefix) && pattern.test(k.slice(prefix.length)));
+  const copied: string[] = [];
+  for (const [index, key] of staged.entries()) {
+    const final = outputKey(job.target, job.source, index);
+    try {
+      await s3.send(
+        new CopyObjectCommand({ Bucket: bucket, Key: final, CopySource: copySource(stagingBucket, key) }),
+      );
+    } catch (error) {
+      // S3 makes each copy atomic: the failed key holds what it held before (if anything).
+      const left = earlier.filter((k) => !copied.includes(k));
+      throw new PublishError(
+        copyFailureMessage(job.target, staged.length, copied, left, final, errorText(error)),
+        { cause: error },
+      );
+    }
+    copied.push(final);
+  }
+  const leftovers = earlier.filter((k) => !copied.includes(k)).sort();
+  const { left, reason } = await tryDelete(s3, bucket, leftovers);
+  if (left.length > 0) throw new PublishError(deleteFailureMessage(job.target, copied, left, reason));
+  return copied.map((key) => `s3://${bucket}/${key}`);
 }
 
 async function cleanStaging(s3: S3Client, job: JobArgs): Promise<void> {

@@ -10,15 +10,30 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import { zoneFileName, zoneKey } from '../../lambdas/validate/core.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
-import { ConversionError, convertCsvToParquet } from '../../lib/local/csv-to-parquet.ts';
+import {
+  ConversionError,
+  convertCsvToParquet,
+  copyFailureMessage,
+  deleteFailureMessage,
+  outputStem,
+  PublishError,
+  tryDelete,
+} from '../../lib/local/csv-to-parquet.ts';
 import {
   castPlan,
   GUARD_DATE,
@@ -274,12 +289,157 @@ describe('publishing', () => {
     expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
   });
 
+  /** A client of the same server whose `command` requests fail with S3's AccessDenied (not retried). */
+  const failing = (command: string): S3Client => {
+    const client = localS3Client(server.endpoint);
+    client.middlewareStack.add(
+      (next, context) => async (input) => {
+        if (context.commandName === command)
+          throw Object.assign(new Error('Access Denied'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+          });
+        return next(input);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'publishFault' },
+    );
+    return client;
+  };
+
+  /** The partition's `stem-part-*` files and what each holds (its rows' ids, or the planted text). */
+  const partsOf = async (stem: string) =>
+    Object.fromEntries(
+      await Promise.all(
+        (await keys(CURATED, `${prefix}${stem}-part-`)).map(async (key) => {
+          const bytes = await get(CURATED, key);
+          const ids =
+            bytes.subarray(0, 4).toString() === 'PAR1'
+              ? (await readParquet(bytes)).rows.map((r) => r.id)
+              : [];
+          return [key.slice(prefix.length), ids.length > 0 ? ids : bytes.toString()];
+        }),
+      ),
+    );
+
+  it('says the earlier output is untouched when its copy fails, and a re-run converges to exactly its own output', async () => {
+    // Prepare: an earlier run of the source left two parts
+    await put(RAW, `${prefix}copyfail.csv`, 'id,amount\n7,1.50\n8,2.50\n');
+    await put(CURATED, `${prefix}copyfail-part-00000.parquet`, 'old part 0');
+    await put(CURATED, `${prefix}copyfail-part-00001.parquet`, 'old part 1');
+    const client = failing('CopyObjectCommand');
+
+    // Act
+    const run = convertCsvToParquet(args('copyfail.csv', 2, 'copy-1'), client, { workDir, instance });
+
+    // Assess: the script's words, the partition as they say, the staging folder gone
+    await expect(run).rejects.toThrow(PublishError);
+    await expect(run).rejects.toThrow(
+      `publishing to s3://${CURATED}/${prefix} failed at part 1 of 1 (copyfail-part-00000.parquet: AccessDenied: Access Denied). Nothing was published: the partition still holds the earlier output of this source (copyfail-part-00000.parquet to copyfail-part-00001.parquet). It stays so until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
+    );
+    expect(await partsOf('copyfail')).toEqual({
+      'copyfail-part-00000.parquet': 'old part 0',
+      'copyfail-part-00001.parquet': 'old part 1',
+    });
+    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+
+    // Act: the re-run, under another run id, with S3 working
+    await convertCsvToParquet(args('copyfail.csv', 2, 'copy-2'), s3, { workDir, instance });
+
+    // Assess
+    expect(await partsOf('copyfail')).toEqual({ 'copyfail-part-00000.parquet': [7, 8] });
+    client.destroy();
+  });
+
+  it('fails saying the new output is live when an earlier part cannot be deleted, and a re-run deletes it', async () => {
+    // Prepare: an earlier run of the source left three parts; deletes are refused
+    await put(RAW, `${prefix}delfail.csv`, 'id,amount\n5,1.50\n');
+    for (const i of [0, 1, 2]) await put(CURATED, `${prefix}delfail-part-0000${i}.parquet`, `old part ${i}`);
+    const client = failing('DeleteObjectsCommand');
+
+    // Act
+    const run = convertCsvToParquet(args('delfail.csv', 1, 'del-1'), client, { workDir, instance });
+
+    // Assess: this run's part is live beside the earlier run's surplus, and the message says so
+    await expect(run).rejects.toThrow(PublishError);
+    await expect(run).rejects.toThrow(
+      `published this run's 1 part(s) to s3://${CURATED}/${prefix} (delfail-part-00000.parquet), but could not delete 2 part(s) of an earlier run of this source (delfail-part-00001.parquet to delfail-part-00002.parquet: AccessDenied: Access Denied): readers see their rows beside this run's (duplicates) until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
+    );
+    expect(await partsOf('delfail')).toEqual({
+      'delfail-part-00000.parquet': [5],
+      'delfail-part-00001.parquet': 'old part 1',
+      'delfail-part-00002.parquet': 'old part 2',
+    });
+
+    // Act: the re-run under the same run id (its staging left behind, as the refused delete left it)
+    await convertCsvToParquet(args('delfail.csv', 1, 'del-1'), s3, { workDir, instance });
+
+    // Assess
+    expect(await partsOf('delfail')).toEqual({ 'delfail-part-00000.parquet': [5] });
+    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+    client.destroy();
+  });
+
+  it('goes on deleting past a refused batch and names every key it could not delete', async () => {
+    // Prepare: 2,500 keys, the second request of three refused as a whole, one key refused in the third
+    const all = Array.from({ length: 2500 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+    const deleted: string[] = [];
+    let request = 0;
+    const client = {
+      send: async (command: DeleteObjectsCommand) => {
+        request++;
+        const batch = command.input.Delete!.Objects!.map((o) => o.Key!);
+        if (request === 2)
+          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
+        const refused = request === 3 ? [batch[0]!] : [];
+        deleted.push(...batch.filter((k) => !refused.includes(k)));
+        return { Errors: refused.map((Key) => ({ Key, Code: 'AccessDenied', Message: 'Access Denied' })) };
+      },
+    } as unknown as S3Client;
+
+    // Act
+    const result = await tryDelete(client, CURATED, all);
+
+    // Assess
+    expect(request).toBe(3);
+    expect(result).toEqual({
+      left: [...all.slice(1000, 2000), 'k2000'],
+      reason: 'ServiceUnavailable: Service Unavailable',
+    });
+    expect(deleted).toEqual([...all.slice(0, 1000), ...all.slice(2001)]);
+  });
+
+  it('gives landing keys that differ only by extension outputs of their own: zone names carry a tag of the whole key', () => {
+    // Prepare: the stem drops `.csv`/`.csv.gz` in any case, so the job alone would map all of
+    // these to one stem; the pipeline hands it zone names (README of glue-scripts: one-to-one).
+    const landed = [
+      'daily.csv',
+      'daily.csv.gz',
+      'daily.CSV',
+      'daily.Csv.Gz',
+      `${'x'.repeat(300)}.csv`,
+      `${'x'.repeat(300)}.csv.gz`,
+    ];
+    const raw = (file: string) =>
+      `s3://${RAW}/${zoneKey('orders', DATE, zoneFileName({ bucket: 'landing', key: `orders/${file}`, versionId: null, etag: 'e1', size: 1, dataset: 'orders' }))}`;
+
+    // Act
+    const stems = landed.map((file) => outputStem(raw(file)));
+
+    // Assess: six distinct stems (the job itself maps daily.csv and daily.csv.gz alike)
+    expect(new Set(stems).size).toBe(landed.length);
+    expect(outputStem(`s3://${RAW}/${prefix}daily.csv`)).toBe(
+      outputStem(`s3://${RAW}/${prefix}daily.csv.gz`),
+    );
+  });
+
   it('refuses bad arguments before touching S3', async () => {
     // Prepare
     const good = args('orders.csv', 2, 'r');
     const cases: [Partial<Record<keyof GlueJobArguments, string>>, string][] = [
       [{ '--expected-rows': 'ten' }, '--expected-rows must be a non-negative integer'],
       [{ '--run-id': 'a/b' }, '--run-id must be 1-80 characters'],
+      [{ '--run-id': 'a\n' }, '--run-id must be 1-80 characters'],
+      [{ '--source': `s3://${RAW}/${prefix}orders.csv\n` }, 'must be a .csv or .csv.gz file'],
       [{ '--delimiter': ';;' }, '--delimiter must be one character'],
       [{ '--source': `s3://${RAW}/${prefix}orders.json` }, 'must be a .csv or .csv.gz file'],
       [{ '--target': 'curated/x/' }, 'not an s3:// URI'],
@@ -379,5 +539,42 @@ describe("the cast plan is the Glue script's", () => {
     // Assess
     expect([...csvBytes(bom).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csvBytes(bom).includes('\r\n')).toBe(true);
+  });
+});
+
+describe("publish failures are worded as the Glue script's", () => {
+  it('gives the same message as csv_to_parquet for every state a failed copy or delete can leave', () => {
+    const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['--version']).status === 0);
+    if (!python) throw new Error('no python3 on this machine, so the Glue script cannot be compared');
+    // Prepare: each copy-failure state (nothing, earlier only, ours only, a mix) and a delete failure
+    const target = 's3://curated/orders/ingest_date=2024-01-05/';
+    const part = (i: number) => `orders/ingest_date=2024-01-05/o-part-${String(i).padStart(5, '0')}.parquet`;
+    const copies: [number, string[], string[], string, string][] = [
+      [1, [], [], part(0), 'AccessDenied: Access Denied'],
+      [2, [], [part(0), part(1), part(4)], part(0), 'Boom: x'],
+      [3, [part(0), part(1)], [], part(2), 'Boom: y'],
+      [3, [part(0)], [part(1), part(2), part(3), part(7)], part(1), 'Boom: z'],
+    ];
+    const deletes: [string[], string[], string][] = [
+      [[part(0), part(1)], [part(2), part(5), part(6)], 'AccessDenied Access Denied'],
+    ];
+    const program = [
+      'import json, sys, csv_to_parquet as j',
+      'cases = json.load(sys.stdin)',
+      'print(json.dumps([j.copy_failure_message(cases["target"], *c) for c in cases["copies"]]',
+      '  + [j.delete_failure_message(cases["target"], *d) for d in cases["deletes"]]))',
+    ].join('\n');
+
+    // Act
+    const output = execFileSync(python, ['-c', program], {
+      cwd: fileURLToPath(new URL('../../glue-scripts/', import.meta.url)),
+      input: JSON.stringify({ target, copies, deletes }),
+    });
+
+    // Assess
+    expect(JSON.parse(output.toString())).toEqual([
+      ...copies.map((c) => copyFailureMessage(target, ...c)),
+      ...deletes.map((d) => deleteFailureMessage(target, ...d)),
+    ]);
   });
 });

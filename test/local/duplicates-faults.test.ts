@@ -63,7 +63,12 @@ function lake(get: () => LocalRuntime) {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-  return { upload, keys, zones, rows, redrive, notifications };
+  /** The notifications of one execution, in order. */
+  const notifiedOf = async (name: string) =>
+    (await notifications()).filter(
+      (n) => (n.message as { execution?: string }).execution?.endsWith(`:${name}`) ?? false,
+    );
+  return { upload, keys, zones, rows, redrive, notifications, notifiedOf };
 }
 
 describe('duplicates', () => {
@@ -205,20 +210,22 @@ describe('two versions of one key', () => {
 });
 
 /** S3's throttling reply, as the SDK builds it from a 503. */
-const slowDown = () =>
+/** S3's reply `name` with HTTP `status`, as the SDK raises it (a 503 is retried, a 403 is not). */
+const s3Error = (name: string, status: number, message: string) =>
   new S3ServiceException({
-    name: 'SlowDown',
-    $fault: 'server',
-    $metadata: { httpStatusCode: 503 },
-    message: 'Please reduce your request rate.',
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message,
   });
+const slowDown = () => s3Error('SlowDown', 503, 'Please reduce your request rate.');
 
 /** An error of a given name (the name is what Retry and Catch match). */
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 
 describe('faults', () => {
   let runtime: LocalRuntime;
-  const { upload, zones, rows, redrive, notifications } = lake(() => runtime);
+  const { upload, zones, rows, redrive, notifiedOf } = lake(() => runtime);
   let s3Fault: (command: string) => Error | undefined = () => undefined;
   let taskFault: (state: string, attempt: number, phase: 'before' | 'after') => Error | undefined = () =>
     undefined;
@@ -371,9 +378,7 @@ describe('faults', () => {
     await runtime.idle();
     const failed = await runtime.finished(name);
     const before = await zones('glue-failed');
-    const notified = (await notifications()).filter(
-      (n) => (n.message as { execution?: string }).execution?.endsWith(`:${name}`) ?? false,
-    );
+    const notified = await notifiedOf(name);
 
     // Act: the fault lifted, the reconciler re-drives
     taskFault = () => undefined;
@@ -418,6 +423,48 @@ describe('faults', () => {
     expect(attempts.get('NotifyCurated')).toBe(2);
     expect(await rows(6200, 6203)).toEqual({ n: 3, ids: 3 });
   });
+
+  it("fails with the twin's exact partition state when its publish copy is refused, and a re-drive curates the file once", async () => {
+    // Prepare: S3 refuses the next CopyObject once ConvertToParquet has started (Validate's copy to
+    // raw is done by then); AccessDenied is not retried by the SDK, nor by the workflow.
+    let converting = false;
+    let refused = 0;
+    countAttempts((state, _attempt, phase) => {
+      if (state === 'ConvertToParquet' && phase === 'before') converting = true;
+      return undefined;
+    });
+    s3Fault = (command) => {
+      if (!converting || command !== 'CopyObjectCommand' || refused > 0) return undefined;
+      refused++;
+      return s3Error('AccessDenied', 403, 'Access Denied');
+    };
+    const { name } = await upload('orders/publish-refused.csv', ordersFile(7000, 7006));
+    await runtime.idle();
+    const failed = await runtime.finished(name);
+    const before = await zones('publish-refused');
+    const notified = await notifiedOf(name);
+
+    // Act: the reconciler re-drives the failed file
+    const report = await redrive();
+
+    // Assess: a failed run whose notification says nothing was published, and why
+    expect(refused).toBe(1);
+    expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
+    expect(failed?.states.slice(-3)).toEqual(['ConvertToParquet', 'NotifyFailed', 'Failed']);
+    const [raw] = before.raw;
+    const stem = raw!.slice(raw!.lastIndexOf('/') + 1, -'.csv'.length);
+    expect(notified[1]?.message).toMatchObject({
+      status: 'FAILED',
+      error: 'PublishError',
+      cause: `publishing to s3://${LOCAL_BUCKETS.curated}/orders/ingest_date=${today()}/ failed at part 1 of 1 (${stem}-part-00000.parquet: AccessDenied: Access Denied). Nothing was published: the partition holds no output of this source. It stays so until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
+    });
+    expect([before.raw.length, before.curated.length]).toEqual([1, 0]);
+    expect(report.redriven).toBe(1);
+    expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
+    const after = await zones('publish-refused');
+    expect(after.curated).toEqual([`orders/ingest_date=${today()}/${stem}-part-00000.parquet`]);
+    expect(await rows(7000, 7006)).toEqual({ n: 6, ids: 6 });
+  }, 60_000);
 
   it('fails loudly when the curated notification cannot be published, and the data stays intact', async () => {
     // Prepare
