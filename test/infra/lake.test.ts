@@ -457,7 +457,14 @@ describe('pipeline stack', () => {
     const assets = 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>';
     expect(statements.map(grant).sort(byActions)).toEqual(
       [
-        { actions: ['s3:GetObject'], resources: prefixes.map((p) => s3Arn('raw', p)) },
+        // Raw files of the datasets, and the HEAD probe of each dataset's folder key in curated.
+        {
+          actions: ['s3:GetObject'],
+          resources: [
+            ...datasets.map((d) => s3Arn('curated', `/${d}`)),
+            ...prefixes.map((p) => s3Arn('raw', p)),
+          ],
+        },
         {
           actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
           resources: prefixes.map((p) => s3Arn('curated', p)),
