@@ -2,8 +2,8 @@
  * Resolves the intrinsics of the lake's synthesized templates to concrete values, as
  * CloudFormation would in one account and Region: pseudo parameters, `Ref`, `Fn::GetAtt`,
  * `Fn::Join`, `Fn::Sub`, `Fn::Select`, `Fn::Split`, and `Fn::GetStackOutput` / `Fn::ImportValue`
- * across the stacks. Resources without a physical name get their logical id as name (CloudFormation
- * would generate one; any unique name serves the IAM evaluation).
+ * across the stacks. Resources without a physical name are named `<stack>-<logical id>`
+ * (CloudFormation would add a random suffix; any unique name serves the IAM evaluation).
  */
 
 /** The account, Region and partition the templates are resolved in. */
@@ -167,7 +167,9 @@ export class ResolvedTemplates {
     const kind = RESOURCE_NAMES[resource.Type];
     if (!kind) throw new Error(`the resolver does not know how ${resource.Type} (${id}) answers Ref/GetAtt`);
     const named = kind.nameProperty ? resource.Properties?.[kind.nameProperty] : undefined;
-    return kind.names(named === undefined ? id : this.text(stack, named), this.env);
+    // CloudFormation names an unnamed resource `<stack>-<logical id>-<random>`: the stack keeps
+    // apart resources of the same logical id in both stacks (CDK's singleton handlers).
+    return kind.names(named === undefined ? `${stack}-${id}` : this.text(stack, named), this.env);
   }
 
   private template(stack: string): CfnTemplate {

@@ -43,6 +43,7 @@ export async function decide(
   call: IamCall,
 ): Promise<{ decision: Decision; ignoredContextKeys: readonly string[] }> {
   const role = lake.roleByArn(call.principal);
+  const simulated = simulatorForm(lake, call);
   if (!role && call.principal.startsWith('arn:')) {
     throw new Error(`${describeCall(call)}: ${call.principal} is not a role of the lake`);
   }
@@ -50,20 +51,23 @@ export async function decide(
     'aws:SecureTransport': 'true',
     ...(role ? { 'aws:PrincipalArn': role.arn, 'aws:PrincipalAccount': lake.env.account } : {}),
   };
-  for (const [k, v] of Object.entries(call.context ?? {}))
+  for (const [k, v] of Object.entries(simulated.context))
     context[k] = Array.isArray(v) ? [...v] : (v as string);
   const result = await runSimulation(
     {
       request: {
-        principal: call.principal,
+        principal: simulated.principal,
         action: call.action,
         resource: { resource: call.resource, accountId: lake.env.account },
         contextVariables: context,
       },
-      identityPolicies: role?.identityPolicies ?? [],
+      identityPolicies: (role?.identityPolicies ?? []).map((p) => ({
+        ...p,
+        policy: simulated.rewrite(p.policy),
+      })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      resourcePolicy: lake.resourcePolicy(call.resource),
+      resourcePolicy: simulated.resourcePolicy,
     },
     {},
   );
@@ -74,6 +78,34 @@ export async function decide(
   }
   const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : [];
   return { decision: result.overallResult as Decision, ignoredContextKeys: ignored };
+}
+
+/**
+ * Two limits of iam-simulate 0.1.173, worked around by renaming the same way in the request and in
+ * the policies, so that what matches stays exactly what AWS would match:
+ * - only `/`-separated variable keys are variables (`aws:PrincipalTag/x`), so
+ *   `kms:EncryptionContext:<key>` is reported unknown and a condition on it never holds: it is
+ *   renamed `aws:RequestTag/kms:EncryptionContext/<key>`, a variable key it evaluates;
+ * - a service principal must end in `amazonaws.com`, so a China one (`….amazonaws.com.cn`) is
+ *   renamed `….cn.amazonaws.com`.
+ */
+function simulatorForm(lake: LakePolicies, call: IamCall) {
+  const key = (k: string) => k.replace(/^kms:EncryptionContext:/i, 'aws:RequestTag/kms:EncryptionContext/');
+  const principal = (p: string) => p.replace(/\.amazonaws\.com\.cn$/, '.cn.amazonaws.com');
+  const rewrite = (value: unknown, inPrincipal = false): unknown => {
+    if (typeof value === 'string') return inPrincipal ? principal(value) : value;
+    if (Array.isArray(value)) return value.map((v) => rewrite(v, inPrincipal));
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [key(k), rewrite(v, inPrincipal || k === 'Principal')]),
+    );
+  };
+  return {
+    principal: principal(call.principal),
+    context: Object.fromEntries(Object.entries(call.context ?? {}).map(([k, v]) => [key(k), v])),
+    resourcePolicy: rewrite(lake.resourcePolicy(call.resource)),
+    rewrite,
+  };
 }
 
 /**

@@ -306,6 +306,37 @@ describe('storage stack', () => {
               Sid: String(i + 1),
             }))
           : []),
+        // The alarm topic takes CloudWatch's alarms of this account (review C1).
+        ...(t.id === topicId('Alarms')
+          ? [
+              {
+                Action: 'sns:Publish',
+                Condition: {
+                  ArnLike: {
+                    'aws:SourceArn': {
+                      'Fn::Join': [
+                        '',
+                        [
+                          'arn:',
+                          { Ref: 'AWS::Partition' },
+                          ':cloudwatch:',
+                          { Ref: 'AWS::Region' },
+                          ':',
+                          { Ref: 'AWS::AccountId' },
+                          ':alarm:*',
+                        ],
+                      ],
+                    },
+                  },
+                  StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                },
+                Effect: 'Allow',
+                Principal: { Service: 'cloudwatch.amazonaws.com' },
+                Resource: { Ref: t.id },
+                Sid: 'AllowCloudWatchAlarmsOfThisAccount',
+              },
+            ]
+          : []),
       ]);
     }
     const subscriptions = resources(storage, 'AWS::SNS::Subscription').map((s) => s.Properties);
