@@ -42,7 +42,7 @@ export class Notifications extends Construct {
     this.alarms = topic('Alarms', 'CSV data lake: alarms');
     // CloudWatch alarms publish as the service, not with a role of this account: only the topic
     // policy can let them (which replaces SNS's default policy), limited to this account's alarms
-    // (review C1; test/iam/service-calls.test.ts).
+    // (review C1; test/iam/decisions.test.ts).
     const stack = Stack.of(this);
     this.alarms.addToResourcePolicy(
       new iam.PolicyStatement({
