@@ -134,7 +134,11 @@ export async function unexpected(
  * code is not bundled: no policy depends on it, and bundling is most of a synth's time.
  */
 export async function synthLakeTemplates(context: Record<string, unknown> = {}) {
-  const lake = await buildTestLake({ ...TEST_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context });
+  const lake = await buildTestLake(
+    { ...TEST_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+    // The schema validation of every resource is the infrastructure tests' concern, and seconds long.
+    { builtinCloudFormationValidation: false },
+  );
   const templates: Record<string, CfnTemplate> = {
     [lake.storage.stackName]: Template.fromStack(lake.storage).toJSON() as CfnTemplate,
     [lake.pipeline.stackName]: Template.fromStack(lake.pipeline).toJSON() as CfnTemplate,
