@@ -213,11 +213,13 @@ export class ResolvedTemplates {
       case 'Fn::Sub': {
         const [text, variables] =
           typeof arg === 'string' ? [arg, {}] : (arg as [string, Record<string, unknown>]);
-        return text.replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
-          if (name in variables) return this.text(stack, variables[name]);
-          const [id, attribute] = name.split('.');
-          return attribute === undefined ? this.ref(stack, id!) : this.getAtt(stack, id!, attribute);
-        });
+        return text
+          .replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
+            if (name in variables) return this.text(stack, variables[name]);
+            const [id, attribute] = name.split('.');
+            return attribute === undefined ? this.ref(stack, id!) : this.getAtt(stack, id!, attribute);
+          })
+          .replace(/\$\{!/g, '${'); // `${!Literal}` is the text `${Literal}`
       }
       case 'Fn::Select': {
         const [index, list] = arg as [unknown, unknown];
