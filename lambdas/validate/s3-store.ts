@@ -138,6 +138,11 @@ export function s3Store(s3: S3Client): ObjectStore {
             Key: to.key,
             CopySource: copySource(from),
             ...copyPin(from),
+            // A producer's tags stay on its landing object: copying them (the default, COPY) would
+            // need s3:GetObjectVersionTagging on landing and s3:PutObjectTagging on the zones,
+            // and a copy above 5 GB (multipart) never carries them, so a file's tags would depend
+            // on its size. The zones hold no tags.
+            TaggingDirective: 'REPLACE',
           }),
         ),
       );

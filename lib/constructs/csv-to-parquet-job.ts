@@ -63,6 +63,16 @@ export class CsvToParquetJob extends Construct {
         resources: prefixes.map((p) => props.curated.arnForObjects(p)),
       }),
     );
+    // Hadoop's S3 filesystems probe each parent "directory" of an output path they create, up to
+    // the dataset's folder: a HEAD of `<dataset>` (a file of that name?), then a listing of
+    // `<dataset>/`, which the prefixes below cover (`*` matches nothing too). The HEAD of the bare
+    // key needs its own grant (review R3; test/iam/recorded-calls.test.ts).
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: props.datasetNames.map((name) => props.curated.arnForObjects(name)),
+      }),
+    );
     // Spark lists the input path and the output prefix (staging, publishing, replacing).
     this.role.addToPolicy(
       new iam.PolicyStatement({

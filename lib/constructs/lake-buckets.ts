@@ -57,7 +57,11 @@ export class LakeBuckets extends Construct {
     // to this account's log groups.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        // Regional, and `.amazonaws.com.cn` in China (cdk.json targets aws-cn): the URL suffix
+        // follows the partition (review L5).
+        principals: [
+          iam.ServicePrincipal.fromStaticServicePrincipleName(`logs.${stack.region}.${stack.urlSuffix}`),
+        ],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
         conditions: {

@@ -1,4 +1,5 @@
 /** The SNS topics subscribers listen to: pipeline events, zone object events and alarms. */
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -39,6 +40,24 @@ export class Notifications extends Construct {
     this.events = topic('Events', 'CSV data lake: file outcomes');
     this.zoneEvents = topic('ZoneEvents', 'CSV data lake: objects created in raw, failure and curated');
     this.alarms = topic('Alarms', 'CSV data lake: alarms');
+    // CloudWatch alarms publish as the service, not with a role of this account: only the topic
+    // policy can let them (which replaces SNS's default policy), limited to this account's alarms
+    // (review C1; test/iam/decisions.test.ts).
+    const stack = Stack.of(this);
+    this.alarms.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarms.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+          },
+        },
+      }),
+    );
     // CloudWatch alarms publish to the encrypted alarm topic through the key.
     props.key.grant(
       new iam.ServicePrincipal('cloudwatch.amazonaws.com'),

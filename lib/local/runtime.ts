@@ -3,6 +3,7 @@
  * object created in landing (with a real S3 event record), and the synthesized state machine run
  * in-process with its Task states bound to the same cores the Lambda handlers wrap.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -78,7 +79,32 @@ export interface LocalRuntimeOptions {
    * @default synthesized from `datasetsDir` and `largeFileBytes` at start
    */
   readonly definition?: AslDefinition;
+  /** What to record of the handlers' work, for tests (the IAM simulation). @default - nothing */
+  readonly trace?: LocalTrace;
 }
+
+/**
+ * Hooks that see the handlers' work as it happens. `s3` is called once per S3 command the
+ * runtime's client sends (before the SDK's retries), with the Task state whose handler sent it
+ * (the Glue twin's as `ConvertToParquet`), or none for the runtime's own commands (`land`, recovery,
+ * re-drives). `task` is called with each Task state's input as its handler receives it.
+ */
+export interface LocalTrace {
+  readonly s3?: (command: TracedS3Command) => void;
+  readonly task?: (state: string, input: unknown) => void;
+}
+
+/** One S3 command as {@link LocalTrace.s3} sees it. */
+export interface TracedS3Command {
+  /** The Task state running when it was sent; undefined for the runtime's own commands. */
+  readonly state: string | undefined;
+  /** The command's name: `GetObjectCommand`, … */
+  readonly command: string;
+  readonly input: Readonly<Record<string, unknown>>;
+}
+
+/** The Task state whose handler is running, across its awaits (for {@link LocalTrace.s3}). */
+const runningState = new AsyncLocalStorage<string>();
 
 /**
  * Fault injection. `s3` is asked before every request attempt of the runtime's S3 client (the
@@ -123,6 +149,7 @@ export class LocalRuntime {
     private readonly definition: AslDefinition,
     private readonly onLine: (line: string) => void,
     private readonly faults: LocalFaults = {},
+    private readonly trace: LocalTrace = {},
   ) {}
 
   /** Starts the S3 server and the trigger; the lake folder's contents are kept from earlier runs. */
@@ -152,7 +179,23 @@ export class LocalRuntime {
       definition,
       options.onLine ?? (() => {}),
       options.faults,
+      options.trace,
     );
+    const traceS3 = options.trace?.s3;
+    if (traceS3) {
+      runtime.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          traceS3({
+            state: runningState.getStore(),
+            command: context.commandName ?? '',
+            input: args.input as Record<string, unknown>,
+          });
+          return next(args);
+        },
+        // Before the retries: one call per command, as IAM authorizes each attempt alike.
+        { step: 'initialize', name: 'localTrace' },
+      );
+    }
     await runtime.recover();
     const s3Fault = options.faults?.s3;
     if (s3Fault) {
@@ -469,12 +512,14 @@ export class LocalRuntime {
       async (input: I): Promise<O> => {
         const stateName = typeof state === 'string' ? state : state(input);
         await track(stateName);
-        if (!fault) return handler(input);
+        this.trace.task?.(stateName, input);
+        const run = () => runningState.run(stateName, () => handler(input));
+        if (!fault) return run();
         const attempt = (attempts.get(stateName) ?? 0) + 1;
         attempts.set(stateName, attempt);
         const before = fault(stateName, attempt, 'before');
         if (before) throw before;
-        const result = await handler(input);
+        const result = await run();
         const after = fault(stateName, attempt, 'after');
         if (after) throw after;
         return result;

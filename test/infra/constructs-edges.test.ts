@@ -121,7 +121,8 @@ describe('the lake key', () => {
     const logs = keyStatements(storage).filter((s) => servicePrincipal(s).some((p) => p.startsWith('logs.')));
     expect(logs).toHaveLength(1);
     const [s] = logs;
-    expect(servicePrincipal(s!)).toEqual(['logs.<AWS::Region>.amazonaws.com']);
+    // The URL suffix follows the partition: `amazonaws.com.cn` in China (review L5).
+    expect(servicePrincipal(s!)).toEqual(['logs.<AWS::Region>.<AWS::URLSuffix>']);
     expect({ effect: s!.Effect, actions: list(s!.Action).sort(), resource: s!.Resource }).toEqual({
       effect: 'Allow',
       actions: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],

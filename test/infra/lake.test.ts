@@ -332,6 +332,37 @@ describe('storage stack', () => {
               Sid: String(i + 1),
             }))
           : []),
+        // The alarm topic takes CloudWatch's alarms of this account (review C1).
+        ...(t.id === topicId('Alarms')
+          ? [
+              {
+                Action: 'sns:Publish',
+                Condition: {
+                  ArnLike: {
+                    'aws:SourceArn': {
+                      'Fn::Join': [
+                        '',
+                        [
+                          'arn:',
+                          { Ref: 'AWS::Partition' },
+                          ':cloudwatch:',
+                          { Ref: 'AWS::Region' },
+                          ':',
+                          { Ref: 'AWS::AccountId' },
+                          ':alarm:*',
+                        ],
+                      ],
+                    },
+                  },
+                  StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                },
+                Effect: 'Allow',
+                Principal: { Service: 'cloudwatch.amazonaws.com' },
+                Resource: { Ref: t.id },
+                Sid: 'AllowCloudWatchAlarmsOfThisAccount',
+              },
+            ]
+          : []),
       ]);
     }
     const subscriptions = resources(storage, 'AWS::SNS::Subscription').map((s) => s.Properties);
@@ -483,7 +514,14 @@ describe('pipeline stack', () => {
     const assets = 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>';
     expect(statements.map(grant).sort(byActions)).toEqual(
       [
-        { actions: ['s3:GetObject'], resources: prefixes.map((p) => s3Arn('raw', p)) },
+        // Raw files of the datasets, and the HEAD probe of each dataset's folder key in curated.
+        {
+          actions: ['s3:GetObject'],
+          resources: [
+            ...datasets.map((d) => s3Arn('curated', `/${d}`)),
+            ...prefixes.map((p) => s3Arn('raw', p)),
+          ],
+        },
         {
           actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
           resources: prefixes.map((p) => s3Arn('curated', p)),

@@ -351,6 +351,11 @@ describe('each role reaches only its prefixes', () => {
           ['s3:GetObject'],
           datasets.map((d) => `raw/${d}/*`),
         ),
+        // The HEAD of each dataset folder's key that Hadoop's mkdirs makes (review R3).
+        ...cross(
+          ['s3:GetObject'],
+          datasets.map((d) => `curated/${d}`),
+        ),
         ...cross(
           curatedActions,
           datasets.map((d) => `curated/${d}/*`),

@@ -1,7 +1,7 @@
 /** Synthesizes the lake once per test file, as bin/app.ts does, with the recommended feature flags. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, beforeEach } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
@@ -24,9 +24,12 @@ export const TEST_CONTEXT = {
  */
 const skipBundling = process.env.DATALAKE_SKIP_BUNDLING === '1' ? { 'aws:cdk:bundling-stacks': [] } : {};
 
-/** Builds a fresh app with the lake in it (and optional extra context). */
-export async function buildTestLake(context: Record<string, unknown> = TEST_CONTEXT) {
-  const app = new App({ context: { ...cdkJson.context, ...context, ...skipBundling } });
+/** Builds a fresh app with the lake in it (and optional extra context and app properties). */
+export async function buildTestLake(
+  context: Record<string, unknown> = TEST_CONTEXT,
+  appProps: AppProps = {},
+) {
+  const app = new App({ ...appProps, context: { ...cdkJson.context, ...context, ...skipBundling } });
   const config = parseConfig((key) => app.node.tryGetContext(key));
   const datasetsDir = resolve(config.datasetsDir);
   const datasets = [...(await loadDatasets(datasetsDir)).values()];

@@ -1,0 +1,62 @@
+/** The lake's resources and principals with concrete names and ARNs, read from the resolved templates. */
+import type { LakePolicies } from './lake-policies.ts';
+
+/** Every ARN and name the IAM tests address. */
+export function lakeResources(lake: LakePolicies, storage: string, pipeline: string) {
+  const { cfn, env } = lake;
+  const output = (name: string) => {
+    const value = cfn.templates[storage]?.Outputs?.[name];
+    if (!value) throw new Error(`no output ${name} in ${storage}`);
+    return cfn.text(storage, value.Value);
+  };
+  const topic = (prefix: string) => lake.names(storage, 'AWS::SNS::Topic', prefix).ref;
+  const fn = (prefix: string) => lake.names(pipeline, 'AWS::Lambda::Function', prefix).attributes.Arn!;
+  const stateMachine = lake.names(pipeline, 'AWS::StepFunctions::StateMachine');
+  const arnOf = (stack: string, type: string) =>
+    lake.logicalIds(stack, type).map((id) => cfn.names(stack, id).attributes.Arn!);
+  return {
+    account: env.account,
+    region: env.region,
+    partition: env.partition,
+    buckets: {
+      landing: output('LandingBucketName'),
+      raw: output('RawBucketName'),
+      failure: output('FailureBucketName'),
+      curated: output('CuratedBucketName'),
+      results: output('AthenaResultsBucketName'),
+    },
+    keyArn: lake.names(storage, 'AWS::KMS::Key').attributes.Arn!,
+    topics: {
+      events: topic('NotificationsEvents'),
+      zoneEvents: topic('NotificationsZoneEvents'),
+      alarms: topic('NotificationsAlarms'),
+    },
+    stateMachine: { arn: stateMachine.ref, name: stateMachine.attributes.Name! },
+    functions: {
+      validate: fn('Validate'),
+      registerPartition: fn('RegisterPartition'),
+      trigger: fn('Trigger'),
+      reconcile: fn('Reconcile'),
+    },
+    jobName: lake.names(pipeline, 'AWS::Glue::Job').ref,
+    queue: lake.names(pipeline, 'AWS::SQS::Queue').attributes.Arn!,
+    schedule: lake.names(pipeline, 'AWS::Scheduler::Schedule').attributes.Arn!,
+    /** Every encrypted log group of both stacks, by ARN (without the `:*` of `Fn::GetAtt`). */
+    logGroups: [...arnOf(storage, 'AWS::Logs::LogGroup'), ...arnOf(pipeline, 'AWS::Logs::LogGroup')].map(
+      (a) => a.replace(/:\*$/, ''),
+    ),
+    alarms: arnOf(pipeline, 'AWS::CloudWatch::Alarm'),
+    roles: {
+      validate: lake.role('ValidateRole').arn,
+      registerPartition: lake.role('RegisterPartitionRole').arn,
+      trigger: lake.role('TriggerRole').arn,
+      reconcile: lake.role('ReconcileRole').arn,
+      glue: lake.role('CsvToParquetRole').arn,
+      stateMachine: lake.role('IngestStateMachineRole').arn,
+      scheduler: lake.role('SchedulerRoleForTarget').arn,
+    },
+  };
+}
+
+/** The lake's resources, as {@link lakeResources} returns them. */
+export type LakeResources = ReturnType<typeof lakeResources>;
