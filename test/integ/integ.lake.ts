@@ -10,7 +10,17 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AwsApiCall, ExpectedResult, type IApiCall, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, Aspects, CfnResource, Duration, type IAspect, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import {
+  App,
+  Aspects,
+  Aws,
+  CfnResource,
+  Duration,
+  type IAspect,
+  RemovalPolicy,
+  Stack,
+  Tags,
+} from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -109,14 +119,20 @@ const assert = integ.assertions;
 const lakeAccess = [
   {
     Effect: 'Allow',
+    // The calls' own reads and writes, and Athena's on the results bucket (as the caller).
     Action: [
       's3:ListBucket',
       's3:GetBucketLocation',
       's3:GetObject',
       's3:PutObject',
       's3:AbortMultipartUpload',
+      's3:ListBucketMultipartUploads',
+      's3:ListMultipartUploadParts',
     ],
-    Resource: Object.values(buckets).flatMap((b) => [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`]),
+    Resource: Object.values(buckets).flatMap((b) => [
+      `arn:${Aws.PARTITION}:s3:::${b}`,
+      `arn:${Aws.PARTITION}:s3:::${b}/*`,
+    ]),
   },
   { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [key.keyArn] },
   {
