@@ -32,8 +32,10 @@ describe('the integ suite, offline', () => {
       encoding: 'utf8',
     });
     const output = `${run.stdout}${run.stderr}`;
-    // The whole report on failure: integ-runner prints the template diff of a changed snapshot.
-    expect(run.status, output).toBe(0);
+    // The whole report on failure: integ-runner prints the template diff of a changed snapshot. (Its
+    // own hint, `integ-runner --update-on-failed`, would deploy: the offline update is named here.)
+    const hint = 'if the change is meant, update the snapshot offline: npm run test:aws -- --update-snapshot';
+    expect(run.status, `${output}\n${hint}`).toBe(0);
     expect(output).toMatch(/UNCHANGED\s+integ\.lake/);
     expect(output).not.toMatch(/Running integration tests/);
   }, 240_000);
