@@ -30,17 +30,26 @@ export async function bucketsNamed(s3: S3Client, prefix: string, region: string)
   return names;
 }
 
-/** Deletes every object version and delete marker of a bucket; returns how many. */
+/**
+ * Deletes every object version and delete marker of a bucket; returns how many. Each is deleted by
+ * its version id, `null` included (an object of an unversioned bucket, or from before versioning):
+ * a delete by key alone would only add a delete marker to a versioned bucket.
+ */
 export async function emptyBucket(s3: S3Client, bucket: string): Promise<number> {
-  let deleted = 0;
+  const deleted = new Set<string>();
   for (;;) {
     // Always from the start: what is deleted leaves the listing.
     const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: DELETE_BATCH }));
     const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({
       Key: v.Key!,
-      ...(v.VersionId && v.VersionId !== 'null' ? { VersionId: v.VersionId } : {}),
+      VersionId: v.VersionId ?? 'null',
     }));
-    if (objects.length === 0) return deleted;
+    if (objects.length === 0) return deleted.size;
+    const again = objects.find((o) => deleted.has(`${o.VersionId} ${o.Key}`));
+    if (again)
+      throw new Error(
+        `s3://${bucket}: ${again.Key} (version ${again.VersionId}) is still listed once deleted`,
+      );
     const result = await s3.send(
       new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
     );
@@ -51,7 +60,7 @@ export async function emptyBucket(s3: S3Client, bucket: string): Promise<number>
         `s3://${bucket}: ${failed.length} objects not deleted (${first.Key}: ${first.Code} ${first.Message})`,
       );
     }
-    deleted += objects.length;
+    for (const o of objects) deleted.add(`${o.VersionId} ${o.Key}`);
   }
 }
 
