@@ -7,7 +7,10 @@
  *   npm run test:aws -- --update-snapshot  rewrite test/integ/integ.lake.ts.snapshot offline (no AWS)
  *   npm run test:aws -- --remove-leftovers only empty and delete the integ stage's buckets
  *
- * Other arguments go to integ-runner (for example `--verbose`, `--no-clean`).
+ * Other arguments go to integ-runner (for example `--verbose`, `--no-clean`). A run starts by removing
+ * the stage's buckets an earlier run left (their fixed names would fail the deploy); after a
+ * `--no-clean` run, destroy its stacks first:
+ * `npx cdk destroy --app "node --import tsx test/integ/integ.lake.ts" --all --force`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
