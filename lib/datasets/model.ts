@@ -44,7 +44,13 @@ const columnSchema = z
     }),
     description: z.string().optional(),
     nullable: z.boolean().default(true),
-    header: z.string().min(1, { error: 'header must not be empty' }).optional(),
+    // No line break: Spark's CSV reader takes a file's line separator from its first line break,
+    // even one inside a quoted header cell, and would then misread every line of a CRLF file.
+    header: z
+      .string()
+      .min(1, { error: 'header must not be empty' })
+      .refine((h) => !/[\r\n]/.test(h), { error: 'header must not contain a line break (CR or LF)' })
+      .optional(),
     precision: z.number().int().min(1).max(38, { error: 'precision must be at most 38' }).optional(),
     scale: z.number().int().min(0).optional(),
     enum: z
@@ -117,15 +123,37 @@ export type Column = z.output<typeof columnSchema>;
 /** The part of a column the value rules need. */
 export type ColumnShape = Pick<Column, 'type' | 'precision' | 'scale'>;
 
-const single = (what: string) =>
-  z.string().refine((s) => s.length === 1 && s.charCodeAt(0) < 128 && s !== '\n' && s !== '\r', {
-    error: `${what} must be one ASCII character other than CR and LF`,
-  });
+/**
+ * What a dataset may use as its delimiter: one printable ASCII character (space included) or a
+ * tab. The validator, DuckDB (the local twin) and Spark (the Glue job) each read every such
+ * delimiter with every allowed quote alike; test/spark/spark-tokenizer.test.ts reads a corpus in
+ * each pair with Spark's own tokenizer. Other control characters are refused: no CSV uses them
+ * and none could be told apart in a dataset file or a Glue argument; CR and LF end records.
+ */
+export function isDelimiterCharacter(c: string): boolean {
+  return c.length === 1 && (c === '\t' || (c >= ' ' && c <= '~'));
+}
+
+/**
+ * What a dataset may use as its quote: one printable ASCII character other than space. A
+ * whitespace quote (space or tab) is refused because Spark's tokenizer does not follow it:
+ * univocity skips whitespace where a field may open a quote, so a tab- or space-quoted field
+ * reads as literal text with its quotes (test/spark/spark-tokenizer.test.ts shows it).
+ */
+export function isQuoteCharacter(c: string): boolean {
+  return c.length === 1 && c > ' ' && c <= '~';
+}
 
 const dialectSchema = z
   .strictObject({
-    delimiter: single('delimiter').default(','),
-    quote: single('quote').default('"'),
+    delimiter: z
+      .string()
+      .refine(isDelimiterCharacter, { error: 'delimiter must be one printable ASCII character or a tab' })
+      .default(','),
+    quote: z
+      .string()
+      .refine(isQuoteCharacter, { error: 'quote must be one printable ASCII character other than space' })
+      .default('"'),
   })
   .refine((d) => d.delimiter !== d.quote, { error: 'delimiter and quote must differ' });
 

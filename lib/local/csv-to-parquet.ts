@@ -25,6 +25,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import { isDelimiterCharacter, isQuoteCharacter } from '../datasets/model.ts';
 import { startsWithGzipMagic } from '../validation/validate-csv.ts';
 import {
   type CastStep,
@@ -70,6 +71,8 @@ export interface JobArgs {
   readonly expectedRows: number;
   readonly runId: string;
   readonly delimiter: string;
+  /** The quote character, also the escape (a quote inside quotes is doubled). */
+  readonly quote: string;
 }
 
 const REQUIRED_ARGS = ['dataset', 'source', 'target', 'schema', 'expected-rows', 'run-id'] as const;
@@ -103,9 +106,14 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
     );
   let delimiter = get('delimiter') ?? ',';
   if (delimiter === '\\t') delimiter = '\t';
-  if ([...delimiter].length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n')
+  const quote = get('quote') ?? '"';
+  if (!isQuoteCharacter(quote))
     throw new ConversionError(
-      `--delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delimiter)}`,
+      `--quote must be one printable ASCII character other than space, got ${JSON.stringify(quote)}`,
+    );
+  if (!isDelimiterCharacter(delimiter) || delimiter === quote)
+    throw new ConversionError(
+      `--delimiter must be one printable ASCII character or a tab, other than the quote ${JSON.stringify(quote)}, got ${JSON.stringify(delimiter)}`,
     );
   const source = get('source')!;
   const target = get('target')!;
@@ -120,6 +128,7 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
     expectedRows: Number(expected),
     runId,
     delimiter,
+    quote,
   };
 }
 
@@ -196,26 +205,31 @@ export interface HeaderRecord {
 }
 
 /**
- * Parses the first record of `text` (RFC 4180, `"` quoting, a quote inside an unquoted field is
- * literal); undefined when `text` may not hold all of it yet.
+ * Parses the first record of `text` (RFC 4180 with `quote` as the quote character, a quote inside
+ * an unquoted field is literal); undefined when `text` may not hold all of it yet.
  */
-export function parseFirstRecord(text: string, delimiter: string, atEnd: boolean): HeaderRecord | undefined {
+export function parseFirstRecord(
+  text: string,
+  delimiter: string,
+  atEnd: boolean,
+  quote = '"',
+): HeaderRecord | undefined {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const cells: string[] = [];
   for (;;) {
     let cell = '';
-    if (text[i] === '"') {
+    if (text[i] === quote) {
       i++;
       for (;;) {
-        const close = text.indexOf('"', i);
+        const close = text.indexOf(quote, i);
         if (close < 0) {
           if (atEnd) throw new ConversionError('the header has a quoted field that is not closed');
           return undefined;
         }
         cell += text.slice(i, close);
         if (close + 1 === text.length && !atEnd) return undefined;
-        if (text[close + 1] === '"') {
-          cell += '"';
+        if (text[close + 1] === quote) {
+          cell += quote;
           i = close + 2;
         } else {
           i = close + 1;
@@ -250,6 +264,7 @@ export async function readHeaderRecord(
   path: string,
   gzip: boolean,
   delimiter: string,
+  quote = '"',
 ): Promise<HeaderRecord> {
   const file = createReadStream(path, { highWaterMark: 1 << 16 });
   const gunzip = gzip ? createGunzip() : undefined;
@@ -260,7 +275,7 @@ export async function readHeaderRecord(
   try {
     for await (const chunk of stream) {
       text += decoder.decode(chunk as Buffer, { stream: true });
-      const record = parseFirstRecord(text, delimiter, false);
+      const record = parseFirstRecord(text, delimiter, false, quote);
       if (record) return record;
       if (text.length > MAX_HEADER_BYTES)
         throw new ConversionError(`no end of the header record in the first ${MAX_HEADER_BYTES} bytes`);
@@ -273,7 +288,7 @@ export async function readHeaderRecord(
     gunzip?.destroy();
   }
   text += decoder.decode();
-  return parseFirstRecord(text, delimiter, true) ?? { cells: [], crlf: false };
+  return parseFirstRecord(text, delimiter, true, quote) ?? { cells: [], crlf: false };
 }
 
 /**
@@ -332,7 +347,7 @@ export async function convertCsvToParquet(
     const sourcePath = join(workDir, 'source');
     const bytesIn = await download(s3, job.source, sourcePath);
     const gzip = await fileIsGzip(sourcePath);
-    const header = await readHeaderRecord(sourcePath, gzip, job.delimiter);
+    const header = await readHeaderRecord(sourcePath, gzip, job.delimiter, job.quote);
     const positions = headerPositions(header.cells, plan);
     const parquetPath = join(workDir, 'part-00000.parquet');
     const connection = await instance.connect();
@@ -395,7 +410,7 @@ function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInpu
   // Every dialect option is explicit: no sniffing. allow_quoted_nulls=false keeps a quoted "" an
   // empty string while an unquoted empty field is NULL. No new_line option: DuckDB then takes LF
   // and CRLF, whereas a new_line that does not match the file reads zero rows without an error.
-  const read = `read_csv(${sqlString(input.sourcePath)}, auto_detect = false, header = true, delim = ${sqlString(job.delimiter)}, quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, compression = ${input.gzip ? "'gzip'" : "'none'"}, columns = {${columns}})`;
+  const read = `read_csv(${sqlString(input.sourcePath)}, auto_detect = false, header = true, delim = ${sqlString(job.delimiter)}, quote = ${sqlString(job.quote)}, escape = ${sqlString(job.quote)}, allow_quoted_nulls = false, strict_mode = true, compression = ${input.gzip ? "'gzip'" : "'none'"}, columns = {${columns}})`;
   const items = plan.flatMap((step, k) => {
     const raw = sqlIdentifier(`c${input.positions[k]}`);
     return [

@@ -176,6 +176,12 @@ export const CHECKPOINT_VERSION = 2;
 /** The older format this release still reads (see {@link CHECKPOINT_VERSION}). */
 const CHECKPOINT_VERSION_WITHOUT_SKIP = 1;
 
+/**
+ * univocity's default input buffer in characters (Spark 3.5 sets none unless
+ * spark.sql.csv.parser.inputBufferSize is set; the Glue job sets none): the window in which it
+ * detects the line separator of a multiLine read.
+ */
+export const SPARK_SEPARATOR_WINDOW = 1024 * 1024;
 export const DEFAULT_MAX_ERRORS = 100;
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** Longest value quoted in an error, in characters. */
@@ -467,6 +473,8 @@ export class CsvValidator {
   }
 
   private fileError = false;
+  /** 1 when the file starts with a BOM: Spark's reader counts it as a character of its first buffer. */
+  private bomChars = 0;
 
   private drain(final: boolean): void {
     if (this.bomChecked && !this.ignoreRest && this.drainInPlace(final)) return;
@@ -480,8 +488,10 @@ export class CsvValidator {
         return;
       }
       this.bomChecked = true;
-      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
-      else if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
+        b = b.subarray(3);
+        this.bomChars = 1;
+      } else if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
         this.report(
           1,
           null,
@@ -943,6 +953,7 @@ export class CsvValidator {
       this.header = HeaderState.Missing;
       return;
     }
+    this.checkSeparatorWindow(b, line);
     const columns = this.dataset.columns;
     const byText = new Map<string, Column>();
     for (const col of columns) {
@@ -995,6 +1006,26 @@ export class CsvValidator {
         this.report(line, col.name, null, 'missing_column', `the header has no column "${headerOf(col)}"`);
       }
     }
+  }
+
+  /**
+   * Spark's CSV reader (univocity, multiLine) detects a file's line separator in its first input
+   * buffer only, {@link SPARK_SEPARATOR_WINDOW} characters: a CRLF that ends the header past it is
+   * never seen, the separator stays LF, and every line of the file would keep its CR. Such a
+   * header (over a million characters) is refused; an LF file reads right either way.
+   */
+  private checkSeparatorWindow(b: Buffer, line: number): void {
+    const end = this.recordEnd;
+    if (end - this.recordStart < 2 || b[end - 1] !== LF || b[end - 2] !== CR) return;
+    if (end - this.recordStart + this.bomChars <= SPARK_SEPARATOR_WINDOW) return;
+    if (this.bomChars + utf16Length(b, this.recordStart, end) <= SPARK_SEPARATOR_WINDOW) return;
+    this.report(
+      line,
+      null,
+      null,
+      'record_too_large',
+      `the header line ends past character ${SPARK_SEPARATOR_WINDOW}, where Spark's CSV reader stops looking for the line ending: a CRLF file needs a shorter header`,
+    );
   }
 
   private scratchLength = 0;
@@ -1127,6 +1158,19 @@ export class CsvValidator {
     if (this.skip === Skip.Quoted) this.reportUnterminated(this.skipStartLine);
     this.skip = Skip.Off;
   }
+}
+
+/**
+ * The characters (UTF-16 units, as Java counts them) of the UTF-8 bytes `b[s..e)`: every byte
+ * but a continuation byte starts one, and a 4-byte sequence is two (a surrogate pair).
+ */
+function utf16Length(b: Buffer, s: number, e: number): number {
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if ((c & 0xc0) !== 0x80) n += c >= 0xf0 ? 2 : 1;
+  }
+  return n;
 }
 
 /** Length of `b` without a multi-byte UTF-8 sequence cut off at its end. */

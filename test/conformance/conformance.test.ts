@@ -90,6 +90,7 @@ function jobArguments(c: CorpusCase, dataset: Dataset, runId = 'run-1'): GlueJob
     '--expected-rows': String(c.expectedRowsArgument ?? c.expectedRows?.length ?? 0),
     '--run-id': runId,
     '--delimiter': c.delimiterArgument ?? dataset.dialect.delimiter,
+    '--quote': dataset.dialect.quote,
   };
 }
 
@@ -233,6 +234,7 @@ describe('publishing', () => {
     '--expected-rows': String(rows),
     '--run-id': runId,
     '--delimiter': ',',
+    '--quote': '"',
   });
 
   it("replaces a re-run's own output, deletes its leftover parts and never touches another stem's files", async () => {
@@ -280,7 +282,11 @@ describe('publishing', () => {
     const cases: [Partial<Record<keyof GlueJobArguments, string>>, string][] = [
       [{ '--expected-rows': 'ten' }, '--expected-rows must be a non-negative integer'],
       [{ '--run-id': 'a/b' }, '--run-id must be 1-80 characters'],
-      [{ '--delimiter': ';;' }, '--delimiter must be one character'],
+      [{ '--delimiter': ';;' }, '--delimiter must be one printable ASCII character or a tab'],
+      [{ '--delimiter': '\u0001' }, '--delimiter must be one printable ASCII character or a tab'],
+      [{ '--delimiter': "'", '--quote': "'" }, `other than the quote "'", got "'"`],
+      [{ '--quote': '""' }, '--quote must be one printable ASCII character other than space'],
+      [{ '--quote': '\t' }, '--quote must be one printable ASCII character other than space'],
       [{ '--source': `s3://${RAW}/${prefix}orders.json` }, 'must be a .csv or .csv.gz file'],
       [{ '--target': 'curated/x/' }, 'not an s3:// URI'],
       [{ '--schema': '{"type":"struct","fields":[{"name":"x","type":"float"}]}' }, "column 'x': unsupported"],

@@ -22,8 +22,8 @@
 import { type CsvError, type Options, parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
-import { prng } from '../../lib/samples/orders-generator.ts';
 import { CsvValidator, type ValidationResult } from '../../lib/validation/csv-validator.ts';
+import { type Random, random } from '../seeded-random.ts';
 
 const RELAXED: Options = {
   bom: true,
@@ -34,24 +34,6 @@ const RELAXED: Options = {
 };
 
 const STRICT: Options = { ...RELAXED, relax_quotes: false };
-
-interface Random {
-  next: () => number;
-  int: (min: number, max: number) => number;
-  pick: <T>(items: readonly T[]) => T;
-  chance: (p: number) => boolean;
-}
-
-function random(seed: number): Random {
-  const next = prng(seed);
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  return {
-    next,
-    int,
-    pick: <T>(items: readonly T[]) => items[int(0, items.length - 1)]!,
-    chance: (p: number) => next() < p,
-  };
-}
 
 /** Characters safe in an unquoted field: no delimiter, quote, CR or LF. Multi-byte ones included. */
 const SAFE = [
