@@ -42,6 +42,7 @@ import {
   glueReaderOptions,
   type ReaderOptions,
   readWithSpark,
+  requireJava,
   type SparkJob,
   type SparkReading,
   type SparkRecord,
@@ -434,4 +435,17 @@ describe('what the dataset model refuses', () => {
       expect(accepted.filter((c) => !verdict(c).same).length).toBeGreaterThan(0);
     },
   );
+});
+
+describe('the harness itself', () => {
+  it('fails, never skips, without a JDK or the univocity jar, naming the Debian packages', () => {
+    // Act / Assess: what `npm test` says on a machine that lacks either.
+    expect(() => requireJava({ jar: '/nonexistent/univocity-parsers.jar' })).toThrow(
+      /missing \/nonexistent\/univocity-parsers\.jar \(Debian: libunivocity-parsers-java\)/,
+    );
+    expect(() => requireJava({ javas: ['/nonexistent/bin/java'] })).toThrow(
+      /missing a JDK \(Debian: default-jdk-headless\)/,
+    );
+    expect(requireJava()).toMatch(/java$/);
+  });
 });

@@ -38,11 +38,14 @@ export type SparkReading = { readonly records: SparkRecord[] } | { readonly erro
  * The machine's java and the univocity jar; throws naming the Debian packages when one is missing:
  * `npm test` must fail, never skip, when the comparison cannot run.
  */
-export function requireJava(): string {
-  const java = ['java', '/usr/bin/java'].find((j) => spawnSync(j, ['-version']).status === 0);
+export function requireJava(
+  where: { readonly javas?: readonly string[]; readonly jar?: string } = {},
+): string {
+  const { javas = ['java', '/usr/bin/java'], jar = UNIVOCITY_JAR } = where;
+  const java = javas.find((j) => spawnSync(j, ['-version']).status === 0);
   const missing = [
     java ? undefined : 'a JDK (Debian: default-jdk-headless)',
-    existsSync(UNIVOCITY_JAR) ? undefined : `${UNIVOCITY_JAR} (Debian: libunivocity-parsers-java)`,
+    existsSync(jar) ? undefined : `${jar} (Debian: libunivocity-parsers-java)`,
   ].filter((m) => m !== undefined);
   if (missing.length > 0)
     throw new Error(
