@@ -231,21 +231,30 @@ function refusedInputs(): Input[] {
 }
 
 /**
- * Two CRLF files whose one-column header line ends just inside and just past univocity's default
- * input buffer, where it detects the line separator; read at that buffer size only (Spark's).
+ * CRLF files whose one-column header line ends just inside and just past univocity's default
+ * input buffer, where it detects the line separator, with and without a BOM (which takes one
+ * character of the buffer); read at that buffer size only (Spark's).
  */
 function windowInputs(): Input[] {
-  return [SPARK_SEPARATOR_WINDOW - 2, SPARK_SEPARATOR_WINDOW - 1].map((length) => {
-    const header = 'h'.repeat(length);
+  const cases = [
+    { bom: '', length: SPARK_SEPARATOR_WINDOW - 2 },
+    { bom: '', length: SPARK_SEPARATOR_WINDOW - 1 },
+    { bom: '\ufeff', length: SPARK_SEPARATOR_WINDOW - 3 },
+    { bom: '\ufeff', length: SPARK_SEPARATOR_WINDOW - 2 },
+    // 1,048,576 bytes (the validator's record cap) but half as many characters: inside.
+    { bom: '', length: SPARK_SEPARATOR_WINDOW / 2, letter: 'é' },
+  ];
+  return cases.map(({ bom, length, letter = 'h' }) => {
+    const header = letter.repeat(length);
     const dataset = parseDataset(
       { name: 'wide', columns: [{ name: 'c', header, type: 'string' }] },
       'wide.json',
     );
     return {
       corpus: 'window',
-      name: `header-of-${length}`,
+      name: `${bom ? 'bom-' : ''}header-of-${length}-${letter}`,
       dataset,
-      bytes: Buffer.from(`${header}\r\n"a\r\nb"\r\nc\r\n`),
+      bytes: Buffer.from(`${bom}${header}\r\n"a\r\nb"\r\nc\r\n`),
       bufferSizes: [0],
     };
   });
@@ -402,6 +411,18 @@ describe("Spark's CSV tokenizer (univocity 2.9.1) against the validator", () => 
         JSON.stringify(c.spark) !== JSON.stringify(atDefault.get(c.input)),
     );
     expect(varying.map(describeDifference).slice(0, 5)).toEqual([]);
+  });
+
+  it("refuses exactly the CRLF headers that end past univocity's separator window", () => {
+    // Assess: just inside reads alike, just past is refused, a BOM counted as a character.
+    const window = comparisons.filter((c) => c.input.corpus === 'window');
+    expect(window.map((c) => [c.input.name, c.validator.valid, verdict(c).same])).toEqual([
+      [`header-of-${SPARK_SEPARATOR_WINDOW - 2}-h`, true, true],
+      [`header-of-${SPARK_SEPARATOR_WINDOW - 1}-h`, false, false],
+      [`bom-header-of-${SPARK_SEPARATOR_WINDOW - 3}-h`, true, true],
+      [`bom-header-of-${SPARK_SEPARATOR_WINDOW - 2}-h`, false, false],
+      [`header-of-${SPARK_SEPARATOR_WINDOW / 2}-é`, true, true],
+    ]);
   });
 
   it('covers the corpora it claims', () => {
