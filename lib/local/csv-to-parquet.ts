@@ -404,13 +404,42 @@ interface WriteInput {
   readonly parquetPath: string;
 }
 
-/** The typed relation: each planned column's raw text as `r<k>` and its typed value as `t<k>`. */
-function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInput): string {
-  const columns = input.header.cells.map((_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
+/** What DuckDB's CSV reader needs to read a source as the job does. */
+export interface CsvSource {
+  readonly path: string;
+  readonly gzip: boolean;
+  readonly delimiter: string;
+  readonly quote: string;
+  /** Fields in the header record: the file's columns are read as text `c0`, `c1`, …. */
+  readonly columns: number;
+}
+
+/**
+ * The twin's reading of a source as a relation: the header skipped, every field as text `c<i>`,
+ * NULL for an unquoted empty field only, the dataset's quote as quote and escape.
+ */
+export function csvReadSql(source: CsvSource): string {
+  const columns = Array.from({ length: source.columns }, (_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(
+    ', ',
+  );
   // Every dialect option is explicit: no sniffing. allow_quoted_nulls=false keeps a quoted "" an
   // empty string while an unquoted empty field is NULL. No new_line option: DuckDB then takes LF
   // and CRLF, whereas a new_line that does not match the file reads zero rows without an error.
-  const read = `read_csv(${sqlString(input.sourcePath)}, auto_detect = false, header = true, delim = ${sqlString(job.delimiter)}, quote = ${sqlString(job.quote)}, escape = ${sqlString(job.quote)}, allow_quoted_nulls = false, strict_mode = true, compression = ${input.gzip ? "'gzip'" : "'none'"}, columns = {${columns}})`;
+  const read = `read_csv(${sqlString(source.path)}, auto_detect = false, header = true, delim = ${sqlString(source.delimiter)}, quote = ${sqlString(source.quote)}, escape = ${sqlString(source.quote)}, allow_quoted_nulls = false, strict_mode = true, compression = ${source.gzip ? "'gzip'" : "'none'"}, columns = {${columns}})`;
+  // Spark skips blank lines; in a one-column file a blank line is the only way to write a NULL,
+  // so dropping NULL rows there reads what Spark reads (the row count check decides the rest).
+  return source.columns === 1 ? `(SELECT * FROM ${read} WHERE ${sqlIdentifier('c0')} IS NOT NULL)` : read;
+}
+
+/** The typed relation: each planned column's raw text as `r<k>` and its typed value as `t<k>`. */
+function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInput): string {
+  const read = csvReadSql({
+    path: input.sourcePath,
+    gzip: input.gzip,
+    delimiter: job.delimiter,
+    quote: job.quote,
+    columns: input.header.cells.length,
+  });
   const items = plan.flatMap((step, k) => {
     const raw = sqlIdentifier(`c${input.positions[k]}`);
     return [
@@ -418,10 +447,7 @@ function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInpu
       `CAST(${castSql(step, raw, { normalizeCrlf: input.header.crlf })} AS ${step.duckdbType}) AS t${k}`,
     ];
   });
-  // Spark skips blank lines; in a one-column file a blank line is the only way to write a NULL,
-  // so dropping NULL rows there reads what Spark reads (the row count check decides the rest).
-  const where = input.header.cells.length === 1 ? ` WHERE ${sqlIdentifier('c0')} IS NOT NULL` : '';
-  return `(SELECT ${items.join(', ')} FROM ${read}${where})`;
+  return `(SELECT ${items.join(', ')} FROM ${read})`;
 }
 
 /**

@@ -189,6 +189,7 @@ export const MAX_VALUE_CHARS = 80;
 
 const BARE_CR_MESSAGE = 'the line ends with a bare CR: line endings must be LF or CRLF';
 const LF = 0x0a;
+const SPACE = 0x20;
 const CR = 0x0d;
 const QUOTED = 1;
 const ESCAPED = 2;
@@ -198,6 +199,8 @@ enum Problem {
   InvalidQuote = 1,
   BareCr = 2,
   Unterminated = 3,
+  /** An unquoted field that starts with spaces and then a quote. */
+  SpaceBeforeQuote = 4,
 }
 
 /** The record terminator a file uses. */
@@ -652,6 +655,12 @@ export class CsvValidator {
         starts[nf] = i;
         ends[nf] = j;
         flags[nf] = 0;
+        // Spaces and then a quote: DuckDB (the local twin) drops a space before a quote and reads
+        // a quoted value, Spark keeps the text as it is; refused rather than read two ways.
+        if (b[i] === SPACE && problem === Problem.None && spacesThenQuote(b, i, j, Q)) {
+          problem = Problem.SpaceBeforeQuote;
+          this.markProblemField(nf, i, j);
+        }
       }
       nf++;
       if (j >= n) {
@@ -889,6 +898,15 @@ export class CsvValidator {
     const column = this.problemField >= 0 ? (this.fieldColumn[this.problemField]?.name ?? null) : null;
     const value = this.problemField >= 0 ? showBytes(b, this.problemStart, this.problemEnd) : null;
     switch (this.recordProblem) {
+      case Problem.SpaceBeforeQuote:
+        this.report(
+          line,
+          column,
+          value,
+          'invalid_quote',
+          'spaces before a quote at the start of a field: readers disagree whether it opens a quoted value (DuckDB drops the space, Spark keeps the text); remove the spaces or quote the whole field',
+        );
+        return false;
       case Problem.InvalidQuote:
         this.report(
           line,
@@ -1171,6 +1189,13 @@ function utf16Length(b: Buffer, s: number, e: number): number {
     if ((c & 0xc0) !== 0x80) n += c >= 0xf0 ? 2 : 1;
   }
   return n;
+}
+
+/** Whether `b[s..e)` is one or more spaces and then the quote `q`. */
+function spacesThenQuote(b: Buffer, s: number, e: number, q: number): boolean {
+  let k = s;
+  while (k < e && b[k] === SPACE) k++;
+  return k > s && k < e && b[k] === q;
 }
 
 /** Length of `b` without a multi-byte UTF-8 sequence cut off at its end. */

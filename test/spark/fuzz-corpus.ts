@@ -4,7 +4,12 @@
  * backslash, BOM, blank lines, ragged rows, unterminated quotes) in any dialect. The same seeds
  * give the same files on every run.
  */
-import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import {
+  type Dataset,
+  isDelimiterCharacter,
+  isQuoteCharacter,
+  parseDataset,
+} from '../../lib/datasets/model.ts';
 import { type Random, random } from '../seeded-random.ts';
 
 /** A CSV dialect, as a dataset declares it. */
@@ -107,4 +112,20 @@ export function fuzzFile(seed: number, d: Dialect): FuzzFile {
     'fuzz.json',
   );
   return { name: `fuzz-${seed}`, dataset, bytes: Buffer.from(text, 'utf8') };
+}
+
+/**
+ * Every character the model allows in each role, against two common partners: taken from the
+ * model's own predicates, so a widened model is read by every reader's test before it ships.
+ */
+export function dialectSweep(): Dialect[] {
+  const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+  return [
+    ...ascii
+      .filter(isDelimiterCharacter)
+      .flatMap((c) => ['"', "'"].filter((q) => q !== c).map((quote) => ({ delimiter: c, quote }))),
+    ...ascii
+      .filter(isQuoteCharacter)
+      .flatMap((c) => [',', '\t'].filter((d) => d !== c).map((delimiter) => ({ delimiter, quote: c }))),
+  ];
 }

@@ -28,16 +28,11 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { glueJobArguments } from '../../lambdas/validate/core.ts';
-import {
-  type Dataset,
-  isDelimiterCharacter,
-  isQuoteCharacter,
-  parseDataset,
-} from '../../lib/datasets/model.ts';
+import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
 import { CsvValidator, type Rule, SPARK_SEPARATOR_WINDOW } from '../../lib/validation/csv-validator.ts';
 import { csvBytes, loadCorpus } from '../conformance/corpus.ts';
 import { BAD_INPUTS } from '../fixtures/bad-input-corpus.ts';
-import { type Dialect, type FuzzFile, fuzzFile } from './fuzz-corpus.ts';
+import { type Dialect, dialectSweep, type FuzzFile, fuzzFile } from './fuzz-corpus.ts';
 import {
   glueReaderOptions,
   type ReaderOptions,
@@ -66,19 +61,8 @@ const DIALECTS: readonly Dialect[] = [
 ];
 const FILES_PER_DIALECT = 150;
 
-/**
- * Every character the model allows in each role, against two common partners (fewer files each):
- * taken from the model's own predicates, so a widened model is read here before it ships.
- */
-const ASCII = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
-const SWEEP: readonly Dialect[] = [
-  ...ASCII.filter(isDelimiterCharacter).flatMap((c) =>
-    ['"', "'"].filter((q) => q !== c).map((quote) => ({ delimiter: c, quote })),
-  ),
-  ...ASCII.filter(isQuoteCharacter).flatMap((c) =>
-    [',', '\t'].filter((d) => d !== c).map((delimiter) => ({ delimiter, quote: c })),
-  ),
-];
+/** Every character the model allows in each role (fewer files each). */
+const SWEEP: readonly Dialect[] = dialectSweep();
 const FILES_PER_SWEEP_DIALECT = 4;
 
 /**

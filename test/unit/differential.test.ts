@@ -78,6 +78,9 @@ function makeField(r: Random, kinds: readonly FieldKind[]): Field {
     case 'bareQuote': {
       // A quote anywhere but first: literal text (DESIGN §2), e.g. 5" or ab"c or a""b.
       let value = safeText(r, 1, 4);
+      // Never spaces alone before the first quote: the validator refuses that (DuckDB would read
+      // a quoted value, Spark the text).
+      if (/^ +$/.test(value)) value = `a${value}`;
       const quotes = r.int(1, 3);
       for (let k = 0; k < quotes; k++) value += `"${r.chance(0.5) ? safeText(r, 0, 3) : ''}`;
       return { raw: value, value };
