@@ -298,7 +298,12 @@ function verdict(c: Comparison): { same: true } | { same: false; covered: string
   if ('records' in spark && JSON.stringify(spark.records) === JSON.stringify(validator.records))
     return { same: true };
   if (beyondSmallBuffer(c)) return { same: false, covered: 'separatorBeyondSmallBuffer' };
-  const rule = [...validator.rules].find((r) => r in RULES_FOR_DIFFERENCES);
+  // unknown_column explains a difference only through a header cell holding a line break: any
+  // other unknown header says nothing about how the records are tokenized.
+  const headerBreak = (validator.records[0] ?? []).some((f) => f !== null && /[\r\n]/.test(f));
+  const rule = [...validator.rules].find(
+    (r) => r in RULES_FOR_DIFFERENCES && (r !== 'unknown_column' || headerBreak),
+  );
   if (rule) return { same: false, covered: rule };
   const blank = (r: SparkRecord) => r.length === 1 && r[0] === null;
   if (
@@ -417,8 +422,18 @@ describe("Spark's CSV tokenizer (univocity 2.9.1) against the validator", () => 
       0,
     );
     const records = comparisons.reduce((n, c) => n + ('records' in c.spark ? c.spark.records.length : 0), 0);
+    const outcomes = new Map<string, number>();
+    for (const c of comparisons) {
+      const v = verdict(c);
+      const key = v.same
+        ? c.validator.valid
+          ? 'same (accepted)'
+          : 'same (rejected)'
+        : `differ: ${v.covered}`;
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    }
     console.info(
-      `spark tokenizer differential: ${inputs.length} files (conformance ${count('conformance')}, bad-input ${count('bad-input')}, fuzz ${count('fuzz')}, sweep ${count('sweep')}), ${comparisons.length} readings, ${records} records, ${fields} fields, buffers ${BUFFER_SIZES.join('/')}`,
+      `spark tokenizer differential: ${inputs.length} files (conformance ${count('conformance')}, bad-input ${count('bad-input')}, fuzz ${count('fuzz')}, sweep ${count('sweep')}, window ${count('window')}), ${comparisons.length} readings, ${records} records, ${fields} fields, buffers ${BUFFER_SIZES.join('/')}; ${[...outcomes].map(([k, n]) => `${k} ${n}`).join(', ')}`,
     );
     expect(count('conformance')).toBeGreaterThanOrEqual(50);
     expect(count('bad-input')).toBeGreaterThanOrEqual(25);
