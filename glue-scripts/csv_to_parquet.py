@@ -87,10 +87,10 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
     quote = get("quote")
     quote = DEFAULT_QUOTE if quote is None else quote
     if not is_quote_character(quote):
-        raise JobFailure(f"--quote must be one printable ASCII character other than space, got {quote!r}")
+        raise JobFailure(f"--quote must be one ASCII character above space, got {quote!r}")
     if not is_delimiter_character(delimiter) or delimiter == quote:
         raise JobFailure(
-            f"--delimiter must be one printable ASCII character or a tab, other than the quote {quote!r}, got {delimiter!r}"
+            f"--delimiter must be one ASCII character other than NUL, CR, LF and the quote {quote!r}, got {delimiter!r}"
         )
 
     source = get("source") or ""
@@ -111,15 +111,15 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
 
 
 def is_delimiter_character(c: str) -> bool:
-    """What the dataset model allows as a delimiter (lib/datasets/model.ts): one printable ASCII
-    character (space included) or a tab."""
-    return len(c) == 1 and (c == "\t" or " " <= c <= "~")
+    """What the dataset model allows as a delimiter (lib/datasets/model.ts): one ASCII character
+    other than NUL, CR and LF."""
+    return len(c) == 1 and "\x00" < c <= "\x7f" and c not in "\r\n"
 
 
 def is_quote_character(c: str) -> bool:
-    """What the dataset model allows as a quote (lib/datasets/model.ts): one printable ASCII
-    character other than space (Spark's tokenizer does not follow a whitespace quote)."""
-    return len(c) == 1 and " " < c <= "~"
+    """What the dataset model allows as a quote (lib/datasets/model.ts): one ASCII character above
+    space (Spark's tokenizer takes every character up to U+0020 for whitespace, not a quote)."""
+    return len(c) == 1 and " " < c <= "\x7f"
 
 
 # ---------------------------------------------------------------------------------------------

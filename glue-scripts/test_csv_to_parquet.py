@@ -505,7 +505,7 @@ class ReaderOptionsTest(unittest.TestCase):
         self.assertEqual(job.reader_options("\\")["sep"], "\\\\")
         self.assertEqual(len(job.reader_options("\\")["sep"]), 2)
         # Every other allowed delimiter is passed as it is: no other character starts an escape.
-        for code in [9] + list(range(32, 127)):
+        for code in range(1, 128):
             c = chr(code)
             if c != "\\":
                 with self.subTest(delimiter=c):
@@ -579,13 +579,13 @@ class ParseArgsTest(unittest.TestCase):
         self.assertEqual(job.parse_args(argv(**{"--delimiter": "\\"}), FakeResolver()).delimiter, "\\")
 
     def test_dialect_characters_are_the_models(self):
-        # lib/datasets/model.ts: a delimiter is printable ASCII or a tab, a quote printable ASCII
-        # but space; the job refuses what the model refuses.
-        for code in range(128):
+        # lib/datasets/model.ts: a delimiter is any ASCII character but NUL, CR and LF, a quote any
+        # ASCII character above space; the job refuses what the model refuses.
+        for code in range(129):
             c = chr(code)
             with self.subTest(code=code):
-                self.assertEqual(job.is_delimiter_character(c), c == "\t" or 32 <= code <= 126)
-                self.assertEqual(job.is_quote_character(c), 33 <= code <= 126)
+                self.assertEqual(job.is_delimiter_character(c), 1 <= code <= 127 and c not in "\r\n")
+                self.assertEqual(job.is_quote_character(c), 33 <= code <= 127)
         self.assertFalse(job.is_delimiter_character(",,"))
         self.assertFalse(job.is_quote_character(""))
 
@@ -605,13 +605,14 @@ class ParseArgsTest(unittest.TestCase):
             ({"--expected-rows": "-1"}, "--expected-rows"),
             ({"--run-id": "a/b"}, "--run-id"),
             ({"--delimiter": ";;"}, "--delimiter"),
-            ({"--delimiter": '"'}, "--delimiter must be one printable ASCII character or a tab, other than the quote"),
-            ({"--delimiter": "\x00"}, "--delimiter must be one printable ASCII character"),
+            ({"--delimiter": '"'}, "--delimiter must be one ASCII character other than NUL, CR, LF and the quote"),
+            ({"--delimiter": "\x00"}, "--delimiter must be one ASCII character other than NUL"),
             ({"--delimiter": "\r"}, "--delimiter"),
-            ({"--quote": "''"}, "--quote must be one printable ASCII character other than space"),
-            ({"--quote": " "}, "--quote must be one printable ASCII character other than space"),
+            ({"--quote": "''"}, "--quote must be one ASCII character above space"),
+            ({"--quote": " "}, "--quote must be one ASCII character above space"),
+            ({"--quote": "\x01"}, "--quote must be one ASCII character above space"),
             ({"--quote": "\t"}, "--quote"),
-            ({"--quote": ";", "--delimiter": ";"}, "other than the quote ';'"),
+            ({"--quote": ";", "--delimiter": ";"}, "and the quote ';'"),
             ({"--source": "s3://raw/orders/x.json"}, "must be a .csv or .csv.gz"),
             ({"--target": "curated/orders/"}, "not an s3:// URI"),
             ({"--dataset": ""}, "missing job argument.*--dataset"),

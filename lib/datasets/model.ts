@@ -124,35 +124,41 @@ export type Column = z.output<typeof columnSchema>;
 export type ColumnShape = Pick<Column, 'type' | 'precision' | 'scale'>;
 
 /**
- * What a dataset may use as its delimiter: one printable ASCII character (space included) or a
- * tab. The validator, DuckDB (the local twin) and Spark (the Glue job) each read every such
- * delimiter with every allowed quote alike; test/spark/spark-tokenizer.test.ts reads a corpus in
- * each pair with Spark's own tokenizer. Other control characters are refused: no CSV uses them
- * and none could be told apart in a dataset file or a Glue argument; CR and LF end records.
+ * What a dataset may use as its delimiter: one ASCII character other than NUL, CR and LF. The
+ * validator, DuckDB (the local twin) and Spark (the Glue job) read every such delimiter with
+ * every allowed quote alike: test/spark/spark-tokenizer.test.ts and
+ * test/conformance/dialect-sweep.test.ts read a corpus in each. NUL is refused: Spark's
+ * tokenizer drops it from values, DuckDB cannot take it as an option, and it cannot travel in the
+ * Glue job's command-line arguments. CR and LF end records.
  */
 export function isDelimiterCharacter(c: string): boolean {
-  return c.length === 1 && (c === '\t' || (c >= ' ' && c <= '~'));
+  return c.length === 1 && c > '\0' && c <= '\x7f' && c !== '\r' && c !== '\n';
 }
 
 /**
- * What a dataset may use as its quote: one printable ASCII character other than space. A
- * whitespace quote (space or tab) is refused because Spark's tokenizer does not follow it:
- * univocity skips whitespace where a field may open a quote, so a tab- or space-quoted field
- * reads as literal text with its quotes (test/spark/spark-tokenizer.test.ts shows it).
+ * What a dataset may use as its quote: one ASCII character above space. Space, tab and the other
+ * control characters are refused because Spark's tokenizer does not follow them: univocity takes
+ * every character up to U+0020 for whitespace where a field may open a quote, so such a quoted
+ * field reads as text with its quotes; a NUL quote means no quoting at all to Spark
+ * (test/spark/spark-tokenizer.test.ts shows each).
  */
 export function isQuoteCharacter(c: string): boolean {
-  return c.length === 1 && c > ' ' && c <= '~';
+  return c.length === 1 && c > ' ' && c <= '\x7f';
 }
 
 const dialectSchema = z
   .strictObject({
     delimiter: z
       .string()
-      .refine(isDelimiterCharacter, { error: 'delimiter must be one printable ASCII character or a tab' })
+      .refine(isDelimiterCharacter, {
+        error: 'delimiter must be one ASCII character other than NUL, CR and LF',
+      })
       .default(','),
     quote: z
       .string()
-      .refine(isQuoteCharacter, { error: 'quote must be one printable ASCII character other than space' })
+      .refine(isQuoteCharacter, {
+        error: 'quote must be one ASCII character above space (not a space or control character)',
+      })
       .default('"'),
   })
   .refine((d) => d.delimiter !== d.quote, { error: 'delimiter and quote must differ' });

@@ -109,11 +109,11 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
   const quote = get('quote') ?? '"';
   if (!isQuoteCharacter(quote))
     throw new ConversionError(
-      `--quote must be one printable ASCII character other than space, got ${JSON.stringify(quote)}`,
+      `--quote must be one ASCII character above space, got ${JSON.stringify(quote)}`,
     );
   if (!isDelimiterCharacter(delimiter) || delimiter === quote)
     throw new ConversionError(
-      `--delimiter must be one printable ASCII character or a tab, other than the quote ${JSON.stringify(quote)}, got ${JSON.stringify(delimiter)}`,
+      `--delimiter must be one ASCII character other than NUL, CR, LF and the quote ${JSON.stringify(quote)}, got ${JSON.stringify(delimiter)}`,
     );
   const source = get('source')!;
   const target = get('target')!;

@@ -200,6 +200,9 @@ function corpusInputs(): Input[] {
 const REFUSED: readonly Dialect[] = [
   { delimiter: ',', quote: '\t' },
   { delimiter: ',', quote: ' ' },
+  { delimiter: ',', quote: '\u0001' },
+  { delimiter: ',', quote: '\u0000' },
+  { delimiter: '\u0000', quote: '"' },
 ];
 
 /** Fuzzed files in the refused dialects, their datasets built past the model, to show why. */
@@ -207,7 +210,7 @@ function refusedInputs(): Input[] {
   return REFUSED.flatMap((d, k) =>
     Array.from({ length: 40 }, (_, i) => {
       const file = fuzzFile(200_000 + 100 * k + i, { delimiter: ',', quote: '"' });
-      const text = file.bytes.toString('utf8').replaceAll('"', d.quote);
+      const text = file.bytes.toString('utf8').replaceAll('"', d.quote).replaceAll(',', d.delimiter);
       const dataset: Dataset = { ...file.dataset, dialect: { ...d } };
       return { corpus: 'refused', name: file.name, dataset, bytes: Buffer.from(text), bufferSizes: [0] };
     }),
@@ -443,14 +446,16 @@ describe("Spark's CSV tokenizer (univocity 2.9.1) against the validator", () => 
 });
 
 describe('what the dataset model refuses', () => {
-  it.each(REFUSED.map((d) => [JSON.stringify(d.quote), d] as const))(
-    'refuses the quote %s: Spark reads files the validator accepts otherwise',
+  it.each(REFUSED.map((d) => [JSON.stringify(d), d] as const))(
+    'refuses %s: Spark reads files the validator accepts otherwise',
     (_name, d) => {
       // Assess: the model says no, and Spark's tokenizer shows why on accepted files.
+      const role = d.delimiter === ',' ? 'quote' : 'delimiter';
       expect(() =>
         parseDataset({ name: 'd', dialect: d, columns: [{ name: 'c0', type: 'string' }] }, 'd.json'),
-      ).toThrow(/quote must be one printable ASCII character other than space/);
-      const accepted = refused.filter((c) => c.input.dataset.dialect.quote === d.quote && c.validator.valid);
+      ).toThrow(new RegExp(`dialect.${role}: ${role} must be one ASCII character`));
+      const mine = refused.filter((c) => JSON.stringify(c.input.dataset.dialect) === JSON.stringify(d));
+      const accepted = mine.filter((c) => c.validator.valid);
       expect(accepted.length).toBeGreaterThan(10);
       expect(accepted.filter((c) => !verdict(c).same).length).toBeGreaterThan(0);
     },
