@@ -77,6 +77,7 @@ export async function measureConversion(
         '--expected-rows': String(verdict.rows),
         '--run-id': 'bench',
         '--delimiter': dataset.dialect.delimiter,
+        '--quote': dataset.dialect.quote,
       },
       s3,
       { workDir: join(dir, 'tmp') },

@@ -23,8 +23,9 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Seque
 # ---------------------------------------------------------------------------------------------
 
 REQUIRED_ARGS = ("dataset", "source", "target", "schema", "expected-rows", "run-id")
-OPTIONAL_ARGS = ("delimiter",)
+OPTIONAL_ARGS = ("delimiter", "quote")
 DEFAULT_DELIMITER = ","
+DEFAULT_QUOTE = '"'
 
 # A Step Functions execution name (what --run-id carries) is at most 80 characters of this set;
 # it becomes part of an S3 key, so nothing else is accepted. Every pattern of this module that
@@ -40,6 +41,7 @@ class JobArgs(NamedTuple):
     expected_rows: int
     run_id: str
     delimiter: str
+    quote: str = DEFAULT_QUOTE
 
 
 class JobFailure(Exception):
@@ -55,8 +57,8 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
     """The job arguments, checked.
 
     ``resolve`` is ``awsglue.utils.getResolvedOptions`` in Glue (a fake in tests). It fails on a
-    missing option, so the optional ``--delimiter`` is only asked for when it is on the command
-    line. getResolvedOptions returns argparse destinations (``expected_rows`` for
+    missing option, so the optional ``--delimiter`` and ``--quote`` are only asked for when they
+    are on the command line. getResolvedOptions returns argparse destinations (``expected_rows`` for
     ``--expected-rows``); the dashed spelling is accepted too.
     """
     wanted = list(REQUIRED_ARGS) + [o for o in OPTIONAL_ARGS if _option_given(argv, o)]
@@ -83,8 +85,14 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
     delimiter = DEFAULT_DELIMITER if delimiter is None else delimiter
     if delimiter == "\\t":
         delimiter = "\t"
-    if len(delimiter) != 1 or delimiter in ('"', "\r", "\n"):
-        raise JobFailure(f"--delimiter must be one character other than a quote or a line break, got {delimiter!r}")
+    quote = get("quote")
+    quote = DEFAULT_QUOTE if quote is None else quote
+    if not is_quote_character(quote):
+        raise JobFailure(f"--quote must be one ASCII character above space, got {quote!r}")
+    if not is_delimiter_character(delimiter) or delimiter == quote:
+        raise JobFailure(
+            f"--delimiter must be one ASCII character other than NUL, CR, LF and the quote {quote!r}, got {delimiter!r}"
+        )
 
     source = get("source") or ""
     target = get("target") or ""
@@ -99,7 +107,20 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
         expected_rows=int(expected),
         run_id=run_id,
         delimiter=delimiter,
+        quote=quote,
     )
+
+
+def is_delimiter_character(c: str) -> bool:
+    """What the dataset model allows as a delimiter (lib/datasets/model.ts): one ASCII character
+    other than NUL, CR and LF."""
+    return len(c) == 1 and "\x00" < c <= "\x7f" and c not in "\r\n"
+
+
+def is_quote_character(c: str) -> bool:
+    """What the dataset model allows as a quote (lib/datasets/model.ts): one ASCII character above
+    space (Spark's tokenizer takes every character up to U+0020 for whitespace, not a quote)."""
+    return len(c) == 1 and " " < c <= "\x7f"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,15 +542,24 @@ def check_counts(
 NULL_SENTINEL = "\u0000csv_to_parquet:unquoted-empty\u0000"
 
 
-def reader_options(delimiter: str) -> dict:
-    """Spark CSV reader options: every column a string (cast afterwards, by the plan)."""
+def spark_sep(delimiter: str) -> str:
+    """The ``sep`` option that makes Spark split on ``delimiter``. Spark reads ``sep`` with
+    ``CSVExprUtils.toDelimiterStr``, where a backslash starts a two-character escape (``\\t`` is a
+    tab) and a lone backslash is refused: a backslash delimiter is written as two."""
+    return "\\\\" if delimiter == "\\" else delimiter
+
+
+def reader_options(delimiter: str, quote: str = DEFAULT_QUOTE) -> dict:
+    """Spark CSV reader options: every column a string (cast afterwards, by the plan). The
+    dataset's quote is both ``quote`` and ``escape``: a quote inside a quoted field is doubled
+    (RFC 4180 with the dataset's quote character), and no other character escapes anything."""
     return {
         "header": "true",
         "inferSchema": "false",
         "multiLine": "true",  # quoted fields may hold line breaks; LF/CRLF auto-detected
-        "sep": delimiter,
-        "quote": '"',
-        "escape": '"',  # RFC 4180: a quote inside a quoted field is doubled
+        "sep": spark_sep(delimiter),
+        "quote": quote,
+        "escape": quote,
         "encoding": "UTF-8",  # a leading UTF-8 BOM is skipped by the reader (see header_positions)
         "mode": "FAILFAST",  # a malformed record fails the run instead of becoming nulls
         "nullValue": NULL_SENTINEL,
@@ -738,7 +768,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             s3.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
             log(f"reading a copy named {copy_name}: Spark cannot read the source by its own name")
 
-        raw = spark.read.options(**reader_options(args.delimiter)).csv(read_uri)
+        raw = spark.read.options(**reader_options(args.delimiter, args.quote)).csv(read_uri)
         positions = header_positions(raw.columns, plan)
         raw = raw.toDF(*[raw_column(i) for i in range(len(raw.columns))])
         cached = raw.selectExpr(*projection(plan, positions)).persist(StorageLevel.MEMORY_AND_DISK)

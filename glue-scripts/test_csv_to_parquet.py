@@ -490,6 +490,27 @@ class ReaderOptionsTest(unittest.TestCase):
         self.assertEqual(job.reader_options(";")["sep"], ";")
         self.assertTrue(all(isinstance(v, str) for v in opts.values()))
 
+    def test_the_quote_is_both_quote_and_escape(self):
+        # Review C1: the dataset's quote reaches Spark; a quote inside quotes is doubled (RFC 4180
+        # with that quote), so the escape is the quote itself and nothing else escapes.
+        for quote in ('"', "'", "\\", "`", "|"):
+            with self.subTest(quote=quote):
+                opts = job.reader_options(",", quote)
+                self.assertEqual((opts["quote"], opts["escape"]), (quote, quote))
+        self.assertEqual(job.reader_options(",")["quote"], '"')
+
+    def test_sep_escapes_a_backslash_for_spark(self):
+        # Review C2: Spark reads sep with CSVExprUtils.toDelimiterStr, where a lone backslash is
+        # refused and the two characters backslash backslash mean one backslash.
+        self.assertEqual(job.reader_options("\\")["sep"], "\\\\")
+        self.assertEqual(len(job.reader_options("\\")["sep"]), 2)
+        # Every other allowed delimiter is passed as it is: no other character starts an escape.
+        for code in range(1, 128):
+            c = chr(code)
+            if c != "\\":
+                with self.subTest(delimiter=c):
+                    self.assertEqual(job.reader_options(c, "'" if c == '"' else '"')["sep"], c)
+
     def test_spark_conf(self):
         conf = job.SPARK_CONF
         self.assertEqual(conf["spark.sql.session.timeZone"], "UTC")
@@ -546,6 +567,28 @@ class ParseArgsTest(unittest.TestCase):
         self.assertEqual(job.parse_args(argv() + ["--delimiter=|"], FakeResolver()).delimiter, "|")
         self.assertEqual(job.parse_args(argv(**{"--delimiter": "\\t"}), FakeResolver()).delimiter, "\t")
 
+    def test_with_quote(self):
+        resolver = FakeResolver()
+        args = job.parse_args(argv(**{"--quote": "'"}), resolver)
+        self.assertEqual(resolver.asked[-1], "quote")
+        self.assertEqual((args.delimiter, args.quote), (",", "'"))
+        self.assertEqual(job.parse_args(argv(), FakeResolver()).quote, '"')
+        # A double quote may be the delimiter once another character quotes.
+        args = job.parse_args(argv(**{"--delimiter": '"', "--quote": "'"}), FakeResolver())
+        self.assertEqual((args.delimiter, args.quote), ('"', "'"))
+        self.assertEqual(job.parse_args(argv(**{"--delimiter": "\\"}), FakeResolver()).delimiter, "\\")
+
+    def test_dialect_characters_are_the_models(self):
+        # lib/datasets/model.ts: a delimiter is any ASCII character but NUL, CR and LF, a quote any
+        # ASCII character above space; the job refuses what the model refuses.
+        for code in range(129):
+            c = chr(code)
+            with self.subTest(code=code):
+                self.assertEqual(job.is_delimiter_character(c), 1 <= code <= 127 and c not in "\r\n")
+                self.assertEqual(job.is_quote_character(c), 33 <= code <= 127)
+        self.assertFalse(job.is_delimiter_character(",,"))
+        self.assertFalse(job.is_quote_character(""))
+
     def test_dashed_keys_are_accepted_too(self):
         def resolver(_argv, options):
             return {"dataset": "d", "source": SOURCE, "target": TARGET, "schema": "{}",
@@ -562,7 +605,14 @@ class ParseArgsTest(unittest.TestCase):
             ({"--expected-rows": "-1"}, "--expected-rows"),
             ({"--run-id": "a/b"}, "--run-id"),
             ({"--delimiter": ";;"}, "--delimiter"),
-            ({"--delimiter": '"'}, "--delimiter"),
+            ({"--delimiter": '"'}, "--delimiter must be one ASCII character other than NUL, CR, LF and the quote"),
+            ({"--delimiter": "\x00"}, "--delimiter must be one ASCII character other than NUL"),
+            ({"--delimiter": "\r"}, "--delimiter"),
+            ({"--quote": "''"}, "--quote must be one ASCII character above space"),
+            ({"--quote": " "}, "--quote must be one ASCII character above space"),
+            ({"--quote": "\x01"}, "--quote must be one ASCII character above space"),
+            ({"--quote": "\t"}, "--quote"),
+            ({"--quote": ";", "--delimiter": ";"}, "and the quote ';'"),
             ({"--source": "s3://raw/orders/x.json"}, "must be a .csv or .csv.gz"),
             ({"--target": "curated/orders/"}, "not an s3:// URI"),
             ({"--dataset": ""}, "missing job argument.*--dataset"),
@@ -625,21 +675,22 @@ def corpus_text(case):
     return case["csv"]
 
 
-def parse_csv(text, delimiter):
-    """Records of an RFC 4180 text as Spark's reader returns them: None for an unquoted empty field,
-    '' for a quoted one, a quote inside an unquoted field literal, blank lines skipped."""
+def parse_csv(text, delimiter, quote='"'):
+    """Records of an RFC 4180 text (with ``quote`` as the quote character) as Spark's reader returns
+    them: None for an unquoted empty field, '' for a quoted one, a quote inside an unquoted field
+    literal, blank lines skipped."""
     text = text.removeprefix("\ufeff")
     records, i, n = [], 0, len(text)
     while i < n:
         record = []
         while True:
-            if i < n and text[i] == '"':
+            if i < n and text[i] == quote:
                 parts, j = [], i + 1
                 while True:
-                    k = text.index('"', j)  # ValueError: unterminated quote
+                    k = text.index(quote, j)  # ValueError: unterminated quote
                     parts.append(text[j:k])
-                    if text.startswith('""', k):
-                        parts.append('"')
+                    if text.startswith(quote * 2, k):
+                        parts.append(quote)
                         j = k + 2
                     else:
                         i = k + 1
@@ -760,13 +811,15 @@ class ConformanceCorpusTest(unittest.TestCase):
         """Follows main() with the pure functions: arguments, plan, header, casts and checks."""
         dataset = case["dataset"]
         delimiter_arg = case.get("delimiterArgument", dataset.get("dialect", {}).get("delimiter", ","))
+        quote_arg = dataset.get("dialect", {}).get("quote", '"')
         rows = case.get("expectedRowsArgument", len(case.get("expectedRows") or []))
         source = f"s3://raw/{dataset['name']}/ingest_date=2024-01-05/{case['source']}"
         args = job.parse_args(argv(**{"--schema": corpus_schema(dataset), "--source": source,
-                                      "--expected-rows": str(rows), "--delimiter": delimiter_arg}), FakeResolver())
+                                      "--expected-rows": str(rows), "--delimiter": delimiter_arg,
+                                      "--quote": quote_arg}), FakeResolver())
         plan = job.cast_plan(args.schema)
         text = corpus_text(case)
-        records = parse_csv(text, args.delimiter)
+        records = parse_csv(text, args.delimiter, args.quote)
         positions = job.header_positions(records[0], plan)
         data = [[convert(step, record[pos]) for step, pos in zip(plan, positions)] for record in records[1:]]
         bad, nul = {}, {}
@@ -1293,6 +1346,13 @@ class MainTest(unittest.TestCase):
             except job.JobFailure as e:
                 error = e
         return s3, spark, error
+
+    def test_the_dataset_dialect_reaches_the_reader(self):
+        # Review C1 and C2 end to end through main(): what Spark is asked to read with.
+        _, spark, error = self.run_main(extra=["--delimiter", "\\", "--quote", "'"])
+        self.assertIsNone(error)
+        options = spark.reads[0][1]
+        self.assertEqual((options["sep"], options["quote"], options["escape"]), ("\\\\", "'", "'"))
 
     def test_a_good_run_publishes_and_cleans_up(self):
         s3, spark, error = self.run_main()

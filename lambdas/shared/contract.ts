@@ -122,6 +122,8 @@ export interface GlueJobArguments {
   readonly '--run-id': string;
   /** The dataset's CSV delimiter (one character). */
   readonly '--delimiter': string;
+  /** The dataset's CSV quote character (one character; it is also the escape: `''` inside quotes). */
+  readonly '--quote': string;
 }
 
 /** What the RegisterPartition task receives. */

@@ -312,6 +312,36 @@ export async function validateIngest(
   });
 }
 
+/** Where a Glue run reads and writes, and what it must find: the parts of its arguments a dataset does not give. */
+export interface GlueRun {
+  /** `s3://raw-bucket/<dataset>/ingest_date=…/<file>` */
+  readonly source: string;
+  /** `s3://curated-bucket/<dataset>/ingest_date=…/` */
+  readonly target: string;
+  /** The validator's row count. */
+  readonly rows: number;
+  /** The execution name. */
+  readonly runId: string;
+}
+
+/**
+ * The CSV→Parquet job's arguments (glue-scripts/README.md): the schema and the whole CSV dialect
+ * come from the dataset declaration, so the job reads the file with the delimiter and quote the
+ * validator read it with.
+ */
+export function glueJobArguments(dataset: Dataset, run: GlueRun): GlueJobArguments {
+  return {
+    '--dataset': dataset.name,
+    '--source': run.source,
+    '--target': run.target,
+    '--schema': JSON.stringify(sparkSchema(dataset)),
+    '--expected-rows': String(run.rows),
+    '--run-id': run.runId,
+    '--delimiter': dataset.dialect.delimiter,
+    '--quote': dataset.dialect.quote,
+  };
+}
+
 /** Files a valid object in the raw zone and returns the Glue job's arguments. */
 async function accept(
   deps: ValidateDeps,
@@ -326,15 +356,12 @@ async function accept(
     key: zoneKey(dataset.name, ingestDate, zoneFileName(request)),
   };
   await deps.store.copy(request, raw);
-  const jobArguments: GlueJobArguments = {
-    '--dataset': dataset.name,
-    '--source': `s3://${raw.bucket}/${raw.key}`,
-    '--target': `s3://${deps.buckets.curatedBucket}/${dataset.name}/ingest_date=${ingestDate}/`,
-    '--schema': JSON.stringify(sparkSchema(dataset)),
-    '--expected-rows': String(result.rows),
-    '--run-id': input.executionName,
-    '--delimiter': dataset.dialect.delimiter,
-  };
+  const jobArguments = glueJobArguments(dataset, {
+    source: `s3://${raw.bucket}/${raw.key}`,
+    target: `s3://${deps.buckets.curatedBucket}/${dataset.name}/ingest_date=${ingestDate}/`,
+    rows: result.rows,
+    runId: input.executionName,
+  });
   deps.log.info('file is valid: copied to the raw zone', { source: request, raw, rows: result.rows });
   return {
     valid: true,

@@ -44,7 +44,13 @@ const columnSchema = z
     }),
     description: z.string().optional(),
     nullable: z.boolean().default(true),
-    header: z.string().min(1, { error: 'header must not be empty' }).optional(),
+    // No line break: Spark's CSV reader takes a file's line separator from its first line break,
+    // even one inside a quoted header cell, and would then misread every line of a CRLF file.
+    header: z
+      .string()
+      .min(1, { error: 'header must not be empty' })
+      .refine((h) => !/[\r\n]/.test(h), { error: 'header must not contain a line break (CR or LF)' })
+      .optional(),
     precision: z.number().int().min(1).max(38, { error: 'precision must be at most 38' }).optional(),
     scale: z.number().int().min(0).optional(),
     enum: z
@@ -117,15 +123,43 @@ export type Column = z.output<typeof columnSchema>;
 /** The part of a column the value rules need. */
 export type ColumnShape = Pick<Column, 'type' | 'precision' | 'scale'>;
 
-const single = (what: string) =>
-  z.string().refine((s) => s.length === 1 && s.charCodeAt(0) < 128 && s !== '\n' && s !== '\r', {
-    error: `${what} must be one ASCII character other than CR and LF`,
-  });
+/**
+ * What a dataset may use as its delimiter: one ASCII character other than NUL, CR and LF. The
+ * validator, DuckDB (the local twin) and Spark (the Glue job) read every such delimiter with
+ * every allowed quote alike: test/spark/spark-tokenizer.test.ts and
+ * test/conformance/dialect-sweep.test.ts read a corpus in each. NUL is refused: Spark's
+ * tokenizer drops it from values, DuckDB cannot take it as an option, and it cannot travel in the
+ * Glue job's command-line arguments. CR and LF end records.
+ */
+export function isDelimiterCharacter(c: string): boolean {
+  return c.length === 1 && c > '\0' && c <= '\x7f' && c !== '\r' && c !== '\n';
+}
+
+/**
+ * What a dataset may use as its quote: one ASCII character above space. Space, tab and the other
+ * control characters are refused because Spark's tokenizer does not follow them: univocity takes
+ * every character up to U+0020 for whitespace where a field may open a quote, so such a quoted
+ * field reads as text with its quotes; a NUL quote means no quoting at all to Spark
+ * (test/spark/spark-tokenizer.test.ts shows each).
+ */
+export function isQuoteCharacter(c: string): boolean {
+  return c.length === 1 && c > ' ' && c <= '\x7f';
+}
 
 const dialectSchema = z
   .strictObject({
-    delimiter: single('delimiter').default(','),
-    quote: single('quote').default('"'),
+    delimiter: z
+      .string()
+      .refine(isDelimiterCharacter, {
+        error: 'delimiter must be one ASCII character other than NUL, CR and LF',
+      })
+      .default(','),
+    quote: z
+      .string()
+      .refine(isQuoteCharacter, {
+        error: 'quote must be one ASCII character above space (not a space or control character)',
+      })
+      .default('"'),
   })
   .refine((d) => d.delimiter !== d.quote, { error: 'delimiter and quote must differ' });
 

@@ -25,6 +25,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import { isDelimiterCharacter, isQuoteCharacter } from '../datasets/model.ts';
 import { startsWithGzipMagic } from '../validation/validate-csv.ts';
 import {
   type CastStep,
@@ -70,6 +71,8 @@ export interface JobArgs {
   readonly expectedRows: number;
   readonly runId: string;
   readonly delimiter: string;
+  /** The quote character, also the escape (a quote inside quotes is doubled). */
+  readonly quote: string;
 }
 
 const REQUIRED_ARGS = ['dataset', 'source', 'target', 'schema', 'expected-rows', 'run-id'] as const;
@@ -103,9 +106,14 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
     );
   let delimiter = get('delimiter') ?? ',';
   if (delimiter === '\\t') delimiter = '\t';
-  if ([...delimiter].length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n')
+  const quote = get('quote') ?? '"';
+  if (!isQuoteCharacter(quote))
     throw new ConversionError(
-      `--delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delimiter)}`,
+      `--quote must be one ASCII character above space, got ${JSON.stringify(quote)}`,
+    );
+  if (!isDelimiterCharacter(delimiter) || delimiter === quote)
+    throw new ConversionError(
+      `--delimiter must be one ASCII character other than NUL, CR, LF and the quote ${JSON.stringify(quote)}, got ${JSON.stringify(delimiter)}`,
     );
   const source = get('source')!;
   const target = get('target')!;
@@ -120,6 +128,7 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
     expectedRows: Number(expected),
     runId,
     delimiter,
+    quote,
   };
 }
 
@@ -196,26 +205,31 @@ export interface HeaderRecord {
 }
 
 /**
- * Parses the first record of `text` (RFC 4180, `"` quoting, a quote inside an unquoted field is
- * literal); undefined when `text` may not hold all of it yet.
+ * Parses the first record of `text` (RFC 4180 with `quote` as the quote character, a quote inside
+ * an unquoted field is literal); undefined when `text` may not hold all of it yet.
  */
-export function parseFirstRecord(text: string, delimiter: string, atEnd: boolean): HeaderRecord | undefined {
+export function parseFirstRecord(
+  text: string,
+  delimiter: string,
+  atEnd: boolean,
+  quote = '"',
+): HeaderRecord | undefined {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const cells: string[] = [];
   for (;;) {
     let cell = '';
-    if (text[i] === '"') {
+    if (text[i] === quote) {
       i++;
       for (;;) {
-        const close = text.indexOf('"', i);
+        const close = text.indexOf(quote, i);
         if (close < 0) {
           if (atEnd) throw new ConversionError('the header has a quoted field that is not closed');
           return undefined;
         }
         cell += text.slice(i, close);
         if (close + 1 === text.length && !atEnd) return undefined;
-        if (text[close + 1] === '"') {
-          cell += '"';
+        if (text[close + 1] === quote) {
+          cell += quote;
           i = close + 2;
         } else {
           i = close + 1;
@@ -250,6 +264,7 @@ export async function readHeaderRecord(
   path: string,
   gzip: boolean,
   delimiter: string,
+  quote = '"',
 ): Promise<HeaderRecord> {
   const file = createReadStream(path, { highWaterMark: 1 << 16 });
   const gunzip = gzip ? createGunzip() : undefined;
@@ -260,7 +275,7 @@ export async function readHeaderRecord(
   try {
     for await (const chunk of stream) {
       text += decoder.decode(chunk as Buffer, { stream: true });
-      const record = parseFirstRecord(text, delimiter, false);
+      const record = parseFirstRecord(text, delimiter, false, quote);
       if (record) return record;
       if (text.length > MAX_HEADER_BYTES)
         throw new ConversionError(`no end of the header record in the first ${MAX_HEADER_BYTES} bytes`);
@@ -273,7 +288,7 @@ export async function readHeaderRecord(
     gunzip?.destroy();
   }
   text += decoder.decode();
-  return parseFirstRecord(text, delimiter, true) ?? { cells: [], crlf: false };
+  return parseFirstRecord(text, delimiter, true, quote) ?? { cells: [], crlf: false };
 }
 
 /**
@@ -332,7 +347,7 @@ export async function convertCsvToParquet(
     const sourcePath = join(workDir, 'source');
     const bytesIn = await download(s3, job.source, sourcePath);
     const gzip = await fileIsGzip(sourcePath);
-    const header = await readHeaderRecord(sourcePath, gzip, job.delimiter);
+    const header = await readHeaderRecord(sourcePath, gzip, job.delimiter, job.quote);
     const positions = headerPositions(header.cells, plan);
     const parquetPath = join(workDir, 'part-00000.parquet');
     const connection = await instance.connect();
@@ -389,13 +404,42 @@ interface WriteInput {
   readonly parquetPath: string;
 }
 
-/** The typed relation: each planned column's raw text as `r<k>` and its typed value as `t<k>`. */
-function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInput): string {
-  const columns = input.header.cells.map((_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
+/** What DuckDB's CSV reader needs to read a source as the job does. */
+export interface CsvSource {
+  readonly path: string;
+  readonly gzip: boolean;
+  readonly delimiter: string;
+  readonly quote: string;
+  /** Fields in the header record: the file's columns are read as text `c0`, `c1`, …. */
+  readonly columns: number;
+}
+
+/**
+ * The twin's reading of a source as a relation: the header skipped, every field as text `c<i>`,
+ * NULL for an unquoted empty field only, the dataset's quote as quote and escape.
+ */
+export function csvReadSql(source: CsvSource): string {
+  const columns = Array.from({ length: source.columns }, (_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(
+    ', ',
+  );
   // Every dialect option is explicit: no sniffing. allow_quoted_nulls=false keeps a quoted "" an
   // empty string while an unquoted empty field is NULL. No new_line option: DuckDB then takes LF
   // and CRLF, whereas a new_line that does not match the file reads zero rows without an error.
-  const read = `read_csv(${sqlString(input.sourcePath)}, auto_detect = false, header = true, delim = ${sqlString(job.delimiter)}, quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, compression = ${input.gzip ? "'gzip'" : "'none'"}, columns = {${columns}})`;
+  const read = `read_csv(${sqlString(source.path)}, auto_detect = false, header = true, delim = ${sqlString(source.delimiter)}, quote = ${sqlString(source.quote)}, escape = ${sqlString(source.quote)}, allow_quoted_nulls = false, strict_mode = true, compression = ${source.gzip ? "'gzip'" : "'none'"}, columns = {${columns}})`;
+  // Spark skips blank lines; in a one-column file a blank line is the only way to write a NULL,
+  // so dropping NULL rows there reads what Spark reads (the row count check decides the rest).
+  return source.columns === 1 ? `(SELECT * FROM ${read} WHERE ${sqlIdentifier('c0')} IS NOT NULL)` : read;
+}
+
+/** The typed relation: each planned column's raw text as `r<k>` and its typed value as `t<k>`. */
+function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInput): string {
+  const read = csvReadSql({
+    path: input.sourcePath,
+    gzip: input.gzip,
+    delimiter: job.delimiter,
+    quote: job.quote,
+    columns: input.header.cells.length,
+  });
   const items = plan.flatMap((step, k) => {
     const raw = sqlIdentifier(`c${input.positions[k]}`);
     return [
@@ -403,10 +447,7 @@ function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInpu
       `CAST(${castSql(step, raw, { normalizeCrlf: input.header.crlf })} AS ${step.duckdbType}) AS t${k}`,
     ];
   });
-  // Spark skips blank lines; in a one-column file a blank line is the only way to write a NULL,
-  // so dropping NULL rows there reads what Spark reads (the row count check decides the rest).
-  const where = input.header.cells.length === 1 ? ` WHERE ${sqlIdentifier('c0')} IS NOT NULL` : '';
-  return `(SELECT ${items.join(', ')} FROM ${read}${where})`;
+  return `(SELECT ${items.join(', ')} FROM ${read})`;
 }
 
 /**

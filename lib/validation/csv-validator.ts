@@ -176,6 +176,12 @@ export const CHECKPOINT_VERSION = 2;
 /** The older format this release still reads (see {@link CHECKPOINT_VERSION}). */
 const CHECKPOINT_VERSION_WITHOUT_SKIP = 1;
 
+/**
+ * univocity's default input buffer in characters (Spark 3.5 sets none unless
+ * spark.sql.csv.parser.inputBufferSize is set; the Glue job sets none): the window in which it
+ * detects the line separator of a multiLine read.
+ */
+export const SPARK_SEPARATOR_WINDOW = 1024 * 1024;
 export const DEFAULT_MAX_ERRORS = 100;
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** Longest value quoted in an error, in characters. */
@@ -183,6 +189,7 @@ export const MAX_VALUE_CHARS = 80;
 
 const BARE_CR_MESSAGE = 'the line ends with a bare CR: line endings must be LF or CRLF';
 const LF = 0x0a;
+const SPACE = 0x20;
 const CR = 0x0d;
 const QUOTED = 1;
 const ESCAPED = 2;
@@ -192,6 +199,8 @@ enum Problem {
   InvalidQuote = 1,
   BareCr = 2,
   Unterminated = 3,
+  /** An unquoted field that starts with spaces and then a quote. */
+  SpaceBeforeQuote = 4,
 }
 
 /** The record terminator a file uses. */
@@ -467,6 +476,8 @@ export class CsvValidator {
   }
 
   private fileError = false;
+  /** 1 when the file starts with a BOM: Spark's reader counts it as a character of its first buffer. */
+  private bomChars = 0;
 
   private drain(final: boolean): void {
     if (this.bomChecked && !this.ignoreRest && this.drainInPlace(final)) return;
@@ -480,8 +491,10 @@ export class CsvValidator {
         return;
       }
       this.bomChecked = true;
-      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
-      else if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
+        b = b.subarray(3);
+        this.bomChars = 1;
+      } else if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
         this.report(
           1,
           null,
@@ -642,6 +655,12 @@ export class CsvValidator {
         starts[nf] = i;
         ends[nf] = j;
         flags[nf] = 0;
+        // Spaces and then a quote: DuckDB (the local twin) drops a space before a quote and reads
+        // a quoted value, Spark keeps the text as it is; refused rather than read two ways.
+        if (b[i] === SPACE && problem === Problem.None && spacesThenQuote(b, i, j, Q)) {
+          problem = Problem.SpaceBeforeQuote;
+          this.markProblemField(nf, i, j);
+        }
       }
       nf++;
       if (j >= n) {
@@ -879,6 +898,15 @@ export class CsvValidator {
     const column = this.problemField >= 0 ? (this.fieldColumn[this.problemField]?.name ?? null) : null;
     const value = this.problemField >= 0 ? showBytes(b, this.problemStart, this.problemEnd) : null;
     switch (this.recordProblem) {
+      case Problem.SpaceBeforeQuote:
+        this.report(
+          line,
+          column,
+          value,
+          'invalid_quote',
+          'spaces before a quote at the start of a field: readers disagree whether it opens a quoted value (DuckDB drops the space, Spark keeps the text); remove the spaces or quote the whole field',
+        );
+        return false;
       case Problem.InvalidQuote:
         this.report(
           line,
@@ -943,6 +971,7 @@ export class CsvValidator {
       this.header = HeaderState.Missing;
       return;
     }
+    this.checkSeparatorWindow(b, line);
     const columns = this.dataset.columns;
     const byText = new Map<string, Column>();
     for (const col of columns) {
@@ -995,6 +1024,26 @@ export class CsvValidator {
         this.report(line, col.name, null, 'missing_column', `the header has no column "${headerOf(col)}"`);
       }
     }
+  }
+
+  /**
+   * Spark's CSV reader (univocity, multiLine) detects a file's line separator in its first input
+   * buffer only, {@link SPARK_SEPARATOR_WINDOW} characters: a CRLF that ends the header past it is
+   * never seen, the separator stays LF, and every line of the file would keep its CR. Such a
+   * header (over a million characters) is refused; an LF file reads right either way.
+   */
+  private checkSeparatorWindow(b: Buffer, line: number): void {
+    const end = this.recordEnd;
+    if (end - this.recordStart < 2 || b[end - 1] !== LF || b[end - 2] !== CR) return;
+    if (end - this.recordStart + this.bomChars <= SPARK_SEPARATOR_WINDOW) return;
+    if (this.bomChars + utf16Length(b, this.recordStart, end) <= SPARK_SEPARATOR_WINDOW) return;
+    this.report(
+      line,
+      null,
+      null,
+      'record_too_large',
+      `the header line ends past character ${SPARK_SEPARATOR_WINDOW}, where Spark's CSV reader stops looking for the line ending: a CRLF file needs a shorter header`,
+    );
   }
 
   private scratchLength = 0;
@@ -1127,6 +1176,26 @@ export class CsvValidator {
     if (this.skip === Skip.Quoted) this.reportUnterminated(this.skipStartLine);
     this.skip = Skip.Off;
   }
+}
+
+/**
+ * The characters (UTF-16 units, as Java counts them) of the UTF-8 bytes `b[s..e)`: every byte
+ * but a continuation byte starts one, and a 4-byte sequence is two (a surrogate pair).
+ */
+function utf16Length(b: Buffer, s: number, e: number): number {
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if ((c & 0xc0) !== 0x80) n += c >= 0xf0 ? 2 : 1;
+  }
+  return n;
+}
+
+/** Whether `b[s..e)` is one or more spaces and then the quote `q`. */
+function spacesThenQuote(b: Buffer, s: number, e: number, q: number): boolean {
+  let k = s;
+  while (k < e && b[k] === SPACE) k++;
+  return k > s && k < e && b[k] === q;
 }
 
 /** Length of `b` without a multi-byte UTF-8 sequence cut off at its end. */

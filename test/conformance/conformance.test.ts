@@ -105,6 +105,7 @@ function jobArguments(c: CorpusCase, dataset: Dataset, runId = 'run-1'): GlueJob
     '--expected-rows': String(c.expectedRowsArgument ?? c.expectedRows?.length ?? 0),
     '--run-id': runId,
     '--delimiter': c.delimiterArgument ?? dataset.dialect.delimiter,
+    '--quote': dataset.dialect.quote,
   };
 }
 
@@ -248,6 +249,7 @@ describe('publishing', () => {
     '--expected-rows': String(rows),
     '--run-id': runId,
     '--delimiter': ',',
+    '--quote': '"',
   });
 
   it("replaces a re-run's own output, deletes its leftover parts and never touches another stem's files", async () => {
@@ -440,7 +442,11 @@ describe('publishing', () => {
       [{ '--run-id': 'a/b' }, '--run-id must be 1-80 characters'],
       [{ '--run-id': 'a\n' }, '--run-id must be 1-80 characters'],
       [{ '--source': `s3://${RAW}/${prefix}orders.csv\n` }, 'must be a .csv or .csv.gz file'],
-      [{ '--delimiter': ';;' }, '--delimiter must be one character'],
+      [{ '--delimiter': ';;' }, '--delimiter must be one ASCII character other than NUL, CR, LF'],
+      [{ '--delimiter': '\u0000' }, '--delimiter must be one ASCII character other than NUL, CR, LF'],
+      [{ '--delimiter': "'", '--quote': "'" }, `and the quote "'", got "'"`],
+      [{ '--quote': '""' }, '--quote must be one ASCII character above space'],
+      [{ '--quote': '\t' }, '--quote must be one ASCII character above space'],
       [{ '--source': `s3://${RAW}/${prefix}orders.json` }, 'must be a .csv or .csv.gz file'],
       [{ '--target': 'curated/x/' }, 'not an s3:// URI'],
       [{ '--schema': '{"type":"struct","fields":[{"name":"x","type":"float"}]}' }, "column 'x': unsupported"],

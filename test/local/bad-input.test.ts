@@ -20,28 +20,14 @@ import { type ErrorReport, REPORT_SUFFIX } from '../../lambdas/validate/core.ts'
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
-import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
+import { BAD_INPUTS } from '../fixtures/bad-input-corpus.ts';
 import { zoneFileOf } from '../unit/lambdas/helpers.ts';
 
 let lakeDir: string;
 let runtime: LocalRuntime;
 
-/** A dataset with one column of each type, for the values at each type's limit. */
-const LIMITS_DATASET = {
-  name: 'limits',
-  description: 'One column of each type, for the bad-input corpus.',
-  columns: [
-    { name: 'label', type: 'string', nullable: false },
-    { name: 'i', type: 'int' },
-    { name: 'big', type: 'bigint' },
-    { name: 'dec', type: 'decimal', precision: 12, scale: 2 },
-    { name: 'dbl', type: 'double' },
-    { name: 'flag', type: 'boolean' },
-    { name: 'd', type: 'date' },
-    { name: 'ts', type: 'timestamp' },
-  ],
-};
-const LIMITS_HEADER = 'label,i,big,dec,dbl,flag,d,ts\n';
+const { limitsDataset: LIMITS_DATASET, orderRow, body } = BAD_INPUTS;
 
 beforeAll(async () => {
   lakeDir = await mkdtemp(join(tmpdir(), 'lake-bad-input-'));
@@ -68,24 +54,6 @@ interface Landed {
   readonly key: string;
   readonly record: ExecutionRecord;
   readonly validation: ValidateTaskOutput;
-}
-
-/** A row of the orders dataset with one field replaced (by column index). */
-function orderRow(id: number, patch: Record<number, string> = {}): string {
-  const fields = [
-    String(id),
-    'Ann Lee',
-    'ABC-12345',
-    '1',
-    '12.50',
-    'USD',
-    '',
-    'true',
-    '2024-01-01T00:00:00Z',
-    '2024-01-03',
-  ];
-  for (const [index, value] of Object.entries(patch)) fields[Number(index)] = value;
-  return `${fields.join(',')}\n`;
 }
 
 /** Puts an object into landing through the SDK and returns its ended execution. */
@@ -177,14 +145,14 @@ async function query(sql: string) {
 
 describe('encodings', () => {
   it('drops a UTF-8 byte-order mark and curates the file', async () => {
-    const landed = await drop('orders/bom.csv', `\uFEFF${ORDERS_HEADER}${orderRow(1001)}`);
+    const landed = await drop('orders/bom.csv', body('bom'));
 
     await expectCurated(landed);
     expect(landed.validation.rows).toBe(1);
   });
 
   it('rejects a file of only a byte-order mark as empty_file', async () => {
-    const landed = await drop('orders/bom-only.csv', '\uFEFF');
+    const landed = await drop('orders/bom-only.csv', body('bomOnly'));
 
     const report = await expectRejected(landed);
     expect(report.reason).toBe('invalid_rows');
@@ -192,23 +160,14 @@ describe('encodings', () => {
   });
 
   it('rejects Latin-1 bytes as invalid_utf8 at their line and column', async () => {
-    const body = Buffer.concat([
-      Buffer.from(`${ORDERS_HEADER}${orderRow(1011)}1012,Jos`),
-      Buffer.from([0xe9]),
-      Buffer.from(`,ABC-12345,1,1.00,EUR,,true,2024-01-01T00:00:00Z,\n`),
-    ]);
-
-    const report = await expectRejected(await drop('orders/latin1.csv', body));
+    const report = await expectRejected(await drop('orders/latin1.csv', body('latin1')));
 
     expect(reasons(report.errors)).toEqual(['3:customer:invalid_utf8']);
     expect(report.errors[0]!.value).toMatch(/^Jos\\x[eE]9$/);
   });
 
   it('rejects UTF-16 with a byte-order mark as an encoding error', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1021)}`;
-    const body = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
-
-    const report = await expectRejected(await drop('orders/utf16.csv', body));
+    const report = await expectRejected(await drop('orders/utf16.csv', body('utf16')));
 
     expect(reasons(report.errors)).toEqual(['1:-:encoding']);
     expect(report.errors[0]!.message).toMatch(/UTF-16/);
@@ -217,41 +176,33 @@ describe('encodings', () => {
 
 describe('line endings', () => {
   it('rejects CR-only line endings as bare_cr', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1031)}${orderRow(1032)}`.replaceAll('\n', '\r');
-
-    const report = await expectRejected(await drop('orders/cr-only.csv', text));
+    const report = await expectRejected(await drop('orders/cr-only.csv', body('crOnly')));
 
     expect(reasons(report.errors)).toEqual(['1:-:bare_cr', '2:-:bare_cr', '3:-:bare_cr']);
   });
 
   it('rejects mixed LF and CRLF as mixed_line_endings at the first line that differs', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1041)}${orderRow(1042).replace('\n', '\r\n')}${orderRow(1043)}`;
-
-    const report = await expectRejected(await drop('orders/mixed-endings.csv', text));
+    const report = await expectRejected(await drop('orders/mixed-endings.csv', body('mixedEndings')));
 
     expect(reasons(report.errors)).toEqual(['3:-:mixed_line_endings']);
   });
 
   it('curates a CRLF file', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1051)}${orderRow(1052)}`.replaceAll('\n', '\r\n');
-
-    const landed = await drop('orders/crlf.csv', text);
+    const landed = await drop('orders/crlf.csv', body('crlf'));
 
     await expectCurated(landed);
     expect(landed.validation.rows).toBe(2);
   });
 
   it('ignores trailing blank rows', async () => {
-    const landed = await drop('orders/trailing-blank.csv', `${ORDERS_HEADER}${orderRow(1061)}\n\n\n`);
+    const landed = await drop('orders/trailing-blank.csv', body('trailingBlank'));
 
     await expectCurated(landed);
     expect(landed.validation.rows).toBe(1);
   });
 
   it('rejects a blank line inside the data as a ragged row', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1071)}\n${orderRow(1072)}`;
-
-    const report = await expectRejected(await drop('orders/inner-blank.csv', text));
+    const report = await expectRejected(await drop('orders/inner-blank.csv', body('innerBlank')));
 
     expect(reasons(report.errors)).toEqual(['3:-:ragged_row']);
   });
@@ -259,9 +210,7 @@ describe('line endings', () => {
 
 describe('quoting', () => {
   it('curates quoted newlines and keeps them in the value', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1081, { 1: '"Ann\nLee, Acme\r\nGmbH"' })}${orderRow(1082)}`;
-
-    const landed = await drop('orders/quoted-newlines.csv', text);
+    const landed = await drop('orders/quoted-newlines.csv', body('quotedNewlines'));
 
     await expectCurated(landed);
     expect(landed.validation.rows).toBe(2);
@@ -270,35 +219,29 @@ describe('quoting', () => {
   });
 
   it('numbers lines physically after a quoted newline', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1091, { 1: '"two\nlines"' })}${orderRow(1092, { 5: 'JPY' })}`;
-
-    const report = await expectRejected(await drop('orders/line-after-newline.csv', text));
+    const report = await expectRejected(
+      await drop('orders/line-after-newline.csv', body('lineAfterNewline')),
+    );
 
     expect(reasons(report.errors)).toEqual(['4:currency:enum']);
   });
 
   it('rejects an unterminated quote at the line where its record starts', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1101)}${orderRow(1102, { 1: '"Ann Lee' })}${orderRow(1103)}`;
-
-    const report = await expectRejected(await drop('orders/unterminated.csv', text));
+    const report = await expectRejected(await drop('orders/unterminated.csv', body('unterminated')));
 
     // DESIGN §2: every error names its column; here the field whose quote opened.
     expect(reasons(report.errors)).toEqual(['3:customer:unterminated_quote']);
   });
 
   it('rejects text after a closing quote as invalid_quote', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1111, { 1: '"Ann"Lee' })}`;
-
-    const report = await expectRejected(await drop('orders/stray-quote.csv', text));
+    const report = await expectRejected(await drop('orders/stray-quote.csv', body('strayQuote')));
 
     // DESIGN §2: every error names its column; here the field the stray text follows.
     expect(reasons(report.errors)).toEqual(['2:customer:invalid_quote']);
   });
 
   it('stores a bare quote inside an unquoted field verbatim', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1121, { 1: 'a 5" pipe' })}`;
-
-    await expectCurated(await drop('orders/bare-quote.csv', text));
+    await expectCurated(await drop('orders/bare-quote.csv', body('bareQuote')));
 
     const { rows } = await query('SELECT customer FROM orders WHERE order_id = 1121');
     expect(rows).toEqual([{ customer: 'a 5" pipe' }]);
@@ -307,11 +250,8 @@ describe('quoting', () => {
   it('stores formula-looking cells verbatim', async () => {
     const formula = '=HYPERLINK("http://x","y")';
     const cells = [formula, '+1+1', '-2+3', '@SUM(A1:A2)'];
-    const text = `${ORDERS_HEADER}${cells
-      .map((cell, k) => orderRow(1131 + k, { 1: `"${cell.replaceAll('"', '""')}"` }))
-      .join('')}`;
 
-    await expectCurated(await drop('orders/formulas.csv', text));
+    await expectCurated(await drop('orders/formulas.csv', body('formulas')));
 
     const { rows } = await query(
       'SELECT customer FROM orders WHERE order_id BETWEEN 1131 AND 1134 ORDER BY order_id',
@@ -322,25 +262,21 @@ describe('quoting', () => {
 
 describe('rows and header', () => {
   it('rejects a row with too few fields as ragged_row', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1141)}1142,Ann Lee,ABC-12345\n`;
-
-    const report = await expectRejected(await drop('orders/too-few.csv', text));
+    const report = await expectRejected(await drop('orders/too-few.csv', body('tooFew')));
 
     expect(reasons(report.errors)).toEqual(['3:-:ragged_row']);
   });
 
   it('rejects a row with too many fields as ragged_row', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1151).replace('\n', ',extra\n')}`;
-
-    const report = await expectRejected(await drop('orders/too-many.csv', text));
+    const report = await expectRejected(await drop('orders/too-many.csv', body('tooMany')));
 
     expect(reasons(report.errors)).toEqual(['2:-:ragged_row']);
   });
 
   it('rejects a trailing delimiter on every line at the header, naming the empty column', async () => {
-    const text = `${ORDERS_HEADER}${orderRow(1161)}${orderRow(1162)}`.replaceAll('\n', ',\n');
-
-    const report = await expectRejected(await drop('orders/trailing-delimiter.csv', text));
+    const report = await expectRejected(
+      await drop('orders/trailing-delimiter.csv', body('trailingDelimiter')),
+    );
 
     expect(reasons(report.errors)).toEqual(['1::unknown_column']);
     expect(report.errors[0]!.message).toMatch(/empty header cell/);
@@ -348,9 +284,7 @@ describe('rows and header', () => {
   });
 
   it('rejects a repeated header name as duplicate_column', async () => {
-    const text = `${ORDERS_HEADER.replace('sku', 'order_id')}${orderRow(1171)}`;
-
-    const report = await expectRejected(await drop('orders/duplicate-header.csv', text));
+    const report = await expectRejected(await drop('orders/duplicate-header.csv', body('duplicateHeader')));
 
     expect(reasons(report.errors)).toEqual(
       expect.arrayContaining(['1:order_id:duplicate_column', '1:sku:missing_column']),
@@ -359,9 +293,7 @@ describe('rows and header', () => {
   });
 
   it('rejects an empty header name, naming the column it leaves missing', async () => {
-    const text = `${ORDERS_HEADER.replace('discount', '')}${orderRow(1181)}`;
-
-    const report = await expectRejected(await drop('orders/empty-header.csv', text));
+    const report = await expectRejected(await drop('orders/empty-header.csv', body('emptyHeader')));
 
     expect(reasons(report.errors)).toEqual(
       expect.arrayContaining(['1::unknown_column', '1:discount:missing_column']),
@@ -370,46 +302,33 @@ describe('rows and header', () => {
   });
 
   it('rejects a missing column as missing_column', async () => {
-    const strip = (line: string) => line.replace(/,[^,]*\n$/, '\n');
-    const text = strip(ORDERS_HEADER) + strip(orderRow(1191));
-
-    const report = await expectRejected(await drop('orders/missing-column.csv', text));
+    const report = await expectRejected(await drop('orders/missing-column.csv', body('missingColumn')));
 
     expect(reasons(report.errors)).toEqual(['1:ship_date:missing_column']);
   });
 
   it('rejects an extra column as unknown_column', async () => {
-    const text = `${ORDERS_HEADER.replace('\n', ',note\n')}${orderRow(1201).replace('\n', ',hello\n')}`;
-
-    const report = await expectRejected(await drop('orders/extra-column.csv', text));
+    const report = await expectRejected(await drop('orders/extra-column.csv', body('extraColumn')));
 
     expect(reasons(report.errors)).toEqual(['1:note:unknown_column']);
   });
 
   it('rejects an empty (0-byte) file as empty_file', async () => {
-    const report = await expectRejected(await drop('orders/empty.csv', ''));
+    const report = await expectRejected(await drop('orders/empty.csv', body('empty')));
 
     expect(report.reason).toBe('invalid_rows');
     expect(reasons(report.errors)).toEqual(['1:-:empty_file']);
   });
 
   it('curates a header-only file with 0 rows', async () => {
-    const landed = await drop('orders/header-only.csv', ORDERS_HEADER);
+    const landed = await drop('orders/header-only.csv', body('headerOnly'));
 
     await expectCurated(landed);
     expect(landed.validation.rows).toBe(0);
   });
 
   it('rejects a 50 MB line as record_too_large, without a crash', { timeout: 60_000 }, async () => {
-    const big = Buffer.alloc(50 * 1024 * 1024, 'a');
-    const body = Buffer.concat([
-      Buffer.from(`${ORDERS_HEADER}1211,`),
-      big,
-      Buffer.from(',ABC-12345,1,1.00,USD,,true,2024-01-01T00:00:00Z,\n'),
-      Buffer.from(orderRow(1212)),
-    ]);
-
-    const report = await expectRejected(await drop('orders/huge-line.csv', body));
+    const report = await expectRejected(await drop('orders/huge-line.csv', body('hugeLine')));
 
     expect(reasons(report.errors)).toEqual(['2:-:record_too_large']);
     expect(report.rows).toBe(2);
@@ -417,10 +336,8 @@ describe('rows and header', () => {
 
   it('keeps the full report in S3 and a small state for 100,000 bad rows', { timeout: 60_000 }, async () => {
     const n = 100_000;
-    let text = ORDERS_HEADER;
-    for (let id = 1; id <= n; id++) text += `${id},C,ABC-12345,1,1.00,XXX,,true,2024-01-01T00:00:00Z,\n`;
 
-    const landed = await drop('orders/100k-bad.csv', text);
+    const landed = await drop('orders/100k-bad.csv', body('manyBadRows'));
 
     const report = await expectRejected(landed);
     expect(report.errorCount).toBe(n);
@@ -445,7 +362,7 @@ describe('rows and header', () => {
 
 describe('compression and object kinds', () => {
   it('detects gzip content by its bytes in a file named .csv', async () => {
-    const landed = await drop('orders/gzipped.csv', gzipSync(`${ORDERS_HEADER}${orderRow(1221)}`));
+    const landed = await drop('orders/gzipped.csv', body('gzipped'));
 
     await expectCurated(landed);
     const { rows } = await query('SELECT customer FROM orders WHERE order_id = 1221');
@@ -453,7 +370,7 @@ describe('compression and object kinds', () => {
   });
 
   it('curates a .csv.gz file', async () => {
-    const landed = await drop('orders/packed.csv.gz', gzipSync(`${ORDERS_HEADER}${orderRow(1231)}`));
+    const landed = await drop('orders/packed.csv.gz', body('packed'));
 
     await expectCurated(landed);
     const { rows } = await query('SELECT customer FROM orders WHERE order_id = 1231');
@@ -538,14 +455,7 @@ describe('awkward keys', () => {
 
 describe('values at each type limit', () => {
   it('curates the extreme values of each type and queries them back exactly', async () => {
-    const text =
-      LIMITS_HEADER +
-      'max,2147483647,9223372036854775807,9999999999.99,1.7976931348623157e308,true,9999-12-31,9999-12-31T23:59:59.999999Z\n' +
-      'min,-2147483648,-9223372036854775808,-9999999999.99,-1.7976931348623157e308,FALSE,0001-01-01,0001-01-01T00:00:00Z\n' +
-      'offset-minus,0,0,0.00,5e-324,True,2024-02-29,2024-02-29T23:59:59.999999-12:00\n' +
-      'offset-plus,,,,,,,2024-01-01T00:30:00+14:00\n';
-
-    const landed = await drop('limits/extremes.csv', text);
+    const landed = await drop('limits/extremes.csv', body('extremes'));
 
     await expectCurated(landed);
     const { rows } = await query('SELECT label, i, big, dec, dbl, flag, d, ts FROM limits ORDER BY label');
@@ -594,16 +504,7 @@ describe('values at each type limit', () => {
   });
 
   it('rejects one step past each limit with range, precision or calendar rules', async () => {
-    const text =
-      LIMITS_HEADER +
-      'int,2147483648,,,,,,\n' +
-      'bigint,,-9223372036854775809,,,,,\n' +
-      'decimal,,,10000000000.00,,,,\n' +
-      'double,,,,1.8e308,,,\n' +
-      'date,,,,,,0000-12-31,\n' +
-      'timestamp,,,,,,,9999-12-31T23:59:59-01:00\n';
-
-    const report = await expectRejected(await drop('limits/past-limits.csv', text));
+    const report = await expectRejected(await drop('limits/past-limits.csv', body('pastLimits')));
 
     expect(reasons(report.errors)).toEqual([
       '2:i:range',
@@ -618,7 +519,7 @@ describe('values at each type limit', () => {
 
 describe('the generator sample', () => {
   it('curates a realistic generated file', async () => {
-    const landed = await drop('orders/generated.csv', ORDERS_HEADER + orderRows(7, 5000, 5100));
+    const landed = await drop('orders/generated.csv', body('generated'));
 
     await expectCurated(landed);
     expect(landed.validation.rows).toBe(100);

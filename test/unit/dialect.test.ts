@@ -170,6 +170,32 @@ describe('RFC 4180 quoting', () => {
     expect(records[1]!.fields).toEqual(['ab"c', '5"']);
   });
 
+  it('refuses spaces and then a quote at the start of a field, which DuckDB and Spark read apart', () => {
+    // Prepare: DuckDB drops one space before a quote and reads a quoted value; Spark keeps the text.
+    const quoted = dataset(AB.columns, { delimiter: ';', quote: "'" });
+
+    // Act
+    const results = [
+      validate(AB, 'a,b\n1, "x"\n'),
+      validate(AB, 'a,b\n  "x",2\n'),
+      validate(quoted, "a;b\n1; 'x'\n"),
+    ];
+    const literal = [run(AB, 'a,b\n1,\t"x"\n'), run(AB, 'a,b\n1, x"y"\n'), run(quoted, 'a;b\n1; "x"\n')];
+
+    // Assess: refused, naming the field; a tab, text before the quote or another quote is literal.
+    expect(results.map(brief)).toEqual([
+      [{ line: 2, column: 'b', value: ' "x"', rule: 'invalid_quote' }],
+      [{ line: 2, column: 'a', value: '  "x"', rule: 'invalid_quote' }],
+      [{ line: 2, column: 'b', value: " 'x'", rule: 'invalid_quote' }],
+    ]);
+    expect(results[0]!.errors[0]!.message).toMatch(/^spaces before a quote at the start of a field/);
+    expect(literal.map((l) => [l.result.valid, l.records[1]!.fields])).toEqual([
+      [true, ['1', '\t"x"']],
+      [true, ['1', ' x"y"']],
+      [true, ['1', ' "x"']],
+    ]);
+  });
+
   it('tells an unquoted empty field (null) from a quoted empty one (empty string)', () => {
     // Prepare
     const ds = dataset([

@@ -152,7 +152,9 @@ describe('dataset declarations are rejected with the file and the field named', 
 
   it('a delimiter of two characters', () => {
     const problems = problemsOf({ name: 'd', dialect: { delimiter: '||' }, columns: [col({})] });
-    expect(problems.join('\n')).toContain('dialect.delimiter: delimiter must be one ASCII character');
+    expect(problems.join('\n')).toContain(
+      'dialect.delimiter: delimiter must be one ASCII character other than NUL, CR and LF',
+    );
   });
 });
 

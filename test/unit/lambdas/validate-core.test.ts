@@ -208,6 +208,7 @@ describe('validateIngest', () => {
         '--expected-rows': '3',
         '--run-id': 'run-1',
         '--delimiter': ',',
+        '--quote': '"',
       },
       done: true,
     });

@@ -149,6 +149,7 @@ describe('validate handler: valid files', () => {
       '--expected-rows': '3',
       '--run-id': event.executionName,
       '--delimiter': ',',
+      '--quote': '"',
     });
   });
 
