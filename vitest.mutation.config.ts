@@ -20,6 +20,5 @@ export default defineConfig({
     // Stryker runs the tests in worker threads, which refuse node's --expose-gc; the one test that
     // needs gc() (flat-memory.test.ts) is in no group.
     execArgv: [],
-    env: { ...base.test?.env, DATALAKE_SKIP_BUNDLING: '1' },
   },
 });

@@ -18,11 +18,13 @@ export const TEST_CONTEXT = {
 };
 
 /**
- * Set by vitest.mutation.config.ts: Stryker runs tests in worker threads, where esbuild's bundling
- * of the functions cannot spawn (a worker's stdio is no file descriptor). No template assertion
- * looks inside a bundle; only the snapshot sees the asset, and it is not run under mutation.
+ * The template tests do not bundle the functions: no template assertion looks inside a bundle, and
+ * bundling is most of a synth's time (5 s of 5.3). The bundles are built as deployed, and loaded,
+ * by test/infra/bundles.test.ts, and the integ snapshot's synth (test/integ) runs the real
+ * NodejsFunction bundling with its datasets hook. (Stryker's worker threads could not spawn
+ * esbuild anyway: a worker's stdio is no file descriptor.)
  */
-const skipBundling = process.env.DATALAKE_SKIP_BUNDLING === '1' ? { 'aws:cdk:bundling-stacks': [] } : {};
+const skipBundling = { 'aws:cdk:bundling-stacks': [] };
 
 /** Builds a fresh app with the lake in it (and optional extra context and app properties). */
 export async function buildTestLake(
