@@ -28,6 +28,9 @@ import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, writeOrdersFile } from '../../lib/samples/orders-generator.ts';
 import type { CrashPoint, CrashSpec } from './crash-child.ts';
 
+/** A reconcile report of one landed file that ended, nothing re-driven, nothing unchecked. */
+const ONE_ENDED = { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] };
+
 const ROWS = 500;
 const VALID = ORDERS_HEADER + orderRows(11, 0, ROWS);
 const INVALID = brokenOrdersCsv();
@@ -261,14 +264,7 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
           errors: [],
         });
         expect(r.redriven.redriven).toBe(1);
-        expect(r.after).toEqual({
-          objects: 1,
-          terminal: 1,
-          running: 0,
-          orphans: [],
-          redriven: 0,
-          errors: [],
-        });
+        expect(r.after).toEqual(ONE_ENDED);
         // …and the re-drive gave exactly one outcome.
         const record = await r.runtime.executions.get(r.execution);
         expect(record?.outcome).toBe('curated');
@@ -303,14 +299,7 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
         expect(r.found.orphans).toEqual([
           { key, versionId: null, execution: r.execution, reason: 'aborted' },
         ]);
-        expect(r.after).toEqual({
-          objects: 1,
-          terminal: 1,
-          running: 0,
-          orphans: [],
-          redriven: 0,
-          errors: [],
-        });
+        expect(r.after).toEqual(ONE_ENDED);
         expect((await r.runtime.executions.get(r.execution))?.outcome).toBe('rejected');
         expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([]);
         expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([]);
@@ -342,7 +331,7 @@ describe('a re-drive on another day than the run it replaces', () => {
     const r = await restartAndRedrive(lake, key, VALID, pid);
     try {
       // Assess
-      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
+      expect(r.after).toEqual(ONE_ENDED);
       const day = yesterday.toISOString().slice(0, 10);
       expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([
         expect.stringMatching(new RegExp(`^orders/ingest_date=${day}/`)),
@@ -392,7 +381,7 @@ describe('a kill -9, then the key replaced before the restart', () => {
       expect(r.found.orphans).toEqual([
         { key, versionId: null, execution: name(key, newer), reason: 'never started' },
       ]);
-      expect(r.after).toEqual({ objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] });
+      expect(r.after).toEqual(ONE_ENDED);
       expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([
         expect.stringMatching(new RegExp(`/crash\\.${tagOf(newer)}-part-00000\\.parquet$`)),
       ]);
