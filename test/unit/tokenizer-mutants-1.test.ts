@@ -292,7 +292,7 @@ describe('single-field records', () => {
     const { result } = run(ONE_REQUIRED, input);
 
     // Assess
-    expect(brief(result)).toEqual([{ line: 3, column: 'v', value: '', rule: 'not_null' }]);
+    expect(brief(result)).toEqual([{ line: 3, column: null, value: null, rule: 'ragged_row' }]);
     expect(result.rows).toBe(3);
   });
 });
