@@ -11,6 +11,7 @@ import { LocalRuntime, landedObjects, servedLedger } from '../local/runtime.ts';
 import { localS3Client } from '../local/s3-server.ts';
 import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts';
 import { type ReconcileReport, reconcile } from '../reconcile/reconcile.ts';
+import { escapeControl } from '../text.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { table } from './format.ts';
 import { onLake, requireLake, requireWritable, runningUp } from './lake-server.ts';
@@ -126,23 +127,34 @@ function describe(report: ReconcileReport, redrive: boolean, after: ReconcileRep
       '',
       ...table(
         ['key', 'why', 'execution'],
-        report.orphans.map((o) => [o.key, o.reason, o.execution]),
+        report.orphans.map((o) => [
+          o.key,
+          o.notRedriven ? `${o.reason}, not re-driven` : o.reason,
+          o.execution,
+        ]),
+      ),
+      // In full, below the table, which cuts long cells.
+      ...report.orphans.flatMap((o) =>
+        o.notRedriven ? [`not re-driven: ${escapeControl(o.key)}: ${o.notRedriven}`] : [],
       ),
     );
   }
-  if (report.errors.length > 0) {
+  const unchecked = (r: ReconcileReport, when: string) => {
+    if (r.errors.length === 0) return;
     lines.push(
       '',
-      `could not check or re-drive ${report.errors.length} (the others were checked):`,
+      `could not check ${r.errors.length}${when} (the others were checked):`,
       ...table(
         ['key', 'error', 'execution'],
-        report.errors.map((e) => [e.key, e.message, e.execution]),
+        r.errors.map((e) => [e.key, e.message, e.execution]),
       ),
     );
-  }
+  };
+  unchecked(report, '');
   if (redrive) lines.push('', `re-driven: ${report.redriven}`);
-  if (after)
+  if (after) {
     lines.push(`after re-driving: ${after.orphans.length} without an outcome, ${after.terminal} ended`);
-  else if (!redrive && report.orphans.length > 0) lines.push('', 'run again with --redrive to re-run them');
+    unchecked(after, ' after re-driving');
+  } else if (!redrive && report.orphans.length > 0) lines.push('', 'run again with --redrive to re-run them');
   return `${lines.join('\n')}\n`;
 }

@@ -73,29 +73,32 @@ export const GLUE_API_TRANSIENT_ERRORS = [
 ];
 
 /**
- * Glue refusing to start a run: the job's or the account's concurrency. The job queues runs
- * (`jobRunQueuingEnabled`), so these are rare; when they happen, ConvertToParquet waits and tries
- * again for long enough to drain a burst (see {@link CONVERT_RETRY}).
+ * Glue refusing to start a run for the job's concurrency, or throttling the call. The job queues
+ * runs (`jobRunQueuingEnabled`), so these are rare; when they happen, ConvertToParquet waits and
+ * tries again for long enough to drain a burst (see {@link CONVERT_RETRY}).
  */
-export const GLUE_START_ERRORS = [
-  'Glue.ConcurrentRunsExceededException',
-  'Glue.ResourceNumberLimitExceededException',
-  'Glue.ThrottlingException',
-];
+export const GLUE_START_ERRORS = ['Glue.ConcurrentRunsExceededException', 'Glue.ThrottlingException'];
 
 /**
  * ConvertToParquet's retry of {@link GLUE_START_ERRORS}: a minute, doubling to a cap of ten, with
- * full jitter, 40 attempts. Full jitter makes each wait uniform between 0 and its cap, so the
- * expected total wait is half the sum of the caps: about 3 h 8 min (tests/infra holds the sum),
- * far beyond a burst of 200 files draining through 10 concurrent runs of a few minutes each
- * (about 1 h), and within the state machine's 6 hours.
+ * full jitter, 36 attempts. Full jitter makes each wait uniform between 0 and its cap, so the
+ * expected total wait is half the sum of the caps, 2 h 47 min, and the longest the whole sum,
+ * 5 h 35 min (test/infra holds both): far beyond a burst of 200 files draining through 10
+ * concurrent runs of a few minutes each (about 1 h), and within the state machine's 6 hours.
  */
 export const CONVERT_RETRY = {
   intervalSeconds: 60,
   backoffRate: 2,
   maxDelaySeconds: 600,
-  maxAttempts: 40,
+  maxAttempts: 36,
 } as const;
+
+/**
+ * An account quota (DPUs, job runs): with queuing on, Glue queues runs past the concurrency
+ * quotas, so what still answers this is more likely lasting (a job asking for more than the
+ * account allows). Retried briefly, then the file fails and the alarm tells someone.
+ */
+export const GLUE_QUOTA_ERRORS = ['Glue.ResourceNumberLimitExceededException'];
 
 /** The ingest state machine and its log group. */
 export class IngestWorkflow extends Construct {
@@ -214,6 +217,13 @@ export class IngestWorkflow extends Construct {
       backoffRate: CONVERT_RETRY.backoffRate,
       maxAttempts: CONVERT_RETRY.maxAttempts,
       maxDelay: Duration.seconds(CONVERT_RETRY.maxDelaySeconds),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    convert.addRetry({
+      errors: GLUE_QUOTA_ERRORS,
+      interval: Duration.seconds(60),
+      backoffRate: 2,
+      maxAttempts: 5,
       jitterStrategy: sfn.JitterType.FULL,
     });
 

@@ -74,16 +74,31 @@ export function stepFunctionsLedger(sfn: SFNClient, stateMachineArn: string): Wo
     }
     return { attempt, status };
   };
+  /**
+   * Starts an execution. ExecutionAlreadyExists means another sweep or the trigger started it
+   * since it was listed (with the same input: a start while it runs would have succeeded), so the
+   * file has its run; the next sweep reads its outcome.
+   */
   const start = async (name: string, request: unknown) => {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }));
+    try {
+      await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
+    }
   };
+  // The latest attempt of each unsuccessful object, as status() found it: redrive() starts the
+  // next one without asking Step Functions again (DescribeExecution is throttled per account).
+  const failed = new Map<string, { attempt: number; status: ExecutionStatus | undefined }>();
   return {
     async status(name) {
-      return (await latest(name)).status;
+      const found = await latest(name);
+      if (unsuccessful(found.status)) failed.set(name, found);
+      return found.status;
     },
     start,
     async redrive(name, request) {
-      const { attempt, status } = await latest(name);
+      const { attempt, status } = failed.get(name) ?? (await latest(name));
+      failed.delete(name);
       if (!unsuccessful(status)) return; // it ended or runs since it was listed
       if (attempt >= MAX_RETRIES) {
         throw new Error(

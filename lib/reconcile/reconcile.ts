@@ -42,6 +42,8 @@ export interface Orphan {
   readonly versionId: string | null;
   readonly execution: string;
   readonly reason: 'never started' | 'failed' | 'timed out' | 'aborted';
+  /** Why it was not started or re-driven when asked (an execution that cannot run again). */
+  readonly notRedriven?: string;
 }
 
 /** What one reconciliation found (and did). */
@@ -54,8 +56,9 @@ export interface ReconcileReport {
   /** Orphans started or re-driven (with `redrive`). */
   readonly redriven: number;
   /**
-   * Objects the sweep could not check or re-drive (a throttled call, an execution that cannot run
-   * again): each is named, and the sweep goes on with the next object rather than ending there.
+   * Objects the sweep could not check (a throttled call): each is named, and the sweep goes on
+   * with the next object rather than ending there. An orphan whose re-drive failed is an orphan,
+   * with the reason in its `notRedriven`, not an error: each object is counted once.
    */
   readonly errors: ReconcileError[];
 }
@@ -65,7 +68,7 @@ export function withoutOutcome(report: ReconcileReport): number {
   return report.orphans.length + report.errors.length;
 }
 
-/** An object whose check or re-drive failed. */
+/** An object whose check failed. */
 export interface ReconcileError {
   readonly key: string;
   readonly versionId: string | null;
@@ -115,25 +118,11 @@ export async function reconcile(
     if (request === null) continue; // a folder marker: the trigger skips it too
     count++;
     const name = executionName(request);
-    // One object's failure (a throttled call, an execution past its redrive period) is reported
-    // and the sweep goes on: the objects after it are still checked and the metric still emitted.
+    // One object's failure (a throttled call, an execution that cannot run again) is reported and
+    // the sweep goes on: the objects after it are still checked and the metric still emitted.
+    let status: ExecutionStatus | undefined;
     try {
-      const status = await ledger.status(name);
-      if (status === 'SUCCEEDED') {
-        terminal++;
-        continue;
-      }
-      if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
-        running++;
-        continue;
-      }
-      const reason = status === undefined ? 'never started' : (REASONS[status] ?? 'failed');
-      orphans.push({ key: object.key, versionId: object.versionId, execution: name, reason });
-      if (options.redrive) {
-        if (status === undefined) await ledger.start(name, request);
-        else await ledger.redrive(name, request);
-        redriven++;
-      }
+      status = await ledger.status(name);
     } catch (error) {
       errors.push({
         key: object.key,
@@ -141,6 +130,29 @@ export async function reconcile(
         execution: name,
         message: messageOf(error),
       });
+      continue;
+    }
+    if (status === 'SUCCEEDED') {
+      terminal++;
+      continue;
+    }
+    if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+      running++;
+      continue;
+    }
+    const reason = status === undefined ? 'never started' : (REASONS[status] ?? 'failed');
+    const orphan: Orphan = { key: object.key, versionId: object.versionId, execution: name, reason };
+    if (!options.redrive) {
+      orphans.push(orphan);
+      continue;
+    }
+    try {
+      if (status === undefined) await ledger.start(name, request);
+      else await ledger.redrive(name, request);
+      orphans.push(orphan);
+      redriven++;
+    } catch (error) {
+      orphans.push({ ...orphan, notRedriven: messageOf(error) });
     }
   }
   return { objects: count, terminal, running, orphans, redriven, errors };

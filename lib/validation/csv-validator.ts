@@ -935,12 +935,13 @@ export class CsvValidator {
 
   private flushBlanksAsRows(): void {
     const count = this.blankRunLength;
-    // In a one-column file a blank line would be a record of one empty field, but Spark and DuckDB
-    // skip blank lines: the job would read one row fewer and fail on --expected-rows. So it is
-    // refused here too, where the producer can see why (an empty string is written "").
+    // In a one-column file a blank line would be a record of one empty field, but Spark skips
+    // blank lines (and the twin drops the NULL row DuckDB reads for one): the job would read one
+    // row fewer and fail on --expected-rows. So it is refused here too, where the producer can see
+    // why (an empty string is written "").
     const message =
       this.expectedFields === 1
-        ? 'blank line inside the data: the engines skip blank lines, so its empty value would be lost (write "" for an empty string)'
+        ? 'blank line inside the data: Spark skips blank lines (and the DuckDB twin drops them), so its empty value would be lost (write "" for an empty string)'
         : `blank line inside the data: expected ${this.expectedFields} fields`;
     for (let k = 0; k < count; k++) {
       this.rows++;

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import { attemptName, executionName, MAX_EXECUTION_NAME } from '../../lambdas/trigger/core.ts';
+import { reconcileCommand } from '../../lib/cli/reconcile-command.ts';
 import { landedVersions, MAX_RETRIES, stepFunctionsLedger } from '../../lib/reconcile/aws-ledger.ts';
 import {
   type ExecutionStatus,
@@ -368,22 +369,35 @@ describe('reconcile against Step Functions, over several attempts at one object'
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(nameOf(KEY, 'v1'), 2) });
   });
 
-  it(`gives up after ${MAX_RETRIES} more attempts: an orphan and an error naming the last, nothing started`, async () => {
+  it(`gives up after ${MAX_RETRIES} more attempts: one orphan saying why, naming the last, nothing started`, async () => {
     listed();
     const failed = Array.from({ length: MAX_RETRIES + 1 }, () => 'FAILED');
     describeFrom(attempts(...failed));
 
     const report = await sweep();
 
-    expect(report.orphans.map((o) => o.reason)).toEqual(['failed']);
+    expect(report.orphans).toHaveLength(1);
+    expect(report.orphans[0]!.reason).toBe('failed');
+    expect(report.orphans[0]!.notRedriven).toContain(`${MAX_RETRIES + 1} executions of it ended FAILED`);
+    expect(report.orphans[0]!.notRedriven).toContain(attemptName(nameOf(KEY, 'v1'), MAX_RETRIES));
+    // Counted once: an orphan, not also an error.
+    expect(report.errors).toEqual([]);
     expect(report.redriven).toBe(0);
-    expect(report.errors).toHaveLength(1);
-    expect(report.errors[0]!.message).toContain(`${MAX_RETRIES + 1} executions of it ended FAILED`);
-    expect(report.errors[0]!.message).toContain(attemptName(nameOf(KEY, 'v1'), MAX_RETRIES));
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
-  it('reports an attempt that already exists (another sweep started it) and goes on', async () => {
+  it('asks Step Functions about each attempt once per sweep, re-driving included', async () => {
+    listed();
+    describeFrom(attempts('FAILED', 'FAILED'));
+    sfn.on(StartExecutionCommand).resolves({});
+
+    await sweep();
+
+    // The trigger's execution, -r1, and -r2 found missing: three, however the sweep uses them.
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 3);
+  });
+
+  it('takes an attempt that already exists (another sweep started it since) as started, and goes on', async () => {
     s3.on(ListObjectVersionsCommand).resolves({
       Versions: [
         { Key: KEY, VersionId: 'v1', Size: 10, ETag: '"e"' },
@@ -398,8 +412,10 @@ describe('reconcile against Step Functions, over several attempts at one object'
 
     const report = await sweep();
 
-    expect(report.errors.map((e) => [e.key, e.message])).toEqual([[KEY, 'ExecutionAlreadyExists: exists']]);
-    expect(report.redriven).toBe(1);
+    expect(report.errors).toEqual([]);
+    expect(report.orphans.map((o) => o.notRedriven)).toEqual([undefined, undefined]);
+    expect(report.redriven).toBe(2);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
   });
 });
 
@@ -539,5 +555,56 @@ describe('reconcile against a deployed stack', () => {
     ]);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
+  });
+});
+
+describe('datalake reconcile --aws', () => {
+  const run = async (redrive: boolean) => {
+    const out: string[] = [];
+    const code = await reconcileCommand(
+      {
+        redrive,
+        json: false,
+        lakeDir: '.lake-unused',
+        datasetsDir: 'datasets',
+        aws: { landingBucket: 'landing', stateMachineArn: ARN },
+      },
+      { stdout: (t) => void out.push(t), stderr: () => {}, stderrIsTty: false },
+    );
+    return { code, out: out.join('') };
+  };
+
+  it('names an object it could not check and one it gave up on, and exits 1', async () => {
+    // Prepare: a throttled object, a file whose four executions failed, and one that ended.
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [
+        { Key: 'orders/throttled.csv', VersionId: 'v1', Size: 10, ETag: '"e"' },
+        { Key: 'orders/hopeless.csv', VersionId: 'v1', Size: 10, ETag: '"e"' },
+        { Key: 'orders/done.csv', VersionId: 'v1', Size: 10, ETag: '"e"' },
+      ],
+    });
+    const hopeless = nameOf('orders/hopeless.csv', 'v1');
+    sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+      const name = executionArn.split(':').at(-1)!;
+      if (name === nameOf('orders/throttled.csv', 'v1'))
+        throw Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' });
+      if (name === nameOf('orders/done.csv', 'v1')) return { status: 'SUCCEEDED' };
+      if (name.startsWith(hopeless.slice(0, 20))) return { status: 'FAILED' };
+      throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+    });
+
+    // Act
+    const { code, out } = await run(true);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(out).toContain('objects: 3, ended: 1, running: 0, without an outcome: 1');
+    expect(out).toMatch(/orders\/hopeless\.csv +failed, not re-driven +orders-hopeless/);
+    expect(out).toContain(
+      `not re-driven: orders/hopeless.csv: Error: not started again: 4 executions of it ended FAILED (the last: ${attemptName(hopeless, MAX_RETRIES)})`,
+    );
+    expect(out).toContain('could not check 1 (the others were checked):');
+    expect(out).toMatch(/orders\/throttled\.csv +ThrottlingException: rate exceeded/);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 });

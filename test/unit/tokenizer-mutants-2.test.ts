@@ -364,7 +364,7 @@ describe('blank lines inside the data', () => {
 
     // Assess
     const message =
-      'blank line inside the data: the engines skip blank lines, so its empty value would be lost (write "" for an empty string)';
+      'blank line inside the data: Spark skips blank lines (and the DuckDB twin drops them), so its empty value would be lost (write "" for an empty string)';
     expect(errorsOf(result)).toEqual([
       { line: 3, column: null, value: null, rule: 'ragged_row', message },
       { line: 4, column: null, value: null, rule: 'ragged_row', message },

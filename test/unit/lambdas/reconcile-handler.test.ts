@@ -144,6 +144,24 @@ describe('the scheduled reconciler', () => {
     expect(emf.map((l) => l.Orphans)).toEqual([2]);
   });
 
+  it('counts a file it gave up on once in the metric: an orphan that says why', async () => {
+    // Prepare: the trigger's execution and all three later attempts failed.
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+    const emf = captureEmf();
+
+    // Act
+    const report = await handler();
+
+    // Assess
+    expect(report.orphans.map((o) => o.notRedriven !== undefined)).toEqual([true]);
+    expect(report.errors).toEqual([]);
+    expect(emf.map((l) => l.Orphans)).toEqual([1]);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
   it('emits the metric when the listing breaks off, counting it, then fails so Lambda retries the run', async () => {
     // Prepare: one page of versions, then S3 refuses the next.
     s3.on(ListObjectVersionsCommand)
