@@ -1,10 +1,12 @@
 /**
- * The Lambda bundles are self-sufficient (AWS review R1): built as LakeFunction builds them, each
- * imports nothing but Node's own modules, and loads in a fresh Node process from a folder with no
+ * The Lambda bundles are self-sufficient (AWS review R1). Each function's bundle, staged by
+ * NodejsFunction when the app is synthesized with bundling (as `cdk synth` and `cdk deploy` do),
+ * loads in a fresh Node process from the cloud assembly in the OS temp folder, with no
  * node_modules anywhere above it, as on Lambda, where the runtime's own SDK is neither versioned
- * nor listed by AWS (`@aws-sdk/lib-storage` may be absent from it).
+ * nor listed by AWS (`@aws-sdk/lib-storage` may be absent from it). Built again by esbuild with
+ * the same options, each imports nothing but Node's own modules.
  */
-
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,29 +14,80 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleHandler, coldImport } from '../../bench/lambda-bundles.ts';
 import { HANDLERS } from '../../lib/constructs/lake-function.ts';
+import { buildTestLake, setUpOrFailEach, TEST_CONTEXT } from './synth.ts';
+
+/** The construct id of each handler's function in the pipeline stack. */
+const FUNCTION_IDS: Record<(typeof HANDLERS)[number], string> = {
+  trigger: 'TriggerFunction',
+  validate: 'ValidateFunction',
+  'register-partition': 'RegisterPartitionFunction',
+  reconcile: 'ReconcileFunction',
+};
 
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
+/** Each handler's staged asset folder in the synthesized cloud assembly. */
+let staged: Record<string, string>;
+setUpOrFailEach(async () => {
+  const { app, pipeline } = await buildTestLake(TEST_CONTEXT, {}, { bundle: true });
+  const assembly = app.synth();
+  dirs.push(assembly.directory);
+  const template = assembly.getStackByName(pipeline.stackName).template as {
+    Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+  };
+  staged = {};
+  for (const handler of HANDLERS) {
+    const found = Object.entries(template.Resources).filter(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(FUNCTION_IDS[handler]),
+    );
+    expect(found, handler).toHaveLength(1);
+    const hash = found[0]![1].Properties.Code!.S3Key!.replace(/\.zip$/, '');
+    staged[handler] = join(assembly.directory, `asset.${hash}`);
+  }
+});
+
 describe('the Lambda bundles', () => {
   it.each(HANDLERS)(
-    '%s imports only Node built-ins and loads with no node_modules in reach',
+    '%s, as NodejsFunction staged it, loads with no node_modules in reach',
     async (handler) => {
-      // Prepare: the OS temp folder has no node_modules above it.
+      // Act
+      const ms = await coldImport(join(staged[handler]!, 'index.mjs'));
+
+      // Assess
+      expect(ms).toBeGreaterThan(0);
+    },
+  );
+
+  it("validate's bundle carries the dataset declarations it reads at /var/task/datasets", () => {
+    const datasets = join(staged.validate!, 'datasets');
+    expect(existsSync(datasets)).toBe(true);
+    expect(
+      readdirSync(datasets)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual(
+      readdirSync('datasets')
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    );
+  });
+
+  it.each(HANDLERS)(
+    '%s, built by esbuild with the same options, imports only Node built-ins',
+    async (handler) => {
+      // Prepare
       const dir = await mkdtemp(join(tmpdir(), `bundle-${handler}-`));
       dirs.push(dir);
-      const outfile = join(dir, 'index.mjs');
 
       // Act
-      const imports = await bundleHandler(handler, outfile);
-      const ms = await coldImport(outfile);
+      const imports = await bundleHandler(handler, join(dir, 'index.mjs'));
 
       // Assess
       const builtin = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
       expect(imports.filter((m) => !builtin.has(m))).toEqual([]);
-      expect(ms).toBeGreaterThan(0);
     },
   );
 });

@@ -19,19 +19,25 @@ export const TEST_CONTEXT = {
 
 /**
  * The template tests do not bundle the functions: no template assertion looks inside a bundle, and
- * bundling is most of a synth's time (5 s of 5.3). The bundles are built as deployed, and loaded,
- * by test/infra/bundles.test.ts, and the integ snapshot's synth (test/integ) runs the real
- * NodejsFunction bundling with its datasets hook. (Stryker's worker threads could not spawn
+ * bundling is most of a synth's time (5 s of 5.3). test/infra/bundles.test.ts synthesizes with
+ * bundling and loads each function's staged bundle as deployed. (Stryker's worker threads could not spawn
  * esbuild anyway: a worker's stdio is no file descriptor.)
  */
 const skipBundling = { 'aws:cdk:bundling-stacks': [] };
 
-/** Builds a fresh app with the lake in it (and optional extra context and app properties). */
+/**
+ * Builds a fresh app with the lake in it (and optional extra context and app properties);
+ * `bundle` bundles the functions as `cdk synth` does (test/infra/bundles.test.ts).
+ */
 export async function buildTestLake(
   context: Record<string, unknown> = TEST_CONTEXT,
   appProps: AppProps = {},
+  { bundle = false }: { readonly bundle?: boolean } = {},
 ) {
-  const app = new App({ ...appProps, context: { ...cdkJson.context, ...context, ...skipBundling } });
+  const app = new App({
+    ...appProps,
+    context: { ...cdkJson.context, ...context, ...(bundle ? {} : skipBundling) },
+  });
   const config = parseConfig((key) => app.node.tryGetContext(key));
   const datasetsDir = resolve(config.datasetsDir);
   const datasets = [...(await loadDatasets(datasetsDir)).values()];
