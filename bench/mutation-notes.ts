@@ -608,4 +608,48 @@ export const EXPLAINED: readonly Explanation[] = [
     replacement: '""',
     why: 'Equivalent: a bound reaches literalDateKey or literalInstant only after passing its date or timestamp type check, so it is ASCII, which latin1 and UTF-8 (the default) encode alike.',
   },
+  {
+    file: 'lib/reconcile/aws-ledger.ts',
+    mutator: 'StringLiteral',
+    original: "''",
+    context: "key: v.Key ?? ''",
+    why: 'Unreachable: S3 lists every version with its Key; the fallback only satisfies the SDK type, which marks it optional.',
+  },
+  {
+    file: 'lib/reconcile/aws-ledger.ts',
+    mutator: 'ConditionalExpression',
+    original: 'unsuccessful(found.status)',
+    replacement: 'true',
+    why: 'Equivalent: it only decides which statuses redrive() may reuse, and the reconciler asks to re-drive only an object whose status was unsuccessful; caching the others too changes no call and no outcome.',
+  },
+  {
+    file: 'lambdas/reconcile/handler.ts',
+    mutator: 'StringLiteral',
+    original: "'reconcile'",
+    why: "Wording nobody relies on: the logger's service name, shown in each log line for people.",
+  },
+  {
+    file: 'lambdas/reconcile/handler.ts',
+    mutator: 'StringLiteral',
+    original: "'reconciled'",
+    why: 'Wording nobody relies on: the message of the log line for people; the metric and the return value carry the contract.',
+  },
+  {
+    file: 'lambdas/reconcile/handler.ts',
+    mutator: 'ObjectLiteral',
+    original: '...report,',
+    why: 'Wording nobody relies on: what the log line for people holds; the metric and the return value carry the contract.',
+  },
+  {
+    file: 'lambdas/reconcile/handler.ts',
+    mutator: 'MethodExpression',
+    original: '.slice(0, 20)',
+    why: 'Wording nobody relies on: how much of the report the log line for people shows (20 keys, so one line stays readable).',
+  },
+  {
+    file: 'lambdas/register-partition/core.ts',
+    mutator: 'Regex',
+    original: '/^[a-z_][a-z0-9_]*$/',
+    why: "A false survivor: killed when run by hand (register-partition-core.test.ts refuses 'orders-x' and 'orders/x', 2 tests fail, checked 2026-12-02). The regex is a module-level constant, and Stryker's vitest runner evaluates a module once per worker, so this static mutant is never seen by the tests it runs.",
+  },
 ];

@@ -90,11 +90,13 @@ export const GROUPS: readonly Group[] = [
     mutate: [
       'lambdas/trigger/core.ts',
       'lib/reconcile/reconcile.ts',
+      'lib/reconcile/aws-ledger.ts',
+      'lambdas/reconcile/handler.ts',
       'lambdas/validate/core.ts',
       'lambdas/register-partition/core.ts',
     ],
     tests: ['test/unit/**/*.test.ts'],
-    why: 'execution names (the ledger), the reconciler, and the validate and register cores',
+    why: 'execution names (the ledger), the reconciler (its core, its Step Functions ledger and its handler), and the validate and register cores',
   },
   {
     name: 'constructs',

@@ -265,6 +265,23 @@ describe('reconcile against Step Functions, on each execution status', () => {
     },
   );
 
+  it.each(STATUS_CASES.map((c) => [c.label, c] as const))(
+    '%s: asks about later attempts only after a run that ended without an outcome',
+    async (_label, c) => {
+      const object = objectOf(c);
+      s3.on(ListObjectVersionsCommand).resolves({
+        Versions: [{ Key: object.key, VersionId: 'v1', Size: 10, ETag: '"e"' }],
+      });
+      describeFrom(c.status ? { [nameOf(object.key, 'v1')]: c.status } : {});
+      sfn.on(StartExecutionCommand).resolves({});
+
+      await sweep();
+
+      const failed = c.reason !== null && c.reason !== 'never started';
+      expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, failed ? 2 : 1);
+    },
+  );
+
   it('treats a status it does not know as failed: reported and run again, never silently counted', async () => {
     // Prepare: Step Functions may add statuses; the adapter passes DescribeExecution's through.
     const object: LandedObject = { key: 'orders/a.csv', size: 10, etag: 'e', versionId: 'v1' };
@@ -419,6 +436,43 @@ describe('reconcile against Step Functions, over several attempts at one object'
   });
 });
 
+describe('the Step Functions ledger on its own', () => {
+  const KEY = 'orders/a.csv';
+  const request = () => requestFor('landing', { key: KEY, size: 10, etag: 'e', versionId: 'v1' })!;
+
+  it('starts nothing when asked to re-drive a file whose run has since succeeded', async () => {
+    describeFrom({ [nameOf(KEY, 'v1')]: 'SUCCEEDED' });
+    const ledger = stepFunctionsLedger(new SFNClient({}), ARN);
+
+    await ledger.redrive(nameOf(KEY, 'v1'), request());
+
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('passes on a StartExecution error other than ExecutionAlreadyExists', async () => {
+    describeFrom({ [nameOf(KEY, 'v1')]: 'FAILED' });
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const ledger = stepFunctionsLedger(new SFNClient({}), ARN);
+
+    await expect(ledger.redrive(nameOf(KEY, 'v1'), request())).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    await expect(ledger.start(nameOf(KEY, 'v1'), request())).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+  });
+
+  it('lists an empty bucket (no Versions in the answer) as no object', async () => {
+    s3.on(ListObjectVersionsCommand).resolves({ IsTruncated: false });
+
+    const report = await sweep();
+
+    expect(report).toMatchObject({ objects: 0, orphans: [], errors: [] });
+  });
+});
+
 describe('attempt names', () => {
   it('fit 80 characters of [A-Za-z0-9_-], keep the whole hash, and differ per attempt and object', () => {
     const names = ['orders/a.csv', `orders/${'x'.repeat(200)}.csv`, 'ß/é.csv'].flatMap((key) => {
@@ -433,6 +487,16 @@ describe('attempt names', () => {
       else expect(name.endsWith(`-r${n}`)).toBe(true);
     }
     expect(new Set(names.map((x) => x.name)).size).toBe(names.length);
+  });
+
+  it('keep a short name whole and cut only the readable prefix of a long one', () => {
+    const short = nameOf('orders/a.csv', 'v1');
+    expect(attemptName(short, 1)).toBe(`${short}-r1`);
+    const long = nameOf(`orders/${'x'.repeat(200)}.csv`, 'v1');
+    const [prefix, hash] = [long.slice(0, -33), long.slice(-32)];
+    expect(prefix).toHaveLength(47);
+    expect(attemptName(long, 3)).toBe(`${prefix.slice(0, 44)}-${hash}-r3`);
+    expect(attemptName(long, 12)).toBe(`${prefix.slice(0, 43)}-${hash}-r12`);
   });
 });
 

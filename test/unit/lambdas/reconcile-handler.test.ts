@@ -86,7 +86,9 @@ describe('the scheduled reconciler', () => {
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({
       _aws: {
-        CloudWatchMetrics: [{ Namespace: 'CsvDataLake', Metrics: [{ Name: 'Orphans', Unit: 'Count' }] }],
+        CloudWatchMetrics: [
+          { Namespace: 'CsvDataLake', Dimensions: [[]], Metrics: [{ Name: 'Orphans', Unit: 'Count' }] },
+        ],
       },
       Orphans: 1,
     });
@@ -180,8 +182,31 @@ describe('the scheduled reconciler', () => {
     const run = handler();
 
     // Assess: the object listed before the break was still re-driven.
-    await expect(run).rejects.toThrow('slow down');
+    // (rejects.toThrow passes on a rejection with undefined: match the error itself)
+    await expect(run).rejects.toMatchObject({ name: 'SlowDown', message: 'slow down' });
     expect(emf.map((l) => l.Orphans)).toEqual([2]);
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(EXECUTION, 1) });
+  });
+
+  it('only counts, never starts anything, when the stack says not to re-drive (REDRIVE=false)', async () => {
+    // Prepare: the handler reads its environment once, at import: import a fresh copy.
+    vi.resetModules();
+    vi.stubEnv('REDRIVE', 'false');
+    const fresh = (await import('../../../lambdas/reconcile/handler.ts')).handler;
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
+    });
+    firstAttempt('FAILED');
+    const emf = captureEmf();
+
+    // Act
+    const report = await fresh();
+    vi.stubEnv('REDRIVE', 'true');
+
+    // Assess
+    expect(report.orphans.map((o) => o.reason)).toEqual(['failed']);
+    expect(report.redriven).toBe(0);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(emf.map((l) => l.Orphans)).toEqual([1]);
   });
 });

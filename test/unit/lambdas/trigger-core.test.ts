@@ -105,6 +105,11 @@ describe('toIngestRequest', () => {
     expect(datasetOf('orders/a.csv')).toBe('orders');
   });
 
+  it('ingests an empty object whose key does not end in "/": the validator says it is empty', () => {
+    const req = toIngestRequest(s3Record({ key: 'orders/empty.csv', size: 0, versionId: 'v1' }));
+    expect(req).toMatchObject({ key: 'orders/empty.csv', size: 0, dataset: 'orders' });
+  });
+
   it('returns null for a folder marker: an empty object whose key ends in "/"', () => {
     // Act
     const req = toIngestRequest(s3Record({ key: 'orders/2024/', size: 0 }));
