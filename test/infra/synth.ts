@@ -1,9 +1,10 @@
 /** Synthesizes the lake once per test file, as bin/app.ts does, with the recommended feature flags. */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { buildLake } from '../../lib/lake.ts';
@@ -26,6 +27,21 @@ export const TEST_CONTEXT = {
 const skipBundling = { 'aws:cdk:bundling-stacks': [] };
 
 /**
+ * The cloud assembly folders of this test file's apps, removed after its tests (an App without
+ * `outdir` leaves a `/tmp/cdk.out*` folder behind at every synth).
+ */
+const scratchDirs: string[] = [];
+afterAll(() => {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function scratchOutdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lake-test-cdk-'));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+/**
  * Builds a fresh app with the lake in it (and optional extra context and app properties);
  * `bundle` bundles the functions as `cdk synth` does (test/infra/bundles.test.ts).
  */
@@ -35,6 +51,7 @@ export async function buildTestLake(
   { bundle = false }: { readonly bundle?: boolean } = {},
 ) {
   const app = new App({
+    outdir: scratchOutdir(),
     ...appProps,
     context: { ...cdkJson.context, ...context, ...(bundle ? {} : skipBundling) },
   });
