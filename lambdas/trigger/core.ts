@@ -3,6 +3,7 @@
  * version, named deterministically so a re-delivered event is recognised instead of run twice.
  */
 import type { S3EventRecord } from 'aws-lambda';
+import { errorText } from '../../lib/text.ts';
 import { type IngestRequest, NO_DATASET } from '../shared/contract.ts';
 import type { Log } from '../shared/logger.ts';
 import { versionDigest } from '../shared/object-version.ts';
@@ -148,19 +149,15 @@ export async function startIngests(
       }
     } catch (error) {
       failures.push({ key: rawKey, error });
-      log.warn('could not start an execution', { rawKey, error: describe(error) });
+      log.warn('could not start an execution', { rawKey, error: errorText(error) });
     }
   }
   if (failures.length > 0) {
-    const detail = failures.map((f) => `"${f.key}" (${describe(f.error)})`).join(', ');
+    const detail = failures.map((f) => `"${f.key}" (${errorText(f.error)})`).join(', ');
     throw new AggregateError(
       failures.map((f) => f.error),
       `could not start ${failures.length} of ${records.length} executions: ${detail}`,
     );
   }
   return { started, duplicates, skipped };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -26,6 +26,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import { isDelimiterCharacter, isQuoteCharacter } from '../datasets/model.ts';
+import { errorText } from '../text.ts';
 import { startsWithGzipMagic } from '../validation/validate-csv.ts';
 import {
   type CastStep,
@@ -594,11 +595,6 @@ export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly st
     throw new Error(
       `could not delete ${left.length} object(s) in s3://${bucket}/, first ${left[0]}: ${reason}`,
     );
-}
-
-/** An error as the Glue script words one: `<class name>: <message>`. */
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /**

@@ -9,6 +9,7 @@
 import type { S3EventRecord } from 'aws-lambda';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import { encodeKey, executionName, toIngestRequest } from '../../lambdas/trigger/core.ts';
+import { errorText } from '../text.ts';
 
 /** One object version in the landing bucket, as a listing gives it. */
 export interface LandedObject {
@@ -128,7 +129,7 @@ export async function reconcile(
         key: object.key,
         versionId: object.versionId,
         execution: name,
-        message: messageOf(error),
+        message: errorText(error),
       });
       continue;
     }
@@ -152,12 +153,8 @@ export async function reconcile(
       orphans.push(orphan);
       redriven++;
     } catch (error) {
-      orphans.push({ ...orphan, notRedriven: messageOf(error) });
+      orphans.push({ ...orphan, notRedriven: errorText(error) });
     }
   }
   return { objects: count, terminal, running, orphans, redriven, errors };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
