@@ -10,7 +10,12 @@ import { lakePaths } from '../local/lake-folder.ts';
 import { LocalRuntime, landedObjects, servedLedger } from '../local/runtime.ts';
 import { localS3Client } from '../local/s3-server.ts';
 import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts';
-import { type ReconcileReport, reconcile } from '../reconcile/reconcile.ts';
+import {
+  type LandedObject,
+  type ReconcileReport,
+  reconcile,
+  type WorkflowLedger,
+} from '../reconcile/reconcile.ts';
 import { escapeControl } from '../text.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { table } from './format.ts';
@@ -51,6 +56,25 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
             throw error instanceof LakeBusyError ? new CliError(error.message) : error;
           })
         : work();
+    /**
+     * Checks (and, with --redrive, re-drives) the landed objects; after re-driving, waits for the
+     * executions it started (`settled`) and checks again.
+     */
+    const sweep = async (
+      landed: () => AsyncIterable<LandedObject>,
+      ledger: WorkflowLedger,
+      settled: () => Promise<void>,
+    ): Promise<[ReconcileReport, ReconcileReport | undefined]> => {
+      const found = await untilAborted(
+        oneAtATime(() =>
+          onLake(paths, () => reconcile('landing', landed(), ledger, { redrive: args.redrive })),
+        ),
+        io.signal,
+      );
+      if (!args.redrive || found.redriven === 0) return [found, undefined];
+      await untilAborted(settled(), io.signal);
+      return [found, await untilAborted(reconcile('landing', landed(), ledger), io.signal)];
+    };
     const up = await runningUp(paths);
     if (up) {
       // up runs every execution of this lake: ask it through its endpoint, and re-drive by
@@ -59,41 +83,27 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
       const serving = async () => (await runningUp(paths))?.pid === up.pid;
       const ledger = servedLedger(client, records, serving);
       try {
-        report = await untilAborted(
-          oneAtATime(() =>
-            onLake(paths, () =>
-              reconcile('landing', landedObjects(client), ledger, { redrive: args.redrive }),
-            ),
-          ),
-          io.signal,
+        [report, after] = await sweep(
+          () => landedObjects(client),
+          ledger,
+          () => ledger.settled(),
         );
-        if (args.redrive && report.redriven > 0) {
-          await untilAborted(ledger.settled(), io.signal);
-          after = await untilAborted(reconcile('landing', landedObjects(client), ledger), io.signal);
-        }
       } finally {
         client.destroy();
       }
-      return finish(args, io, report, after);
-    }
-    const runtime = await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
-    try {
-      report = await untilAborted(
-        oneAtATime(() =>
-          onLake(paths, () =>
-            reconcile('landing', runtime.landed(), runtime.ledger(), { redrive: args.redrive }),
-          ),
-        ),
-        io.signal,
-      );
-      if (args.redrive && report.redriven > 0) {
-        // Locally the re-driven executions run here: wait for them and check again.
-        await untilAborted(runtime.idle(), io.signal);
-        after = await untilAborted(reconcile('landing', runtime.landed(), runtime.ledger()), io.signal);
+    } else {
+      const runtime = await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });
+      try {
+        // Locally the re-driven executions run in this process: idle() waits for them.
+        [report, after] = await sweep(
+          () => runtime.landed(),
+          runtime.ledger(),
+          () => runtime.idle(),
+        );
+      } finally {
+        // Interrupted: executions in flight are left to end with the process (a next run finds them).
+        if (!io.signal?.aborted) await runtime.close();
       }
-    } finally {
-      // Interrupted: executions in flight are left to end with the process (a next run finds them).
-      if (!io.signal?.aborted) await runtime.close();
     }
   }
   return finish(args, io, report, after);
