@@ -609,6 +609,11 @@ def list_keys(s3: Any, bucket: str, prefix: str, delimiter: Optional[str] = None
     return keys
 
 
+def error_text(e: BaseException) -> str:
+    """An error in one line: ``<class name>: <message>`` (the twin's ``errorText`` words it alike)."""
+    return f"{type(e).__name__}: {e}"
+
+
 def try_delete(s3: Any, bucket: str, keys: Sequence[str]) -> tuple:
     """Deletes the keys, a thousand a request, going on past a failed batch. Returns ``(keys not
     deleted, the first reason)``; ``([], "")`` when every one went."""
@@ -621,7 +626,7 @@ def try_delete(s3: Any, bucket: str, keys: Sequence[str]) -> tuple:
             )
         except Exception as e:  # the whole request failed: none of its keys is known to be gone
             left.extend(batch)
-            reason = reason or f"{type(e).__name__}: {e}"
+            reason = reason or error_text(e)
             continue
         errors = response.get("Errors") or []
         left.extend(str(error.get("Key")) for error in errors)
@@ -700,7 +705,7 @@ def publish(s3: Any, target: str, source: str, run_id: str, row_count: int) -> l
         staged = list_keys(s3, staged_bucket, staged_prefix, delimiter="/")
         existing = list_keys(s3, bucket, prefix + output_stem(source) + "-part-", delimiter="/")
     except Exception as e:
-        raise JobFailure(f"publishing to {target} failed before its first copy ({type(e).__name__}: {e}): "
+        raise JobFailure(f"publishing to {target} failed before its first copy ({error_text(e)}): "
                          "nothing was published") from e
     plan = publish_plan(staged, existing, target, source, row_count)
     pattern = output_name_pattern(source)
@@ -713,7 +718,7 @@ def publish(s3: Any, target: str, source: str, run_id: str, row_count: int) -> l
             # S3 makes each copy atomic: the failed key holds what it held before (if anything).
             raise JobFailure(copy_failure_message(
                 target, len(plan.copies), copied, [k for k in earlier if k not in copied], final_key,
-                f"{type(e).__name__}: {e}")) from e
+                error_text(e))) from e
         copied.append(final_key)
     left, reason = try_delete(s3, plan.bucket, plan.deletes)
     if left:
