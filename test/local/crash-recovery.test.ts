@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { zoneFileName } from '../../lambdas/validate/core.ts';
-import { type CliIo, main } from '../../lib/cli/main.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { RUNTIME_DIED } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
@@ -26,6 +25,7 @@ import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/w
 import { reconcile, requestFor } from '../../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, writeOrdersFile } from '../../lib/samples/orders-generator.ts';
+import { runCli } from '../unit/cli-run.ts';
 import type { CrashPoint, CrashSpec } from './crash-child.ts';
 
 /** A reconcile report of one landed file that ended, nothing re-driven, nothing unchecked. */
@@ -393,17 +393,13 @@ describe('a kill -9, then the key replaced before the restart', () => {
   }, 60_000);
 });
 
-describe('the CLI after a crash', () => {
-  async function run(...argv: string[]) {
-    const out: string[] = [];
-    const io: CliIo = {
-      stdout: (t) => void out.push(t),
-      stderr: (t) => void out.push(t),
-      stderrIsTty: false,
-    };
-    return { code: await main(argv, io), out: out.join('') };
-  }
+/** Runs the CLI in this process; what it printed on stdout, then stderr, as one text. */
+async function run(...argv: string[]) {
+  const { code, out, err } = await runCli(argv);
+  return { code, out: out + err };
+}
 
+describe('the CLI after a crash', () => {
   it('reconcile exits 1 and names the aborted execution; --redrive curates it; status shows it aborted before', async () => {
     const key = 'orders/crash.csv';
     const { lake } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
@@ -442,15 +438,6 @@ describe('reconcile --redrive while local up runs', () => {
     });
     try {
       await serving(up);
-      const run = async (...argv: string[]) => {
-        const out: string[] = [];
-        const io: CliIo = {
-          stdout: (t) => void out.push(t),
-          stderr: (t) => void out.push(t),
-          stderrIsTty: false,
-        };
-        return { code: await main(argv, io), out: out.join('') };
-      };
 
       // Act
       const found = await run('reconcile', '--lake', lake, '--json');
@@ -512,24 +499,18 @@ describe('local ingest when the local up running its file dies', () => {
     });
     try {
       await serving(up);
-      const out: string[] = [];
-      const io: CliIo = {
-        stdout: (t) => void out.push(t),
-        stderr: (t) => void out.push(t),
-        stderrIsTty: false,
-      };
 
       // Act: ingest through the running up, and kill -9 it once the execution has started.
-      const ingest = main(['local', 'ingest', big, '--dataset', 'orders', '--lake', lake, '--json'], io);
+      const ingest = run('local', 'ingest', big, '--dataset', 'orders', '--lake', lake, '--json');
       const executions = lakePaths(lake).executions;
       while (!(await readdir(executions).catch(() => [] as string[])).some((f) => f.endsWith('.json')))
         await new Promise((r) => setTimeout(r, 20));
       up.kill('SIGKILL');
-      const code = await ingest;
+      const { code, out } = await ingest;
 
       // Assess
       expect(code).toBe(1);
-      const outcome = JSON.parse(out.join('')) as {
+      const outcome = JSON.parse(out) as {
         status: string;
         errors: { rule: string; message: string }[];
       };

@@ -15,7 +15,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import { attemptName, executionName, MAX_EXECUTION_NAME } from '../../lambdas/trigger/core.ts';
-import { reconcileCommand } from '../../lib/cli/reconcile-command.ts';
 import { landedVersions, MAX_RETRIES, stepFunctionsLedger } from '../../lib/reconcile/aws-ledger.ts';
 import {
   type ExecutionStatus,
@@ -26,6 +25,7 @@ import {
   requestFor,
   type WorkflowLedger,
 } from '../../lib/reconcile/reconcile.ts';
+import { runCli } from './cli-run.ts';
 
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
@@ -623,20 +623,16 @@ describe('reconcile against a deployed stack', () => {
 });
 
 describe('datalake reconcile --aws', () => {
-  const run = async (redrive: boolean) => {
-    const out: string[] = [];
-    const code = await reconcileCommand(
-      {
-        redrive,
-        json: false,
-        lakeDir: '.lake-unused',
-        datasetsDir: 'datasets',
-        aws: { landingBucket: 'landing', stateMachineArn: ARN },
-      },
-      { stdout: (t) => void out.push(t), stderr: () => {}, stderrIsTty: false },
-    );
-    return { code, out: out.join('') };
-  };
+  const run = (redrive: boolean) =>
+    runCli([
+      'reconcile',
+      '--aws',
+      '--landing-bucket',
+      'landing',
+      '--state-machine-arn',
+      ARN,
+      ...(redrive ? ['--redrive'] : []),
+    ]);
 
   it('names an object it could not check and one it gave up on, and exits 1', async () => {
     // Prepare: a throttled object, a file whose four executions failed, and one that ended.
