@@ -15,7 +15,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
-import { prng } from '../../lib/samples/orders-generator.ts';
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
   type ReferenceColumn,
@@ -24,6 +23,7 @@ import {
   type ReferenceVerdict,
   referenceVerdict,
 } from '../reference/value-rules-reference.ts';
+import { type Random as SeededRandom, random as seededRandom } from '../seeded-random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Seeds and randomness
@@ -41,23 +41,18 @@ function runSeeds(): number[] {
   });
 }
 
-interface Random {
-  int: (min: number, max: number) => number;
-  pick: <T>(items: readonly T[]) => T;
-  chance: (p: number) => boolean;
+/** The shared seeded choices, plus what these values need. */
+interface Random extends SeededRandom {
   shuffle: <T>(items: readonly T[]) => T[];
   /** `length` random ASCII digits, the first one not 0 when `leading` is false. */
   digits: (length: number, leading?: boolean) => string;
 }
 
 function random(seed: number): Random {
-  const next = prng(seed);
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
+  const base = seededRandom(seed);
+  const { int } = base;
   return {
-    int,
-    pick,
-    chance: (p) => next() < p,
+    ...base,
     shuffle: <T>(items: readonly T[]) => {
       const out = [...items];
       for (let k = out.length - 1; k > 0; k--) {
