@@ -16,7 +16,7 @@ import { createLogger } from '../shared/logger.ts';
 
 const env = readEnv(ENV.reconcile);
 const s3 = new S3Client({});
-const ledger = stepFunctionsLedger(new SFNClient({}), env.stateMachineArn);
+const sfn = new SFNClient({});
 const logger = createLogger('reconcile');
 
 /** Reconciles the landing bucket once (the schedule's event carries nothing the run needs). */
@@ -29,6 +29,9 @@ export async function handler(): Promise<ReconcileReport> {
       broke = { error };
     }
   }
+  // A ledger per run: what it learns of each object's attempts holds for this sweep only (a warm
+  // container's next run asks Step Functions afresh).
+  const ledger = stepFunctionsLedger(sfn, env.stateMachineArn);
   const report = await reconcile(env.landingBucket, listing(), ledger, { redrive: env.redrive === 'true' });
   // One EMF line: CloudWatch turns it into the Orphans metric, with no API call or permission.
   process.stdout.write(

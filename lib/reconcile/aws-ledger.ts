@@ -88,6 +88,7 @@ export function stepFunctionsLedger(sfn: SFNClient, stateMachineArn: string): Wo
   };
   // The latest attempt of each unsuccessful object, as status() found it: redrive() starts the
   // next one without asking Step Functions again (DescribeExecution is throttled per account).
+  // It is what one sweep learned: make a ledger per sweep.
   const failed = new Map<string, { attempt: number; status: ExecutionStatus | undefined }>();
   return {
     async status(name) {
