@@ -34,7 +34,6 @@ let staged: Record<string, string>;
 setUpOrFailEach(async () => {
   const { app, pipeline } = await buildTestLake(TEST_CONTEXT, {}, { bundle: true });
   const assembly = app.synth();
-  dirs.push(assembly.directory);
   const template = assembly.getStackByName(pipeline.stackName).template as {
     Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
   };
