@@ -61,6 +61,12 @@ export interface ValidationResult {
   /** Error counts by column (errors without a column are counted under `errorsByRule` only). */
   readonly errorsByColumn: Record<string, number>;
   readonly errorsByRule: Partial<Record<Rule, number>>;
+  /**
+   * True when some record read so far holds a line break (LF or CR) inside a quoted field, so that
+   * a reader splitting the file at line breaks would cut it: Spark then has to read the file with
+   * multiLine on, which one task reads whole. False lets it split the read across tasks.
+   */
+  readonly recordSpansLines: boolean;
 }
 
 /** Options of a validation run. */
@@ -145,6 +151,11 @@ export interface ValidationCheckpoint {
   readonly errorCount: number;
   readonly errorsByColumn: Record<string, number>;
   readonly errorsByRule: Partial<Record<Rule, number>>;
+  /**
+   * {@link ValidationResult.recordSpansLines} so far. Absent in a checkpoint of an earlier release,
+   * read as true: a reader that keeps records whole is always right, only slower.
+   */
+  readonly recordSpansLines?: boolean;
   /**
    * Set when `offset` lies inside a record over `maxRecordBytes`, which is skipped unread: a file
    * that is one huge line (or one unterminated quote) is still validated in slices. That record
@@ -352,6 +363,7 @@ export class CsvValidator {
       errors: this.errors,
       errorsByColumn: this.errorsByColumn,
       errorsByRule: this.errorsByRule,
+      recordSpansLines: this.spansLines,
     };
   }
 
@@ -389,6 +401,7 @@ export class CsvValidator {
       errorCount: this.errorCount,
       errorsByColumn: { ...this.errorsByColumn },
       errorsByRule: { ...this.errorsByRule },
+      recordSpansLines: this.spansLines,
       skip:
         this.skip === Skip.Off
           ? null
@@ -424,6 +437,7 @@ export class CsvValidator {
     this.base = cp.offset;
     this.line = cp.line;
     this.rows = cp.rows;
+    this.spansLines = cp.recordSpansLines ?? true;
     this.expectedFields = cp.expectedFields;
     if (cp.columns === 'pending') {
       this.header = HeaderState.Pending;
@@ -571,6 +585,8 @@ export class CsvValidator {
   private recordStart = 0;
   private recordEnd = 0;
   private recordLines = 0;
+  /** See {@link ValidationResult.recordSpansLines}. */
+  private spansLines = false;
   private recordProblem = Problem.None;
   private recordBlank = false;
 
@@ -623,7 +639,11 @@ export class CsvValidator {
             }
             break;
           }
-          if (c === LF) lines++;
+          if (c <= CR) {
+            // One comparison for most bytes: only LF and CR go on to be told apart.
+            if (c === LF) lines++;
+            else if (c === CR) this.spansLines = true;
+          }
           j++;
         }
         starts[nf] = i + 1;
@@ -708,6 +728,7 @@ export class CsvValidator {
   private finishRecord(end: number, lines: number, problem: Problem, blank: boolean): void {
     this.recordEnd = end;
     this.recordLines = lines;
+    if (lines > 1) this.spansLines = true;
     this.recordProblem = problem;
     this.recordBlank = blank;
   }
@@ -1135,7 +1156,10 @@ export class CsvValidator {
       }
       if (state === Skip.Quoted) {
         if (c === Q) state = Skip.QuoteInQuoted;
-        else if (c === LF) lines++;
+        else if (c === LF) {
+          lines++;
+          this.spansLines = true;
+        } else if (c === CR) this.spansLines = true;
         continue;
       }
       if (c === LF) {

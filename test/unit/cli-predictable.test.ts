@@ -283,6 +283,7 @@ describe('the throughput of a compressed file', () => {
       errors: [],
       errorsByColumn: {},
       errorsByRule: {},
+      recordSpansLines: false,
     };
     expect(humanReport('x.csv.gz', 'orders', result, 5.39)).toBe(
       '✓ x.csv.gz is valid for dataset "orders" (10 rows, 2.1 MB gzip in 5.39 s, 0.4 MB/s compressed)\n',

@@ -55,6 +55,7 @@ describe('datalake validate', () => {
         'errors',
         'errorsByColumn',
         'errorsByRule',
+        'recordSpansLines',
         'rows',
         'valid',
       ].sort(),
