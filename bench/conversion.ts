@@ -15,7 +15,7 @@ import { parquetMetadata } from 'hyparquet';
 import { sparkSchema } from '../lib/datasets/derive.ts';
 import { loadDatasets, pickDataset } from '../lib/datasets/load.ts';
 import type { Dataset } from '../lib/datasets/model.ts';
-import { convertCsvToParquet } from '../lib/local/csv-to-parquet.ts';
+import { convertCsvToParquet } from '../lib/conversion/csv-to-parquet.ts';
 import { localS3Client, startLocalS3 } from '../lib/local/s3-server.ts';
 import { validateCsv } from '../lib/validation/validate-csv.ts';
 

@@ -18,7 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { ValidateTaskOutput } from '../lambdas/shared/contract.ts';
 import { versionDigest } from '../lambdas/shared/object-version.ts';
 import { VERSION_TAG_CHARS } from '../lambdas/validate/core.ts';
-import { listKeys } from '../lib/local/csv-to-parquet.ts';
+import { listKeys } from '../lib/conversion/csv-to-parquet.ts';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { localS3Client } from '../lib/local/s3-server.ts';

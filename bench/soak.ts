@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { listKeys } from '../lib/local/csv-to-parquet.ts';
+import { listKeys } from '../lib/conversion/csv-to-parquet.ts';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
 import { reconcile } from '../lib/reconcile/reconcile.ts';

@@ -29,7 +29,7 @@ import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
 import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
-import { convertCsvToParquet, deleteKeys, listKeys, outputNamePattern } from './csv-to-parquet.ts';
+import { convertCsvToParquet, deleteKeys, listKeys, outputNamePattern } from '../conversion/csv-to-parquet.ts';
 import {
   type ExecutionRecord,
   ExecutionRecords,

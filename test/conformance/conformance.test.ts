@@ -33,7 +33,7 @@ import {
   outputStem,
   PublishError,
   tryDelete,
-} from '../../lib/local/csv-to-parquet.ts';
+} from '../../lib/conversion/csv-to-parquet.ts';
 import {
   castPlan,
   GUARD_DATE,
@@ -41,7 +41,7 @@ import {
   GUARD_INT,
   GUARD_TIMESTAMP,
   guardDecimal,
-} from '../../lib/local/parquet-cast-plan.ts';
+} from '../../lib/conversion/parquet-cast-plan.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import {

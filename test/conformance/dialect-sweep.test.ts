@@ -11,7 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvReadSql, parseFirstRecord } from '../../lib/local/csv-to-parquet.ts';
+import { csvReadSql, parseFirstRecord } from '../../lib/conversion/csv-to-parquet.ts';
 import { CsvValidator } from '../../lib/validation/csv-validator.ts';
 import { type Dialect, dialectSweep, type FuzzFile, fuzzFile } from '../spark/fuzz-corpus.ts';
 

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NAME_BYTES, zoneFileName, zoneKey } from '../../lambdas/validate/core.ts';
-import { outputKey } from '../../lib/local/csv-to-parquet.ts';
+import { outputKey } from '../../lib/conversion/csv-to-parquet.ts';
 import { type LocalS3, localS3Client, MAX_FOLDER_BYTES, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ingestRequest } from '../unit/lambdas/helpers.ts';
 

@@ -1,12 +1,15 @@
 /**
- * The local twin of the Glue CSV→Parquet job (glue-scripts/csv_to_parquet.py): the same arguments,
- * the same contract (glue-scripts/README.md) and the same outputs, with DuckDB as the engine.
+ * The DuckDB CSV→Parquet engine: production code for the Convert Lambda (the fast path for files
+ * that fit a function) and the local runtime's conversion, one module bound to both. It keeps the
+ * Glue job's contract (glue-scripts/csv_to_parquet.py, glue-scripts/README.md): the same
+ * arguments, guards, types, output names, staging and publish, so one conformance corpus holds
+ * both engines.
  *
- * The raw object is streamed to a temp file (DuckDB has no httpfs offline), read by DuckDB's CSV
- * reader with every column as text, converted by the guarded cast plan, written as zstd Parquet to
- * another temp file, uploaded to the run's staging prefix and published under the names the Glue
- * job uses. DuckDB streams the file, so memory stays flat; nothing of the CSV is held in JS but
- * its header record.
+ * The raw object is streamed to a temp file (DuckDB has no httpfs offline, and none is bundled),
+ * read by DuckDB's CSV reader with every column as text, converted by the guarded cast plan,
+ * written as zstd Parquet to another temp file, uploaded to the run's staging prefix and published
+ * under the names the Glue job uses. DuckDB streams the file, so memory stays flat; nothing of the
+ * CSV is held in JS but its header record.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
