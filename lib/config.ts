@@ -38,6 +38,13 @@ export const MEASURED_VALIDATE_MB_PER_S = 80;
  */
 export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 1e6 * 0.25 * 600);
 
+/**
+ * The default `fastPathMaxBytes`: files up to this size are converted by the Convert Lambda
+ * (DuckDB), larger ones by the Glue job. STUB (issue 13, in progress): to be derived from measured
+ * conversion speed and Lambda's limits (15 minutes, 10 GB memory, 10 GB /tmp).
+ */
+export const DEFAULT_FAST_PATH_MAX_BYTES = 1_000_000_000;
+
 /** Days Step Functions keeps a closed standard execution (DescribeExecution answers for this long). */
 export const EXECUTION_HISTORY_DAYS = 90;
 
@@ -73,6 +80,13 @@ const configSchema = z.strictObject({
     .default(30),
   athenaResultsExpiryDays: count(1, 3650).default(30),
   failureTransitionDays: count(30, 3650).default(90),
+  /**
+   * Which engine converts a valid file: `auto` sends files up to `fastPathMaxBytes` to the Convert
+   * Lambda (DuckDB) and larger ones to the Glue job; `glue` sends every file to the Glue job.
+   */
+  conversion: z.enum(['auto', 'glue']).default('auto'),
+  /** The largest file (bytes) the Convert Lambda takes when `conversion` is `auto`. */
+  fastPathMaxBytes: count(0, 10_000_000_000).default(DEFAULT_FAST_PATH_MAX_BYTES),
   glueWorkerType: z.enum(['G.1X', 'G.2X', 'G.4X', 'G.8X']).default('G.1X'),
   glueWorkers: count(2, 299).default(2),
   glueMaxConcurrentRuns: count(1, 1000).default(10),
