@@ -12,10 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { parquetMetadata } from 'hyparquet';
+import { convertCsvToParquet } from '../lib/conversion/csv-to-parquet.ts';
 import { sparkSchema } from '../lib/datasets/derive.ts';
 import { loadDatasets, pickDataset } from '../lib/datasets/load.ts';
 import type { Dataset } from '../lib/datasets/model.ts';
-import { convertCsvToParquet } from '../lib/conversion/csv-to-parquet.ts';
 import { localS3Client, startLocalS3 } from '../lib/local/s3-server.ts';
 import { validateCsv } from '../lib/validation/validate-csv.ts';
 

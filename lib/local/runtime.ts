@@ -25,11 +25,16 @@ import type { Log } from '../../lambdas/shared/logger.ts';
 import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
 import { validateIngest, zoneFileName } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
+import {
+  convertCsvToParquet,
+  deleteKeys,
+  listKeys,
+  outputNamePattern,
+} from '../conversion/csv-to-parquet.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
 import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
-import { convertCsvToParquet, deleteKeys, listKeys, outputNamePattern } from '../conversion/csv-to-parquet.ts';
 import {
   type ExecutionRecord,
   ExecutionRecords,

@@ -23,8 +23,6 @@ import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import { zoneFileName, zoneKey } from '../../lambdas/validate/core.ts';
-import { sparkSchema } from '../../lib/datasets/derive.ts';
-import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
 import {
   ConversionError,
   convertCsvToParquet,
@@ -42,6 +40,8 @@ import {
   GUARD_TIMESTAMP,
   guardDecimal,
 } from '../../lib/conversion/parquet-cast-plan.ts';
+import { sparkSchema } from '../../lib/datasets/derive.ts';
+import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
