@@ -32,6 +32,11 @@ export interface IngestWorkflowProps {
    * one invocation of a larger file would run into Lambda's 15 minutes.
    */
   readonly largeFileBytes: number;
+  /**
+   * The Glue job's worker type, repeated on each run: StartJobRun takes NumberOfWorkers only with
+   * WorkerType. Each run's workers and timeout come from the Validate output (`conversion`).
+   */
+  readonly glueWorkerType: string;
 }
 
 /** State names the monitoring metric filters and the local runtime refer to. */
@@ -201,6 +206,13 @@ export class IngestWorkflow extends Construct {
         glueJobName: props.job.jobName,
         integrationPattern: sfn.IntegrationPattern.RUN_JOB,
         arguments: sfn.TaskInput.fromJsonPathAt('$.validation.jobArguments'),
+        // Sized per file by the Validate core (glueRunSize). Glue takes Timeout in minutes; CDK
+        // passes a taskTimeout path to it as is (Timeout.$), and sets no state timeout of its own.
+        workerConfiguration: {
+          workerTypeV2: tasks.WorkerTypeV2.of(props.glueWorkerType),
+          numberOfWorkers: sfn.JsonPath.numberAt('$.validation.conversion.glueWorkers'),
+        },
+        taskTimeout: sfn.Timeout.at('$.validation.conversion.glueTimeoutMinutes'),
         resultSelector: {
           id: J.stringAt('$.Id'),
           state: J.stringAt('$.JobRunState'),

@@ -177,6 +177,7 @@ export class PipelineStack extends Stack {
       logRetention,
       databaseName: props.databaseName,
       largeFileBytes: config.largeFileBytes,
+      glueWorkerType: config.glueWorkerType,
     });
     props.events.grantPublish(workflow.stateMachine);
 
