@@ -453,6 +453,14 @@ class PublishPlanTest(unittest.TestCase):
             "orders/ingest_date=2024-01-05/orders-part-00003.parquet",
         ])
 
+    def test_parts_are_copied_in_row_order_past_five_digit_tasks(self):
+        staged = [f"orders/ingest_date=2024-01-05/_staging/r2/parquet/part-{t}-u-u-c{c}.zstd.parquet"
+                  for t, c in (("100000", "000"), ("99999", "001"), ("99999", "000"))]
+        plan = job.publish_plan(staged, [], TARGET, SOURCE, row_count=10)
+        self.assertEqual([staged_key.rsplit("/", 1)[-1] for staged_key, _ in plan.copies], [
+            "part-99999-u-u-c000.zstd.parquet", "part-99999-u-u-c001.zstd.parquet",
+            "part-100000-u-u-c000.zstd.parquet"])
+
     def test_no_parts(self):
         with self.assertRaisesRegex(job.JobFailure, "no Parquet file for 3 rows"):
             job.publish_plan(self.staged[:1], [], TARGET, SOURCE, row_count=3)
