@@ -2,7 +2,8 @@
  * The ingest workflow (standard, JSONPath only so the local runtime can execute the same ASL):
  * by size → Validate (or, above the large-file threshold, ValidateSlice) → ValidateSlice again
  * until done (a Validate that ran short of time hands over to it too) → valid? →
- * VALIDATED → Glue CSV→Parquet (.sync) → RegisterPartition → CURATED, or REJECTED; any other
+ * VALIDATED → Glue CSV→Parquet (.sync, workers and timeout sized per file by Validate) →
+ * RegisterPartition → CURATED, or REJECTED; any other
  * error → FAILED → Fail.
  */
 import { Duration } from 'aws-cdk-lib';
