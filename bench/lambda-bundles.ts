@@ -24,11 +24,17 @@ export interface BundleFigures {
 }
 
 /** Every variable a handler reads at import, with a placeholder value. */
-const PLACEHOLDER_ENV = Object.fromEntries(
-  Object.values(ENV).flatMap((vars) =>
-    Object.values(vars).map((name) => [name, `bench-${name.toLowerCase()}`]),
+const PLACEHOLDER_ENV = {
+  ...Object.fromEntries(
+    Object.values(ENV).flatMap((vars) =>
+      Object.values(vars).map((name) => [name, `bench-${name.toLowerCase()}`]),
+    ),
   ),
-);
+  // Values the Validate handler checks at load (parseGlueSizingLimits): any name will not do.
+  [ENV.validate.glueWorkerType]: 'G.1X',
+  [ENV.validate.glueMaxWorkers]: '2',
+  [ENV.validate.glueMaxTimeoutMinutes]: '60',
+};
 
 /**
  * Bundles one handler as LakeFunction has it bundled, into `outfile`; resolves with the modules

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Seque
 # ---------------------------------------------------------------------------------------------
 
 REQUIRED_ARGS = ("dataset", "source", "target", "schema", "expected-rows", "run-id")
-OPTIONAL_ARGS = ("delimiter", "quote")
+OPTIONAL_ARGS = ("delimiter", "quote", "multiline")
 DEFAULT_DELIMITER = ","
 DEFAULT_QUOTE = '"'
 
@@ -42,6 +42,9 @@ class JobArgs(NamedTuple):
     run_id: str
     delimiter: str
     quote: str = DEFAULT_QUOTE
+    # The validator's recordSpansLines: some quoted value holds a line break, so the file must be
+    # read whole (multiLine). Absent means true: the whole-file read is right for every file.
+    multiline: bool = True
 
 
 class JobFailure(Exception):
@@ -57,8 +60,8 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
     """The job arguments, checked.
 
     ``resolve`` is ``awsglue.utils.getResolvedOptions`` in Glue (a fake in tests). It fails on a
-    missing option, so the optional ``--delimiter`` and ``--quote`` are only asked for when they
-    are on the command line. getResolvedOptions returns argparse destinations (``expected_rows`` for
+    missing option, so the optional ``--delimiter``, ``--quote`` and ``--multiline`` are only
+    asked for when they are on the command line. getResolvedOptions returns argparse destinations (``expected_rows`` for
     ``--expected-rows``); the dashed spelling is accepted too.
     """
     wanted = list(REQUIRED_ARGS) + [o for o in OPTIONAL_ARGS if _option_given(argv, o)]
@@ -94,6 +97,10 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
             f"--delimiter must be one ASCII character other than NUL, CR, LF and the quote {quote!r}, got {delimiter!r}"
         )
 
+    multiline = get("multiline")
+    if multiline not in (None, "true", "false"):
+        raise JobFailure(f"--multiline must be true or false, got {multiline!r}")
+
     source = get("source") or ""
     target = get("target") or ""
     split_s3_uri(source)
@@ -108,6 +115,7 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
         run_id=run_id,
         delimiter=delimiter,
         quote=quote,
+        multiline=multiline != "false",
     )
 
 
@@ -230,15 +238,41 @@ def spark_input_name(source: str, is_gzip: bool) -> Optional[str]:
 
 GZIP_MAGIC = b"\x1f\x8b"
 
-# Output files: one per ~1 GiB of CSV text; gzip is counted at a typical 4x ratio for CSV.
+# Output files: one per ~1 GiB of CSV text at most; gzip is counted at a typical 4x ratio for CSV.
 BYTES_PER_OUTPUT_FILE = 1 << 30
 GZIP_RATIO_ESTIMATE = 4
 
 
-def output_file_count(source_bytes: int, is_gzip: bool) -> int:
-    """How many Parquet files to write: 1 below ~1 GiB of CSV, then one per GiB."""
+def rows_per_file(source_bytes: int, is_gzip: bool, rows: int) -> int:
+    """Spark's ``maxRecordsPerFile`` for the write: the rows of ~1 GiB of CSV, from the source's
+    row width (its CSV bytes over the validator's row count). Each write task cuts its output into
+    files of at most this many rows, in row order, so a file read by one task (multiLine, gzip)
+    gets ~1 GiB parts without a shuffle. At least 1: Spark takes 0 or less for "no limit"."""
     estimate = source_bytes * (GZIP_RATIO_ESTIMATE if is_gzip else 1)
-    return max(1, math.ceil(estimate / BYTES_PER_OUTPUT_FILE))
+    if rows <= 0 or estimate <= BYTES_PER_OUTPUT_FILE:
+        return max(1, rows)
+    return max(1, math.ceil(rows * BYTES_PER_OUTPUT_FILE / estimate))
+
+
+def read_whole(args_multiline: bool, is_gzip: bool) -> bool:
+    """Whether Spark reads the file whole (``multiLine``, one task) rather than line by line, split
+    across tasks. A record spanning lines needs the whole-file read; a gzip stream cannot be split,
+    so the line read would gain nothing there and the whole-file read, which every file is proven
+    with, is kept (README: How values are read)."""
+    return args_multiline or is_gzip
+
+
+# Spark names a write task's files part-<task>-<job uuid>-c<file of the task>.<codec>.parquet.
+_SPARK_PART = re.compile(r"part-([0-9]+)-.*-c([0-9]+)(\.[A-Za-z0-9]+)*\.parquet\Z")
+
+
+def staged_part_order(key: str) -> tuple:
+    """Sort key of a staged part in row order: by task (the read split, in file order), then by
+    the file's number within its task (``maxRecordsPerFile`` cuts). Numeric, so a task number of
+    six digits still sorts after five; a name not of Spark's form sorts by name after those."""
+    name = key.rsplit("/", 1)[-1]
+    m = _SPARK_PART.match(name)
+    return (0, int(m.group(1)), int(m.group(2)), name) if m else (1, 0, 0, name)
 
 
 def is_part_file(key: str) -> bool:
@@ -256,11 +290,11 @@ class PublishPlan(NamedTuple):
 def publish_plan(
     staged_keys: Iterable[str], existing_keys: Iterable[str], target: str, source: str, row_count: int
 ) -> PublishPlan:
-    """What publishing does: copy the staged parts (sorted, so part order is Spark's) to their
+    """What publishing does: copy the staged parts (in row order, ``staged_part_order``) to their
     final names, then delete the source's earlier outputs that were not overwritten (a re-run
     that writes fewer parts). Other sources' files and the staging folder are never touched."""
     bucket, prefix = _target_prefix(target)
-    parts = sorted(k for k in staged_keys if is_part_file(k))
+    parts = sorted((k for k in staged_keys if is_part_file(k)), key=staged_part_order)
     if not parts and row_count > 0:
         raise JobFailure(f"Spark wrote no Parquet file for {row_count} rows: nothing to publish")
     copies = [(staged, output_key(target, source, i)) for i, staged in enumerate(parts)]
@@ -530,6 +564,32 @@ def check_counts(
     return "; ".join(problems)
 
 
+class Verdict(NamedTuple):
+    """What the run does once the write's observed metrics are in (``after_write``)."""
+    action: str  # "publish", "read whole" (read again with multiLine, then decide again) or "fail"
+    message: Optional[str] = None  # why, for "read whole" and "fail"
+
+
+def after_write(plan: Sequence[CastStep], expected_rows: int, metrics: Mapping[str, Any],
+                read_whole_file: bool) -> Verdict:
+    """Decides from the metrics observed on the staging write (``check_aggregates``' columns)
+    whether its Parquet may be published.
+
+    A line-by-line read that finds fewer rows than the validator counted read again whole: Spark's
+    line reader drops every line that Java's ``String.trim`` leaves empty (``filterCommentAndEmpty``),
+    and a line of only characters up to U+0020 can be a valid record (a one-column file of spaces,
+    a tab-separated row of empty fields). The univocity differential (test/spark) shows that this is
+    the only way the line read differs from the whole-file read on a file whose records span no
+    lines, so a full count proves the line read whole, and a short one is redone the proven way.
+    Anything else wrong fails the run, with the words the twin uses for the same failure."""
+    row_count, bad, nul = read_check_results(plan, metrics)
+    if not read_whole_file and row_count < expected_rows:
+        return Verdict("read whole", f"the line-by-line read found {row_count} of {expected_rows} rows "
+                                     "(Spark drops lines of only spaces and control characters there)")
+    problem = check_counts(plan, expected_rows, row_count, bad, nul)
+    return Verdict("fail", problem) if problem else Verdict("publish")
+
+
 # ---------------------------------------------------------------------------------------------
 # Spark settings
 # ---------------------------------------------------------------------------------------------
@@ -549,14 +609,19 @@ def spark_sep(delimiter: str) -> str:
     return "\\\\" if delimiter == "\\" else delimiter
 
 
-def reader_options(delimiter: str, quote: str = DEFAULT_QUOTE) -> dict:
+def reader_options(delimiter: str, quote: str = DEFAULT_QUOTE, whole_file: bool = True) -> dict:
     """Spark CSV reader options: every column a string (cast afterwards, by the plan). The
     dataset's quote is both ``quote`` and ``escape``: a quote inside a quoted field is doubled
-    (RFC 4180 with the dataset's quote character), and no other character escapes anything."""
+    (RFC 4180 with the dataset's quote character), and no other character escapes anything.
+
+    ``whole_file`` is ``multiLine``: on, quoted fields may hold line breaks and one task reads the
+    file (LF/CRLF detected from its first line break); off, Hadoop's line reader splits the file
+    at LF, CR and CRLF across tasks and each line is parsed alone. No ``lineSep`` in either mode:
+    the line reader then takes all three endings, and the whole-file read detects the file's own."""
     return {
         "header": "true",
         "inferSchema": "false",
-        "multiLine": "true",  # quoted fields may hold line breaks; LF/CRLF auto-detected
+        "multiLine": "true" if whole_file else "false",
         "sep": spark_sep(delimiter),
         "quote": quote,
         "escape": quote,
@@ -588,6 +653,10 @@ SPARK_CONF = {
     "spark.sql.caseSensitive": "true",
     # The guards' regular expressions are written for backslash-escaping SQL literals.
     "spark.sql.parser.escapedStringLiterals": "false",
+    # A line-by-line read is cut into splits of min(this, max(4 MiB, file size / cores)) bytes
+    # (FilePartition.maxSplitBytes): every core gets a split, and each write task, one per split,
+    # writes parts of up to ~1 GiB of CSV rather than Spark's default 128 MiB ones.
+    "spark.sql.files.maxPartitionBytes": str(BYTES_PER_OUTPUT_FILE),
 }
 
 PARQUET_COMPRESSION = "zstd"
@@ -747,8 +816,8 @@ def log(message: str) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     import boto3
     from awsglue.utils import getResolvedOptions
-    from pyspark.sql import SparkSession
-    from pyspark.storagelevel import StorageLevel
+    from pyspark.sql import Observation, SparkSession
+    from pyspark.sql.functions import expr
 
     args = parse_args(list(sys.argv if argv is None else argv), getResolvedOptions)
     plan = cast_plan(args.schema)
@@ -763,7 +832,6 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     size = s3.head_object(Bucket=src_bucket, Key=src_key)["ContentLength"]
     gzipped = size > 0 and is_gzip_object(s3, src_bucket, src_key)
     staging = staging_prefix(args.target, args.run_id)
-    cached = None
     try:
         read_uri = args.source
         copy_name = spark_input_name(args.source, gzipped)
@@ -773,29 +841,33 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             s3.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
             log(f"reading a copy named {copy_name}: Spark cannot read the source by its own name")
 
-        raw = spark.read.options(**reader_options(args.delimiter, args.quote)).csv(read_uri)
-        positions = header_positions(raw.columns, plan)
-        raw = raw.toDF(*[raw_column(i) for i in range(len(raw.columns))])
-        cached = raw.selectExpr(*projection(plan, positions)).persist(StorageLevel.MEMORY_AND_DISK)
+        def convert(whole_file: bool) -> Verdict:
+            """One pass: read, cast, write to staging; the checks ride along as observed metrics."""
+            raw = spark.read.options(**reader_options(args.delimiter, args.quote, whole_file)).csv(read_uri)
+            positions = header_positions(raw.columns, plan)
+            raw = raw.toDF(*[raw_column(i) for i in range(len(raw.columns))])
+            checks = Observation("checks")
+            typed = (raw.selectExpr(*projection(plan, positions))
+                     .observe(checks, *[expr(item) for item in check_aggregates(plan)])
+                     .selectExpr(*[f"t{k} AS {quote_identifier(s.column)}" for k, s in enumerate(plan)]))
+            (typed.write.mode("overwrite")
+             .option("compression", PARQUET_COMPRESSION)
+             .option("maxRecordsPerFile", str(rows_per_file(size, gzipped, args.expected_rows)))
+             .parquet(staging_output_uri(args.target, args.run_id)))
+            return after_write(plan, args.expected_rows, checks.get, whole_file)
 
-        result = cached.selectExpr(*check_aggregates(plan)).collect()[0].asDict()
-        row_count, bad, nul = read_check_results(plan, result)
-        problem = check_counts(plan, args.expected_rows, row_count, bad, nul)
-        if problem:
-            raise JobFailure(f"dataset {args.dataset}, source {args.source}: {problem}")
+        whole_file = read_whole(args.multiline, gzipped)
+        log("reading the file " + ("whole (one task)" if whole_file else "line by line, split across tasks"))
+        verdict = convert(whole_file)
+        if verdict.action == "read whole":
+            log(f"{verdict.message}: reading it again whole")
+            verdict = convert(True)
+        if verdict.action != "publish":
+            raise JobFailure(f"dataset {args.dataset}, source {args.source}: {verdict.message}")
 
-        typed = cached.selectExpr(*[f"t{k} AS {quote_identifier(s.column)}" for k, s in enumerate(plan)])
-        files = output_file_count(size, gzipped)
-        typed = typed.coalesce(1) if files == 1 else typed.repartition(files)
-        (typed.write.mode("overwrite")
-         .option("compression", PARQUET_COMPRESSION)
-         .parquet(staging_output_uri(args.target, args.run_id)))
-
-        final = publish(s3, args.target, args.source, args.run_id, row_count)
-        log(f"published {row_count} rows in {len(final)} file(s): " + ", ".join(final))
+        final = publish(s3, args.target, args.source, args.run_id, args.expected_rows)
+        log(f"published {args.expected_rows} rows in {len(final)} file(s): " + ", ".join(final))
     finally:
-        if cached is not None:
-            cached.unpersist()
         try:
             clean_staging(s3, args.target, args.run_id)
         except Exception as e:  # the run's outcome stands; a leftover hidden folder is harmless

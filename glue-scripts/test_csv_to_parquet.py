@@ -383,15 +383,44 @@ class NamesTest(unittest.TestCase):
         self.assertEqual(job.spark_input_name("s3://raw/_internal/ingest_date=2024-01-05/a.csv", False),
                          "source.csv")
 
-    def test_output_file_count(self):
+    def test_rows_per_file_cuts_a_gib_of_csv(self):
         gib = 1 << 30
-        self.assertEqual(job.output_file_count(0, False), 1)
-        self.assertEqual(job.output_file_count(gib - 1, False), 1)
-        self.assertEqual(job.output_file_count(gib, False), 1)
-        self.assertEqual(job.output_file_count(gib + 1, False), 2)
-        self.assertEqual(job.output_file_count(5 * gib, False), 5)
-        self.assertEqual(job.output_file_count(gib // 4, True), 1)
-        self.assertEqual(job.output_file_count(gib // 2, True), 2)
+        # Up to 1 GiB of CSV (gzip counted at 4x): one file of every row.
+        self.assertEqual(job.rows_per_file(gib, False, 1000), 1000)
+        self.assertEqual(job.rows_per_file(gib // 4, True, 1000), 1000)
+        self.assertEqual(job.rows_per_file(0, False, 0), 1)
+        # Beyond: the rows of 1 GiB at the file's row width, rounded up (never a 0 = no limit).
+        self.assertEqual(job.rows_per_file(4 * gib, False, 1000), 250)
+        self.assertEqual(job.rows_per_file(3 * gib, False, 1000), 334)
+        self.assertEqual(job.rows_per_file(gib, True, 1000), 250)
+        self.assertEqual(job.rows_per_file(10 * gib, False, 3), 1)
+        self.assertEqual(job.rows_per_file(5 * gib, False, 10_000_000), 2_000_000)
+
+    def test_a_file_is_read_whole_when_a_record_spans_lines_or_it_is_gzip(self):
+        self.assertFalse(job.read_whole(False, False))
+        self.assertTrue(job.read_whole(True, False))
+        self.assertTrue(job.read_whole(False, True))
+        self.assertTrue(job.read_whole(True, True))
+
+    def test_staged_parts_sort_by_task_then_by_file_of_the_task(self):
+        names = [
+            "p/part-00010-u-u-c000.zstd.parquet",
+            "p/part-00002-u-u-c001.zstd.parquet",
+            "p/part-100000-u-u-c000.zstd.parquet",
+            "p/part-00002-u-u-c000.zstd.parquet",
+            "p/part-00002-u-u-c010.zstd.parquet",
+            "p/part-00002-u-u-c002.parquet",
+            "p/other.parquet",
+        ]
+        self.assertEqual(sorted(names, key=job.staged_part_order), [
+            "p/part-00002-u-u-c000.zstd.parquet",
+            "p/part-00002-u-u-c001.zstd.parquet",
+            "p/part-00002-u-u-c002.parquet",
+            "p/part-00002-u-u-c010.zstd.parquet",
+            "p/part-00010-u-u-c000.zstd.parquet",
+            "p/part-100000-u-u-c000.zstd.parquet",
+            "p/other.parquet",
+        ])
 
 
 class PublishPlanTest(unittest.TestCase):
@@ -423,6 +452,14 @@ class PublishPlanTest(unittest.TestCase):
             "orders/ingest_date=2024-01-05/orders-part-00002.parquet",
             "orders/ingest_date=2024-01-05/orders-part-00003.parquet",
         ])
+
+    def test_parts_are_copied_in_row_order_past_five_digit_tasks(self):
+        staged = [f"orders/ingest_date=2024-01-05/_staging/r2/parquet/part-{t}-u-u-c{c}.zstd.parquet"
+                  for t, c in (("100000", "000"), ("99999", "001"), ("99999", "000"))]
+        plan = job.publish_plan(staged, [], TARGET, SOURCE, row_count=10)
+        self.assertEqual([staged_key.rsplit("/", 1)[-1] for staged_key, _ in plan.copies], [
+            "part-99999-u-u-c000.zstd.parquet", "part-99999-u-u-c001.zstd.parquet",
+            "part-100000-u-u-c000.zstd.parquet"])
 
     def test_no_parts(self):
         with self.assertRaisesRegex(job.JobFailure, "no Parquet file for 3 rows"):
@@ -461,6 +498,30 @@ class CheckCountsTest(unittest.TestCase):
                               "; 1 null in non-nullable column order_id: 1"
                               "; read 11 rows but the validator counted 10 (--expected-rows)")
 
+    def test_after_write_publishes_only_a_clean_full_count(self):
+        plan = self.plan
+        good = {"row_count": 10}
+        self.assertEqual(job.after_write(plan, 10, good, True), job.Verdict("publish"))
+        self.assertEqual(job.after_write(plan, 10, good, False), job.Verdict("publish"))
+        self.assertEqual(job.after_write(plan, 0, {"row_count": 0}, False), job.Verdict("publish"))
+        bad = {"row_count": 10, "bad3": 2}
+        self.assertEqual(job.after_write(plan, 10, bad, True), job.Verdict(
+            "fail", "2 non-empty values did not convert to the declared type in column amount (decimal(12,2)): 2"))
+        self.assertEqual(job.after_write(plan, 10, {"row_count": 10, "nul0": 1}, False).action, "fail")
+
+    def test_a_short_line_read_is_read_again_whole_and_a_short_whole_read_fails(self):
+        plan = self.plan
+        self.assertEqual(job.after_write(plan, 10, {"row_count": 9}, False), job.Verdict(
+            "read whole", "the line-by-line read found 9 of 10 rows "
+                          "(Spark drops lines of only spaces and control characters there)"))
+        # Short and wrong: the whole read counts everything, so it decides the message.
+        self.assertEqual(job.after_write(plan, 10, {"row_count": 9, "bad3": 1}, False).action, "read whole")
+        self.assertEqual(job.after_write(plan, 10, {"row_count": 9}, True), job.Verdict(
+            "fail", "read 9 rows but the validator counted 10 (--expected-rows)"))
+        # More rows than counted is never the line reader's doing: it fails at once.
+        self.assertEqual(job.after_write(plan, 10, {"row_count": 11}, False), job.Verdict(
+            "fail", "read 11 rows but the validator counted 10 (--expected-rows)"))
+
     def test_aggregates(self):
         plan = job.cast_plan(schema(field("s", "string"), field("n", "integer", False), field("t", "string", False)))
         self.assertEqual(job.check_aggregates(plan), [
@@ -486,6 +547,10 @@ class ReaderOptionsTest(unittest.TestCase):
         self.assertIn("\u0000", opts["nullValue"])
         self.assertEqual((opts["header"], opts["inferSchema"], opts["multiLine"], opts["mode"]),
                          ("true", "false", "true", "FAILFAST"))
+        # Line by line: the same options but multiLine, and no lineSep (Hadoop's LF, CR, CRLF).
+        lines = job.reader_options(",", '"', whole_file=False)
+        self.assertEqual({k: v for k, v in lines.items() if opts[k] != v}, {"multiLine": "false"})
+        self.assertNotIn("lineSep", lines)
         self.assertEqual((opts["quote"], opts["escape"], opts["encoding"]), ('"', '"', "UTF-8"))
         self.assertEqual(job.reader_options(";")["sep"], ";")
         self.assertTrue(all(isinstance(v, str) for v in opts.values()))
@@ -517,6 +582,7 @@ class ReaderOptionsTest(unittest.TestCase):
         self.assertEqual(conf["spark.sql.parquet.outputTimestampType"], "TIMESTAMP_MICROS")
         self.assertEqual(conf["spark.sql.parquet.compression.codec"], "zstd")
         self.assertEqual(job.PARQUET_COMPRESSION, "zstd")
+        self.assertEqual(conf["spark.sql.files.maxPartitionBytes"], str(1 << 30))
 
 
 class FakeResolver:
@@ -588,6 +654,17 @@ class ParseArgsTest(unittest.TestCase):
                 self.assertEqual(job.is_quote_character(c), 33 <= code <= 127)
         self.assertFalse(job.is_delimiter_character(",,"))
         self.assertFalse(job.is_quote_character(""))
+
+    def test_multiline(self):
+        resolver = FakeResolver()
+        self.assertFalse(job.parse_args(argv(**{"--multiline": "false"}), resolver).multiline)
+        self.assertEqual(resolver.asked[-1], "multiline")
+        self.assertTrue(job.parse_args(argv(**{"--multiline": "true"}), FakeResolver()).multiline)
+        # Absent (a caller of an earlier release): the whole-file read, right for every file.
+        self.assertTrue(job.parse_args(argv(), FakeResolver()).multiline)
+        for bad in ("False", "1", "", "yes"):
+            with self.subTest(bad), self.assertRaisesRegex(job.JobFailure, "--multiline must be true or false"):
+                job.parse_args(argv(**{"--multiline": bad}), FakeResolver())
 
     def test_dashed_keys_are_accepted_too(self):
         def resolver(_argv, options):
@@ -1206,12 +1283,16 @@ class WholeStringPatternsTest(unittest.TestCase):
         self.assertEqual(job.spark_input_name("s3://raw/orders\n/ingest_date=2024-01-05/a.csv", False), "source.csv")
 
 
-class FakeRow:
-    def __init__(self, d):
-        self.d = d
+class FakeObservation:
+    """pyspark.sql.Observation: ``get`` holds the metrics of the first action on the observed frame."""
 
-    def asDict(self):
-        return dict(self.d)
+    def __init__(self, name):
+        self.name, self.value = name, None
+
+    @property
+    def get(self):
+        assert self.value is not None, "Observation.get before an action"
+        return dict(self.value)
 
 
 class FakeWriter:
@@ -1228,16 +1309,25 @@ class FakeWriter:
 
     def parquet(self, uri):
         spark = self.df.spark
-        spark.writes.append((uri, dict(self.opts), self.df.partitioning))
+        run = len(spark.writes)
+        spark.writes.append((uri, dict(self.opts)))
         bucket, key = job.split_s3_uri(uri)
-        for i in range(self.df.partitioning[1]):
-            spark.s3.objects[(bucket, f"{key}part-{i:05d}-uuid-c000.zstd.parquet")] = b"PAR1"
+        for k in list(spark.s3.objects):
+            if k[0] == bucket and k[1].startswith(key):
+                del spark.s3.objects[k]  # mode overwrite
+        # Spark's names: part-<task>-<uuid>-c<file of the task>; listed out of order on purpose.
+        for task, files in reversed(list(enumerate(spark.parts))):
+            for c in range(files):
+                spark.s3.objects[(bucket, f"{key}part-{task:05d}-uuid-c{c:03d}.zstd.parquet")] = \
+                    f"run{run} task{task} c{c}".encode()
         spark.s3.objects[(bucket, key + "_SUCCESS")] = b""
+        for observation in self.df.observations:
+            observation.value = spark.metrics[run]
 
 
 class FakeDF:
-    def __init__(self, spark, columns, partitioning=("read", 1)):
-        self.spark, self.columns, self.partitioning = spark, list(columns), partitioning
+    def __init__(self, spark, columns, observations=()):
+        self.spark, self.columns, self.observations = spark, list(columns), list(observations)
 
     def toDF(self, *names):
         assert len(names) == len(self.columns)
@@ -1245,23 +1335,12 @@ class FakeDF:
 
     def selectExpr(self, *items):
         self.spark.selects.append(list(items))
-        return FakeDF(self.spark, [i.rsplit(" AS ", 1)[-1] for i in items], self.partitioning)
+        return FakeDF(self.spark, [i.rsplit(" AS ", 1)[-1] for i in items], self.observations)
 
-    def persist(self, level):
-        self.spark.persisted = level
-        return self
-
-    def unpersist(self):
-        self.spark.unpersisted = True
-
-    def collect(self):
-        return [FakeRow(self.spark.aggregate_result)]
-
-    def coalesce(self, n):
-        return FakeDF(self.spark, self.columns, ("coalesce", n))
-
-    def repartition(self, n):
-        return FakeDF(self.spark, self.columns, ("repartition", n))
+    def observe(self, observation, *columns):
+        # Only pyspark.sql.functions.expr columns: the fake expr tags its text.
+        self.spark.observed.append([text for tag, text in columns if tag == "expr"])
+        return FakeDF(self.spark, self.columns, self.observations + [observation])
 
     @property
     def write(self):
@@ -1269,10 +1348,12 @@ class FakeDF:
 
 
 class FakeSpark:
-    def __init__(self, s3, header, aggregate_result):
-        self.s3, self.header, self.aggregate_result = s3, header, aggregate_result
-        self.conf_values, self.reads, self.selects, self.writes = {}, [], [], []
-        self.unpersisted = False
+    """Records what main() asks of Spark. ``metrics`` are the observed checks of each write in turn;
+    ``parts`` the files each write task writes (one entry per task)."""
+
+    def __init__(self, s3, header, metrics, parts=(1,)):
+        self.s3, self.header, self.metrics, self.parts = s3, header, list(metrics), list(parts)
+        self.conf_values, self.reads, self.selects, self.observed, self.writes = {}, [], [], [], []
         spark = self
 
         class Conf:
@@ -1298,15 +1379,16 @@ def fake_glue(spark, s3):
     mods = {}
     pyspark = mods["pyspark"] = types.ModuleType("pyspark")
     sql = mods["pyspark.sql"] = types.ModuleType("pyspark.sql")
-    storagelevel = mods["pyspark.storagelevel"] = types.ModuleType("pyspark.storagelevel")
-    pyspark.sql, pyspark.storagelevel = sql, storagelevel
+    functions = mods["pyspark.sql.functions"] = types.ModuleType("pyspark.sql.functions")
+    pyspark.sql, sql.functions = sql, functions
 
     class Builder:
         def getOrCreate(self):
             return spark
 
     sql.SparkSession = type("SparkSession", (), {"builder": Builder()})
-    storagelevel.StorageLevel = type("StorageLevel", (), {"MEMORY_AND_DISK": "MEMORY_AND_DISK"})
+    sql.Observation = FakeObservation
+    functions.expr = lambda text: ("expr", text)
     awsglue = mods["awsglue"] = types.ModuleType("awsglue")
     utils = mods["awsglue.utils"] = types.ModuleType("awsglue.utils")
     awsglue.utils = utils
@@ -1328,17 +1410,24 @@ def fake_glue(spark, s3):
 
 HEADER = ["\ufefforder_id", "Customer Name", "quantity", "amount", "discount", "gift", "ordered_at", "ship_date"]
 GOOD = {"row_count": 10, **{f"bad{k}": 0 for k in range(8)}, **{f"nul{k}": 0 for k in range(8)}}
+PARTITION = "orders/ingest_date=2024-01-05/"
+STAGED = "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/exec-1/parquet/"
 
 
 class MainTest(unittest.TestCase):
-    def run_main(self, source=SOURCE, data=b"order_id,...\n", aggregate=None, extra=()):
+    def run_main(self, source=SOURCE, data=b"order_id,...\n", metrics=(GOOD,), extra=(), parts=(1,), size=None):
         bucket, key = job.split_s3_uri(source)
-        s3 = FakeS3({
+
+        class Sized(FakeS3):
+            def head_object(self, Bucket, Key):
+                return {"ContentLength": size if size is not None else len(self.objects[(Bucket, Key)])}
+
+        s3 = Sized({
             (bucket, key): data,
-            ("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00000.parquet"): b"old0",
-            ("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00001.parquet"): b"old1",
+            ("curated-bucket", PARTITION + "orders-part-00000.parquet"): b"old0",
+            ("curated-bucket", PARTITION + "orders-part-00001.parquet"): b"old1",
         })
-        spark = FakeSpark(s3, HEADER, aggregate or GOOD)
+        spark = FakeSpark(s3, HEADER, metrics, parts)
         error = None
         with fake_glue(spark, s3):
             try:
@@ -1354,37 +1443,57 @@ class MainTest(unittest.TestCase):
         options = spark.reads[0][1]
         self.assertEqual((options["sep"], options["quote"], options["escape"]), ("\\\\", "'", "'"))
 
-    def test_a_good_run_publishes_and_cleans_up(self):
+    def test_a_good_run_checks_in_the_write_publishes_and_cleans_up(self):
         s3, spark, error = self.run_main()
         self.assertIsNone(error)
         self.assertEqual(spark.conf_values, job.SPARK_CONF)
-        self.assertEqual(spark.reads, [(SOURCE, job.reader_options(","))])
+        # No --multiline: read whole, as before the argument existed.
+        self.assertEqual(spark.reads, [(SOURCE, job.reader_options(",", '"', whole_file=True))])
         plan = job.cast_plan(ORDERS)
         self.assertEqual(spark.selects[0], job.projection(plan, list(range(8))))
-        self.assertEqual(spark.selects[1], job.check_aggregates(plan))
-        self.assertEqual(spark.selects[2][1], "t1 AS `customer`")
-        self.assertEqual(spark.writes, [("s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/exec-1/parquet/",
-                                         {"mode": "overwrite", "compression": "zstd"}, ("coalesce", 1))])
-        self.assertTrue(spark.unpersisted)
-        self.assertEqual(s3.keys("curated-bucket"), ["orders/ingest_date=2024-01-05/orders-part-00000.parquet"])
-        self.assertEqual(s3.objects[("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00000.parquet")],
-                         b"PAR1")
+        # One pass: the checks are observed on the frame that is written, never collected apart.
+        self.assertEqual(spark.observed, [job.check_aggregates(plan)])
+        self.assertEqual(spark.selects[1][1], "t1 AS `customer`")
+        self.assertEqual(spark.writes, [(STAGED, {"mode": "overwrite", "compression": "zstd",
+                                                  "maxRecordsPerFile": "10"})])
+        self.assertEqual(s3.keys("curated-bucket"), [PARTITION + "orders-part-00000.parquet"])
+        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"run0 task0 c0")
 
-    def test_delimiter_reaches_the_reader(self):
-        _, spark, error = self.run_main(extra=["--delimiter", ";"])
+    def test_a_file_whose_records_span_no_lines_is_read_line_by_line(self):
+        _, spark, error = self.run_main(extra=["--multiline", "false"])
         self.assertIsNone(error)
-        self.assertEqual(spark.reads[0][1]["sep"], ";")
+        self.assertEqual(spark.reads, [(SOURCE, job.reader_options(",", '"', whole_file=False))])
+        _, spark, _ = self.run_main(extra=["--multiline", "true"])
+        self.assertEqual(spark.reads[0][1]["multiLine"], "true")
+
+    def test_gzip_is_read_whole_whatever_the_argument(self):
+        _, spark, error = self.run_main(source=SOURCE + ".gz", data=b"\x1f\x8b\x08...", extra=["--multiline", "false"])
+        self.assertIsNone(error)
+        self.assertEqual(spark.reads[0][1]["multiLine"], "true")
+
+    def test_a_short_line_read_is_read_again_whole_and_published_from_that(self):
+        s3, spark, error = self.run_main(metrics=[{**GOOD, "row_count": 9}, GOOD], extra=["--multiline", "false"])
+        self.assertIsNone(error)
+        self.assertEqual([r[1]["multiLine"] for r in spark.reads], ["false", "true"])
+        self.assertEqual(len(spark.writes), 2)
+        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"run1 task0 c0")
 
     def test_failed_checks_publish_nothing(self):
-        s3, spark, error = self.run_main(aggregate={**GOOD, "row_count": 9, "bad3": 2})
+        s3, spark, error = self.run_main(metrics=[{**GOOD, "row_count": 9, "bad3": 2}])
         self.assertRegex(str(error), r"^dataset orders, source s3://raw-bucket/orders/ingest_date=2024-01-05/"
                                      r"orders\.csv: 2 non-empty values did not convert .* amount \(decimal\(12,2\)\): 2;"
                                      r" read 9 rows but the validator counted 10")
-        self.assertEqual(spark.writes, [])
-        self.assertEqual(s3.keys("curated-bucket"), ["orders/ingest_date=2024-01-05/orders-part-00000.parquet",
-                                                     "orders/ingest_date=2024-01-05/orders-part-00001.parquet"])
-        self.assertEqual(s3.objects[("curated-bucket", "orders/ingest_date=2024-01-05/orders-part-00000.parquet")],
-                         b"old0")
+        self.assertEqual(len(spark.writes), 1)  # written to staging, then refused
+        self.assertEqual(s3.keys("curated-bucket"), [PARTITION + "orders-part-00000.parquet",
+                                                     PARTITION + "orders-part-00001.parquet"])
+        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"old0")
+
+    def test_a_short_whole_read_after_a_short_line_read_fails(self):
+        s3, spark, error = self.run_main(metrics=[{**GOOD, "row_count": 8}, {**GOOD, "row_count": 9}],
+                                         extra=["--multiline", "false"])
+        self.assertRegex(str(error), r": read 9 rows but the validator counted 10 \(--expected-rows\)$")
+        self.assertEqual(len(spark.reads), 2)
+        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"old0")
 
     def test_a_source_spark_cannot_read_by_name_is_copied_first(self):
         source = "s3://raw-bucket/orders/ingest_date=2024-01-05/_daily export.CSV.GZ"
@@ -1393,39 +1502,37 @@ class MainTest(unittest.TestCase):
         self.assertEqual(spark.reads[0][0],
                          "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/exec-1/input/source.csv.gz")
         self.assertEqual(s3.keys("curated-bucket"), [
-            "orders/ingest_date=2024-01-05/%5Fdaily export-part-00000.parquet",
-            "orders/ingest_date=2024-01-05/orders-part-00000.parquet",
-            "orders/ingest_date=2024-01-05/orders-part-00001.parquet",
+            PARTITION + "%5Fdaily export-part-00000.parquet",
+            PARTITION + "orders-part-00000.parquet",
+            PARTITION + "orders-part-00001.parquet",
         ])
 
-    def test_large_sources_are_split(self):
-        bucket, key = job.split_s3_uri(SOURCE)
-
-        class Big(FakeS3):
-            def head_object(self, Bucket, Key):
-                return {"ContentLength": 3 * (1 << 30)}
-
-        s3 = Big({(bucket, key): b"x"})
-        spark = FakeSpark(s3, HEADER, GOOD)
-        with fake_glue(spark, s3):
-            job.main(argv())
-        self.assertEqual(spark.writes[0][2], ("repartition", 3))
-        self.assertEqual(s3.keys("curated-bucket"), [
-            f"orders/ingest_date=2024-01-05/orders-part-0000{i}.parquet" for i in range(3)])
+    def test_large_sources_are_cut_by_rows_without_a_shuffle_and_published_in_row_order(self):
+        # 3 GiB of CSV, 10 rows: at most 4 rows a file; two read tasks, the first cut in three.
+        s3, spark, error = self.run_main(size=3 * (1 << 30), parts=(3, 1), extra=["--multiline", "false"])
+        self.assertIsNone(error)
+        self.assertEqual(spark.writes[0][1]["maxRecordsPerFile"], "4")
+        self.assertEqual([(k, s3.objects[("curated-bucket", k)]) for k in s3.keys("curated-bucket")], [
+            (PARTITION + "orders-part-00000.parquet", b"run0 task0 c0"),
+            (PARTITION + "orders-part-00001.parquet", b"run0 task0 c1"),
+            (PARTITION + "orders-part-00002.parquet", b"run0 task0 c2"),
+            (PARTITION + "orders-part-00003.parquet", b"run0 task1 c0"),
+        ])
 
     def test_missing_header_fails_before_reading_data(self):
         bucket, key = job.split_s3_uri(SOURCE)
         s3 = FakeS3({(bucket, key): b"x"})
-        spark = FakeSpark(s3, ["order_id"], GOOD)
+        spark = FakeSpark(s3, ["order_id"], [GOOD])
         with fake_glue(spark, s3), self.assertRaisesRegex(job.JobFailure, "no column 'Customer Name'"):
             job.main(argv())
+        self.assertEqual(spark.writes, [])
 
 
 class MainPublishFailureTest(unittest.TestCase):
     def test_a_failed_publish_fails_the_run_with_the_partition_state_and_cleans_staging(self):
         bucket, key = job.split_s3_uri(SOURCE)
         s3 = FaultyS3({(bucket, key): b"x"}, fail_at=2)  # the staging and existing listings, then the copy
-        spark = FakeSpark(s3, HEADER, GOOD)
+        spark = FakeSpark(s3, HEADER, [GOOD])
         with fake_glue(spark, s3), self.assertRaises(job.JobFailure) as failure:
             job.main(argv())
         self.assertEqual(s3.steps[:3], ["list", "list", "copy"])

@@ -3,6 +3,7 @@
  * Constructs receive plain typed props derived from it and never read context or the environment.
  */
 import * as z from 'zod';
+import { GLUE_WORKER_DPU, type GlueSizingLimits, type GlueWorkerType } from './conversion/glue-sizing.ts';
 
 const email = z.email({ error: (issue) => `not an e-mail address: ${JSON.stringify(issue.input)}` });
 
@@ -87,9 +88,16 @@ const configSchema = z.strictObject({
   conversion: z.enum(['auto', 'glue']).default('auto'),
   /** The largest file (bytes) the Convert Lambda takes when `conversion` is `auto`. */
   fastPathMaxBytes: count(0, 10_000_000_000).default(DEFAULT_FAST_PATH_MAX_BYTES),
-  glueWorkerType: z.enum(['G.1X', 'G.2X', 'G.4X', 'G.8X']).default('G.1X'),
+  glueWorkerType: z
+    .enum(Object.keys(GLUE_WORKER_DPU) as [GlueWorkerType, ...GlueWorkerType[]])
+    .default('G.1X'),
+  /**
+   * The most workers one Glue run gets. Each run is sized from its file by `glueRunSize`
+   * (lib/conversion/glue-sizing.ts): a small file, or one Spark cannot split, gets 2.
+   */
   glueWorkers: count(2, 299).default(2),
   glueMaxConcurrentRuns: count(1, 1000).default(10),
+  /** The longest timeout of one Glue run; each run's timeout scales with its file up to this. */
   glueTimeoutMinutes: count(1, 2880).default(60),
   /**
    * Objects above this many bytes take the large-file route: validated in slices of this size, one
@@ -120,6 +128,17 @@ export type LakeConfig = z.output<typeof configSchema>;
 
 /** The context keys the app reads. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof LakeConfig)[];
+
+/** The bounds within which `glueRunSize` sizes each Glue run under `config`. */
+export function glueSizingLimits(
+  config: Pick<LakeConfig, 'glueWorkerType' | 'glueWorkers' | 'glueTimeoutMinutes'>,
+): GlueSizingLimits {
+  return {
+    workerType: config.glueWorkerType,
+    maxWorkers: config.glueWorkers,
+    maxTimeoutMinutes: config.glueTimeoutMinutes,
+  };
+}
 
 /** Parses the configuration from a context lookup; errors name every bad key and its value. */
 export function parseConfig(lookup: (key: string) => unknown): LakeConfig {

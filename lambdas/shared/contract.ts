@@ -105,8 +105,20 @@ export interface ValidateTaskOutput {
    * workflow passes this object as `Arguments` unchanged). Every value is a string, as Glue wants.
    */
   readonly jobArguments: GlueJobArguments | null;
+  /** Set when valid: how the file is converted (the workflow passes the Glue fields to StartJobRun). */
+  readonly conversion: ConversionPlan | null;
   /** The verdict is in: the workflow's slice loop (MoreSlices) ends. */
   readonly done: true;
+}
+
+/** How a valid file is converted; the Glue fields are sized by `glueRunSize` (lib/conversion/glue-sizing.ts). */
+export interface ConversionPlan {
+  /** The engine that converts the file. */
+  readonly engine: 'glue';
+  /** The Glue run's NumberOfWorkers (at most the configured `glueWorkers`). */
+  readonly glueWorkers: number;
+  /** The Glue run's Timeout, minutes (at most the configured `glueTimeoutMinutes`). */
+  readonly glueTimeoutMinutes: number;
 }
 
 /** The CSV→Parquet job's arguments (the job contract of glue-scripts/README.md). */
@@ -124,6 +136,12 @@ export interface GlueJobArguments {
   readonly '--delimiter': string;
   /** The dataset's CSV quote character (one character; it is also the escape: `''` inside quotes). */
   readonly '--quote': string;
+  /**
+   * `true` when some record holds a line break in a quoted value (the validator's
+   * `recordSpansLines`): Spark must read the file whole. `false` lets it split the read across
+   * tasks. Absent means `true`.
+   */
+  readonly '--multiline'?: string;
 }
 
 /** What the RegisterPartition task receives. */
@@ -159,6 +177,10 @@ export const ENV = {
     curatedBucket: 'CURATED_BUCKET',
     /** Folder of the dataset declarations (bundled next to the handler on AWS). */
     datasetsDir: 'DATASETS_DIR',
+    /** The Glue job's worker type and a run's most workers and longest timeout (config), for `glueRunSize`. */
+    glueWorkerType: 'GLUE_WORKER_TYPE',
+    glueMaxWorkers: 'GLUE_MAX_WORKERS',
+    glueMaxTimeoutMinutes: 'GLUE_MAX_TIMEOUT_MINUTES',
   },
   registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
   reconcile: {

@@ -4,11 +4,13 @@
  * else). Every landed object ends in exactly one of the two, and the task output stays small.
  */
 import { createHash } from 'node:crypto';
+import { type GlueSizingLimits, GZIP_RATIO_ESTIMATE, glueRunSize } from '../../lib/conversion/glue-sizing.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import type { ValidationError } from '../../lib/validation/csv-validator.ts';
 import { startsWithGzipMagic, validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
+  type ConversionPlan,
   type GlueJobArguments,
   type IngestRequest,
   NO_DATASET,
@@ -70,6 +72,8 @@ export interface ValidateDeps {
   readonly store: ObjectStore;
   readonly datasets: ReadonlyMap<string, Dataset>;
   readonly buckets: ValidateBuckets;
+  /** The configured bounds of a Glue run, which `glueRunSize` sizes each valid file within. */
+  readonly glue: GlueSizingLimits;
   readonly log: Log;
   /** Milliseconds the invocation has left (Lambda's context); no limit when unset. */
   readonly remainingMs?: () => number;
@@ -295,7 +299,13 @@ export async function validateIngest(
       errorCount: run.errorCount,
     };
   }
-  if (run.valid) return accept(deps, input, dataset, ingestDate, { rows: run.rows, bytes });
+  if (run.valid)
+    return accept(deps, input, dataset, ingestDate, {
+      rows: run.rows,
+      bytes,
+      recordSpansLines: run.recordSpansLines,
+      compressed: run.compressed,
+    });
   return reject(deps, {
     request,
     folder: dataset.name,
@@ -322,6 +332,8 @@ export interface GlueRun {
   readonly rows: number;
   /** The execution name. */
   readonly runId: string;
+  /** The validator's `recordSpansLines`: Spark must read the file whole. */
+  readonly recordSpansLines: boolean;
 }
 
 /**
@@ -339,7 +351,28 @@ export function glueJobArguments(dataset: Dataset, run: GlueRun): GlueJobArgumen
     '--run-id': run.runId,
     '--delimiter': dataset.dialect.delimiter,
     '--quote': dataset.dialect.quote,
+    '--multiline': run.recordSpansLines ? 'true' : 'false',
   };
+}
+
+/** What the validator found that sizes the conversion. */
+export interface ConvertedFile {
+  /** Bytes as stored (the validator's count: compressed for gzip). */
+  readonly bytes: number;
+  /** A quoted value holds a line break: Spark reads the file whole. */
+  readonly recordSpansLines: boolean;
+  /** The object is gzip. */
+  readonly compressed: boolean;
+}
+
+/**
+ * How a valid file is converted: the Glue run's workers and timeout from the throughput model.
+ * Spark splits neither a file read whole (multiLine) nor a gzip stream: one task reads either.
+ */
+export function conversionPlan(file: ConvertedFile, limits: GlueSizingLimits): ConversionPlan {
+  const csvBytes = file.compressed ? file.bytes * GZIP_RATIO_ESTIMATE : file.bytes;
+  const size = glueRunSize(csvBytes, limits, { splittable: !file.recordSpansLines && !file.compressed });
+  return { engine: 'glue', glueWorkers: size.workers, glueTimeoutMinutes: size.timeoutMinutes };
 }
 
 /** Files a valid object in the raw zone and returns the Glue job's arguments. */
@@ -348,7 +381,7 @@ async function accept(
   input: ValidateTaskInput,
   dataset: Dataset,
   ingestDate: string,
-  result: { readonly rows: number; readonly bytes: number },
+  result: ConvertedFile & { readonly rows: number },
 ): Promise<ValidateTaskOutput> {
   const { request } = input;
   const raw: ObjectRef = {
@@ -361,6 +394,7 @@ async function accept(
     target: `s3://${deps.buckets.curatedBucket}/${dataset.name}/ingest_date=${ingestDate}/`,
     rows: result.rows,
     runId: input.executionName,
+    recordSpansLines: result.recordSpansLines,
   });
   deps.log.info('file is valid: copied to the raw zone', { source: request, raw, rows: result.rows });
   return {
@@ -377,6 +411,7 @@ async function accept(
     report: null,
     reason: null,
     jobArguments,
+    conversion: conversionPlan(result, deps.glue),
     done: true,
   };
 }
@@ -612,6 +647,7 @@ async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOut
     report,
     reason: r.reason,
     jobArguments: null,
+    conversion: null,
     done: true,
   };
 }

@@ -1,6 +1,7 @@
 /** The Validate task Lambda: validates a landed file and files it in the raw or failure zone. */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { parseGlueSizingLimits } from '../../lib/conversion/glue-sizing.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import {
@@ -22,6 +23,11 @@ const buckets = {
   failureBucket: env.failureBucket,
   curatedBucket: env.curatedBucket,
 };
+const glue = parseGlueSizingLimits({
+  workerType: env.glueWorkerType,
+  maxWorkers: env.glueMaxWorkers,
+  maxTimeoutMinutes: env.glueMaxTimeoutMinutes,
+});
 
 let datasets: Promise<Map<string, Dataset>> | undefined;
 
@@ -48,6 +54,7 @@ export async function handler(
     store,
     datasets: await loadDatasetsOnce(),
     buckets,
+    glue,
     log: logger,
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   });

@@ -17,8 +17,10 @@ export interface CsvToParquetJobProps {
   /** The datasets whose raw prefixes the job may read and curated prefixes it may write. */
   readonly datasetNames: readonly string[];
   readonly workerType: glue.WorkerType;
+  /** The job's default workers; the workflow sets each run's own (sized from its file), up to this. */
   readonly numberOfWorkers: number;
   readonly maxConcurrentRuns: number;
+  /** The job's default timeout; the workflow sets each run's own, up to this. */
   readonly timeout: Duration;
 }
 

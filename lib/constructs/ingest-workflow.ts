@@ -2,7 +2,8 @@
  * The ingest workflow (standard, JSONPath only so the local runtime can execute the same ASL):
  * by size → Validate (or, above the large-file threshold, ValidateSlice) → ValidateSlice again
  * until done (a Validate that ran short of time hands over to it too) → valid? →
- * VALIDATED → Glue CSV→Parquet (.sync) → RegisterPartition → CURATED, or REJECTED; any other
+ * VALIDATED → Glue CSV→Parquet (.sync, workers and timeout sized per file by Validate) →
+ * RegisterPartition → CURATED, or REJECTED; any other
  * error → FAILED → Fail.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -32,6 +33,11 @@ export interface IngestWorkflowProps {
    * one invocation of a larger file would run into Lambda's 15 minutes.
    */
   readonly largeFileBytes: number;
+  /**
+   * The Glue job's worker type, repeated on each run: StartJobRun takes NumberOfWorkers only with
+   * WorkerType. Each run's workers and timeout come from the Validate output (`conversion`).
+   */
+  readonly glueWorkerType: string;
 }
 
 /** State names the monitoring metric filters and the local runtime refer to. */
@@ -201,6 +207,13 @@ export class IngestWorkflow extends Construct {
         glueJobName: props.job.jobName,
         integrationPattern: sfn.IntegrationPattern.RUN_JOB,
         arguments: sfn.TaskInput.fromJsonPathAt('$.validation.jobArguments'),
+        // Sized per file by the Validate core (glueRunSize). Glue takes Timeout in minutes; CDK
+        // passes a taskTimeout path to it as is (Timeout.$), and sets no state timeout of its own.
+        workerConfiguration: {
+          workerTypeV2: tasks.WorkerTypeV2.of(props.glueWorkerType),
+          numberOfWorkers: sfn.JsonPath.numberAt('$.validation.conversion.glueWorkers'),
+        },
+        taskTimeout: sfn.Timeout.at('$.validation.conversion.glueTimeoutMinutes'),
         resultSelector: {
           id: J.stringAt('$.Id'),
           state: J.stringAt('$.JobRunState'),

@@ -119,6 +119,11 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
     throw new ConversionError(
       `--delimiter must be one ASCII character other than NUL, CR, LF and the quote ${JSON.stringify(quote)}, got ${JSON.stringify(delimiter)}`,
     );
+  // The Glue job's read mode (glue-scripts/README.md); DuckDB reads every file whole, so the twin
+  // only checks it as the job does.
+  const multiline = get('multiline');
+  if (multiline !== undefined && multiline !== 'true' && multiline !== 'false')
+    throw new ConversionError(`--multiline must be true or false, got ${JSON.stringify(multiline)}`);
   const source = get('source')!;
   const target = get('target')!;
   splitS3Uri(source);

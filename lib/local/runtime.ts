@@ -25,6 +25,7 @@ import type { Log } from '../../lambdas/shared/logger.ts';
 import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
 import { validateIngest, zoneFileName } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
+import { glueSizingLimits, parseConfig } from '../config.ts';
 import {
   convertCsvToParquet,
   deleteKeys,
@@ -110,6 +111,9 @@ export interface TracedS3Command {
 
 /** The Task state whose handler is running, across its awaits (for {@link LocalTrace.s3}). */
 const runningState = new AsyncLocalStorage<string>();
+
+/** A Glue run's bounds in the local workflow: the configuration's defaults (DuckDB ignores them). */
+const LOCAL_GLUE_LIMITS = glueSizingLimits(parseConfig(() => undefined));
 
 /**
  * Fault injection. `s3` is asked before every request attempt of the runtime's S3 client (the
@@ -451,6 +455,8 @@ export class LocalRuntime {
               store,
               datasets: this.datasets,
               buckets,
+              // The configuration's defaults: the local conversion ignores workers and timeouts.
+              glue: LOCAL_GLUE_LIMITS,
               log: this.log,
             }),
           ),

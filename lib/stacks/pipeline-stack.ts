@@ -78,6 +78,9 @@ export class PipelineStack extends Stack {
         [ENV.validate.failureBucket]: failureBucket.bucketName,
         [ENV.validate.curatedBucket]: curatedBucket.bucketName,
         [ENV.validate.datasetsDir]: '/var/task/datasets',
+        [ENV.validate.glueWorkerType]: config.glueWorkerType,
+        [ENV.validate.glueMaxWorkers]: String(config.glueWorkers),
+        [ENV.validate.glueMaxTimeoutMinutes]: String(config.glueTimeoutMinutes),
       },
       // The declarations travel with the code, so a deployed validator applies exactly these.
       afterBundling: (_input, output) => [
@@ -174,6 +177,7 @@ export class PipelineStack extends Stack {
       logRetention,
       databaseName: props.databaseName,
       largeFileBytes: config.largeFileBytes,
+      glueWorkerType: config.glueWorkerType,
     });
     props.events.grantPublish(workflow.stateMachine);
 

@@ -250,6 +250,8 @@ describe('publishing', () => {
     '--run-id': runId,
     '--delimiter': ',',
     '--quote': '"',
+    // What the Validate core passes for these one-line records; the twin reads every file whole.
+    '--multiline': 'false',
   });
 
   it("replaces a re-run's own output, deletes its leftover parts and never touches another stem's files", async () => {
@@ -447,6 +449,8 @@ describe('publishing', () => {
       [{ '--delimiter': "'", '--quote': "'" }, `and the quote "'", got "'"`],
       [{ '--quote': '""' }, '--quote must be one ASCII character above space'],
       [{ '--quote': '\t' }, '--quote must be one ASCII character above space'],
+      [{ '--multiline': 'yes' }, '--multiline must be true or false'],
+      [{ '--multiline': 'True' }, '--multiline must be true or false'],
       [{ '--source': `s3://${RAW}/${prefix}orders.json` }, 'must be a .csv or .csv.gz file'],
       [{ '--target': 'curated/x/' }, 'not an s3:// URI'],
       [{ '--schema': '{"type":"struct","fields":[{"name":"x","type":"float"}]}' }, "column 'x': unsupported"],

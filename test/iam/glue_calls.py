@@ -71,7 +71,7 @@ def run(arguments, scenario):
         objects[(bucket, f"{prefix}{stem}-part-00000.parquet")] = b"old0"
         objects[(bucket, f"{prefix}{stem}-part-00001.parquet")] = b"old1"
     s3 = RecordingS3(objects)
-    spark = fakes.FakeSpark(s3, header, aggregate)
+    spark = fakes.FakeSpark(s3, header, [aggregate])
     argv = ["script.py"]
     for k, v in {**arguments, "--source": source}.items():
         argv += [k, v]
@@ -81,7 +81,7 @@ def run(arguments, scenario):
         "scenario": scenario,
         "s3": s3.log,
         "spark_reads": [uri for uri, _ in spark.reads],
-        "spark_writes": [uri for uri, _, _ in spark.writes],
+        "spark_writes": [uri for uri, _ in spark.writes],
     }
 
 

@@ -442,7 +442,15 @@ describe('pipeline stack', () => {
       expect([f.MemorySize, f.Timeout], name).toEqual([memory, timeout]);
     }
     pipeline.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ DATASETS_DIR: '/var/task/datasets' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          DATASETS_DIR: '/var/task/datasets',
+          // The bounds the Validate core sizes each Glue run within: the configuration's.
+          GLUE_WORKER_TYPE: config.glueWorkerType,
+          GLUE_MAX_WORKERS: String(config.glueWorkers),
+          GLUE_MAX_TIMEOUT_MINUTES: String(config.glueTimeoutMinutes),
+        }),
+      },
     });
   });
 
@@ -946,11 +954,21 @@ describe('the workflow definition', () => {
     expect(states.RegisterPartition!.ResultPath).toBe('$.partition');
   });
 
-  it('passes the job arguments the validator built', () => {
+  it('passes the job arguments the validator built, and the workers and timeout it sized the run with', () => {
     const states = asl().States;
-    expect((states[STATE.convert]!.Parameters as Record<string, unknown>)['Arguments.$']).toBe(
-      '$.validation.jobArguments',
-    );
+    const parameters = states[STATE.convert]!.Parameters as Record<string, unknown>;
+    expect(parameters['Arguments.$']).toBe('$.validation.jobArguments');
+    // Glue's StartJobRun: Timeout in minutes, NumberOfWorkers only together with WorkerType.
+    expect(parameters).toMatchObject({
+      'NumberOfWorkers.$': '$.validation.conversion.glueWorkers',
+      'Timeout.$': '$.validation.conversion.glueTimeoutMinutes',
+      WorkerType: config.glueWorkerType,
+    });
+    // No state timeout besides Glue's own.
+    expect([states[STATE.convert]!.TimeoutSeconds, states[STATE.convert]!.TimeoutSecondsPath]).toEqual([
+      undefined,
+      undefined,
+    ]);
     expect(states[STATE.isValid]!.Type).toBe('Choice');
     expect(states[STATE.rejected]!.Type).toBe('Succeed');
     expect(states[STATE.curated]!.Type).toBe('Succeed');

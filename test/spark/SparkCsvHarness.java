@@ -1,6 +1,8 @@
 // Spark 3.5's CSV tokenizer, driven as the Glue job drives it: univocity-parsers 2.9.1 (the version
 // Spark 3.5 bundles; Debian libunivocity-parsers-java), set up from Spark reader options exactly as
-// CSVOptions.asParserSettings does, and read as UnivocityParser.convertStream reads a multiLine file.
+// CSVOptions.asParserSettings does, and read as UnivocityParser.convertStream reads a multiLine file
+// or, with multiLine off, as Hadoop's line reader and UnivocityParser.parseIterator read it line by
+// line (readLines says how).
 //
 // Run: java -cp /usr/share/java/univocity-parsers.jar SparkCsvHarness.java <manifest>
 //
@@ -22,7 +24,11 @@
 //   sql/catalyst/src/main/scala/org/apache/spark/sql/catalyst/csv/UnivocityParser.scala
 //     convertStream: tokenizer.beginParsing(inputStream, options.charset), then parseNext() until
 //     null; nullSafeDatum: a datum equal to options.nullValue (or null) becomes NULL.
-//   sql/core/.../datasources/csv/CSVDataSource.scala (MultiLineCSVDataSource) and
+//   sql/core/.../datasources/csv/CSVDataSource.scala (MultiLineCSVDataSource, TextInputCSVDataSource),
+//   sql/catalyst/.../csv/CSVExprUtils.scala (filterCommentAndEmpty, extractHeader: in branch-3.5
+//     the comment test applies only when `comment` is set, the trim() test always), hadoop-mapreduce-client-core
+//     org/apache/hadoop/mapreduce/lib/input/LineRecordReader.java and
+//     hadoop-common org/apache/hadoop/util/LineReader.java (readDefaultLine), and
 //   CSVHeaderChecker.checkHeaderColumnNames: with header=true the first record parseNext() gives
 //     is the header (it is printed here as record 0; the caller drops it).
 import com.univocity.parsers.csv.CsvFormat;
@@ -33,6 +39,7 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,19 +92,32 @@ public class SparkCsvHarness {
     out.flush();
   }
 
-  /** The records of one file as JSON, read as Spark's multiLine CSV source reads it. */
+  /**
+   * The records of one file as JSON, read as Spark's CSV source reads it: whole (multiLine,
+   * MultiLineCSVDataSource) or line by line (TextInputCSVDataSource), as the options say.
+   */
   static String read(Map<String, String> p, Path file) throws Exception {
     for (String key : p.keySet()) {
       if (!KNOWN.contains(key)) throw new IllegalArgumentException("unmodelled reader option " + key);
     }
     // What the Glue job relies on for the rest of this harness to be Spark's read.
-    require(getBool(p, "multiline", false), "multiLine must be true (the harness models that path)");
     require(getBool(p, "header", false), "header must be true");
     require(!getBool(p, "inferschema", false), "inferSchema must be false");
+    require(!p.containsKey("comment"), "comment must be unset (filterCommentAndEmpty is modelled without it)");
     String charset = p.getOrDefault("encoding", p.getOrDefault("charset", "UTF-8"));
     String nullValue = p.getOrDefault("nullvalue", "");
     CsvParser tokenizer = new CsvParser(asParserSettings(p));
     StringBuilder json = new StringBuilder("[");
+    if (!getBool(p, "multiline", false)) {
+      require(!p.containsKey("linesep"), "lineSep must be unset (Hadoop's default line reader is modelled)");
+      boolean first = true;
+      for (String[] record : readLines(tokenizer, Files.readAllBytes(file), Charset.forName(charset))) {
+        if (!first) json.append(',');
+        first = false;
+        appendRecord(json, record, nullValue);
+      }
+      return json.append(']').toString();
+    }
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
       tokenizer.beginParsing(in, charset);
       String[] record;
@@ -105,20 +125,68 @@ public class SparkCsvHarness {
       while ((record = tokenizer.parseNext()) != null) {
         if (!first) json.append(',');
         first = false;
-        json.append('[');
-        for (int i = 0; i < record.length; i++) {
-          if (i > 0) json.append(',');
-          String datum = record[i];
-          // UnivocityParser.nullSafeDatum: `datum == options.nullValue || datum == null` is NULL.
-          if (datum == null || datum.equals(nullValue)) json.append("null");
-          else appendJsonString(json, datum);
-        }
-        json.append(']');
+        appendRecord(json, record, nullValue);
       }
     } finally {
       tokenizer.stopParsing();
     }
     return json.append(']').toString();
+  }
+
+  static void appendRecord(StringBuilder json, String[] record, String nullValue) {
+    json.append('[');
+    for (int i = 0; i < record.length; i++) {
+      if (i > 0) json.append(',');
+      String datum = record[i];
+      // UnivocityParser.nullSafeDatum: `datum == options.nullValue || datum == null` is NULL.
+      if (datum == null || datum.equals(nullValue)) json.append("null");
+      else appendJsonString(json, datum);
+    }
+    json.append(']');
+  }
+
+  /**
+   * Spark's line-by-line read (multiLine off), the header first:
+   * - Hadoop's LineRecordReader (through HadoopFileLinesReader, no lineSep so no custom delimiter):
+   *   at position 0 it drops a UTF-8 BOM (skipUtfByteOrderMark); LineReader.readDefaultLine ends
+   *   a line at LF, CR or CRLF and returns it without its ending; a last line without an ending is
+   *   a line, an empty remainder is not. A split that does not start at 0 throws away its first
+   *   (partial) line and every split reads one line past its end, so the splits' lines are the
+   *   file's lines, each once, in order: the lines are modelled for the whole file, as one split.
+   * - each line decoded alone with the charset (TextInputCSVDataSource.readFile);
+   * - the header (CSVHeaderChecker.checkHeaderColumnNames, only in the split starting at 0):
+   *   CSVExprUtils.extractHeader skips lines whose trim() is empty and takes the next one, parsed
+   *   with tokenizer.parseLine (schema inference takes the same first line for column names);
+   * - the data (UnivocityParser.parseIterator): CSVExprUtils.filterCommentAndEmpty keeps a line
+   *   whose String.trim() is not empty (no comment option set), then tokenizer.parseLine(line).
+   */
+  static List<String[]> readLines(CsvParser tokenizer, byte[] bytes, Charset charset) {
+    List<String> lines = new ArrayList<>();
+    int start = 0;
+    if (bytes.length >= 3 && bytes[0] == (byte) 0xEF && bytes[1] == (byte) 0xBB && bytes[2] == (byte) 0xBF)
+      start = 3;
+    int i = start;
+    while (i < bytes.length) {
+      byte b = bytes[i];
+      if (b == '\n' || b == '\r') {
+        lines.add(new String(bytes, start, i - start, charset));
+        i += (b == '\r' && i + 1 < bytes.length && bytes[i + 1] == '\n') ? 2 : 1;
+        start = i;
+      } else {
+        i++;
+      }
+    }
+    if (start < bytes.length) lines.add(new String(bytes, start, bytes.length - start, charset));
+    List<String[]> records = new ArrayList<>();
+    int k = 0;
+    while (k < lines.size() && lines.get(k).trim().isEmpty()) k++;
+    if (k == lines.size()) return records;
+    records.add(tokenizer.parseLine(lines.get(k++)));
+    for (; k < lines.size(); k++) {
+      String line = lines.get(k);
+      if (!line.trim().isEmpty()) records.add(tokenizer.parseLine(line));
+    }
+    return records;
   }
 
   /** CSVOptions.asParserSettings, setter for setter, from the options as CSVOptions reads them. */

@@ -36,9 +36,14 @@ function plain(r: Random, d: Dialect, min: number, max: number): string {
   return s;
 }
 
-/** A quoted field's inside, quotes doubled: delimiters, quotes and line breaks of any kind. */
+/**
+ * A quoted field's inside, quotes doubled: delimiters, quotes and line breaks of any kind (none
+ * when `ending` is empty).
+ */
 function quotedInside(r: Random, d: Dialect, ending: string): string {
-  const pieces = [d.delimiter, d.quote + d.quote, '\n', '\r\n', ending, '\t', '\\', ' '];
+  const pieces = ending
+    ? [d.delimiter, d.quote + d.quote, '\n', '\r\n', ending, '\t', '\\', ' ']
+    : [d.delimiter, d.quote + d.quote, '\t', '\\', ' '];
   let s = '';
   for (let n = r.int(0, 6); n > 0; n--) s += r.chance(0.5) ? plain(r, d, 1, 3) : r.pick(pieces);
   return s;
@@ -82,8 +87,20 @@ function noise(r: Random, d: Dialect): string {
   return s;
 }
 
+/** What a fuzzed file may hold besides the common constructs. */
+export interface FuzzShape {
+  /**
+   * Quoted values (and header cells) may hold line breaks. Off, the file's records each sit on one
+   * line, as a reader that splits at line breaks needs, and a row of empty or blank fields turns up
+   * now and then (a line such a reader may take for an empty one).
+   * @default true
+   */
+  readonly lineBreaksInQuotes?: boolean;
+}
+
 /** A file of `seed` in dialect `d`: a header of 1–4 columns c0…, then 0–6 records, then damage. */
-export function fuzzFile(seed: number, d: Dialect): FuzzFile {
+export function fuzzFile(seed: number, d: Dialect, shape: FuzzShape = {}): FuzzFile {
+  const { lineBreaksInQuotes = true } = shape;
   const r = random(seed);
   const columns = r.int(1, 4);
   const names = Array.from({ length: columns }, (_, i) => `c${i}`);
@@ -92,13 +109,21 @@ export function fuzzFile(seed: number, d: Dialect): FuzzFile {
   let text = r.chance(0.1) ? '\ufeff' : '';
   // A quoted header cell now and then holds a line break: no declared header can.
   const cell = (n: string) =>
-    r.chance(0.2) ? d.quote + (r.chance(0.1) ? r.pick(['\n', '\r\n']) : '') + n + d.quote : n;
+    r.chance(0.2)
+      ? d.quote + (lineBreaksInQuotes && r.chance(0.1) ? r.pick(['\n', '\r\n']) : '') + n + d.quote
+      : n;
   text += names.map(cell).join(d.delimiter) + lineEnd();
   for (let row = r.int(0, 6); row > 0; row--) {
     let count = columns;
     if (r.chance(0.05)) count += r.chance(0.5) ? 1 : -1;
-    const fields = Array.from({ length: Math.max(count, 1) }, () => field(r, d, ending));
+    const fields = Array.from({ length: Math.max(count, 1) }, () =>
+      field(r, d, lineBreaksInQuotes ? ending : ''),
+    );
     let line = fields.join(d.delimiter);
+    if (!lineBreaksInQuotes && r.chance(0.15)) {
+      const blank = r.pick(['', ' ', '  ']);
+      line = Array.from({ length: Math.max(count, 1) }, () => blank).join(d.delimiter);
+    }
     if (r.chance(0.1)) line = noise(r, d);
     text += line + lineEnd();
     if (r.chance(0.05)) text += r.pick([ending, ' ', '\r']);

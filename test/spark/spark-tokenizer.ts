@@ -67,7 +67,8 @@ export function requirePython(): string {
 /**
  * The Spark reader options the Glue script derives from each set of job arguments: the arguments
  * go through its `parse_args` (with a resolver that behaves as Glue's getResolvedOptions) and the
- * result through `reader_options`, so the test reads files with exactly what the job would use.
+ * result through `read_whole` (for a plain, not gzip, file) and `reader_options`, so the test reads
+ * files with exactly what the job would use.
  */
 export function glueReaderOptions(argumentSets: readonly GlueJobArguments[]): ReaderOptions[] {
   const program = [
@@ -79,7 +80,7 @@ export function glueReaderOptions(argumentSets: readonly GlueJobArguments[]): Re
     'for args in json.load(sys.stdin):',
     '    argv = ["csv_to_parquet.py"] + [x for kv in args.items() for x in kv]',
     '    a = j.parse_args(argv, resolve)',
-    '    out.append(j.reader_options(a.delimiter, a.quote))',
+    '    out.append(j.reader_options(a.delimiter, a.quote, j.read_whole(a.multiline, False)))',
     'print(json.dumps(out))',
   ].join('\n');
   return runGlueScript(program, argumentSets);

@@ -10,8 +10,12 @@ import {
 } from '../../../lambdas/shared/contract.ts';
 import type { Log } from '../../../lambdas/shared/logger.ts';
 import { type ValidateDeps, validateIngest } from '../../../lambdas/validate/core.ts';
+import { glueSizingLimits, parseConfig } from '../../../lib/config.ts';
 
 /** The repo's example dataset declarations (`orders`, `sensor_readings`). */
+/** A Glue run's bounds under the default configuration. */
+export const GLUE_LIMITS = glueSizingLimits(parseConfig(() => undefined));
+
 export const DATASETS_DIR = fileURLToPath(new URL('../../../datasets/', import.meta.url));
 /** The orders fixtures: 3 valid rows; 4 rows with 10 errors. */
 export const ORDERS_VALID = fileURLToPath(new URL('../../fixtures/orders-valid.csv', import.meta.url));

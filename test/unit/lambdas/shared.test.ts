@@ -11,6 +11,9 @@ describe('readEnv', () => {
       FAILURE_BUCKET: 'failure',
       CURATED_BUCKET: 'curated',
       DATASETS_DIR: 'd',
+      GLUE_WORKER_TYPE: 'G.1X',
+      GLUE_MAX_WORKERS: '4',
+      GLUE_MAX_TIMEOUT_MINUTES: '60',
     };
 
     // Act
@@ -22,6 +25,9 @@ describe('readEnv', () => {
       failureBucket: 'failure',
       curatedBucket: 'curated',
       datasetsDir: 'd',
+      glueWorkerType: 'G.1X',
+      glueMaxWorkers: '4',
+      glueMaxTimeoutMinutes: '60',
     });
   });
 
@@ -34,7 +40,9 @@ describe('readEnv', () => {
 
     // Assess
     expect(act).toThrow(
-      new Error('missing environment variables: FAILURE_BUCKET, CURATED_BUCKET, DATASETS_DIR'),
+      new Error(
+        'missing environment variables: FAILURE_BUCKET, CURATED_BUCKET, DATASETS_DIR, GLUE_WORKER_TYPE, GLUE_MAX_WORKERS, GLUE_MAX_TIMEOUT_MINUTES',
+      ),
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   STATE_ERRORS,
 } from '../../../lambdas/shared/contract.ts';
 import {
+  conversionPlan,
   type ErrorReport,
   flatFileName,
   ingestDateOf,
@@ -18,11 +19,13 @@ import {
   REPORT_SUFFIX,
   zoneKey,
 } from '../../../lambdas/validate/core.ts';
+import { GZIP_RATIO_ESTIMATE, glueRunSize } from '../../../lib/conversion/glue-sizing.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
 import {
   DATASETS_DIR,
+  GLUE_LIMITS,
   ORDERS_INVALID,
   ORDERS_VALID,
   recordingLog,
@@ -114,7 +117,7 @@ beforeAll(async () => {
 });
 
 function deps(store: MemoryStore) {
-  return { store, datasets, buckets: BUCKETS, log: recordingLog() };
+  return { store, datasets, buckets: BUCKETS, glue: GLUE_LIMITS, log: recordingLog() };
 }
 
 describe('zone naming', () => {
@@ -172,6 +175,12 @@ describe('zone naming', () => {
   });
 });
 
+/** The Glue fields the Validate core must give a file of `bytes` CSV bytes under the test's limits. */
+function glueFields(bytes: number, splittable: boolean, limits = GLUE_LIMITS) {
+  const size = glueRunSize(bytes, limits, { splittable });
+  return { glueWorkers: size.workers, glueTimeoutMinutes: size.timeoutMinutes };
+}
+
 describe('validateIngest', () => {
   it('copies a valid file to the raw zone and returns the Glue job arguments', async () => {
     // Prepare
@@ -209,25 +218,67 @@ describe('validateIngest', () => {
         '--run-id': 'run-1',
         '--delimiter': ',',
         '--quote': '"',
+        '--multiline': 'false',
       },
+      conversion: { engine: 'glue', ...glueFields(readFileSync(ORDERS_VALID).length, true) },
       done: true,
     });
     expect(store.closed).toBe(1);
   });
 
-  it('reads a gzip file and keeps its name in the raw zone', async () => {
-    // Prepare
-    const store = new MemoryStore(gzipSync(readFileSync(ORDERS_VALID)));
+  it('tells the job to read a file whole when a quoted value holds a line break', async () => {
+    // Prepare: the same records, one of them spanning two lines in the first file.
+    const valid = readFileSync(ORDERS_VALID, 'utf8');
+    const spanning = valid.replace('Ann Lee, Acme', 'Ann Lee,\nAcme');
 
     // Act
-    const request = req('orders/daily.CSV.gz');
-    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
+    const [whole, split] = await Promise.all(
+      [spanning, valid].map((text, i) =>
+        validateWhole(
+          { request: req(`orders/${i}.csv`), executionName: 'r' },
+          deps(new MemoryStore(Buffer.from(text))),
+        ),
+      ),
+    );
 
     // Assess
-    expect(out).toMatchObject({
-      valid: true,
-      rows: 3,
-      raw: { key: `orders/ingest_date=2024-03-02/daily.${versionTag(request)}.CSV.gz` },
+    expect(whole).toMatchObject({ valid: true, rows: 3, jobArguments: { '--multiline': 'true' } });
+    expect(split).toMatchObject({ valid: true, rows: 3, jobArguments: { '--multiline': 'false' } });
+    expect(whole.conversion).toEqual({ engine: 'glue', ...glueFields(spanning.length, false) });
+  });
+
+  it('sizes the Glue run for one task when Spark cannot split the read, and spreads a split one', () => {
+    // Prepare: 12 GB, room for 20 workers.
+    const limits = { ...GLUE_LIMITS, maxWorkers: 20 };
+    const file = { bytes: 12e9, recordSpansLines: false, compressed: false };
+
+    // Act
+    const split = conversionPlan(file, limits);
+    const spanning = conversionPlan({ ...file, recordSpansLines: true }, limits);
+    const gzip = conversionPlan({ ...file, compressed: true }, limits);
+
+    // Assess
+    expect(split).toEqual({ engine: 'glue', ...glueFields(12e9, true, limits) });
+    expect(split.glueWorkers).toBeGreaterThan(2);
+    expect(spanning).toEqual({ engine: 'glue', ...glueFields(12e9, false, limits) });
+    expect(gzip).toEqual({ engine: 'glue', ...glueFields(12e9 * GZIP_RATIO_ESTIMATE, false, limits) });
+    expect([spanning.glueWorkers, gzip.glueWorkers]).toEqual([2, 2]);
+    expect(spanning.glueTimeoutMinutes).toBeGreaterThan(split.glueTimeoutMinutes);
+  });
+
+  it('sizes a gzip file for one task, its CSV bytes estimated from the compressed ones', async () => {
+    // Prepare
+    const gzip = gzipSync(readFileSync(ORDERS_VALID));
+    // Act
+    const out = await validateWhole(
+      { request: req('orders/a.csv.gz'), executionName: 'r' },
+      deps(new MemoryStore(gzip)),
+    );
+    // Assess
+    expect(out).toMatchObject({ valid: true, bytes: gzip.length, jobArguments: { '--multiline': 'false' } });
+    expect(out.conversion).toEqual({
+      engine: 'glue',
+      ...glueFields(gzip.length * GZIP_RATIO_ESTIMATE, false),
     });
   });
 
@@ -254,6 +305,7 @@ describe('validateIngest', () => {
       errorCount: 10,
       raw: null,
       jobArguments: null,
+      conversion: null,
       failure: { bucket: 'failure', key: failureKey },
       report: { bucket: 'failure', key: `${failureKey}.errors.json` },
     });

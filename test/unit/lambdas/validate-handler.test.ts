@@ -44,6 +44,9 @@ beforeAll(async () => {
   vi.stubEnv('FAILURE_BUCKET', 'failure');
   vi.stubEnv('CURATED_BUCKET', 'curated');
   vi.stubEnv('DATASETS_DIR', DATASETS_DIR);
+  vi.stubEnv('GLUE_WORKER_TYPE', 'G.1X');
+  vi.stubEnv('GLUE_MAX_WORKERS', '7');
+  vi.stubEnv('GLUE_MAX_TIMEOUT_MINUTES', '45');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   // Lambda sets it; lib-storage's Upload asks the client for its region.
   vi.stubEnv('AWS_REGION', 'eu-west-1');
@@ -150,7 +153,10 @@ describe('validate handler: valid files', () => {
       '--run-id': event.executionName,
       '--delimiter': ',',
       '--quote': '"',
+      '--multiline': 'false',
     });
+    // Sized within the environment's limits: a small file gets the minimum.
+    expect(out.conversion).toEqual({ engine: 'glue', glueWorkers: 2, glueTimeoutMinutes: 3 });
   });
 
   it('pins reads and copies with If-Match on the ETag when there is no version id', async () => {
