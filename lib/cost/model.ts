@@ -60,6 +60,8 @@ export interface PathProfile {
   readonly s3Commands: Readonly<Record<string, number>>;
   /** Size of the file the profile was recorded on. */
   readonly profiledBytes: number;
+  /** Set when the profile is not a recorded run but derived from one: how. */
+  readonly projection?: string;
 }
 
 /** The workflow facts {@link profileFromRun} needs: each state's type and resource. */
@@ -108,6 +110,47 @@ export function profileFromRun(
     snsPublishes,
     s3Commands: counts,
     profiledBytes,
+  };
+}
+
+/** The Convert Lambda's construct id, as the cost inputs and a projected profile name it. */
+export const CONVERT_FUNCTION_ID = 'Convert';
+
+/** The router's Choice state in a projected run. */
+export const PROJECTED_ROUTER_STATE = 'RouteConversion';
+
+/**
+ * The Lambda path projected from a recorded Glue-path run, for a workflow that has no Convert
+ * Lambda yet: the Glue Task state becomes the router's Choice state and one Convert invocation
+ * (one more transition). The S3 commands stay: both engines run the same conversion code locally.
+ * Once the workflow routes small files to a Convert Lambda, bench/cost.ts records that path instead.
+ */
+export function projectLambdaPath(
+  definition: DefinitionStates,
+  states: readonly string[],
+  s3Commands: readonly string[],
+  profiledBytes: number,
+  glueState: string,
+): PathProfile {
+  const at = states.indexOf(glueState);
+  if (at < 0 || !definition.States[glueState]?.Resource?.startsWith('arn:aws:states:::glue:'))
+    throw new Error(`cannot project the Lambda path: the run entered no Glue state "${glueState}"`);
+  const projected: DefinitionStates = {
+    States: {
+      ...definition.States,
+      [PROJECTED_ROUTER_STATE]: { Type: 'Choice' },
+      [CONVERT_FUNCTION_ID]: { Type: 'Task', Resource: `${LOCAL_FUNCTION_ARN}${CONVERT_FUNCTION_ID}` },
+    },
+  };
+  const projectedStates = [
+    ...states.slice(0, at),
+    PROJECTED_ROUTER_STATE,
+    CONVERT_FUNCTION_ID,
+    ...states.slice(at + 1),
+  ];
+  return {
+    ...profileFromRun('lambda', projected, projectedStates, s3Commands, profiledBytes),
+    projection: `projected from the Glue path's run: ${glueState} replaced by a router Choice and one ${CONVERT_FUNCTION_ID} Lambda invocation (the synthesized workflow has no Convert Lambda yet)`,
   };
 }
 
@@ -184,7 +227,7 @@ export const DEFAULT_INPUTS: ModelInputs = {
       mbPerSecond: MEASURED_VALIDATE_MB_PER_S,
       source: `validator ${MEASURED_VALIDATE_MB_PER_S} MB/s on one core (lib/config.ts MEASURED_VALIDATE_MB_PER_S, npm run bench); 0.2 s of requests: assumed`,
     },
-    Convert: {
+    [CONVERT_FUNCTION_ID]: {
       memoryMb: CONVERT_MEMORY_MB,
       architecture: 'x86_64',
       fixedSeconds: 0.2,
@@ -198,7 +241,7 @@ export const DEFAULT_INPUTS: ModelInputs = {
       source: 'memory and arm64 from lib/stacks/pipeline-stack.ts; 0.3 s for two Glue API calls: assumed',
     },
   },
-  coldStartSeconds: { Trigger: 0.5, Validate: 0.5, Convert: 1.5, RegisterPartition: 0.5 },
+  coldStartSeconds: { Trigger: 0.5, Validate: 0.5, [CONVERT_FUNCTION_ID]: 1.5, RegisterPartition: 0.5 },
   parquetRatio: MEASURED_PARQUET_RATIO,
   oneColumnReadRatio: MEASURED_ONE_COLUMN_READ_RATIO,
   rawCopyMbPerSecond: 200,

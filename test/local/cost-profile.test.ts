@@ -3,13 +3,15 @@
  * local runtime running the synthesized workflow, its states and its handlers' S3 commands.
  */
 import { describe, expect, it } from 'vitest';
-import { recordProfile } from '../../bench/cost.ts';
+import { profileOf, recordRun } from '../../bench/cost.ts';
 import { parseConfig } from '../../lib/config.ts';
-import { estimateFile } from '../../lib/cost/model.ts';
+import { STATE } from '../../lib/constructs/ingest-workflow.ts';
+import { CONVERT_FUNCTION_ID, estimateFile, projectLambdaPath } from '../../lib/cost/model.ts';
 
 describe('the cost profile of the Glue path', () => {
   it('is what one execution entered and sent, and prices a file', async () => {
-    const profile = await recordProfile({ conversion: 'glue' });
+    const run = await recordRun({ conversion: 'glue' });
+    const profile = profileOf(run);
     expect(profile.engine).toBe('glue');
     expect(profile.glueRuns).toBe(1);
     expect(profile.states).toContain('ConvertToParquet');
@@ -31,5 +33,12 @@ describe('the cost profile of the Glue path', () => {
     );
     expect(file.transitions).toBe(profile.states.length);
     expect(file.ingestUsd).toBeGreaterThan(0);
+
+    // The Lambda path, projected from the same run while the workflow has no Convert Lambda.
+    const lambda = projectLambdaPath(run.definition, run.states, run.s3Commands, run.bytes, STATE.convert);
+    expect(lambda.glueRuns).toBe(0);
+    expect(lambda.states).toHaveLength(profile.states.length + 1);
+    expect(lambda.lambdaInvocations).toEqual(['Validate', CONVERT_FUNCTION_ID, 'RegisterPartition']);
+    expect(lambda.s3Commands).toEqual(profile.s3Commands);
   });
 });
