@@ -116,8 +116,12 @@ export function profileFromRun(
 /** The Convert Lambda's construct id, as the cost inputs and a projected profile name it. */
 export const CONVERT_FUNCTION_ID = 'Convert';
 
-/** The router's Choice state in a projected run. */
-export const PROJECTED_ROUTER_STATE = 'RouteConversion';
+/**
+ * The router's Choice state and the Convert Task state in a projected run, named as the workflow
+ * with a Convert Lambda names them (issue 13).
+ */
+export const PROJECTED_ROUTER_STATE = 'ChooseConversion';
+export const PROJECTED_CONVERT_STATE = 'ConvertInLambda';
 
 /**
  * The Lambda path projected from a recorded Glue-path run, for a workflow that has no Convert
@@ -139,13 +143,13 @@ export function projectLambdaPath(
     States: {
       ...definition.States,
       [PROJECTED_ROUTER_STATE]: { Type: 'Choice' },
-      [CONVERT_FUNCTION_ID]: { Type: 'Task', Resource: `${LOCAL_FUNCTION_ARN}${CONVERT_FUNCTION_ID}` },
+      [PROJECTED_CONVERT_STATE]: { Type: 'Task', Resource: `${LOCAL_FUNCTION_ARN}${CONVERT_FUNCTION_ID}` },
     },
   };
   const projectedStates = [
     ...states.slice(0, at),
     PROJECTED_ROUTER_STATE,
-    CONVERT_FUNCTION_ID,
+    PROJECTED_CONVERT_STATE,
     ...states.slice(at + 1),
   ];
   return {
@@ -305,7 +309,7 @@ export const ASSUMPTIONS: readonly {
   {
     figure: 'Glue throughput',
     value: `${GLUE_MB_PER_S_PER_WORKER} MB/s per worker, ${GLUE_START_SECONDS} s start-up, ${GLUE_MINIMUM_BILLED_SECONDS} s minimum`,
-    why: 'lib/conversion/glue-sizing.ts (the Glue model; nothing Glue runs here); workers per run from glueRunSize()',
+    why: "lib/conversion/glue-sizing.ts (the Glue model; nothing Glue runs here); workers per run from glueRunSize(), the file taken as splittable (no record spans lines); the .sync wait adds Step Functions' polling delay (not modelled)",
   },
   {
     figure: 'KMS requests',
@@ -431,7 +435,15 @@ function functionModel(id: string, inputs: ModelInputs): FunctionModel {
   return fn;
 }
 
-/** The Glue run for `bytes`: workers from glueRunSize(), seconds at the modelled throughput, the 1-minute minimum. */
+/** Seconds Glue bills for a run of `runSeconds`: per second, at least a minute (Glue 2.0 and later). */
+export function glueBilledSeconds(runSeconds: number): number {
+  return Math.max(GLUE_MINIMUM_BILLED_SECONDS, Math.ceil(runSeconds));
+}
+
+/**
+ * The Glue run for `bytes`: workers from glueRunSize(), seconds at the modelled throughput per
+ * worker, billed with the 1-minute minimum. The file is taken as splittable (no record spans lines).
+ */
 export function glueRun(
   bytes: number,
   config: Pick<LakeConfig, 'glueWorkers' | 'glueTimeoutMinutes'>,
@@ -442,9 +454,7 @@ export function glueRun(
     maxTimeoutMinutes: config.glueTimeoutMinutes,
   });
   const runSeconds = bytes / (GLUE_MB_PER_S_PER_WORKER * MB * workers);
-  // Per second, at least a minute (Glue 2.0 and later).
-  const billedSeconds = Math.max(GLUE_MINIMUM_BILLED_SECONDS, Math.ceil(runSeconds));
-  return { workers, runSeconds, billedSeconds };
+  return { workers, runSeconds, billedSeconds: glueBilledSeconds(runSeconds) };
 }
 
 /** DPUs of one worker of each Glue worker type. */

@@ -5,12 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { copyRanges } from '../../lambdas/validate/s3-store.ts';
 import { parseConfig } from '../../lib/config.ts';
-import { GLUE_MB_PER_S_PER_WORKER, GLUE_MINIMUM_BILLED_SECONDS } from '../../lib/conversion/glue-sizing.ts';
+import { GLUE_MINIMUM_BILLED_SECONDS } from '../../lib/conversion/glue-sizing.ts';
 import {
   classifyS3,
   DEFAULT_INPUTS,
   daily,
   estimateFile,
+  glueBilledSeconds,
   glueRun,
   LOCAL_FUNCTION_ARN,
   type ModelInputs,
@@ -69,17 +70,17 @@ const glueProfile: PathProfile = {
 };
 
 describe('Glue billing', () => {
-  it('bills a 5-second run as the 1-minute minimum', () => {
-    const workers = glueRun(1, config).workers;
-    const run = glueRun(5 * GLUE_MB_PER_S_PER_WORKER * 1e6 * workers, config);
-    expect(run.runSeconds).toBeCloseTo(5);
-    expect(run.billedSeconds).toBe(GLUE_MINIMUM_BILLED_SECONDS);
+  it('bills a 5-second run as the 1-minute minimum, a longer one per second rounded up', () => {
+    expect(glueBilledSeconds(5)).toBe(GLUE_MINIMUM_BILLED_SECONDS);
+    expect(glueBilledSeconds(GLUE_MINIMUM_BILLED_SECONDS + 40.2)).toBe(GLUE_MINIMUM_BILLED_SECONDS + 41);
   });
 
-  it('bills a longer run per second, rounded up', () => {
-    const workers = glueRun(1, config).workers;
-    const run = glueRun(100.2 * GLUE_MB_PER_S_PER_WORKER * 1e6 * workers, config);
-    expect(run.billedSeconds).toBe(101);
+  it("bills the sized run's seconds", () => {
+    for (const bytes of [1000, 1e10]) {
+      const run = glueRun(bytes, config);
+      expect(run.billedSeconds).toBe(glueBilledSeconds(run.runSeconds));
+    }
+    expect(glueRun(1e10, config).runSeconds).toBeGreaterThan(glueRun(1e9, config).runSeconds);
   });
 
   it('prices a 1 KB file on the Glue path at workers × DPU × the minimum', () => {
@@ -261,7 +262,7 @@ describe('profiles from an execution', () => {
       'Convert',
     );
     expect(profile.engine).toBe('lambda');
-    expect(profile.states).toEqual(['Validate', 'IsValid', 'RouteConversion', 'Convert', 'Notify']);
+    expect(profile.states).toEqual(['Validate', 'IsValid', 'ChooseConversion', 'ConvertInLambda', 'Notify']);
     expect(profile.lambdaInvocations).toEqual(['Validate', 'Convert']);
     expect(profile.glueRuns).toBe(0);
     expect(profile.s3Commands).toEqual({ GetObject: 1 });
