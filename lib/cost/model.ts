@@ -174,6 +174,8 @@ export interface ModelInputs {
   readonly eventDelaySeconds: number;
   /** Seconds Step Functions adds per state entered (its own scheduling). */
   readonly secondsPerTransition: number;
+  /** Glue Data Catalog requests per RegisterPartition invocation. */
+  readonly catalogRequestsPerRegister: number;
   /** KMS requests per SNS publish to the KMS-encrypted events topic. */
   readonly kmsRequestsPerPublish: number;
   /** CloudWatch Logs bytes per state entered (the workflow logs ALL, with execution data). */
@@ -251,6 +253,8 @@ export const DEFAULT_INPUTS: ModelInputs = {
   rawCopyMbPerSecond: 200,
   eventDelaySeconds: 1,
   secondsPerTransition: 0.05,
+  // GetTable and CreatePartition (lambdas/register-partition/handler.ts).
+  catalogRequestsPerRegister: 2,
   kmsRequestsPerPublish: 1,
   logBytesPerState: 2_000,
   logBytesPerInvocation: 1_000,
@@ -534,7 +538,7 @@ export function estimateFile(
     const dpuHours =
       (profile.glueRuns * run.workers * WORKER_DPUS[config.glueWorkerType] * run.billedSeconds) / 3600;
     add(
-      `Glue (${run.workers} × ${config.glueWorkerType}, ${run.billedSeconds} s billed)`,
+      `Glue job (${run.workers} × ${config.glueWorkerType}, ${run.billedSeconds} s billed)`,
       dpuHours,
       'DPU-hours',
       dollars(PRICES.glueDpuHour, dpuHours),
@@ -550,6 +554,10 @@ export function estimateFile(
   const s3 = s3RequestsFor(profile, bytes, inputs);
   add('S3 PUT/COPY/POST/LIST', s3.putClass, 'requests', dollars(PRICES.s3PutCopyPostList, s3.putClass));
   add('S3 GET/HEAD', s3.getClass, 'requests', dollars(PRICES.s3Get, s3.getClass));
+  const catalog =
+    profile.lambdaInvocations.filter((id) => id === 'RegisterPartition').length *
+    inputs.catalogRequestsPerRegister;
+  add('Glue Data Catalog', catalog, 'requests', dollars(PRICES.glueCatalogRequests, catalog));
   add('SNS', profile.snsPublishes, 'publishes', dollars(PRICES.snsPublishes, profile.snsPublishes));
   const kms = profile.snsPublishes * inputs.kmsRequestsPerPublish;
   add('KMS', kms, 'requests', dollars(PRICES.kmsRequests, kms));

@@ -119,6 +119,14 @@ export const PRICES = {
     verified: true,
     note: 'deliveries are priced apart (e-mail $2 per 100,000); the lake subscribes none by default',
   },
+  glueCatalogRequests: {
+    usd: 1,
+    per: 1_000_000,
+    unit: 'Glue Data Catalog requests (after the first million a month)',
+    source:
+      'https://athena.guide/articles/athena-basics-pricing-model and https://awsnegotiations.com/glue-job-cost-optimization.html (third party)',
+    verified: true,
+  },
   cloudWatchLogsIngestedGb: {
     usd: 0.5,
     per: 1,

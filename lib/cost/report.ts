@@ -173,7 +173,7 @@ export function costSection(doc: CostDocument, writtenBy: string): string {
   return [
     `Written by ${writtenBy} (bench/cost.ts, lib/cost/) on ${new Date().toISOString()}: a model, not a bill. Prices: ${doc.region}, read on ${doc.pricesReadOn}, on-demand, no free tier. The states, Lambda invocations, Glue runs, SNS publishes and S3 commands of each path are recorded from one run of the local runtime executing the synthesized workflow; the rest is the inputs below.`,
     '',
-    `Cost per file, ingest only (Lambda, Step Functions, Glue, S3 requests, SNS, KMS, CloudWatch Logs): ${callout('1 KB')}; ${callout('100 MB')}. The router sends files up to fastPathMaxBytes (${doc.fastPathMaxBytes.toLocaleString('en-US')} bytes, the default) to the Lambda path.`,
+    `Cost per file, ingest only (Lambda, Step Functions, Glue, S3 requests, Glue Data Catalog, SNS, KMS, CloudWatch Logs): ${callout('1 KB')}; ${callout('100 MB')}. The router sends files up to fastPathMaxBytes (${doc.fastPathMaxBytes.toLocaleString('en-US')} bytes, the default) to the Lambda path.`,
     '',
     resultTable(doc),
     '',

@@ -86,7 +86,7 @@ describe('Glue billing', () => {
   it('prices a 1 KB file on the Glue path at workers × DPU × the minimum', () => {
     const file = estimateFile(1000, glueProfile, config, flat);
     const { workers, billedSeconds } = glueRun(1000, config);
-    const line = file.lines.find((l) => l.item.startsWith('Glue'));
+    const line = file.lines.find((l) => l.item.startsWith('Glue job'));
     expect(line?.quantity).toBeCloseTo((workers * billedSeconds) / 3600);
     expect(line?.usd).toBeCloseTo((PRICES.glueDpuHour.usd * workers * billedSeconds) / 3600, 12);
   });
@@ -103,8 +103,10 @@ describe('a 1 KB file on the Lambda path', () => {
     const s3 = (3 * PRICES.s3PutCopyPostList.usd) / 1000 + (2 * PRICES.s3Get.usd) / 1000;
     const sns = (2 * PRICES.snsPublishes.usd) / 1e6;
     const kms = (2 * PRICES.kmsRequests.usd) / 10_000;
-    expect(file.ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms, 12);
-    expect(file.lines.some((l) => l.item.startsWith('Glue'))).toBe(false);
+    // GetTable and CreatePartition.
+    const catalog = (2 * PRICES.glueCatalogRequests.usd) / 1e6;
+    expect(file.ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog, 12);
+    expect(file.lines.some((l) => l.item.startsWith('Glue job'))).toBe(false);
   });
 
   it('takes the event delay, each invocation and each transition to become queryable', () => {
