@@ -1,0 +1,44 @@
+/**
+ * `npm run cost` reads what each path does from a real execution: a small valid file through the
+ * local runtime running the synthesized workflow, its states and its handlers' S3 commands.
+ */
+import { describe, expect, it } from 'vitest';
+import { profileOf, recordRun } from '../../bench/cost.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { STATE } from '../../lib/constructs/ingest-workflow.ts';
+import { CONVERT_FUNCTION_ID, estimateFile, projectLambdaPath } from '../../lib/cost/model.ts';
+
+describe('the cost profile of the Glue path', () => {
+  it('is what one execution entered and sent, and prices a file', async () => {
+    const run = await recordRun({ conversion: 'glue' });
+    const profile = profileOf(run);
+    expect(profile.engine).toBe('glue');
+    expect(profile.glueRuns).toBe(1);
+    expect(profile.states).toContain('ConvertToParquet');
+    expect(profile.states.at(-1)).toBe('Curated');
+    expect(profile.lambdaInvocations).toContain('Validate');
+    expect(profile.lambdaInvocations).toContain('RegisterPartition');
+    // VALIDATED and CURATED.
+    expect(profile.snsPublishes).toBe(2);
+    // The validator's read and the copy into raw; the engine's read, upload and publish copy.
+    expect(profile.s3Commands.GetObject).toBeGreaterThanOrEqual(2);
+    expect(profile.s3Commands.CopyObject).toBeGreaterThanOrEqual(2);
+    expect(profile.s3Commands.PutObject).toBeGreaterThanOrEqual(1);
+    // The producer's PUT into landing is not the pipeline's.
+    expect(profile.s3Commands.PutObject).toBeLessThan(2);
+    const file = estimateFile(
+      1000,
+      profile,
+      parseConfig(() => undefined),
+    );
+    expect(file.transitions).toBe(profile.states.length);
+    expect(file.ingestUsd).toBeGreaterThan(0);
+
+    // The Lambda path, projected from the same run while the workflow has no Convert Lambda.
+    const lambda = projectLambdaPath(run.definition, run.states, run.s3Commands, run.bytes, STATE.convert);
+    expect(lambda.glueRuns).toBe(0);
+    expect(lambda.states).toHaveLength(profile.states.length + 1);
+    expect(lambda.lambdaInvocations).toEqual(['Validate', CONVERT_FUNCTION_ID, 'RegisterPartition']);
+    expect(lambda.s3Commands).toEqual(profile.s3Commands);
+  });
+});

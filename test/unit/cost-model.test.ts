@@ -1,0 +1,313 @@
+/**
+ * The cost model's arithmetic on inputs small enough to check by hand, and the shape of what
+ * `npm run cost` prints (the JSON document, the table, the BENCHMARKS.md section).
+ */
+import { describe, expect, it } from 'vitest';
+import { copyRanges } from '../../lambdas/validate/s3-store.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { GLUE_MINIMUM_BILLED_SECONDS } from '../../lib/conversion/glue-sizing.ts';
+import {
+  classifyS3,
+  DEFAULT_INPUTS,
+  daily,
+  estimateFile,
+  glueBilledSeconds,
+  glueRun,
+  LOCAL_FUNCTION_ARN,
+  type ModelInputs,
+  type PathProfile,
+  profileFromRun,
+  projectLambdaPath,
+  routedEngine,
+  s3RequestsFor,
+  uploadRequests,
+} from '../../lib/cost/model.ts';
+import { PRICES } from '../../lib/cost/prices.ts';
+import { costDocument, costSection, REPORT_SIZES, resultTable } from '../../lib/cost/report.ts';
+
+const config = parseConfig(() => undefined);
+const MIB = 1024 ** 2;
+const GIB = 1024 ** 3;
+
+/** Round figures: 1 GB functions, 1 s each, no cold start, nothing per byte. */
+const flat: ModelInputs = {
+  ...DEFAULT_INPUTS,
+  functions: Object.fromEntries(
+    ['Trigger', 'Validate', 'Convert', 'RegisterPartition'].map((id) => [
+      id,
+      { memoryMb: 1024, architecture: 'arm64' as const, fixedSeconds: 1, source: 'test' },
+    ]),
+  ),
+  coldStartSeconds: {},
+  rawCopyMbPerSecond: Number.POSITIVE_INFINITY,
+  kmsRequestsPerPublish: 1,
+  logBytesPerState: 0,
+  logBytesPerInvocation: 0,
+};
+
+const lambdaProfile: PathProfile = {
+  engine: 'lambda',
+  states: [
+    'Validate',
+    'IsValid',
+    'NotifyValidated',
+    'Convert',
+    'RegisterPartition',
+    'NotifyCurated',
+    'Curated',
+  ],
+  lambdaInvocations: ['Validate', 'Convert', 'RegisterPartition'],
+  glueRuns: 0,
+  snsPublishes: 2,
+  s3Commands: { GetObject: 2, CopyObject: 2, PutObject: 1, DeleteObjects: 1 },
+  profiledBytes: 1000,
+};
+const glueProfile: PathProfile = {
+  ...lambdaProfile,
+  engine: 'glue',
+  lambdaInvocations: ['Validate', 'RegisterPartition'],
+  glueRuns: 1,
+};
+
+describe('Glue billing', () => {
+  it('bills a 5-second run as the 1-minute minimum, a longer one per second rounded up', () => {
+    expect(glueBilledSeconds(5)).toBe(GLUE_MINIMUM_BILLED_SECONDS);
+    expect(glueBilledSeconds(GLUE_MINIMUM_BILLED_SECONDS + 40.2)).toBe(GLUE_MINIMUM_BILLED_SECONDS + 41);
+  });
+
+  it("bills the sized run's seconds", () => {
+    for (const bytes of [1000, 1e10]) {
+      const run = glueRun(bytes, config);
+      expect(run.billedSeconds).toBe(glueBilledSeconds(run.runSeconds));
+    }
+    expect(glueRun(1e10, config).runSeconds).toBeGreaterThan(glueRun(1e9, config).runSeconds);
+  });
+
+  it('prices a 1 KB file on the Glue path at workers × DPU × the minimum', () => {
+    const file = estimateFile(1000, glueProfile, config, flat);
+    const { workers, billedSeconds } = glueRun(1000, config);
+    const line = file.lines.find((l) => l.item.startsWith('Glue job'));
+    expect(line?.quantity).toBeCloseTo((workers * billedSeconds) / 3600);
+    expect(line?.usd).toBeCloseTo((PRICES.glueDpuHour.usd * workers * billedSeconds) / 3600, 12);
+  });
+});
+
+describe('a 1 KB file on the Lambda path', () => {
+  const file = estimateFile(1000, lambdaProfile, config, flat);
+
+  it('costs what its GB-seconds, requests, transitions and publishes say', () => {
+    // Trigger + 3 tasks, each 1 GB for 1 s.
+    const lambda = 4 * PRICES.lambdaGbSecondArm.usd + (4 * PRICES.lambdaRequests.usd) / 1e6;
+    const transitions = (7 * PRICES.stepFunctionsTransitions.usd) / 1000;
+    // CopyObject 2 + PutObject 1 are PUT-class; GetObject 2; DeleteObjects free.
+    const s3 = (3 * PRICES.s3PutCopyPostList.usd) / 1000 + (2 * PRICES.s3Get.usd) / 1000;
+    const sns = (2 * PRICES.snsPublishes.usd) / 1e6;
+    const kms = (2 * PRICES.kmsRequests.usd) / 10_000;
+    // GetTable and CreatePartition.
+    const catalog = (2 * PRICES.glueCatalogRequests.usd) / 1e6;
+    expect(file.ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog, 12);
+    expect(file.lines.some((l) => l.item.startsWith('Glue job'))).toBe(false);
+  });
+
+  it('takes the event delay, each invocation and each transition to become queryable', () => {
+    expect(file.seconds).toBeCloseTo(
+      DEFAULT_INPUTS.eventDelaySeconds + 4 + 7 * DEFAULT_INPUTS.secondsPerTransition,
+    );
+  });
+
+  it('bills an x86_64 function at the x86_64 price', () => {
+    const x86: ModelInputs = {
+      ...flat,
+      functions: { ...flat.functions, Convert: { ...flat.functions.Convert!, architecture: 'x86_64' } },
+    };
+    const line = estimateFile(1000, lambdaProfile, config, x86).lines.find((l) =>
+      l.item.startsWith('Lambda Convert'),
+    );
+    expect(line?.usd).toBeCloseTo(PRICES.lambdaGbSecondX86.usd, 14);
+  });
+
+  it('adds the cold start and the work at the function throughput', () => {
+    const inputs: ModelInputs = {
+      ...flat,
+      functions: { ...flat.functions, Convert: { ...flat.functions.Convert!, mbPerSecond: 10 } },
+      coldStartSeconds: { Convert: 2 },
+    };
+    const step = estimateFile(100e6, lambdaProfile, config, inputs).timeline.find(
+      (t) => t.step === 'Convert',
+    );
+    expect(step?.seconds).toBeCloseTo(2 + 1 + 10);
+  });
+
+  it('names an unknown function instead of pricing it at nothing', () => {
+    const profile = { ...lambdaProfile, lambdaInvocations: ['ConvertFast'] };
+    expect(() => estimateFile(1000, profile, config, flat)).toThrow(
+      /no cost model for the Lambda function "ConvertFast"/,
+    );
+  });
+});
+
+describe("the Lambda path's limits", () => {
+  it('fits 1 GB and not 10 GB, whose CSV and Parquet exceed /tmp', () => {
+    expect(estimateFile(1e9, lambdaProfile, config, flat).fits).toBe(true);
+    const big = estimateFile(1e10, lambdaProfile, config, flat);
+    expect(big.fits).toBe(false);
+    expect(big.reason).toMatch(/tmp/);
+  });
+
+  it('does not fit a conversion over 15 minutes', () => {
+    const slow: ModelInputs = {
+      ...flat,
+      functions: { ...flat.functions, Convert: { ...flat.functions.Convert!, mbPerSecond: 1 } },
+    };
+    const file = estimateFile(1e9, lambdaProfile, config, slow);
+    expect(file.fits).toBe(false);
+    expect(file.reason).toMatch(/Convert would run 1001 s/);
+  });
+
+  it('never applies the /tmp limit to the Glue path', () => {
+    expect(estimateFile(1e10, glueProfile, config, flat).fits).toBe(true);
+  });
+});
+
+describe('S3 requests', () => {
+  it('prices DELETE as free and HEAD as a GET', () => {
+    expect(classifyS3({ DeleteObjects: 3, HeadObject: 1, ListObjectsV2: 2, UploadPart: 4 })).toEqual({
+      putClass: 6,
+      getClass: 1,
+      free: 3,
+    });
+  });
+
+  it('counts an upload above one part as create, parts and complete', () => {
+    expect(uploadRequests(5 * MIB, 5 * MIB)).toBe(1);
+    expect(uploadRequests(5 * MIB + 1, 5 * MIB)).toBe(4);
+  });
+
+  it("grows the profile's requests with the Parquet's parts and the raw copy above 5 GiB", () => {
+    const inputs = { ...flat, parquetRatio: 0.5 };
+    const bytes = 6 * GIB;
+    const parts = Math.ceil((bytes * 0.5) / (5 * MIB));
+    const copyParts = copyRanges(bytes).length;
+    expect(s3RequestsFor(lambdaProfile, bytes, inputs)).toEqual({
+      putClass: 3 - 1 + parts + 2 + copyParts + 2 - 1,
+      getClass: 2 + 1,
+      free: 1,
+    });
+  });
+});
+
+describe('storage, query and a day of files', () => {
+  it('stores landing for its days, raw and curated for the month', () => {
+    const inputs = { ...flat, parquetRatio: 0.25, landingDays: 15 };
+    const file = estimateFile(GIB, lambdaProfile, config, inputs);
+    expect(file.storageUsdPerMonth).toBeCloseTo(PRICES.s3StandardGbMonth.usd * (0.5 + 1 + 0.25), 12);
+  });
+
+  it('bills a query at least 10 MB', () => {
+    const file = estimateFile(1000, lambdaProfile, config, flat);
+    expect(file.queryUsd).toBeCloseTo((PRICES.athenaTbScanned.usd * 10) / 1024 ** 2, 14);
+  });
+
+  it('adds 30 days of ingest and a month of their storage', () => {
+    const file = estimateFile(GIB, lambdaProfile, config, flat);
+    const day = daily(file, 1000);
+    expect(day.usdPerDay).toBeCloseTo(file.ingestUsd * 1000, 12);
+    expect(day.usdPerMonth).toBeCloseTo(file.ingestUsd * 30_000 + file.storageUsdPerMonth * 30_000, 9);
+  });
+});
+
+describe('the router', () => {
+  it('sends files up to fastPathMaxBytes to the Lambda path, larger ones and glue mode to Glue', () => {
+    const auto = { conversion: 'auto' as const, fastPathMaxBytes: 1000 };
+    expect(routedEngine(1000, auto)).toBe('lambda');
+    expect(routedEngine(1001, auto)).toBe('glue');
+    expect(routedEngine(10, { ...auto, conversion: 'glue' })).toBe('glue');
+  });
+});
+
+describe('profiles from an execution', () => {
+  const definition = {
+    States: {
+      Validate: { Type: 'Task', Resource: `${LOCAL_FUNCTION_ARN}Validate` },
+      IsValid: { Type: 'Choice' },
+      Convert: { Type: 'Task', Resource: 'arn:aws:states:::glue:startJobRun.sync' },
+      Notify: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish' },
+      Queue: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage' },
+    },
+  };
+
+  it('counts transitions, invocations, runs, publishes and S3 commands', () => {
+    const profile = profileFromRun(
+      'glue',
+      definition,
+      ['Validate', 'IsValid', 'Notify', 'Convert', 'Notify'],
+      ['GetObjectCommand', 'CopyObjectCommand', 'GetObjectCommand'],
+      948,
+    );
+    expect(profile).toEqual({
+      engine: 'glue',
+      states: ['Validate', 'IsValid', 'Notify', 'Convert', 'Notify'],
+      lambdaInvocations: ['Validate'],
+      glueRuns: 1,
+      snsPublishes: 2,
+      s3Commands: { GetObject: 2, CopyObject: 1 },
+      profiledBytes: 948,
+    });
+  });
+
+  it('projects the Lambda path: the Glue state becomes a Choice and a Convert invocation', () => {
+    const profile = projectLambdaPath(
+      definition,
+      ['Validate', 'IsValid', 'Convert', 'Notify'],
+      ['GetObjectCommand'],
+      948,
+      'Convert',
+    );
+    expect(profile.engine).toBe('lambda');
+    expect(profile.states).toEqual(['Validate', 'IsValid', 'ChooseConversion', 'ConvertInLambda', 'Notify']);
+    expect(profile.lambdaInvocations).toEqual(['Validate', 'Convert']);
+    expect(profile.glueRuns).toBe(0);
+    expect(profile.s3Commands).toEqual({ GetObject: 1 });
+    expect(profile.projection).toMatch(/projected/);
+    expect(() => projectLambdaPath(definition, ['Validate'], [], 948, 'Validate')).toThrow(/no Glue state/);
+  });
+
+  it('refuses a Task it has no price for, and a state not in the definition', () => {
+    expect(() => profileFromRun('glue', definition, ['Queue'], [], 1)).toThrow(
+      /no cost model for the resource/,
+    );
+    expect(() => profileFromRun('glue', definition, ['Nowhere'], [], 1)).toThrow(/not in the definition/);
+  });
+});
+
+describe('what npm run cost prints', () => {
+  const doc = costDocument({ lambda: lambdaProfile, glue: glueProfile }, config);
+
+  it('has every size on both paths, with the path the router takes', () => {
+    expect(doc.sizes.map((s) => s.label)).toEqual(['1 KB', '1 MB', '100 MB', '1 GB', '10 GB']);
+    for (const [i, s] of doc.sizes.entries()) {
+      expect(s.bytes).toBe(REPORT_SIZES[i]?.bytes);
+      expect(s.routed).toBe(s.bytes <= config.fastPathMaxBytes ? 'lambda' : 'glue');
+      expect(s.lambda?.daily.filesPerDay).toBe(1000);
+      expect(s.glue?.daily.usdPerMonth).toBeGreaterThan(0);
+    }
+    expect(JSON.parse(JSON.stringify(doc)).prices.glueDpuHour.usd).toBe(PRICES.glueDpuHour.usd);
+  });
+
+  it('prints one table row per size and a dash for a path the workflow lacks', () => {
+    const rows = resultTable(costDocument({ glue: glueProfile }, config)).split('\n');
+    expect(rows).toHaveLength(2 + REPORT_SIZES.length);
+    expect(rows[2]).toMatch(/^\| 1 KB \| lambda \| — \| — \| — \| — \| \$0\.0\d+ \|/);
+  });
+
+  it('writes the section with the 1 KB and 100 MB call-outs, every price and its source', () => {
+    const text = costSection(doc, 'a test');
+    expect(text).toMatch(/1 KB: \$[\d.e-]+ on the Lambda path, \$[\d.e-]+ on the Glue path/);
+    expect(text).toMatch(/100 MB: \$[\d.e-]+ on the Lambda path/);
+    for (const [name, price] of Object.entries(PRICES)) {
+      expect(text).toContain(`| ${name} | ${price.usd} |`);
+    }
+    expect(text).toContain('### Throughputs and assumptions');
+    expect(text).not.toMatch(/^## /m);
+  });
+});
