@@ -13,6 +13,7 @@ import {
   GLUE_MB_PER_S_PER_WORKER,
   GLUE_MINIMUM_BILLED_SECONDS,
   GLUE_START_SECONDS,
+  GLUE_WORKER_DPU,
   glueRunSize,
 } from '../conversion/glue-sizing.ts';
 import { dollars, PRICES } from './prices.ts';
@@ -445,29 +446,20 @@ export function glueBilledSeconds(runSeconds: number): number {
 }
 
 /**
- * The Glue run for `bytes`: workers from glueRunSize(), seconds at the modelled throughput per
- * worker, billed with the 1-minute minimum. The file is taken as splittable (no record spans lines).
+ * The Glue run for `bytes`: workers and modelled seconds from glueRunSize() (the workflow's own
+ * sizing), billed with the 1-minute minimum. The file is taken as splittable (no record spans lines).
  */
 export function glueRun(
   bytes: number,
-  config: Pick<LakeConfig, 'glueWorkers' | 'glueTimeoutMinutes'>,
+  config: Pick<LakeConfig, 'glueWorkers' | 'glueTimeoutMinutes' | 'glueWorkerType'>,
 ): { workers: number; runSeconds: number; billedSeconds: number } {
-  const { workers } = glueRunSize(bytes, {
-    minWorkers: 2,
+  const { workers, modelledSeconds: runSeconds } = glueRunSize(bytes, {
+    workerType: config.glueWorkerType,
     maxWorkers: config.glueWorkers,
     maxTimeoutMinutes: config.glueTimeoutMinutes,
   });
-  const runSeconds = bytes / (GLUE_MB_PER_S_PER_WORKER * MB * workers);
   return { workers, runSeconds, billedSeconds: glueBilledSeconds(runSeconds) };
 }
-
-/** DPUs of one worker of each Glue worker type. */
-const WORKER_DPUS: Readonly<Record<LakeConfig['glueWorkerType'], number>> = {
-  'G.1X': 1,
-  'G.2X': 2,
-  'G.4X': 4,
-  'G.8X': 8,
-};
 
 /** The engine the router picks for a file of `bytes` under `config`. */
 export function routedEngine(
@@ -536,7 +528,7 @@ export function estimateFile(
     const run = glueRun(bytes, config);
     glue = run;
     const dpuHours =
-      (profile.glueRuns * run.workers * WORKER_DPUS[config.glueWorkerType] * run.billedSeconds) / 3600;
+      (profile.glueRuns * run.workers * GLUE_WORKER_DPU[config.glueWorkerType] * run.billedSeconds) / 3600;
     add(
       `Glue job (${run.workers} × ${config.glueWorkerType}, ${run.billedSeconds} s billed)`,
       dpuHours,
