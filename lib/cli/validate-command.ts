@@ -4,10 +4,11 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
-import { DatasetDeclarationError } from '../datasets/model.ts';
+import { type Dataset, DatasetDeclarationError } from '../datasets/model.ts';
 import { escapeControl } from '../text.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
-import { validateCsv } from '../validation/validate-csv.ts';
+import { validateParallel } from '../validation/parallel.ts';
+import { type ValidateCsvOptions, validateCsv } from '../validation/validate-csv.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { fileHint } from './file-hint.ts';
 import { errorTable, table } from './format.ts';
@@ -41,18 +42,23 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
 
   const progress = io.stderrIsTty && size >= PROGRESS_MIN_BYTES ? progressLine(io, size) : undefined;
   const started = performance.now();
-  const source = createReadStream(args.file, { highWaterMark: 1 << 20 });
-  // Ctrl-C destroys the stream: the validator's next read throws and the command ends there.
-  if (io.signal) addAbortSignal(io.signal, source);
-  let result: Awaited<ReturnType<typeof validateCsv>>;
+  const options = {
+    maxErrors: args.maxErrors,
+    ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
+    ...(progress ? { onProgress: progress.update } : {}),
+  };
+  let result: ValidationResult;
   try {
-    // Raced as well: a read blocked on a pipe holds the stream's destruction until it returns.
+    // Raced: a read blocked on a pipe holds the stream's destruction until it returns.
     result = await untilAborted(
-      validateCsv(source, dataset, {
-        maxErrors: args.maxErrors,
-        ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
-        ...(progress ? { onProgress: progress.update } : {}),
-      }),
+      // A pipe cannot be read at an offset: one pass.
+      args.threads > 1 && info.isFile()
+        ? validateParallel({ kind: 'file', path: args.file, size }, dataset, {
+            ...options,
+            threads: args.threads,
+            ...(io.signal ? { signal: io.signal } : {}),
+          })
+        : onePass(args.file, dataset, options, io.signal),
       io.signal,
     );
   } finally {
@@ -62,13 +68,29 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   io.signal?.throwIfAborted();
   const seconds = (performance.now() - started) / 1000;
 
-  // A whole file in one run: no checkpoint to resume from, so only the verdict is printed.
-  const { checkpoint: _checkpoint, complete: _complete, ...verdict } = result;
-  if (args.json) io.stdout(`${JSON.stringify(verdict)}\n`);
+  if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
   else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));
   const hint = result.valid ? undefined : await fileHint(args.file);
   if (hint) io.stderr(`datalake: hint: ${hint}\n`);
   return result.valid ? EXIT.ok : EXIT.invalid;
+}
+
+/** The whole file in one run, as a stream: no checkpoint to resume from, so only the verdict. */
+async function onePass(
+  file: string,
+  dataset: Dataset,
+  options: ValidateCsvOptions,
+  signal: AbortSignal | undefined,
+): Promise<ValidationResult> {
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  // Ctrl-C destroys the stream: the validator's next read throws and the command ends there.
+  if (signal) addAbortSignal(signal, source);
+  const {
+    checkpoint: _checkpoint,
+    complete: _complete,
+    ...result
+  } = await validateCsv(source, dataset, options);
+  return result;
 }
 
 function progressLine(io: CliIo, size: number) {
