@@ -8,7 +8,7 @@ import { type Dataset, DatasetDeclarationError } from '../datasets/model.ts';
 import { escapeControl } from '../text.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
 import { validateParallel } from '../validation/parallel.ts';
-import { type ValidateCsvOptions, validateCsv } from '../validation/validate-csv.ts';
+import { type ValidateCsvOptions, type ValidationRun, validateCsv } from '../validation/validate-csv.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { fileHint } from './file-hint.ts';
 import { errorTable, table } from './format.ts';
@@ -47,10 +47,10 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
     ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
     ...(progress ? { onProgress: progress.update } : {}),
   };
-  let result: ValidationResult;
+  let run: ValidationRun;
   try {
     // Raced: a read blocked on a pipe holds the stream's destruction until it returns.
-    result = await untilAborted(
+    run = await untilAborted(
       // A pipe cannot be read at an offset: one pass.
       args.threads > 1 && info.isFile()
         ? validateParallel({ kind: 'file', path: args.file, size }, dataset, {
@@ -67,6 +67,8 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   // A signal after the last read: the verdict is not printed as if the user had waited for it.
   io.signal?.throwIfAborted();
   const seconds = (performance.now() - started) / 1000;
+  // A whole file in one run: no checkpoint to resume from, so only the verdict is printed.
+  const { checkpoint: _checkpoint, complete: _complete, ...result } = run;
 
   if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
   else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));
@@ -75,22 +77,17 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   return result.valid ? EXIT.ok : EXIT.invalid;
 }
 
-/** The whole file in one run, as a stream: no checkpoint to resume from, so only the verdict. */
-async function onePass(
+/** The whole file in one pass, as a stream. */
+function onePass(
   file: string,
   dataset: Dataset,
   options: ValidateCsvOptions,
   signal: AbortSignal | undefined,
-): Promise<ValidationResult> {
+): Promise<ValidationRun> {
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
   // Ctrl-C destroys the stream: the validator's next read throws and the command ends there.
   if (signal) addAbortSignal(signal, source);
-  const {
-    checkpoint: _checkpoint,
-    complete: _complete,
-    ...result
-  } = await validateCsv(source, dataset, options);
-  return result;
+  return validateCsv(source, dataset, options);
 }
 
 function progressLine(io: CliIo, size: number) {

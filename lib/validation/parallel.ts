@@ -28,7 +28,7 @@ import {
   type ValidationError,
   type ValidationResult,
 } from './csv-validator.ts';
-import { startsWithGzipMagic, validateCsv } from './validate-csv.ts';
+import { startsWithGzipMagic, type ValidationRun, validateCsv } from './validate-csv.ts';
 
 /** Bytes read at a time by a range. Small enough that the errors of one chunk stay few. */
 export const RANGE_CHUNK_BYTES = 256 << 10;
@@ -57,9 +57,16 @@ export interface ByteSource {
  * `bytes` is for tests; other kinds (an S3 object version) are opened by the worker's `open`.
  */
 export type SourceSpec =
-  | { readonly kind: 'file'; readonly path: string; readonly size: number }
+  | FileSpec
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
   | { readonly kind: string; readonly size: number; readonly [key: string]: unknown };
+
+/** A local file; its size is taken once, so that every range sees the same length. */
+export interface FileSpec {
+  readonly kind: 'file';
+  readonly path: string;
+  readonly size: number;
+}
 
 /** Opens a {@link SourceSpec} in the thread that reads it. */
 export type OpenSource = (spec: SourceSpec, chunkBytes: number) => ByteSource;
@@ -72,6 +79,15 @@ export interface ParallelOptions {
   readonly onError?: (error: ValidationError) => void;
   /** Called with the bytes validated so far, in file order. */
   readonly onProgress?: (bytesDone: number) => void;
+  /**
+   * Asked after each range is merged, with the bytes validated so far: true stops the run there,
+   * at a record boundary, with `complete: false` and the checkpoint to resume from (as
+   * `validateCsv`'s `stopWhen`, at the coarser steps of the ranges).
+   * @default - the file is read to its end
+   */
+  readonly stopWhen?: (bytesDone: number) => boolean;
+  /** Awaited after each chunk validated in this thread and each range merged (see `validateCsv`). */
+  readonly pace?: () => Promise<void> | undefined;
   /**
    * Threads to validate on; 1 is the single pass.
    * @default - os.availableParallelism()
@@ -110,10 +126,10 @@ export interface ParallelOptions {
    */
   readonly errorBuffer?: number;
   /**
-   * Told, in file order, whether each range's guessed start was confirmed or that part of the
-   * file was validated again: for logs, and for the tests to show both paths are taken.
+   * Told, in file order, how each range went: for logs, and for the tests to show that every
+   * path is taken.
    */
-  readonly onRange?: (range: { readonly start: number; readonly confirmed: boolean }) => void;
+  readonly onRange?: (range: RangeReport) => void;
   /** Stops the run: the threads are ended and the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /** Opens the source in this thread (the worker opens it again from the spec). */
@@ -123,13 +139,23 @@ export interface ParallelOptions {
 /** Marks the workerData of a range worker, so a bundle started as a worker knows its role. */
 export const RANGE_WORKER = 'csvRangeWorker';
 
+/**
+ * The worker entry of a bundled program: its own file, when `moduleUrl` (its `import.meta.url`)
+ * is a bundle rather than TypeScript source. The bundle's top level must call {@link serveRanges}
+ * first: started as a worker, it serves ranges. From source the default entry is used (undefined).
+ */
+export function bundleEntry(moduleUrl: string): URL | undefined {
+  const url = new URL(moduleUrl);
+  return url.pathname.endsWith('.ts') ? undefined : url;
+}
+
 /** The threads used when none are asked for: one per core. */
 export function defaultThreads(): number {
   return availableParallelism();
 }
 
 /**
- * Validates a plain CSV file in parallel ranges; the result is that of one pass (`validateCsv`):
+ * Validates a plain CSV file in parallel ranges; the run is that of one pass (`validateCsv`):
  * verdict, rows, every error with its line, the error list and its `maxErrors` cut, the counts,
  * `recordSpansLines`, and the order in which `onError` sees the errors. A gzip file, a file under
  * `minBytes` and one thread are read in one pass.
@@ -138,35 +164,70 @@ export async function validateParallel(
   spec: SourceSpec,
   dataset: Dataset,
   options: ParallelOptions = {},
-): Promise<ValidationResult> {
+): Promise<ValidationRun> {
   const open = options.open ?? openLocalSource;
   const chunkBytes = options.chunkBytes ?? RANGE_CHUNK_BYTES;
   const source = open(spec, chunkBytes);
   const threads = Math.max(1, options.threads ?? defaultThreads());
   const maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
-  const single = async () => {
-    const {
-      checkpoint: _c,
-      complete: _d,
-      ...result
-    } = await validateCsv(source.read(0), dataset, {
+  const single = () =>
+    validateCsv(source.read(0), dataset, {
       maxErrors,
-      ...pick(options, ['maxRecordBytes', 'onError', 'onProgress']),
+      ...pick(options, ['maxRecordBytes', 'onError', 'onProgress', 'stopWhen', 'pace']),
     });
-    return result;
-  };
   if (threads === 1 || source.size < (options.minBytes ?? PARALLEL_MIN_BYTES)) return single();
   if (startsWithGzipMagic(await firstBytes(source, 2))) return single();
 
-  const merged = new Merged(maxErrors, options.onError);
+  const merged = new Merged(maxErrors, options.onError, options.pace);
   const settings: RangeSettings = {
     maxRecordBytes: options.maxRecordBytes,
     maxErrors,
     errorBuffer: options.onError ? (options.errorBuffer ?? RANGE_ERROR_BUFFER) : 0,
   };
+  // Started first: the threads load their code while this one reads the header. This thread
+  // validates too (the ranges in file order), so one thread fewer is started.
+  const pool = options.inThread
+    ? undefined
+    : new RangePool(threads - 1, { spec, dataset, settings, chunkBytes }, options.workerEntry);
+  const stop = () => void pool?.close();
+  options.signal?.addEventListener('abort', stop);
+  try {
+    return await mergeRanges(source, dataset, settings, merged, pool, options);
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+    await pool?.close();
+  }
+}
+
+/** How each range went (see {@link ParallelOptions.onRange}). */
+export type RangeReport = {
+  readonly start: number;
+  /**
+   * `confirmed`: validated from a guess that proved right; `redone`: the guess was wrong, so that
+   * part was validated again from the true state; `in order`: no thread had taken it yet when its
+   * turn came, so this thread validated it from the true state, with no guess.
+   */
+  readonly outcome: 'confirmed' | 'redone' | 'in order';
+};
+
+/**
+ * Reads the header, splits the rest into ranges, hands them to the pool (or runs them all here,
+ * `inThread`) and merges them in file order, validating in this thread each range no worker has
+ * taken yet and each wrong guess.
+ */
+async function mergeRanges(
+  source: ByteSource,
+  dataset: Dataset,
+  settings: RangeSettings,
+  merged: Merged,
+  pool: RangePool | undefined,
+  options: ParallelOptions,
+): Promise<ValidationRun> {
+  const chunkBytes = options.chunkBytes ?? RANGE_CHUNK_BYTES;
+  const threads = Math.max(1, options.threads ?? defaultThreads());
   // The header and the first records, in this thread: every range needs the header mapping.
   const head = await validateRange(source, dataset, settings, { start: null, until: chunkBytes }, merged);
-  if (!head.end) return merged.result(head.result, head.bytesRead);
+  if (!head.end) return merged.final(head.result, head.bytesRead);
   let at: ValidationCheckpoint = head.end;
   options.onProgress?.(at.offset);
 
@@ -175,58 +236,39 @@ export async function validateParallel(
   const starts = at.columns === 'pending' ? [] : await rangeStarts(source, at.offset, count, options);
   const guesses = starts.map((offset) => guessAt(at, offset));
   const jobs = guesses.map((start, k) => ({ start, until: starts[k + 1] ?? null }));
-  const runner = options.inThread
-    ? undefined
-    : new RangePool(
-        Math.min(threads, jobs.length),
-        {
-          spec,
-          dataset,
-          settings,
-          chunkBytes,
-        },
-        options.workerEntry,
-      );
-  const outcomes = jobs.map((job) =>
-    runner ? runner.run(job) : validateRange(source, dataset, settings, job, undefined),
-  );
+  const outcomes = pool
+    ? pool.runAll(jobs)
+    : jobs.map((job) => validateRange(source, dataset, settings, job, undefined));
   // A failed range must not leave an unhandled rejection while an earlier one is awaited.
   for (const outcome of outcomes) outcome.catch(() => {});
-  const stop = () => void runner?.close();
-  options.signal?.addEventListener('abort', stop);
-  try {
-    for (let k = 0; k <= jobs.length; k++) {
-      options.signal?.throwIfAborted();
-      const next = starts[k + 1] ?? null;
-      const guess = guesses[k];
-      if (k === jobs.length || !guess) {
-        // Past the last range's start: the rest of the file, from the true state.
-        const rest = await validateRange(source, dataset, settings, { start: at, until: null }, merged);
-        return merged.result(rest.result, source.size);
-      }
-      if (next !== null && at.offset >= next) continue; // an earlier range ran past this one
-      const fix = confirm(at, guess);
-      options.onRange?.({ start: guess.offset, confirmed: !!fix });
-      const confirmed = fix ? merged.add(at, await outcomes[k]!, fix) : undefined;
-      if (confirmed && !confirmed.end) return merged.result(confirmed.result, source.size);
-      const from = confirmed?.end ?? at;
-      if (!confirmed || next === null || from.offset < next) {
-        // The guess was wrong (a quoted line break, blank lines at the edge, a record over the
-        // cap), or the range stopped early holding too many errors: this part of the file from
-        // the true state, its errors going straight out.
-        const again = await validateRange(source, dataset, settings, { start: from, until: next }, merged);
-        if (!again.end) return merged.result(again.result, source.size);
-        at = again.end;
-      } else {
-        at = from;
-      }
-      options.onProgress?.(at.offset);
+  for (let k = 0; k < jobs.length; k++) {
+    options.signal?.throwIfAborted();
+    const next = starts[k + 1] ?? null;
+    const guess = guesses[k]!;
+    if (next !== null && at.offset >= next) continue; // an earlier range ran past this one
+    const inOrder = pool?.take(k) ?? false;
+    const fix = inOrder ? undefined : confirm(at, guess);
+    options.onRange?.({ start: guess.offset, outcome: inOrder ? 'in order' : fix ? 'confirmed' : 'redone' });
+    const confirmed = fix ? merged.add(at, await outcomes[k]!, fix) : undefined;
+    if (confirmed && !confirmed.end) return merged.final(confirmed.result, source.size);
+    const from = confirmed?.end ?? at;
+    if (!confirmed || next === null || from.offset < next) {
+      // Not taken by a thread, or the guess was wrong (a quoted line break, blank lines at the
+      // edge, a record over the cap), or the range stopped early holding too many errors: this
+      // part of the file from the true state, its errors going straight out.
+      const again = await validateRange(source, dataset, settings, { start: from, until: next }, merged);
+      if (!again.end) return merged.final(again.result, source.size);
+      at = again.end;
+    } else {
+      at = from;
     }
-    throw new Error('unreachable: the loop returns at the last range');
-  } finally {
-    options.signal?.removeEventListener('abort', stop);
-    await runner?.close();
+    options.onProgress?.(at.offset);
+    await merged.pace?.();
+    if (options.stopWhen?.(at.offset)) return merged.stopped(at);
   }
+  // No ranges (the header never came): the rest of the file, from the true state.
+  const rest = await validateRange(source, dataset, settings, { start: at, until: null }, merged);
+  return merged.final(rest.result, source.size);
 }
 
 /** The settings every range of one run shares. */
@@ -303,6 +345,8 @@ async function validateRange(
     }
     validator.push(chunk);
     pos += chunk.length;
+    const wait = sink?.pace?.();
+    if (wait) await wait;
     if (!validator.wantsMore) break;
     if (until !== null && pos > until) {
       // The next range's start is inside a record: stop at the first boundary past it. (Flushed:
@@ -369,6 +413,7 @@ class Merged {
   constructor(
     private readonly maxErrors: number,
     private readonly onError: ((error: ValidationError) => void) | undefined,
+    readonly pace: (() => Promise<void> | undefined) | undefined,
   ) {}
 
   emit(error: ValidationError): void {
@@ -418,8 +463,25 @@ class Merged {
   }
 
   /** The file's result, from the last range's (absolute) counts. */
-  result(last: ValidationResult, bytes: number): ValidationResult {
-    return { ...last, bytes, errors: this.errors };
+  final(last: ValidationResult, bytes: number): ValidationRun {
+    return { ...last, bytes, errors: this.errors, checkpoint: null, complete: true };
+  }
+
+  /** The result of a run stopped at the true state `at` (see `stopWhen`). */
+  stopped(at: ValidationCheckpoint): ValidationRun {
+    return {
+      valid: at.errorCount === 0,
+      rows: at.rows,
+      bytes: at.offset,
+      compressed: false,
+      errorCount: at.errorCount,
+      errors: this.errors,
+      errorsByColumn: at.errorsByColumn,
+      errorsByRule: at.errorsByRule,
+      recordSpansLines: at.recordSpansLines ?? true,
+      checkpoint: at,
+      complete: false,
+    };
   }
 }
 
@@ -509,7 +571,7 @@ export const openLocalSource: OpenSource = (spec, chunkBytes) => {
 };
 
 /** The spec of a local file: its size is read once, so every range sees the same length. */
-export async function fileSource(path: string): Promise<SourceSpec> {
+export async function fileSource(path: string): Promise<FileSpec> {
   return { kind: 'file', path, size: (await stat(path)).size };
 }
 
@@ -533,7 +595,6 @@ class RangePool {
     number,
     { resolve: (o: RangeOutcome) => void; reject: (e: Error) => void }
   >();
-  private nextId = 0;
 
   constructor(size: number, setup: Omit<WorkerSetup, typeof RANGE_WORKER>, entry: URL | undefined) {
     const data: WorkerSetup = { [RANGE_WORKER]: true, ...setup };
@@ -554,13 +615,29 @@ class RangePool {
     }
   }
 
-  run(job: RangeJob): Promise<RangeOutcome> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.queue.push({ id, job });
-      this.dispatch();
-    });
+  /** Queues the jobs (their ids are their indexes), then hands them out, the last first. */
+  runAll(jobs: readonly RangeJob[]): Promise<RangeOutcome>[] {
+    const outcomes = jobs.map(
+      (job, id) =>
+        new Promise<RangeOutcome>((resolve, reject) => {
+          this.waiting.set(id, { resolve, reject });
+          this.queue.push({ id, job });
+        }),
+    );
+    this.dispatch();
+    return outcomes;
+  }
+
+  /**
+   * Takes back job `id` if no worker has started it: its promise then never
+   * settles, and the caller validates the range itself.
+   */
+  take(id: number): boolean {
+    const index = this.queue.findIndex((queued) => queued.id === id);
+    if (index < 0) return false;
+    this.queue.splice(index, 1);
+    this.waiting.delete(id);
+    return true;
   }
 
   async close(): Promise<void> {
@@ -568,7 +645,8 @@ class RangePool {
   }
 
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) this.idle.pop()!.postMessage(this.queue.shift()!);
+    // From the end of the file: this thread works from its start, and they meet.
+    while (this.idle.length > 0 && this.queue.length > 0) this.idle.pop()!.postMessage(this.queue.pop()!);
   }
 
   private settle(worker: Worker, reply: WorkerReply): void {

@@ -11,9 +11,9 @@
 import { describe, expect, it } from 'vitest';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
-import type { ValidationError, ValidationResult } from '../../lib/validation/csv-validator.ts';
-import { type ParallelOptions, validateParallel } from '../../lib/validation/parallel.ts';
-import { validateCsv } from '../../lib/validation/validate-csv.ts';
+import type { ValidationError } from '../../lib/validation/csv-validator.ts';
+import { type ParallelOptions, type RangeReport, validateParallel } from '../../lib/validation/parallel.ts';
+import { type ValidationRun, validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
   corpusSamples,
   crlf,
@@ -29,7 +29,7 @@ import {
 } from './validation-samples.ts';
 
 interface Collected {
-  readonly result: ValidationResult;
+  readonly result: ValidationRun;
   /** Every error `onError` received, or null when none was passed. */
   readonly streamed: ValidationError[] | null;
 }
@@ -77,11 +77,7 @@ async function onePass(s: Sample, split: Split): Promise<Collected> {
     for (let p = 0; p < s.bytes.length; p += size) yield s.bytes.subarray(p, p + size);
   };
   const streamed: ValidationError[] = [];
-  const {
-    checkpoint: _c,
-    complete: _d,
-    ...result
-  } = await validateCsv(chunks(), s.dataset, {
+  const result = await validateCsv(chunks(), s.dataset, {
     maxErrors: split.maxErrors,
     ...(s.maxRecordBytes === undefined ? {} : { maxRecordBytes: s.maxRecordBytes }),
     ...(split.errorBuffer === null ? {} : { onError: (e: ValidationError) => streamed.push(e) }),
@@ -90,8 +86,8 @@ async function onePass(s: Sample, split: Split): Promise<Collected> {
 }
 
 interface Ranged extends Collected {
-  /** Each range's start and whether its guess was confirmed. */
-  readonly ranges: { start: number; confirmed: boolean }[];
+  /** How each range went. */
+  readonly ranges: RangeReport[];
 }
 
 async function inRanges(s: Sample, split: Split, more: Partial<ParallelOptions> = {}): Promise<Ranged> {
@@ -137,15 +133,14 @@ describe.each(SPLITS)('validation in parallel ranges, $label', (split) => {
 
   it('takes both paths over the samples: guesses confirmed and guesses redone', async () => {
     // Prepare
-    const outcomes = { confirmed: 0, redone: 0 };
+    const outcomes = { confirmed: 0, redone: 0, 'in order': 0 };
 
     // Act
-    for (const s of SAMPLES) {
-      for (const range of (await inRanges(s, split)).ranges)
-        outcomes[range.confirmed ? 'confirmed' : 'redone']++;
-    }
+    for (const s of SAMPLES) for (const range of (await inRanges(s, split)).ranges) outcomes[range.outcome]++;
 
-    // Assess: a split whose guesses were all right (or all wrong) would not test the merge.
+    // Assess: a split whose guesses were all right (or all wrong) would not test the merge. In
+    // this thread every range is guessed: none waits for its turn.
+    expect(outcomes['in order']).toBe(0);
     expect(outcomes.confirmed).toBeGreaterThan(100);
     expect(outcomes.redone).toBeGreaterThan(100);
   });
@@ -180,8 +175,8 @@ describe('a range that starts inside a quoted field', () => {
     // a blank line), and the merged result has the single pass's one error, on line 9.
     const inside = TRAP.indexOf('fake');
     expect(ranged.ranges).toEqual([
-      { start: expect.any(Number), confirmed: true },
-      { start: expect.any(Number), confirmed: false },
+      { start: expect.any(Number), outcome: 'confirmed' },
+      { start: expect.any(Number), outcome: 'redone' },
     ]);
     expect(ranged.ranges[1]!.start).toBeGreaterThan(inside);
     expect(ranged.ranges[1]!.start).toBeLessThan(TRAP.indexOf('",3'));
@@ -213,11 +208,57 @@ describe('validation in parallel worker threads', () => {
     const whole = await onePass(s, split);
 
     // Act
-    const ranged = await inRanges(s, split, { inThread: false });
+    const ranged = await inRanges(s, split, { inThread: false, threads: 3 });
 
-    // Assess
+    // Assess: the last ranges at least were validated by the workers (they take ranges from the
+    // end of the file, this thread from its start).
     expect(ranged.result).toEqual(whole.result);
     expect(ranged.streamed).toEqual(whole.streamed);
-    expect(ranged.ranges.length).toBeGreaterThan(1);
+    expect(ranged.ranges.at(-1)!.outcome).not.toBe('in order');
+  });
+});
+
+describe('validation in parallel ranges with stopWhen', () => {
+  it('stops at a merged range with a checkpoint that a single pass resumes to the same result', async () => {
+    // Prepare
+    const s = sample('broken orders, CRLF', ORDERS, crlf(brokenOrdersCsv()).repeat(1));
+    const split = SPLITS[1]!;
+    const whole = await onePass(s, { ...split, errorBuffer: 10_000 });
+    const streamed: ValidationError[] = [];
+    let paced = 0;
+
+    // Act: stop after the first range past a third of the file, then resume in one pass.
+    const first = await validateParallel({ kind: 'bytes', bytes: s.bytes }, s.dataset, {
+      threads: 2,
+      inThread: true,
+      minBytes: 0,
+      ranges: 6,
+      chunkBytes: 64,
+      maxErrors: Number.MAX_SAFE_INTEGER,
+      onError: (e) => streamed.push(e),
+      pace: () => {
+        paced++;
+        return undefined;
+      },
+      stopWhen: (done) => done > s.bytes.length / 3,
+    });
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpoint));
+    const rest = await validateCsv(
+      (async function* () {
+        yield s.bytes.subarray(checkpoint.offset);
+      })(),
+      s.dataset,
+      { resume: checkpoint, maxErrors: 0, onError: (e) => streamed.push(e) },
+    );
+
+    // Assess
+    expect(first.complete).toBe(false);
+    expect(checkpoint.offset).toBeGreaterThan(s.bytes.length / 3);
+    expect(checkpoint.offset).toBeLessThan(s.bytes.length);
+    expect(first).toMatchObject({ rows: checkpoint.rows, errorCount: checkpoint.errorCount });
+    expect(streamed).toEqual(whole.streamed);
+    const { valid, rows, errorCount, errorsByColumn, errorsByRule, recordSpansLines } = whole.result;
+    expect(rest).toMatchObject({ valid, rows, errorCount, errorsByColumn, errorsByRule, recordSpansLines });
+    expect(paced).toBeGreaterThan(0);
   });
 });
