@@ -22,6 +22,8 @@ const MB = 1e6;
 export interface ParallelPass {
   readonly threads: number;
   readonly seconds: number;
+  /** CPU time of the whole process (all its threads), user and system. */
+  readonly cpuSeconds: number;
   readonly mbPerSecond: number;
   readonly rows: number;
   readonly errorCount: number;
@@ -41,11 +43,14 @@ export interface ParallelFigures {
 async function pass(path: string, dataset: Dataset, threads: number): Promise<ParallelPass> {
   const spec = await fileSource(path);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = await validateParallel(spec, dataset, { threads });
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   return {
     threads,
     seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
     mbPerSecond: result.bytes / MB / seconds,
     rows: result.rows,
     errorCount: result.errorCount,
@@ -88,13 +93,19 @@ export function parallelRows(f: ParallelFigures, fmt: (n: number, digits: number
   return [
     [
       `validator, ${size}, 1 thread`,
-      `${fmt(f.one.mbPerSecond, 1)} MB/s (${fmt(f.one.seconds, 2)} s)`,
+      `${fmt(f.one.mbPerSecond, 1)} MB/s (${fmt(f.one.seconds, 2)} s, ${fmt(f.one.cpuSeconds, 2)} CPU s)`,
       '',
       '',
     ],
     [
       `validator, ${size}, ${f.many.threads} threads`,
-      `${fmt(f.many.mbPerSecond, 1)} MB/s (${fmt(f.many.seconds, 2)} s)`,
+      `${fmt(f.many.mbPerSecond, 1)} MB/s (${fmt(f.many.seconds, 2)} s, ${fmt(f.many.cpuSeconds, 2)} CPU s)`,
+      '',
+      '',
+    ],
+    [
+      `CPU time, ${f.many.threads} threads / 1 (the cost of splitting: on idle cores the speed-up is about the threads over this)`,
+      `${fmt(f.many.cpuSeconds / f.one.cpuSeconds, 2)}×`,
       '',
       '',
     ],

@@ -15,9 +15,11 @@
  * The machinery is the validator's checkpoint (`resume`): a range is a run resumed from a state,
  * so there is one tokenizer. gzip has no byte offsets to start from and is read in one pass.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Dataset } from '../datasets/model.ts';
 import {
@@ -34,8 +36,12 @@ import { startsWithGzipMagic, type ValidationRun, validateCsv } from './validate
 export const RANGE_CHUNK_BYTES = 256 << 10;
 /** Files smaller than this are read in one pass: starting threads costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 16 << 20;
-/** Ranges per thread: a wrong guess then costs a fraction of a thread's share, not all of it. */
-const RANGES_PER_THREAD = 4;
+/**
+ * Ranges per thread: a wrong guess then costs a fraction of a thread's share, not all of it, and
+ * where this thread (going forward) meets the workers (going backward), it waits for at most one
+ * short range.
+ */
+const RANGES_PER_THREAD = 16;
 /**
  * Errors a range holds before it stops (when every error is streamed out, `onError`, they wait for
  * the ranges before them): memory stays bounded for a file where every row is wrong. The rest of
@@ -95,7 +101,7 @@ export interface ParallelOptions {
   readonly threads?: number;
   /**
    * Ranges to split the file into.
-   * @default - 4 per thread, none under {@link PARALLEL_MIN_BYTES} / threads
+   * @default - 16 per thread
    */
   readonly ranges?: number;
   /**
@@ -188,7 +194,11 @@ export async function validateParallel(
   // validates too (the ranges in file order), so one thread fewer is started.
   const pool = options.inThread
     ? undefined
-    : new RangePool(threads - 1, { spec, dataset, settings, chunkBytes }, options.workerEntry);
+    : new RangePool(
+        threads - 1,
+        { spec, dataset, settings, chunkBytes },
+        options.workerEntry ? { url: options.workerEntry } : await sourceWorkerEntry(),
+      );
   const stop = () => void pool?.close();
   options.signal?.addEventListener('abort', stop);
   try {
@@ -575,6 +585,48 @@ export async function fileSource(path: string): Promise<FileSpec> {
   return { kind: 'file', path, size: (await stat(path)).size };
 }
 
+/** The file a worker thread starts from, and what it needs to know beyond the setup. */
+interface WorkerEntry {
+  readonly url: URL;
+  readonly data?: Record<string, unknown>;
+}
+
+let bundledWorker: Promise<WorkerEntry> | undefined;
+
+/**
+ * The worker entry when running from TypeScript source (the CLI, tests): range-worker.ts bundled
+ * once per process by esbuild into a temporary file, as the deployed functions are bundled. A
+ * thread then loads one file; through tsx each would compile and load about 100 modules (0.4 CPU
+ * seconds a thread, measured). Without esbuild, the tsx boot file.
+ */
+function sourceWorkerEntry(): Promise<WorkerEntry> {
+  bundledWorker ??= (async () => {
+    const tsxBoot = {
+      url: new URL('./range-worker-boot.mjs', import.meta.url),
+      data: { entry: new URL('./range-worker.ts', import.meta.url).href },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'datalake-range-worker-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, 'range-worker.mjs');
+    try {
+      const esbuild = await import('esbuild');
+      await esbuild.build({
+        entryPoints: [fileURLToPath(new URL('./range-worker.ts', import.meta.url))],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        outfile,
+        logLevel: 'silent',
+      });
+    } catch {
+      return tsxBoot; // esbuild missing (it comes with tsx) or failing: slower, not wrong
+    }
+    return { url: pathToFileURL(outfile) };
+  })();
+  return bundledWorker;
+}
+
 /** What a range worker receives once, at its start. */
 interface WorkerSetup {
   readonly [RANGE_WORKER]: true;
@@ -596,15 +648,13 @@ class RangePool {
     { resolve: (o: RangeOutcome) => void; reject: (e: Error) => void }
   >();
 
-  constructor(size: number, setup: Omit<WorkerSetup, typeof RANGE_WORKER>, entry: URL | undefined) {
-    const data: WorkerSetup = { [RANGE_WORKER]: true, ...setup };
+  constructor(size: number, setup: Omit<WorkerSetup, typeof RANGE_WORKER>, entry: WorkerEntry) {
+    const data = { [RANGE_WORKER]: true, ...setup, ...entry.data } satisfies WorkerSetup;
     for (let k = 0; k < size; k++) {
-      const worker = entry
-        ? new Worker(entry, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } })
-        : new Worker(new URL('./range-worker-boot.mjs', import.meta.url), {
-            workerData: { ...data, entry: new URL('./range-worker.ts', import.meta.url).href },
-            resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-          });
+      const worker = new Worker(entry.url, {
+        workerData: data,
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      });
       worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
       worker.on('error', (error) => this.failAll(error));
       worker.on('exit', (code) => {
