@@ -636,7 +636,13 @@ interface WorkerSetup {
   readonly chunkBytes: number;
 }
 
-type WorkerReply = { id: number; outcome: RangeOutcome } | { id: number; error: string };
+/**
+ * A worker's answer. A failure keeps its error's name (`ObjectReplaced`, an S3 error's name), which
+ * the workflow's Retry and Catch match on, as they would in a single pass.
+ */
+type WorkerReply =
+  | { id: number; outcome: RangeOutcome }
+  | { id: number; error: { name: string; message: string } };
 
 /** A fixed set of worker threads taking range jobs in order. */
 class RangePool {
@@ -702,7 +708,8 @@ class RangePool {
   private settle(worker: Worker, reply: WorkerReply): void {
     const waiter = this.waiting.get(reply.id);
     this.waiting.delete(reply.id);
-    if ('error' in reply) waiter?.reject(new Error(reply.error));
+    if ('error' in reply)
+      waiter?.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name }));
     else waiter?.resolve(reply.outcome);
     this.idle.push(worker);
     this.dispatch();
@@ -726,7 +733,10 @@ export function serveRanges(open: OpenSource = openLocalSource): boolean {
   port.on('message', ({ id, job }: { id: number; job: RangeJob }) => {
     validateRange(source, setup.dataset, setup.settings, job, undefined).then(
       (outcome) => port.postMessage({ id, outcome } satisfies WorkerReply),
-      (error: unknown) => port.postMessage({ id, error: String((error as Error)?.message ?? error) }),
+      (error: unknown) => {
+        const { name, message } = error instanceof Error ? error : new Error(String(error));
+        port.postMessage({ id, error: { name, message } } satisfies WorkerReply);
+      },
     );
   });
   return true;
