@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { loadDatasets, pickDataset } from '../lib/datasets/load.ts';
 import type { Dataset } from '../lib/datasets/model.ts';
 import { fileSource, validateParallel } from '../lib/validation/parallel.ts';
+import { sourceWorkerEntry } from '../lib/validation/source-worker.ts';
 import type { RssReport } from './rss-child.ts';
 
 /** The speed-up asked for on this 2-core machine. */
@@ -44,7 +45,7 @@ async function pass(path: string, dataset: Dataset, threads: number): Promise<Pa
   const spec = await fileSource(path);
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = await validateParallel(spec, dataset, { threads });
+  const result = await validateParallel(spec, dataset, { threads, workerEntry: await sourceWorkerEntry() });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   return {

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     : threads > 1
       ? await validateParallel(await fileSource(file), dataset, {
           threads,
-          ...(workerEntry ? { workerEntry } : {}),
+          workerEntry,
         })
       : await validateCsv(createReadStream(file, { highWaterMark: 1 << 20 }), dataset);
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;

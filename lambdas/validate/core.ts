@@ -87,7 +87,7 @@ export interface ParallelValidation {
   /** Threads, this one included. */
   readonly threads: number;
   /** The worker entry: the handler's bundle, which serves ranges when started as a worker. */
-  readonly workerEntry?: URL;
+  readonly workerEntry?: URL | undefined;
   /**
    * Run the ranges in this thread (guessed and merged as on threads): for tests, whose object
    * store lives in this thread.
@@ -245,6 +245,10 @@ function unknownFolder(dataset: string): string {
  * slice's input (`done: false`); the last returns the verdict (`done: true`). Each run streams its
  * errors to a part of the complete list; the report names every part.
  *
+ * On the single route a plain file over {@link PARALLEL_MIN_BYTES} is validated in parallel
+ * ranges when `deps.parallel` has threads to spare (same result; it can stop and hand over to
+ * slices between ranges); a slice is always one pass from its checkpoint.
+ *
  * A gzip stream cannot be resumed: one above the threshold is rejected as `too_large` after two
  * bytes are read, one that runs out of time likewise. S3 errors (NoSuchKey, a replaced object,
  * throttling) propagate, for the workflow's Retry and Catch to decide.
@@ -298,14 +302,20 @@ export async function validateIngest(
   };
   const parallel = deps.parallel;
   try {
-    if (!slice && parallel && parallel.threads > 1 && request.size >= PARALLEL_MIN_BYTES) {
+    if (
+      !slice &&
+      parallel &&
+      parallel.threads > 1 &&
+      (parallel.workerEntry || parallel.inThread) &&
+      request.size >= PARALLEL_MIN_BYTES
+    ) {
       // The body opened above only gave the version's LastModified: the ranges read their own.
       opened.close();
       const spec: ObjectSpec = { kind: 'object', size: request.size, request };
       run = await validateParallel(spec, dataset, {
         ...options,
         threads: parallel.threads,
-        ...(parallel.workerEntry ? { workerEntry: parallel.workerEntry } : {}),
+        workerEntry: parallel.workerEntry,
         ...(parallel.inThread ? { inThread: true } : {}),
         open: () => objectSource(deps.store, request),
       });

@@ -29,7 +29,7 @@ serveRanges((spec, chunkBytes) =>
 /** One thread per vCPU the function's memory buys (Lambda sets the variable; 1 elsewhere). */
 const parallel = {
   threads: lambdaVcpus(Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0)),
-  ...(bundleEntry(import.meta.url) ? { workerEntry: bundleEntry(import.meta.url)! } : {}),
+  workerEntry: bundleEntry(import.meta.url),
 };
 const logger = createLogger('validate');
 const buckets = {

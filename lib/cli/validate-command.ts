@@ -8,6 +8,7 @@ import { type Dataset, DatasetDeclarationError } from '../datasets/model.ts';
 import { escapeControl } from '../text.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
 import { validateParallel } from '../validation/parallel.ts';
+import { sourceWorkerEntry } from '../validation/source-worker.ts';
 import { type ValidateCsvOptions, type ValidationRun, validateCsv } from '../validation/validate-csv.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { fileHint } from './file-hint.ts';
@@ -56,6 +57,7 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
         ? validateParallel({ kind: 'file', path: args.file, size }, dataset, {
             ...options,
             threads: args.threads,
+            workerEntry: await sourceWorkerEntry(),
             ...(io.signal ? { signal: io.signal } : {}),
           })
         : onePass(args.file, dataset, options, io.signal),

@@ -15,11 +15,9 @@
  * The machinery is the validator's checkpoint (`resume`): a range is a run resumed from a state,
  * so there is one tokenizer. gzip has no byte offsets to start from and is read in one pass.
  */
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Dataset } from '../datasets/model.ts';
 import {
@@ -122,10 +120,11 @@ export interface ParallelOptions {
   readonly minBytes?: number;
   /**
    * The worker thread's entry: a module that calls {@link serveRanges} when started as a worker.
-   * A bundled function passes its own bundle file (see lambdas/validate/handler.ts).
-   * @default - range-worker.ts, loaded through tsx
+   * A bundled function passes its own bundle file (see lambdas/validate/handler.ts); code run
+   * from source passes `sourceWorkerEntry()` (source-worker.ts).
+   * @default - none: the file is read in one pass (unless `inThread`)
    */
-  readonly workerEntry?: URL;
+  readonly workerEntry?: URL | undefined;
   /**
    * Errors a range holds before it stops when every error is streamed out (see `onError`).
    * @default 10,000
@@ -183,6 +182,8 @@ export async function validateParallel(
     });
   if (threads === 1 || source.size < (options.minBytes ?? PARALLEL_MIN_BYTES)) return single();
   if (startsWithGzipMagic(await firstBytes(source, 2))) return single();
+  const workerEntry = options.inThread ? undefined : options.workerEntry;
+  if (!options.inThread && !workerEntry) return single();
 
   const merged = new Merged(maxErrors, options.onError, options.pace);
   const settings: RangeSettings = {
@@ -192,13 +193,9 @@ export async function validateParallel(
   };
   // Started first: the threads load their code while this one reads the header. This thread
   // validates too (the ranges in file order), so one thread fewer is started.
-  const pool = options.inThread
-    ? undefined
-    : new RangePool(
-        threads - 1,
-        { spec, dataset, settings, chunkBytes },
-        options.workerEntry ? { url: options.workerEntry } : await sourceWorkerEntry(),
-      );
+  const pool = workerEntry
+    ? new RangePool(threads - 1, { spec, dataset, settings, chunkBytes }, workerEntry)
+    : undefined;
   const stop = () => void pool?.close();
   options.signal?.addEventListener('abort', stop);
   try {
@@ -585,48 +582,6 @@ export async function fileSource(path: string): Promise<FileSpec> {
   return { kind: 'file', path, size: (await stat(path)).size };
 }
 
-/** The file a worker thread starts from, and what it needs to know beyond the setup. */
-interface WorkerEntry {
-  readonly url: URL;
-  readonly data?: Record<string, unknown>;
-}
-
-let bundledWorker: Promise<WorkerEntry> | undefined;
-
-/**
- * The worker entry when running from TypeScript source (the CLI, tests): range-worker.ts bundled
- * once per process by esbuild into a temporary file, as the deployed functions are bundled. A
- * thread then loads one file; through tsx each would compile and load about 100 modules (0.4 CPU
- * seconds a thread, measured). Without esbuild, the tsx boot file.
- */
-function sourceWorkerEntry(): Promise<WorkerEntry> {
-  bundledWorker ??= (async () => {
-    const tsxBoot = {
-      url: new URL('./range-worker-boot.mjs', import.meta.url),
-      data: { entry: new URL('./range-worker.ts', import.meta.url).href },
-    };
-    const dir = mkdtempSync(join(tmpdir(), 'datalake-range-worker-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = join(dir, 'range-worker.mjs');
-    try {
-      const esbuild = await import('esbuild');
-      await esbuild.build({
-        entryPoints: [fileURLToPath(new URL('./range-worker.ts', import.meta.url))],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        outfile,
-        logLevel: 'silent',
-      });
-    } catch {
-      return tsxBoot; // esbuild missing (it comes with tsx) or failing: slower, not wrong
-    }
-    return { url: pathToFileURL(outfile) };
-  })();
-  return bundledWorker;
-}
-
 /** What a range worker receives once, at its start. */
 interface WorkerSetup {
   readonly [RANGE_WORKER]: true;
@@ -654,10 +609,10 @@ class RangePool {
     { resolve: (o: RangeOutcome) => void; reject: (e: Error) => void }
   >();
 
-  constructor(size: number, setup: Omit<WorkerSetup, typeof RANGE_WORKER>, entry: WorkerEntry) {
-    const data = { [RANGE_WORKER]: true, ...setup, ...entry.data } satisfies WorkerSetup;
+  constructor(size: number, setup: Omit<WorkerSetup, typeof RANGE_WORKER>, entry: URL) {
+    const data: WorkerSetup = { [RANGE_WORKER]: true, ...setup };
     for (let k = 0; k < size; k++) {
-      const worker = new Worker(entry.url, {
+      const worker = new Worker(entry, {
         workerData: data,
         resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
       });

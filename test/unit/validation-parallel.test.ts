@@ -13,6 +13,7 @@ import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 import type { ValidationError } from '../../lib/validation/csv-validator.ts';
 import { type ParallelOptions, type RangeReport, validateParallel } from '../../lib/validation/parallel.ts';
+import { sourceWorkerEntry } from '../../lib/validation/source-worker.ts';
 import { type ValidationRun, validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
   corpusSamples,
@@ -208,7 +209,11 @@ describe('validation in parallel worker threads', () => {
     const whole = await onePass(s, split);
 
     // Act
-    const ranged = await inRanges(s, split, { inThread: false, threads: 3 });
+    const ranged = await inRanges(s, split, {
+      inThread: false,
+      threads: 3,
+      workerEntry: await sourceWorkerEntry(),
+    });
 
     // Assess: the last ranges at least were validated by the workers (they take ranges from the
     // end of the file, this thread from its start).
