@@ -42,10 +42,12 @@ export const PARALLEL_MIN_BYTES = 16 << 20;
 const RANGES_PER_THREAD = 16;
 /**
  * Errors a range holds before it stops (when every error is streamed out, `onError`, they wait for
- * the ranges before them): memory stays bounded for a file where every row is wrong. The rest of
- * such a range is validated after its start is confirmed, streaming its errors as it goes.
+ * the ranges before them): memory stays bounded for a file where every row is wrong, at about
+ * 2 MB a range even when all the ranges wait on this thread. The rest of such a range is
+ * validated in file order by this thread, streaming its errors as it goes: a file with errors on
+ * most rows gains little from the threads.
  */
-export const RANGE_ERROR_BUFFER = 10_000;
+export const RANGE_ERROR_BUFFER = 5_000;
 /** A worker's V8 heap limit: with the buffers outside it, a thread stays under 128 MB. */
 const WORKER_HEAP_MB = 64;
 
@@ -127,7 +129,7 @@ export interface ParallelOptions {
   readonly workerEntry?: URL | undefined;
   /**
    * Errors a range holds before it stops when every error is streamed out (see `onError`).
-   * @default 10,000
+   * @default 5,000
    */
   readonly errorBuffer?: number;
   /**
@@ -243,11 +245,11 @@ async function mergeRanges(
   const starts = at.columns === 'pending' ? [] : await rangeStarts(source, at.offset, count, options);
   const guesses = starts.map((offset) => guessAt(at, offset));
   const jobs = guesses.map((start, k) => ({ start, until: starts[k + 1] ?? null }));
-  const outcomes = pool
+  const outcomes: (Promise<RangeOutcome> | undefined)[] = pool
     ? pool.runAll(jobs)
     : jobs.map((job) => validateRange(source, dataset, settings, job, undefined));
   // A failed range must not leave an unhandled rejection while an earlier one is awaited.
-  for (const outcome of outcomes) outcome.catch(() => {});
+  for (const outcome of outcomes) outcome?.catch(() => {});
   for (let k = 0; k < jobs.length; k++) {
     options.signal?.throwIfAborted();
     const next = starts[k + 1] ?? null;
@@ -256,7 +258,10 @@ async function mergeRanges(
     const inOrder = pool?.take(k) ?? false;
     const fix = inOrder ? undefined : confirm(at, guess);
     options.onRange?.({ start: guess.offset, outcome: inOrder ? 'in order' : fix ? 'confirmed' : 'redone' });
-    const confirmed = fix ? merged.add(at, await outcomes[k]!, fix) : undefined;
+    const outcome = outcomes[k];
+    // Let go of a merged range's errors (up to errorBuffer of them): memory stays bounded.
+    outcomes[k] = undefined;
+    const confirmed = fix ? merged.add(at, await outcome!, fix) : undefined;
     if (confirmed && !confirmed.end) return merged.final(confirmed.result, source.size);
     const from = confirmed?.end ?? at;
     if (!confirmed || next === null || from.offset < next) {
