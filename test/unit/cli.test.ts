@@ -16,6 +16,20 @@ const INVALID = 'test/fixtures/orders-invalid.csv';
 const run = (...argv: string[]) => runCli(argv);
 const runWith = (tty: boolean, argv: string[]) => runCli(argv, { tty });
 
+/**
+ * 20 MB of orders with errors and quoted line breaks throughout, so that range starts land in
+ * every kind of place: over the size that is validated in parallel.
+ */
+async function largeOrdersFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'threads-'));
+  const file = join(dir, 'big.csv');
+  const broken = brokenOrdersCsv().slice(ORDERS_HEADER.length);
+  const rows = orderRows(11, 0, 2_000).split('\n');
+  const quoted = rows.map((line, i) => (i % 3 === 0 ? line.replace(/, /g, ',\n') : line)).join('\n');
+  await writeFile(file, ORDERS_HEADER + `${broken}${quoted}`.repeat(62));
+  return file;
+}
+
 describe('datalake validate', () => {
   it('exits 0 and says valid for a valid file', async () => {
     const { code, out, err } = await run('validate', VALID, '--dataset', 'orders');
@@ -133,14 +147,8 @@ describe('datalake validate', () => {
   });
 
   it('validates a large file in parallel ranges, from the package bin too, with the result of one pass', async () => {
-    // Prepare: 20 MB of orders with errors and quoted line breaks throughout, so that range
-    // starts land in every kind of place.
-    const dir = await mkdtemp(join(tmpdir(), 'threads-'));
-    const file = join(dir, 'big.csv');
-    const broken = brokenOrdersCsv().slice(ORDERS_HEADER.length);
-    const rows = orderRows(11, 0, 2_000).split('\n');
-    const quoted = rows.map((line, i) => (i % 3 === 0 ? line.replace(/, /g, ',\n') : line)).join('\n');
-    await writeFile(file, ORDERS_HEADER + `${broken}${quoted}`.repeat(62));
+    // Prepare
+    const file = await largeOrdersFile();
     const argv = ['validate', file, '--dataset', 'orders', '--json', '--max-errors', '500'];
 
     // Act
@@ -159,6 +167,21 @@ describe('datalake validate', () => {
     expect(two).toEqual(one);
     expect('code' in bin ? bin.code : 0).toBe(1);
     expect(bin.stdout).toBe(one.out);
+  });
+
+  it('stops validating in parallel when aborted: "interrupted", exit 130, no verdict', async () => {
+    // Prepare
+    const file = await largeOrdersFile();
+    const stop = new AbortController();
+
+    // Act
+    const command = runCli(['validate', file, '--dataset', 'orders', '--threads', '2'], {
+      signal: stop.signal,
+    });
+    setTimeout(() => stop.abort('SIGINT'), 50);
+
+    // Assess
+    expect(await command).toEqual({ code: 130, out: '', err: 'datalake: interrupted\n' });
   });
 
   it('runs as the package bin, through npm run datalake', async () => {
