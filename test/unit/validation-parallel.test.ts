@@ -8,6 +8,11 @@
  * cases; a few cases start real worker threads. The oracle is the same validator in one pass:
  * this proves the split and the merge, not the rules.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
@@ -265,5 +270,45 @@ describe('validation in parallel ranges with stopWhen', () => {
     const { valid, rows, errorCount, errorsByColumn, errorsByRule, recordSpansLines } = whole.result;
     expect(rest).toMatchObject({ valid, rows, errorCount, errorsByColumn, errorsByRule, recordSpansLines });
     expect(paced).toBeGreaterThan(0);
+  });
+});
+
+describe('a range worker that fails', () => {
+  it('fails the run with its error, name and message kept (the workflow matches on the name)', async () => {
+    // Prepare: a worker entry whose source fails as S3 does when the object was replaced.
+    const dir = await mkdtemp(join(tmpdir(), 'failing-worker-'));
+    const entry = join(dir, 'entry.ts');
+    const parallel = fileURLToPath(new URL('../../lib/validation/parallel.ts', import.meta.url));
+    await writeFile(
+      entry,
+      `import { serveRanges } from ${JSON.stringify(parallel)};
+serveRanges(() => ({
+  size: 0,
+  read() {
+    throw Object.assign(new Error('the object was replaced'), { name: 'ObjectReplaced' });
+  },
+}));
+`,
+    );
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: join(dir, 'entry.mjs'),
+    });
+    const s = sample('valid orders', ORDERS, ORDERS_HEADER + orderRows(3, 0, 3000));
+
+    // Act
+    const run = inRanges(s, SPLITS[1]!, {
+      inThread: false,
+      ranges: 4,
+      chunkBytes: 4096,
+      workerEntry: pathToFileURL(join(dir, 'entry.mjs')),
+    });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'ObjectReplaced', message: 'the object was replaced' });
+    await rm(dir, { recursive: true, force: true });
   });
 });
