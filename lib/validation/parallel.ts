@@ -187,7 +187,7 @@ export async function validateParallel(
   const workerEntry = options.inThread ? undefined : options.workerEntry;
   if (!options.inThread && !workerEntry) return single();
 
-  const merged = new Merged(maxErrors, options.onError, options.pace);
+  const merged = new Merged(maxErrors, options.onError, options.pace, options.signal);
   const settings: RangeSettings = {
     maxRecordBytes: options.maxRecordBytes,
     maxErrors,
@@ -359,6 +359,7 @@ async function validateRange(
     pos += chunk.length;
     const wait = sink?.pace?.();
     if (wait) await wait;
+    sink?.signal?.throwIfAborted(); // this thread's ranges stop at once, not at their end
     if (!validator.wantsMore) break;
     if (until !== null && pos > until) {
       // The next range's start is inside a record: stop at the first boundary past it. (Flushed:
@@ -426,6 +427,7 @@ class Merged {
     private readonly maxErrors: number,
     private readonly onError: ((error: ValidationError) => void) | undefined,
     readonly pace: (() => Promise<void> | undefined) | undefined,
+    readonly signal: AbortSignal | undefined,
   ) {}
 
   emit(error: ValidationError): void {
