@@ -24,7 +24,7 @@ export interface BundleFigures {
 }
 
 /** Every variable a handler reads at import, with a placeholder value. */
-const PLACEHOLDER_ENV = {
+export const PLACEHOLDER_ENV = {
   ...Object.fromEntries(
     Object.values(ENV).flatMap((vars) =>
       Object.values(vars).map((name) => [name, `bench-${name.toLowerCase()}`]),

@@ -1,12 +1,14 @@
 /**
  * Child process of `npm run bench`: validates one orders file and prints one JSON line with its
  * peak RSS. Peak RSS never goes down within a process, so each file size gets a fresh process
- * (`node --import tsx bench/rss-child.ts <file>`); without a file it only loads the same modules,
- * which gives the baseline the validator's own memory sits on.
+ * (`node --import tsx bench/rss-child.ts <file> [--threads N]`); without a file it only loads the
+ * same modules, which gives the baseline the validator's own memory sits on. With `--threads N`
+ * it validates in parallel ranges; bundled, the bundle is also its own worker entry.
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadDatasets, pickDataset } from '../lib/datasets/load.ts';
+import { bundleEntry, fileSource, serveRanges, validateParallel } from '../lib/validation/parallel.ts';
 import { validateCsv } from '../lib/validation/validate-csv.ts';
 
 /** What the child reports on stdout (one JSON line). */
@@ -38,13 +40,23 @@ function highWaterMark(): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const { positionals } = parseArgs({ allowPositionals: true });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { threads: { type: 'string', default: '1' } },
+  });
   const file = positionals[0];
+  const threads = Number(values.threads);
   const dataset = pickDataset(await loadDatasets('datasets'), 'orders');
   const started = performance.now();
-  const result = file
-    ? await validateCsv(createReadStream(file, { highWaterMark: 1 << 20 }), dataset)
-    : { rows: 0, bytes: 0, errorCount: 0 };
+  const workerEntry = bundleEntry(import.meta.url);
+  const result = !file
+    ? { rows: 0, bytes: 0, errorCount: 0 }
+    : threads > 1
+      ? await validateParallel(await fileSource(file), dataset, {
+          threads,
+          workerEntry,
+        })
+      : await validateCsv(createReadStream(file, { highWaterMark: 1 << 20 }), dataset);
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
   const report: RssReport = {
     peakRssBytes: highWaterMark() ?? maxRssBytes,
@@ -57,4 +69,5 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(report));
 }
 
-await main();
+// Started as a range worker (the bundle is its own worker entry), it serves ranges instead.
+if (!serveRanges()) await main();

@@ -25,6 +25,7 @@ import { validateCsv } from '../lib/validation/validate-csv.ts';
 import { measureConversion, TARGET_PARQUET_RATIO } from './conversion.ts';
 import { writeCrossCheckFile } from './cross-check.ts';
 import { measureBundles, TARGET_BUNDLE_KB } from './lambda-bundles.ts';
+import { measureParallel, parallelRows, TARGET_RSS_PER_THREAD_MB, TARGET_SPEEDUP } from './parallel.ts';
 import { measureDropToQueryable } from './pipeline.ts';
 import { duckdbCheckQuery, zodRowSchema } from './reference-checks.ts';
 import { section } from './report-section.ts';
@@ -477,9 +478,10 @@ async function main(): Promise<void> {
   }
 
   // 5. Peak RSS, each in a fresh process, as the brief's tsx child and as the deployed bundle.
+  const bundled = await bundledChild();
   const runners: ChildRunner[] = [
     { label: 'under tsx', command: process.execPath, args: ['--import', 'tsx', 'bench/rss-child.ts'] },
-    { label: 'bundled by esbuild', command: process.execPath, args: [await bundledChild()] },
+    { label: 'bundled by esbuild', command: process.execPath, args: [bundled] },
   ];
   const parentRss = process.memoryUsage.rss();
   const rss: RssSeries[] = [];
@@ -504,6 +506,18 @@ async function main(): Promise<void> {
   }
   conn.closeSync();
   duck.closeSync();
+
+  // 5a. Validation on every core: the 1 GB file (the speed file with --quick) on 1 and N threads.
+  const parallelFile = bigFile ?? speedFile;
+  const parallel = await measureParallel(parallelFile.path, dataset, [process.execPath, bundled]);
+  const parallelTable = table(['measurement', 'figure', 'target', 'verdict'], parallelRows(parallel, fmt), [
+    false,
+    true,
+    false,
+    false,
+  ]);
+  const parallelNote = `${parallelFile.path}, warm page cache. validateParallel, as \`datalake validate --threads N\` runs it (N = os.availableParallelism(), ${parallel.many.threads} here): this thread reads the header, then validates the ranges in file order while N − 1 worker threads take ranges from the end of the file; the two meet. The workers start from range-worker.ts bundled by esbuild once per process, as the CLI runs from source; that build is in the N-thread time. RSS: a fresh bundled process (\`node .bench/rss-child.mjs <file> --threads ${parallel.many.threads}\`, the bundle its own worker entry), its VmHWM divided by the threads. 1-minute load average ${fmt(os.loadavg()[0]!, 2)} after the runs.`;
+  console.log(`\nValidation on every core\n${parallelTable}\n\n- ${parallelNote}\n`);
 
   // 5b. The Lambda bundles as deployed: size and cold import time.
   const bundles = await measureBundles(join(BENCH_DIR, 'lambdas'));
@@ -689,6 +703,14 @@ async function main(): Promise<void> {
     'validator ≥ 0.9× DuckDB': targets.duck,
     'validator ≥ 8× csv-parse + zod': targets.zod,
     ...Object.fromEntries(rss.map((r) => [`peak RSS ≤ 128 MB at 1 GB, ${r.runner.label}`, rssVerdict(r)])),
+    [`speed-up on ${parallel.many.threads} threads ≥ ${TARGET_SPEEDUP}×`]: {
+      target: '',
+      pass: parallel.speedup >= TARGET_SPEEDUP,
+    },
+    [`peak RSS ≤ ${TARGET_RSS_PER_THREAD_MB} MB per thread`]: {
+      target: '',
+      pass: parallel.rssPerThreadMb <= TARGET_RSS_PER_THREAD_MB,
+    },
     'curated Parquet ≤ 25% of the CSV': { target: '', pass: conversion.ratio <= TARGET_PARQUET_RATIO },
     ...Object.fromEntries(
       drops.map((d, i) => [
@@ -720,6 +742,12 @@ async function main(): Promise<void> {
     '',
     ...notes.map((n) => `- ${n}`),
     ...(warnings.length ? ['', ...warnings.map((w) => `- ${w}`)] : []),
+    '',
+    '## Validation on every core',
+    '',
+    parallelTable,
+    '',
+    `- ${parallelNote}`,
     '',
     '## Lambda bundles',
     '',

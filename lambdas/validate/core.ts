@@ -8,6 +8,7 @@ import { type GlueSizingLimits, GZIP_RATIO_ESTIMATE, glueRunSize } from '../../l
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import type { ValidationError } from '../../lib/validation/csv-validator.ts';
+import { type ByteSource, PARALLEL_MIN_BYTES, validateParallel } from '../../lib/validation/parallel.ts';
 import { startsWithGzipMagic, validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
   type ConversionPlan,
@@ -77,6 +78,48 @@ export interface ValidateDeps {
   readonly log: Log;
   /** Milliseconds the invocation has left (Lambda's context); no limit when unset. */
   readonly remainingMs?: () => number;
+  /**
+   * Validate a large plain file in parallel ranges (single route only: a slice of the large-file
+   * route is validated in one pass from its checkpoint).
+   * @default - one pass
+   */
+  readonly parallel?: ParallelValidation;
+}
+
+/** How the core validates in parallel (see lib/validation/parallel.ts). */
+export interface ParallelValidation {
+  /** Threads, this one included. */
+  readonly threads: number;
+  /** The worker entry: the handler's bundle, which serves ranges when started as a worker. */
+  readonly workerEntry?: URL | undefined;
+  /**
+   * Run the ranges in this thread (guessed and merged as on threads): for tests, whose object
+   * store lives in this thread.
+   * @default false
+   */
+  readonly inThread?: boolean;
+}
+
+/** The spec of a landed object version a range worker opens (see {@link objectSource}). */
+export type ObjectSpec = {
+  readonly kind: 'object';
+  readonly size: number;
+  readonly request: IngestRequest;
+};
+
+/** A landed object version as a byte source: each range is a ranged read pinned to the same version. */
+export function objectSource(store: ObjectStore, request: IngestRequest): ByteSource {
+  return {
+    size: request.size,
+    async *read(start) {
+      const opened = await store.open(request, start);
+      try {
+        yield* opened.body;
+      } finally {
+        opened.close();
+      }
+    },
+  };
 }
 
 /** The `.errors.json` report written beside a rejected file. */
@@ -206,6 +249,10 @@ function unknownFolder(dataset: string): string {
  * slice's input (`done: false`); the last returns the verdict (`done: true`). Each run streams its
  * errors to a part of the complete list; the report names every part.
  *
+ * On the single route a plain file over {@link PARALLEL_MIN_BYTES} is validated in parallel
+ * ranges when `deps.parallel` has threads to spare (same result; it can stop and hand over to
+ * slices between ranges); a slice is always one pass from its checkpoint.
+ *
  * A gzip stream cannot be resumed: one above the threshold is rejected as `too_large` after two
  * bytes are read, one that runs out of time likewise. S3 errors (NoSuchKey, a replaced object,
  * throttling) propagate, for the workflow's Retry and Catch to decide.
@@ -245,20 +292,43 @@ export async function validateIngest(
   const preview = [...(slice?.preview ?? [])];
   const remainingMs = deps.remainingMs;
   let run: Awaited<ReturnType<typeof validateCsv>>;
+  const options = {
+    maxErrors: REPORT_ERRORS,
+    onError: (error: ValidationError) => {
+      const reported = toReported(error);
+      errorFile.add(reported);
+      if (preview.length < STATE_ERRORS) preview.push(forState(reported));
+    },
+    pace: () => errorFile.pace(),
+    stopWhen: (read: number) =>
+      (slice !== undefined && read >= slice.bytes) ||
+      (remainingMs !== undefined && remainingMs() < SLICE_RESERVE_MS),
+  };
+  const parallel = deps.parallel;
   try {
-    run = await validateCsv(opened.body, dataset, {
-      maxErrors: REPORT_ERRORS,
-      onError: (error) => {
-        const reported = toReported(error);
-        errorFile.add(reported);
-        if (preview.length < STATE_ERRORS) preview.push(forState(reported));
-      },
-      pace: () => errorFile.pace(),
-      ...(slice?.resume ? { resume: slice.resume } : {}),
-      stopWhen: (read) =>
-        (slice !== undefined && read >= slice.bytes) ||
-        (remainingMs !== undefined && remainingMs() < SLICE_RESERVE_MS),
-    });
+    if (
+      !slice &&
+      parallel &&
+      parallel.threads > 1 &&
+      (parallel.workerEntry || parallel.inThread) &&
+      request.size >= PARALLEL_MIN_BYTES
+    ) {
+      // The body opened above only gave the version's LastModified: the ranges read their own.
+      opened.close();
+      const spec: ObjectSpec = { kind: 'object', size: request.size, request };
+      run = await validateParallel(spec, dataset, {
+        ...options,
+        threads: parallel.threads,
+        workerEntry: parallel.workerEntry,
+        ...(parallel.inThread ? { inThread: true } : {}),
+        open: () => objectSource(deps.store, request),
+      });
+    } else {
+      run = await validateCsv(opened.body, dataset, {
+        ...options,
+        ...(slice?.resume ? { resume: slice.resume } : {}),
+      });
+    }
     await errorFile.end();
   } catch (error) {
     await errorFile.abort();

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { parseGlueSizingLimits } from '../../lib/conversion/glue-sizing.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
+import { bundleEntry, openLocalSource, serveRanges } from '../../lib/validation/parallel.ts';
 import {
   ENV,
   type SliceProgress,
@@ -12,11 +13,25 @@ import {
 } from '../shared/contract.ts';
 import { readEnv } from '../shared/env.ts';
 import { createLogger } from '../shared/logger.ts';
-import { validateIngest } from './core.ts';
+import { lambdaVcpus } from '../shared/vcpus.ts';
+import { type ObjectSpec, objectSource, validateIngest } from './core.ts';
 import { s3Store } from './s3-store.ts';
 
 const env = readEnv(ENV.validate);
 const store = s3Store(new S3Client({}));
+
+// This bundle is also the worker entry of a parallel validation: started as a worker thread, it
+// validates the ranges it is sent, each a ranged GET of the same object version, with its own client.
+serveRanges((spec, chunkBytes) =>
+  spec.kind === 'object'
+    ? objectSource(store, (spec as ObjectSpec).request)
+    : openLocalSource(spec, chunkBytes),
+);
+/** One thread per vCPU the function's memory buys (Lambda sets the variable; 1 elsewhere). */
+const parallel = {
+  threads: lambdaVcpus(Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0)),
+  workerEntry: bundleEntry(import.meta.url),
+};
 const logger = createLogger('validate');
 const buckets = {
   rawBucket: env.rawBucket,
@@ -56,6 +71,7 @@ export async function handler(
     buckets,
     glue,
     log: logger,
+    parallel,
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   });
 }

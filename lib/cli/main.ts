@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { escapeControl } from '../text.ts';
+import { defaultThreads } from '../validation/parallel.ts';
 import { describeFailure, EXIT, exitCodeOf, type StopSignal, UsageError } from './failures.ts';
 import { validateCommand } from './validate-command.ts';
 
@@ -26,9 +27,12 @@ export interface CliIo {
 /** The usage of each command, as `<command> --help` prints it. */
 const HELP = {
   validate: `validate <file> --dataset <name> [--datasets DIR] [--json] [--max-errors N] [--max-record-bytes N]
+         [--threads N]
     check a CSV (or gzip CSV) file against a dataset's declared schema, with the lake's exact rules;
     exit 0 valid, 1 invalid, 2 usage error, unknown dataset or unreadable file
     --max-errors N: errors listed, at most 10,000 (default 100; all are counted)
+    --threads N: validate a plain file in N parallel ranges, with the result of one pass (default:
+    one per core; 1 reads it in one pass; gzip, pipes and files under 16 MB are read in one pass)
 `,
   'local up': `local up [--lake DIR] [--datasets DIR] [--port N] [--large-file-bytes N]
     run the whole pipeline on this machine: an S3 endpoint on 127.0.0.1, the workflow on every
@@ -287,6 +291,8 @@ export interface ValidateArgs {
   readonly json: boolean;
   readonly maxErrors: number;
   readonly maxRecordBytes: number | undefined;
+  /** Threads to validate on (1: one pass). */
+  readonly threads: number;
 }
 
 function parseValidateArgs(args: readonly string[]): ValidateArgs {
@@ -301,6 +307,7 @@ function parseValidateArgs(args: readonly string[]): ValidateArgs {
         json: { type: 'boolean', default: false },
         'max-errors': { type: 'string', default: '100' },
         'max-record-bytes': { type: 'string' },
+        threads: { type: 'string' },
       },
     }),
   );
@@ -316,6 +323,10 @@ function parseValidateArgs(args: readonly string[]): ValidateArgs {
       values['max-record-bytes'] === undefined
         ? undefined
         : positiveInteger('--max-record-bytes', values['max-record-bytes'], 1),
+    threads:
+      values.threads === undefined
+        ? defaultThreads()
+        : positiveInteger('--threads', values.threads, 1, MAX_THREADS),
   };
 }
 
@@ -325,6 +336,9 @@ function parseValidateArgs(args: readonly string[]): ValidateArgs {
  * in the failure zone keeps every one.
  */
 const MAX_LISTED_ERRORS = 10_000;
+
+/** The most threads `validate` starts: past the cores they only share them. */
+const MAX_THREADS = 256;
 
 /**
  * A `--key` the pipeline can take for `--dataset`: a file (not a folder) in the dataset's folder,

@@ -4,10 +4,12 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
-import { DatasetDeclarationError } from '../datasets/model.ts';
+import { type Dataset, DatasetDeclarationError } from '../datasets/model.ts';
 import { escapeControl } from '../text.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
-import { validateCsv } from '../validation/validate-csv.ts';
+import { validateParallel } from '../validation/parallel.ts';
+import { sourceWorkerEntry } from '../validation/source-worker.ts';
+import { type ValidateCsvOptions, type ValidationRun, validateCsv } from '../validation/validate-csv.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { fileHint } from './file-hint.ts';
 import { errorTable, table } from './format.ts';
@@ -41,18 +43,24 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
 
   const progress = io.stderrIsTty && size >= PROGRESS_MIN_BYTES ? progressLine(io, size) : undefined;
   const started = performance.now();
-  const source = createReadStream(args.file, { highWaterMark: 1 << 20 });
-  // Ctrl-C destroys the stream: the validator's next read throws and the command ends there.
-  if (io.signal) addAbortSignal(io.signal, source);
-  let result: Awaited<ReturnType<typeof validateCsv>>;
+  const options = {
+    maxErrors: args.maxErrors,
+    ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
+    ...(progress ? { onProgress: progress.update } : {}),
+  };
+  let run: ValidationRun;
   try {
-    // Raced as well: a read blocked on a pipe holds the stream's destruction until it returns.
-    result = await untilAborted(
-      validateCsv(source, dataset, {
-        maxErrors: args.maxErrors,
-        ...(args.maxRecordBytes === undefined ? {} : { maxRecordBytes: args.maxRecordBytes }),
-        ...(progress ? { onProgress: progress.update } : {}),
-      }),
+    // Raced: a read blocked on a pipe holds the stream's destruction until it returns.
+    run = await untilAborted(
+      // A pipe cannot be read at an offset: one pass.
+      args.threads > 1 && info.isFile()
+        ? validateParallel({ kind: 'file', path: args.file, size }, dataset, {
+            ...options,
+            threads: args.threads,
+            workerEntry: await sourceWorkerEntry(),
+            ...(io.signal ? { signal: io.signal } : {}),
+          })
+        : onePass(args.file, dataset, options, io.signal),
       io.signal,
     );
   } finally {
@@ -61,14 +69,27 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   // A signal after the last read: the verdict is not printed as if the user had waited for it.
   io.signal?.throwIfAborted();
   const seconds = (performance.now() - started) / 1000;
-
   // A whole file in one run: no checkpoint to resume from, so only the verdict is printed.
-  const { checkpoint: _checkpoint, complete: _complete, ...verdict } = result;
-  if (args.json) io.stdout(`${JSON.stringify(verdict)}\n`);
+  const { checkpoint: _checkpoint, complete: _complete, ...result } = run;
+
+  if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
   else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));
   const hint = result.valid ? undefined : await fileHint(args.file);
   if (hint) io.stderr(`datalake: hint: ${hint}\n`);
   return result.valid ? EXIT.ok : EXIT.invalid;
+}
+
+/** The whole file in one pass, as a stream. */
+function onePass(
+  file: string,
+  dataset: Dataset,
+  options: ValidateCsvOptions,
+  signal: AbortSignal | undefined,
+): Promise<ValidationRun> {
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  // Ctrl-C destroys the stream: the validator's next read throws and the command ends there.
+  if (signal) addAbortSignal(signal, source);
+  return validateCsv(source, dataset, options);
 }
 
 function progressLine(io: CliIo, size: number) {

@@ -330,6 +330,15 @@ export class CsvValidator {
     this.drain(false);
   }
 
+  /**
+   * Parses the records that `push` held back (it waits until a partial record's size in new bytes
+   * arrived, to stay linear), so that {@link checkpoint} lies at the last record boundary in the
+   * bytes pushed: a parallel run asks whether a range ends exactly where the next one began.
+   */
+  flush(): void {
+    if (this.pendingBytes > 0 && this.skip === Skip.Off && !this.ignoreRest) this.drain(false);
+  }
+
   /** Ends the file and returns the verdict. */
   finish(bytesRead: number, compressed: boolean): ValidationResult {
     if (this.skip !== Skip.Off) {

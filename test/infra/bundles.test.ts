@@ -7,13 +7,18 @@
  * the same options, each imports nothing but Node's own modules.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleHandler, coldImport } from '../../bench/lambda-bundles.ts';
+import { bundleHandler, coldImport, PLACEHOLDER_ENV } from '../../bench/lambda-bundles.ts';
 import { HANDLERS } from '../../lib/constructs/lake-function.ts';
+import { loadDatasets, pickDataset } from '../../lib/datasets/load.ts';
+import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
+import { fileSource, type RangeReport, validateParallel } from '../../lib/validation/parallel.ts';
+import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import { buildTestLake, setUpOrFailEach, TEST_CONTEXT } from './synth.ts';
 
 /** The construct id of each handler's function in the pipeline stack. */
@@ -89,4 +94,37 @@ describe('the Lambda bundles', () => {
       expect(imports.filter((m) => !builtin.has(m))).toEqual([]);
     },
   );
+
+  it("validate's bundle, started as a worker thread, validates ranges: the parallel route runs as deployed", async () => {
+    // Prepare: the handler reads its environment at import, in the worker too.
+    Object.assign(process.env, PLACEHOLDER_ENV, { AWS_REGION: 'us-east-1' });
+    const dir = await mkdtemp(join(tmpdir(), 'bundle-ranges-'));
+    dirs.push(dir);
+    const file = join(dir, 'orders.csv');
+    const broken = brokenOrdersCsv();
+    await writeFile(file, broken + broken.slice(broken.indexOf('\n') + 1).repeat(300));
+    const dataset = pickDataset(await loadDatasets('datasets'), 'orders');
+    const ranges: RangeReport[] = [];
+
+    // Act
+    const parallel = await validateParallel(await fileSource(file), dataset, {
+      threads: 3,
+      minBytes: 0,
+      ranges: 6,
+      chunkBytes: 4096,
+      workerEntry: pathToFileURL(join(staged.validate!, 'index.mjs')),
+      onRange: (range) => ranges.push(range),
+    });
+    const single = await validateCsv(
+      (async function* () {
+        yield await import('node:fs/promises').then((fs) => fs.readFile(file));
+      })(),
+      dataset,
+    );
+
+    // Assess: the same run, and the last ranges were validated by the bundle's worker threads.
+    expect(parallel).toEqual({ ...single, bytes: parallel.bytes });
+    expect(parallel.bytes).toBe(single.bytes);
+    expect(ranges.at(-1)!.outcome).toBe('confirmed');
+  });
 });

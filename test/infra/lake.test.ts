@@ -428,8 +428,8 @@ describe('pipeline stack', () => {
       ['Trigger', 'Validate', 'RegisterPartition', 'Reconcile'].map(functionId).sort(),
     );
     const sizes: Record<string, [memory: number, timeoutSeconds: number]> = {
-      // One full vCPU for the CPU-bound validator; 15 minutes is Lambda's maximum.
-      Validate: [1769, 900],
+      // Two full vCPUs (1,769 MB each) for the validator's two threads; 15 minutes is Lambda's maximum.
+      Validate: [3538, 900],
       RegisterPartition: [256, 30],
       Trigger: [256, 30],
       Reconcile: [256, 600],

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { PARALLEL_MIN_BYTES } from '../../lib/validation/parallel.ts';
 import { runCli } from './cli-run.ts';
 
 const VALID = 'test/fixtures/orders-valid.csv';
@@ -13,6 +15,20 @@ const INVALID = 'test/fixtures/orders-invalid.csv';
 /** Runs the CLI in-process and captures what it prints. */
 const run = (...argv: string[]) => runCli(argv);
 const runWith = (tty: boolean, argv: string[]) => runCli(argv, { tty });
+
+/**
+ * 20 MB of orders with errors and quoted line breaks throughout, so that range starts land in
+ * every kind of place: over the size that is validated in parallel.
+ */
+async function largeOrdersFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'threads-'));
+  const file = join(dir, 'big.csv');
+  const broken = brokenOrdersCsv().slice(ORDERS_HEADER.length);
+  const rows = orderRows(11, 0, 2_000).split('\n');
+  const quoted = rows.map((line, i) => (i % 3 === 0 ? line.replace(/, /g, ',\n') : line)).join('\n');
+  await writeFile(file, ORDERS_HEADER + `${broken}${quoted}`.repeat(62));
+  return file;
+}
 
 describe('datalake validate', () => {
   it('exits 0 and says valid for a valid file', async () => {
@@ -77,6 +93,12 @@ describe('datalake validate', () => {
     [['validate', '--dataset', 'orders'], 'validate takes exactly one file'],
     [['validate', VALID, '--dataset', 'orders', '--max-errors', 'many'], '--max-errors takes a whole number'],
     [['validate', VALID, '--dataset', 'orders', '--bogus'], "Unknown option '--bogus'"],
+    [
+      ['validate', VALID, '--dataset', 'orders', '--threads', '0'],
+      '--threads takes a whole number ≥ 1, not "0"',
+    ],
+    [['validate', VALID, '--dataset', 'orders', '--threads', 'all'], '--threads takes a whole number ≥ 1'],
+    [['validate', VALID, '--dataset', 'orders', '--threads', '257'], '--threads takes at most 256'],
     [['frobnicate'], 'unknown command "frobnicate"'],
   ])('exits 2 with the usage for %j', async (argv, message) => {
     const { code, err } = await run(...argv);
@@ -122,6 +144,44 @@ describe('datalake validate', () => {
     expect(onTerminal.err.endsWith('\r\x1b[2K')).toBe(true);
     const piped = await runWith(false, ['validate', file, '--dataset', 'orders']);
     expect(piped.err).toBe('');
+  });
+
+  it('validates a large file in parallel ranges, from the package bin too, with the result of one pass', async () => {
+    // Prepare
+    const file = await largeOrdersFile();
+    const argv = ['validate', file, '--dataset', 'orders', '--json', '--max-errors', '500'];
+
+    // Act
+    const one = await run(...argv, '--threads', '1');
+    const two = await run(...argv, '--threads', '2');
+    const exec = promisify(execFile);
+    const bin = await exec('node', ['bin/datalake.js', ...argv, '--threads', '3']).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+
+    // Assess
+    expect(one.code).toBe(1);
+    expect((await stat(file)).size).toBeGreaterThan(PARALLEL_MIN_BYTES);
+    expect(JSON.parse(one.out)).toMatchObject({ valid: false, recordSpansLines: true });
+    expect(JSON.parse(one.out).errorCount).toBeGreaterThan(100);
+    expect(two).toEqual(one);
+    expect('code' in bin ? bin.code : 0).toBe(1);
+    expect(bin.stdout).toBe(one.out);
+  });
+
+  it('stops validating in parallel when aborted: "interrupted", exit 130, no verdict', async () => {
+    // Prepare
+    const file = await largeOrdersFile();
+    const stop = new AbortController();
+
+    // Act
+    const command = runCli(['validate', file, '--dataset', 'orders', '--threads', '2'], {
+      signal: stop.signal,
+    });
+    setTimeout(() => stop.abort('SIGINT'), 50);
+
+    // Assess
+    expect(await command).toEqual({ code: 130, out: '', err: 'datalake: interrupted\n' });
   });
 
   it('runs as the package bin, through npm run datalake', async () => {

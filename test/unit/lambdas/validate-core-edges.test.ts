@@ -30,6 +30,7 @@ import {
 } from '../../../lambdas/validate/core.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
+import { PARALLEL_MIN_BYTES } from '../../../lib/validation/parallel.ts';
 import { validateCsv } from '../../../lib/validation/validate-csv.ts';
 import {
   DATASETS_DIR,
@@ -413,6 +414,37 @@ describe('a file read in one run', () => {
       'drain',
       'drained',
     ]);
+  });
+});
+
+describe('a large plain file on the single route', () => {
+  it('is validated in parallel ranges, each a ranged read, with the output and error list of one pass', async () => {
+    // Prepare: over the size that goes parallel, an error every 1,000 rows.
+    const rows: string[] = [];
+    let bytes = HEADER.length;
+    for (let id = 1; bytes < PARALLEL_MIN_BYTES + 1e6; id++) {
+      rows.push(id % 1000 ? goodRow(id) : badRow(id));
+      bytes += rows.at(-1)!.length;
+    }
+    const content = Buffer.from(HEADER + rows.join(''));
+    const request = { ...req('orders/big.csv'), size: content.length };
+    const one = new RangeStore(content, 1 << 16);
+    const ranged = new RangeStore(content, 1 << 16);
+
+    // Act
+    const whole = await validateWhole({ request, executionName: 'run' }, depsOf(one));
+    const parallel = await validateWhole(
+      { request, executionName: 'run' },
+      { ...depsOf(ranged), parallel: { threads: 2, inThread: true } },
+    );
+
+    // Assess: the same output, report and error list; the object read in ranges from several offsets.
+    expect(whole.errorCount).toBeGreaterThan(100);
+    expect(parallel).toEqual(whole);
+    expect(ranged.report(parallel)).toEqual(one.report(whole));
+    expect([...ranged.lines]).toEqual([...one.lines]);
+    expect(ranged.ops.filter((op) => op.startsWith('open orders/big.csv from')).length).toBeGreaterThan(4);
+    expect(one.ops.filter((op) => op.startsWith('open orders/big.csv from'))).toEqual([]);
   });
 });
 
