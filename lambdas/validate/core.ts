@@ -4,6 +4,7 @@
  * else). Every landed object ends in exactly one of the two, and the task output stays small.
  */
 import { createHash } from 'node:crypto';
+import { type ConversionSettings, planConversion } from '../../lib/conversion/plan.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import type { ValidationError } from '../../lib/validation/csv-validator.ts';
@@ -73,6 +74,8 @@ export interface ValidateDeps {
   readonly log: Log;
   /** Milliseconds the invocation has left (Lambda's context); no limit when unset. */
   readonly remainingMs?: () => number;
+  /** The conversion router's settings: a valid file's output says which engine converts it. */
+  readonly conversion: ConversionSettings;
 }
 
 /** The `.errors.json` report written beside a rejected file. */
@@ -295,7 +298,8 @@ export async function validateIngest(
       errorCount: run.errorCount,
     };
   }
-  if (run.valid) return accept(deps, input, dataset, ingestDate, { rows: run.rows, bytes });
+  if (run.valid)
+    return accept(deps, input, dataset, ingestDate, { rows: run.rows, bytes, compressed: run.compressed });
   return reject(deps, {
     request,
     folder: dataset.name,
@@ -348,7 +352,7 @@ async function accept(
   input: ValidateTaskInput,
   dataset: Dataset,
   ingestDate: string,
-  result: { readonly rows: number; readonly bytes: number },
+  result: { readonly rows: number; readonly bytes: number; readonly compressed: boolean },
 ): Promise<ValidateTaskOutput> {
   const { request } = input;
   const raw: ObjectRef = {
@@ -377,6 +381,7 @@ async function accept(
     report: null,
     reason: null,
     jobArguments,
+    conversion: planConversion(result, deps.conversion),
     done: true,
   };
 }
@@ -612,6 +617,7 @@ async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOut
     report,
     reason: r.reason,
     jobArguments: null,
+    conversion: null,
     done: true,
   };
 }

@@ -1,6 +1,7 @@
 /** The Validate task Lambda: validates a landed file and files it in the raw or failure zone. */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { parseConversionSettings } from '../../lib/conversion/plan.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import {
@@ -22,6 +23,7 @@ const buckets = {
   failureBucket: env.failureBucket,
   curatedBucket: env.curatedBucket,
 };
+const conversion = parseConversionSettings(env.conversion, ENV.validate.conversion);
 
 let datasets: Promise<Map<string, Dataset>> | undefined;
 
@@ -49,6 +51,7 @@ export async function handler(
     datasets: await loadDatasetsOnce(),
     buckets,
     log: logger,
+    conversion,
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   });
 }

@@ -1,4 +1,6 @@
 /** A Node.js Lambda function with the lake's defaults: esbuild bundle, arm64, JSON logs, X-Ray. */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import type { Duration, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -29,6 +31,34 @@ export const LAMBDA_BUNDLING = {
 /** The handlers of the lake's functions, by function name (entry: lambdas/<name>/handler.ts). */
 export const HANDLERS = ['trigger', 'validate', 'register-partition', 'reconcile'] as const;
 
+/**
+ * DuckDB's Node packages that cannot be bundled: the binding loads a native library
+ * (`duckdb.node` beside `libduckdb.so`) by `require`, which esbuild cannot inline. The Convert
+ * function keeps them external and carries them in its asset's node_modules.
+ */
+export const DUCKDB_EXTERNALS = ['@duckdb/node-bindings'];
+
+/**
+ * The packages the Convert function's asset carries for x86_64, copied from this install (the
+ * binding for the machine the tests and the bench run on, so the bundle deployed is the one they
+ * ran): the binding's loader, its libc check and the linux-x64 native binding (1.5.5-r.5, pinned
+ * by the lock file).
+ */
+const DUCKDB_RUNTIME_PACKAGES = ['@duckdb/node-bindings', 'detect-libc', '@duckdb/node-bindings-linux-x64'];
+
+/** Commands that copy {@link DUCKDB_RUNTIME_PACKAGES} into a bundle's node_modules. */
+export function duckdbAssetCommands(outputDir: string): string[] {
+  const require = createRequire(import.meta.url);
+  const bindings = dirname(require.resolve('@duckdb/node-bindings/package.json'));
+  // Resolved from the loader, as Node resolves them at run time.
+  const from = createRequire(`${bindings}/`);
+  return DUCKDB_RUNTIME_PACKAGES.flatMap((name) => {
+    const dir = name === '@duckdb/node-bindings' ? bindings : dirname(from.resolve(`${name}/package.json`));
+    const target = `${outputDir}/node_modules/${name}`;
+    return [`mkdir -p "${target}"`, `cp -R "${dir}/." "${target}/"`];
+  });
+}
+
 /** Properties of {@link LakeFunction}. */
 export interface LakeFunctionProps {
   /** Path of the handler module (exports `handler`). */
@@ -51,6 +81,16 @@ export interface LakeFunctionProps {
    * @default 512 MiB
    */
   readonly ephemeralStorageSize?: Size;
+  /**
+   * The instruction set.
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Packages left out of the bundle (the asset must then carry them, see `afterBundling`).
+   * @default - none: everything but Node's own modules is bundled
+   */
+  readonly externalModules?: readonly string[];
 }
 
 /**
@@ -75,7 +115,7 @@ export class LakeFunction extends Construct {
       entry: props.entry,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
       ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
@@ -90,7 +130,7 @@ export class LakeFunction extends Construct {
       bundling: {
         ...LAMBDA_BUNDLING,
         format: nodejs.OutputFormat.ESM,
-        externalModules: [...LAMBDA_BUNDLING.externalModules],
+        externalModules: [...LAMBDA_BUNDLING.externalModules, ...(props.externalModules ?? [])],
         mainFields: [...LAMBDA_BUNDLING.mainFields],
         ...(afterBundling
           ? {

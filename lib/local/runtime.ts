@@ -14,8 +14,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
+import { convertInLambda } from '../../lambdas/convert/core.ts';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
+  ConvertTaskInput,
   GlueJobArguments,
   IngestRequest,
   RegisterPartitionInput,
@@ -25,12 +27,15 @@ import type { Log } from '../../lambdas/shared/logger.ts';
 import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
 import { validateIngest, zoneFileName } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
+import { type LakeConfig, parseConfig } from '../config.ts';
 import {
   convertCsvToParquet,
   deleteKeys,
   listKeys,
   outputNamePattern,
 } from '../conversion/csv-to-parquet.ts';
+import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizing.ts';
+import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
 import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
@@ -78,10 +83,23 @@ export interface LocalRuntimeOptions {
    */
   readonly largeFileBytes?: number;
   /**
+   * The conversion router's settings (`conversion`, `fastPathMaxBytes`): with `auto`, files up to
+   * the threshold take the Convert Lambda's task (the same core, with the function's limits), the
+   * others the Glue task (the same engine without them).
+   * @default the app's defaults
+   */
+  readonly conversion?: Partial<Pick<LakeConfig, 'conversion' | 'fastPathMaxBytes'>>;
+  /**
+   * The memory and /tmp the Convert Lambda's task runs with: smaller, they show its hand-off to
+   * the Glue task when DuckDB runs out.
+   * @default the deployed function's (CONVERT_FUNCTION)
+   */
+  readonly convertLimits?: FunctionLimits;
+  /**
    * The state machine to run, synthesized earlier by {@link synthesizeLocalDefinition} for the
    * same datasets and settings: a process that restarts the runtime many times (the soak, the
    * crash tests) synthesizes once instead of at every start (about 2 s each).
-   * @default synthesized from `datasetsDir` and `largeFileBytes` at start
+   * @default synthesized from `datasetsDir`, `largeFileBytes` and `conversion` at start
    */
   readonly definition?: AslDefinition;
   /** What to record of the handlers' work, for tests (the IAM simulation). @default - nothing */
@@ -152,6 +170,8 @@ export class LocalRuntime {
     readonly executions: ExecutionRecords,
     readonly catalog: LocalCatalog,
     private readonly definition: AslDefinition,
+    private readonly conversion: ConversionSettings,
+    private readonly convertLimits: FunctionLimits,
     private readonly onLine: (line: string) => void,
     private readonly faults: LocalFaults = {},
     private readonly trace: LocalTrace = {},
@@ -162,13 +182,13 @@ export class LocalRuntime {
     const paths = lakePaths(options.lakeDir);
     const datasetsDir = options.datasetsDir ?? 'datasets';
     const datasets = await loadDatasets(datasetsDir);
+    // The app's settings as `-c key=value` would give them: the workflow and Validate read the same.
+    const context: Record<string, unknown> = {
+      ...(options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes }),
+      ...options.conversion,
+    };
     const definition =
-      options.definition ??
-      (await synthesizeLocalDefinition(
-        [...datasets.values()],
-        datasetsDir,
-        options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes },
-      ));
+      options.definition ?? (await synthesizeLocalDefinition([...datasets.values()], datasetsDir, context));
     const s3 = await startLocalS3({
       directory: paths.s3,
       buckets: Object.values(LOCAL_BUCKETS),
@@ -182,6 +202,8 @@ export class LocalRuntime {
       new ExecutionRecords(paths.executions),
       new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated),
       definition,
+      conversionSettings(parseConfig((key) => context[key])),
+      options.convertLimits ?? CONVERT_FUNCTION,
       options.onLine ?? (() => {}),
       options.faults,
       options.trace,
@@ -438,6 +460,8 @@ export class LocalRuntime {
     // Each Task state is written to the record before its work starts, so that the record of a
     // process that died says where it was.
     const entered: string[] = [];
+    // A folder of this process's own: one left by a process that died is removed at start.
+    const workDir = join(this.paths.work, `pid-${thisProcess().pid}`);
     const faulty = this.taskWrapper((task) =>
       this.executions.save({ ...started, states: [...entered], task }),
     );
@@ -452,8 +476,21 @@ export class LocalRuntime {
               datasets: this.datasets,
               buckets,
               log: this.log,
+              conversion: this.conversion,
             }),
           ),
+          // The Convert Lambda's core with the function's memory and /tmp; no deadline here.
+          Convert: faulty('ConvertInLambda', async (payload) => {
+            const conversion = await convertInLambda(payload as ConvertTaskInput, {
+              s3: this.client,
+              workDir,
+              limits: this.convertLimits,
+              id: `local-${name}`,
+              log: this.log,
+            });
+            curated = conversion.outputs;
+            return conversion;
+          }),
           RegisterPartition: faulty('RegisterPartition', (payload) =>
             registerPartition(payload as RegisterPartitionInput, {
               catalog: this.catalog,
@@ -467,8 +504,7 @@ export class LocalRuntime {
           const conversion = await convertCsvToParquet(
             Arguments as unknown as GlueJobArguments,
             this.client,
-            // A folder of this process's own: one left by a process that died is removed at start.
-            { workDir: join(this.paths.work, `pid-${thisProcess().pid}`) },
+            { workDir },
           );
           curated = conversion.outputs;
           return {

@@ -16,7 +16,7 @@ import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
-import { validateWhole, versionTag } from '../unit/lambdas/helpers.ts';
+import { DEFAULT_CONVERSION, validateWhole, versionTag } from '../unit/lambdas/helpers.ts';
 import { tryConnect } from './try-connect.ts';
 
 /** A valid orders file: whatever its key, its content passes validation. */
@@ -126,6 +126,7 @@ describe('the Validate core, as deployed: a key cannot climb out of its zone fol
         datasets,
         buckets: { rawBucket: 'raw', failureBucket: 'failure', curatedBucket: 'curated' },
         log: { info: () => {}, warn: () => {} },
+        conversion: DEFAULT_CONVERSION,
       },
     );
 

@@ -11,6 +11,7 @@ describe('readEnv', () => {
       FAILURE_BUCKET: 'failure',
       CURATED_BUCKET: 'curated',
       DATASETS_DIR: 'd',
+      CONVERSION_SETTINGS: '{}',
     };
 
     // Act
@@ -22,6 +23,7 @@ describe('readEnv', () => {
       failureBucket: 'failure',
       curatedBucket: 'curated',
       datasetsDir: 'd',
+      conversion: '{}',
     });
   });
 
@@ -34,7 +36,9 @@ describe('readEnv', () => {
 
     // Assess
     expect(act).toThrow(
-      new Error('missing environment variables: FAILURE_BUCKET, CURATED_BUCKET, DATASETS_DIR'),
+      new Error(
+        'missing environment variables: FAILURE_BUCKET, CURATED_BUCKET, DATASETS_DIR, CONVERSION_SETTINGS',
+      ),
     );
   });
 });

@@ -33,6 +33,7 @@ import type { Dataset } from '../../../lib/datasets/model.ts';
 import { validateCsv } from '../../../lib/validation/validate-csv.ts';
 import {
   DATASETS_DIR,
+  DEFAULT_CONVERSION,
   recordingLog,
   ingestRequest as req,
   s3Record,
@@ -138,7 +139,7 @@ beforeAll(async () => {
 });
 
 function depsOf(store: RangeStore, extra: Pick<ValidateDeps, 'remainingMs'> = {}) {
-  return { store, datasets, buckets: BUCKETS, log: recordingLog(), ...extra };
+  return { store, datasets, buckets: BUCKETS, log: recordingLog(), conversion: DEFAULT_CONVERSION, ...extra };
 }
 
 /** Every error of a file, in order, from one pass of the validator: the oracle of the error lists. */

@@ -23,6 +23,7 @@ import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
 import {
   DATASETS_DIR,
+  DEFAULT_CONVERSION,
   ORDERS_INVALID,
   ORDERS_VALID,
   recordingLog,
@@ -114,7 +115,7 @@ beforeAll(async () => {
 });
 
 function deps(store: MemoryStore) {
-  return { store, datasets, buckets: BUCKETS, log: recordingLog() };
+  return { store, datasets, buckets: BUCKETS, log: recordingLog(), conversion: DEFAULT_CONVERSION };
 }
 
 describe('zone naming', () => {
@@ -210,9 +211,35 @@ describe('validateIngest', () => {
         '--delimiter': ',',
         '--quote': '"',
       },
+      conversion: {
+        engine: 'lambda',
+        glueWorkers: expect.any(Number),
+        glueTimeoutMinutes: expect.any(Number),
+      },
       done: true,
     });
     expect(store.closed).toBe(1);
+  });
+
+  it('routes a file by its size, a gzip file by its assumed inflated size', async () => {
+    // Prepare: a threshold the plain file fits exactly, which its gzip copy inflated does not.
+    const plain = readFileSync(ORDERS_VALID);
+    const conversion = { ...DEFAULT_CONVERSION, fastPathMaxBytes: plain.length };
+    const run = (body: Buffer, key: string) =>
+      validateWhole(
+        { request: req(key), executionName: 'run' },
+        { ...deps(new MemoryStore(body)), conversion },
+      );
+
+    // Act
+    const [asPlain, asGzip] = [
+      await run(plain, 'orders/a.csv'),
+      await run(gzipSync(plain), 'orders/a.csv.gz'),
+    ];
+
+    // Assess
+    expect(asPlain.conversion?.engine).toBe('lambda');
+    expect(asGzip.conversion?.engine).toBe('glue');
   });
 
   it('reads a gzip file and keeps its name in the raw zone', async () => {

@@ -31,7 +31,7 @@ import { COPY_PART_BYTES, copyRanges, copySource } from '../../../lambdas/valida
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import { validateCsv } from '../../../lib/validation/validate-csv.ts';
-import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, versionTag } from './helpers.ts';
+import { DATASETS_DIR, DEFAULT_CONVERSION, ORDERS_INVALID, ORDERS_VALID, versionTag } from './helpers.ts';
 
 const s3 = mockClient(S3Client);
 const LAST_MODIFIED = new Date('2024-03-01T10:00:00Z');
@@ -44,6 +44,7 @@ beforeAll(async () => {
   vi.stubEnv('FAILURE_BUCKET', 'failure');
   vi.stubEnv('CURATED_BUCKET', 'curated');
   vi.stubEnv('DATASETS_DIR', DATASETS_DIR);
+  vi.stubEnv('CONVERSION_SETTINGS', JSON.stringify(DEFAULT_CONVERSION));
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   // Lambda sets it; lib-storage's Upload asks the client for its region.
   vi.stubEnv('AWS_REGION', 'eu-west-1');
