@@ -9,7 +9,9 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { ENV } from '../lambdas/shared/contract.ts';
+import { parseConfig } from '../lib/config.ts';
 import { HANDLERS, LAMBDA_BUNDLING } from '../lib/constructs/lake-function.ts';
+import { conversionSettings } from '../lib/conversion/plan.ts';
 
 /** Size target of each bundle (the AWS SDK bundled in: 340–670 KB measured on 2026-12-02). */
 export const TARGET_BUNDLE_KB = 1024;
@@ -23,12 +25,15 @@ export interface BundleFigures {
   readonly importRuns: number[];
 }
 
-/** Every variable a handler reads at import, with a placeholder value. */
-const PLACEHOLDER_ENV = Object.fromEntries(
-  Object.values(ENV).flatMap((vars) =>
-    Object.values(vars).map((name) => [name, `bench-${name.toLowerCase()}`]),
+/** Every variable a handler reads at import, with a placeholder value (a value where one is parsed). */
+const PLACEHOLDER_ENV = {
+  ...Object.fromEntries(
+    Object.values(ENV).flatMap((vars) =>
+      Object.values(vars).map((name) => [name, `bench-${name.toLowerCase()}`]),
+    ),
   ),
-);
+  [ENV.validate.conversion]: JSON.stringify(conversionSettings(parseConfig(() => undefined))),
+};
 
 /**
  * Bundles one handler as LakeFunction has it bundled, into `outfile`; resolves with the modules
