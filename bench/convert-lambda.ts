@@ -7,7 +7,7 @@
  * the bundle CDK staged through the same `runBundledConvert`.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -15,6 +15,7 @@ import type { ConvertTaskInput } from '../lambdas/shared/contract.ts';
 import { DUCKDB_EXTERNALS, duckdbAssetCommands, LAMBDA_BUNDLING } from '../lib/constructs/lake-function.ts';
 import type { FunctionLimits } from '../lib/conversion/lambda-sizing.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/s3-server.ts';
+import { ORDERS_HEADER, orderRows } from '../lib/samples/orders-generator.ts';
 
 /** Bundles the Convert handler into `dir` (index.mjs and node_modules) as LakeFunction does. */
 export async function bundleConvert(dir: string): Promise<void> {
@@ -128,4 +129,125 @@ process.stdout.write('\\n' + JSON.stringify(result));
   if (code !== 0 || !last.startsWith('{'))
     throw new Error(`the bundled handler exited ${code}: ${stderr.slice(-2000)}${stdout.slice(-500)}`);
   return { ...(JSON.parse(last) as Omit<BundledRun, 'peakTmpBytes'>), peakTmpBytes };
+}
+
+/** Decimal megabytes, as the rest of the bench counts them. */
+const MB = 1e6;
+
+/** One file's conversion by the bundled handler in a fresh process. */
+export interface ConvertRunFigures {
+  readonly label: string;
+  readonly csvBytes: number;
+  readonly rows: number;
+  /** The engine's own seconds (download, DuckDB, upload, publish). */
+  readonly seconds: number;
+  readonly mbPerSecond: number;
+  readonly maxRssBytes: number;
+  readonly peakTmpBytes: number;
+  readonly threads: number;
+}
+
+/** What `npm run bench` reports of the Convert Lambda. */
+export interface ConvertLambdaFigures {
+  readonly unzippedBytes: number;
+  readonly zippedBytes: number;
+  /** Import of the bundle in a fresh process, ms (median of the runs). */
+  readonly importMs: number;
+  /** Import plus the first conversion of a 1 KB file (DuckDB started, first query), ms (median). */
+  readonly coldStartMs: number;
+  readonly coldRuns: number[];
+  readonly runs: ConvertRunFigures[];
+}
+
+/**
+ * Bundles the Convert handler under `dir`, times its cold start on a 5-row file (`coldRuns` fresh
+ * processes) and converts each of `files` (valid orders files with their row counts) once in a
+ * fresh process with the deployed function's limits, through a local S3 server.
+ */
+export async function measureConvertLambda(
+  dir: string,
+  files: readonly { readonly label: string; readonly path: string; readonly rows: number }[],
+  limits: FunctionLimits,
+  schema: string,
+  coldRuns = 3,
+): Promise<ConvertLambdaFigures> {
+  const { mkdir, mkdtemp } = await import('node:fs/promises');
+  const { createReadStream } = await import('node:fs');
+  const { Upload } = await import('@aws-sdk/lib-storage');
+  const { startLocalS3, localS3Client } = await import('../lib/local/s3-server.ts');
+  const { availableParallelism } = await import('node:os');
+  const { duckdbSettings } = await import('../lib/conversion/lambda-sizing.ts');
+  await mkdir(dir, { recursive: true });
+  const root = resolve(await mkdtemp(join(dir, 'convert-lambda-')));
+  const tinyCsv = join(root, 'tiny.csv');
+  await writeFile(tinyCsv, `${ORDERS_HEADER}${orderRows(1, 0, 5)}`);
+  const bundle = join(root, 'bundle');
+  await bundleConvert(bundle);
+  const unzippedBytes = await folderBytes(bundle);
+  const zipped = await zippedBytes(bundle, root);
+  const server = await startLocalS3({ directory: join(root, 's3'), buckets: ['raw', 'curated'] });
+  const s3 = localS3Client(server.endpoint);
+  const run = async (path: string, name: string, rows: number) => {
+    const key = `orders/ingest_date=2024-01-05/${name}.csv`;
+    await new Upload({
+      client: s3,
+      params: { Bucket: 'raw', Key: key, Body: createReadStream(path, { highWaterMark: 1 << 20 }) },
+    }).done();
+    const tmpDir = join(root, `tmp-${name}`);
+    await mkdir(tmpDir);
+    const result = await runBundledConvert(
+      bundle,
+      {
+        arguments: {
+          '--dataset': 'orders',
+          '--source': `s3://raw/${key}`,
+          '--target': 's3://curated/orders/ingest_date=2024-01-05/',
+          '--schema': schema,
+          '--expected-rows': String(rows),
+          '--run-id': `bench-${name}`,
+          '--delimiter': ',',
+          '--quote': '"',
+        },
+      },
+      { endpoint: server.endpoint, tmpDir, limits },
+    );
+    await rm(tmpDir, { recursive: true, force: true });
+    if (result.error)
+      throw new Error(`the bundled Convert handler failed on ${path}: ${result.error.message}`);
+    return result;
+  };
+  try {
+    const cold: BundledRun[] = [];
+    for (let k = 0; k < coldRuns; k++) cold.push(await run(tinyCsv, `cold-${k}`, 5));
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const runs: ConvertRunFigures[] = [];
+    for (const [index, file] of files.entries()) {
+      const csvBytes = (await stat(file.path)).size;
+      const result = await run(file.path, `file-${index}`, file.rows);
+      const seconds = (result.output as { seconds: number }).seconds;
+      runs.push({
+        label: file.label,
+        csvBytes,
+        rows: file.rows,
+        seconds,
+        mbPerSecond: csvBytes / MB / seconds,
+        maxRssBytes: result.maxRssBytes,
+        peakTmpBytes: result.peakTmpBytes,
+        threads: Number(duckdbSettings(limits, availableParallelism()).threads),
+      });
+    }
+    const coldStarts = cold.map((r) => r.importMs + r.handlerMs);
+    return {
+      unzippedBytes,
+      zippedBytes: zipped,
+      importMs: median(cold.map((r) => r.importMs)),
+      coldStartMs: median(coldStarts),
+      coldRuns: coldStarts,
+      runs,
+    };
+  } finally {
+    s3.destroy();
+    await server.close();
+    await rm(root, { recursive: true, force: true });
+  }
 }

@@ -3,6 +3,14 @@
  * Constructs receive plain typed props derived from it and never read context or the environment.
  */
 import * as z from 'zod';
+import {
+  CONVERT_FUNCTION,
+  CONVERT_SPEED_SHARE_ASSUMED,
+  MEASURED_CONVERT_MB_PER_S,
+  PARQUET_SHARE_OF_CSV,
+  PUBLISH_RESERVE_MS,
+  workBytes,
+} from './conversion/lambda-sizing.ts';
 
 const email = z.email({ error: (issue) => `not an e-mail address: ${JSON.stringify(issue.input)}` });
 
@@ -40,10 +48,24 @@ export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 
 
 /**
  * The default `fastPathMaxBytes`: files up to this size are converted by the Convert Lambda
- * (DuckDB), larger ones by the Glue job. STUB (issue 13, in progress): to be derived from measured
- * conversion speed and Lambda's limits (15 minutes, 10 GB memory, 10 GB /tmp).
+ * (DuckDB), larger ones by the Glue job. The smaller of what the function can convert in time and
+ * what its /tmp can hold (lib/conversion/lambda-sizing.ts):
+ * - time: half the measured 28 MB/s (2 DuckDB threads on the bench machine; the function has 6)
+ *   for the 14 of its 15 minutes left after the publish reserve: 14 MB/s × 840 s = 11.8 GB;
+ * - disk: the three quarters of its 10,240 MB /tmp not kept for DuckDB's spill, for the source and
+ *   a Parquet of up to half its size: 7,680 MiB / 1.5 = 5,368,709,120 bytes (5.4 GB).
+ * Disk is the limit: 5,368,709,120 bytes. Memory is not: DuckDB streams the file, and the
+ * function's peak RSS converting 1 GB was 461 MB of its 10,240 (BENCHMARKS.md).
  */
-export const DEFAULT_FAST_PATH_MAX_BYTES = 1_000_000_000;
+export const DEFAULT_FAST_PATH_MAX_BYTES = Math.floor(
+  Math.min(
+    MEASURED_CONVERT_MB_PER_S *
+      1e6 *
+      CONVERT_SPEED_SHARE_ASSUMED *
+      (CONVERT_FUNCTION.timeoutMinutes * 60 - PUBLISH_RESERVE_MS / 1000),
+    workBytes(CONVERT_FUNCTION) / (1 + PARQUET_SHARE_OF_CSV),
+  ),
+);
 
 /** Days Step Functions keeps a closed standard execution (DescribeExecution answers for this long). */
 export const EXECUTION_HISTORY_DAYS = 90;

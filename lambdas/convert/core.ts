@@ -8,16 +8,14 @@
 import { availableParallelism } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { convertCsvToParquet, ResourceLimitError } from '../../lib/conversion/csv-to-parquet.ts';
-import { duckdbSettings, type FunctionLimits, workBytes } from '../../lib/conversion/lambda-sizing.ts';
+import {
+  duckdbSettings,
+  type FunctionLimits,
+  PUBLISH_RESERVE_MS,
+  workBytes,
+} from '../../lib/conversion/lambda-sizing.ts';
 import type { ConvertTaskInput, ConvertTaskOutput } from '../shared/contract.ts';
 import type { Log } from '../shared/logger.ts';
-
-/**
- * Time kept after the conversion's deadline: the Parquet upload and copies (a fraction of the
- * CSV's size, in S3 at hundreds of MB/s) and the hand-off, before Lambda's timeout would end the
- * run with nothing said.
- */
-export const PUBLISH_RESERVE_MS = 60_000;
 
 /** What the core needs from its surroundings. */
 export interface ConvertDeps {

@@ -31,6 +31,7 @@ import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import { isDelimiterCharacter, isQuoteCharacter } from '../datasets/model.ts';
 import { errorText } from '../text.ts';
 import { startsWithGzipMagic } from '../validation/validate-csv.ts';
+import { PARQUET_SHARE_OF_CSV } from './lambda-sizing.ts';
 import {
   type CastStep,
   castPlan,
@@ -81,13 +82,6 @@ export interface ConvertOptions {
   /** `Date.now()` by which the conversion must be done, or it stops with a {@link ResourceLimitError}. @default - none */
   readonly deadline?: number;
 }
-
-/**
- * The largest Parquet size, as a share of the CSV, the disk check leaves room for: zstd Parquet
- * of the bench's orders file is about a quarter of the CSV; a file of long random text may not
- * shrink at all, which ENOSPC then catches.
- */
-export const PARQUET_SHARE_OF_CSV = 0.5;
 
 /** DuckDB's words for running out of memory or of temp space (max_temp_directory_size), and the OS's for a full disk. */
 const RESOURCE_MESSAGES: readonly [RegExp, ResourceLimitError['resource']][] = [

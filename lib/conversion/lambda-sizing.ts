@@ -39,6 +39,36 @@ export const CONVERT_FUNCTION = {
   timeoutMinutes: LAMBDA_MAX_TIMEOUT_MINUTES,
 } as const;
 
+/**
+ * Time kept after the conversion's deadline: the Parquet upload and copies (a fraction of the
+ * CSV's size, in S3 at hundreds of MB/s) and the hand-off, before Lambda's timeout would end the
+ * run with nothing said.
+ */
+export const PUBLISH_RESERVE_MS = 60_000;
+
+/**
+ * The largest Parquet size, as a share of the CSV, the disk check leaves room for: zstd Parquet
+ * of the bench's orders file is about a quarter of the CSV; a file of long random text may not
+ * shrink at all, which ENOSPC then catches.
+ */
+export const PARQUET_SHARE_OF_CSV = 0.5;
+
+/**
+ * The Convert handler's speed measured by `npm run bench` (bench/convert-lambda.ts): the bundle in
+ * a fresh process converting the 1 GB orders file from a local S3 server, download to publish,
+ * with 2 DuckDB threads (the bench machine's 2 cores), MB/s: 28.4 on 2026-12-02 (17.7 on the
+ * 100 MB file, where start-up and the publish weigh more). Its peak RSS was 461 MB and its /tmp
+ * peaked at 1.2× the file (the source, the Parquet and DuckDB's temp files).
+ */
+export const MEASURED_CONVERT_MB_PER_S = 28;
+
+/**
+ * The share of the measured speed the threshold counts on: a Lambda vCPU may be slower than the
+ * bench machine's core and S3 is a network away, while the function has 6 vCPUs for the 2 here;
+ * half, as a margin, since a file that runs out of time costs a wasted run before Glue takes it.
+ */
+export const CONVERT_SPEED_SHARE_ASSUMED = 0.5;
+
 /** vCPUs Lambda gives a function of `memoryMb`. */
 export function lambdaVcpus(memoryMb: number): number {
   return Math.min(LAMBDA_MAX_VCPUS, Math.max(1, Math.ceil(memoryMb / LAMBDA_MB_PER_VCPU)));

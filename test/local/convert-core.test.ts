@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertInLambda, PUBLISH_RESERVE_MS } from '../../lambdas/convert/core.ts';
+import { convertInLambda } from '../../lambdas/convert/core.ts';
 import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import {
   ConversionError,
@@ -20,6 +20,7 @@ import {
   CONVERT_FUNCTION,
   duckdbSettings,
   lambdaVcpus,
+  PUBLISH_RESERVE_MS,
   workBytes,
 } from '../../lib/conversion/lambda-sizing.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
