@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceLimitError } from '../../lib/conversion/csv-to-parquet.ts';
+import { loadDatasets } from '../../lib/datasets/load.ts';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime.ts';
+import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/workflow.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 
 const dirs: string[] = [];
@@ -20,10 +22,15 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
+/** The state machine at the default settings, synthesized once for the lakes that use them. */
+let defaults: Promise<AslDefinition> | undefined;
+
 async function lake(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const lakeDir = await mkdtemp(join(tmpdir(), 'lake-router-'));
   dirs.push(lakeDir);
-  const runtime = await LocalRuntime.start({ lakeDir, ...options });
+  defaults ??= loadDatasets('datasets').then((d) => synthesizeLocalDefinition([...d.values()], 'datasets'));
+  const definition = options.conversion ? {} : { definition: await defaults };
+  const runtime = await LocalRuntime.start({ lakeDir, ...definition, ...options });
   runtimes.push(runtime);
   return runtime;
 }
