@@ -8,7 +8,19 @@ import { createLogger } from '../shared/logger.ts';
 import { convertInLambda } from './core.ts';
 
 const env = readEnv(ENV.convert);
-const limits = { memoryMb: Number(env.memoryMb), ephemeralMb: Number(env.ephemeralMb) };
+
+/** A size in MB from the environment; a wrong one fails the cold start, naming the variable. */
+function megabytes(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+const limits = {
+  memoryMb: megabytes(env.memoryMb, ENV.convert.memoryMb),
+  ephemeralMb: megabytes(env.ephemeralMb, ENV.convert.ephemeralMb),
+};
 const s3 = new S3Client({});
 const logger = createLogger('convert');
 
