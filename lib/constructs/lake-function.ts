@@ -1,4 +1,5 @@
 /** A Node.js Lambda function with the lake's defaults: esbuild bundle, arm64, JSON logs, X-Ray. */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { Duration, Size } from 'aws-cdk-lib';
@@ -38,25 +39,63 @@ export const HANDLERS = ['trigger', 'validate', 'register-partition', 'reconcile
  */
 export const DUCKDB_EXTERNALS = ['@duckdb/node-bindings'];
 
-/**
- * The packages the Convert function's asset carries for x86_64, copied from this install (the
- * binding for the machine the tests and the bench run on, so the bundle deployed is the one they
- * ran): the binding's loader, its libc check and the linux-x64 native binding (1.5.5-r.5, pinned
- * by the lock file).
- */
-const DUCKDB_RUNTIME_PACKAGES = ['@duckdb/node-bindings', 'detect-libc', '@duckdb/node-bindings-linux-x64'];
+/** The DuckDB native binding package for each Lambda architecture (glibc: Lambda's AL2023). */
+const DUCKDB_BINDINGS = {
+  x86_64: '@duckdb/node-bindings-linux-x64',
+  arm64: '@duckdb/node-bindings-linux-arm64',
+} as const;
 
-/** Commands that copy {@link DUCKDB_RUNTIME_PACKAGES} into a bundle's node_modules. */
-export function duckdbAssetCommands(outputDir: string): string[] {
+/** The instruction sets the Convert function can be built for. */
+export type DuckdbArchitecture = keyof typeof DUCKDB_BINDINGS;
+
+/**
+ * Commands that put DuckDB's runtime packages into a bundle's node_modules: the binding's loader
+ * and its libc check, copied from this install, and the native binding for `architecture`. The
+ * x86_64 binding is copied from this install, so the bundle deployed carries the binding the tests
+ * and the bench run here. The arm64 one cannot be installed on this x64 machine: it is fetched at
+ * synth (`npm pack`, network needed then only) at the version and integrity the lock file pins.
+ */
+export function duckdbAssetCommands(
+  outputDir: string,
+  architecture: DuckdbArchitecture = 'x86_64',
+): string[] {
   const require = createRequire(import.meta.url);
   const bindings = dirname(require.resolve('@duckdb/node-bindings/package.json'));
   // Resolved from the loader, as Node resolves them at run time.
   const from = createRequire(`${bindings}/`);
-  return DUCKDB_RUNTIME_PACKAGES.flatMap((name) => {
-    const dir = name === '@duckdb/node-bindings' ? bindings : dirname(from.resolve(`${name}/package.json`));
+  const copy = (name: string, dir: string) => {
     const target = `${outputDir}/node_modules/${name}`;
     return [`mkdir -p "${target}"`, `cp -R "${dir}/." "${target}/"`];
-  });
+  };
+  const binding = DUCKDB_BINDINGS[architecture];
+  const commands = [
+    ...copy('@duckdb/node-bindings', bindings),
+    ...copy('detect-libc', dirname(from.resolve('detect-libc/package.json'))),
+  ];
+  if (architecture === 'x86_64')
+    return [...commands, ...copy(binding, dirname(from.resolve(`${binding}/package.json`)))];
+  const locked = lockedPackage(binding);
+  const pack = `${outputDir}/.duckdb-pack`;
+  const tarball = `${pack}/${binding.slice(1).replace('/', '-')}-${locked.version}.tgz`;
+  const verify = `const c=require('node:crypto'),f=require('node:fs');const h='sha512-'+c.createHash('sha512').update(f.readFileSync(process.argv[1])).digest('base64');if(h!==process.argv[2]){console.error('integrity mismatch for '+process.argv[1]);process.exit(1)}`;
+  return [
+    ...commands,
+    `mkdir -p "${pack}" "${outputDir}/node_modules/${binding}"`,
+    `npm pack "${binding}@${locked.version}" --pack-destination "${pack}" --silent`,
+    `node -e "${verify}" "${tarball}" "${locked.integrity}"`,
+    `tar -xzf "${tarball}" -C "${outputDir}/node_modules/${binding}" --strip-components=1`,
+    `rm -rf "${pack}"`,
+  ];
+}
+
+/** A package's version and integrity as package-lock.json pins them. */
+function lockedPackage(name: string): { version: string; integrity: string } {
+  const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as {
+    packages: Record<string, { version?: string; integrity?: string }>;
+  };
+  const entry = lock.packages[`node_modules/${name}`];
+  if (!entry?.version || !entry.integrity) throw new Error(`package-lock.json pins no ${name}`);
+  return { version: entry.version, integrity: entry.integrity };
 }
 
 /** Properties of {@link LakeFunction}. */

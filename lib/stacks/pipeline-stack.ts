@@ -170,7 +170,7 @@ export class PipelineStack extends Stack {
     }).job;
 
     // The fast path (conversion: auto): DuckDB in a function sized by lib/conversion/lambda-sizing.ts.
-    // x86_64, the architecture of the binding the tests and the bench run here (see README).
+    // x86_64 by default, the architecture of the binding the tests and the bench run here (README).
     let convert: lambda.IFunction | undefined;
     if (config.conversion === 'auto') {
       convert = new LakeFunction(this, 'Convert', {
@@ -179,9 +179,10 @@ export class PipelineStack extends Stack {
         memorySize: CONVERT_FUNCTION.memoryMb,
         ephemeralStorageSize: Size.mebibytes(CONVERT_FUNCTION.ephemeralMb),
         timeout: Duration.minutes(CONVERT_FUNCTION.timeoutMinutes),
-        architecture: lambda.Architecture.X86_64,
+        architecture:
+          config.convertArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
         externalModules: DUCKDB_EXTERNALS,
-        afterBundling: (_input, output) => duckdbAssetCommands(output),
+        afterBundling: (_input, output) => duckdbAssetCommands(output, config.convertArchitecture),
         logKey: key,
         logRetention,
         environment: { [ENV.convert.ephemeralMb]: String(CONVERT_FUNCTION.ephemeralMb) },
