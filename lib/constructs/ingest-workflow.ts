@@ -113,9 +113,11 @@ export const GLUE_QUOTA_ERRORS = ['Glue.ResourceNumberLimitExceededException'];
  * Errors on which ConvertInLambda hands its file to the Glue job instead of failing it: the
  * engine's own `ResourceLimitError` (DuckDB out of memory or temp space, /tmp full, the deadline
  * before the function's timeout), and what Lambda reports when the function dies of its limits:
- * `Sandbox.Timedout` (the timeout), `Runtime.OutOfMemory` and `Runtime.ExitError` (the process
- * killed or exited), and `Lambda.Unknown`, under which Step Functions' documentation says
- * out-of-memory errors and timeouts may arrive ("Handle Lambda service exceptions"). A file whose
+ * `Sandbox.Timedout` (the timeout; Lambda's troubleshooting guide), `Runtime.OutOfMemory` (the
+ * process killed for memory, as reported in nasa-gcn/gcn.nasa.gov#3628) and `Runtime.ExitError`
+ * (the runtime exited, e.g. status 137: aws/aws-lambda-dotnet#480), and `Lambda.Unknown`, under
+ * which Step Functions' documentation says out-of-memory errors and timeouts may arrive ("Handle
+ * Lambda service exceptions"). A function short of memory may also run on to its timeout. A file whose
  * data is bad fails with `ConversionError`, which is not among them: Glue would fail it too.
  */
 export const CONVERT_HANDOFF_ERRORS = [
