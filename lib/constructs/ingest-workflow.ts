@@ -271,7 +271,15 @@ export class IngestWorkflow extends Construct {
       convertInLambda.addCatch(convert, { errors: CONVERT_HANDOFF_ERRORS, resultPath: '$.handoff' });
       catchAll(convertInLambda);
       convertStart = new sfn.Choice(this, STATE.chooseConversion, { stateName: STATE.chooseConversion })
-        .when(sfn.Condition.stringEquals('$.validation.conversion.engine', 'lambda'), convertInLambda)
+        // A Validate output without the plan (a function older than this definition, mid-deploy)
+        // goes to Glue rather than failing on a missing path.
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent('$.validation.conversion.engine'),
+            sfn.Condition.stringEquals('$.validation.conversion.engine', 'lambda'),
+          ),
+          convertInLambda,
+        )
         .otherwise(convert);
     }
 

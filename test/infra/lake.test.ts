@@ -942,7 +942,13 @@ describe('the workflow definition', () => {
     expect(states.ChooseConversion).toEqual({
       Type: 'Choice',
       Choices: [
-        { Variable: '$.validation.conversion.engine', StringEquals: 'lambda', Next: 'ConvertInLambda' },
+        {
+          And: [
+            { Variable: '$.validation.conversion.engine', IsPresent: true },
+            { Variable: '$.validation.conversion.engine', StringEquals: 'lambda' },
+          ],
+          Next: 'ConvertInLambda',
+        },
       ],
       Default: 'ConvertToParquet',
     });
