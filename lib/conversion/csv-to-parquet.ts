@@ -74,8 +74,8 @@ export interface ConvertOptions {
    */
   readonly duckdb?: Readonly<Record<string, string>>;
   /**
-   * Most bytes the run may put in its folder: a source (as stored) that would leave less than
-   * {@link PARQUET_SHARE_OF_CSV} of it free for the Parquet is refused before it is downloaded.
+   * Most bytes the run may put in its folder: a source (as stored) that, with room for a Parquet
+   * of {@link PARQUET_SHARE_OF_CSV} its size, needs more is refused before it is downloaded.
    * @default - no limit
    */
   readonly maxWorkBytes?: number;

@@ -110,7 +110,8 @@ export interface LocalRuntimeOptions {
  * Hooks that see the handlers' work as it happens. `s3` is called once per S3 command the
  * runtime's client sends (before the SDK's retries), with the Task state whose handler sent it
  * (the Glue twin's as `ConvertToParquet`, the Convert Lambda's core as `ConvertInLambda`), or none
- * for the runtime's own commands (`land`, recovery, re-drives). `task` is called with each Task state's input as its handler receives it.
+ * for the runtime's own commands (`land`, recovery, re-drives). `task` is called with each Task
+ * state's input as its handler receives it.
  */
 export interface LocalTrace {
   readonly s3?: (command: TracedS3Command) => void;
