@@ -117,8 +117,8 @@ export const GLUE_QUOTA_ERRORS = ['Glue.ResourceNumberLimitExceededException'];
  * process killed for memory, as reported in nasa-gcn/gcn.nasa.gov#3628) and `Runtime.ExitError`
  * (the runtime exited, e.g. status 137: aws/aws-lambda-dotnet#480), and `Lambda.Unknown`, under
  * which Step Functions' documentation says out-of-memory errors and timeouts may arrive ("Handle
- * Lambda service exceptions"). A function short of memory may also run on to its timeout. A file whose
- * data is bad fails with `ConversionError`, which is not among them: Glue would fail it too.
+ * Lambda service exceptions"). A function short of memory may also run on to its timeout. A file
+ * whose data is bad fails with `ConversionError`, which is not among them: Glue would fail it too.
  */
 export const CONVERT_HANDOFF_ERRORS = [
   'ResourceLimitError',
