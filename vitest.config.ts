@@ -5,7 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Kills real processes and restarts the lake, about 40 s: `npm run test:crash` (vitest.crash.config.ts).
-    exclude: ['**/node_modules/**', 'test/local/crash-recovery.test.ts'],
+    // Fetches the arm64 DuckDB binding from the npm registry: `npm run test:arm64` (vitest.arm64.config.ts).
+    exclude: ['**/node_modules/**', 'test/local/crash-recovery.test.ts', 'test/infra/bundles-arm64.test.ts'],
     // The differential and stream tests generate thousands of files; keep them off the 5 s default.
     testTimeout: 60_000,
     pool: 'forks',

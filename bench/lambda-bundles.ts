@@ -9,7 +9,9 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { ENV } from '../lambdas/shared/contract.ts';
+import { parseConfig } from '../lib/config.ts';
 import { HANDLERS, LAMBDA_BUNDLING } from '../lib/constructs/lake-function.ts';
+import { conversionSettings } from '../lib/conversion/plan.ts';
 
 /** Size target of each bundle (the AWS SDK bundled in: 340–670 KB measured on 2026-12-02). */
 export const TARGET_BUNDLE_KB = 1024;
@@ -30,10 +32,7 @@ export const PLACEHOLDER_ENV = {
       Object.values(vars).map((name) => [name, `bench-${name.toLowerCase()}`]),
     ),
   ),
-  // Values the Validate handler checks at load (parseGlueSizingLimits): any name will not do.
-  [ENV.validate.glueWorkerType]: 'G.1X',
-  [ENV.validate.glueMaxWorkers]: '2',
-  [ENV.validate.glueMaxTimeoutMinutes]: '60',
+  [ENV.validate.conversion]: JSON.stringify(conversionSettings(parseConfig(() => undefined))),
 };
 
 /**

@@ -17,12 +17,15 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'csv-parse';
 import { build } from 'esbuild';
 import type { z } from 'zod';
-import { headerOf } from '../lib/datasets/derive.ts';
+import { DEFAULT_FAST_PATH_MAX_BYTES } from '../lib/config.ts';
+import { CONVERT_FUNCTION } from '../lib/conversion/lambda-sizing.ts';
+import { headerOf, sparkSchema } from '../lib/datasets/derive.ts';
 import { loadDatasets, pickDataset } from '../lib/datasets/load.ts';
 import type { Dataset } from '../lib/datasets/model.ts';
 import { ORDERS_HEADER, orderRows, writeOrdersFile } from '../lib/samples/orders-generator.ts';
 import { validateCsv } from '../lib/validation/validate-csv.ts';
 import { measureConversion, TARGET_PARQUET_RATIO } from './conversion.ts';
+import { measureConvertLambda } from './convert-lambda.ts';
 import { writeCrossCheckFile } from './cross-check.ts';
 import { measureBundles, TARGET_BUNDLE_KB } from './lambda-bundles.ts';
 import { measureParallel, parallelRows, TARGET_RSS_PER_THREAD_MB, TARGET_SPEEDUP } from './parallel.ts';
@@ -539,6 +542,54 @@ async function main(): Promise<void> {
     'takes to import the bundle (module evaluation and SDK client creation), placeholder environment set.';
   console.log(`\nLambda bundles\n${bundleTable}\n\n- ${bundleNote}\n`);
 
+  // 5b'. The Convert Lambda as deployed: bundle with DuckDB's binding, cold start, speed, memory, /tmp.
+  const convertFiles = opts.quick
+    ? [{ label: `${fmt(smallFile.bytes / MB, 0)} MB`, ...smallFile }]
+    : [
+        { label: '100 MB', ...(await ordersFile('orders-100mb.csv', 100e6)) },
+        ...(bigFile ? [{ label: '1 GB', ...bigFile }] : []),
+      ];
+  const convert = await measureConvertLambda(
+    BENCH_DIR,
+    convertFiles,
+    CONVERT_FUNCTION,
+    JSON.stringify(sparkSchema(dataset)),
+  );
+  const convertTable = table(
+    ['measurement', 'figure', 'each run', 'limit'],
+    [
+      [
+        'bundle (index.mjs + DuckDB binding packages)',
+        `${fmt(convert.unzippedBytes / MB, 1)} MB, zipped ${fmt(convert.zippedBytes / MB, 1)} MB`,
+        '',
+        '250 MB unzipped',
+      ],
+      [
+        'cold start: import + first conversion (5 rows), median of 3',
+        `${fmt(convert.coldStartMs, 0)} ms (import ${fmt(convert.importMs, 0)} ms)`,
+        convert.coldRuns.map((ms) => fmt(ms, 0)).join(' / '),
+        '',
+      ],
+      ...convert.runs.flatMap((r) => [
+        [
+          `conversion ${r.label} (${fmt(r.rows, 0)} rows), ${r.threads} threads`,
+          `${fmt(r.mbPerSecond, 1)} MB/s (${fmt(r.seconds, 1)} s)`,
+          '',
+          `${CONVERT_FUNCTION.timeoutMinutes} min`,
+        ],
+        [
+          `peak RSS / peak /tmp, ${r.label}`,
+          `${fmt(r.maxRssBytes / MB, 0)} MB / ${fmt(r.peakTmpBytes / MB, 0)} MB (${fmt(r.peakTmpBytes / r.csvBytes, 2)}× the file)`,
+          '',
+          `${fmt(CONVERT_FUNCTION.memoryMb, 0)} MB / ${fmt(CONVERT_FUNCTION.ephemeralMb, 0)} MB`,
+        ],
+      ]),
+    ],
+    [false, true, true, true],
+  );
+  const convertNote = `The Convert handler bundled as LakeFunction bundles it (bench/convert-lambda.ts), each run in a fresh Node process as Lambda runs it (no HOME, TMPDIR its own folder, the deployed function's memory and /tmp in its environment), converting from a local S3 server; MB/s is the engine's own time (download, DuckDB, upload, publish); peak RSS is the process's maxRSS, peak /tmp sampled every 50 ms. The router's threshold (fastPathMaxBytes, ${fmt(DEFAULT_FAST_PATH_MAX_BYTES / 1e9, 2)} GB by default) is derived from these figures in lib/config.ts.`;
+  console.log(`\nConvert Lambda\n${convertTable}\n\n- ${convertNote}\n`);
+
   // 5c. The CSV→Parquet twin on the speed file, and drop-to-queryable through the local runtime.
   const conversion = await measureConversion(speedFile.path, dataset, BENCH_DIR);
   const conversionTable = table(
@@ -754,6 +805,12 @@ async function main(): Promise<void> {
     bundleTable,
     '',
     `- ${bundleNote}`,
+    '',
+    '## Convert Lambda',
+    '',
+    convertTable,
+    '',
+    `- ${convertNote}`,
     '',
     '## CSV → Parquet (the local twin of the Glue job)',
     '',

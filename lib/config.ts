@@ -3,7 +3,15 @@
  * Constructs receive plain typed props derived from it and never read context or the environment.
  */
 import * as z from 'zod';
-import { GLUE_WORKER_DPU, type GlueSizingLimits, type GlueWorkerType } from './conversion/glue-sizing.ts';
+import { GLUE_WORKER_DPU, type GlueWorkerType } from './conversion/glue-sizing.ts';
+import {
+  CONVERT_FUNCTION,
+  CONVERT_SPEED_SHARE_ASSUMED,
+  MEASURED_CONVERT_MB_PER_S,
+  PARQUET_SHARE_OF_CSV,
+  PUBLISH_RESERVE_MS,
+  workBytes,
+} from './conversion/lambda-sizing.ts';
 
 const email = z.email({ error: (issue) => `not an e-mail address: ${JSON.stringify(issue.input)}` });
 
@@ -41,10 +49,24 @@ export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 
 
 /**
  * The default `fastPathMaxBytes`: files up to this size are converted by the Convert Lambda
- * (DuckDB), larger ones by the Glue job. STUB (issue 13, in progress): to be derived from measured
- * conversion speed and Lambda's limits (15 minutes, 10 GB memory, 10 GB /tmp).
+ * (DuckDB), larger ones by the Glue job. The smaller of what the function can convert in time and
+ * what its /tmp can hold (lib/conversion/lambda-sizing.ts):
+ * - time: half the measured 28 MB/s (2 DuckDB threads on the bench machine; the function has 6)
+ *   for the 14 of its 15 minutes left after the publish reserve: 14 MB/s × 840 s = 11.8 GB;
+ * - disk: the three quarters of its 10,240 MB /tmp not kept for DuckDB's spill, for the source and
+ *   a Parquet of up to half its size: 7,680 MiB / 1.5 = 5,368,709,120 bytes (5.4 GB).
+ * Disk is the limit: 5,368,709,120 bytes. Memory is not: DuckDB streams the file, and the
+ * function's peak RSS converting 1 GB was 461 MB of its 10,240 (BENCHMARKS.md).
  */
-export const DEFAULT_FAST_PATH_MAX_BYTES = 1_000_000_000;
+export const DEFAULT_FAST_PATH_MAX_BYTES = Math.floor(
+  Math.min(
+    MEASURED_CONVERT_MB_PER_S *
+      1e6 *
+      CONVERT_SPEED_SHARE_ASSUMED *
+      (CONVERT_FUNCTION.timeoutMinutes * 60 - PUBLISH_RESERVE_MS / 1000),
+    workBytes(CONVERT_FUNCTION) / (1 + PARQUET_SHARE_OF_CSV),
+  ),
+);
 
 /** Days Step Functions keeps a closed standard execution (DescribeExecution answers for this long). */
 export const EXECUTION_HISTORY_DAYS = 90;
@@ -88,6 +110,11 @@ const configSchema = z.strictObject({
   conversion: z.enum(['auto', 'glue']).default('auto'),
   /** The largest file (bytes) the Convert Lambda takes when `conversion` is `auto`. */
   fastPathMaxBytes: count(0, 10_000_000_000).default(DEFAULT_FAST_PATH_MAX_BYTES),
+  /**
+   * The Convert Lambda's instruction set: `x86_64` carries the DuckDB binding the tests and the
+   * bench run; `arm64` (about 20 % cheaper per GB-second) fetches its binding at synth.
+   */
+  convertArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
   glueWorkerType: z
     .enum(Object.keys(GLUE_WORKER_DPU) as [GlueWorkerType, ...GlueWorkerType[]])
     .default('G.1X'),
@@ -95,7 +122,7 @@ const configSchema = z.strictObject({
    * The most workers one Glue run gets. Each run is sized from its file by `glueRunSize`
    * (lib/conversion/glue-sizing.ts): a small file, or one Spark cannot split, gets 2.
    */
-  glueWorkers: count(2, 299).default(2),
+  glueWorkers: count(2, 299).default(10),
   glueMaxConcurrentRuns: count(1, 1000).default(10),
   /** The longest timeout of one Glue run; each run's timeout scales with its file up to this. */
   glueTimeoutMinutes: count(1, 2880).default(60),
@@ -128,17 +155,6 @@ export type LakeConfig = z.output<typeof configSchema>;
 
 /** The context keys the app reads. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof LakeConfig)[];
-
-/** The bounds within which `glueRunSize` sizes each Glue run under `config`. */
-export function glueSizingLimits(
-  config: Pick<LakeConfig, 'glueWorkerType' | 'glueWorkers' | 'glueTimeoutMinutes'>,
-): GlueSizingLimits {
-  return {
-    workerType: config.glueWorkerType,
-    maxWorkers: config.glueWorkers,
-    maxTimeoutMinutes: config.glueTimeoutMinutes,
-  };
-}
 
 /** Parses the configuration from a context lookup; errors name every bad key and its value. */
 export function parseConfig(lookup: (key: string) => unknown): LakeConfig {

@@ -3,6 +3,7 @@
  * inputs and outputs, and the environment each handler reads. The CDK workflow (JSONPath only)
  * and the local runtime both build on these shapes, so they live in one place.
  */
+import type { ConversionPlan } from '../../lib/conversion/plan.ts';
 import type { ValidationCheckpoint } from '../../lib/validation/csv-validator.ts';
 
 /** An S3 object, pinned to one version where the bucket is versioned. */
@@ -105,20 +106,10 @@ export interface ValidateTaskOutput {
    * workflow passes this object as `Arguments` unchanged). Every value is a string, as Glue wants.
    */
   readonly jobArguments: GlueJobArguments | null;
-  /** Set when valid: how the file is converted (the workflow passes the Glue fields to StartJobRun). */
+  /** Set when valid: which engine converts the file, and the Glue run's size should it go to Glue. */
   readonly conversion: ConversionPlan | null;
   /** The verdict is in: the workflow's slice loop (MoreSlices) ends. */
   readonly done: true;
-}
-
-/** How a valid file is converted; the Glue fields are sized by `glueRunSize` (lib/conversion/glue-sizing.ts). */
-export interface ConversionPlan {
-  /** The engine that converts the file. */
-  readonly engine: 'glue';
-  /** The Glue run's NumberOfWorkers (at most the configured `glueWorkers`). */
-  readonly glueWorkers: number;
-  /** The Glue run's Timeout, minutes (at most the configured `glueTimeoutMinutes`). */
-  readonly glueTimeoutMinutes: number;
 }
 
 /** The CSV→Parquet job's arguments (the job contract of glue-scripts/README.md). */
@@ -142,6 +133,26 @@ export interface GlueJobArguments {
    * tasks. Absent means `true`.
    */
   readonly '--multiline'?: string;
+}
+
+/** What the ConvertInLambda task receives: the Glue job's arguments, unchanged (one contract for both engines). */
+export interface ConvertTaskInput {
+  readonly arguments: GlueJobArguments;
+}
+
+/**
+ * What the ConvertInLambda task returns into `$.conversion`: the fields the Glue task's result
+ * selector keeps (`id`, `state`, `seconds`), and the engine.
+ */
+export interface ConvertTaskOutput {
+  /** The Lambda request id (locally, the execution's). */
+  readonly id: string;
+  readonly state: 'SUCCEEDED';
+  readonly seconds: number;
+  readonly engine: 'lambda';
+  readonly rows: number;
+  /** The published Parquet objects, `s3://bucket/key` (one part a file today). */
+  readonly outputs: string[];
 }
 
 /** What the RegisterPartition task receives. */
@@ -177,10 +188,14 @@ export const ENV = {
     curatedBucket: 'CURATED_BUCKET',
     /** Folder of the dataset declarations (bundled next to the handler on AWS). */
     datasetsDir: 'DATASETS_DIR',
-    /** The Glue job's worker type and a run's most workers and longest timeout (config), for `glueRunSize`. */
-    glueWorkerType: 'GLUE_WORKER_TYPE',
-    glueMaxWorkers: 'GLUE_MAX_WORKERS',
-    glueMaxTimeoutMinutes: 'GLUE_MAX_TIMEOUT_MINUTES',
+    /** The conversion router's settings as JSON (lib/conversion/plan.ts, `ConversionSettings`). */
+    conversion: 'CONVERSION_SETTINGS',
+  },
+  convert: {
+    /** Set by Lambda itself: the function's memory, MB. */
+    memoryMb: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+    /** The function's ephemeral storage (/tmp), MB: Lambda does not tell a function its size. */
+    ephemeralMb: 'EPHEMERAL_STORAGE_MB',
   },
   registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
   reconcile: {

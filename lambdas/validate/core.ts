@@ -4,14 +4,13 @@
  * else). Every landed object ends in exactly one of the two, and the task output stays small.
  */
 import { createHash } from 'node:crypto';
-import { type GlueSizingLimits, GZIP_RATIO_ESTIMATE, glueRunSize } from '../../lib/conversion/glue-sizing.ts';
+import { type ConversionSettings, type ConvertedFile, planConversion } from '../../lib/conversion/plan.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import type { ValidationError } from '../../lib/validation/csv-validator.ts';
 import { type ByteSource, PARALLEL_MIN_BYTES, validateParallel } from '../../lib/validation/parallel.ts';
 import { startsWithGzipMagic, validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
-  type ConversionPlan,
   type GlueJobArguments,
   type IngestRequest,
   NO_DATASET,
@@ -73,8 +72,8 @@ export interface ValidateDeps {
   readonly store: ObjectStore;
   readonly datasets: ReadonlyMap<string, Dataset>;
   readonly buckets: ValidateBuckets;
-  /** The configured bounds of a Glue run, which `glueRunSize` sizes each valid file within. */
-  readonly glue: GlueSizingLimits;
+  /** The conversion router's settings: a valid file's output says which engine converts it. */
+  readonly conversion: ConversionSettings;
   readonly log: Log;
   /** Milliseconds the invocation has left (Lambda's context); no limit when unset. */
   readonly remainingMs?: () => number;
@@ -425,26 +424,6 @@ export function glueJobArguments(dataset: Dataset, run: GlueRun): GlueJobArgumen
   };
 }
 
-/** What the validator found that sizes the conversion. */
-export interface ConvertedFile {
-  /** Bytes as stored (the validator's count: compressed for gzip). */
-  readonly bytes: number;
-  /** A quoted value holds a line break: Spark reads the file whole. */
-  readonly recordSpansLines: boolean;
-  /** The object is gzip. */
-  readonly compressed: boolean;
-}
-
-/**
- * How a valid file is converted: the Glue run's workers and timeout from the throughput model.
- * Spark splits neither a file read whole (multiLine) nor a gzip stream: one task reads either.
- */
-export function conversionPlan(file: ConvertedFile, limits: GlueSizingLimits): ConversionPlan {
-  const csvBytes = file.compressed ? file.bytes * GZIP_RATIO_ESTIMATE : file.bytes;
-  const size = glueRunSize(csvBytes, limits, { splittable: !file.recordSpansLines && !file.compressed });
-  return { engine: 'glue', glueWorkers: size.workers, glueTimeoutMinutes: size.timeoutMinutes };
-}
-
 /** Files a valid object in the raw zone and returns the Glue job's arguments. */
 async function accept(
   deps: ValidateDeps,
@@ -481,7 +460,7 @@ async function accept(
     report: null,
     reason: null,
     jobArguments,
-    conversion: conversionPlan(result, deps.glue),
+    conversion: planConversion(result, deps.conversion),
     done: true,
   };
 }

@@ -1,7 +1,7 @@
 /** The Validate task Lambda: validates a landed file and files it in the raw or failure zone. */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { parseGlueSizingLimits } from '../../lib/conversion/glue-sizing.ts';
+import { parseConversionSettings } from '../../lib/conversion/plan.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import { bundleEntry, openLocalSource, serveRanges } from '../../lib/validation/parallel.ts';
@@ -38,11 +38,7 @@ const buckets = {
   failureBucket: env.failureBucket,
   curatedBucket: env.curatedBucket,
 };
-const glue = parseGlueSizingLimits({
-  workerType: env.glueWorkerType,
-  maxWorkers: env.glueMaxWorkers,
-  maxTimeoutMinutes: env.glueMaxTimeoutMinutes,
-});
+const conversion = parseConversionSettings(env.conversion, ENV.validate.conversion);
 
 let datasets: Promise<Map<string, Dataset>> | undefined;
 
@@ -69,9 +65,9 @@ export async function handler(
     store,
     datasets: await loadDatasetsOnce(),
     buckets,
-    glue,
     log: logger,
     parallel,
+    conversion,
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   });
 }

@@ -24,6 +24,57 @@ export interface CsvToParquetJobProps {
   readonly timeout: Duration;
 }
 
+/** The zone buckets, key and datasets a conversion works on. */
+export interface ConversionObjects {
+  readonly raw: s3.IBucket;
+  readonly curated: s3.IBucket;
+  readonly key: kms.IKey;
+  readonly datasetNames: readonly string[];
+}
+
+/**
+ * What either engine (this job, or the Convert Lambda running the same contract) may do to the
+ * objects of a conversion: read the datasets' raw files, list and stage, publish and replace
+ * Parquet under their curated prefixes, with the zones' key.
+ */
+export function grantConversionObjects(role: iam.IRole, props: ConversionObjects): void {
+  const prefixes = props.datasetNames.map((name) => `${name}/*`);
+  for (const p of prefixes) {
+    acknowledgeWildcardResource(
+      role,
+      props.raw.arnForObjects(p),
+      'a conversion reads raw files of its datasets only',
+    );
+    acknowledgeWildcardResource(
+      role,
+      props.curated.arnForObjects(p),
+      'a conversion stages, publishes and replaces Parquet under its datasets only',
+    );
+  }
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: prefixes.map((p) => props.raw.arnForObjects(p)),
+    }),
+  );
+  // Staging, publishing (copy then delete) and replacing an earlier run's output.
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      resources: prefixes.map((p) => props.curated.arnForObjects(p)),
+    }),
+  );
+  // Both list the output prefix (staging, publishing, replacing); Spark lists the input path too.
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [props.raw.bucketArn, props.curated.bucketArn],
+      conditions: { StringLike: { 's3:prefix': prefixes } },
+    }),
+  );
+  props.key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+}
+
 /**
  * A Glue 5.0 PySpark job with a KMS security configuration and a role that reads only the raw
  * prefixes of the datasets and writes only their curated prefixes (staging included).
@@ -39,32 +90,7 @@ export class CsvToParquetJob extends Construct {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: 'CSV to Parquet job: reads raw, writes curated',
     });
-    const prefixes = props.datasetNames.map((name) => `${name}/*`);
-    for (const p of prefixes) {
-      acknowledgeWildcardResource(
-        this.role,
-        props.raw.arnForObjects(p),
-        'the job reads raw files of its datasets only',
-      );
-      acknowledgeWildcardResource(
-        this.role,
-        props.curated.arnForObjects(p),
-        'the job stages, publishes and replaces Parquet under its datasets only',
-      );
-    }
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: prefixes.map((p) => props.raw.arnForObjects(p)),
-      }),
-    );
-    // Staging, publishing (copy then delete) and replacing an earlier run's output.
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: prefixes.map((p) => props.curated.arnForObjects(p)),
-      }),
-    );
+    grantConversionObjects(this.role, props);
     // Hadoop's S3 filesystems probe each parent "directory" of an output path they create, up to
     // the dataset's folder: a HEAD of `<dataset>` (a file of that name?), then a listing of
     // `<dataset>/`, which the prefixes below cover (`*` matches nothing too). The HEAD of the bare
@@ -75,15 +101,6 @@ export class CsvToParquetJob extends Construct {
         resources: props.datasetNames.map((name) => props.curated.arnForObjects(name)),
       }),
     );
-    // Spark lists the input path and the output prefix (staging, publishing, replacing).
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [props.raw.bucketArn, props.curated.bucketArn],
-        conditions: { StringLike: { 's3:prefix': prefixes } },
-      }),
-    );
-    props.key.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
     // Glue writes its driver and executor logs to these groups (encrypted by the security configuration).
     const glueLogs = `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws-glue/*`;
     this.role.addToPolicy(

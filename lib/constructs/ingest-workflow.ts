@@ -2,9 +2,11 @@
  * The ingest workflow (standard, JSONPath only so the local runtime can execute the same ASL):
  * by size → Validate (or, above the large-file threshold, ValidateSlice) → ValidateSlice again
  * until done (a Validate that ran short of time hands over to it too) → valid? →
- * VALIDATED → Glue CSV→Parquet (.sync, workers and timeout sized per file by Validate) →
- * RegisterPartition → CURATED, or REJECTED; any other
- * error → FAILED → Fail.
+ * VALIDATED → by the Validate output's `conversion.engine`: the Convert Lambda (DuckDB; out of
+ * memory, disk or time it hands the file to Glue) or the Glue CSV→Parquet job (.sync, workers
+ * and timeout sized per file by Validate) → RegisterPartition → CURATED, or REJECTED; any other
+ * error → FAILED → Fail. Without a Convert function (`conversion: glue`) every valid file goes to
+ * Glue, as in the seed.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
@@ -22,6 +24,11 @@ import { acknowledge, acknowledgeWildcardResource, REASON_NO_RESOURCE_LEVEL } fr
 export interface IngestWorkflowProps {
   readonly validate: lambda.IFunction;
   readonly registerPartition: lambda.IFunction;
+  /**
+   * The Convert Lambda: files the Validate output routes to `lambda` are converted by it.
+   * @default - none: every valid file goes to the Glue job
+   */
+  readonly convert?: lambda.IFunction;
   readonly job: glue.IJob;
   readonly events: sns.ITopic;
   readonly logKey: kms.IKey;
@@ -49,6 +56,8 @@ export const STATE = {
   moreSlices: 'MoreSlices',
   isValid: 'IsValid',
   notifyValidated: 'NotifyValidated',
+  chooseConversion: 'ChooseConversion',
+  convertInLambda: 'ConvertInLambda',
   convert: 'ConvertToParquet',
   register: 'RegisterPartition',
   notifyCurated: 'NotifyCurated',
@@ -105,6 +114,25 @@ export const CONVERT_RETRY = {
  * account allows). Retried briefly, then the file fails and the alarm tells someone.
  */
 export const GLUE_QUOTA_ERRORS = ['Glue.ResourceNumberLimitExceededException'];
+
+/**
+ * Errors on which ConvertInLambda hands its file to the Glue job instead of failing it: the
+ * engine's own `ResourceLimitError` (DuckDB out of memory or temp space, /tmp full, the deadline
+ * before the function's timeout), and what Lambda reports when the function dies of its limits:
+ * `Sandbox.Timedout` (the timeout; Lambda's troubleshooting guide), `Runtime.OutOfMemory` (the
+ * process killed for memory, as reported in nasa-gcn/gcn.nasa.gov#3628) and `Runtime.ExitError`
+ * (the runtime exited, e.g. status 137: aws/aws-lambda-dotnet#480), and `Lambda.Unknown`, under
+ * which Step Functions' documentation says out-of-memory errors and timeouts may arrive ("Handle
+ * Lambda service exceptions"). A function short of memory may also run on to its timeout. A file
+ * whose data is bad fails with `ConversionError`, which is not among them: Glue would fail it too.
+ */
+export const CONVERT_HANDOFF_ERRORS = [
+  'ResourceLimitError',
+  'Sandbox.Timedout',
+  'Runtime.OutOfMemory',
+  'Runtime.ExitError',
+  'Lambda.Unknown',
+];
 
 /** The ingest state machine and its log group. */
 export class IngestWorkflow extends Construct {
@@ -240,6 +268,34 @@ export class IngestWorkflow extends Construct {
       jitterStrategy: sfn.JitterType.FULL,
     });
 
+    // The fast path: a valid file the Validate output routes to the Lambda. Its result has the
+    // Glue task's shape under $.conversion; a hand-off keeps why under $.handoff.
+    let convertStart: sfn.IChainable = convert;
+    let convertInLambda: tasks.LambdaInvoke | undefined;
+    if (props.convert) {
+      convertInLambda = new tasks.LambdaInvoke(this, STATE.convertInLambda, {
+        stateName: STATE.convertInLambda,
+        lambdaFunction: props.convert,
+        payload: sfn.TaskInput.fromObject({ arguments: J.objectAt('$.validation.jobArguments') }),
+        payloadResponseOnly: true,
+        resultPath: '$.conversion',
+      });
+      retryTransient(convertInLambda);
+      convertInLambda.addCatch(convert, { errors: CONVERT_HANDOFF_ERRORS, resultPath: '$.handoff' });
+      catchAll(convertInLambda);
+      convertStart = new sfn.Choice(this, STATE.chooseConversion, { stateName: STATE.chooseConversion })
+        // A Validate output without the plan (a function older than this definition, mid-deploy)
+        // goes to Glue rather than failing on a missing path.
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent('$.validation.conversion.engine'),
+            sfn.Condition.stringEquals('$.validation.conversion.engine', 'lambda'),
+          ),
+          convertInLambda,
+        )
+        .otherwise(convert);
+    }
+
     const register = catchAll(
       new tasks.LambdaInvoke(this, STATE.register, {
         stateName: STATE.register,
@@ -302,15 +358,12 @@ export class IngestWorkflow extends Construct {
       )
       .otherwise(validate.next(moreSlices));
     isValid
-      .when(
-        sfn.Condition.booleanEquals('$.validation.valid', true),
-        validated
-          .next(convert)
-          .next(register)
-          .next(curated)
-          .next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated })),
-      )
+      .when(sfn.Condition.booleanEquals('$.validation.valid', true), validated.next(convertStart))
       .otherwise(rejected.next(new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected })));
+    // Both engines go on to the partition.
+    convert.next(register);
+    convertInLambda?.next(register);
+    register.next(curated).next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated }));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -331,7 +384,7 @@ export class IngestWorkflow extends Construct {
       'IAM5[Action::kms:GenerateDataKey*]',
       'publishing to the KMS-encrypted events topic needs data keys',
     );
-    for (const fn of [props.validate, props.registerPartition]) {
+    for (const fn of [props.validate, props.registerPartition, ...(props.convert ? [props.convert] : [])]) {
       acknowledgeWildcardResource(
         role,
         `${fn.functionArn}:*`,

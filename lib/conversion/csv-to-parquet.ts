@@ -31,6 +31,7 @@ import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import { isDelimiterCharacter, isQuoteCharacter } from '../datasets/model.ts';
 import { errorText } from '../text.ts';
 import { startsWithGzipMagic } from '../validation/validate-csv.ts';
+import { PARQUET_SHARE_OF_CSV } from './lambda-sizing.ts';
 import {
   type CastStep,
   castPlan,
@@ -45,12 +46,56 @@ export class ConversionError extends Error {
   override readonly name = 'ConversionError';
 }
 
+/**
+ * The run needed more memory, disk or time than it was given: nothing was published, and another
+ * engine with more of it (the Glue job) can convert the file. Its name is the error name the
+ * workflow's Catch hands the file to Glue on, so it never changes.
+ */
+export class ResourceLimitError extends Error {
+  override readonly name = 'ResourceLimitError';
+  constructor(
+    readonly resource: 'memory' | 'disk' | 'time',
+    message: string,
+  ) {
+    super(`out of ${resource}: ${message}`);
+  }
+}
+
 /** Options of {@link convertCsvToParquet}. */
 export interface ConvertOptions {
   /** Folder for the run's temp files (a fresh subfolder, removed when the run ends). @default os.tmpdir() */
   readonly workDir?: string;
   /** A DuckDB instance to run on (a connection of its own is opened); by default one per run. */
   readonly instance?: DuckDBInstance;
+  /**
+   * Settings of the run's own DuckDB instance (`threads`, `memory_limit`,
+   * `max_temp_directory_size`); ignored with `instance`. Spills go to the run's folder.
+   * @default - DuckDB's defaults
+   */
+  readonly duckdb?: Readonly<Record<string, string>>;
+  /**
+   * Most bytes the run may put in its folder: a source (as stored) that, with room for a Parquet
+   * of {@link PARQUET_SHARE_OF_CSV} its size, needs more is refused before it is downloaded.
+   * @default - no limit
+   */
+  readonly maxWorkBytes?: number;
+  /** `Date.now()` by which the conversion must be done, or it stops with a {@link ResourceLimitError}. @default - none */
+  readonly deadline?: number;
+}
+
+/** DuckDB's words for running out of memory or of temp space (max_temp_directory_size), and the OS's for a full disk. */
+const RESOURCE_MESSAGES: readonly [RegExp, ResourceLimitError['resource']][] = [
+  [/max_temp_directory_size|No space left on device|ENOSPC/i, 'disk'],
+  [/Out of Memory Error/, 'memory'],
+];
+
+/** The resource an error says ran out, if it says so. */
+export function exhaustedResource(error: unknown): ResourceLimitError['resource'] | undefined {
+  if (error instanceof ResourceLimitError) return error.resource;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ENOSPC') return 'disk';
+  const message = error instanceof Error ? error.message : String(error);
+  return RESOURCE_MESSAGES.find(([pattern]) => pattern.test(message))?.[1];
 }
 
 /** What a successful run did. */
@@ -350,18 +395,34 @@ export async function convertCsvToParquet(
   await mkdir(base, { recursive: true });
   const workDir = await mkdtemp(join(base, 'csv-to-parquet-'));
   let instance = options.instance;
+  const deadline = options.deadline;
+  const timeLeft = new AbortController();
+  const timer =
+    deadline === undefined
+      ? undefined
+      : setTimeout(() => timeLeft.abort(), Math.max(0, deadline - Date.now()));
   try {
     // DuckDB spills to the run's folder, not to a .tmp in the working directory.
-    instance ??= await DuckDBInstance.create(':memory:', { temp_directory: join(workDir, 'duckdb-spill') });
+    instance ??= await DuckDBInstance.create(':memory:', {
+      ...options.duckdb,
+      temp_directory: join(workDir, 'duckdb-spill'),
+    });
     const sourcePath = join(workDir, 'source');
-    const bytesIn = await download(s3, job.source, sourcePath);
+    const bytesIn = await download(s3, job.source, sourcePath, {
+      signal: timeLeft.signal,
+      maxWorkBytes: options.maxWorkBytes,
+    });
     const gzip = await fileIsGzip(sourcePath);
     const header = await readHeaderRecord(sourcePath, gzip, job.delimiter, job.quote);
     const positions = headerPositions(header.cells, plan);
     const parquetPath = join(workDir, 'part-00000.parquet');
     const connection = await instance.connect();
+    // At the deadline DuckDB stops the query (INTERRUPT), which is then reported as out of time.
+    const interrupt = () => connection.interrupt();
+    timeLeft.signal.addEventListener('abort', interrupt);
     let rows: number;
     try {
+      if (timeLeft.signal.aborted) throw outOfTime();
       rows = await writeParquet(connection, job, plan, {
         sourcePath,
         gzip,
@@ -369,13 +430,18 @@ export async function convertCsvToParquet(
         positions,
         parquetPath,
       });
+    } catch (error) {
+      if (timeLeft.signal.aborted) throw outOfTime();
+      throw error;
     } finally {
+      timeLeft.signal.removeEventListener('abort', interrupt);
       connection.closeSync();
     }
     const bytesOut = (await stat(parquetPath)).size;
     const outputs = await publish(s3, job, [parquetPath]);
     return { rows, outputs, bytesIn, bytesOut, seconds: (performance.now() - started) / 1000 };
   } finally {
+    clearTimeout(timer);
     // As the Glue job: the run's outcome stands; a leftover hidden staging folder is harmless.
     await cleanStaging(s3, job).catch(() => undefined);
     if (!options.instance) instance?.closeSync();
@@ -383,13 +449,45 @@ export async function convertCsvToParquet(
   }
 }
 
-/** Streams the source object to `path`; its size in bytes. */
-async function download(s3: S3Client, source: string, path: string): Promise<number> {
+function outOfTime(): ResourceLimitError {
+  return new ResourceLimitError('time', 'the conversion did not end before its deadline');
+}
+
+/**
+ * Streams the source object to `path`; its size in bytes. A source too large for `maxWorkBytes`
+ * is refused from its Content-Length; a full disk or the deadline stops it as a {@link ResourceLimitError}.
+ */
+async function download(
+  s3: S3Client,
+  source: string,
+  path: string,
+  limits: { readonly signal: AbortSignal; readonly maxWorkBytes: number | undefined },
+): Promise<number> {
   const [bucket, key] = splitS3Uri(source);
-  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const body = response.Body as Readable | undefined;
-  if (!body) throw new ConversionError(`the source ${source} has no body`);
-  await pipeline(body, createWriteStream(path));
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      abortSignal: limits.signal,
+    });
+    const body = response.Body as Readable | undefined;
+    if (!body) throw new ConversionError(`the source ${source} has no body`);
+    const size = response.ContentLength;
+    if (limits.maxWorkBytes !== undefined && size !== undefined) {
+      const needed = Math.ceil(size * (1 + PARQUET_SHARE_OF_CSV));
+      if (needed > limits.maxWorkBytes) {
+        body.destroy();
+        throw new ResourceLimitError(
+          'disk',
+          `the source (${size} bytes) and its Parquet need about ${needed} bytes of the run's ${limits.maxWorkBytes}`,
+        );
+      }
+    }
+    await pipeline(body, createWriteStream(path), { signal: limits.signal });
+  } catch (error) {
+    if (limits.signal.aborted) throw outOfTime();
+    if (exhaustedResource(error) === 'disk' && !(error instanceof ResourceLimitError))
+      throw new ResourceLimitError('disk', `writing the source to the run's folder: ${errorText(error)}`);
+    throw error;
+  }
   return (await stat(path)).size;
 }
 
@@ -491,6 +589,8 @@ async function writeParquet(
     rowCount = Number(result.getRows()[0]?.[0] ?? 0);
   } catch (error) {
     const message = (error as Error).message;
+    const resource = exhaustedResource(error);
+    if (resource) throw new ResourceLimitError(resource, firstLine(message));
     if (!message.includes(CHECK_FAILED)) throw unreadable(job, message);
     throw new ConversionError(
       `dataset ${job.dataset}, source ${job.source}: ${await countProblems(connection, job, plan, relation)}`,
@@ -527,11 +627,14 @@ async function countProblems(
   return checkCounts(plan, job.expectedRows, count('row_count'), bad, nul) ?? 'a check failed';
 }
 
+function firstLine(message: string): string {
+  return message.split('\n').find((line) => line.trim() !== '') ?? message;
+}
+
 /** DuckDB could not read the CSV (FAILFAST in the Glue job): the first line of its message. */
 function unreadable(job: JobArgs, message: string): ConversionError {
-  const first = message.split('\n').find((line) => line.trim() !== '') ?? message;
   return new ConversionError(
-    `dataset ${job.dataset}, source ${job.source}: the CSV could not be read: ${first}`,
+    `dataset ${job.dataset}, source ${job.source}: the CSV could not be read: ${firstLine(message)}`,
   );
 }
 

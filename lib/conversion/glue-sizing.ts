@@ -57,12 +57,6 @@ export const GLUE_MINIMUM_BILLED_SECONDS = 60;
 /** Glue's fewest workers for a G worker type: one for the driver, one executor. */
 export const GLUE_MIN_WORKERS = 2;
 
-/**
- * CSV bytes per gzip byte, assumed where only the compressed size is known (a typical ratio for
- * CSV; the Glue script sizes its output parts with the same figure, GZIP_RATIO_ESTIMATE).
- */
-export const GZIP_RATIO_ESTIMATE = 4;
-
 /** A run's timeout is this many times its modelled time (plus start-up): room for a slower Glue. */
 export const GLUE_TIMEOUT_FACTOR = 3;
 
@@ -84,32 +78,6 @@ export interface GlueRunShape {
    * @default true
    */
   readonly splittable?: boolean;
-}
-
-/**
- * The limits from their string form (the Validate function's environment), checked: a bad value
- * fails the function's first cold start, naming the value.
- */
-export function parseGlueSizingLimits(text: {
-  readonly workerType: string;
-  readonly maxWorkers: string;
-  readonly maxTimeoutMinutes: string;
-}): GlueSizingLimits {
-  const { workerType } = text;
-  if (!Object.hasOwn(GLUE_WORKER_DPU, workerType))
-    throw new Error(
-      `unknown Glue worker type ${JSON.stringify(workerType)} (known: ${Object.keys(GLUE_WORKER_DPU).join(', ')})`,
-    );
-  const whole = (name: string, value: string): number => {
-    if (!/^[1-9][0-9]*$/.test(value))
-      throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
-    return Number(value);
-  };
-  return {
-    workerType: workerType as GlueWorkerType,
-    maxWorkers: whole('the most Glue workers', text.maxWorkers),
-    maxTimeoutMinutes: whole('the longest Glue timeout', text.maxTimeoutMinutes),
-  };
 }
 
 /** The workers and timeout of one run, and the modelled time they come from. */

@@ -14,8 +14,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
+import { convertInLambda } from '../../lambdas/convert/core.ts';
 import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
+  ConvertTaskInput,
   GlueJobArguments,
   IngestRequest,
   RegisterPartitionInput,
@@ -25,13 +27,15 @@ import type { Log } from '../../lambdas/shared/logger.ts';
 import { encodeKey, executionName, startIngests, toIngestRequest } from '../../lambdas/trigger/core.ts';
 import { validateIngest, zoneFileName } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
-import { glueSizingLimits, parseConfig } from '../config.ts';
+import { type LakeConfig, parseConfig } from '../config.ts';
 import {
   convertCsvToParquet,
   deleteKeys,
   listKeys,
   outputNamePattern,
 } from '../conversion/csv-to-parquet.ts';
+import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizing.ts';
+import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
 import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
@@ -79,10 +83,23 @@ export interface LocalRuntimeOptions {
    */
   readonly largeFileBytes?: number;
   /**
+   * The conversion router's settings (`conversion`, `fastPathMaxBytes`): with `auto`, files up to
+   * the threshold take the Convert Lambda's task (the same core, with the function's limits), the
+   * others the Glue task (the same engine without them).
+   * @default the app's defaults
+   */
+  readonly conversion?: Partial<Pick<LakeConfig, 'conversion' | 'fastPathMaxBytes'>>;
+  /**
+   * The memory and /tmp the Convert Lambda's task runs with: smaller, they show its hand-off to
+   * the Glue task when DuckDB runs out.
+   * @default the deployed function's (CONVERT_FUNCTION)
+   */
+  readonly convertLimits?: FunctionLimits;
+  /**
    * The state machine to run, synthesized earlier by {@link synthesizeLocalDefinition} for the
    * same datasets and settings: a process that restarts the runtime many times (the soak, the
    * crash tests) synthesizes once instead of at every start (about 2 s each).
-   * @default synthesized from `datasetsDir` and `largeFileBytes` at start
+   * @default synthesized from `datasetsDir`, `largeFileBytes` and `conversion` at start
    */
   readonly definition?: AslDefinition;
   /** What to record of the handlers' work, for tests (the IAM simulation). @default - nothing */
@@ -92,8 +109,9 @@ export interface LocalRuntimeOptions {
 /**
  * Hooks that see the handlers' work as it happens. `s3` is called once per S3 command the
  * runtime's client sends (before the SDK's retries), with the Task state whose handler sent it
- * (the Glue twin's as `ConvertToParquet`), or none for the runtime's own commands (`land`, recovery,
- * re-drives). `task` is called with each Task state's input as its handler receives it.
+ * (the Glue twin's as `ConvertToParquet`, the Convert Lambda's core as `ConvertInLambda`), or none
+ * for the runtime's own commands (`land`, recovery, re-drives). `task` is called with each Task
+ * state's input as its handler receives it.
  */
 export interface LocalTrace {
   readonly s3?: (command: TracedS3Command) => void;
@@ -111,9 +129,6 @@ export interface TracedS3Command {
 
 /** The Task state whose handler is running, across its awaits (for {@link LocalTrace.s3}). */
 const runningState = new AsyncLocalStorage<string>();
-
-/** A Glue run's bounds in the local workflow: the configuration's defaults (DuckDB ignores them). */
-const LOCAL_GLUE_LIMITS = glueSizingLimits(parseConfig(() => undefined));
 
 /**
  * Fault injection. `s3` is asked before every request attempt of the runtime's S3 client (the
@@ -156,6 +171,8 @@ export class LocalRuntime {
     readonly executions: ExecutionRecords,
     readonly catalog: LocalCatalog,
     private readonly definition: AslDefinition,
+    private readonly conversion: ConversionSettings,
+    private readonly convertLimits: FunctionLimits,
     private readonly onLine: (line: string) => void,
     private readonly faults: LocalFaults = {},
     private readonly trace: LocalTrace = {},
@@ -166,13 +183,13 @@ export class LocalRuntime {
     const paths = lakePaths(options.lakeDir);
     const datasetsDir = options.datasetsDir ?? 'datasets';
     const datasets = await loadDatasets(datasetsDir);
+    // The app's settings as `-c key=value` would give them: the workflow and Validate read the same.
+    const context: Record<string, unknown> = {
+      ...(options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes }),
+      ...options.conversion,
+    };
     const definition =
-      options.definition ??
-      (await synthesizeLocalDefinition(
-        [...datasets.values()],
-        datasetsDir,
-        options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes },
-      ));
+      options.definition ?? (await synthesizeLocalDefinition([...datasets.values()], datasetsDir, context));
     const s3 = await startLocalS3({
       directory: paths.s3,
       buckets: Object.values(LOCAL_BUCKETS),
@@ -186,6 +203,8 @@ export class LocalRuntime {
       new ExecutionRecords(paths.executions),
       new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated),
       definition,
+      conversionSettings(parseConfig((key) => context[key])),
+      options.convertLimits ?? CONVERT_FUNCTION,
       options.onLine ?? (() => {}),
       options.faults,
       options.trace,
@@ -442,6 +461,8 @@ export class LocalRuntime {
     // Each Task state is written to the record before its work starts, so that the record of a
     // process that died says where it was.
     const entered: string[] = [];
+    // A folder of this process's own: one left by a process that died is removed at start.
+    const workDir = join(this.paths.work, `pid-${thisProcess().pid}`);
     const faulty = this.taskWrapper((task) =>
       this.executions.save({ ...started, states: [...entered], task }),
     );
@@ -455,11 +476,22 @@ export class LocalRuntime {
               store,
               datasets: this.datasets,
               buckets,
-              // The configuration's defaults: the local conversion ignores workers and timeouts.
-              glue: LOCAL_GLUE_LIMITS,
               log: this.log,
+              conversion: this.conversion,
             }),
           ),
+          // The Convert Lambda's core with the function's memory and /tmp; no deadline here.
+          Convert: faulty('ConvertInLambda', async (payload) => {
+            const conversion = await convertInLambda(payload as ConvertTaskInput, {
+              s3: this.client,
+              workDir,
+              limits: this.convertLimits,
+              id: `local-${name}`,
+              log: this.log,
+            });
+            curated = conversion.outputs;
+            return conversion;
+          }),
           RegisterPartition: faulty('RegisterPartition', (payload) =>
             registerPartition(payload as RegisterPartitionInput, {
               catalog: this.catalog,
@@ -473,8 +505,7 @@ export class LocalRuntime {
           const conversion = await convertCsvToParquet(
             Arguments as unknown as GlueJobArguments,
             this.client,
-            // A folder of this process's own: one left by a process that died is removed at start.
-            { workDir: join(this.paths.work, `pid-${thisProcess().pid}`) },
+            { workDir },
           );
           curated = conversion.outputs;
           return {

@@ -1,9 +1,10 @@
 /** The stateless half of the lake: functions, workflow, Glue job, Athena workgroup and monitoring. */
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -16,11 +17,13 @@ import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract.ts';
 import { LAMBDA_MB_PER_VCPU } from '../../lambdas/shared/vcpus.ts';
 import type { LakeConfig } from '../config.ts';
-import { CsvToParquetJob } from '../constructs/csv-to-parquet-job.ts';
+import { CsvToParquetJob, grantConversionObjects } from '../constructs/csv-to-parquet-job.ts';
 import { IngestWorkflow } from '../constructs/ingest-workflow.ts';
-import { LakeFunction } from '../constructs/lake-function.ts';
+import { DUCKDB_EXTERNALS, duckdbAssetCommands, LakeFunction } from '../constructs/lake-function.ts';
 import { PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
 import { QueryWorkgroup } from '../constructs/query-workgroup.ts';
+import { CONVERT_FUNCTION } from '../conversion/lambda-sizing.ts';
+import { conversionSettings } from '../conversion/plan.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { acknowledge, acknowledgeNotificationsHandler, acknowledgeWildcardResource } from '../nag.ts';
 import type { Zone } from '../naming.ts';
@@ -83,9 +86,7 @@ export class PipelineStack extends Stack {
         [ENV.validate.failureBucket]: failureBucket.bucketName,
         [ENV.validate.curatedBucket]: curatedBucket.bucketName,
         [ENV.validate.datasetsDir]: '/var/task/datasets',
-        [ENV.validate.glueWorkerType]: config.glueWorkerType,
-        [ENV.validate.glueMaxWorkers]: String(config.glueWorkers),
-        [ENV.validate.glueMaxTimeoutMinutes]: String(config.glueTimeoutMinutes),
+        [ENV.validate.conversion]: JSON.stringify(conversionSettings(config)),
       },
       // The declarations travel with the code, so a deployed validator applies exactly these.
       afterBundling: (_input, output) => [
@@ -173,9 +174,36 @@ export class PipelineStack extends Stack {
       timeout: Duration.minutes(config.glueTimeoutMinutes),
     }).job;
 
+    // The fast path (conversion: auto): DuckDB in a function sized by lib/conversion/lambda-sizing.ts.
+    // x86_64 by default, the architecture of the binding the tests and the bench run here (README).
+    let convert: lambda.IFunction | undefined;
+    if (config.conversion === 'auto') {
+      convert = new LakeFunction(this, 'Convert', {
+        entry: entry('convert'),
+        serviceName: 'convert',
+        memorySize: CONVERT_FUNCTION.memoryMb,
+        ephemeralStorageSize: Size.mebibytes(CONVERT_FUNCTION.ephemeralMb),
+        timeout: Duration.minutes(CONVERT_FUNCTION.timeoutMinutes),
+        architecture:
+          config.convertArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+        externalModules: DUCKDB_EXTERNALS,
+        afterBundling: (_input, output) => duckdbAssetCommands(output, config.convertArchitecture),
+        logKey: key,
+        logRetention,
+        environment: { [ENV.convert.ephemeralMb]: String(CONVERT_FUNCTION.ephemeralMb) },
+      }).fn;
+      grantConversionObjects(convert.role!, {
+        raw: rawBucket,
+        curated: curatedBucket,
+        key,
+        datasetNames: names,
+      });
+    }
+
     const workflow = new IngestWorkflow(this, 'Ingest', {
       validate,
       registerPartition: register,
+      ...(convert ? { convert } : {}),
       job,
       events: props.events,
       logKey: key,
@@ -292,6 +320,8 @@ export class PipelineStack extends Stack {
     new PipelineMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,
       workflowLogs: workflow.logGroup,
+      // Not Convert: its errors include the hand-offs to Glue (ResourceLimitError), which are no
+      // fault, and any other error fails its execution, which FailedExecutions alarms on.
       functions: { Trigger: trigger, Validate: validate, RegisterPartition: register, Reconcile: reconciler },
       triggerFailures,
       alarmTopic: props.alarms,

@@ -49,48 +49,53 @@ export function forbiddenCalls(lake: LakePolicies, res: LakeResources): Forbidde
     why: 'landing expires by lifecycle, no code deletes it',
   });
 
-  // The Glue job reads raw and writes its datasets' curated prefixes only.
-  for (const action of ['s3:GetObject', 's3:GetObjectVersion']) {
+  // Both engines (the Glue job, the Convert Lambda) read raw and write their datasets' curated prefixes only.
+  for (const [who, principal] of [
+    ['Glue job', r.glue],
+    ['Convert', r.convert],
+  ] as const) {
+    for (const action of ['s3:GetObject', 's3:GetObjectVersion']) {
+      deny({
+        who,
+        principal,
+        action,
+        resource: object('landing', 'orders/x.csv'),
+        why: 'a conversion reads only validated files (raw)',
+      });
+    }
+    for (const key of ['unknown/x.parquet', 'x.parquet', `ordersx/${day}/x.parquet`]) {
+      deny({
+        who,
+        principal,
+        action: 's3:PutObject',
+        resource: object('curated', key),
+        why: 'a conversion writes under its datasets only',
+      });
+    }
     deny({
-      who: 'Glue job',
-      principal: r.glue,
-      action,
-      resource: object('landing', 'orders/x.csv'),
-      why: 'Glue reads only validated files (raw)',
-    });
-  }
-  for (const key of ['unknown/x.parquet', 'x.parquet', `ordersx/${day}/x.parquet`]) {
-    deny({
-      who: 'Glue job',
-      principal: r.glue,
+      who,
+      principal,
       action: 's3:PutObject',
-      resource: object('curated', key),
-      why: 'Glue writes under its datasets only',
+      resource: object('raw', `orders/${day}/x.csv`),
+      why: 'raw is written by Validate only',
     });
-  }
-  deny({
-    who: 'Glue job',
-    principal: r.glue,
-    action: 's3:PutObject',
-    resource: object('raw', `orders/${day}/x.csv`),
-    why: 'raw is written by Validate only',
-  });
-  deny({
-    who: 'Glue job',
-    principal: r.glue,
-    action: 's3:PutObject',
-    resource: object('failure', `orders/${day}/x.csv`),
-    why: 'Glue never writes failure',
-  });
-  for (const prefix of ['', 'unknown/', 'ordersx/']) {
     deny({
-      who: 'Glue job',
-      principal: r.glue,
-      action: 's3:ListBucket',
-      resource: bucket('curated'),
-      context: { 's3:prefix': prefix },
-      why: 'Glue lists its datasets only',
+      who,
+      principal,
+      action: 's3:PutObject',
+      resource: object('failure', `orders/${day}/x.csv`),
+      why: 'a conversion never writes failure',
     });
+    for (const prefix of ['', 'unknown/', 'ordersx/']) {
+      deny({
+        who,
+        principal,
+        action: 's3:ListBucket',
+        resource: bucket('curated'),
+        context: { 's3:prefix': prefix },
+        why: 'a conversion lists its datasets only',
+      });
+    }
   }
 
   // Nobody deletes from raw: it is the validated record of every file.

@@ -34,6 +34,7 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
     stateMachine: { arn: stateMachine.ref, name: stateMachine.attributes.Name! },
     functions: {
       validate: fn('Validate'),
+      convert: fn('Convert'),
       registerPartition: fn('RegisterPartition'),
       trigger: fn('Trigger'),
       reconcile: fn('Reconcile'),
@@ -48,6 +49,7 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
     alarms: arnOf(pipeline, 'AWS::CloudWatch::Alarm'),
     roles: {
       validate: lake.role('ValidateRole').arn,
+      convert: lake.role('ConvertRole').arn,
       registerPartition: lake.role('RegisterPartitionRole').arn,
       trigger: lake.role('TriggerRole').arn,
       reconcile: lake.role('ReconcileRole').arn,

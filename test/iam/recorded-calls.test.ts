@@ -51,6 +51,8 @@ import { taskCalls, taskStates } from './workflow-calls.ts';
 
 /** Small enough that the 220 KB file takes the sliced route, large enough for the 120 KB one. */
 const LARGE_FILE_BYTES = 160 * 1024;
+/** The valid small file takes the Convert Lambda, the sliced one the Glue job: both engines' calls are recorded. */
+const FAST_PATH_MAX_BYTES = 100 * 1024;
 
 let lake: LakePolicies;
 let res: LakeResources;
@@ -71,6 +73,7 @@ setUpOrFailEach(async () => {
   runtime = await LocalRuntime.start({
     lakeDir: await mkdtemp(join(tmpdir(), 'lake-iam-')),
     largeFileBytes: LARGE_FILE_BYTES,
+    conversion: { fastPathMaxBytes: FAST_PATH_MAX_BYTES },
     trace: { s3: (c) => traced.push(c), task: (state, input) => taskInputs.push({ state, input }) },
   });
   runtime.onTrigger((e) => triggered.push(e.key));
@@ -108,6 +111,7 @@ afterAll(async () => {
 function roleOfState(state: string): { who: string; principal: string } {
   const roles: Record<string, { who: string; principal: string }> = {
     Validate: { who: 'Validate', principal: res.roles.validate },
+    ConvertInLambda: { who: 'ConvertInLambda', principal: res.roles.convert },
     ConvertToParquet: { who: 'ConvertToParquet (DuckDB twin as Glue)', principal: res.roles.glue },
     RegisterPartition: { who: 'RegisterPartition', principal: res.roles.registerPartition },
   };
@@ -314,7 +318,7 @@ async function largeCopyCalls(): Promise<IamCall[]> {
 }
 
 describe('calls recorded in local end-to-end runs, simulated against the synthesized policies', () => {
-  it('the runs took every route: curated, rejected, a multipart report, the sliced route', () => {
+  it('the runs took every route: curated by either engine, rejected, a multipart report, the sliced route', () => {
     expect(outcomes).toEqual({
       'orders/valid.csv': 'curated',
       'orders/broken.csv': 'rejected',
@@ -323,7 +327,7 @@ describe('calls recorded in local end-to-end runs, simulated against the synthes
       'unknown_dataset/file.csv': 'rejected',
     });
     expect([...statesVisited]).toEqual(
-      expect.arrayContaining(['Validate', 'ValidateSlice', 'ConvertToParquet']),
+      expect.arrayContaining(['Validate', 'ValidateSlice', 'ConvertInLambda', 'ConvertToParquet']),
     );
     const commands = new Set(traced.map((c) => c.command));
     for (const c of ['GetObjectCommand', 'HeadObjectCommand', 'CopyObjectCommand', 'PutObjectCommand']) {
@@ -343,6 +347,7 @@ describe('calls recorded in local end-to-end runs, simulated against the synthes
     const byState = (state: string | undefined) => traced.filter((c) => c.state === state);
     expect(byState('Validate').length).toBeGreaterThan(0);
     expect(byState('ConvertToParquet').length).toBeGreaterThan(0);
+    expect(byState('ConvertInLambda').length).toBeGreaterThan(0);
     // land() uploads each file itself: the runtime's PutObject into landing belongs to no state.
     expect(
       byState(undefined)
@@ -370,11 +375,12 @@ describe('calls recorded in local end-to-end runs, simulated against the synthes
     // Every role that makes calls at run time is among the callers.
     const r = res.roles;
     expect(new Set(calls.map((c) => c.principal))).toEqual(
-      new Set([r.validate, r.glue, r.trigger, r.registerPartition, r.reconcile, r.stateMachine]),
+      new Set([r.validate, r.convert, r.glue, r.trigger, r.registerPartition, r.reconcile, r.stateMachine]),
     );
     const who = new Set(calls.map((c) => c.who.split(' ')[0]));
     for (const w of [
       'Validate',
+      'ConvertInLambda',
       'ConvertToParquet',
       'Glue',
       'Trigger',

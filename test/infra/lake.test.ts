@@ -12,7 +12,7 @@ import {
   MEASURED_VALIDATE_MB_PER_S,
   parseConfig,
 } from '../../lib/config.ts';
-import { STATE } from '../../lib/constructs/ingest-workflow.ts';
+import { CONVERT_HANDOFF_ERRORS, STATE } from '../../lib/constructs/ingest-workflow.ts';
 import { definitionFromTemplate, PSEUDO_PARAMETERS, referenceName } from '../../lib/workflow/definition.ts';
 import { list, outputsOf, type Resource, render, resourceNamed, resourcesOf } from './cfn.ts';
 import { buildTestLake, setUpOrFailEach, synthTemplates } from './synth.ts';
@@ -420,23 +420,26 @@ describe('storage stack', () => {
 });
 
 describe('pipeline stack', () => {
-  it('builds every function for arm64 on the latest Node runtime with X-Ray and JSON logs to its own group', () => {
+  it('builds every function for arm64 (Convert for x86_64) on the latest Node runtime with X-Ray and JSON logs to its own group', () => {
     const fns = resources(pipeline, 'AWS::Lambda::Function').filter(
       (f) => f.Properties.Runtime === 'nodejs24.x',
     );
     expect(fns.map((f) => f.id).sort()).toEqual(
-      ['Trigger', 'Validate', 'RegisterPartition', 'Reconcile'].map(functionId).sort(),
+      ['Trigger', 'Validate', 'Convert', 'RegisterPartition', 'Reconcile'].map(functionId).sort(),
     );
     const sizes: Record<string, [memory: number, timeoutSeconds: number]> = {
       // Two full vCPUs (1,769 MB each) for the validator's two threads; 15 minutes is Lambda's maximum.
       Validate: [3538, 900],
+      // Six vCPUs for DuckDB (lib/conversion/lambda-sizing.ts).
+      Convert: [10_240, 900],
       RegisterPartition: [256, 30],
       Trigger: [256, 30],
       Reconcile: [256, 600],
     };
     for (const [name, [memory, timeout]] of Object.entries(sizes)) {
       const f = resourceNamed(pipeline, 'AWS::Lambda::Function', `${name}Function`).Properties;
-      expect(f.Architectures, name).toEqual(['arm64']);
+      // The DuckDB binding in Convert's asset is the x64 one the tests run (README, the Convert Lambda).
+      expect(f.Architectures, name).toEqual([name === 'Convert' ? 'x86_64' : 'arm64']);
       expect(f.TracingConfig, name).toEqual({ Mode: 'Active' });
       expect(f.LoggingConfig, name).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: logGroupId(name) } });
       expect([f.MemorySize, f.Timeout], name).toEqual([memory, timeout]);
@@ -673,7 +676,7 @@ describe('pipeline stack', () => {
     expect(config.logRetentionDays).toBe(90);
     const groups = resources(pipeline, 'AWS::Logs::LogGroup');
     expect(groups.map((g) => g.id).sort()).toEqual(
-      ['Validate', 'RegisterPartition', 'Trigger', 'Reconcile', 'Ingest'].map(logGroupId).sort(),
+      ['Validate', 'Convert', 'RegisterPartition', 'Trigger', 'Reconcile', 'Ingest'].map(logGroupId).sort(),
     );
     for (const g of groups) {
       expect(Object.keys(g.Properties).sort(), g.id).toEqual(['KmsKeyId', 'RetentionInDays']);
@@ -918,6 +921,7 @@ describe('the workflow definition', () => {
     ).toEqual({
       Validate: 2,
       ValidateSlice: 2,
+      ConvertInLambda: 2,
       ConvertToParquet: 2,
       RegisterPartition: 3,
       NotifyValidated: 1,
@@ -925,13 +929,42 @@ describe('the workflow definition', () => {
       NotifyCurated: 1,
       NotifyFailed: 1,
     });
+    const toFailed = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailed' };
     for (const [name, s] of tasks) {
       expect(s.Catch, name).toEqual(
         name === 'NotifyFailed'
           ? undefined
-          : [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailed' }],
+          : name === 'ConvertInLambda'
+            ? [
+                { ErrorEquals: CONVERT_HANDOFF_ERRORS, ResultPath: '$.handoff', Next: 'ConvertToParquet' },
+                toFailed,
+              ]
+            : [toFailed],
       );
     }
+  });
+
+  it('routes a valid file by the Validate output to the Convert function or the Glue job, and both to RegisterPartition', () => {
+    const states = aslRendered().States;
+    expect(states.NotifyValidated!.Next).toBe('ChooseConversion');
+    expect(states.ChooseConversion).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.validation.conversion.engine', IsPresent: true },
+            { Variable: '$.validation.conversion.engine', StringEquals: 'lambda' },
+          ],
+          Next: 'ConvertInLambda',
+        },
+      ],
+      Default: 'ConvertToParquet',
+    });
+    const convert = states.ConvertInLambda!;
+    expect(convert.Resource).toBe(`<${functionId('Convert')}.Arn>`);
+    expect(convert.Parameters).toEqual({ 'arguments.$': '$.validation.jobArguments' });
+    expect([convert.ResultPath, convert.Next]).toEqual(['$.conversion', 'RegisterPartition']);
+    expect(states.ConvertToParquet!.Next).toBe('RegisterPartition');
   });
 
   it('runs both validation routes on the Validate function and slices at the configured threshold', () => {
@@ -1196,7 +1229,28 @@ describe('configuration', () => {
     expect(lake.storage.stackName).toBe('acme-prod-storage');
     expect(lake.pipeline.stackName).toBe('acme-prod-pipeline');
     const groups = resources(Template.fromStack(lake.pipeline), 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(6);
     for (const g of groups) expect(g.Properties.RetentionInDays, g.id).toBe(365);
+  });
+
+  it('passes the conversion settings to Validate, and with conversion: glue synthesizes no Convert function and no router', async () => {
+    const lake = await buildTestLake({ conversion: 'glue', fastPathMaxBytes: 5000 });
+    const template = Template.fromStack(lake.pipeline);
+    const functions = resources(template, 'AWS::Lambda::Function').map((f) => f.id);
+    expect(functions.filter((id) => id.startsWith('Convert'))).toEqual([]);
+    const validate = resourceNamed(template, 'AWS::Lambda::Function', 'ValidateFunction').Properties;
+    const env = (validate.Environment as { Variables: Record<string, string> }).Variables;
+    expect(JSON.parse(env.CONVERSION_SETTINGS!)).toEqual({
+      mode: 'glue',
+      fastPathMaxBytes: 5000,
+      glue: {
+        minWorkers: 2,
+        maxWorkers: lake.config.glueWorkers,
+        maxTimeoutMinutes: lake.config.glueTimeoutMinutes,
+      },
+    });
+    const states = (definitionFromTemplate(template.toJSON(), (ref) => referenceName(ref)) as Asl).States;
+    expect(Object.keys(states).filter((name) => /Conver/.test(name))).toEqual(['ConvertToParquet']);
+    expect(states.NotifyValidated!.Next).toBe('ConvertToParquet');
   });
 });

@@ -276,7 +276,7 @@ describe('no wildcards', () => {
 
 describe('each role reaches only its prefixes', () => {
   it('the functions run with their own roles', () => {
-    for (const name of ['Trigger', 'Validate', 'RegisterPartition']) {
+    for (const name of ['Trigger', 'Validate', 'Convert', 'RegisterPartition']) {
       const [fn] = resources(pipeline, 'AWS::Lambda::Function').filter((f) =>
         f.id.startsWith(`${name}Function`),
       );
@@ -375,7 +375,23 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
   });
 
-  it('state machine: invokes only the two functions, runs only its Glue job, publishes only to the events topic', () => {
+  it('convert: reads raw and writes curated under dataset prefixes as the Glue job does; nothing else', () => {
+    const grants = grantsOf(pipeline, roleId(pipeline, 'ConvertRole'));
+    const glue = grantsOf(pipeline, roleId(pipeline, 'CsvToParquetRole'));
+
+    // The Glue role's grants on the zones, less the HEAD of the folder keys Hadoop makes (review R3).
+    const zones = (gs: typeof grants) => lakeS3(gs).filter((g) => !/^s3:GetObject curated\/[a-z_]+$/.test(g));
+    expect(lakeS3(grants)).toEqual(zones(glue));
+    expect(lakeS3(grants)).toContain('s3:DeleteObject curated/orders/*');
+    for (const g of grants.filter((g) => g.action === 's3:ListBucket')) {
+      expect(g.condition).toEqual({ StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } });
+    }
+    expect(grants.filter((g) => g.action.startsWith('s3:') && !ZONE_ARN.test(g.resource))).toEqual([]);
+    expect(grants.filter((g) => /landing|failure/.test(g.resource))).toEqual([]);
+    expect(grants.filter((g) => /^(glue|states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
+  });
+
+  it('state machine: invokes only the three functions, runs only its Glue job, publishes only to the events topic', () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'IngestStateMachineRole'));
 
     const fn = (name: string) =>
@@ -388,7 +404,7 @@ describe('each role reaches only its prefixes', () => {
     expect(of('lambda:')).toEqual(
       cross(
         ['lambda:InvokeFunction'],
-        ['Validate', 'RegisterPartition'].flatMap((n) => [fn(n), `${fn(n)}:*`]),
+        ['Validate', 'Convert', 'RegisterPartition'].flatMap((n) => [fn(n), `${fn(n)}:*`]),
       ),
     );
     const job = resourceNamed(pipeline, 'AWS::Glue::Job', 'CsvToParquetJob').id;
@@ -408,7 +424,7 @@ describe('each role reaches only its prefixes', () => {
 describe('encryption at rest', () => {
   it('encrypts every log group with the lake key', () => {
     const groups = both().flatMap((t) => resources(t, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(6);
     for (const g of groups) expect(render(g.Properties.KmsKeyId ?? '', outputs), g.id).toBe(lakeKey());
   });
 

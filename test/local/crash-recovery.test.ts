@@ -152,32 +152,32 @@ const VALID_CASES: Case[] = [
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
-    at: { task: 'ConvertToParquet', phase: 'before' },
-    state: 'ConvertToParquet',
+    at: { task: 'ConvertInLambda', phase: 'before' },
+    state: 'ConvertInLambda',
     when: 'before conversion',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
     at: { s3: 'PutObjectCommand', nth: 2 },
-    state: 'ConvertToParquet',
+    state: 'ConvertInLambda',
     when: 'uploading the Parquet to staging',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
     at: { s3: 'CopyObjectCommand', nth: 2 },
-    state: 'ConvertToParquet',
+    state: 'ConvertInLambda',
     when: 'publishing the Parquet',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
     at: { s3: 'DeleteObjectsCommand', nth: 1 },
-    state: 'ConvertToParquet',
+    state: 'ConvertInLambda',
     when: 'after publishing, before the staging clean-up',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
-    at: { task: 'ConvertToParquet', phase: 'after' },
-    state: 'ConvertToParquet',
+    at: { task: 'ConvertInLambda', phase: 'after' },
+    state: 'ConvertInLambda',
     when: 'after the Parquet upload, before the catalog',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
@@ -319,7 +319,7 @@ describe('a re-drive on another day than the run it replaces', () => {
     // Prepare: killed after publishing its Parquet under today; the landing object then dated
     // yesterday, as a copy or a re-upload of the same bytes moves LastModified (the other way).
     const key = 'orders/crash.csv';
-    const { lake, pid } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
+    const { lake, pid } = await crash({ task: 'ConvertInLambda', phase: 'after' }, 'valid', key);
     const yesterday = new Date(Date.now() - 86_400_000);
     await utimes(
       join(lakePaths(lake).s3, 'landing', 'orders', 'crash.csv._S3rver_object'),
@@ -355,7 +355,7 @@ describe('a kill -9, then the key replaced before the restart', () => {
   it('the dead version ends FAILED as replaced, its Parquet withdrawn and its raw copy kept; the new one is curated', async () => {
     // Prepare: killed after converting the first upload; while the lake is down, a new upload of the key.
     const key = 'orders/crash.csv';
-    const { lake, pid } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
+    const { lake, pid } = await crash({ task: 'ConvertInLambda', phase: 'after' }, 'valid', key);
     const newer = ORDERS_HEADER + orderRows(12, ROWS, ROWS + 3);
     await landWhileDown(lake, key, newer);
 
@@ -375,7 +375,7 @@ describe('a kill -9, then the key replaced before the restart', () => {
         expect.stringMatching(/^orders\/ingest_date=[0-9-]{10}\/crash\.[0-9a-f]{8}\.csv$/),
       ]);
       expect(r.before?.error?.message).toBe(
-        `the process running it (pid ${pid}) ended in state ConvertToParquet, and s3://landing/${key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution; its validated copy is kept at s3://raw/${oldRaw[0]} (upload it again to ingest it); the 1 Parquet object(s) it had published were withdrawn`,
+        `the process running it (pid ${pid}) ended in state ConvertInLambda, and s3://landing/${key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution; its validated copy is kept at s3://raw/${oldRaw[0]} (upload it again to ingest it); the 1 Parquet object(s) it had published were withdrawn`,
       );
       // …and the newer upload is run; only its Parquet and its rows are in curated.
       expect(r.found.orphans).toEqual([
@@ -402,7 +402,7 @@ async function run(...argv: string[]) {
 describe('the CLI after a crash', () => {
   it('reconcile exits 1 and names the aborted execution; --redrive curates it; status shows it aborted before', async () => {
     const key = 'orders/crash.csv';
-    const { lake } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', key);
+    const { lake } = await crash({ task: 'ConvertInLambda', phase: 'after' }, 'valid', key);
 
     const status = await run('local', 'status', '--lake', lake);
     const found = await run('reconcile', '--lake', lake, '--json');
@@ -430,7 +430,7 @@ function serving(up: ChildProcess): Promise<void> {
 describe('reconcile --redrive while local up runs', () => {
   it('re-drives through up: an aborted execution and a lost event both end curated, rows exact', async () => {
     // Prepare: an execution killed after its conversion, and an object whose event was lost.
-    const { lake } = await crash({ task: 'ConvertToParquet', phase: 'after' }, 'valid', 'orders/crash.csv');
+    const { lake } = await crash({ task: 'ConvertInLambda', phase: 'after' }, 'valid', 'orders/crash.csv');
     const lost = ORDERS_HEADER + orderRows(13, 1000, 1004);
     await landWhileDown(lake, 'orders/lost.csv', lost);
     const up = spawn(process.execPath, [join('bin', 'datalake.js'), 'local', 'up', '--lake', lake], {

@@ -369,11 +369,15 @@ describe('faults', () => {
   }, 60_000);
 
   it('fails and notifies when the Glue job fails, keeps the file in raw, and re-drives it once lifted', async () => {
-    // Prepare
+    // Prepare: the Convert Lambda runs out of time and hands the file to Glue, whose run fails.
     taskFault = (state, _attempt, phase) =>
-      state === 'ConvertToParquet' && phase === 'before'
-        ? named('Glue.JobRunFailed', 'the job run failed')
-        : undefined;
+      phase !== 'before'
+        ? undefined
+        : state === 'ConvertInLambda'
+          ? named('Sandbox.Timedout', 'Task timed out after 900.00 seconds')
+          : state === 'ConvertToParquet'
+            ? named('Glue.JobRunFailed', 'the job run failed')
+            : undefined;
     const { name } = await upload('orders/glue-failed.csv', ordersFile(5000, 5008));
     await runtime.idle();
     const failed = await runtime.finished(name);
@@ -386,8 +390,12 @@ describe('faults', () => {
 
     // Assess
     expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
-    expect(failed?.states).toContain('ConvertToParquet');
-    expect(failed?.states.slice(-2)).toEqual(['NotifyFailed', 'Failed']);
+    expect(failed?.states.slice(-4)).toEqual([
+      'ConvertInLambda',
+      'ConvertToParquet',
+      'NotifyFailed',
+      'Failed',
+    ]);
     expect(notified.map((n) => n.attributes.status)).toEqual(['VALIDATED', 'FAILED']);
     expect(notified[1]?.message).toMatchObject({
       status: 'FAILED',
@@ -424,13 +432,14 @@ describe('faults', () => {
     expect(await rows(6200, 6203)).toEqual({ n: 3, ids: 3 });
   });
 
-  it("fails with the twin's exact partition state when its publish copy is refused, and a re-drive curates the file once", async () => {
-    // Prepare: S3 refuses the next CopyObject once ConvertToParquet has started (Validate's copy to
-    // raw is done by then); AccessDenied is not retried by the SDK, nor by the workflow.
+  it("fails, without a hand-off to Glue, with the engine's exact partition state when its publish copy is refused, and a re-drive curates the file once", async () => {
+    // Prepare: S3 refuses the next CopyObject once ConvertInLambda has started (Validate's copy to
+    // raw is done by then); AccessDenied is not retried by the SDK, nor by the workflow, and a
+    // PublishError is no resource to hand over for.
     let converting = false;
     let refused = 0;
     countAttempts((state, _attempt, phase) => {
-      if (state === 'ConvertToParquet' && phase === 'before') converting = true;
+      if (state === 'ConvertInLambda' && phase === 'before') converting = true;
       return undefined;
     });
     s3Fault = (command) => {
@@ -450,7 +459,7 @@ describe('faults', () => {
     // Assess: a failed run whose notification says nothing was published, and why
     expect(refused).toBe(1);
     expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
-    expect(failed?.states.slice(-3)).toEqual(['ConvertToParquet', 'NotifyFailed', 'Failed']);
+    expect(failed?.states.slice(-3)).toEqual(['ConvertInLambda', 'NotifyFailed', 'Failed']);
     const [raw] = before.raw;
     const stem = raw!.slice(raw!.lastIndexOf('/') + 1, -'.csv'.length);
     expect(notified[1]?.message).toMatchObject({

@@ -51,14 +51,15 @@ async function query(sql: string) {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** The states of a file that reaches curated, in order. */
+/** The states of a file that reaches curated, in order: a small file takes the Convert Lambda. */
 const CURATED_PATH = [
   'RouteBySize',
   'Validate',
   'MoreSlices',
   'IsValid',
   'NotifyValidated',
-  'ConvertToParquet',
+  'ChooseConversion',
+  'ConvertInLambda',
   'RegisterPartition',
   'NotifyCurated',
   'Curated',

@@ -16,7 +16,7 @@ import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
-import { GLUE_LIMITS, validateWhole, versionTag } from '../unit/lambdas/helpers.ts';
+import { DEFAULT_CONVERSION, validateWhole, versionTag } from '../unit/lambdas/helpers.ts';
 import { tryConnect } from './try-connect.ts';
 
 /** A valid orders file: whatever its key, its content passes validation. */
@@ -125,8 +125,8 @@ describe('the Validate core, as deployed: a key cannot climb out of its zone fol
         store,
         datasets,
         buckets: { rawBucket: 'raw', failureBucket: 'failure', curatedBucket: 'curated' },
-        glue: GLUE_LIMITS,
         log: { info: () => {}, warn: () => {} },
+        conversion: DEFAULT_CONVERSION,
       },
     );
 

@@ -17,7 +17,6 @@ import {
   GLUE_TIMEOUT_FACTOR,
   type GlueSizingLimits,
   glueRunSize,
-  parseGlueSizingLimits,
 } from '../../lib/conversion/glue-sizing.ts';
 
 const LIMITS: GlueSizingLimits = { workerType: 'G.1X', maxWorkers: 50, maxTimeoutMinutes: 2880 };
@@ -102,30 +101,5 @@ describe('glueRunSize', () => {
       ),
     );
     expect(sizes[3]).toBe(60);
-  });
-});
-
-describe('parseGlueSizingLimits', () => {
-  it('reads the limits from the environment and names a bad value', () => {
-    // Act / Assess
-    expect(parseGlueSizingLimits({ workerType: 'G.2X', maxWorkers: '10', maxTimeoutMinutes: '120' })).toEqual(
-      {
-        workerType: 'G.2X',
-        maxWorkers: 10,
-        maxTimeoutMinutes: 120,
-      },
-    );
-    expect(() =>
-      parseGlueSizingLimits({ workerType: 'G.3X', maxWorkers: '2', maxTimeoutMinutes: '60' }),
-    ).toThrow('unknown Glue worker type "G.3X" (known: G.1X, G.2X, G.4X, G.8X)');
-    expect(() =>
-      parseGlueSizingLimits({ workerType: 'G.1X', maxWorkers: '2.5', maxTimeoutMinutes: '60' }),
-    ).toThrow('the most Glue workers must be a positive integer, got "2.5"');
-    expect(() =>
-      parseGlueSizingLimits({ workerType: 'G.1X', maxWorkers: '2', maxTimeoutMinutes: '0' }),
-    ).toThrow('the longest Glue timeout must be a positive integer, got "0"');
-    expect(() =>
-      parseGlueSizingLimits({ workerType: 'toString', maxWorkers: '2', maxTimeoutMinutes: '1' }),
-    ).toThrow('unknown Glue worker type');
   });
 });

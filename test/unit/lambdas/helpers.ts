@@ -10,12 +10,10 @@ import {
 } from '../../../lambdas/shared/contract.ts';
 import type { Log } from '../../../lambdas/shared/logger.ts';
 import { type ValidateDeps, validateIngest } from '../../../lambdas/validate/core.ts';
-import { glueSizingLimits, parseConfig } from '../../../lib/config.ts';
+import { parseConfig } from '../../../lib/config.ts';
+import { conversionSettings } from '../../../lib/conversion/plan.ts';
 
 /** The repo's example dataset declarations (`orders`, `sensor_readings`). */
-/** A Glue run's bounds under the default configuration. */
-export const GLUE_LIMITS = glueSizingLimits(parseConfig(() => undefined));
-
 export const DATASETS_DIR = fileURLToPath(new URL('../../../datasets/', import.meta.url));
 /** The orders fixtures: 3 valid rows; 4 rows with 10 errors. */
 export const ORDERS_VALID = fileURLToPath(new URL('../../fixtures/orders-valid.csv', import.meta.url));
@@ -78,6 +76,9 @@ export interface LogLine {
 }
 
 /** A `Log` that records what it is told, so tests can assert on what a core logs. */
+/** The conversion router's settings at the app's defaults, as the stack passes them to Validate. */
+export const DEFAULT_CONVERSION = conversionSettings(parseConfig(() => undefined));
+
 export function recordingLog(): Log & { readonly lines: LogLine[] } {
   const lines: LogLine[] = [];
   const record =

@@ -11,9 +11,7 @@ describe('readEnv', () => {
       FAILURE_BUCKET: 'failure',
       CURATED_BUCKET: 'curated',
       DATASETS_DIR: 'd',
-      GLUE_WORKER_TYPE: 'G.1X',
-      GLUE_MAX_WORKERS: '4',
-      GLUE_MAX_TIMEOUT_MINUTES: '60',
+      CONVERSION_SETTINGS: '{}',
     };
 
     // Act
@@ -25,9 +23,7 @@ describe('readEnv', () => {
       failureBucket: 'failure',
       curatedBucket: 'curated',
       datasetsDir: 'd',
-      glueWorkerType: 'G.1X',
-      glueMaxWorkers: '4',
-      glueMaxTimeoutMinutes: '60',
+      conversion: '{}',
     });
   });
 
@@ -41,7 +37,7 @@ describe('readEnv', () => {
     // Assess
     expect(act).toThrow(
       new Error(
-        'missing environment variables: FAILURE_BUCKET, CURATED_BUCKET, DATASETS_DIR, GLUE_WORKER_TYPE, GLUE_MAX_WORKERS, GLUE_MAX_TIMEOUT_MINUTES',
+        'missing environment variables: FAILURE_BUCKET, CURATED_BUCKET, DATASETS_DIR, CONVERSION_SETTINGS',
       ),
     );
   });

@@ -34,7 +34,7 @@ import { PARALLEL_MIN_BYTES } from '../../../lib/validation/parallel.ts';
 import { validateCsv } from '../../../lib/validation/validate-csv.ts';
 import {
   DATASETS_DIR,
-  GLUE_LIMITS,
+  DEFAULT_CONVERSION,
   recordingLog,
   ingestRequest as req,
   s3Record,
@@ -140,7 +140,7 @@ beforeAll(async () => {
 });
 
 function depsOf(store: RangeStore, extra: Pick<ValidateDeps, 'remainingMs'> = {}) {
-  return { store, datasets, buckets: BUCKETS, glue: GLUE_LIMITS, log: recordingLog(), ...extra };
+  return { store, datasets, buckets: BUCKETS, log: recordingLog(), conversion: DEFAULT_CONVERSION, ...extra };
 }
 
 /** Every error of a file, in order, from one pass of the validator: the oracle of the error lists. */

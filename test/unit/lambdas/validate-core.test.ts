@@ -8,7 +8,6 @@ import {
   STATE_ERRORS,
 } from '../../../lambdas/shared/contract.ts';
 import {
-  conversionPlan,
   type ErrorReport,
   flatFileName,
   ingestDateOf,
@@ -19,13 +18,14 @@ import {
   REPORT_SUFFIX,
   zoneKey,
 } from '../../../lambdas/validate/core.ts';
-import { GZIP_RATIO_ESTIMATE, glueRunSize } from '../../../lib/conversion/glue-sizing.ts';
+import { glueRunSize } from '../../../lib/conversion/glue-sizing.ts';
+import { GZIP_INFLATION_ASSUMED, planConversion } from '../../../lib/conversion/plan.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
 import {
   DATASETS_DIR,
-  GLUE_LIMITS,
+  DEFAULT_CONVERSION,
   ORDERS_INVALID,
   ORDERS_VALID,
   recordingLog,
@@ -117,7 +117,7 @@ beforeAll(async () => {
 });
 
 function deps(store: MemoryStore) {
-  return { store, datasets, buckets: BUCKETS, glue: GLUE_LIMITS, log: recordingLog() };
+  return { store, datasets, buckets: BUCKETS, log: recordingLog(), conversion: DEFAULT_CONVERSION };
 }
 
 describe('zone naming', () => {
@@ -176,7 +176,7 @@ describe('zone naming', () => {
 });
 
 /** The Glue fields the Validate core must give a file of `bytes` CSV bytes under the test's limits. */
-function glueFields(bytes: number, splittable: boolean, limits = GLUE_LIMITS) {
+function glueFields(bytes: number, splittable: boolean, limits = DEFAULT_CONVERSION.glue) {
   const size = glueRunSize(bytes, limits, { splittable });
   return { glueWorkers: size.workers, glueTimeoutMinutes: size.timeoutMinutes };
 }
@@ -220,10 +220,47 @@ describe('validateIngest', () => {
         '--quote': '"',
         '--multiline': 'false',
       },
-      conversion: { engine: 'glue', ...glueFields(readFileSync(ORDERS_VALID).length, true) },
+      conversion: { engine: 'lambda', ...glueFields(readFileSync(ORDERS_VALID).length, true) },
       done: true,
     });
     expect(store.closed).toBe(1);
+  });
+
+  it('routes a file by its size, a gzip file by its assumed inflated size', async () => {
+    // Prepare: a threshold the plain file fits exactly, which its gzip copy inflated does not.
+    const plain = readFileSync(ORDERS_VALID);
+    const conversion = { ...DEFAULT_CONVERSION, fastPathMaxBytes: plain.length };
+    const run = (body: Buffer, key: string) =>
+      validateWhole(
+        { request: req(key), executionName: 'run' },
+        { ...deps(new MemoryStore(body)), conversion },
+      );
+
+    // Act
+    const [asPlain, asGzip] = [
+      await run(plain, 'orders/a.csv'),
+      await run(gzipSync(plain), 'orders/a.csv.gz'),
+    ];
+
+    // Assess
+    expect(asPlain.conversion?.engine).toBe('lambda');
+    expect(asGzip.conversion?.engine).toBe('glue');
+  });
+
+  it('reads a gzip file and keeps its name in the raw zone', async () => {
+    // Prepare
+    const store = new MemoryStore(gzipSync(readFileSync(ORDERS_VALID)));
+
+    // Act
+    const request = req('orders/daily.CSV.gz');
+    const out = await validateWhole({ request, executionName: 'run' }, deps(store));
+
+    // Assess
+    expect(out).toMatchObject({
+      valid: true,
+      rows: 3,
+      raw: { key: `orders/ingest_date=2024-03-02/daily.${versionTag(request)}.CSV.gz` },
+    });
   });
 
   it('tells the job to read a file whole when a quoted value holds a line break', async () => {
@@ -244,24 +281,27 @@ describe('validateIngest', () => {
     // Assess
     expect(whole).toMatchObject({ valid: true, rows: 3, jobArguments: { '--multiline': 'true' } });
     expect(split).toMatchObject({ valid: true, rows: 3, jobArguments: { '--multiline': 'false' } });
-    expect(whole.conversion).toEqual({ engine: 'glue', ...glueFields(spanning.length, false) });
+    expect(whole.conversion).toEqual({ engine: 'lambda', ...glueFields(spanning.length, false) });
   });
 
   it('sizes the Glue run for one task when Spark cannot split the read, and spreads a split one', () => {
-    // Prepare: 12 GB, room for 20 workers.
-    const limits = { ...GLUE_LIMITS, maxWorkers: 20 };
+    // Prepare: 12 GB (past the fast path), room for 20 workers.
+    const settings = { ...DEFAULT_CONVERSION, glue: { ...DEFAULT_CONVERSION.glue, maxWorkers: 20 } };
     const file = { bytes: 12e9, recordSpansLines: false, compressed: false };
 
     // Act
-    const split = conversionPlan(file, limits);
-    const spanning = conversionPlan({ ...file, recordSpansLines: true }, limits);
-    const gzip = conversionPlan({ ...file, compressed: true }, limits);
+    const split = planConversion(file, settings);
+    const spanning = planConversion({ ...file, recordSpansLines: true }, settings);
+    const gzip = planConversion({ ...file, compressed: true }, settings);
 
     // Assess
-    expect(split).toEqual({ engine: 'glue', ...glueFields(12e9, true, limits) });
+    expect(split).toEqual({ engine: 'glue', ...glueFields(12e9, true, settings.glue) });
     expect(split.glueWorkers).toBeGreaterThan(2);
-    expect(spanning).toEqual({ engine: 'glue', ...glueFields(12e9, false, limits) });
-    expect(gzip).toEqual({ engine: 'glue', ...glueFields(12e9 * GZIP_RATIO_ESTIMATE, false, limits) });
+    expect(spanning).toEqual({ engine: 'glue', ...glueFields(12e9, false, settings.glue) });
+    expect(gzip).toEqual({
+      engine: 'glue',
+      ...glueFields(12e9 * GZIP_INFLATION_ASSUMED, false, settings.glue),
+    });
     expect([spanning.glueWorkers, gzip.glueWorkers]).toEqual([2, 2]);
     expect(spanning.glueTimeoutMinutes).toBeGreaterThan(split.glueTimeoutMinutes);
   });
@@ -277,8 +317,8 @@ describe('validateIngest', () => {
     // Assess
     expect(out).toMatchObject({ valid: true, bytes: gzip.length, jobArguments: { '--multiline': 'false' } });
     expect(out.conversion).toEqual({
-      engine: 'glue',
-      ...glueFields(gzip.length * GZIP_RATIO_ESTIMATE, false),
+      engine: 'lambda',
+      ...glueFields(gzip.length * GZIP_INFLATION_ASSUMED, false),
     });
   });
 

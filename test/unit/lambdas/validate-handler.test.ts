@@ -31,7 +31,7 @@ import { COPY_PART_BYTES, copyRanges, copySource } from '../../../lambdas/valida
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import { validateCsv } from '../../../lib/validation/validate-csv.ts';
-import { DATASETS_DIR, ORDERS_INVALID, ORDERS_VALID, versionTag } from './helpers.ts';
+import { DATASETS_DIR, DEFAULT_CONVERSION, ORDERS_INVALID, ORDERS_VALID, versionTag } from './helpers.ts';
 
 const s3 = mockClient(S3Client);
 const LAST_MODIFIED = new Date('2024-03-01T10:00:00Z');
@@ -44,9 +44,7 @@ beforeAll(async () => {
   vi.stubEnv('FAILURE_BUCKET', 'failure');
   vi.stubEnv('CURATED_BUCKET', 'curated');
   vi.stubEnv('DATASETS_DIR', DATASETS_DIR);
-  vi.stubEnv('GLUE_WORKER_TYPE', 'G.1X');
-  vi.stubEnv('GLUE_MAX_WORKERS', '7');
-  vi.stubEnv('GLUE_MAX_TIMEOUT_MINUTES', '45');
+  vi.stubEnv('CONVERSION_SETTINGS', JSON.stringify(DEFAULT_CONVERSION));
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   // Lambda sets it; lib-storage's Upload asks the client for its region.
   vi.stubEnv('AWS_REGION', 'eu-west-1');
@@ -156,7 +154,7 @@ describe('validate handler: valid files', () => {
       '--multiline': 'false',
     });
     // Sized within the environment's limits: a small file gets the minimum.
-    expect(out.conversion).toEqual({ engine: 'glue', glueWorkers: 2, glueTimeoutMinutes: 3 });
+    expect(out.conversion).toEqual({ engine: 'lambda', glueWorkers: 2, glueTimeoutMinutes: 3 });
   });
 
   it('pins reads and copies with If-Match on the ETag when there is no version id', async () => {
