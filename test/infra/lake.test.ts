@@ -448,10 +448,16 @@ describe('pipeline stack', () => {
       Environment: {
         Variables: Match.objectLike({
           DATASETS_DIR: '/var/task/datasets',
-          // The bounds the Validate core sizes each Glue run within: the configuration's.
-          GLUE_WORKER_TYPE: config.glueWorkerType,
-          GLUE_MAX_WORKERS: String(config.glueWorkers),
-          GLUE_MAX_TIMEOUT_MINUTES: String(config.glueTimeoutMinutes),
+          // The router's settings and the bounds each Glue run is sized within: the configuration's.
+          CONVERSION_SETTINGS: JSON.stringify({
+            mode: config.conversion,
+            fastPathMaxBytes: config.fastPathMaxBytes,
+            glue: {
+              workerType: config.glueWorkerType,
+              maxWorkers: config.glueWorkers,
+              maxTimeoutMinutes: config.glueTimeoutMinutes,
+            },
+          }),
         }),
       },
     });
@@ -575,7 +581,8 @@ describe('pipeline stack', () => {
       ExecutionProperty: { MaxConcurrentRuns: 10 },
       SecurityConfiguration: { Ref: security.id },
       WorkerType: 'G.1X',
-      NumberOfWorkers: 2,
+      // A run's default: each run from the workflow gives its own NumberOfWorkers.
+      NumberOfWorkers: config.glueWorkers,
       MaxRetries: 0,
       Timeout: config.glueTimeoutMinutes,
     });
@@ -1244,7 +1251,7 @@ describe('configuration', () => {
       mode: 'glue',
       fastPathMaxBytes: 5000,
       glue: {
-        minWorkers: 2,
+        workerType: lake.config.glueWorkerType,
         maxWorkers: lake.config.glueWorkers,
         maxTimeoutMinutes: lake.config.glueTimeoutMinutes,
       },
