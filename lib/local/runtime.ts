@@ -48,6 +48,7 @@ import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-se
 import {
   type AslDefinition,
   type LocalTasks,
+  localStateMachine,
   runLocalExecution,
   synthesizeLocalDefinition,
 } from './workflow.ts';
@@ -169,6 +170,8 @@ export class LocalRuntime {
         datasetsDir,
         options.largeFileBytes === undefined ? {} : { largeFileBytes: options.largeFileBytes },
       ));
+    // Checked here, once: a definition the engine refuses fails the start, not the first drop.
+    localStateMachine(definition);
     const s3 = await startLocalS3({
       directory: paths.s3,
       buckets: Object.values(LOCAL_BUCKETS),
