@@ -250,7 +250,7 @@ describe('in one process', () => {
     expect([...(await files(dir)).keys()].sort()).toEqual([...before.keys()].sort());
   });
 
-  it('a multipart upload is joined in part order, with the MD5 of the whole as its ETag, and its parts removed', async () => {
+  it('a multipart upload is joined in part order, with the MD5 of each part and of the whole as ETags, and its parts removed', async () => {
     // Prepare: parts sent last to first, each a different byte
     const key = 'orders/joined.csv';
     const parts = [1, 2, 3].map((n) => body(80 + n, (5 << 20) + n * 1000));
@@ -278,6 +278,7 @@ describe('in one process', () => {
     // Compared by digest: a deep equality of megabytes takes minutes.
     expect(md5(await read(client, 'a', key))).toBe(md5(whole));
     expect(bare(done.ETag)).toBe(md5(whole));
+    expect(sent.map((part) => bare(part.ETag))).toEqual(parts.map(md5));
     expect([...(await files(dir)).keys()].filter((path) => path.includes(UploadId!))).toEqual([]);
   });
 
