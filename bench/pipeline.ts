@@ -47,6 +47,12 @@ export interface DropFigures {
   readonly upload: number;
   /** DuckDB `COPY (SELECT * FROM read_csv(…)) TO … (FORMAT parquet)` of the same file, seconds. */
   readonly bareCopy: number;
+  /**
+   * CPU seconds the process spent (every thread: the runtime's, DuckDB's, libuv's) from the upload's
+   * start to the query's end, and in the bare COPY: the work done, which other load on the machine
+   * moves far less than the elapsed times.
+   */
+  readonly cpu: { readonly drop: number; readonly bareCopy: number };
   /** ValidateSlice invocations: 0 on the single-invocation route. */
   readonly slices: number;
   readonly steps: DropSteps;
@@ -97,6 +103,7 @@ async function measureRound(
       const bytes = (await stat(file.path)).size;
       const key = `orders/bench-${i}.csv`;
       taskStarts.clear();
+      const cpuAtStart = process.cpuUsage();
       const started = performance.now();
       const uploaded = await new Upload({
         client: runtime.client,
@@ -111,6 +118,7 @@ async function measureRound(
       const ended = performance.now();
       const { rows } = await runtime.query(`SELECT count(*) AS n FROM orders WHERE order_id IS NOT NULL`);
       const queried = performance.now();
+      const dropCpu = cpuSeconds(process.cpuUsage(cpuAtStart));
       const dropToQueryable = (queried - started) / 1000;
       const at = (state: string) => {
         const time = taskStarts.get(state);
@@ -130,13 +138,15 @@ async function measureRound(
         states: (ended - convertEnd) / 1000,
         query: (queried - ended) / 1000,
       };
+      const copy = await bareCopy(file.path);
       figures.push({
         label: file.label,
         bytes,
         rows: Number(rows[0]?.n),
         dropToQueryable,
         upload,
-        bareCopy: await bareCopy(file.path),
+        bareCopy: copy.seconds,
+        cpu: { drop: dropCpu, bareCopy: copy.cpu },
         slices: record.states.filter((state) => state === 'ValidateSlice').length,
         steps,
       });
@@ -148,17 +158,22 @@ async function measureRound(
   return figures;
 }
 
-/** Seconds DuckDB takes to copy the CSV to zstd Parquet with its own type detection. */
-async function bareCopy(path: string): Promise<number> {
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+/** Seconds (and CPU seconds) DuckDB takes to copy the CSV to zstd Parquet with its own type detection. */
+async function bareCopy(path: string): Promise<{ seconds: number; cpu: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-copy-'));
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
+    const cpuAtStart = process.cpuUsage();
     const started = performance.now();
     await conn.run(
       `COPY (SELECT * FROM read_csv('${path.replace(/'/g, "''")}', header = true)) TO '${join(dir, 'out.parquet')}' (FORMAT parquet, COMPRESSION zstd)`,
     );
-    return (performance.now() - started) / 1000;
+    return { seconds: (performance.now() - started) / 1000, cpu: cpuSeconds(process.cpuUsage(cpuAtStart)) };
   } finally {
     conn.closeSync();
     instance.closeSync();

@@ -578,7 +578,16 @@ async function main(): Promise<void> {
     [false, true, true, true, true, true, false, false],
   );
   const stepTable = table(
-    ['file', 'upload', 'trigger', 'Validate (read, copy to raw)', 'conversion', 'register, notify', 'query'],
+    [
+      'file',
+      'upload',
+      'trigger',
+      'Validate (read, copy to raw)',
+      'conversion',
+      'register, notify',
+      'query',
+      'CPU: drop / bare COPY',
+    ],
     drops.map((d) => [
       d.label,
       ...[
@@ -589,12 +598,13 @@ async function main(): Promise<void> {
         d.steps.states,
         d.steps.query,
       ].map((seconds) => `${fmt(seconds, 2)} s`),
+      `${fmt(d.cpu.drop, 2)} s / ${fmt(d.cpu.bareCopy, 2)} s (${fmt(d.cpu.drop / d.cpu.bareCopy, 1)}×)`,
     ]),
-    [false, true, true, true, true, true, true],
+    [false, true, true, true, true, true, true, true],
   );
   const dropNote = `Drop → queryable: from the start of the upload into landing (lib-storage, through the local S3 server) until a query over the curated table counts the rows: trigger, validation, copy to raw, the DuckDB twin (download, convert, upload, publish), partition registration and the query cache; the round with the median time of ${DROP_ROUNDS}, each on a fresh lake. DuckDB bare COPY: \`COPY (SELECT * FROM read_csv(file)) TO … (FORMAT parquet, COMPRESSION zstd)\` on the same file, no validation, no S3.`;
   const stepNote =
-    "Where the time goes (the same runs; Task states timed from the runtime's trace): the trigger is the upload's end to the Validate task's start (the S3 event, the trigger, the execution's start); the conversion runs from the validated notice to the partition's registration: the twin's download of the raw object, DuckDB's guarded conversion, the Parquet's upload to staging and its copy to the final name; the query first copies the new Parquet into its cache.";
+    "Where the time goes (the same runs; Task states timed from the runtime's trace): the trigger is the upload's end to the Validate task's start (the S3 event, the trigger, the execution's start); the conversion runs from the validated notice to the partition's registration: the twin's download of the raw object, DuckDB's guarded conversion, the Parquet's upload to staging and its copy to the final name; the query first copies the new Parquet into its cache. CPU: seconds of CPU the process spent on every thread (the runtime's, DuckDB's, libuv's) over the drop and over the bare COPY, the work done, which the machine's other load moves far less than the elapsed times.";
   // The large-file route on the same 100 MB file: 10 MB slices, one ValidateSlice invocation each.
   const sliced = opts.quick
     ? undefined
