@@ -53,6 +53,7 @@ import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-se
 import {
   type AslDefinition,
   type LocalTasks,
+  localStateMachine,
   runLocalExecution,
   synthesizeLocalDefinition,
 } from './workflow.ts';
@@ -190,6 +191,8 @@ export class LocalRuntime {
     };
     const definition =
       options.definition ?? (await synthesizeLocalDefinition([...datasets.values()], datasetsDir, context));
+    // Checked here, once: a definition the engine refuses fails the start, not the first drop.
+    localStateMachine(definition);
     const s3 = await startLocalS3({
       directory: paths.s3,
       buckets: Object.values(LOCAL_BUCKETS),

@@ -3,16 +3,17 @@
  * storing the buckets in a folder, so any S3 client (the SDK, awscli) works against it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Worker } from 'node:worker_threads';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver, { type S3rverEvent } from 's3rver';
+import S3Object from 's3rver/lib/models/object.js';
 import { MAX_KEY_BYTES, MAX_NAME_BYTES } from '../../lambdas/validate/core.ts';
 import { ownerAlive, thisProcess } from './executions.ts';
 
@@ -71,7 +72,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     vhostBuckets: false,
   });
   const store = (server as unknown as { store: FilesystemStore }).store;
-  const copies = makeWritesAtomic(store);
+  const hasher = new FileHasher();
+  const copies = makeWritesAtomic(store, hasher);
   const { port } = await server.run();
   guardRequests(server, store);
   // First listener of all, so every other one sees a copy's ETag; it also keeps the queue short.
@@ -102,7 +104,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         }
       });
     },
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      await hasher.close();
+    },
   };
 }
 
@@ -112,7 +117,11 @@ interface FilesystemStore {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
   putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
-  getObject(bucket: string, key: string, options?: unknown): Promise<unknown>;
+  getObject(
+    bucket: string,
+    key: string,
+    options?: { readonly start?: number; readonly end?: number },
+  ): Promise<S3Object | null>;
   putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
   copyObject(
     srcBucket: string,
@@ -122,6 +131,17 @@ interface FilesystemStore {
     replacementMetadata: Record<string, unknown> | null,
   ): Promise<Record<string, string | number>>;
   deleteObject(bucket: string, key: string): Promise<void>;
+  putPart(
+    bucket: string,
+    uploadId: string,
+    partNumber: number | string,
+    content: Readable,
+  ): Promise<{ size: number; md5: string }>;
+  putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    parts: readonly { readonly number: number; readonly etag: string }[],
+  ): Promise<{ size: number; md5: string }>;
 }
 
 /** s3rver's S3Object as its controllers hand it to `putObject`. */
@@ -176,14 +196,16 @@ async function removePartialWrites(directory: string): Promise<void> {
  * Renaming is ordered so that a crash between two renames never pairs data with another
  * version's `.md5`: the old `.md5` goes first, and a missing one is recomputed from the data.
  */
-function makeWritesAtomic(store: FilesystemStore): {
+function makeWritesAtomic(
+  store: FilesystemStore,
+  hasher: FileHasher,
+): {
   takeETag(bucket: string, key: string): string | undefined;
 } {
   const locks = new KeyLocks();
   const lockOf = (bucket: string, key: string) => `${bucket}/${key}`;
   const path = (bucket: string, key: string, resource: string) =>
     store.getResourcePath(bucket, key, resource);
-  const originalGetObject = store.getObject;
   const originalPutMetadata = store.putMetadata;
   const originalDeleteObject = store.deleteObject;
   /** ETags of completed copies, in order, for their events (s3rver's copy event has none). */
@@ -266,43 +288,109 @@ function makeWritesAtomic(store: FilesystemStore): {
   store.getMetadata = (bucket, key) => locks.run(lockOf(bucket, key), () => readMetadata(bucket, key));
 
   store.getObject = (bucket, key, options) =>
-    // s3rver's getObject resolves once the data file is open: the stream then reads that version
-    // even if a newer one is renamed into place, and matches the headers read with it.
-    locks.run(lockOf(bucket, key), () =>
-      originalGetObject.call(
-        Object.create(store, { getMetadata: { value: readMetadata } }),
-        bucket,
-        key,
-        options,
-      ),
-    );
+    // Resolves once the data file is open: the stream then reads that version even if a newer one
+    // is renamed into place, and matches the headers read with it. s3rver's own getObject, with
+    // reads of 1 MiB instead of 64 KiB (it gives no way to set them).
+    locks.run(lockOf(bucket, key), async () => {
+      try {
+        const metadata = await readMetadata(bucket, key);
+        // s3rver's reading of the Range header's numbers, kept as it is.
+        const lastByte = Math.max(0, Number(metadata['content-length']) - 1);
+        const range = { start: options?.start || 0, end: Math.min(options?.end || Infinity, lastByte) };
+        const object = new S3Object(bucket, key, null, metadata);
+        if (options?.start !== undefined || options?.end) object.range = range;
+        // An unsatisfiable range gets no content: s3rver's controller answers it (416).
+        if (range.start < 0 || range.end < range.start) return object;
+        object.content = await new Promise<Readable>((resolve, reject) => {
+          const stream = createReadStream(path(bucket, key, 'object'), {
+            ...range,
+            highWaterMark: STREAM_BYTES,
+          })
+            .on('error', reject)
+            .on('open', () => resolve(stream));
+        });
+        return object;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    });
 
-  store.putObject = (object) => {
+  /** Writes an object atomically; `md5`, when given, is its bytes' MD5 (else hashed as written). */
+  function put(object: StoredObject, md5?: Promise<string>): Promise<{ size: number; md5: string }> {
     const temp = partialWrite(store, object.bucket);
     return writing(temp, async () => {
-      const { size, md5 } = await writeData(object.content, temp.object);
-      await writeSidecars(temp, object.bucket, object.key, object.metadata, md5);
+      // Both settled before any failure is thrown: the temporary file is removed after its write.
+      const [written, known] = await Promise.allSettled([
+        writeData(object.content, temp.object, !md5),
+        md5 ?? Promise.resolve(undefined),
+      ]);
+      if (written.status === 'rejected') throw written.reason;
+      if (known.status === 'rejected') throw known.reason;
+      const result = { size: written.value.size, md5: known.value ?? written.value.md5 ?? '' };
+      await writeSidecars(temp, object.bucket, object.key, object.metadata, result.md5);
       await commit(temp, object.bucket, object.key);
-      return { size, md5 };
+      return result;
     });
-  };
+  }
+
+  store.putObject = (object) => put(object);
 
   store.copyObject = (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
     const temp = partialWrite(store, destBucket);
     return writing(temp, async () => {
-      // Opened with its metadata under the source's lock: the copy is of one version, whole.
+      // Copied under the source's lock, with the MD5 stored beside it: one version whole, and its
+      // ETag without hashing the bytes again (a copy of a single-part object keeps its ETag on S3;
+      // this server's multipart ETags are the MD5 of the whole object, which a copy keeps too).
+      // A copy of the file, not a hard link: the copy is a new object with its own LastModified.
+      // The kernel copies it (a reflink where the file system can), far faster than a stream.
       const source = await locks.run(lockOf(srcBucket, srcKey), async () => {
-        const { stored } = await readParts(srcBucket, srcKey);
-        return { stored, file: await open(path(srcBucket, srcKey, 'object'), 'r') };
+        const { stored, md5 } = await readParts(srcBucket, srcKey);
+        await copyFile(path(srcBucket, srcKey, 'object'), temp.object, constants.COPYFILE_FICLONE);
+        return { stored, md5 };
       });
-      const { md5 } = await writeData(source.file.createReadStream(), temp.object);
-      await writeSidecars(temp, destBucket, destKey, replacementMetadata ?? source.stored, md5);
+      await writeSidecars(temp, destBucket, destKey, replacementMetadata ?? source.stored, source.md5);
       await commit(temp, destBucket, destKey);
       const metadata = await store.getMetadata(destBucket, destKey);
       const lock = lockOf(destBucket, destKey);
       copied.set(lock, [...(copied.get(lock) ?? []), JSON.parse(String(metadata.etag)) as string]);
       return metadata;
     });
+  };
+
+  store.putPart = async (bucket, uploadId, partNumber, content) => {
+    // s3rver's own writes each socket chunk as it comes, and pipes without error handling (a part
+    // whose client goes away hangs with its file open); a part is not an object yet, so it is
+    // written in place, as s3rver does, only through writeData. Its MD5 is computed from the file
+    // on the hashing thread, which leaves this thread to the requests (the upload's next parts).
+    const partPath = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
+    await mkdir(dirname(partPath), { recursive: true });
+    const { size } = await writeData(content, partPath, false);
+    const md5 = await hasher.md5([partPath]);
+    await writeFile(`${partPath}.md5`, md5);
+    return { size, md5 };
+  };
+
+  store.putObjectMultipart = async (bucket, uploadId, parts) => {
+    // s3rver's own joins the parts through 64 KiB reads, then hashes the whole on this thread; the
+    // same join in 1 MiB reads, written atomically.
+    const uploadDir = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    const [key, metadata] = await Promise.all([
+      readFile(join(uploadDir, 'key'), 'utf8'),
+      readFile(join(uploadDir, 'metadata'), 'utf8').then(
+        (text) => JSON.parse(text) as Record<string, unknown>,
+      ),
+    ]);
+    const files = [...parts]
+      .sort((a, b) => a.number - b.number)
+      .map((part) => join(uploadDir, String(part.number)));
+    // The MD5 of the whole is computed on the hashing thread while this one writes the join.
+    const result = await put(
+      { bucket, key, content: Readable.from(joined(files)), metadata },
+      hasher.md5(files),
+    );
+    await rm(uploadDir, { recursive: true, force: true });
+    return result;
   };
 
   store.deleteObject = (bucket, key) =>
@@ -328,26 +416,43 @@ function missingSidecar(error: NodeJS.ErrnoException): boolean {
   return error.code === 'ENOENT' || error.code === 'ENAMETOOLONG';
 }
 
-/** Streams `content` to `file`; rejects (the file partial) if the request is aborted mid-body. */
-async function writeData(content: Readable | Buffer, file: string): Promise<{ size: number; md5: string }> {
-  const hash = createHash('md5');
+/** Bytes per read and per write of the server's file streams: 16× Node's default, about 2× faster. */
+const STREAM_BYTES = 1 << 20;
+
+/**
+ * Streams `content` to `file`, with the MD5 of its bytes when `hash`; rejects (the file partial)
+ * if the request is aborted mid-body.
+ */
+async function writeData(
+  content: Readable | Buffer,
+  file: string,
+  hash = true,
+): Promise<{ size: number; md5?: string }> {
+  const md5 = hash ? createHash('md5') : undefined;
   let size = 0;
   const count = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
+      md5?.update(chunk);
       size += chunk.length;
       callback(null, chunk);
     },
   });
   // s3rver pipes without error handling: an aborted upload would hang with its file open.
   const source = Buffer.isBuffer(content) ? [content] : content;
-  await pipeline(source, count, createWriteStream(file));
-  return { size, md5: hash.digest('hex') };
+  // A request body arrives in socket-sized chunks (16–64 KiB): a 1 MiB buffer lets the chunks
+  // that come while one write is in flight go to the file together, in one writev.
+  await pipeline(source, count, createWriteStream(file, { highWaterMark: STREAM_BYTES }));
+  return md5 ? { size, md5: md5.digest('hex') } : { size };
+}
+
+/** The files one after another, as one stream, read in {@link STREAM_BYTES} chunks. */
+async function* joined(files: readonly string[]): AsyncGenerator<Buffer> {
+  for (const file of files) yield* createReadStream(file, { highWaterMark: STREAM_BYTES });
 }
 
 async function md5OfFile(file: string): Promise<string> {
   const hash = createHash('md5');
-  await pipeline(createReadStream(file), hash);
+  await pipeline(createReadStream(file, { highWaterMark: STREAM_BYTES }), hash);
   return hash.digest('hex');
 }
 
@@ -362,6 +467,84 @@ async function moveInto(from: string, to: string): Promise<void> {
       // s3rver's delete removes folders it empties; a rename racing it finds no folder: retry.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
     }
+  }
+}
+
+/**
+ * The hashing thread's code: plain JavaScript (no TypeScript loader runs in a worker started from
+ * a test runner), reading files in {@link STREAM_BYTES} chunks.
+ */
+const HASH_WORKER = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { createReadStream } = require('node:fs');
+parentPort.on('message', async ({ id, files }) => {
+  try {
+    const hash = createHash('md5');
+    for (const file of files)
+      for await (const chunk of createReadStream(file, { highWaterMark: ${STREAM_BYTES} })) hash.update(chunk);
+    parentPort.postMessage({ id, md5: hash.digest('hex') });
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
+  }
+});`;
+
+/**
+ * MD5s of stored files, computed on a thread of their own: the server runs in the same thread as
+ * the client and the validator, and every byte it stores is hashed, so hashing beside them is
+ * about 0.2 s less of their time per 100 MB stored.
+ */
+class FileHasher {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (md5: string) => void; reject: (error: Error) => void }
+  >();
+
+  /** The MD5 of the files' bytes, one after another. */
+  md5(files: readonly string[]): Promise<string> {
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 1) worker.ref();
+      worker.postMessage({ id, files });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const waiter of this.waiting.values()) waiter.reject(new Error('the local S3 server was closed'));
+    this.waiting.clear();
+    await worker?.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    // No inherited flags: a parent's loader or --input-type=module would change how it evaluates.
+    const worker = new Worker(HASH_WORKER, { eval: true, execArgv: [] });
+    worker.on(
+      'message',
+      ({ id, md5, error }: { id: number; md5?: string; error?: { message: string; code?: string } }) => {
+        const waiter = this.waiting.get(id);
+        this.waiting.delete(id);
+        // Idle, the thread does not keep the process alive.
+        if (this.waiting.size === 0) worker.unref();
+        if (error) waiter?.reject(Object.assign(new Error(error.message), { code: error.code }));
+        else waiter?.resolve(md5 ?? '');
+      },
+    );
+    worker.on('error', (error) => {
+      // The thread died (it should not): fail what waits on it; the next hash starts another.
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+      if (this.worker === worker) this.worker = undefined;
+    });
+    worker.unref();
+    this.worker = worker;
+    return worker;
   }
 }
 

@@ -37,3 +37,14 @@ declare module 's3rver' {
   export default S3rver;
   export type { S3rverEvent, S3rverOptions };
 }
+
+/** s3rver's object model, which its controllers expect from the store's `getObject`. */
+declare module 's3rver/lib/models/object.js' {
+  import type { Readable } from 'node:stream';
+
+  export default class S3Object {
+    constructor(bucket: string, key: string, content: Readable | null, metadata: Record<string, unknown>);
+    content: Readable | null;
+    range?: { start: number; end: number };
+  }
+}

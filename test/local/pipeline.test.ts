@@ -410,3 +410,18 @@ describe('the CLI', () => {
     }
   }, 60_000);
 });
+
+describe('the start', () => {
+  it('refuses a state machine the engine cannot run, before it serves a request', async () => {
+    // Prepare: a Task state with no Resource (checked once at start, not at each execution)
+    const dir = await mkdtemp(join(tmpdir(), 'lake-bad-definition-'));
+    const definition = { StartAt: 'Broken', States: { Broken: { Type: 'Task', End: true } } };
+
+    // Act
+    const started = LocalRuntime.start({ lakeDir: dir, definition });
+
+    // Assess
+    await expect(started).rejects.toThrow(/State machine definition is invalid/);
+    expect(existsSync(join(dir, 's3'))).toBe(false);
+  });
+});

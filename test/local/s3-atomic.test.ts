@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, stat, utimes } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 
@@ -197,6 +198,107 @@ describe('in one process', () => {
       { eventName: 'ObjectCreated:Copy', key: 'orders/copied.csv', eTag: md5(bytes), size: 1000 },
     ]);
     expect(await read(client, 'b', 'orders/copied.csv')).toEqual(bytes);
+  });
+
+  it('a copy is a new object: its own LastModified, and the source stays as it was', async () => {
+    // Prepare: the source's file dated in the past, as an object stored a while ago is
+    const bytes = body(67, 5000);
+    await client.send(new PutObjectCommand({ Bucket: 'a', Key: 'orders/old.csv', Body: bytes }));
+    const stored = [...(await files(dir)).keys()].find((path) =>
+      path.startsWith('a/orders/old.csv._S3rver_object'),
+    );
+    const past = new Date('2020-01-01T00:00:00Z');
+    await utimes(join(dir, stored!), past, past);
+
+    // Act
+    const copy = await client.send(
+      new CopyObjectCommand({ Bucket: 'b', Key: 'orders/new.csv', CopySource: 'a/orders/old.csv' }),
+    );
+
+    // Assess: a file linked to the source would share its date (and its later changes)
+    const source = await client.send(new HeadObjectCommand({ Bucket: 'a', Key: 'orders/old.csv' }));
+    const copied = await client.send(new HeadObjectCommand({ Bucket: 'b', Key: 'orders/new.csv' }));
+    expect(source.LastModified).toEqual(past);
+    expect(copied.LastModified!.getTime()).toBeGreaterThan(past.getTime());
+    expect(copy.CopyObjectResult?.LastModified).toEqual(copied.LastModified);
+    expect(bare(copied.ETag)).toBe(md5(bytes));
+    expect(await read(client, 'b', 'orders/new.csv')).toEqual(bytes);
+  });
+
+  it('a copy onto itself (metadata replaced) keeps the bytes and ETag and leaves no file behind', async () => {
+    // Prepare
+    const bytes = body(68, 3000);
+    await client.send(new PutObjectCommand({ Bucket: 'a', Key: 'orders/self.csv', Body: bytes }));
+    const before = await files(dir);
+
+    // Act
+    const copy = await client.send(
+      new CopyObjectCommand({
+        Bucket: 'a',
+        Key: 'orders/self.csv',
+        CopySource: 'a/orders/self.csv',
+        MetadataDirective: 'REPLACE',
+        Metadata: { note: 'again' },
+      }),
+    );
+
+    // Assess
+    expect(bare(copy.CopyObjectResult?.ETag)).toBe(md5(bytes));
+    const head = await client.send(new HeadObjectCommand({ Bucket: 'a', Key: 'orders/self.csv' }));
+    expect(head.Metadata).toEqual({ note: 'again' });
+    expect(await read(client, 'a', 'orders/self.csv')).toEqual(bytes);
+    expect([...(await files(dir)).keys()].sort()).toEqual([...before.keys()].sort());
+  });
+
+  it('a multipart upload is joined in part order, with the MD5 of each part and of the whole as ETags, and its parts removed', async () => {
+    // Prepare: parts sent last to first, each a different byte
+    const key = 'orders/joined.csv';
+    const parts = [1, 2, 3].map((n) => body(80 + n, (5 << 20) + n * 1000));
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'a', Key: key }));
+    const sent = [];
+    for (const n of [3, 2, 1]) {
+      const part = await client.send(
+        new UploadPartCommand({ Bucket: 'a', Key: key, UploadId, PartNumber: n, Body: parts[n - 1] }),
+      );
+      sent.unshift({ PartNumber: n, ETag: part.ETag });
+    }
+
+    // Act
+    const done = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'a',
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: sent },
+      }),
+    );
+
+    // Assess
+    const whole = Buffer.concat(parts);
+    // Compared by digest: a deep equality of megabytes takes minutes.
+    expect(md5(await read(client, 'a', key))).toBe(md5(whole));
+    expect(bare(done.ETag)).toBe(md5(whole));
+    expect(sent.map((part) => bare(part.ETag))).toEqual(parts.map(md5));
+    expect([...(await files(dir)).keys()].filter((path) => path.includes(UploadId!))).toEqual([]);
+  });
+
+  it('a copy of a multipart object keeps its ETag, the MD5 of the bytes', async () => {
+    // Prepare: lib-storage's upload of 12 MiB in 5 MiB parts, as a producer's client sends it
+    const bytes = Buffer.concat([body(90, 6 << 20), body(91, 6 << 20)]);
+    const uploaded = await new Upload({
+      client,
+      params: { Bucket: 'a', Key: 'orders/big.csv', Body: bytes },
+    }).done();
+
+    // Act
+    const copy = await client.send(
+      new CopyObjectCommand({ Bucket: 'b', Key: 'orders/big.csv', CopySource: 'a/orders/big.csv' }),
+    );
+
+    // Assess
+    expect(bare(uploaded.ETag)).toBe(md5(bytes));
+    expect(bare(copy.CopyObjectResult?.ETag)).toBe(md5(bytes));
+    expect(md5(await read(client, 'b', 'orders/big.csv'))).toBe(md5(bytes));
   });
 
   it('answers 200 when an object-created listener throws, and says so on stderr', async () => {

@@ -88,3 +88,30 @@ describe('a port already in use', () => {
     await client.send(new PutObjectCommand({ Bucket: 'a', Key: 'still-up.txt', Body: 'x' }));
   });
 });
+
+describe('reads (s3rver answers them; the server reads the file itself, in larger chunks)', () => {
+  it('return the whole object, a byte range as 206, and refuse a range past the end as S3 does', async () => {
+    // Prepare: 3 MiB, so the reads span several chunks, each byte telling its position
+    const bytes = Buffer.from(Array.from({ length: 3 << 20 }, (_, i) => (i * 7 + (i >> 16)) % 251));
+    await client.send(new PutObjectCommand({ Bucket: 'a', Key: 'orders/read.bin', Body: bytes }));
+    const get = (Range?: string) =>
+      client.send(new GetObjectCommand({ Bucket: 'a', Key: 'orders/read.bin', Range }));
+
+    // Act
+    const whole = await get();
+    const middle = await get(`bytes=${(1 << 20) - 3}-${(2 << 20) + 4}`);
+    const tail = await get(`bytes=${(3 << 20) - 10}-`);
+    const past = await outcome(get(`bytes=${3 << 20}-`));
+    const missing = await outcome(client.send(new GetObjectCommand({ Bucket: 'a', Key: 'orders/none.bin' })));
+
+    // Assess: compared with equals(): a deep equality of megabytes takes minutes
+    expect(Buffer.from(await whole.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+    expect(middle.$metadata.httpStatusCode).toBe(206);
+    expect(middle.ContentRange).toBe(`bytes ${(1 << 20) - 3}-${(2 << 20) + 4}/${3 << 20}`);
+    const middleBytes = Buffer.from(await middle.Body!.transformToByteArray());
+    expect(middleBytes.equals(bytes.subarray((1 << 20) - 3, (2 << 20) + 5))).toBe(true);
+    expect(Buffer.from(await tail.Body!.transformToByteArray()).equals(bytes.subarray(-10))).toBe(true);
+    expect(past).toBe('InvalidRange');
+    expect(missing).toBe('NoSuchKey');
+  });
+});
