@@ -5,9 +5,10 @@
  * default threshold (lib/config.ts, DEFAULT_FAST_PATH_MAX_BYTES). Nothing here loads DuckDB.
  */
 
-/** Lambda gives one vCPU per 1,769 MB of memory, up to 6 at 10,240 MB (Lambda's documentation). */
-export const LAMBDA_MB_PER_VCPU = 1769;
-export const LAMBDA_MAX_VCPUS = 6;
+import { lambdaVcpus } from '../../lambdas/shared/vcpus.ts';
+
+export { lambdaVcpus };
+
 /** Lambda's longest timeout, minutes. */
 export const LAMBDA_MAX_TIMEOUT_MINUTES = 15;
 
@@ -68,11 +69,6 @@ export const MEASURED_CONVERT_MB_PER_S = 28;
  * half, as a margin, since a file that runs out of time costs a wasted run before Glue takes it.
  */
 export const CONVERT_SPEED_SHARE_ASSUMED = 0.5;
-
-/** vCPUs Lambda gives a function of `memoryMb`. */
-export function lambdaVcpus(memoryMb: number): number {
-  return Math.min(LAMBDA_MAX_VCPUS, Math.max(1, Math.ceil(memoryMb / LAMBDA_MB_PER_VCPU)));
-}
 
 /**
  * DuckDB's settings for a function of this size; no more threads than the machine has cores (on

@@ -7,6 +7,7 @@
  *
  * Pure: no I/O. Every figure not measured here is a named input below, with where it comes from.
  */
+import { LAMBDA_MB_PER_VCPU, VALIDATE_VCPUS } from '../../lambdas/shared/vcpus.ts';
 import { COPY_PART_BYTES, copyRanges, MAX_SINGLE_COPY_BYTES } from '../../lambdas/validate/s3-store.ts';
 import { type LakeConfig, MEASURED_VALIDATE_MB_PER_S } from '../config.ts';
 import {
@@ -16,6 +17,8 @@ import {
   GLUE_WORKER_DPU,
   glueRunSize,
 } from '../conversion/glue-sizing.ts';
+import { CONVERT_FUNCTION, MEASURED_CONVERT_MB_PER_S, workBytes } from '../conversion/lambda-sizing.ts';
+import { conversionSettings, planConversion } from '../conversion/plan.ts';
 import { dollars, PRICES } from './prices.ts';
 
 /** Decimal megabytes, as BENCHMARKS.md counts throughputs (MB/s). */
@@ -192,25 +195,8 @@ export interface ModelInputs {
   readonly lambdaMaxTmpBytes: number;
 }
 
-/**
- * The Convert Lambda's memory, MB. Assumed: 2 vCPUs (Lambda gives one per 1,769 MB), the cores
- * of the machine the conversion speed was measured on. STUB until the Convert Lambda (issue 13)
- * exports its memory: repoint this to it.
- */
-export const CONVERT_MEMORY_MB = 3538;
-
-/**
- * The Convert Lambda's conversion speed, MB/s of CSV: the DuckDB engine through a local S3 server
- * (download, convert, upload, publish) on this 2-core machine, BENCHMARKS.md "CSV → Parquet"
- * (bench/conversion.ts). Repoint to the Convert helper's measured figure when it is exported.
- */
-export const CONVERT_MB_PER_S = 31.9;
-
-/**
- * Validate's memory, MB: one full vCPU for the single-threaded validator (lib/stacks/pipeline-stack.ts).
- * Repoint when the stack exports it (parallel validation may raise it).
- */
-export const VALIDATE_MEMORY_MB = 1769;
+/** Validate's memory, MB: the vCPUs it is sized for (lambdas/shared/vcpus.ts, the stack's sizing). */
+export const VALIDATE_MEMORY_MB = VALIDATE_VCPUS * LAMBDA_MB_PER_VCPU;
 
 /** Curated Parquet bytes / CSV bytes on the orders file: 20.6% (BENCHMARKS.md, bench/conversion.ts). */
 export const MEASURED_PARQUET_RATIO = 0.206;
@@ -232,14 +218,14 @@ export const DEFAULT_INPUTS: ModelInputs = {
       architecture: 'arm64',
       fixedSeconds: 0.2,
       mbPerSecond: MEASURED_VALIDATE_MB_PER_S,
-      source: `validator ${MEASURED_VALIDATE_MB_PER_S} MB/s on one core (lib/config.ts MEASURED_VALIDATE_MB_PER_S, npm run bench); 0.2 s of requests: assumed`,
+      source: `validator ${MEASURED_VALIDATE_MB_PER_S} MB/s, its one-thread speed (lib/config.ts MEASURED_VALIDATE_MB_PER_S, npm run bench), on ${VALIDATE_VCPUS} vCPUs: a file of 16 MiB or more is validated on both, so this overstates its time and cost by up to the measured speed-up; 0.2 s of requests: assumed`,
     },
     [CONVERT_FUNCTION_ID]: {
-      memoryMb: CONVERT_MEMORY_MB,
+      memoryMb: CONVERT_FUNCTION.memoryMb,
       architecture: 'x86_64',
       fixedSeconds: 0.2,
-      mbPerSecond: CONVERT_MB_PER_S,
-      source: `DuckDB engine ${CONVERT_MB_PER_S} MB/s through a local S3 server on 2 cores (BENCHMARKS.md); ${CONVERT_MEMORY_MB} MB x86_64: assumed until the Convert Lambda sets them`,
+      mbPerSecond: MEASURED_CONVERT_MB_PER_S,
+      source: `the Convert handler's bundle ${MEASURED_CONVERT_MB_PER_S} MB/s through a local S3 server on 2 cores (lib/conversion/lambda-sizing.ts MEASURED_CONVERT_MB_PER_S, npm run bench; the function has 6 vCPUs, so this is conservative); ${CONVERT_FUNCTION.memoryMb} MB x86_64 as deployed`,
     },
     RegisterPartition: {
       memoryMb: 256,
@@ -261,8 +247,8 @@ export const DEFAULT_INPUTS: ModelInputs = {
   logBytesPerInvocation: 1_000,
   landingDays: 30,
   uploadPartBytes: 5 * MIB,
-  lambdaMaxSeconds: 900,
-  lambdaMaxTmpBytes: 10_240 * MIB,
+  lambdaMaxSeconds: CONVERT_FUNCTION.timeoutMinutes * 60,
+  lambdaMaxTmpBytes: workBytes(CONVERT_FUNCTION),
 };
 
 /** The assumptions behind {@link DEFAULT_INPUTS} that are not in a function's `source`, for the report. */
@@ -461,12 +447,16 @@ export function glueRun(
   return { workers, runSeconds, billedSeconds: glueBilledSeconds(runSeconds) };
 }
 
-/** The engine the router picks for a file of `bytes` under `config`. */
+/** The engine the router picks for a plain file of `bytes` under `config` (the workflow's own plan). */
 export function routedEngine(
   bytes: number,
-  config: Pick<LakeConfig, 'conversion' | 'fastPathMaxBytes'>,
+  config: Pick<
+    LakeConfig,
+    'conversion' | 'fastPathMaxBytes' | 'glueWorkerType' | 'glueWorkers' | 'glueTimeoutMinutes'
+  >,
 ): Engine {
-  return config.conversion === 'auto' && bytes <= config.fastPathMaxBytes ? 'lambda' : 'glue';
+  return planConversion({ bytes, compressed: false, recordSpansLines: false }, conversionSettings(config))
+    .engine;
 }
 
 /** The part of the configuration the model reads. */

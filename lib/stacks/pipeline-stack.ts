@@ -15,7 +15,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract.ts';
-import { LAMBDA_MB_PER_VCPU } from '../../lambdas/shared/vcpus.ts';
+import { LAMBDA_MB_PER_VCPU, VALIDATE_VCPUS } from '../../lambdas/shared/vcpus.ts';
 import type { LakeConfig } from '../config.ts';
 import { CsvToParquetJob, grantConversionObjects } from '../constructs/csv-to-parquet-job.ts';
 import { IngestWorkflow } from '../constructs/ingest-workflow.ts';
@@ -47,8 +47,6 @@ export interface PipelineStackProps extends StackProps {
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The vCPUs the Validate function is sized for: the threads of a parallel validation. */
-export const VALIDATE_VCPUS = 2;
 const entry = (fn: string) => `${ROOT}lambdas/${fn}/handler.ts`;
 
 /**

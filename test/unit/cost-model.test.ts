@@ -218,7 +218,13 @@ describe('storage, query and a day of files', () => {
 
 describe('the router', () => {
   it('sends files up to fastPathMaxBytes to the Lambda path, larger ones and glue mode to Glue', () => {
-    const auto = { conversion: 'auto' as const, fastPathMaxBytes: 1000 };
+    const auto = {
+      conversion: 'auto' as const,
+      fastPathMaxBytes: 1000,
+      glueWorkerType: 'G.1X' as const,
+      glueWorkers: 10,
+      glueTimeoutMinutes: 60,
+    };
     expect(routedEngine(1000, auto)).toBe('lambda');
     expect(routedEngine(1001, auto)).toBe('glue');
     expect(routedEngine(10, { ...auto, conversion: 'glue' })).toBe('glue');
