@@ -521,7 +521,7 @@ async function main(): Promise<void> {
     false,
     false,
   ]);
-  const parallelNote = `${parallelFile.path}, warm page cache. validateParallel, as \`datalake validate --threads N\` runs it (N = os.availableParallelism(), ${parallel.many.threads} here): this thread reads the header, then validates the ranges in file order while N − 1 worker threads take ranges from the end of the file; the two meet. The workers start from range-worker.ts bundled by esbuild once per process, as the CLI runs from source; that build is in the N-thread time. RSS: a fresh bundled process (\`node .bench/rss-child.mjs <file> --threads ${parallel.many.threads}\`, the bundle its own worker entry), its VmHWM divided by the threads. 1-minute load average ${fmt(os.loadavg()[0]!, 2)} after the runs.`;
+  const parallelNote = `${parallelFile.path}, warm page cache. validateParallel, as \`datalake validate --threads N\` runs it (N = os.availableParallelism(), ${parallel.many.threads} here): this thread reads the header, then validates the ranges in file order while N − 1 worker threads take ranges from the end of the file; the two meet. The workers start from range-worker.ts bundled by esbuild once per process, as the CLI runs from source; that build is timed apart (its row), before the clock of either run, as a Lambda bundle, its own worker entry, never builds it. RSS: a fresh bundled process (\`node .bench/rss-child.mjs <file> --threads ${parallel.many.threads}\`, the bundle its own worker entry), its VmHWM divided by the threads. 1-minute load average ${fmt(os.loadavg()[0]!, 2)} after the runs.`;
   console.log(`\nValidation on every core\n${parallelTable}\n\n- ${parallelNote}\n`);
 
   // 5b. The Lambda bundles as deployed: size and cold import time.
