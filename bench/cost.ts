@@ -15,8 +15,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../lib/config.ts';
-import { STATE } from '../lib/constructs/ingest-workflow.ts';
-import { type Engine, type PathProfile, profileFromRun, projectLambdaPath } from '../lib/cost/model.ts';
+import { type Engine, type PathProfile, profileFromRun } from '../lib/cost/model.ts';
 import { costDocument, costSection, resultTable } from '../lib/cost/report.ts';
 import { DEFAULT_DATASETS_DIR, loadDatasets } from '../lib/datasets/load.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
@@ -71,22 +70,14 @@ export function profileOf(run: RecordedRun): PathProfile {
 
 /**
  * Each path's profile: the Glue path from a run with `conversion: glue`, the Lambda path from a
- * run with the defaults when that run converted with a Lambda, else projected from the Glue run.
+ * run with the defaults, which must have taken it (a router that sent the small file elsewhere is
+ * a broken router, not a cost).
  */
 export async function recordProfiles(): Promise<Record<Engine, PathProfile>> {
-  const glueRun = await recordRun({ conversion: 'glue' });
-  const glue = profileOf(glueRun);
-  const auto = profileOf(await recordRun({}));
-  const lambda =
-    auto.engine === 'lambda'
-      ? auto
-      : projectLambdaPath(
-          glueRun.definition,
-          glueRun.states,
-          glueRun.s3Commands,
-          glueRun.bytes,
-          STATE.convert,
-        );
+  const glue = profileOf(await recordRun({ conversion: 'glue' }));
+  const lambda = profileOf(await recordRun({}));
+  if (lambda.engine !== 'lambda')
+    throw new Error(`the default run did not convert in the Convert Lambda: ${lambda.states.join(' → ')}`);
   return { lambda, glue };
 }
 
@@ -100,7 +91,6 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(`${resultTable(doc)}\n`);
-  if (profiles.lambda.projection) process.stdout.write(`\nLambda path: ${profiles.lambda.projection}.\n`);
   await writeSection(SECTION, costSection(doc, '`npm run cost`'));
   process.stdout.write(`\nwrote the "${SECTION}" section of BENCHMARKS.md\n`);
 }

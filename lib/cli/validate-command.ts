@@ -7,7 +7,7 @@ import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load
 import { type Dataset, DatasetDeclarationError } from '../datasets/model.ts';
 import { escapeControl } from '../text.ts';
 import type { ValidationResult } from '../validation/csv-validator.ts';
-import { validateParallel } from '../validation/parallel.ts';
+import { PARALLEL_MIN_BYTES, validateParallel } from '../validation/parallel.ts';
 import { sourceWorkerEntry } from '../validation/source-worker.ts';
 import { type ValidateCsvOptions, type ValidationRun, validateCsv } from '../validation/validate-csv.ts';
 import { CliError, untilAborted } from './failures.ts';
@@ -49,6 +49,13 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
     ...(progress ? { onProgress: progress.update } : {}),
   };
   let run: ValidationRun;
+  const parallel = args.threads > 1 && info.isFile() && size >= PARALLEL_MIN_BYTES;
+  const workerEntry = parallel ? await sourceWorkerEntry() : undefined;
+  // Said, not silent: --threads was asked for and the file is read on one thread.
+  if (parallel && !workerEntry)
+    io.stderr(
+      'datalake: note: worker threads are unavailable (esbuild could not build their entry): one thread validates the file\n',
+    );
   try {
     // Raced: a read blocked on a pipe holds the stream's destruction until it returns.
     run = await untilAborted(
@@ -57,7 +64,7 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
         ? validateParallel({ kind: 'file', path: args.file, size }, dataset, {
             ...options,
             threads: args.threads,
-            workerEntry: await sourceWorkerEntry(),
+            workerEntry,
             ...(io.signal ? { signal: io.signal } : {}),
           })
         : onePass(args.file, dataset, options, io.signal),

@@ -45,6 +45,12 @@ export interface IngestWorkflowProps {
    * WorkerType. Each run's workers and timeout come from the Validate output (`conversion`).
    */
   readonly glueWorkerType: string;
+  /**
+   * The most workers and the longest timeout (minutes) of a Glue run (config `glueWorkers`,
+   * `glueTimeoutMinutes`): what a run gets when no size fits it (see SizeGlueAtMost).
+   */
+  readonly glueMaxWorkers: number;
+  readonly glueMaxTimeoutMinutes: number;
 }
 
 /** State names the monitoring metric filters and the local runtime refer to. */
@@ -58,6 +64,7 @@ export const STATE = {
   notifyValidated: 'NotifyValidated',
   chooseConversion: 'ChooseConversion',
   convertInLambda: 'ConvertInLambda',
+  sizeGlueAtMost: 'SizeGlueAtMost',
   convert: 'ConvertToParquet',
   register: 'RegisterPartition',
   notifyCurated: 'NotifyCurated',
@@ -268,9 +275,24 @@ export class IngestWorkflow extends Construct {
       jitterStrategy: sfn.JitterType.FULL,
     });
 
+    // A run that no size from the Validate output fits gets the configured most: a file the
+    // Convert Lambda handed over after running out of memory, disk or time (it has just spent up
+    // to its 15 minutes on it, so the model's size for the file is no guide), and a Validate output
+    // without the plan (a function older than this definition, mid-deploy), whose missing path
+    // would otherwise fail ConvertToParquet with an error no Catch takes.
+    const glueAtMost = new sfn.Pass(this, STATE.sizeGlueAtMost, {
+      stateName: STATE.sizeGlueAtMost,
+      result: sfn.Result.fromObject({
+        engine: 'glue',
+        glueWorkers: props.glueMaxWorkers,
+        glueTimeoutMinutes: props.glueMaxTimeoutMinutes,
+      }),
+      resultPath: '$.validation.conversion',
+    }).next(convert);
+
     // The fast path: a valid file the Validate output routes to the Lambda. Its result has the
     // Glue task's shape under $.conversion; a hand-off keeps why under $.handoff.
-    let convertStart: sfn.IChainable = convert;
+    const choose = new sfn.Choice(this, STATE.chooseConversion, { stateName: STATE.chooseConversion });
     let convertInLambda: tasks.LambdaInvoke | undefined;
     if (props.convert) {
       convertInLambda = new tasks.LambdaInvoke(this, STATE.convertInLambda, {
@@ -281,20 +303,21 @@ export class IngestWorkflow extends Construct {
         resultPath: '$.conversion',
       });
       retryTransient(convertInLambda);
-      convertInLambda.addCatch(convert, { errors: CONVERT_HANDOFF_ERRORS, resultPath: '$.handoff' });
+      convertInLambda.addCatch(glueAtMost, { errors: CONVERT_HANDOFF_ERRORS, resultPath: '$.handoff' });
       catchAll(convertInLambda);
-      convertStart = new sfn.Choice(this, STATE.chooseConversion, { stateName: STATE.chooseConversion })
-        // A Validate output without the plan (a function older than this definition, mid-deploy)
-        // goes to Glue rather than failing on a missing path.
-        .when(
-          sfn.Condition.and(
-            sfn.Condition.isPresent('$.validation.conversion.engine'),
-            sfn.Condition.stringEquals('$.validation.conversion.engine', 'lambda'),
-          ),
-          convertInLambda,
-        )
-        .otherwise(convert);
+      choose.when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.validation.conversion.engine'),
+          sfn.Condition.stringEquals('$.validation.conversion.engine', 'lambda'),
+        ),
+        convertInLambda,
+      );
     }
+    // Not(IsPresent) rather than `IsPresent: false`, which means the same on AWS: the local engine
+    // (aws-local-stepfunctions 3.0.0) reads `IsPresent: false` as never matching.
+    const convertStart = choose
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.validation.conversion.glueWorkers')), glueAtMost)
+      .otherwise(convert);
 
     const register = catchAll(
       new tasks.LambdaInvoke(this, STATE.register, {

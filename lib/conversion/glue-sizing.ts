@@ -60,6 +60,13 @@ export const GLUE_MIN_WORKERS = 2;
 /** A run's timeout is this many times its modelled time (plus start-up): room for a slower Glue. */
 export const GLUE_TIMEOUT_FACTOR = 3;
 
+/**
+ * The shortest timeout a run gets, minutes (unless the configuration's is shorter): the modelled
+ * throughput is assumed, not measured, and Glue bills by the second, so a generous timeout costs
+ * nothing on a run that succeeds, while one too tight fails a good file.
+ */
+export const GLUE_MIN_TIMEOUT_MINUTES = 15;
+
 /** Bounds of a run's sizing, from the configuration. */
 export interface GlueSizingLimits {
   /** The job's worker type (config `glueWorkerType`). */
@@ -99,8 +106,9 @@ export interface GlueRunSize {
  * reads it whatever the workers, and the write follows that task (no shuffle), so more would be
  * billed and idle.
  *
- * Timeout: {@link GLUE_TIMEOUT_FACTOR} × the modelled run plus start-up, in whole minutes, capped
- * by the configuration (a file modelled past the cap keeps the cap: the configuration wins).
+ * Timeout: {@link GLUE_TIMEOUT_FACTOR} × the modelled run plus start-up, in whole minutes, at
+ * least {@link GLUE_MIN_TIMEOUT_MINUTES}, capped by the configuration (a file modelled past the
+ * cap keeps the cap: the configuration wins).
  */
 export function glueRunSize(bytes: number, limits: GlueSizingLimits, shape: GlueRunShape = {}): GlueRunSize {
   const { splittable = true } = shape;
@@ -117,7 +125,10 @@ export function glueRunSize(bytes: number, limits: GlueSizingLimits, shape: Glue
   const modelledSeconds = convertSeconds + GLUE_RUN_OVERHEAD_SECONDS;
   const timeoutMinutes = Math.min(
     limits.maxTimeoutMinutes,
-    Math.ceil((GLUE_START_SECONDS + GLUE_TIMEOUT_FACTOR * modelledSeconds) / 60),
+    Math.max(
+      GLUE_MIN_TIMEOUT_MINUTES,
+      Math.ceil((GLUE_START_SECONDS + GLUE_TIMEOUT_FACTOR * modelledSeconds) / 60),
+    ),
   );
   return { workers, timeoutMinutes: Math.max(1, timeoutMinutes), modelledSeconds };
 }

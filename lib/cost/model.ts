@@ -64,8 +64,6 @@ export interface PathProfile {
   readonly s3Commands: Readonly<Record<string, number>>;
   /** Size of the file the profile was recorded on. */
   readonly profiledBytes: number;
-  /** Set when the profile is not a recorded run but derived from one: how. */
-  readonly projection?: string;
 }
 
 /** The workflow facts {@link profileFromRun} needs: each state's type and resource. */
@@ -117,50 +115,8 @@ export function profileFromRun(
   };
 }
 
-/** The Convert Lambda's construct id, as the cost inputs and a projected profile name it. */
+/** The Convert Lambda's construct id, as the cost inputs name it. */
 export const CONVERT_FUNCTION_ID = 'Convert';
-
-/**
- * The router's Choice state and the Convert Task state in a projected run, named as the workflow
- * with a Convert Lambda names them (issue 13).
- */
-export const PROJECTED_ROUTER_STATE = 'ChooseConversion';
-export const PROJECTED_CONVERT_STATE = 'ConvertInLambda';
-
-/**
- * The Lambda path projected from a recorded Glue-path run, for a workflow that has no Convert
- * Lambda yet: the Glue Task state becomes the router's Choice state and one Convert invocation
- * (one more transition). The S3 commands stay: both engines run the same conversion code locally.
- * Once the workflow routes small files to a Convert Lambda, bench/cost.ts records that path instead.
- */
-export function projectLambdaPath(
-  definition: DefinitionStates,
-  states: readonly string[],
-  s3Commands: readonly string[],
-  profiledBytes: number,
-  glueState: string,
-): PathProfile {
-  const at = states.indexOf(glueState);
-  if (at < 0 || !definition.States[glueState]?.Resource?.startsWith('arn:aws:states:::glue:'))
-    throw new Error(`cannot project the Lambda path: the run entered no Glue state "${glueState}"`);
-  const projected: DefinitionStates = {
-    States: {
-      ...definition.States,
-      [PROJECTED_ROUTER_STATE]: { Type: 'Choice' },
-      [PROJECTED_CONVERT_STATE]: { Type: 'Task', Resource: `${LOCAL_FUNCTION_ARN}${CONVERT_FUNCTION_ID}` },
-    },
-  };
-  const projectedStates = [
-    ...states.slice(0, at),
-    PROJECTED_ROUTER_STATE,
-    PROJECTED_CONVERT_STATE,
-    ...states.slice(at + 1),
-  ];
-  return {
-    ...profileFromRun('lambda', projected, projectedStates, s3Commands, profiledBytes),
-    projection: `projected from the Glue path's run: ${glueState} replaced by a router Choice and one ${CONVERT_FUNCTION_ID} Lambda invocation (the synthesized workflow has no Convert Lambda yet)`,
-  };
-}
 
 /** Everything the model assumes beyond the prices and the profiles. */
 export interface ModelInputs {

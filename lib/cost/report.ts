@@ -123,16 +123,15 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 /** The result table: per size, each path's cost per file, drop → queryable, per day and per month. */
 export function resultTable(doc: CostDocument): string {
   const n = doc.filesPerDay.toLocaleString('en-US');
-  const projected = (engine: Engine) => (doc.profiles[engine]?.projection ? ' (projected)' : '');
   return table(
     [
       'file',
       'router',
-      `Lambda path${projected('lambda')}: per file`,
+      'Lambda path: per file',
       'drop → queryable',
       `${n} a day`,
       'a month',
-      `Glue path${projected('glue')}: per file`,
+      'Glue path: per file',
       'drop → queryable',
       `${n} a day`,
       'a month',
@@ -148,8 +147,7 @@ export function costSection(doc: CostDocument, writtenBy: string): string {
     const s = size(label);
     const lambda = s?.lambda ? usd(s.lambda.ingestUsd) : '—';
     const glue = s?.glue ? usd(s.glue.ingestUsd) : '—';
-    const projected = doc.profiles.lambda?.projection ? ' (projected)' : '';
-    return `${label}: ${lambda} on the Lambda path${projected}, ${glue} on the Glue path`;
+    return `${label}: ${lambda} on the Lambda path, ${glue} on the Glue path`;
   };
   const pathNote = (engine: Engine) => {
     const p = doc.profiles[engine];
@@ -157,9 +155,7 @@ export function costSection(doc: CostDocument, writtenBy: string): string {
     const s3 = Object.entries(p.s3Commands)
       .map(([c, k]) => `${c} ${k}`)
       .join(', ');
-    const how = p.projection
-      ? `${p.projection}, on a ${p.profiledBytes}-byte file`
-      : `recorded on a ${p.profiledBytes}-byte file`;
+    const how = `recorded on a ${p.profiledBytes}-byte file`;
     return `- ${engine} path, ${how}: ${p.states.length} states entered (${p.states.join(' → ')}); Lambda invocations ${p.lambdaInvocations.join(', ') || 'none'} (and Trigger); Glue runs ${p.glueRuns}; SNS publishes ${p.snsPublishes}; S3 commands ${s3}.`;
   };
   const breakdown = (label: string, engine: Engine) => {

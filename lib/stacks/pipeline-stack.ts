@@ -209,6 +209,8 @@ export class PipelineStack extends Stack {
       databaseName: props.databaseName,
       largeFileBytes: config.largeFileBytes,
       glueWorkerType: config.glueWorkerType,
+      glueMaxWorkers: config.glueWorkers,
+      glueMaxTimeoutMinutes: config.glueTimeoutMinutes,
     });
     props.events.grantPublish(workflow.stateMachine);
 

@@ -943,7 +943,7 @@ describe('the workflow definition', () => {
           ? undefined
           : name === 'ConvertInLambda'
             ? [
-                { ErrorEquals: CONVERT_HANDOFF_ERRORS, ResultPath: '$.handoff', Next: 'ConvertToParquet' },
+                { ErrorEquals: CONVERT_HANDOFF_ERRORS, ResultPath: '$.handoff', Next: 'SizeGlueAtMost' },
                 toFailed,
               ]
             : [toFailed],
@@ -964,8 +964,23 @@ describe('the workflow definition', () => {
           ],
           Next: 'ConvertInLambda',
         },
+        {
+          Not: { Variable: '$.validation.conversion.glueWorkers', IsPresent: true },
+          Next: 'SizeGlueAtMost',
+        },
       ],
       Default: 'ConvertToParquet',
+    });
+    // A run no size fits (a hand-off, a Validate output without the plan) gets the configured most.
+    expect(states.SizeGlueAtMost).toEqual({
+      Type: 'Pass',
+      Result: {
+        engine: 'glue',
+        glueWorkers: config.glueWorkers,
+        glueTimeoutMinutes: config.glueTimeoutMinutes,
+      },
+      ResultPath: '$.validation.conversion',
+      Next: 'ConvertToParquet',
     });
     const convert = states.ConvertInLambda!;
     expect(convert.Resource).toBe(`<${functionId('Convert')}.Arn>`);
@@ -1240,7 +1255,7 @@ describe('configuration', () => {
     for (const g of groups) expect(g.Properties.RetentionInDays, g.id).toBe(365);
   });
 
-  it('passes the conversion settings to Validate, and with conversion: glue synthesizes no Convert function and no router', async () => {
+  it('passes the conversion settings to Validate, and with conversion: glue synthesizes no Convert function, and every valid file goes to Glue', async () => {
     const lake = await buildTestLake({ conversion: 'glue', fastPathMaxBytes: 5000 });
     const template = Template.fromStack(lake.pipeline);
     const functions = resources(template, 'AWS::Lambda::Function').map((f) => f.id);
@@ -1257,7 +1272,14 @@ describe('configuration', () => {
       },
     });
     const states = (definitionFromTemplate(template.toJSON(), (ref) => referenceName(ref)) as Asl).States;
-    expect(Object.keys(states).filter((name) => /Conver/.test(name))).toEqual(['ConvertToParquet']);
-    expect(states.NotifyValidated!.Next).toBe('ConvertToParquet');
+    expect(
+      Object.keys(states)
+        .filter((name) => /Conver/.test(name))
+        .sort(),
+    ).toEqual(['ChooseConversion', 'ConvertToParquet']);
+    expect(states.ChooseConversion!.Choices).toEqual([
+      { Not: { Variable: '$.validation.conversion.glueWorkers', IsPresent: true }, Next: 'SizeGlueAtMost' },
+    ]);
+    expect(states.ChooseConversion!.Default).toBe('ConvertToParquet');
   });
 });

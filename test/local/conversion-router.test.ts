@@ -9,10 +9,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config.ts';
 import { ResourceLimitError } from '../../lib/conversion/csv-to-parquet.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime.ts';
-import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/workflow.ts';
+import {
+  type AslDefinition,
+  runLocalExecution,
+  synthesizeLocalDefinition,
+} from '../../lib/local/workflow.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 
 const dirs: string[] = [];
@@ -115,6 +120,7 @@ describe('the conversion router (conversion: auto)', () => {
         ...UP_TO_CONVERSION,
         'ChooseConversion',
         'ConvertInLambda',
+        'SizeGlueAtMost',
         'ConvertToParquet',
         ...AFTER_CONVERSION,
       ]);
@@ -165,33 +171,112 @@ describe('the Convert Lambda out of its real limits', () => {
 });
 
 describe('the route by size', () => {
-  it('sends a file above fastPathMaxBytes to the Glue task up front', async () => {
-    // Prepare
-    const runtime = await lake({ conversion: { fastPathMaxBytes: 100 } });
+  it.each([
+    ['a file above fastPathMaxBytes goes to the Glue task up front', { fastPathMaxBytes: 100 }],
+    [
+      'with conversion: glue, there is no Convert Lambda: every file takes the Glue task, as in the seed',
+      { conversion: 'glue' },
+    ],
+  ] as const)(
+    '%s',
+    async (_name, conversion) => {
+      // Prepare
+      const runtime = await lake({ conversion });
 
+      // Act
+      const record = await runtime.land('orders/to-glue.csv', ordersFile(1, 6));
+
+      // Assess
+      expect(record.outcome).toBe('curated');
+      expect(record.states).toEqual([
+        ...UP_TO_CONVERSION,
+        'ChooseConversion',
+        'ConvertToParquet',
+        ...AFTER_CONVERSION,
+      ]);
+      expect(record.output).toMatchObject({ validation: { conversion: { engine: 'glue' } } });
+    },
+    60_000,
+  );
+});
+
+describe('a Glue run no size from the Validate output fits', () => {
+  /** The workflow at the defaults, Task states bound to stubs; what ConvertToParquet was started with. */
+  async function run(validation: Record<string, unknown>, convertFails?: string) {
+    defaults ??= loadDatasets('datasets').then((d) => synthesizeLocalDefinition([...d.values()], 'datasets'));
+    const definition = await defaults;
+    const started: Record<string, unknown>[] = [];
+    const states: string[] = [];
+    const result = await runLocalExecution(
+      definition,
+      { name: 'no-plan', input: { dataset: 'orders', bucket: 'landing', key: 'orders/a.csv', size: 10 } },
+      {
+        lambda: {
+          Validate: async () => validation,
+          Convert: async () => {
+            throw named(convertFails ?? 'Unexpected', 'the function ran out');
+          },
+          RegisterPartition: async () => ({ partition: 'p' }),
+        },
+        glueJob: async (parameters) => {
+          started.push(parameters);
+          return { Id: 'j', JobRunState: 'SUCCEEDED', ExecutionTime: 1 };
+        },
+        publish: async () => ({ MessageId: 'm' }),
+      },
+      (state) => void states.push(state),
+    );
+    return { result, started, states };
+  }
+
+  const config = parseConfig(() => undefined);
+  const atMost = { NumberOfWorkers: config.glueWorkers, Timeout: config.glueTimeoutMinutes };
+  const valid = {
+    valid: true,
+    done: true,
+    dataset: 'orders',
+    ingestDate: '2024-01-05',
+    rows: 3,
+    source: {},
+    raw: {},
+    jobArguments: { '--dataset': 'orders' },
+  };
+
+  it('a Validate output without the plan (a function older than the definition) gets the configured most', async () => {
     // Act
-    const record = await runtime.land('orders/above.csv', ordersFile(1, 6));
+    const { result, started, states } = await run(valid);
 
     // Assess
-    expect(record.outcome).toBe('curated');
-    expect(record.states).toEqual([
-      ...UP_TO_CONVERSION,
-      'ChooseConversion',
-      'ConvertToParquet',
-      ...AFTER_CONVERSION,
-    ]);
-    expect(record.output).toMatchObject({ validation: { conversion: { engine: 'glue' } } });
-  }, 60_000);
+    expect({ error: result.error, states }).toEqual({ error: undefined, states: expect.anything() });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(states).toEqual(expect.arrayContaining(['SizeGlueAtMost', 'ConvertToParquet', 'Curated']));
+    expect(started).toEqual([expect.objectContaining(atMost)]);
+  });
 
-  it('with conversion: glue, has no router: every file takes the Glue task, as in the seed', async () => {
-    // Prepare
-    const runtime = await lake({ conversion: { conversion: 'glue' } });
+  it('a file the Convert Lambda hands over gets the configured most, not its sized run', async () => {
+    // Prepare: a plan that sized a small Glue run, and a Lambda that ran out of time.
+    const plan = { engine: 'lambda', glueWorkers: 2, glueTimeoutMinutes: 15 };
 
     // Act
-    const record = await runtime.land('orders/glue-only.csv', ordersFile(1, 6));
+    const { result, started, states } = await run({ ...valid, conversion: plan }, 'Sandbox.Timedout');
 
     // Assess
-    expect(record.outcome).toBe('curated');
-    expect(record.states).toEqual([...UP_TO_CONVERSION, 'ConvertToParquet', ...AFTER_CONVERSION]);
-  }, 60_000);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(states).toEqual(
+      expect.arrayContaining(['ConvertInLambda', 'SizeGlueAtMost', 'ConvertToParquet', 'Curated']),
+    );
+    expect(started).toEqual([expect.objectContaining(atMost)]);
+  });
+
+  it('a Validate output that sized the run for Glue keeps its size', async () => {
+    // Prepare
+    const plan = { engine: 'glue', glueWorkers: 3, glueTimeoutMinutes: 17 };
+
+    // Act
+    const { started, states } = await run({ ...valid, conversion: plan });
+
+    // Assess
+    expect(states).not.toContain('SizeGlueAtMost');
+    expect(started).toEqual([expect.objectContaining({ NumberOfWorkers: 3, Timeout: 17 })]);
+  });
 });

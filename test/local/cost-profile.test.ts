@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { profileOf, recordRun } from '../../bench/cost.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { STATE } from '../../lib/constructs/ingest-workflow.ts';
-import { CONVERT_FUNCTION_ID, estimateFile, projectLambdaPath } from '../../lib/cost/model.ts';
+import { CONVERT_FUNCTION_ID, estimateFile } from '../../lib/cost/model.ts';
 
 describe('the cost profile of the Glue path', () => {
   it('is what one execution entered and sent, and prices a file', async () => {
@@ -33,12 +33,19 @@ describe('the cost profile of the Glue path', () => {
     );
     expect(file.transitions).toBe(profile.states.length);
     expect(file.ingestUsd).toBeGreaterThan(0);
+  });
+});
 
-    // The Lambda path, projected from the same run while the workflow has no Convert Lambda.
-    const lambda = projectLambdaPath(run.definition, run.states, run.s3Commands, run.bytes, STATE.convert);
+describe('the cost profile of the Lambda path', () => {
+  it('is recorded from a run at the defaults, which converts in the Convert Lambda', async () => {
+    const glue = profileOf(await recordRun({ conversion: 'glue' }));
+    const lambda = profileOf(await recordRun({}));
+    expect(lambda.engine).toBe('lambda');
     expect(lambda.glueRuns).toBe(0);
-    expect(lambda.states).toHaveLength(profile.states.length + 1);
+    expect(lambda.states).toContain(STATE.convertInLambda);
+    expect(lambda.states).not.toContain(STATE.convert);
     expect(lambda.lambdaInvocations).toEqual(['Validate', CONVERT_FUNCTION_ID, 'RegisterPartition']);
-    expect(lambda.s3Commands).toEqual(profile.s3Commands);
+    // The same engine code on both paths: the same S3 commands.
+    expect(lambda.s3Commands).toEqual(glue.s3Commands);
   });
 });

@@ -390,8 +390,9 @@ describe('faults', () => {
 
     // Assess
     expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
-    expect(failed?.states.slice(-4)).toEqual([
+    expect(failed?.states.slice(-5)).toEqual([
       'ConvertInLambda',
+      'SizeGlueAtMost',
       'ConvertToParquet',
       'NotifyFailed',
       'Failed',

@@ -17,7 +17,6 @@ import {
   type ModelInputs,
   type PathProfile,
   profileFromRun,
-  projectLambdaPath,
   routedEngine,
   s3RequestsFor,
   uploadRequests,
@@ -259,23 +258,6 @@ describe('profiles from an execution', () => {
       s3Commands: { GetObject: 2, CopyObject: 1 },
       profiledBytes: 948,
     });
-  });
-
-  it('projects the Lambda path: the Glue state becomes a Choice and a Convert invocation', () => {
-    const profile = projectLambdaPath(
-      definition,
-      ['Validate', 'IsValid', 'Convert', 'Notify'],
-      ['GetObjectCommand'],
-      948,
-      'Convert',
-    );
-    expect(profile.engine).toBe('lambda');
-    expect(profile.states).toEqual(['Validate', 'IsValid', 'ChooseConversion', 'ConvertInLambda', 'Notify']);
-    expect(profile.lambdaInvocations).toEqual(['Validate', 'Convert']);
-    expect(profile.glueRuns).toBe(0);
-    expect(profile.s3Commands).toEqual({ GetObject: 1 });
-    expect(profile.projection).toMatch(/projected/);
-    expect(() => projectLambdaPath(definition, ['Validate'], [], 948, 'Validate')).toThrow(/no Glue state/);
   });
 
   it('refuses a Task it has no price for, and a state not in the definition', () => {

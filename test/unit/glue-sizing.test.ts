@@ -9,6 +9,7 @@ import {
   GLUE_CORES_PER_DPU,
   GLUE_MB_PER_S_PER_CORE,
   GLUE_MB_PER_S_PER_WORKER,
+  GLUE_MIN_TIMEOUT_MINUTES,
   GLUE_MIN_WORKERS,
   GLUE_MINIMUM_BILLED_SECONDS,
   GLUE_RUN_OVERHEAD_SECONDS,
@@ -25,7 +26,7 @@ const MB = 1e6;
 const CORE_MINUTE = GLUE_MB_PER_S_PER_CORE * MB * GLUE_MINIMUM_BILLED_SECONDS;
 
 describe('glueRunSize', () => {
-  it('gives a small file the minimum and a timeout of start-up plus three times its modelled run', () => {
+  it('gives a small file the minimum and the shortest timeout (its modelled run is far less)', () => {
     // Act
     const size = glueRunSize(1000, LIMITS);
     // Assess
@@ -33,9 +34,12 @@ describe('glueRunSize', () => {
     expect(size.modelledSeconds).toBeCloseTo(
       GLUE_RUN_OVERHEAD_SECONDS + 1000 / (GLUE_MB_PER_S_PER_CORE * MB) / 4,
     );
-    expect(size.timeoutMinutes).toBe(
-      Math.ceil((GLUE_START_SECONDS + GLUE_TIMEOUT_FACTOR * size.modelledSeconds) / 60),
+    expect(Math.ceil((GLUE_START_SECONDS + GLUE_TIMEOUT_FACTOR * size.modelledSeconds) / 60)).toBeLessThan(
+      GLUE_MIN_TIMEOUT_MINUTES,
     );
+    expect(size.timeoutMinutes).toBe(GLUE_MIN_TIMEOUT_MINUTES);
+    // A configured cap below the floor still wins.
+    expect(glueRunSize(1000, { ...LIMITS, maxTimeoutMinutes: 5 }).timeoutMinutes).toBe(5);
   });
 
   it('adds an executor core per minute of single-core work on a split read', () => {
@@ -90,8 +94,9 @@ describe('glueRunSize', () => {
       (bytes) =>
         glueRunSize(bytes, { ...LIMITS, maxTimeoutMinutes: 60 }, { splittable: false }).timeoutMinutes,
     );
-    // Assess: 1 MB and 1 GB fit well inside; 10 GB (≈ 8 min modelled, ≈ 27 min timeout) too; 100 GB hits the cap.
-    expect(sizes[0]).toBeLessThan(sizes[1]!);
+    // Assess: 1 MB at the floor; 1 GB (≈ 1.3 min modelled, ≈ 5 min) still at it; 10 GB (≈ 8 min
+    // modelled, ≈ 27 min timeout) above it; 100 GB hits the cap.
+    expect(sizes.slice(0, 2)).toEqual([GLUE_MIN_TIMEOUT_MINUTES, GLUE_MIN_TIMEOUT_MINUTES]);
     expect(sizes[1]).toBeLessThan(sizes[2]!);
     expect(sizes[2]).toBe(
       Math.ceil(

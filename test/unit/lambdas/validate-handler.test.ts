@@ -28,6 +28,7 @@ import {
 } from '../../../lambdas/shared/contract.ts';
 import { SLICE_RESERVE_MS } from '../../../lambdas/validate/core.ts';
 import { COPY_PART_BYTES, copyRanges, copySource } from '../../../lambdas/validate/s3-store.ts';
+import { GLUE_MIN_TIMEOUT_MINUTES } from '../../../lib/conversion/glue-sizing.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import { validateCsv } from '../../../lib/validation/validate-csv.ts';
@@ -154,7 +155,11 @@ describe('validate handler: valid files', () => {
       '--multiline': 'false',
     });
     // Sized within the environment's limits: a small file gets the minimum.
-    expect(out.conversion).toEqual({ engine: 'lambda', glueWorkers: 2, glueTimeoutMinutes: 3 });
+    expect(out.conversion).toEqual({
+      engine: 'lambda',
+      glueWorkers: 2,
+      glueTimeoutMinutes: GLUE_MIN_TIMEOUT_MINUTES,
+    });
   });
 
   it('pins reads and copies with If-Match on the ETag when there is no version id', async () => {
