@@ -592,7 +592,7 @@ async function main(): Promise<void> {
   const convertNote = `The Convert handler bundled as LakeFunction bundles it (bench/convert-lambda.ts), each run in a fresh Node process as Lambda runs it (no HOME, TMPDIR its own folder, the deployed function's memory and /tmp in its environment), converting from a local S3 server; MB/s is the engine's own time (download, DuckDB, upload, publish); peak RSS is the process's maxRSS, peak /tmp sampled every 50 ms. The router's threshold (fastPathMaxBytes, ${fmt(DEFAULT_FAST_PATH_MAX_BYTES / 1e9, 2)} GB by default) is derived from these figures in lib/config.ts.`;
   console.log(`\nConvert Lambda\n${convertTable}\n\n- ${convertNote}\n`);
 
-  // 5c. The CSV→Parquet twin on the speed file, and drop-to-queryable through the local runtime.
+  // 5c. The DuckDB CSV→Parquet engine on the speed file, and drop-to-queryable through the local runtime.
   const conversion = await measureConversion(speedFile.path, dataset, BENCH_DIR);
   const conversionTable = table(
     ['measurement', 'figure', 'target', 'verdict'],
@@ -604,7 +604,7 @@ async function main(): Promise<void> {
         conversion.ratio <= TARGET_PARQUET_RATIO ? 'PASS' : 'MISS',
       ],
       [
-        'twin conversion (download, DuckDB, upload, publish)',
+        'engine conversion from a local S3 server (download, DuckDB, upload, publish)',
         `${fmt(conversion.mbPerSecond, 1)} MB/s`,
         '',
         '',
@@ -667,9 +667,9 @@ async function main(): Promise<void> {
     ]),
     [false, true, true, true, true, true, true, true],
   );
-  const dropNote = `Drop → queryable: from the start of the upload into landing (lib-storage, through the local S3 server) until a query over the curated table counts the rows: trigger, validation, copy to raw, the DuckDB twin (download, convert, upload, publish), partition registration and the query cache; the round with the median time of ${DROP_ROUNDS}, each on a fresh lake. DuckDB bare COPY: \`COPY (SELECT * FROM read_csv(file)) TO … (FORMAT parquet, COMPRESSION zstd)\` on the same file, no validation, no S3.`;
+  const dropNote = `Drop → queryable: from the start of the upload into landing (lib-storage, through the local S3 server) until a query over the curated table counts the rows: trigger, validation, copy to raw, the DuckDB engine bound to the Convert Lambda's task (download, convert, upload, publish), partition registration and the query cache; the round with the median time of ${DROP_ROUNDS}, each on a fresh lake. DuckDB bare COPY: \`COPY (SELECT * FROM read_csv(file)) TO … (FORMAT parquet, COMPRESSION zstd)\` on the same file, no validation, no S3.`;
   const stepNote =
-    "Where the time goes (the same runs; Task states timed from the runtime's trace): the trigger is the upload's end to the Validate task's start (the S3 event, the trigger, the execution's start); the conversion runs from the validated notice to the partition's registration: the twin's download of the raw object, DuckDB's guarded conversion, the Parquet's upload to staging and its copy to the final name; the query first copies the new Parquet into its cache. CPU: seconds of CPU the process spent on every thread (the runtime's, DuckDB's, libuv's) over the drop and over the bare COPY, the work done, which the machine's other load moves far less than the elapsed times.";
+    "Where the time goes (the same runs; Task states timed from the runtime's trace): the trigger is the upload's end to the Validate task's start (the S3 event, the trigger, the execution's start); the conversion runs from the validated notice to the partition's registration: the engine's download of the raw object, DuckDB's guarded conversion, the Parquet's upload to staging and its copy to the final name; the query first copies the new Parquet into its cache. CPU: seconds of CPU the process spent on every thread (the runtime's, DuckDB's, libuv's) over the drop and over the bare COPY, the work done, which the machine's other load moves far less than the elapsed times.";
   // The large-file route on the same 100 MB file: 10 MB slices, one ValidateSlice invocation each.
   const sliced = opts.quick
     ? undefined
@@ -837,11 +837,11 @@ async function main(): Promise<void> {
     '',
     `- ${convertNote}`,
     '',
-    '## CSV → Parquet (the local twin of the Glue job)',
+    '## CSV → Parquet (the DuckDB engine the Convert Lambda and the local runtime share)',
     '',
     conversionTable,
     '',
-    `- On ${speedFile.path}; the twin runs through a local S3 server (download, DuckDB, upload, publish).`,
+    `- On ${speedFile.path}; the engine (lib/conversion/csv-to-parquet.ts, in this process) runs through a local S3 server (download, DuckDB, upload, publish).`,
     '',
     '## Drop to queryable (the local runtime)',
     '',
@@ -877,7 +877,7 @@ async function main(): Promise<void> {
             .filter((d, i) => i > 0 && !dropPasses(d, i))
             .map(
               (d) =>
-                `- Drop → queryable ${d.label}: ${fmt(d.dropToQueryable, 2)} s (${fmt(d.upload, 2)} s of it the upload into landing) against ${fmt(d.bareCopy, 2)} s for DuckDB's bare COPY, which uses every core. The pipeline does what the bare COPY skips (the steps above): the file crosses the local S3 server three times over HTTP (the upload, the validator's read, the twin's download), served in the same Node process and on the same thread as the client and the validator, and the server computes an MD5 over every byte it stores (each part, then the joined object; its copies reuse the stored MD5); it is validated row by row (${fmt(vRate, 0)} MB/s here) before the twin converts it with a regex guard on every value, and the Parquet is uploaded, joined and published. On AWS the same steps run on S3, Lambda and Glue.`,
+                `- Drop → queryable ${d.label}: ${fmt(d.dropToQueryable, 2)} s (${fmt(d.upload, 2)} s of it the upload into landing) against ${fmt(d.bareCopy, 2)} s for DuckDB's bare COPY, which uses every core. The pipeline does what the bare COPY skips (the steps above): the file crosses the local S3 server three times over HTTP (the upload, the validator's read, the engine's download), served in the same Node process and on the same thread as the client and the validator, and the server computes an MD5 over every byte it stores (each part, then the joined object; its copies reuse the stored MD5); it is validated row by row (${fmt(vRate, 0)} MB/s here) before the engine converts it with a regex guard on every value, and the Parquet is uploaded, joined and published. On AWS the same steps run on S3, Lambda and Glue.`,
             ),
           ...(targets.speed.pass && targets.duck.pass && targets.zod.pass
             ? []

@@ -57,11 +57,11 @@ export const PARQUET_SHARE_OF_CSV = 0.5;
 /**
  * The Convert handler's speed measured by `npm run bench` (bench/convert-lambda.ts): the bundle in
  * a fresh process converting the 1 GB orders file from a local S3 server, download to publish,
- * with 2 DuckDB threads (the bench machine's 2 cores), MB/s: 28.4 on 2026-12-02 (17.7 on the
- * 100 MB file, where start-up and the publish weigh more). Its peak RSS was 461 MB and its /tmp
- * peaked at 1.2× the file (the source, the Parquet and DuckDB's temp files).
+ * with 2 DuckDB threads (the bench machine's 2 cores), MB/s: 62.7 on 2026-12-02 with the machine
+ * otherwise idle (64.0 on the 100 MB file; 28.4 while other work shared the 2 cores). Its peak RSS
+ * was 400 MB and its /tmp peaked at 1.2× the file (the source, the Parquet and DuckDB's temp files).
  */
-export const MEASURED_CONVERT_MB_PER_S = 28;
+export const MEASURED_CONVERT_MB_PER_S = 62;
 
 /**
  * The share of the measured speed the threshold counts on: a Lambda vCPU may be slower than the
