@@ -17,10 +17,19 @@ export interface PipelineMonitoringProps {
   /** The state machine's execution log group (level ALL): file counts are read from it. */
   readonly workflowLogs: logs.ILogGroup;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /**
+   * The Convert function, when there is one: its errors include the hand-offs to Glue, which are
+   * no fault, so it is alarmed on its error rate rather than on every error.
+   */
+  readonly convert?: lambda.IFunction;
   readonly triggerFailures: sqs.IQueue;
   readonly alarmTopic: sns.ITopic;
   readonly dashboardName: string;
 }
+
+/** The Convert function's alarm: this share of its invocations in an hour failing, out of at least the minimum. */
+export const CONVERT_ALARM_ERROR_RATE = 0.5;
+export const CONVERT_ALARM_MIN_INVOCATIONS = 5;
 
 /** The metric namespace of the pipeline's own counts. */
 export const METRIC_NAMESPACE = ORPHAN_METRIC.namespace;
@@ -101,6 +110,37 @@ export class PipelineMonitoring extends Construct {
     // fails its execution and FailedExecutions fires. (IJob.metricFailure would count an
     // EventBridge rule with no target, whose TriggeredRules metric AWS does not document for that
     // case: AWS review R4.)
+    if (props.convert) {
+      // A hand-off (a file near the function's limits) is an error by design and rare; most
+      // invocations failing means the function is broken (a bad binding, a bad deploy), and every
+      // file then costs a Lambda run and a Glue run with nothing else to say so.
+      const period = Duration.hours(1);
+      const errorRate = new cloudwatch.MathExpression({
+        expression: `IF(invocations >= ${CONVERT_ALARM_MIN_INVOCATIONS}, errors / invocations, 0)`,
+        usingMetrics: {
+          errors: props.convert.metricErrors({ period, statistic: 'Sum' }),
+          invocations: props.convert.metricInvocations({ period, statistic: 'Sum' }),
+        },
+        period,
+        label: 'Convert errors per invocation',
+      });
+      const a = new cloudwatch.Alarm(this, 'ConvertErrorRate', {
+        metric: errorRate,
+        threshold: CONVERT_ALARM_ERROR_RATE,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          'most Convert Lambda invocations in an hour failed: files are handed to Glue (dearer, slower) or fail; check its logs',
+      });
+      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      this.alarms.push(a);
+      alarm(
+        'ConvertThrottles',
+        props.convert.metricThrottles({ period: Duration.minutes(5) }),
+        'the Convert function was throttled',
+      );
+    }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(
         `${name}Errors`,
@@ -131,7 +171,9 @@ export class PipelineMonitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Function duration (ms, p99)',
-        left: Object.values(props.functions).map((fn) => fn.metricDuration({ statistic: 'p99' })),
+        left: [...Object.values(props.functions), ...(props.convert ? [props.convert] : [])].map((fn) =>
+          fn.metricDuration({ statistic: 'p99' }),
+        ),
         width: 12,
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),

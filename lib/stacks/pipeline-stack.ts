@@ -320,9 +320,9 @@ export class PipelineStack extends Stack {
     new PipelineMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,
       workflowLogs: workflow.logGroup,
-      // Not Convert: its errors include the hand-offs to Glue (ResourceLimitError), which are no
-      // fault, and any other error fails its execution, which FailedExecutions alarms on.
       functions: { Trigger: trigger, Validate: validate, RegisterPartition: register, Reconcile: reconciler },
+      // Alarmed on its error rate: its errors include the hand-offs to Glue, which are no fault.
+      ...(convert ? { convert } : {}),
       triggerFailures,
       alarmTopic: props.alarms,
       dashboardName: `${config.prefix}-${config.stage}`,

@@ -769,8 +769,31 @@ describe('pipeline stack', () => {
           [`${name}Throttles`, fn(name, 'Throttles')],
         ]),
       ),
+      ConvertThrottles: fn('Convert', 'Throttles'),
     };
-    expect(alarms).toHaveLength(Object.keys(expected).length);
+    // The Convert function's errors include its hand-offs to Glue: alarmed on their rate in an hour.
+    expect(alarms).toHaveLength(Object.keys(expected).length + 1);
+    const rate = resourceNamed(pipeline, 'AWS::CloudWatch::Alarm', 'MonitoringConvertErrorRate').Properties;
+    const hourly = (metric: string) => ({
+      Metric: {
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('Convert') } }],
+      },
+      Period: 3600,
+      Stat: 'Sum',
+    });
+    expect(rate).toMatchObject({
+      Threshold: 0.5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Metrics: expect.arrayContaining([
+        expect.objectContaining({ Expression: 'IF(invocations >= 5, errors / invocations, 0)' }),
+        { Id: 'errors', MetricStat: hourly('Errors'), ReturnData: false },
+        { Id: 'invocations', MetricStat: hourly('Invocations'), ReturnData: false },
+      ]),
+    });
+    expect(list(rate.AlarmActions).map(resolved)).toEqual([`<${topicId('Alarms')}>`]);
     for (const [name, metric] of Object.entries(expected)) {
       const alarm = resourceNamed(pipeline, 'AWS::CloudWatch::Alarm', `Monitoring${name}`).Properties;
       const { AlarmActions, AlarmDescription, ...rest } = alarm;
