@@ -372,6 +372,8 @@ export async function validateIngest(
     return accept(deps, input, dataset, ingestDate, {
       rows: run.rows,
       bytes,
+      // A gzip file is read in one run, from its start: the inflated bytes of this run are all.
+      csvBytes: run.compressed ? run.csvBytes : bytes,
       recordSpansLines: run.recordSpansLines,
       compressed: run.compressed,
     });

@@ -77,7 +77,7 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   io.signal?.throwIfAborted();
   const seconds = (performance.now() - started) / 1000;
   // A whole file in one run: no checkpoint to resume from, so only the verdict is printed.
-  const { checkpoint: _checkpoint, complete: _complete, ...result } = run;
+  const { checkpoint: _checkpoint, complete: _complete, csvBytes: _csvBytes, ...result } = run;
 
   if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
   else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));

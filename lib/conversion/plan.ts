@@ -28,24 +28,15 @@ export interface ConversionSettings {
   readonly glue: GlueSizingLimits;
 }
 
-/**
- * How much larger a gzip CSV is once inflated, assumed: the high end of what CSV text compresses
- * to (3–10×; the bench's orders file is about 3.3×). The validator counts the bytes as stored,
- * but the Lambda's time grows with the inflated text (DuckDB inflates on one thread while it
- * reads), so a gzip file counts as this many times its size. Too high sends a file that would
- * have fit to Glue; too low costs a Lambda run that hands its file to Glue when its time runs out.
- */
-export const GZIP_INFLATION_ASSUMED = 10;
-
-/** The CSV bytes a file holds once inflated: its size, or the gzip estimate. */
-export function csvBytesEstimate(file: { readonly bytes: number; readonly compressed: boolean }): number {
-  return file.compressed ? file.bytes * GZIP_INFLATION_ASSUMED : file.bytes;
-}
-
 /** What the validator found that sizes the conversion. */
 export interface ConvertedFile {
-  /** Bytes as stored (the validator's count: compressed for gzip). */
+  /** Bytes as stored (compressed for gzip). */
   readonly bytes: number;
+  /**
+   * Bytes of CSV, inflated for gzip: what the engines' time and /tmp grow with. The validator
+   * inflates every gzip file it checks, so this is a count, not an estimate.
+   */
+  readonly csvBytes: number;
   /** The object is gzip. */
   readonly compressed: boolean;
   /** A quoted value holds a line break: Spark reads the file whole (multiLine), in one task. */
@@ -58,7 +49,7 @@ export interface ConvertedFile {
  * (multiLine) nor a gzip stream: one task reads either, which glueRunSize sizes apart.
  */
 export function planConversion(file: ConvertedFile, settings: ConversionSettings): ConversionPlan {
-  const csvBytes = csvBytesEstimate(file);
+  const { csvBytes } = file;
   const glue = glueRunSize(csvBytes, settings.glue, {
     splittable: !file.recordSpansLines && !file.compressed,
   });

@@ -411,8 +411,10 @@ export function routedEngine(
     'conversion' | 'fastPathMaxBytes' | 'glueWorkerType' | 'glueWorkers' | 'glueTimeoutMinutes'
   >,
 ): Engine {
-  return planConversion({ bytes, compressed: false, recordSpansLines: false }, conversionSettings(config))
-    .engine;
+  return planConversion(
+    { bytes, csvBytes: bytes, compressed: false, recordSpansLines: false },
+    conversionSettings(config),
+  ).engine;
 }
 
 /** The part of the configuration the model reads. */

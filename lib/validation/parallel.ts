@@ -478,7 +478,7 @@ class Merged {
 
   /** The file's result, from the last range's (absolute) counts. */
   final(last: ValidationResult, bytes: number): ValidationRun {
-    return { ...last, bytes, errors: this.errors, checkpoint: null, complete: true };
+    return { ...last, bytes, errors: this.errors, checkpoint: null, complete: true, csvBytes: bytes };
   }
 
   /** The result of a run stopped at the true state `at` (see `stopWhen`). */
@@ -495,6 +495,7 @@ class Merged {
       recordSpansLines: at.recordSpansLines ?? true,
       checkpoint: at,
       complete: false,
+      csvBytes: at.offset,
     };
   }
 }

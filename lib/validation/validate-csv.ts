@@ -45,6 +45,11 @@ export type ValidationRun = ValidationResult & {
    * UTF-16 file, whose rest is ignored; a broken gzip stream). False when `stopWhen` stopped it.
    */
   readonly complete: boolean;
+  /**
+   * Bytes of CSV this run validated: `bytes` for a plain file, the inflated size of a gzip one
+   * (which the router and the Glue sizing need, and which only the inflating read knows).
+   */
+  readonly csvBytes: number;
 };
 
 /**
@@ -114,7 +119,12 @@ export async function validateCsv(
           // Only past the start: a record longer than a slice must not stop every run where it began.
           const checkpoint = validator.checkpoint();
           if (checkpoint && checkpoint.offset > start) {
-            return { ...validator.resultSoFar(bytesRead, false), checkpoint, complete: false };
+            return {
+              ...validator.resultSoFar(bytesRead, false),
+              checkpoint,
+              complete: false,
+              csvBytes: bytesRead,
+            };
           }
         }
       }
@@ -122,7 +132,7 @@ export async function validateCsv(
       // Stopped early, or a callback threw: release the source (an S3 body holds a connection).
       if (!exhausted) await iterator.return?.();
     }
-    return { ...validator.finish(bytesRead, false), checkpoint: null, complete: true };
+    return { ...validator.finish(bytesRead, false), checkpoint: null, complete: true, csvBytes: bytesRead };
   }
 
   const counted = async function* (): AsyncGenerator<Uint8Array> {
@@ -139,8 +149,10 @@ export async function validateCsv(
   pipeline(Readable.from(counted()), gunzip, () => {});
   let sourceError: unknown;
   let stopped = false;
+  let inflated = 0;
   try {
     for await (const chunk of gunzip) {
+      inflated += (chunk as Buffer).length;
       validator.push(chunk as Buffer);
       const wait = pace?.();
       if (wait) await wait;
@@ -158,14 +170,20 @@ export async function validateCsv(
     // run stopped, or the verdict is final.
     await iterator.return?.();
   }
-  if (stopped) return { ...validator.resultSoFar(bytesRead, true), checkpoint: null, complete: false };
+  if (stopped)
+    return {
+      ...validator.resultSoFar(bytesRead, true),
+      checkpoint: null,
+      complete: false,
+      csvBytes: inflated,
+    };
   if (sourceError) {
     validator.reportFileError(
       'gzip',
       `the file is not a valid gzip stream: ${(sourceError as Error).message}`,
     );
   }
-  return { ...validator.finish(bytesRead, true), checkpoint: null, complete: true };
+  return { ...validator.finish(bytesRead, true), checkpoint: null, complete: true, csvBytes: inflated };
 }
 
 /** Whether bytes begin with gzip's magic number (1f 8b): gzip is told by content, not by name. */

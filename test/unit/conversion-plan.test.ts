@@ -3,7 +3,6 @@ import { DEFAULT_FAST_PATH_MAX_BYTES, parseConfig } from '../../lib/config.ts';
 import {
   type ConversionSettings,
   conversionSettings,
-  GZIP_INFLATION_ASSUMED,
   parseConversionSettings,
   planConversion,
 } from '../../lib/conversion/plan.ts';
@@ -16,39 +15,39 @@ const SETTINGS: ConversionSettings = {
 
 describe('planConversion', () => {
   it('sends a file up to fastPathMaxBytes to the Lambda and a byte more to Glue', () => {
-    expect(planConversion({ bytes: 1000, compressed: false, recordSpansLines: false }, SETTINGS).engine).toBe(
-      'lambda',
-    );
-    expect(planConversion({ bytes: 1001, compressed: false, recordSpansLines: false }, SETTINGS).engine).toBe(
-      'glue',
-    );
-    expect(planConversion({ bytes: 0, compressed: false, recordSpansLines: false }, SETTINGS).engine).toBe(
-      'lambda',
-    );
-  });
-
-  it('counts a gzip file as its assumed inflated size', () => {
-    const fits = Math.floor(1000 / GZIP_INFLATION_ASSUMED);
-    expect(planConversion({ bytes: fits, compressed: true, recordSpansLines: false }, SETTINGS).engine).toBe(
-      'lambda',
-    );
     expect(
-      planConversion({ bytes: fits + 1, compressed: true, recordSpansLines: false }, SETTINGS).engine,
+      planConversion({ bytes: 1000, csvBytes: 1000, compressed: false, recordSpansLines: false }, SETTINGS)
+        .engine,
+    ).toBe('lambda');
+    expect(
+      planConversion({ bytes: 1001, csvBytes: 1001, compressed: false, recordSpansLines: false }, SETTINGS)
+        .engine,
     ).toBe('glue');
     expect(
-      planConversion({ bytes: fits + 1, compressed: false, recordSpansLines: false }, SETTINGS).engine,
+      planConversion({ bytes: 0, csvBytes: 0, compressed: false, recordSpansLines: false }, SETTINGS).engine,
     ).toBe('lambda');
+  });
+
+  it('routes a gzip file by its inflated size, not by its stored one', () => {
+    const gzip = (csvBytes: number) =>
+      planConversion({ bytes: 10, csvBytes, compressed: true, recordSpansLines: false }, SETTINGS).engine;
+    expect([gzip(1000), gzip(1001)]).toEqual(['lambda', 'glue']);
   });
 
   it('sends every file to Glue in glue mode', () => {
     expect(
-      planConversion({ bytes: 1, compressed: false, recordSpansLines: false }, { ...SETTINGS, mode: 'glue' })
-        .engine,
+      planConversion(
+        { bytes: 1, csvBytes: 1, compressed: false, recordSpansLines: false },
+        { ...SETTINGS, mode: 'glue' },
+      ).engine,
     ).toBe('glue');
   });
 
   it("carries the Glue run's size from the Glue sizing", () => {
-    const plan = planConversion({ bytes: 5000, compressed: false, recordSpansLines: false }, SETTINGS);
+    const plan = planConversion(
+      { bytes: 5000, csvBytes: 5000, compressed: false, recordSpansLines: false },
+      SETTINGS,
+    );
     expect(plan.glueWorkers).toBeGreaterThanOrEqual(2);
     expect(plan.glueWorkers).toBeLessThanOrEqual(10);
     expect(plan.glueTimeoutMinutes).toBeGreaterThanOrEqual(1);

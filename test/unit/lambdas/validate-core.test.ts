@@ -19,7 +19,7 @@ import {
   zoneKey,
 } from '../../../lambdas/validate/core.ts';
 import { glueRunSize } from '../../../lib/conversion/glue-sizing.ts';
-import { GZIP_INFLATION_ASSUMED, planConversion } from '../../../lib/conversion/plan.ts';
+import { planConversion } from '../../../lib/conversion/plan.ts';
 import { sparkSchema } from '../../../lib/datasets/derive.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
@@ -226,25 +226,32 @@ describe('validateIngest', () => {
     expect(store.closed).toBe(1);
   });
 
-  it('routes a file by its size, a gzip file by its assumed inflated size', async () => {
-    // Prepare: a threshold the plain file fits exactly, which its gzip copy inflated does not.
+  it('routes a file by its CSV size, a gzip file by the size the validator inflated, not its stored one', async () => {
+    // Prepare: thresholds the CSV fits exactly, and one byte short, both above the gzip's stored size.
     const plain = readFileSync(ORDERS_VALID);
-    const conversion = { ...DEFAULT_CONVERSION, fastPathMaxBytes: plain.length };
-    const run = (body: Buffer, key: string) =>
-      validateWhole(
-        { request: req(key), executionName: 'run' },
-        { ...deps(new MemoryStore(body)), conversion },
-      );
+    const gzip = gzipSync(plain);
+    expect(gzip.length).toBeLessThan(plain.length - 1);
+    const route = async (body: Buffer, key: string, fastPathMaxBytes: number) =>
+      (
+        await validateWhole(
+          { request: req(key), executionName: 'run' },
+          { ...deps(new MemoryStore(body)), conversion: { ...DEFAULT_CONVERSION, fastPathMaxBytes } },
+        )
+      ).conversion?.engine;
 
     // Act
-    const [asPlain, asGzip] = [
-      await run(plain, 'orders/a.csv'),
-      await run(gzipSync(plain), 'orders/a.csv.gz'),
+    const fits = [
+      await route(plain, 'orders/a.csv', plain.length),
+      await route(gzip, 'orders/a.csv.gz', plain.length),
+    ];
+    const short = [
+      await route(plain, 'orders/a.csv', plain.length - 1),
+      await route(gzip, 'orders/a.csv.gz', plain.length - 1),
     ];
 
     // Assess
-    expect(asPlain.conversion?.engine).toBe('lambda');
-    expect(asGzip.conversion?.engine).toBe('glue');
+    expect(fits).toEqual(['lambda', 'lambda']);
+    expect(short).toEqual(['glue', 'glue']);
   });
 
   it('reads a gzip file and keeps its name in the raw zone', async () => {
@@ -287,12 +294,13 @@ describe('validateIngest', () => {
   it('sizes the Glue run for one task when Spark cannot split the read, and spreads a split one', () => {
     // Prepare: 12 GB (past the fast path), room for 20 workers.
     const settings = { ...DEFAULT_CONVERSION, glue: { ...DEFAULT_CONVERSION.glue, maxWorkers: 20 } };
-    const file = { bytes: 12e9, recordSpansLines: false, compressed: false };
+    const file = { bytes: 12e9, csvBytes: 12e9, recordSpansLines: false, compressed: false };
 
     // Act
     const split = planConversion(file, settings);
     const spanning = planConversion({ ...file, recordSpansLines: true }, settings);
-    const gzip = planConversion({ ...file, compressed: true }, settings);
+    // Stored as 3 GB, 12 GB of CSV.
+    const gzip = planConversion({ ...file, bytes: 3e9, compressed: true }, settings);
 
     // Assess
     expect(split).toEqual({ engine: 'glue', ...glueFields(12e9, true, settings.glue) });
@@ -300,13 +308,13 @@ describe('validateIngest', () => {
     expect(spanning).toEqual({ engine: 'glue', ...glueFields(12e9, false, settings.glue) });
     expect(gzip).toEqual({
       engine: 'glue',
-      ...glueFields(12e9 * GZIP_INFLATION_ASSUMED, false, settings.glue),
+      ...glueFields(12e9, false, settings.glue),
     });
     expect([spanning.glueWorkers, gzip.glueWorkers]).toEqual([2, 2]);
     expect(spanning.glueTimeoutMinutes).toBeGreaterThan(split.glueTimeoutMinutes);
   });
 
-  it('sizes a gzip file for one task, its CSV bytes estimated from the compressed ones', async () => {
+  it('sizes a gzip file for one task, by the CSV bytes the validator inflated', async () => {
     // Prepare
     const gzip = gzipSync(readFileSync(ORDERS_VALID));
     // Act
@@ -318,7 +326,7 @@ describe('validateIngest', () => {
     expect(out).toMatchObject({ valid: true, bytes: gzip.length, jobArguments: { '--multiline': 'false' } });
     expect(out.conversion).toEqual({
       engine: 'lambda',
-      ...glueFields(gzip.length * GZIP_INFLATION_ASSUMED, false),
+      ...glueFields(readFileSync(ORDERS_VALID).length, false),
     });
   });
 
