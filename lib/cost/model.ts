@@ -17,7 +17,12 @@ import {
   GLUE_WORKER_DPU,
   glueRunSize,
 } from '../conversion/glue-sizing.ts';
-import { CONVERT_FUNCTION, MEASURED_CONVERT_MB_PER_S, workBytes } from '../conversion/lambda-sizing.ts';
+import {
+  CONVERT_FUNCTION,
+  MEASURED_CONVERT_MB_PER_S,
+  PARQUET_SHARE_OF_CSV,
+  workBytes,
+} from '../conversion/lambda-sizing.ts';
 import { conversionSettings, planConversion } from '../conversion/plan.ts';
 import { dollars, PRICES } from './prices.ts';
 
@@ -206,6 +211,22 @@ export const DEFAULT_INPUTS: ModelInputs = {
   lambdaMaxSeconds: CONVERT_FUNCTION.timeoutMinutes * 60,
   lambdaMaxTmpBytes: workBytes(CONVERT_FUNCTION),
 };
+
+/** {@link DEFAULT_INPUTS} for a configuration: the Convert function at its configured instruction set. */
+export function inputsFor(config: Pick<LakeConfig, 'convertArchitecture'>): ModelInputs {
+  const convert = DEFAULT_INPUTS.functions[CONVERT_FUNCTION_ID]!;
+  return {
+    ...DEFAULT_INPUTS,
+    functions: {
+      ...DEFAULT_INPUTS.functions,
+      [CONVERT_FUNCTION_ID]: {
+        ...convert,
+        architecture: config.convertArchitecture,
+        source: convert.source.replace(/x86_64 as deployed$/, `${config.convertArchitecture} as configured`),
+      },
+    },
+  };
+}
 
 /** The assumptions behind {@link DEFAULT_INPUTS} that are not in a function's `source`, for the report. */
 export const ASSUMPTIONS: readonly {
@@ -464,10 +485,12 @@ export function estimateFile(
   }
   add('Lambda requests', invocations.length, 'requests', dollars(PRICES.lambdaRequests, invocations.length));
   if (profile.engine === 'lambda') {
-    const tmp = bytes * (1 + inputs.parquetRatio);
+    // As the engine refuses a source (csv-to-parquet.ts): room for it and a Parquet of up to
+    // PARQUET_SHARE_OF_CSV its size, not the measured share, since a file of random text may not shrink.
+    const tmp = bytes * (1 + PARQUET_SHARE_OF_CSV);
     if (tmp > inputs.lambdaMaxTmpBytes) {
       fits = false;
-      reason = `the CSV and its Parquet need ${(tmp / GIB).toFixed(1)} GiB of /tmp, over Lambda's ${(inputs.lambdaMaxTmpBytes / GIB).toFixed(1)} GiB`;
+      reason = `the CSV and room for its Parquet need ${(tmp / GIB).toFixed(1)} GiB of /tmp, over the function's ${(inputs.lambdaMaxTmpBytes / GIB).toFixed(1)} GiB for them`;
     }
   }
 

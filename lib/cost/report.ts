@@ -2,15 +2,17 @@
  * The cost model's results as one JSON document (`npm run cost -- --json`) and as the
  * "Cost and latency" section of BENCHMARKS.md (and the console table of `npm run cost`).
  */
+
+import type { LakeConfig } from '../config.ts';
 import {
   ASSUMPTIONS,
   type CostConfig,
   type DailyEstimate,
-  DEFAULT_INPUTS,
   daily,
   type Engine,
   estimateFile,
   type FileEstimate,
+  inputsFor,
   type ModelInputs,
   type PathProfile,
   routedEngine,
@@ -55,8 +57,8 @@ export interface CostDocument {
 /** Runs the model for every reported size on each recorded path. */
 export function costDocument(
   profiles: Partial<Record<Engine, PathProfile>>,
-  config: CostConfig,
-  inputs: ModelInputs = DEFAULT_INPUTS,
+  config: CostConfig & Pick<LakeConfig, 'convertArchitecture'>,
+  inputs: ModelInputs = inputsFor(config),
 ): CostDocument {
   const on = (profile: PathProfile | undefined, bytes: number) => {
     if (!profile) return undefined;

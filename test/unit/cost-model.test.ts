@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { copyRanges } from '../../lambdas/validate/s3-store.ts';
-import { parseConfig } from '../../lib/config.ts';
+import { DEFAULT_FAST_PATH_MAX_BYTES, parseConfig } from '../../lib/config.ts';
 import { GLUE_MINIMUM_BILLED_SECONDS } from '../../lib/conversion/glue-sizing.ts';
 import {
   classifyS3,
@@ -13,6 +13,7 @@ import {
   estimateFile,
   glueBilledSeconds,
   glueRun,
+  inputsFor,
   LOCAL_FUNCTION_ARN,
   type ModelInputs,
   type PathProfile,
@@ -161,6 +162,26 @@ describe("the Lambda path's limits", () => {
     const file = estimateFile(1e9, lambdaProfile, config, slow);
     expect(file.fits).toBe(false);
     expect(file.reason).toMatch(/Convert would run 1001 s/);
+  });
+
+  it("agrees with the router's threshold: the default fastPathMaxBytes fits, a megabyte more does not", () => {
+    expect(estimateFile(DEFAULT_FAST_PATH_MAX_BYTES, lambdaProfile, config, flat).fits).toBe(true);
+    const over = estimateFile(DEFAULT_FAST_PATH_MAX_BYTES + 1e6, lambdaProfile, config, flat);
+    expect([over.fits, over.reason]).toEqual([false, expect.stringMatching(/tmp/)]);
+  });
+
+  it("prices the Convert function at the configuration's architecture", () => {
+    const convertLine = (convertArchitecture: 'x86_64' | 'arm64') =>
+      estimateFile(1e8, lambdaProfile, config, inputsFor({ convertArchitecture })).lines.find((l) =>
+        l.item.startsWith('Lambda Convert '),
+      )!;
+    const [x86, arm] = [convertLine('x86_64'), convertLine('arm64')];
+    expect([x86.item, arm.item]).toEqual([
+      expect.stringMatching(/x86_64\)$/),
+      expect.stringMatching(/arm64\)$/),
+    ]);
+    expect(arm.quantity).toBe(x86.quantity);
+    expect(arm.usd / x86.usd).toBeCloseTo(PRICES.lambdaGbSecondArm.usd / PRICES.lambdaGbSecondX86.usd, 9);
   });
 
   it('never applies the /tmp limit to the Glue path', () => {
