@@ -51,12 +51,12 @@ export const DEFAULT_LARGE_FILE_BYTES = Math.floor(MEASURED_VALIDATE_MB_PER_S * 
  * The default `fastPathMaxBytes`: files up to this size are converted by the Convert Lambda
  * (DuckDB), larger ones by the Glue job. The smaller of what the function can convert in time and
  * what its /tmp can hold (lib/conversion/lambda-sizing.ts):
- * - time: half the measured 62 MB/s (2 DuckDB threads on the bench machine; the function has 6)
- *   for the 14 of its 15 minutes left after the publish reserve: 31 MB/s × 840 s = 26.0 GB;
+ * - time: half the measured 34 MB/s (2 DuckDB threads on the bench machine; the function has 6)
+ *   for the 14 of its 15 minutes left after the publish reserve: 17 MB/s × 840 s = 14.3 GB;
  * - disk: the three quarters of its 10,240 MB /tmp not kept for DuckDB's spill, for the source and
  *   a Parquet of up to half its size: 7,680 MiB / 1.5 = 5,368,709,120 bytes (5.4 GB).
  * Disk is the limit: 5,368,709,120 bytes. Memory is not: DuckDB streams the file, and the
- * function's peak RSS converting 1 GB was 400 MB of its 10,240 (BENCHMARKS.md).
+ * function's peak RSS converting 1 GB was under 500 MB of its 10,240 (BENCHMARKS.md).
  */
 export const DEFAULT_FAST_PATH_MAX_BYTES = Math.floor(
   Math.min(
