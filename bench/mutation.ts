@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { EXPLAINED, type Explanation } from './mutation-notes.ts';
 
 const USAGE = `usage: npm run mutation -- [--group NAME[,NAME]] [--full] [--report-only] [--baseline FILE]
-  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, constructs); the report keeps the others' last results
+  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, conversion, constructs); the report keeps the others' last results
   --full           forget the incremental results and test every mutant again (do, after adding test files)
   --report-only    rewrite MUTATION.md from the last results without running Stryker
   --baseline FILE  write the scores to FILE (JSON) instead of MUTATION.md: the "before" column`;
@@ -97,6 +97,26 @@ export const GROUPS: readonly Group[] = [
     ],
     tests: ['test/unit/**/*.test.ts'],
     why: 'execution names (the ledger), the reconciler (its core, its Step Functions ledger and its handler), and the validate and register cores',
+  },
+  {
+    name: 'conversion',
+    mutate: [
+      'lib/conversion/plan.ts',
+      'lib/conversion/glue-sizing.ts',
+      'lib/conversion/lambda-sizing.ts',
+      'lib/cost/model.ts',
+    ],
+    tests: [
+      'test/unit/conversion-plan.test.ts',
+      'test/unit/glue-sizing.test.ts',
+      'test/unit/cost-model.test.ts',
+      'test/unit/lambdas/validate-core.test.ts',
+      'test/local/convert-core.test.ts',
+    ],
+    // Module-level figures (the cost model's inputs, its assumption texts) are most of its mutants
+    // and would rerun every test each; the functions that read them are mutated and tested.
+    ignoreStatic: true,
+    why: "the conversion router's plan, the Glue and Lambda sizing it follows, and the cost model",
   },
   {
     name: 'constructs',

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { copyRanges } from '../../lambdas/validate/s3-store.ts';
 import { DEFAULT_FAST_PATH_MAX_BYTES, parseConfig } from '../../lib/config.ts';
-import { GLUE_MINIMUM_BILLED_SECONDS } from '../../lib/conversion/glue-sizing.ts';
+import { GLUE_MINIMUM_BILLED_SECONDS, GLUE_START_SECONDS } from '../../lib/conversion/glue-sizing.ts';
 import {
   classifyS3,
   DEFAULT_INPUTS,
@@ -22,7 +22,7 @@ import {
   s3RequestsFor,
   uploadRequests,
 } from '../../lib/cost/model.ts';
-import { PRICES } from '../../lib/cost/prices.ts';
+import { dollars, PRICES } from '../../lib/cost/prices.ts';
 import { costDocument, costSection, REPORT_SIZES, resultTable } from '../../lib/cost/report.ts';
 
 const config = parseConfig(() => undefined);
@@ -93,7 +93,8 @@ describe('Glue billing', () => {
 });
 
 describe('a 1 KB file on the Lambda path', () => {
-  const file = estimateFile(1000, lambdaProfile, config, flat);
+  // Computed in each test, not when the file is collected, so that each test is seen to run it.
+  const file = () => estimateFile(1000, lambdaProfile, config, flat);
 
   it('costs what its GB-seconds, requests, transitions and publishes say', () => {
     // Trigger + 3 tasks, each 1 GB for 1 s.
@@ -105,12 +106,12 @@ describe('a 1 KB file on the Lambda path', () => {
     const kms = (2 * PRICES.kmsRequests.usd) / 10_000;
     // GetTable and CreatePartition.
     const catalog = (2 * PRICES.glueCatalogRequests.usd) / 1e6;
-    expect(file.ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog, 12);
-    expect(file.lines.some((l) => l.item.startsWith('Glue job'))).toBe(false);
+    expect(file().ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog, 12);
+    expect(file().lines.some((l) => l.item.startsWith('Glue job'))).toBe(false);
   });
 
   it('takes the event delay, each invocation and each transition to become queryable', () => {
-    expect(file.seconds).toBeCloseTo(
+    expect(file().seconds).toBeCloseTo(
       DEFAULT_INPUTS.eventDelaySeconds + 4 + 7 * DEFAULT_INPUTS.secondsPerTransition,
     );
   });
@@ -168,6 +169,10 @@ describe("the Lambda path's limits", () => {
     expect(estimateFile(DEFAULT_FAST_PATH_MAX_BYTES, lambdaProfile, config, flat).fits).toBe(true);
     const over = estimateFile(DEFAULT_FAST_PATH_MAX_BYTES + 1e6, lambdaProfile, config, flat);
     expect([over.fits, over.reason]).toEqual([false, expect.stringMatching(/tmp/)]);
+    // The reason gives the room the file needs (CSV and Parquet) against the function's, in GiB.
+    const need = (((DEFAULT_FAST_PATH_MAX_BYTES + 1e6) * 1.5) / GIB).toFixed(1);
+    const room = (flat.lambdaMaxTmpBytes / GIB).toFixed(1);
+    expect(over.reason).toContain(`need ${need} GiB of /tmp, over the function's ${room} GiB`);
   });
 
   it("prices the Convert function at the configuration's architecture", () => {
@@ -290,17 +295,18 @@ describe('profiles from an execution', () => {
 });
 
 describe('what npm run cost prints', () => {
-  const doc = costDocument({ lambda: lambdaProfile, glue: glueProfile }, config);
+  // Computed in each test, not when the file is collected, so that each test is seen to run it.
+  const doc = () => costDocument({ lambda: lambdaProfile, glue: glueProfile }, config);
 
   it('has every size on both paths, with the path the router takes', () => {
-    expect(doc.sizes.map((s) => s.label)).toEqual(['1 KB', '1 MB', '100 MB', '1 GB', '10 GB']);
-    for (const [i, s] of doc.sizes.entries()) {
+    expect(doc().sizes.map((s) => s.label)).toEqual(['1 KB', '1 MB', '100 MB', '1 GB', '10 GB']);
+    for (const [i, s] of doc().sizes.entries()) {
       expect(s.bytes).toBe(REPORT_SIZES[i]?.bytes);
       expect(s.routed).toBe(s.bytes <= config.fastPathMaxBytes ? 'lambda' : 'glue');
       expect(s.lambda?.daily.filesPerDay).toBe(1000);
       expect(s.glue?.daily.usdPerMonth).toBeGreaterThan(0);
     }
-    expect(JSON.parse(JSON.stringify(doc)).prices.glueDpuHour.usd).toBe(PRICES.glueDpuHour.usd);
+    expect(JSON.parse(JSON.stringify(doc())).prices.glueDpuHour.usd).toBe(PRICES.glueDpuHour.usd);
   });
 
   it('prints one table row per size and a dash for a path the workflow lacks', () => {
@@ -310,7 +316,7 @@ describe('what npm run cost prints', () => {
   });
 
   it('writes the section with the 1 KB and 100 MB call-outs, every price and its source', () => {
-    const text = costSection(doc, 'a test');
+    const text = costSection(doc(), 'a test');
     expect(text).toMatch(/1 KB: \$[\d.e-]+ on the Lambda path, \$[\d.e-]+ on the Glue path/);
     expect(text).toMatch(/100 MB: \$[\d.e-]+ on the Lambda path/);
     for (const [name, price] of Object.entries(PRICES)) {
@@ -318,5 +324,95 @@ describe('what npm run cost prints', () => {
     }
     expect(text).toContain('### Throughputs and assumptions');
     expect(text).not.toMatch(/^## /m);
+  });
+});
+
+describe('a 100 MB file with every input away from 1 and 0, worked by hand', () => {
+  /** 2 GB functions, 2.5 s each; Validate reads at 50 MB/s after a 0.5 s cold start. */
+  const inputs: ModelInputs = {
+    ...DEFAULT_INPUTS,
+    functions: Object.fromEntries(
+      ['Trigger', 'Validate', 'Convert', 'RegisterPartition'].map((id) => [
+        id,
+        {
+          memoryMb: 2048,
+          architecture: 'arm64' as const,
+          fixedSeconds: 2.5,
+          source: 'test',
+          ...(id === 'Validate' ? { mbPerSecond: 50 } : {}),
+        },
+      ]),
+    ),
+    coldStartSeconds: { Validate: 0.5 },
+    rawCopyMbPerSecond: 200,
+    eventDelaySeconds: 1.5,
+    secondsPerTransition: 0.25,
+    kmsRequestsPerPublish: 3,
+    logBytesPerState: 3000,
+    logBytesPerInvocation: 500,
+    parquetRatio: 0.25,
+    oneColumnReadRatio: 0.5,
+    landingDays: 15,
+  };
+  const g2 = { ...config, glueWorkerType: 'G.2X' as const };
+  const bytes = 100e6;
+  const line = (file: ReturnType<typeof estimateFile>, prefix: string) =>
+    file.lines.find((l) => l.item.startsWith(prefix))!;
+
+  it('bills each function its memory × (cold start + fixed + work), Validate also the copy into raw', () => {
+    const file = estimateFile(bytes, glueProfile, g2, inputs);
+    // Validate: 0.5 + 2.5 + 100 MB at 50 MB/s (2 s) + the copy at 200 MB/s (0.5 s) = 5.5 s, at 2 GB.
+    expect(line(file, 'Lambda Validate').quantity).toBeCloseTo(2 * 5.5, 12);
+    expect(line(file, 'Lambda Trigger').quantity).toBeCloseTo(2 * 2.5, 12);
+    expect(line(file, 'Lambda RegisterPartition').quantity).toBeCloseTo(2 * 2.5, 12);
+  });
+
+  it('bills Glue workers × DPUs of the worker type × billed seconds, and keeps the run', () => {
+    const file = estimateFile(bytes, glueProfile, g2, inputs);
+    const run = glueRun(bytes, g2);
+    expect(line(file, 'Glue job').quantity).toBeCloseTo((run.workers * 2 * run.billedSeconds) / 3600, 12);
+    expect(file.glue).toEqual(run);
+    expect('glue' in estimateFile(bytes, lambdaProfile, g2, inputs)).toBe(false);
+  });
+
+  it('counts KMS per publish, log bytes per state and per invocation, the catalog per register', () => {
+    const file = estimateFile(bytes, lambdaProfile, g2, inputs);
+    expect(line(file, 'KMS').quantity).toBe(2 * 3);
+    // 7 states; Trigger and 3 tasks.
+    expect(line(file, 'CloudWatch Logs').quantity).toBeCloseTo((7 * 3000 + 4 * 500) / GIB, 15);
+    expect(line(file, 'Glue Data Catalog').quantity).toBe(DEFAULT_INPUTS.catalogRequestsPerRegister);
+    expect('reason' in file).toBe(false);
+  });
+
+  it('adds up the timeline: the event, each invocation, Glue start-up and run, the transitions', () => {
+    const file = estimateFile(bytes, glueProfile, g2, inputs);
+    const run = glueRun(bytes, g2);
+    expect(file.timeline).toEqual([
+      { step: 'S3 event', seconds: 1.5 },
+      { step: 'Trigger', seconds: 2.5 },
+      { step: 'Validate', seconds: expect.closeTo(5.5, 12) },
+      { step: 'RegisterPartition', seconds: 2.5 },
+      { step: 'Glue start-up', seconds: GLUE_START_SECONDS },
+      { step: 'Glue run', seconds: run.runSeconds },
+      { step: 'Step Functions', seconds: 7 * 0.25 },
+    ]);
+    expect(file.seconds).toBeCloseTo(1.5 + 2.5 + 5.5 + 2.5 + GLUE_START_SECONDS + run.runSeconds + 1.75, 9);
+  });
+
+  it('stores landing for its days, raw and curated kept, and scans a column of the Parquet', () => {
+    const file = estimateFile(bytes, lambdaProfile, g2, inputs);
+    const gbMonth = (bytes * (15 / 30) + bytes + bytes * 0.25) / GIB;
+    expect(file.storageUsdPerMonth).toBeCloseTo(dollars(PRICES.s3StandardGbMonth, gbMonth), 15);
+    // 12.5 MB of the Parquet read, rounded up to 12 MiB: above the 10 MB minimum.
+    expect(file.queryUsd).toBeCloseTo(dollars(PRICES.athenaTbScanned, (12 * MIB) / 1024 ** 4), 15);
+  });
+
+  it('models a file up to largeFileBytes, refuses one byte more; adds ranged copies only above 5 GiB', () => {
+    const small = { ...config, largeFileBytes: 1e6 };
+    expect(() => estimateFile(1e6, lambdaProfile, small, inputs)).not.toThrow();
+    expect(() => estimateFile(1e6 + 1, lambdaProfile, small, inputs)).toThrow(/above largeFileBytes/);
+    const at = s3RequestsFor(glueProfile, 5 * GIB, inputs);
+    const over = s3RequestsFor(glueProfile, 5 * GIB + 1, inputs);
+    expect(over.getClass - at.getClass).toBe(1);
   });
 });
