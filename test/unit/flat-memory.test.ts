@@ -6,28 +6,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { parseDataset } from '../../lib/datasets/model.ts';
-import {
-  CsvValidator,
-  type ValidationError,
-  type ValidationResult,
-} from '../../lib/validation/csv-validator.ts';
-
-/** A string column and an int column, so that a value can be wrong. */
-const NAME_QTY = parseDataset(
-  {
-    name: 'd',
-    columns: [
-      { name: 'name', type: 'string' },
-      { name: 'qty', type: 'int' },
-    ],
-  },
-  'test.json',
-);
-
-function brief(result: ValidationResult): Omit<ValidationError, 'message'>[] {
-  return result.errors.map(({ line, column, value, rule }) => ({ line, column, value, rule }));
-}
+import { CsvValidator } from '../../lib/validation/csv-validator.ts';
+import { brief, NAME_QTY } from './tokenizer-harness.ts';
 
 describe('records over maxRecordBytes, with flat memory', () => {
   it('skips a 50 MB line under the default cap in 64 KiB chunks with flat memory', () => {

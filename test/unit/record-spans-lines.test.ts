@@ -4,19 +4,8 @@
  * otherwise, whatever the chunking, and carried through a checkpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { parseDataset } from '../../lib/datasets/model.ts';
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
-
-const NAME_QTY = parseDataset(
-  {
-    name: 'd',
-    columns: [
-      { name: 'name', type: 'string' },
-      { name: 'qty', type: 'int' },
-    ],
-  },
-  'test.json',
-);
+import { NAME_QTY } from './tokenizer-harness.ts';
 
 async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);

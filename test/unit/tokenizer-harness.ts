@@ -6,8 +6,8 @@ import type { ValidationError, ValidationResult } from '../../lib/validation/csv
 export type ColumnDecl = { name: string; type: string } & Record<string, unknown>;
 
 /** A dataset of these columns. */
-export function dataset(columns: ColumnDecl[]): Dataset {
-  return parseDataset({ name: 'd', columns }, 'test.json');
+export function dataset(columns: ColumnDecl[], name = 'd'): Dataset {
+  return parseDataset({ name, columns }, 'test.json');
 }
 
 /** Two nullable string columns a, b. */

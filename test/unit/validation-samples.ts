@@ -9,16 +9,10 @@ import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../../lib/samples/orders-generator.ts';
 import { csvBytes, loadCorpus } from '../conformance/corpus.ts';
 
-export type ColumnDecl = { name: string; type: string } & Record<string, unknown>;
+import { dataset, NAME_QTY } from './tokenizer-harness.ts';
 
-export function dataset(columns: ColumnDecl[], name = 'd'): Dataset {
-  return parseDataset({ name, columns }, 'test.json');
-}
+export { dataset, NAME_QTY };
 
-export const NAME_QTY = dataset([
-  { name: 'name', type: 'string' },
-  { name: 'qty', type: 'int' },
-]);
 /** One required int column: a blank line in the middle is a null value there, not a ragged row. */
 export const ONE_REQUIRED = dataset([{ name: 'v', type: 'int', nullable: false }]);
 /** Column names that are also Object.prototype members: counts must still be plain numbers. */
