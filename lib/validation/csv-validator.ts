@@ -1241,7 +1241,12 @@ function completeUtf8Length(b: Buffer): number {
  * property like any other, not a lookup into Object.prototype (a count of `[object Object]1`).
  */
 function addOne(counts: Record<string, number>, key: string): void {
-  setCount(counts, key, (Object.hasOwn(counts, key) ? counts[key]! : 0) + 1);
+  addCount(counts, key, 1);
+}
+
+/** Adds `n` to the count of `key`, any header text (see {@link addOne}). */
+export function addCount(counts: Record<string, number>, key: string, n: number): void {
+  setCount(counts, key, (Object.hasOwn(counts, key) ? counts[key]! : 0) + n);
 }
 
 function setCount(counts: Record<string, number>, key: string, n: number): void {

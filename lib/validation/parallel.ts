@@ -21,6 +21,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Dataset } from '../datasets/model.ts';
 import {
+  addCount,
   CsvValidator,
   DEFAULT_MAX_ERRORS,
   type Rule,
@@ -501,8 +502,8 @@ class Merged {
 }
 
 /**
- * Sums two count maps. The keys are header texts (any string, `__proto__` included), so the
- * result is built with defineProperty semantics, never by assignment to a prototype member.
+ * Sums two count maps. The keys are header texts (any string, `__proto__` included), so they are
+ * added as the validator counts them (addCount), never by assignment to a prototype member.
  */
 function sumCounts(
   a: Readonly<Record<string, number | undefined>>,
@@ -510,10 +511,7 @@ function sumCounts(
 ): Record<string, number> {
   const out: Record<string, number> = {};
   for (const counts of [a, b]) {
-    for (const [key, n] of Object.entries(counts)) {
-      const value = (Object.hasOwn(out, key) ? out[key]! : 0) + (n ?? 0);
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-    }
+    for (const [key, n] of Object.entries(counts)) addCount(out, key, n ?? 0);
   }
   return out;
 }
