@@ -228,7 +228,7 @@ function makeWritesAtomic(
       throw error;
     });
     if (md5 === undefined) {
-      md5 = await md5OfFile(objectPath);
+      md5 = await hasher.md5([objectPath]);
       // Only a cache, as in s3rver: a read-only lake, or a write that fails, just recomputes it.
       const cache = partialWrite(store, bucket);
       await writeFile(cache.md5, md5)
@@ -448,12 +448,6 @@ async function writeData(
 /** The files one after another, as one stream, read in {@link STREAM_BYTES} chunks. */
 async function* joined(files: readonly string[]): AsyncGenerator<Buffer> {
   for (const file of files) yield* createReadStream(file, { highWaterMark: STREAM_BYTES });
-}
-
-async function md5OfFile(file: string): Promise<string> {
-  const hash = createHash('md5');
-  await pipeline(createReadStream(file, { highWaterMark: STREAM_BYTES }), hash);
-  return hash.digest('hex');
 }
 
 /** Renames `from` to `to`, creating `to`'s folder, which a concurrent delete may have removed. */
