@@ -1,5 +1,6 @@
 /** The embedded S3 server's fixes over s3rver, which the pipeline's guarantees rely on locally. */
-import { mkdtemp } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -9,8 +10,11 @@ import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-se
 let server: LocalS3;
 let client: S3Client;
 
+let directory: string;
+
 beforeAll(async () => {
-  server = await startLocalS3({ directory: await mkdtemp(join(tmpdir(), 's3-')), buckets: ['a', 'b'] });
+  directory = await mkdtemp(join(tmpdir(), 's3-'));
+  server = await startLocalS3({ directory, buckets: ['a', 'b'] });
   client = localS3Client(server.endpoint);
 });
 
@@ -113,5 +117,24 @@ describe('reads (s3rver answers them; the server reads the file itself, in large
     expect(Buffer.from(await tail.Body!.transformToByteArray()).equals(bytes.subarray(-10))).toBe(true);
     expect(past).toBe('InvalidRange');
     expect(missing).toBe('NoSuchKey');
+  });
+});
+
+describe('an object whose stored MD5 is gone (a lake from a crash, or an older s3rver)', () => {
+  it('gets its ETag from its bytes again, and the MD5 is stored for the next read', async () => {
+    // Prepare: s3rver keeps the MD5 beside the data as <key>._S3rver_object.md5.
+    const body = Buffer.from('id\n1\n2\n');
+    await client.send(new PutObjectCommand({ Bucket: 'a', Key: 'no-md5/x.csv', Body: body }));
+    const sidecar = join(directory, 'a', 'no-md5', 'x.csv._S3rver_object.md5');
+    await access(sidecar);
+    await rm(sidecar);
+
+    // Act
+    const read = await client.send(new GetObjectCommand({ Bucket: 'a', Key: 'no-md5/x.csv' }));
+    await read.Body!.transformToByteArray();
+
+    // Assess
+    expect(read.ETag).toBe(JSON.stringify(createHash('md5').update(body).digest('hex')));
+    await expect(access(sidecar)).resolves.toBeUndefined();
   });
 });
