@@ -372,8 +372,8 @@ export async function validateIngest(
     return accept(deps, input, dataset, ingestDate, {
       rows: run.rows,
       bytes,
-      // A gzip file is read in one run, from its start: the inflated bytes of this run are all.
-      csvBytes: run.compressed ? run.csvBytes : bytes,
+      // As `bytes`, from the file's start, but of CSV: inflated for gzip (read in one run, from 0).
+      csvBytes: start + run.csvBytes,
       recordSpansLines: run.recordSpansLines,
       compressed: run.compressed,
     });
