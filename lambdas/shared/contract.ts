@@ -25,6 +25,11 @@ export interface IngestRequest extends ObjectRef {
   /** Object size in bytes, as the event reported it. */
   readonly size: number;
   /**
+   * The object version as the ledger names it (the sort key of its item): the version id, or
+   * `etag:<ETag>` where the bucket keeps no versions (`ledgerVersion`).
+   */
+  readonly version: string;
+  /**
    * First path segment of the key: the dataset the producer meant (may be unknown), or
    * `NO_DATASET` for a key without one. Never empty: it is an SNS message attribute.
    */

@@ -3,6 +3,7 @@
  * version, named deterministically so a re-delivered event is recognised instead of run twice.
  */
 import type { S3EventRecord } from 'aws-lambda';
+import { ledgerVersion } from '../../lib/ledger/model.ts';
 import { errorText } from '../../lib/text.ts';
 import { type IngestRequest, NO_DATASET } from '../shared/contract.ts';
 import type { Log } from '../shared/logger.ts';
@@ -64,13 +65,14 @@ export function toIngestRequest(record: S3EventRecord): IngestRequest | null {
   const key = decodeKey(record.s3.object.key);
   const { versionId, eTag, size } = record.s3.object;
   if (key.endsWith('/') && !size) return null;
+  const pin = { versionId: versionId ? versionId : null, etag: eTag ? eTag.replace(/"/g, '') : null };
   return {
     bucket: record.s3.bucket.name,
     key,
-    versionId: versionId ? versionId : null,
-    etag: eTag ? eTag.replace(/"/g, '') : null,
+    ...pin,
     size: size ?? 0,
     dataset: datasetOf(key),
+    version: ledgerVersion(pin),
   };
 }
 

@@ -424,7 +424,7 @@ describe('publishing', () => {
       `${'x'.repeat(300)}.csv.gz`,
     ];
     const raw = (file: string) =>
-      `s3://${RAW}/${zoneKey('orders', DATE, zoneFileName({ bucket: 'landing', key: `orders/${file}`, versionId: null, etag: 'e1', size: 1, dataset: 'orders' }))}`;
+      `s3://${RAW}/${zoneKey('orders', DATE, zoneFileName({ bucket: 'landing', key: `orders/${file}`, versionId: null, etag: 'e1', size: 1, dataset: 'orders', version: 'etag:e1' }))}`;
 
     // Act
     const stems = landed.map((file) => outputStem(raw(file)));

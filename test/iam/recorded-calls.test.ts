@@ -299,6 +299,7 @@ async function largeCopyCalls(): Promise<IamCall[]> {
       etag: 'e',
       size: MAX_SINGLE_COPY_BYTES + 1,
       dataset: 'orders',
+      version: 'v1',
     };
     const to = { bucket: res.buckets.raw, key: 'orders/ingest_date=2026-12-02/huge export.e.csv' };
     await s3Store(new S3Client({})).copy(from, to);

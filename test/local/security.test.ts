@@ -117,6 +117,7 @@ describe('the Validate core, as deployed: a key cannot climb out of its zone fol
       etag: 'e',
       size: VALID.length,
       dataset: datasetOf(key),
+      version: 'v1',
     };
 
     const out = await validateWhole(

@@ -571,6 +571,7 @@ describe('reconcile against a deployed stack', () => {
         etag: 'e',
         size: 10,
         dataset: 'orders',
+        version: 'v1',
       }),
     });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
@@ -596,6 +597,7 @@ describe('reconcile against a deployed stack', () => {
       etag: 'e',
       size: 3,
       dataset: 'orders',
+      version: 'etag:e',
     });
   });
 

@@ -1,4 +1,5 @@
 /** Shared builders for the Lambda tests: S3 event records, a recording logger, fixture paths. */
+
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
@@ -12,6 +13,7 @@ import type { Log } from '../../../lambdas/shared/logger.ts';
 import { type ValidateDeps, validateIngest } from '../../../lambdas/validate/core.ts';
 import { parseConfig } from '../../../lib/config.ts';
 import { conversionSettings } from '../../../lib/conversion/plan.ts';
+import { ledgerVersion } from '../../../lib/ledger/model.ts';
 
 /** The repo's example dataset declarations (`orders`, `sensor_readings`). */
 export const DATASETS_DIR = fileURLToPath(new URL('../../../datasets/', import.meta.url));
@@ -135,7 +137,7 @@ export async function validateWhole(
 /** A request as the trigger makes it: the dataset is the key's first segment, else `no-dataset`. */
 export function ingestRequest(key: string, extra: Partial<IngestRequest> = {}): IngestRequest {
   const slash = key.indexOf('/');
-  return {
+  const request = {
     bucket: 'landing',
     key,
     versionId: 'v1',
@@ -144,4 +146,5 @@ export function ingestRequest(key: string, extra: Partial<IngestRequest> = {}): 
     dataset: slash <= 0 ? NO_DATASET : key.slice(0, slash),
     ...extra,
   };
+  return { ...request, version: extra.version ?? ledgerVersion(request) };
 }

@@ -76,6 +76,7 @@ describe('toIngestRequest', () => {
       etag: 'abc',
       size: 42,
       dataset: 'orders',
+      version: 'v1',
     });
   });
 
@@ -91,6 +92,7 @@ describe('toIngestRequest', () => {
       etag: 'e1',
       size: 1234,
       dataset: 'no-dataset',
+      version: 'etag:e1',
     });
   });
 
@@ -132,6 +134,7 @@ describe('toIngestRequest', () => {
       etag: 'e1',
       size: 1,
       dataset: 'orders',
+      version: 'v1',
     });
     expect(executionName(req!)).toMatch(/^orders-[0-9a-f]{32}$/);
   });
@@ -446,6 +449,7 @@ describe('startIngests', () => {
             etag: '0123456789abcdef0123456789abcdef',
             size: 1234,
             dataset: 'orders',
+            version: 'v1',
           },
         },
       },

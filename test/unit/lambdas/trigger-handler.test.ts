@@ -50,6 +50,7 @@ describe('trigger handler', () => {
         etag: 'e1',
         size: 99,
         dataset: 'orders',
+        version: 'v1',
       }),
     });
   });

@@ -17,6 +17,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ledgerVersion } from '../../../lib/ledger/model.ts';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -72,16 +73,17 @@ function body(bytes: Buffer, chunkBytes = 5): GetObjectCommandOutput['Body'] {
 
 function input(key: string, extra: Partial<IngestRequest> = {}): ValidateTaskInput {
   const slash = key.indexOf('/');
+  const request = {
+    bucket: 'landing',
+    key,
+    versionId: 'v1',
+    etag: 'e1',
+    size: 1000,
+    dataset: slash < 0 ? '' : key.slice(0, slash),
+    ...extra,
+  };
   return {
-    request: {
-      bucket: 'landing',
-      key,
-      versionId: 'v1',
-      etag: 'e1',
-      size: 1000,
-      dataset: slash < 0 ? '' : key.slice(0, slash),
-      ...extra,
-    },
+    request: { ...request, version: extra.version ?? ledgerVersion(request) },
     executionName: 'orders-a_csv-0123456789abcdef0123456789abcdef',
   };
 }
@@ -710,6 +712,7 @@ describe('copyRanges and copySource', () => {
       bucket: 'landing',
       key: 'orders/a b/c+d#é?.csv',
       versionId: 'v/1',
+      version: 'v/1',
       etag: null,
       size: 1,
       dataset: 'orders',

@@ -1,0 +1,66 @@
+/**
+ * What the operator commands (`put`, `files`, `report`, `query`, `subscribe`) work on: the local
+ * lake (default) or a deployed stack (`--aws`). Each command is written once against this
+ * interface; the two implementations bind it to the local adapters (s3rver, dynalite, DuckDB, the
+ * local notifier's configuration) or to AWS (S3, DynamoDB, Athena, SNS, names from the stacks'
+ * outputs).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
+import type { LedgerReader } from '../ledger/model.ts';
+
+/** The zone buckets a command reads or writes. */
+export interface TargetBuckets {
+  readonly landing: string;
+  readonly raw: string;
+  readonly failure: string;
+  readonly curated: string;
+}
+
+/** A query's answer. */
+export interface QueryAnswer {
+  readonly columns: string[];
+  /** Row objects, values as `local query --json` gives them (decimals and 64-bit integers as exact strings). */
+  readonly rows: Record<string, unknown>[];
+  /** True when the rows were cut at the row limit. */
+  readonly truncated: boolean;
+  /** Athena only: the query's id, bytes scanned and what they cost. */
+  readonly queryId?: string;
+  readonly scannedBytes?: number;
+  readonly costUsd?: number;
+}
+
+/** A subscription to the pipeline's events. */
+export interface SubscribeRequest {
+  /** An e-mail address, an `https://` URL or an SQS queue ARN. */
+  readonly endpoint: string;
+  readonly protocol: 'email' | 'https' | 'sqs';
+  /** Only these statuses (all when empty). */
+  readonly statuses: readonly PipelineStatus[];
+  /** Only these datasets (all when empty). */
+  readonly datasets: readonly string[];
+}
+
+/** What a subscription became. */
+export interface SubscribeAnswer {
+  /** The subscription's ARN, or `pending confirmation` (SNS, e-mail and https until confirmed). */
+  readonly subscription: string;
+  readonly pendingConfirmation: boolean;
+  /** The SNS filter policy on message attributes (`status`, `dataset`), as applied. */
+  readonly filterPolicy: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The lake a command works on. */
+export interface LakeTarget {
+  readonly kind: 'local' | 'aws';
+  /** For people: `local lake /path/.lake` or `stack csvlake-dev (eu-west-1)`. */
+  readonly label: string;
+  readonly s3: S3Client;
+  readonly buckets: TargetBuckets;
+  readonly ledger: LedgerReader;
+  /** One read-only SELECT over the curated tables: DuckDB locally, Athena in the workgroup on AWS. */
+  query(sql: string, options: { readonly signal?: AbortSignal }): Promise<QueryAnswer>;
+  subscribe(request: SubscribeRequest): Promise<SubscribeAnswer>;
+  /** Releases clients and any server this process started for the command. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,175 @@
+/**
+ * The local ledger: a real DynamoDB API (dynalite, on LevelDB under the lake folder) on
+ * 127.0.0.1, with the table the storage stack declares (lib/ledger/model.ts). The workflow's
+ * DynamoDB Task states write to it; the CLI and the reconciler read it; awscli's `dynamodb`
+ * commands work against its endpoint.
+ *
+ * LevelDB lets one process open the folder. The process that runs the lake (`local up`, or a
+ * command running its own runtime) serves it and writes its endpoint to `ledger.lock`; another
+ * process waits for it to finish, and with `local up` running every command uses up's endpoint.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { parseConfig } from '../config.ts';
+import { ATTR, LEDGER_INDEXES, ledgerTableName } from '../ledger/model.ts';
+import { type ExecutionOwner, ownerAlive, thisProcess } from './executions.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './s3-server.ts';
+
+/** The local table's name: the one the synthesized workflow writes to (the app's default prefix and stage). */
+export function localLedgerTable(): string {
+  const config = parseConfig(() => undefined);
+  return ledgerTableName(config.prefix, config.stage);
+}
+
+/** A ledger endpoint this process serves or uses. */
+export interface LocalLedger {
+  readonly endpoint: string;
+  readonly tableName: string;
+  readonly client: DynamoDBClient;
+  /** Stops the server if this process started it (and releases the lock); destroys the client. */
+  close(): Promise<void>;
+}
+
+/** A DynamoDB client for a local ledger endpoint (any credentials do; dynalite checks none). */
+export function localLedgerClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+}
+
+/** What `ledger.lock` holds while a process serves the ledger. */
+interface LedgerLock extends ExecutionOwner {
+  readonly endpoint: string;
+}
+
+/** The ledger is served by another process that did not finish in time. */
+export class LedgerBusyError extends Error {
+  override readonly name = 'LedgerBusyError';
+  constructor(readonly pid: number) {
+    super(
+      `the lake's ledger is open in another process (pid ${pid}) that did not finish: wait for it, or run \`datalake local up\` and let every command use it`,
+    );
+  }
+}
+
+/** How long {@link serveLocalLedger} waits for another process to release the ledger. */
+const LOCK_WAIT_MS = 120_000;
+
+/**
+ * Serves the ledger in `dir` from this process: waits while another process serves it, starts
+ * dynalite on 127.0.0.1 (port 0 unless given) and creates the table when the folder is new.
+ */
+export async function serveLocalLedger(
+  dir: string,
+  options: { readonly port?: number; readonly waitMs?: number } = {},
+): Promise<LocalLedger> {
+  const lockFile = `${dir}.lock`;
+  await mkdir(dirname(lockFile), { recursive: true });
+  await takeLock(lockFile, options.waitMs ?? LOCK_WAIT_MS);
+  // Loaded here: only the processes that serve the ledger pay for LevelDB.
+  const { default: dynalite } = await import('dynalite');
+  const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    await rm(lockFile, { force: true });
+    throw error;
+  }
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const lock: LedgerLock = { ...thisProcess(), endpoint };
+  await writeFile(lockFile, JSON.stringify(lock));
+  const client = localLedgerClient(endpoint);
+  const tableName = localLedgerTable();
+  await createLedgerTable(client, tableName);
+  return {
+    endpoint,
+    tableName,
+    client,
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(lockFile, { force: true });
+    },
+  };
+}
+
+/** A client for a ledger another process serves (`local up`'s, from its `server.json`). */
+export function useLocalLedger(endpoint: string): LocalLedger {
+  const client = localLedgerClient(endpoint);
+  return {
+    endpoint,
+    tableName: localLedgerTable(),
+    client,
+    close: async () => client.destroy(),
+  };
+}
+
+/** Takes `ledger.lock`: waits while a live process holds it, takes it over from a dead one. */
+async function takeLock(lockFile: string, waitMs: number): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      await writeFile(lockFile, JSON.stringify(thisProcess()), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = await readFile(lockFile, 'utf8')
+      .then((text) => JSON.parse(text) as LedgerLock)
+      .catch(() => undefined);
+    if (holder && !ownerAlive(holder)) {
+      await rm(lockFile, { force: true });
+      continue;
+    }
+    // Held, or caught between its creation and its writing: wait.
+    if (Date.now() >= until) throw new LedgerBusyError(holder?.pid ?? 0);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/**
+ * Creates the ledger table as the storage stack declares it (keys, the two indexes projecting
+ * every attribute, on demand), unless it exists.
+ */
+export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const S = 'S' as const;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: ATTR.key, AttributeType: S },
+        { AttributeName: ATTR.version, AttributeType: S },
+        { AttributeName: ATTR.dataset, AttributeType: S },
+        { AttributeName: ATTR.status, AttributeType: S },
+        { AttributeName: ATTR.receivedAt, AttributeType: S },
+      ],
+      KeySchema: [
+        { AttributeName: ATTR.key, KeyType: 'HASH' },
+        { AttributeName: ATTR.version, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: Object.values(LEDGER_INDEXES).map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      })),
+    }),
+  );
+}
