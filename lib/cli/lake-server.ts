@@ -11,6 +11,8 @@ import { CliError } from './failures.ts';
 /** What `local up` writes to `server.json` while it runs. */
 export interface ServerInfo {
   readonly endpoint: string;
+  /** The ledger's DynamoDB endpoint; absent in files written before the ledger. */
+  readonly ledger?: string;
   readonly pid: number;
   /** The datasets folder `up` reads (absolute); absent in files written before it was recorded. */
   readonly datasets?: string;

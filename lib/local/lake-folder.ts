@@ -32,6 +32,10 @@ export function lakePaths(dir: string = DEFAULT_LAKE_DIR) {
     queryCache: join(root, 'cache', 'curated'),
     /** Scratch space of the conversion (downloaded CSV, Parquet before upload). */
     work: join(root, 'work'),
+    /** The ledger's LevelDB folder (dynalite); `ledger.lock` beside it names the process serving it. */
+    ledger: join(root, 'ledger'),
+    /** The local notifier's subscriptions (`datalake subscribe`), one JSON object per line. */
+    subscriptions: join(root, 'subscriptions.jsonl'),
     /** Written while `datalake local up` runs: its endpoint, for the other commands. */
     server: join(root, 'server.json'),
   };
