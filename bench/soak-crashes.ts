@@ -188,11 +188,11 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
   client.destroy();
   const runtime = await LocalRuntime.start({ lakeDir: lake, largeFileBytes: options.largeFileBytes });
   const aborted = (await runtime.executions.list()).filter((r) => r.status === 'ABORTED');
-  const before = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger(), {
+  const before = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger(), {
     redrive: true,
   });
   await runtime.idle();
-  const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
+  const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger());
 
   const list = async (bucket: string) => new Set(await listKeys(runtime.client, bucket, ''));
   const [raw, curated, failure] = await Promise.all([

@@ -119,9 +119,11 @@ for (let first = 0; first < files; first += batch) {
 await runtime.idle();
 const ingested = performance.now();
 faulting = false;
-const before = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger(), { redrive: true });
+const before = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger(), {
+  redrive: true,
+});
 await runtime.idle();
-const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
+const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger());
 const wall = (performance.now() - started) / 1000;
 
 // Every landed key in exactly one terminal place: raw + curated (valid) or failure (invalid).

@@ -97,7 +97,7 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
         // Locally the re-driven executions run in this process: idle() waits for them.
         [report, after] = await sweep(
           () => runtime.landed(),
-          runtime.ledger(),
+          runtime.reconcilerLedger(),
           () => runtime.idle(),
         );
       } finally {

@@ -9,6 +9,7 @@
  * Glue, as in the seed.
  */
 import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
+import { ATTR, type LedgerStatus, STATUS_RANK, WRITE_CONDITION, WRITE_NAMES } from '../ledger/model.ts';
 import { acknowledge, acknowledgeWildcardResource, REASON_NO_RESOURCE_LEVEL } from '../nag.ts';
 
 /** Properties of {@link IngestWorkflow}. */
@@ -31,6 +33,8 @@ export interface IngestWorkflowProps {
   readonly convert?: lambda.IFunction;
   readonly job: glue.IJob;
   readonly events: sns.ITopic;
+  /** The ingest ledger (lib/ledger/model.ts): each step writes the file's item itself. */
+  readonly ledger: dynamodb.ITable;
   readonly logKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   /** Glue database the curated tables live in (named in CURATED messages). */
@@ -55,22 +59,27 @@ export interface IngestWorkflowProps {
 
 /** State names the monitoring metric filters and the local runtime refer to. */
 export const STATE = {
+  recordReceived: 'RecordReceived',
   routeBySize: 'RouteBySize',
   validate: 'Validate',
   planSlices: 'PlanSlices',
   validateSlice: 'ValidateSlice',
   moreSlices: 'MoreSlices',
   isValid: 'IsValid',
+  recordValidated: 'RecordValidated',
   notifyValidated: 'NotifyValidated',
   chooseConversion: 'ChooseConversion',
   convertInLambda: 'ConvertInLambda',
   sizeGlueAtMost: 'SizeGlueAtMost',
   convert: 'ConvertToParquet',
   register: 'RegisterPartition',
+  recordCurated: 'RecordCurated',
   notifyCurated: 'NotifyCurated',
   curated: 'Curated',
+  recordRejected: 'RecordRejected',
   notifyRejected: 'NotifyRejected',
   rejected: 'Rejected',
+  recordFailed: 'RecordFailed',
   notifyFailed: 'NotifyFailed',
   failed: 'Failed',
 } as const;
@@ -141,6 +150,21 @@ export const CONVERT_HANDOFF_ERRORS = [
   'Lambda.Unknown',
 ];
 
+/**
+ * DynamoDB errors a ledger write retries (Step Functions prefixes the service's error names with
+ * `DynamoDB.`). ConditionalCheckFailedException is not among them: it means the write was made
+ * already or would move the item back, and the workflow goes on.
+ */
+export const LEDGER_TRANSIENT_ERRORS = [
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.RequestLimitExceeded',
+  'DynamoDB.InternalServerErrorException',
+];
+
+/** The error a ledger write whose condition does not hold raises: a duplicate, retried or late write. */
+export const LEDGER_CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
+
 /** The ingest state machine and its log group. */
 export class IngestWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -171,6 +195,95 @@ export class IngestWorkflow extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       });
 
+    // The ledger: each step writes the file's item (lib/ledger/model.ts) before it tells anyone.
+    // Every write sets the status, its rank and time, and names this execution and its start;
+    // WRITE_CONDITION refuses a write that would move the item back (a retried write that had
+    // succeeded, a late one from an earlier attempt), and that refusal is caught as done.
+    const S = tasks.DynamoAttributeValue.fromString;
+    const N = (path: string) => tasks.DynamoAttributeValue.numberFromString(J.jsonToString(J.objectAt(path)));
+    const uri = (ref: string) =>
+      S(J.format('s3://{}/{}', J.stringAt(`${ref}.bucket`), J.stringAt(`${ref}.key`)));
+    const record = (
+      stateId: string,
+      status: LedgerStatus,
+      at: string,
+      set: Record<string, tasks.DynamoAttributeValue>,
+      remove: readonly string[] = [],
+    ) => {
+      const names: Record<string, string> = {
+        ...WRITE_NAMES,
+        '#execution': ATTR.execution,
+        '#updatedAt': ATTR.updatedAt,
+        '#receivedAt': ATTR.receivedAt,
+        '#dataset': ATTR.dataset,
+        '#bucket': ATTR.bucket,
+        '#size': ATTR.size,
+      };
+      // RECEIVED's time is receivedAt, which only the first attempt sets (below).
+      if (at !== ATTR.receivedAt) names['#at'] = at;
+      const values: Record<string, tasks.DynamoAttributeValue> = {
+        ':status': S(status),
+        ':rank': tasks.DynamoAttributeValue.fromNumber(STATUS_RANK[status]),
+        ':startedAt': S(J.stringAt('$$.Execution.StartTime')),
+        ':execution': S(J.stringAt('$$.Execution.Name')),
+        ':now': S(J.stringAt('$$.State.EnteredTime')),
+        ':dataset': S(J.stringAt('$.dataset')),
+        ':bucket': S(J.stringAt('$.bucket')),
+        ':size': N('$.size'),
+        ':curated': S('CURATED'),
+        ':rejected': S('REJECTED'),
+      };
+      const assignments = [
+        '#status = :status',
+        '#rank = :rank',
+        '#startedAt = :startedAt',
+        '#execution = :execution',
+        '#updatedAt = :now',
+        ...(at === ATTR.receivedAt ? [] : ['#at = :now']),
+        '#receivedAt = if_not_exists(#receivedAt, :now)',
+        '#dataset = :dataset',
+        '#bucket = :bucket',
+        '#size = :size',
+      ];
+      for (const [i, [attribute, value]] of Object.entries(set).entries()) {
+        names[`#a${i}`] = attribute;
+        values[`:a${i}`] = value;
+        assignments.push(`#a${i} = :a${i}`);
+      }
+      for (const [i, attribute] of remove.entries()) names[`#r${i}`] = attribute;
+      const removals = remove.map((_, i) => `#r${i}`);
+      const task = new tasks.DynamoUpdateItem(this, stateId, {
+        stateName: stateId,
+        table: props.ledger,
+        key: {
+          [ATTR.key]: S(J.stringAt('$.key')),
+          [ATTR.version]: S(J.stringAt('$.version')),
+        },
+        updateExpression: `SET ${assignments.join(', ')}${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`,
+        conditionExpression: WRITE_CONDITION,
+        expressionAttributeNames: names,
+        expressionAttributeValues: values,
+        resultPath: J.DISCARD,
+      });
+      task.addRetry({
+        errors: LEDGER_TRANSIENT_ERRORS,
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 6,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+    /**
+     * The write is made (a condition that fails means it was, or that a later one stands): go on.
+     * Added before catchAll's States.ALL, which must come last.
+     */
+    const onward = (task: tasks.DynamoUpdateItem, next: sfn.IChainable) => {
+      task.addCatch(next, { errors: [LEDGER_CONDITION_FAILED], resultPath: J.DISCARD });
+      task.next(next);
+      return task;
+    };
+
     const failed = notify(STATE.notifyFailed, 'FAILED', {
       dataset: J.stringAt('$.dataset'),
       source: { bucket: J.stringAt('$.bucket'), key: J.stringAt('$.key') },
@@ -193,8 +306,17 @@ export class IngestWorkflow extends Construct {
       });
     };
 
+    // A ledger that cannot be written must not keep the failure from being told: NotifyFailed
+    // goes on, and the reconciler finds the item without a terminal status.
+    const recordFailed = record(STATE.recordFailed, 'FAILED', ATTR.failedAt, {
+      [ATTR.reason]: S(J.stringAt('$.error.Error')),
+      [ATTR.cause]: S(J.stringAt('$.error.Cause')),
+    });
+    recordFailed.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: J.DISCARD });
+    recordFailed.next(failed);
+
     const catchAll = <T extends sfn.TaskStateBase>(task: T): T => {
-      task.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      task.addCatch(recordFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       return task;
     };
 
@@ -253,6 +375,7 @@ export class IngestWorkflow extends Construct {
           id: J.stringAt('$.Id'),
           state: J.stringAt('$.JobRunState'),
           seconds: J.numberAt('$.ExecutionTime'),
+          engine: 'glue',
         },
         resultPath: '$.conversion',
       }),
@@ -369,24 +492,54 @@ export class IngestWorkflow extends Construct {
       }),
     );
 
+    const recordValidated = record(STATE.recordValidated, 'VALIDATED', ATTR.validatedAt, {
+      [ATTR.rows]: N('$.validation.rows'),
+      [ATTR.raw]: uri('$.validation.raw'),
+    });
+    const recordRejected = record(STATE.recordRejected, 'REJECTED', ATTR.rejectedAt, {
+      [ATTR.rows]: N('$.validation.rows'),
+      [ATTR.errorCount]: N('$.validation.errorCount'),
+      [ATTR.reason]: S(J.stringAt('$.validation.reason')),
+      [ATTR.failure]: uri('$.validation.failure'),
+      [ATTR.report]: uri('$.validation.report'),
+    });
+    const recordCurated = record(STATE.recordCurated, 'CURATED', ATTR.curatedAt, {
+      [ATTR.rows]: N('$.validation.rows'),
+      [ATTR.curated]: S(J.stringAt('$.partition.location')),
+      [ATTR.engine]: S(J.stringAt('$.conversion.engine')),
+    });
+    // A later attempt (a re-drive after a failure) starts over: what the failure left goes.
+    const recordReceived = record(STATE.recordReceived, 'RECEIVED', ATTR.receivedAt, {}, [
+      ATTR.failedAt,
+      ATTR.reason,
+      ATTR.cause,
+    ]);
+
     const isValid = new sfn.Choice(this, STATE.isValid, { stateName: STATE.isValid });
     // Both routes go through it: a Validate that ran short of time hands over to the slices too.
     const moreSlices = new sfn.Choice(this, STATE.moreSlices, { stateName: STATE.moreSlices })
       .when(sfn.Condition.booleanEquals('$.validation.done', false), validateSlice)
       .otherwise(isValid);
-    const definition = new sfn.Choice(this, STATE.routeBySize, { stateName: STATE.routeBySize })
+    const routeBySize = new sfn.Choice(this, STATE.routeBySize, { stateName: STATE.routeBySize })
       .when(
         sfn.Condition.numberGreaterThan('$.size', props.largeFileBytes),
         planSlices.next(validateSlice).next(moreSlices),
       )
       .otherwise(validate.next(moreSlices));
+    const definition = catchAll(onward(recordReceived, routeBySize));
     isValid
-      .when(sfn.Condition.booleanEquals('$.validation.valid', true), validated.next(convertStart))
-      .otherwise(rejected.next(new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected })));
+      .when(
+        sfn.Condition.booleanEquals('$.validation.valid', true),
+        catchAll(onward(recordValidated, validated)),
+      )
+      .otherwise(catchAll(onward(recordRejected, rejected)));
+    validated.next(convertStart);
+    rejected.next(new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected }));
     // Both engines go on to the partition.
     convert.next(register);
     convertInLambda?.next(register);
-    register.next(curated).next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated }));
+    register.next(catchAll(onward(recordCurated, curated)));
+    curated.next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated }));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,

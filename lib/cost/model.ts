@@ -65,6 +65,8 @@ export interface PathProfile {
   readonly glueRuns: number;
   /** SNS publishes. */
   readonly snsPublishes: number;
+  /** The workflow's writes to the ingest ledger (DynamoDB UpdateItem). */
+  readonly ledgerWrites: number;
   /** S3 commands the Task handlers sent (SDK command names without `Command`), by name. */
   readonly s3Commands: Readonly<Record<string, number>>;
   /** Size of the file the profile was recorded on. */
@@ -93,6 +95,7 @@ export function profileFromRun(
   const lambdaInvocations: string[] = [];
   let glueRuns = 0;
   let snsPublishes = 0;
+  let ledgerWrites = 0;
   for (const name of states) {
     const state = definition.States[name];
     if (!state) throw new Error(`state "${name}" is not in the definition`);
@@ -102,6 +105,7 @@ export function profileFromRun(
       lambdaInvocations.push(resource.slice(LOCAL_FUNCTION_ARN.length));
     else if (resource.startsWith('arn:aws:states:::glue:startJobRun')) glueRuns += 1;
     else if (resource === 'arn:aws:states:::sns:publish') snsPublishes += 1;
+    else if (resource === 'arn:aws:states:::dynamodb:updateItem') ledgerWrites += 1;
     else throw new Error(`state "${name}": no cost model for the resource ${resource}`);
   }
   const counts: Record<string, number> = {};
@@ -115,6 +119,7 @@ export function profileFromRun(
     lambdaInvocations,
     glueRuns,
     snsPublishes,
+    ledgerWrites,
     s3Commands: counts,
     profiledBytes,
   };
@@ -143,6 +148,12 @@ export interface ModelInputs {
   readonly catalogRequestsPerRegister: number;
   /** KMS requests per SNS publish to the KMS-encrypted events topic. */
   readonly kmsRequestsPerPublish: number;
+  /**
+   * Write request units one ledger write costs: the item (under 1 KB) and both indexes, which
+   * project every attribute; a write that changes the status moves the item in the by-status
+   * index, a delete and a put there (DynamoDB bills index writes like table writes).
+   */
+  readonly ledgerUnitsPerWrite: number;
   /** CloudWatch Logs bytes per state entered (the workflow logs ALL, with execution data). */
   readonly logBytesPerState: number;
   /** CloudWatch Logs bytes per Lambda invocation (START/END/REPORT and the handler's lines). */
@@ -204,6 +215,7 @@ export const DEFAULT_INPUTS: ModelInputs = {
   // GetTable and CreatePartition (lambdas/register-partition/handler.ts).
   catalogRequestsPerRegister: 2,
   kmsRequestsPerPublish: 1,
+  ledgerUnitsPerWrite: 4,
   logBytesPerState: 2_000,
   logBytesPerInvocation: 1_000,
   landingDays: 30,
@@ -522,6 +534,13 @@ export function estimateFile(
     inputs.catalogRequestsPerRegister;
   add('Glue Data Catalog', catalog, 'requests', dollars(PRICES.glueCatalogRequests, catalog));
   add('SNS', profile.snsPublishes, 'publishes', dollars(PRICES.snsPublishes, profile.snsPublishes));
+  const ledgerUnits = profile.ledgerWrites * inputs.ledgerUnitsPerWrite;
+  add(
+    'DynamoDB (ledger)',
+    ledgerUnits,
+    'write request units',
+    dollars(PRICES.dynamodbWriteRequestUnits, ledgerUnits),
+  );
   const kms = profile.snsPublishes * inputs.kmsRequestsPerPublish;
   add('KMS', kms, 'requests', dollars(PRICES.kmsRequests, kms));
   const logGb =

@@ -111,6 +111,14 @@ export const PRICES = {
       'https://athena.guide/articles/athena-basics-pricing-model and https://rcpedia.stanford.edu/services/athena.html (third party)',
     verified: true,
   },
+  dynamodbWriteRequestUnits: {
+    usd: 0.625,
+    per: 1_000_000,
+    unit: 'write request units (on-demand; one per 1 KB written to the table or an index)',
+    source:
+      'https://airbyte.com/data-engineering-resources/dynamodb-pricing (third party: on-demand halved in November 2024)',
+    verified: true,
+  },
   snsPublishes: {
     usd: 0.5,
     per: 1_000_000,

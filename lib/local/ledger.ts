@@ -13,9 +13,13 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import {
   CreateTableCommand,
+  DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
   ResourceNotFoundException,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { parseConfig } from '../config.ts';
 import { ATTR, LEDGER_INDEXES, ledgerTableName } from '../ledger/model.ts';
@@ -172,4 +176,40 @@ export async function createLedgerTable(client: DynamoDBClient, tableName: strin
       })),
     }),
   );
+}
+
+/** The DynamoDB actions Step Functions' optimized integration offers, by their ASL name. */
+const ACTIONS: Record<string, (input: never) => unknown> = {
+  updateItem: (input) => new UpdateItemCommand(input),
+  putItem: (input) => new PutItemCommand(input),
+  getItem: (input) => new GetItemCommand(input),
+  deleteItem: (input) => new DeleteItemCommand(input),
+};
+
+/**
+ * One DynamoDB Task state's call (`arn:aws:states:::dynamodb:<action>`) against the local ledger,
+ * as Step Functions makes it: the parameters are the API's request, the result its response
+ * (without the SDK's metadata), and an error is named `DynamoDB.<the service's error>`, the name
+ * the state's Retry and Catch match.
+ */
+export async function ledgerCall(
+  client: DynamoDBClient,
+  action: string,
+  parameters: Record<string, unknown>,
+): Promise<unknown> {
+  const command = ACTIONS[action];
+  if (!command) throw new Error(`the local runtime has no binding for dynamodb:${action}`);
+  try {
+    const { $metadata: _, ...response } = (await client.send(command(parameters as never) as never)) as {
+      $metadata: unknown;
+    };
+    return response;
+  } catch (error) {
+    const e = error as Error & { $metadata?: unknown };
+    // The service's errors (they carry the SDK's metadata); the client's own pass as they are.
+    if (e.$metadata === undefined) throw error;
+    const named = new Error(e.message);
+    named.name = `DynamoDB.${e.name}`;
+    throw named;
+  }
 }

@@ -48,6 +48,7 @@ import {
   thisProcess,
 } from './executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
+import { type LocalLedger, ledgerCall, serveLocalLedger } from './ledger.ts';
 import { type QueryLimits, type QueryResult, queryLake } from './query.ts';
 import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
 import {
@@ -171,6 +172,8 @@ export class LocalRuntime {
     readonly datasets: ReadonlyMap<string, Dataset>,
     readonly executions: ExecutionRecords,
     readonly catalog: LocalCatalog,
+    /** The ingest ledger (dynalite) this runtime serves; the workflow's DynamoDB states write to it. */
+    readonly ledger: LocalLedger,
     private readonly definition: AslDefinition,
     private readonly conversion: ConversionSettings,
     private readonly convertLimits: FunctionLimits,
@@ -193,11 +196,18 @@ export class LocalRuntime {
       options.definition ?? (await synthesizeLocalDefinition([...datasets.values()], datasetsDir, context));
     // Checked here, once: a definition the engine refuses fails the start, not the first drop.
     localStateMachine(definition);
-    const s3 = await startLocalS3({
-      directory: paths.s3,
-      buckets: Object.values(LOCAL_BUCKETS),
-      ...(options.port === undefined ? {} : { port: options.port }),
-    });
+    const ledger = await serveLocalLedger(paths.ledger);
+    let s3: LocalS3;
+    try {
+      s3 = await startLocalS3({
+        directory: paths.s3,
+        buckets: Object.values(LOCAL_BUCKETS),
+        ...(options.port === undefined ? {} : { port: options.port }),
+      });
+    } catch (error) {
+      await ledger.close();
+      throw error;
+    }
     const runtime = new LocalRuntime(
       paths,
       s3,
@@ -205,6 +215,7 @@ export class LocalRuntime {
       datasets,
       new ExecutionRecords(paths.executions),
       new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated),
+      ledger,
       definition,
       conversionSettings(parseConfig((key) => context[key])),
       options.convertLimits ?? CONVERT_FUNCTION,
@@ -377,6 +388,7 @@ export class LocalRuntime {
     await this.idle();
     await this.s3.close();
     this.client.destroy();
+    await this.ledger.close();
   }
 
   private log: Log = {
@@ -396,7 +408,7 @@ export class LocalRuntime {
   }
 
   /** The local workflow engine as the reconciler's ledger of executions. */
-  ledger(): WorkflowLedger {
+  reconcilerLedger(): WorkflowLedger {
     const deliverFor = (request: IngestRequest) =>
       this.deliver(landingEvent({ key: request.key, size: request.size, etag: request.etag ?? '' }));
     return {
@@ -469,6 +481,11 @@ export class LocalRuntime {
     const faulty = this.taskWrapper((task) =>
       this.executions.save({ ...started, states: [...entered], task }),
     );
+    // The ledger's Task states (RecordReceived, …): the DynamoDB API of the lake's dynalite.
+    const ledgerTask = faulty(
+      (call: LedgerTaskCall) => call.stateName,
+      (call: LedgerTaskCall) => ledgerCall(this.ledger.client, call.action, call.parameters),
+    );
     const result = await runLocalExecution(
       this.definition,
       { name, input },
@@ -517,6 +534,7 @@ export class LocalRuntime {
             ExecutionTime: Math.ceil(conversion.seconds),
           };
         }),
+        dynamodb: (action, parameters, stateName) => ledgerTask({ action, parameters, stateName }),
         publish: faulty(notifyState, async ({ TopicArn, Message, MessageAttributes }) => {
           const attributes = Object.fromEntries(
             Object.entries(MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]),
@@ -582,6 +600,13 @@ export class LocalRuntime {
     const m = entry.message as { status?: string; dataset?: string; source?: { key?: string } };
     this.onLine(`sns      ${entry.attributes.status ?? m.status} ${entry.attributes.dataset ?? ''}`);
   }
+}
+
+/** One call of a DynamoDB Task state. */
+interface LedgerTaskCall {
+  readonly action: string;
+  readonly parameters: Record<string, unknown>;
+  readonly stateName: string;
 }
 
 /** The publishing state of an SNS message: `Notify` and its status (`NotifyCurated`, …). */

@@ -42,6 +42,16 @@ export interface LocalTasks {
   readonly lambda: Record<string, (payload: unknown) => Promise<unknown>>;
   /** `glue:startJobRun.sync`: runs the job to its end; returns Glue's JobRun fields. */
   readonly glueJob: (parameters: { JobName: string; Arguments: Record<string, string> }) => Promise<unknown>;
+  /**
+   * A DynamoDB integration (`dynamodb:updateItem`, …): its API action and parameters, as the
+   * service takes them; the state's name for faults and traces. Errors must carry Step Functions'
+   * names (`DynamoDB.ConditionalCheckFailedException`).
+   */
+  readonly dynamodb: (
+    action: string,
+    parameters: Record<string, unknown>,
+    stateName: string,
+  ) => Promise<unknown>;
   /** `sns:publish`. */
   readonly publish: (parameters: {
     TopicArn: string;
@@ -159,6 +169,13 @@ export async function runLocalExecution(
         Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:local-ingest',
         Name: 'local-ingest',
       },
+      // The engine keeps no State context object; Step Functions' `$$.State.EnteredTime` is the
+      // time the state was entered, which is when its parameters are read: now.
+      State: {
+        get EnteredTime() {
+          return new Date().toISOString();
+        },
+      },
     } as never,
   });
   const states: string[] = [];
@@ -196,5 +213,7 @@ function taskHandler(
   }
   if (resource === 'arn:aws:states:::glue:startJobRun.sync') return (input) => tasks.glueJob(input as never);
   if (resource === 'arn:aws:states:::sns:publish') return (input) => tasks.publish(input as never);
+  const dynamodb = /^arn:aws:states:::dynamodb:(\w+)$/.exec(resource)?.[1];
+  if (dynamodb) return (input) => tasks.dynamodb(dynamodb, input as Record<string, unknown>, stateName);
   throw new Error(`state ${stateName}: the local runtime has no binding for ${resource}`);
 }

@@ -1,14 +1,16 @@
 /**
- * The reconciler: every object version in landing must have an execution that ended, and the
- * execution names are the ledger. The trigger names each execution after its object version
- * (bucket, key, version id or ETag), so the name of the execution an object should have is known
- * from the listing alone, and asking the workflow engine about that name says whether the object
- * reached a terminal zone (SUCCEEDED: raw and curated, or failure with a report), is still on its
- * way (RUNNING), or needs re-driving (never started: a lost event; or FAILED, TIMED_OUT, ABORTED).
+ * The reconciler: every object version in landing must reach a terminal outcome, and the ingest
+ * ledger (lib/ledger) says which did. An item CURATED or REJECTED has its outcome, whatever the
+ * workflow engine still remembers (Step Functions forgets executions after 90 days). For the rest
+ * (no item, an item still RECEIVED or VALIDATED, or FAILED) the workflow engine is asked about the
+ * execution: the trigger names each after its object version (bucket, key, version id or ETag), so
+ * its name is known from the listing alone, and its status says whether the object is still on its
+ * way (RUNNING) or needs re-driving (never started: a lost event; or FAILED, TIMED_OUT, ABORTED).
  */
 import type { S3EventRecord } from 'aws-lambda';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import { encodeKey, executionName, toIngestRequest } from '../../lambdas/trigger/core.ts';
+import { FINAL_STATUSES, type LedgerReader } from '../ledger/model.ts';
 import { errorText } from '../text.ts';
 
 /** One object version in the landing bucket, as a listing gives it. */
@@ -30,7 +32,8 @@ export type ExecutionStatus =
 
 /** The workflow engine as the reconciler needs it. */
 export interface WorkflowLedger {
-  status(name: string): Promise<ExecutionStatus | undefined>;
+  /** The outcome of the object version `request` names, whose execution is `name`. */
+  status(name: string, request: IngestRequest): Promise<ExecutionStatus | undefined>;
   /** Starts the execution the trigger would have started (its event was lost). */
   start(name: string, request: IngestRequest): Promise<void>;
   /** Runs a failed execution again from where it failed. */
@@ -123,7 +126,7 @@ export async function reconcile(
     // the sweep goes on: the objects after it are still checked and the metric still emitted.
     let status: ExecutionStatus | undefined;
     try {
-      status = await ledger.status(name);
+      status = await ledger.status(name, request);
     } catch (error) {
       errors.push({
         key: object.key,
@@ -157,4 +160,21 @@ export async function reconcile(
     }
   }
   return { objects: count, terminal, running, orphans, redriven, errors };
+}
+
+/**
+ * The ledger first: an object version whose item is CURATED or REJECTED has ended, with no call to
+ * the workflow engine (one GetItem per object instead of one DescribeExecution or more); for any
+ * other the engine's status of its execution decides (running, or why it needs re-driving).
+ */
+export function fromLedger(items: LedgerReader, engine: WorkflowLedger): WorkflowLedger {
+  return {
+    async status(name, request) {
+      const item = await items.get(request.key, request.version);
+      if (item && FINAL_STATUSES.includes(item.status)) return 'SUCCEEDED';
+      return engine.status(name, request);
+    },
+    start: (name, request) => engine.start(name, request),
+    redrive: (name, request) => engine.redrive(name, request),
+  };
 }

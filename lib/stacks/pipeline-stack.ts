@@ -1,6 +1,7 @@
 /** The stateless half of the lake: functions, workflow, Glue job, Athena workgroup and monitoring. */
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -25,6 +26,7 @@ import { QueryWorkgroup } from '../constructs/query-workgroup.ts';
 import { CONVERT_FUNCTION } from '../conversion/lambda-sizing.ts';
 import { conversionSettings } from '../conversion/plan.ts';
 import type { Dataset } from '../datasets/model.ts';
+import { ledgerTableName } from '../ledger/model.ts';
 import { acknowledge, acknowledgeNotificationsHandler, acknowledgeWildcardResource } from '../nag.ts';
 import type { Zone } from '../naming.ts';
 
@@ -198,7 +200,13 @@ export class PipelineStack extends Stack {
       });
     }
 
+    // The ledger lives in the storage stack; referred to by its name, as the buckets are.
+    const ledger = dynamodb.Table.fromTableAttributes(this, 'LedgerTable', {
+      tableName: ledgerTableName(config.prefix, config.stage),
+      encryptionKey: key,
+    });
     const workflow = new IngestWorkflow(this, 'Ingest', {
+      ledger,
       validate,
       registerPartition: register,
       ...(convert ? { convert } : {}),

@@ -5,8 +5,10 @@ import type { Construct } from 'constructs';
 import type { LakeConfig } from '../config.ts';
 import { LakeBuckets } from '../constructs/lake-buckets.ts';
 import { LakeCatalog } from '../constructs/lake-catalog.ts';
+import { LedgerTable } from '../constructs/ledger-table.ts';
 import { Notifications } from '../constructs/notifications.ts';
 import type { Dataset } from '../datasets/model.ts';
+import { ledgerTableName } from '../ledger/model.ts';
 import { acknowledgeNotificationsHandler } from '../nag.ts';
 import { zoneBucketNames } from '../naming.ts';
 
@@ -26,6 +28,7 @@ export class StorageStack extends Stack {
   readonly buckets: LakeBuckets;
   readonly catalog: LakeCatalog;
   readonly notifications: Notifications;
+  readonly ledger: LedgerTable;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
@@ -52,6 +55,13 @@ export class StorageStack extends Stack {
       datasets: props.datasets,
     });
 
+    // The record of what became of each landed file: written by the workflow, read by the
+    // reconciler and the CLI.
+    this.ledger = new LedgerTable(this, 'Ledger', {
+      tableName: ledgerTableName(config.prefix, config.stage),
+      key: this.buckets.key,
+    });
+
     const b = this.buckets;
     for (const [name, bucket] of Object.entries({
       Landing: b.landing,
@@ -65,5 +75,6 @@ export class StorageStack extends Stack {
     new CfnOutput(this, 'EventsTopicArn', { value: this.notifications.events.topicArn });
     new CfnOutput(this, 'ZoneEventsTopicArn', { value: this.notifications.zoneEvents.topicArn });
     new CfnOutput(this, 'GlueDatabaseName', { value: this.catalog.database.databaseName });
+    new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
   }
 }

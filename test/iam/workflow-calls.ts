@@ -82,6 +82,26 @@ export function taskCalls(name: string, state: AslState, res: LakeResources): Ia
       kms('kms:Decrypt'),
     ];
   }
+  const dynamodb = /^arn:[^:]+:states:::dynamodb:(\w+)$/.exec(resource)?.[1];
+  if (dynamodb) {
+    // The ledger: an item API call on the table; the table's customer-managed key is used by
+    // DynamoDB with the caller's credentials (kms:ViaService dynamodb), as CDK's table grants assume.
+    const table = `arn:${res.partition}:dynamodb:${res.region}:${res.account}:table/${String(p.TableName)}`;
+    const action = `dynamodb:${dynamodb.charAt(0).toUpperCase()}${dynamodb.slice(1)}`;
+    return [
+      { who, principal, action, resource: table },
+      {
+        who,
+        principal,
+        action: 'kms:Decrypt',
+        resource: res.keyArn,
+        context: {
+          'kms:ViaService': `dynamodb.${res.region}.amazonaws.com`,
+          'kms:CallerAccount': res.account,
+        },
+      },
+    ];
+  }
   throw new Error(
     `no IAM mapping for the Task state ${name} (${resource}): add it to test/iam/workflow-calls.ts`,
   );

@@ -77,17 +77,18 @@ describe('the ingest workflow, state by state', () => {
   it('converts only what validated as valid', () => {
     expect(states()[STATE.isValid]).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.validation.valid', BooleanEquals: true, Next: STATE.notifyValidated }],
-      Default: STATE.notifyRejected,
+      Choices: [{ Variable: '$.validation.valid', BooleanEquals: true, Next: STATE.recordValidated }],
+      Default: STATE.recordRejected,
     });
   });
 
-  it('keeps the Glue run’s id, state and seconds under $.conversion', () => {
+  it('keeps the Glue run’s id, state and seconds under $.conversion, and names the engine for the ledger', () => {
     const convert = states()[STATE.convert]!;
     expect(convert.ResultSelector).toEqual({
       'id.$': '$.Id',
       'state.$': '$.JobRunState',
       'seconds.$': '$.ExecutionTime',
+      engine: 'glue',
     });
     expect(convert.ResultPath).toBe('$.conversion');
   });

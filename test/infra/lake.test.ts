@@ -401,7 +401,7 @@ describe('storage stack', () => {
     expect(stack.terminationProtection).toBe(true);
   });
 
-  it('retains exactly the buckets, the key and the Glue database; no topic or subscription', () => {
+  it('retains exactly the buckets, the key, the Glue database and the ledger table; no topic or subscription', () => {
     const all = Object.entries(storage.toJSON().Resources as Record<string, Omit<Resource, 'id'>>);
     const retained = all.filter(([, r]) => r.DeletionPolicy === 'Retain').map(([id]) => id);
     expect(retained.sort()).toEqual(
@@ -409,6 +409,7 @@ describe('storage stack', () => {
         ...(Object.keys(BUCKET_IDS) as BucketName[]).map((n) => bucket(n).id),
         keyId(),
         resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase').id,
+        resourceNamed(storage, 'AWS::DynamoDB::Table', 'LedgerTable').id,
       ].sort(),
     );
     for (const [id, r] of all) {
@@ -938,13 +939,14 @@ describe('the workflow definition', () => {
       },
     ]);
     expect(convert.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.notifyFailed },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.recordFailed },
     ]);
+    expect(asl().States[STATE.recordFailed]!.Next).toBe(STATE.notifyFailed);
     expect(asl().States[STATE.notifyFailed]!.Next).toBe(STATE.failed);
     expect(asl().States[STATE.failed]!.Type).toBe('Fail');
   });
 
-  it('gives exactly the Lambda and Glue tasks a Retry, and sends every task but NotifyFailed to NotifyFailed', () => {
+  it('gives exactly the Lambda, Glue and ledger tasks a Retry, and sends every task but RecordFailed and NotifyFailed to RecordFailed', () => {
     const tasks = Object.entries(aslRendered().States).filter(([, s]) => s.Type === 'Task');
     expect(
       Object.fromEntries(tasks.map(([name, s]) => [name, (s.Retry as unknown[] | undefined)?.length ?? 0])),
@@ -954,23 +956,41 @@ describe('the workflow definition', () => {
       ConvertInLambda: 2,
       ConvertToParquet: 2,
       RegisterPartition: 3,
+      RecordReceived: 1,
+      RecordValidated: 1,
+      RecordRejected: 1,
+      RecordCurated: 1,
+      RecordFailed: 1,
       NotifyValidated: 1,
       NotifyRejected: 1,
       NotifyCurated: 1,
       NotifyFailed: 1,
     });
-    const toFailed = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailed' };
+    const toFailed = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailed' };
+    // A ledger write whose condition fails was made already (or a later one stands): go on.
+    const written = (next: string) => ({
+      ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'],
+      ResultPath: null,
+      Next: next,
+    });
+    const expected: Record<string, unknown> = {
+      NotifyFailed: undefined,
+      // The ledger failing must not keep the failure from being told.
+      RecordFailed: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'NotifyFailed' }],
+      ConvertInLambda: [
+        { ErrorEquals: CONVERT_HANDOFF_ERRORS, ResultPath: '$.handoff', Next: 'SizeGlueAtMost' },
+        toFailed,
+      ],
+      RecordReceived: [written('RouteBySize'), toFailed],
+      RecordValidated: [written('NotifyValidated'), toFailed],
+      RecordRejected: [written('NotifyRejected'), toFailed],
+      RecordCurated: [written('NotifyCurated'), toFailed],
+    };
     for (const [name, s] of tasks) {
-      expect(s.Catch, name).toEqual(
-        name === 'NotifyFailed'
-          ? undefined
-          : name === 'ConvertInLambda'
-            ? [
-                { ErrorEquals: CONVERT_HANDOFF_ERRORS, ResultPath: '$.handoff', Next: 'SizeGlueAtMost' },
-                toFailed,
-              ]
-            : [toFailed],
-      );
+      expect(s.Catch, name).toEqual(name in expected ? expected[name] : [toFailed]);
+      // The condition's refusal is caught onward, to the state a successful write goes to.
+      if (name.startsWith('Record') && name !== 'RecordFailed')
+        expect(s.Next, name).toBe((expected[name] as { Next: string }[])[0]!.Next);
     }
   });
 
@@ -1150,6 +1170,7 @@ describe('README claims the template backs', () => {
       buckets: 'AWS::S3::Bucket',
       key: 'AWS::KMS::Key',
       'Glue database': 'AWS::Glue::Database',
+      'ledger table': 'AWS::DynamoDB::Table',
       topics: 'AWS::SNS::Topic',
       subscriptions: 'AWS::SNS::Subscription',
       'table definitions': 'AWS::Glue::Table',

@@ -64,8 +64,16 @@ const HANDOFF_ERRORS = [
   'Lambda.Unknown',
 ];
 
-const UP_TO_CONVERSION = ['RouteBySize', 'Validate', 'MoreSlices', 'IsValid', 'NotifyValidated'];
-const AFTER_CONVERSION = ['RegisterPartition', 'NotifyCurated', 'Curated'];
+const UP_TO_CONVERSION = [
+  'RecordReceived',
+  'RouteBySize',
+  'Validate',
+  'MoreSlices',
+  'IsValid',
+  'RecordValidated',
+  'NotifyValidated',
+];
+const AFTER_CONVERSION = ['RegisterPartition', 'RecordCurated', 'NotifyCurated', 'Curated'];
 
 /** The error a task fault raises: Step Functions matches Catch and Retry by `name`. */
 function named(name: string, message: string): Error {
@@ -141,7 +149,7 @@ describe('the conversion router (conversion: auto)', () => {
     // Assess
     expect(record.outcome).toBe('failed');
     expect(record.states).not.toContain('ConvertToParquet');
-    expect(record.states.slice(-3)).toEqual(['ConvertInLambda', 'NotifyFailed', 'Failed']);
+    expect(record.states.slice(-4)).toEqual(['ConvertInLambda', 'RecordFailed', 'NotifyFailed', 'Failed']);
   });
 });
 
@@ -209,15 +217,19 @@ describe('a Glue run no size from the Validate output fits', () => {
     const states: string[] = [];
     const result = await runLocalExecution(
       definition,
-      { name: 'no-plan', input: { dataset: 'orders', bucket: 'landing', key: 'orders/a.csv', size: 10 } },
+      {
+        name: 'no-plan',
+        input: { dataset: 'orders', bucket: 'landing', key: 'orders/a.csv', size: 10, version: 'etag:e' },
+      },
       {
         lambda: {
           Validate: async () => validation,
           Convert: async () => {
             throw named(convertFails ?? 'Unexpected', 'the function ran out');
           },
-          RegisterPartition: async () => ({ partition: 'p' }),
+          RegisterPartition: async () => ({ location: 's3://curated/orders/ingest_date=2024-01-05/' }),
         },
+        dynamodb: async () => ({}),
         glueJob: async (parameters) => {
           started.push(parameters);
           return { Id: 'j', JobRunState: 'SUCCEEDED', ExecutionTime: 1 };
@@ -238,7 +250,7 @@ describe('a Glue run no size from the Validate output fits', () => {
     ingestDate: '2024-01-05',
     rows: 3,
     source: {},
-    raw: {},
+    raw: { bucket: 'raw', key: 'orders/ingest_date=2024-01-05/a.csv' },
     jobArguments: { '--dataset': 'orders' },
   };
 

@@ -20,6 +20,8 @@ describe('the cost profile of the Glue path', () => {
     expect(profile.lambdaInvocations).toContain('RegisterPartition');
     // VALIDATED and CURATED.
     expect(profile.snsPublishes).toBe(2);
+    // The ledger: RECEIVED, VALIDATED, CURATED.
+    expect(profile.ledgerWrites).toBe(3);
     // The validator's read and the copy into raw; the engine's read, upload and publish copy.
     expect(profile.s3Commands.GetObject).toBeGreaterThanOrEqual(2);
     expect(profile.s3Commands.CopyObject).toBeGreaterThanOrEqual(2);

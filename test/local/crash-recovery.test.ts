@@ -228,12 +228,12 @@ async function restartAndRedrive(lake: string, key: string, body: string, childP
   const runtime = await LocalRuntime.start({ lakeDir: lake, definition, onLine: (l) => lines.push(l) });
   const execution = name(key, body);
   const before = await runtime.executions.get(execution);
-  const found = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
-  const redriven = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger(), {
+  const found = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger());
+  const redriven = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger(), {
     redrive: true,
   });
   await runtime.idle();
-  const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger());
+  const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger());
   const scratch = await readdir(lakePaths(lake).work).catch(() => [] as string[]);
   return { runtime, lines, execution, before, found, redriven, after, scratch, childPid };
 }

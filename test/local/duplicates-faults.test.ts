@@ -52,7 +52,7 @@ function lake(get: () => LocalRuntime) {
   };
   const redrive = async () => {
     const runtime = get();
-    const report = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.ledger(), {
+    const report = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger(), {
       redrive: true,
     });
     await runtime.idle();
@@ -359,7 +359,7 @@ describe('faults', () => {
 
     // Assess
     expect(failed).toMatchObject({ status: 'FAILED' });
-    expect(failed?.states.slice(-2)).toEqual(['NotifyFailed', 'Failed']);
+    expect(failed?.states.slice(-3)).toEqual(['RecordFailed', 'NotifyFailed', 'Failed']);
     expect([before.raw.length, before.curated.length]).toEqual([1, 0]);
     expect(report.orphans.map((o) => o.key)).toEqual(['orders/crash-redriven.csv']);
     expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
@@ -390,10 +390,11 @@ describe('faults', () => {
 
     // Assess
     expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
-    expect(failed?.states.slice(-5)).toEqual([
+    expect(failed?.states.slice(-6)).toEqual([
       'ConvertInLambda',
       'SizeGlueAtMost',
       'ConvertToParquet',
+      'RecordFailed',
       'NotifyFailed',
       'Failed',
     ]);
@@ -460,7 +461,7 @@ describe('faults', () => {
     // Assess: a failed run whose notification says nothing was published, and why
     expect(refused).toBe(1);
     expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
-    expect(failed?.states.slice(-3)).toEqual(['ConvertInLambda', 'NotifyFailed', 'Failed']);
+    expect(failed?.states.slice(-4)).toEqual(['ConvertInLambda', 'RecordFailed', 'NotifyFailed', 'Failed']);
     const [raw] = before.raw;
     const stem = raw!.slice(raw!.lastIndexOf('/') + 1, -'.csv'.length);
     expect(notified[1]?.message).toMatchObject({
@@ -490,7 +491,7 @@ describe('faults', () => {
     // Assess
     const failed = await runtime.finished(name);
     expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
-    expect(failed?.states.slice(-3)).toEqual(['NotifyCurated', 'NotifyFailed', 'Failed']);
+    expect(failed?.states.slice(-4)).toEqual(['NotifyCurated', 'RecordFailed', 'NotifyFailed', 'Failed']);
     expect(lines).toContain(`failed   orders/sns-failed.csv (${name})`);
     const { raw, curated } = await zones('sns-failed');
     expect([raw.length, curated.length]).toEqual([1, 1]);
@@ -523,7 +524,7 @@ describe('faults', () => {
       name: 'SNS.InternalErrorException',
       message: 'the topic is unavailable',
     });
-    expect(failed?.states.slice(-2)).toEqual(['NotifyValidated', 'NotifyFailed']);
+    expect(failed?.states.slice(-3)).toEqual(['NotifyValidated', 'RecordFailed', 'NotifyFailed']);
     const { raw } = await zones('sns-down');
     expect(raw).toHaveLength(1);
     taskFault = () => undefined;

@@ -63,7 +63,12 @@ describe('the large-file route (threshold lowered to 32 KiB)', () => {
     // Assess
     expect(record.outcome).toBe('curated');
     const slices = record.states.filter((s) => s === 'ValidateSlice').length;
-    expect(record.states.slice(0, 3)).toEqual(['RouteBySize', 'PlanSlices', 'ValidateSlice']);
+    expect(record.states.slice(0, 4)).toEqual([
+      'RecordReceived',
+      'RouteBySize',
+      'PlanSlices',
+      'ValidateSlice',
+    ]);
     expect(record.states).not.toContain('Validate');
     // A slice stops at the first record boundary after THRESHOLD bytes, read in the server's
     // chunks (64 KiB), so each covers between THRESHOLD and THRESHOLD + one chunk.
@@ -144,7 +149,7 @@ describe('the large-file route (threshold lowered to 32 KiB)', () => {
 
     // Assess
     expect(record.outcome).toBe('curated');
-    expect(record.states.slice(0, 2)).toEqual(['RouteBySize', 'Validate']);
+    expect(record.states.slice(0, 3)).toEqual(['RecordReceived', 'RouteBySize', 'Validate']);
     expect(record.states).not.toContain('ValidateSlice');
   }, 60_000);
 });

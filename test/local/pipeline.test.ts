@@ -53,14 +53,17 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 /** The states of a file that reaches curated, in order: a small file takes the Convert Lambda. */
 const CURATED_PATH = [
+  'RecordReceived',
   'RouteBySize',
   'Validate',
   'MoreSlices',
   'IsValid',
+  'RecordValidated',
   'NotifyValidated',
   'ChooseConversion',
   'ConvertInLambda',
   'RegisterPartition',
+  'RecordCurated',
   'NotifyCurated',
   'Curated',
 ];
@@ -311,7 +314,7 @@ describe('the CLI', () => {
     const text = out.join('');
     expect(text).toMatch(/^✗ orders\/bad\.csv → rejected/);
     expect(text).toContain(
-      'path:      RouteBySize → Validate → MoreSlices → IsValid → NotifyRejected → Rejected',
+      'path:      RecordReceived → RouteBySize → Validate → MoreSlices → IsValid → RecordRejected → NotifyRejected → Rejected',
     );
     expect(text).toMatch(/\n4\s+amount\s+decimal_scale\s+12\.345/);
     const notifications = (await readFile(join(dir, 'notifications.jsonl'), 'utf8')).trim().split('\n');
@@ -333,7 +336,7 @@ describe('the CLI', () => {
 
     expect(code).toBe(0);
     expect(out.join('')).toMatch(
-      /path: {6}RouteBySize → PlanSlices → ValidateSlice → MoreSlices → ValidateSlice → (MoreSlices → ValidateSlice → )*MoreSlices → IsValid → /,
+      /path: {6}RecordReceived → RouteBySize → PlanSlices → ValidateSlice → MoreSlices → ValidateSlice → (MoreSlices → ValidateSlice → )*MoreSlices → IsValid → /,
     );
     const usage = io();
     expect(

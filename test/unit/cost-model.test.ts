@@ -41,6 +41,7 @@ const flat: ModelInputs = {
   coldStartSeconds: {},
   rawCopyMbPerSecond: Number.POSITIVE_INFINITY,
   kmsRequestsPerPublish: 1,
+  ledgerUnitsPerWrite: 4,
   logBytesPerState: 0,
   logBytesPerInvocation: 0,
 };
@@ -59,6 +60,7 @@ const lambdaProfile: PathProfile = {
   lambdaInvocations: ['Validate', 'Convert', 'RegisterPartition'],
   glueRuns: 0,
   snsPublishes: 2,
+  ledgerWrites: 3,
   s3Commands: { GetObject: 2, CopyObject: 2, PutObject: 1, DeleteObjects: 1 },
   profiledBytes: 1000,
 };
@@ -106,7 +108,9 @@ describe('a 1 KB file on the Lambda path', () => {
     const kms = (2 * PRICES.kmsRequests.usd) / 10_000;
     // GetTable and CreatePartition.
     const catalog = (2 * PRICES.glueCatalogRequests.usd) / 1e6;
-    expect(file().ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog, 12);
+    // RECEIVED, VALIDATED, CURATED: 4 write units each (the item and its two indexes).
+    const ledger = (3 * 4 * PRICES.dynamodbWriteRequestUnits.usd) / 1e6;
+    expect(file().ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog + ledger, 12);
     expect(file().lines.some((l) => l.item.startsWith('Glue job'))).toBe(false);
   });
 
@@ -281,6 +285,7 @@ describe('profiles from an execution', () => {
       lambdaInvocations: ['Validate'],
       glueRuns: 1,
       snsPublishes: 2,
+      ledgerWrites: 0,
       s3Commands: { GetObject: 2, CopyObject: 1 },
       profiledBytes: 948,
     });
