@@ -83,7 +83,12 @@ export async function localUp(
   });
   const { endpoint } = runtime.s3;
   try {
-    await claimLake(paths, { endpoint, ...thisProcess(), datasets: resolve(args.datasetsDir) });
+    await claimLake(paths, {
+      endpoint,
+      ledger: runtime.ledger.endpoint,
+      ...thisProcess(),
+      datasets: resolve(args.datasetsDir),
+    });
   } catch (error) {
     await runtime.close();
     throw error;
@@ -92,6 +97,7 @@ export async function localUp(
     [
       `local lake running: ${runtime.paths.root}`,
       `S3 endpoint:        ${endpoint} (buckets: ${Object.values(LOCAL_BUCKETS).join(', ')})`,
+      `ledger (DynamoDB):  ${runtime.ledger.endpoint} (table ${runtime.ledger.tableName})`,
       `datasets:           ${[...runtime.datasets.keys()].join(', ')}`,
       '',
       'drop files into the landing bucket under their dataset folder, e.g. with awscli:',
