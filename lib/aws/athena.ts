@@ -232,7 +232,8 @@ function rowObject(columns: readonly ColumnInfo[], row: Row): Record<string, unk
  */
 export function athenaValue(type: string, text: string | undefined): unknown {
   if (text === undefined) return null;
-  switch (type.toLowerCase()) {
+  // Parameters, where a type carries them (`decimal(12,2)`, `timestamp(3)`), do not change the JSON value.
+  switch (type.toLowerCase().replace(/\(\s*\d+(?:\s*,\s*\d+)?\s*\)/g, '')) {
     case 'tinyint':
     case 'smallint':
     case 'integer':

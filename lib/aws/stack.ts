@@ -2,7 +2,7 @@
  * The deployed lake as the CLI finds it: the names and ARNs the two stacks publish as outputs
  * (lib/stacks/*-stack.ts), read with CloudFormation's DescribeStacks, never typed by hand.
  */
-import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 
 /** Where and as whom the CLI reaches AWS. */
 export interface AwsConnection {
@@ -143,12 +143,13 @@ async function stackOutputs<K extends string>(
   region: string,
   wanted: Readonly<Record<K, string>>,
 ): Promise<Record<K, string>> {
-  const outputs = await describeOutputs(cfn, stackName, region);
-  const found = new Map(outputs.map((o) => [o.OutputKey, o.OutputValue]));
+  const stack = await describeStack(cfn, stackName, region);
+  const found = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   const missing = Object.values<string>(wanted).filter((name) => !found.get(name));
   if (missing.length > 0) {
+    // The status tells a stack deployed before the output existed from one whose deployment failed.
     throw new LakeDiscoveryError(
-      `stack ${stackName} (${region}) has no output ${missing.join(', ')}: the stack predates this CLI: deploy it again with npx cdk deploy`,
+      `stack ${stackName} (${region}, ${stack.StackStatus ?? 'status unknown'}) has no output ${missing.join(', ')}: the stack predates this CLI: deploy it again with npx cdk deploy`,
     );
   }
   return Object.fromEntries(
@@ -156,16 +157,12 @@ async function stackOutputs<K extends string>(
   ) as Record<K, string>;
 }
 
-/** A stack's outputs; a stack that does not exist is a {@link LakeDiscoveryError}. */
-async function describeOutputs(
-  cfn: CloudFormationClient,
-  stackName: string,
-  region: string,
-): Promise<Output[]> {
+/** A stack as DescribeStacks describes it; a stack that does not exist is a {@link LakeDiscoveryError}. */
+async function describeStack(cfn: CloudFormationClient, stackName: string, region: string): Promise<Stack> {
   try {
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = Stacks?.[0];
-    if (stack) return stack.Outputs ?? [];
+    if (stack) return stack;
   } catch (error) {
     // CloudFormation answers a missing stack with a generic ValidationError, told by its message.
     if (

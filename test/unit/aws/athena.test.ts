@@ -351,6 +351,10 @@ describe('athenaValue', () => {
       '2024-01-02 12:26:23.500 Europe/Paris',
     ],
     ['decimal', '0.10', '0.10'],
+    ['decimal(12,2)', '0.10', '0.10'],
+    ['timestamp(3)', '2024-01-02 11:26:23.500', '2024-01-02T11:26:23.500Z'],
+    ['timestamp(3) with time zone', '2024-01-02 11:26:23.500 UTC', '2024-01-02T11:26:23.500Z'],
+    ['INTEGER', '5', 5],
     ['array', '[1, 2]', '[1, 2]'],
   ])('%s %j → %j', (type, text, expected) => {
     // Assess

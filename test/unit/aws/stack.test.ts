@@ -113,7 +113,7 @@ describe('discoverLake', () => {
     // Assess
     expect(error).toBeInstanceOf(LakeDiscoveryError);
     expect((error as Error).message).toBe(
-      'stack csvlake-dev-storage (eu-west-1) has no output LedgerTableName: the stack predates this CLI: deploy it again with npx cdk deploy',
+      'stack csvlake-dev-storage (eu-west-1, UPDATE_COMPLETE) has no output LedgerTableName: the stack predates this CLI: deploy it again with npx cdk deploy',
     );
   });
 
