@@ -285,6 +285,26 @@ describe('runAthenaQuery, interrupted (Ctrl-C)', () => {
     expect(athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
   });
 
+  it('stops the query when Ctrl-C aborts a poll in flight', async () => {
+    // Prepare: the abort cuts the GetQueryExecution request short, as the SDK does.
+    const controller = new AbortController();
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-5' });
+    athena.on(GetQueryExecutionCommand).callsFake(() => {
+      controller.abort();
+      throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+    });
+    athena.on(StopQueryExecutionCommand).resolves({});
+
+    // Act
+    const error = await runAthenaQuery(client(), { ...QUERY, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(AthenaQueryInterruptedError);
+    expect(athena).toHaveReceivedCommandWith(StopQueryExecutionCommand, { QueryExecutionId: 'q-5' });
+  });
+
   it('says so when the query could not be stopped', async () => {
     // Prepare
     const controller = new AbortController();

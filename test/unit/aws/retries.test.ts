@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runAthenaQuery } from '../../../lib/aws/athena.ts';
+import { AthenaQueryInterruptedError, runAthenaQuery } from '../../../lib/aws/athena.ts';
 import { AWS_MAX_ATTEMPTS, awsClientConfig } from '../../../lib/aws/stack.ts';
 import { dynamoLedgerReader } from '../../../lib/ledger/dynamodb-reader.ts';
 
@@ -32,16 +32,18 @@ let server: Server | undefined;
 
 afterEach(async () => {
   vi.unstubAllEnvs();
+  server?.closeAllConnections();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
 });
 
 /**
  * Serves an AWS JSON protocol on 127.0.0.1: `answer` maps each request (its X-Amz-Target
- * operation, and how many times that operation came before) to a status and body.
+ * operation, and how many times that operation came before) to a status and body, or leaves it
+ * unanswered (`hang`).
  */
 async function serve(
-  answer: (operation: string, nth: number) => Answer,
+  answer: (operation: string, nth: number) => Answer | 'hang',
 ): Promise<{ endpoint: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const counts = new Map<string, number>();
@@ -58,7 +60,9 @@ async function serve(
         authorization: String(req.headers.authorization ?? ''),
         body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'),
       });
-      const [status, body] = answer(operation, nth);
+      const answered = answer(operation, nth);
+      if (answered === 'hang') return;
+      const [status, body] = answered;
       res.writeHead(status, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
       res.end(JSON.stringify(body));
     });
@@ -187,6 +191,45 @@ describe('throttling, with the real SDK and the CLI client settings', () => {
       WorkGroup: 'wg',
       QueryExecutionContext: { Database: 'db' },
     });
+  });
+});
+
+describe('Ctrl-C, with the real SDK', () => {
+  // A signal not passed to the SDK leaves the poll hanging: fail in 10 s rather than the suite's 60.
+  it('aborts the poll in flight and stops the query in Athena', { timeout: 10_000 }, async () => {
+    // Prepare: Athena never answers the poll; the user presses Ctrl-C meanwhile.
+    const { endpoint, seen } = await serve((op) => {
+      if (op === 'StartQueryExecution') return [200, { QueryExecutionId: 'q-9' }];
+      if (op === 'GetQueryExecution') return 'hang';
+      return [200, {}];
+    });
+    const client = new AthenaClient({
+      ...awsClientConfig({ region: REGION }),
+      endpoint,
+      credentials: CREDENTIALS,
+    });
+    const controller = new AbortController();
+
+    // Act
+    const running = runAthenaQuery(client, {
+      workgroup: 'wg',
+      database: 'db',
+      sql: 'SELECT 1',
+      pollMs: { first: 1, max: 1 },
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 200);
+    const error = await running.catch((e: unknown) => e);
+    client.destroy();
+
+    // Assess
+    expect(error).toBeInstanceOf(AthenaQueryInterruptedError);
+    expect(seen.map((s) => s.target.split('.').pop())).toEqual([
+      'StartQueryExecution',
+      'GetQueryExecution',
+      'StopQueryExecution',
+    ]);
+    expect(seen[2]!.body).toEqual({ QueryExecutionId: 'q-9' });
   });
 });
 
