@@ -13,11 +13,12 @@ export interface AwsConnection {
 }
 
 /**
- * Attempts per request, the first included. The SDK's default is 3; the CLI polls Athena and
- * pages DynamoDB and GetQueryResults in loops, where one throttled call would otherwise end a
- * command. With adaptive retries a throttled call waits up to 1, 2, 4 then 8 s (full jitter on
- * a 1 s throttling base): at most 15 s, about 7.5 s on average, before the command gives up,
- * which a person at a terminal still waits through. More would look like a hang.
+ * Attempts per request, the first included. The SDK's default is 3 (DynamoDB's 4); the CLI polls
+ * Athena and pages DynamoDB and GetQueryResults in loops, where one throttled call would otherwise
+ * end a command. A throttled call then waits up to 1, 2, 4 then 8 s (full jitter on the SDK's 1 s
+ * throttling base, plus what the adaptive rate limiter adds): at most about 15 s, 7.5 s on
+ * average, before the command gives up, which a person at a terminal still waits through. More
+ * would look like a hang.
  */
 export const AWS_MAX_ATTEMPTS = 5;
 
