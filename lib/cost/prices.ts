@@ -144,6 +144,18 @@ export const PRICES = {
   },
 } as const satisfies Record<string, Price>;
 
+/**
+ * How Athena bills a query's bytes (with {@link PRICES}`.athenaTbScanned`): rounded up to the
+ * megabyte, 10 MB at least. Read on 2026-12-02; binary units, as the cost model counts them.
+ */
+export const ATHENA_BILLING = {
+  roundUpToBytes: 1024 ** 2,
+  minimumBytes: 10 * 1024 ** 2,
+  source:
+    'https://rcpedia.stanford.edu/services/athena.html and https://athena.guide/articles/athena-basics-pricing-model (third party: $5 per TB, rounded up to the nearest MB, 10 MB minimum per query)',
+  verified: true,
+} as const;
+
 /** The name of a price in {@link PRICES}. */
 export type PriceName = keyof typeof PRICES;
 
