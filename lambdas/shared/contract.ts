@@ -206,6 +206,8 @@ export const ENV = {
   reconcile: {
     landingBucket: 'LANDING_BUCKET',
     stateMachineArn: 'STATE_MACHINE_ARN',
+    /** The ingest ledger's table: a file CURATED or REJECTED there has its outcome. */
+    ledgerTable: 'LEDGER_TABLE',
     /** `true` to re-drive the orphans found, anything else to report them only. */
     redrive: 'REDRIVE',
   },

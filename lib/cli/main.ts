@@ -56,10 +56,11 @@ const HELP = {
     objects per zone and the recent executions
 `,
   reconcile: `reconcile [--redrive] [--json] [--lake DIR] [--datasets DIR]
-reconcile --aws --landing-bucket NAME --state-machine-arn ARN [--redrive] [--json]
+reconcile --aws [--stage S] [--prefix P] [--region R] [--profile NAME] [--redrive] [--json]
     list landed objects without a terminal outcome (a lost event, a failed execution, one
-    whose process died) on the local lake or a deployed stack; --redrive runs them again
-    (locally through a running local up, if there is one); exit 0 when none is left
+    whose process died) on the local lake or a deployed stack (found by its stage and prefix,
+    default dev and csvlake); --redrive runs them again (locally through a running local up, if
+    there is one); exit 0 when none is left
 `,
 } as const;
 
@@ -258,17 +259,21 @@ async function reconcile(args: readonly string[], io: CliIo): Promise<number> {
         lake: { type: 'string', default: '.lake' },
         datasets: { type: 'string', default: 'datasets' },
         aws: { type: 'boolean', default: false },
-        'landing-bucket': { type: 'string' },
-        'state-machine-arn': { type: 'string' },
+        stage: { type: 'string' },
+        prefix: { type: 'string' },
+        region: { type: 'string' },
+        profile: { type: 'string' },
       },
     }),
   );
-  const landingBucket = values['landing-bucket'];
-  const stateMachineArn = values['state-machine-arn'];
-  if (values.aws && (!landingBucket || !stateMachineArn)) {
-    throw new UsageError(
-      'reconcile --aws needs --landing-bucket and --state-machine-arn (the stack outputs name them)',
-    );
+  const deployed = {
+    stage: values.stage,
+    prefix: values.prefix,
+    region: values.region,
+    profile: values.profile,
+  };
+  if (!values.aws && Object.values(deployed).some((v) => v !== undefined)) {
+    throw new UsageError('--stage, --prefix, --region and --profile name a deployed stack: add --aws');
   }
   const { reconcileCommand } = await import('./reconcile-command.ts');
   return reconcileCommand(
@@ -277,7 +282,7 @@ async function reconcile(args: readonly string[], io: CliIo): Promise<number> {
       json: values.json,
       lakeDir: values.lake,
       datasetsDir: values.datasets,
-      ...(values.aws ? { aws: { landingBucket: landingBucket!, stateMachineArn: stateMachineArn! } } : {}),
+      ...(values.aws ? { aws: await deployedLake(deployed) } : {}),
     },
     io,
   );
@@ -383,4 +388,29 @@ function positiveInteger(flag: string, text: string, min: number, max = Number.M
   }
   if (n > max) throw new UsageError(`${flag} takes at most ${max.toLocaleString('en-US')}, not "${text}"`);
   return n;
+}
+
+/** The deployed stack `--aws` names: the app's prefix and stage unless given (lib/config.ts). */
+async function deployedLake(options: {
+  stage: string | undefined;
+  prefix: string | undefined;
+  region: string | undefined;
+  profile: string | undefined;
+}): Promise<{ prefix: string; stage: string; region?: string; profile?: string }> {
+  const { parseConfig } = await import('../config.ts');
+  // The same checks as `cdk deploy -c prefix=… -c stage=…`: a name it could not have deployed is a usage error.
+  let config: { prefix: string; stage: string };
+  try {
+    config = parseConfig((key) =>
+      key === 'prefix' ? options.prefix : key === 'stage' ? options.stage : undefined,
+    );
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    prefix: config.prefix,
+    stage: config.stage,
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+  };
 }

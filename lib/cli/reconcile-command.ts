@@ -3,14 +3,18 @@
  * execution) and, with `--redrive`, runs them again; on the local lake or a deployed stack.
  */
 
-import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { awsClientConfig } from '../aws/stack.ts';
+import { awsTarget } from '../aws/target.ts';
+import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import { ExecutionRecords, LakeBusyError } from '../local/executions.ts';
 import { lakePaths } from '../local/lake-folder.ts';
+import { serveLocalLedger, useLocalLedger } from '../local/ledger.ts';
 import { LocalRuntime, landedObjects, servedLedger } from '../local/runtime.ts';
 import { localS3Client } from '../local/s3-server.ts';
 import { landedVersions, stepFunctionsLedger } from '../reconcile/aws-ledger.ts';
 import {
+  fromLedger,
   type LandedObject,
   type ReconcileReport,
   reconcile,
@@ -28,8 +32,13 @@ export interface ReconcileArgs {
   readonly json: boolean;
   readonly lakeDir: string;
   readonly datasetsDir: string;
-  /** Set for a deployed stack: its landing bucket and state machine. */
-  readonly aws?: { readonly landingBucket: string; readonly stateMachineArn: string };
+  /** Set for a deployed stack: its prefix and stage (the names come from its outputs), region and profile. */
+  readonly aws?: {
+    readonly prefix: string;
+    readonly stage: string;
+    readonly region?: string;
+    readonly profile?: string;
+  };
 }
 
 /** Runs one reconciliation; exit 0 when every object ended (after re-driving), 1 when not. */
@@ -37,13 +46,19 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
   let report: ReconcileReport;
   let after: ReconcileReport | undefined;
   if (args.aws) {
-    const { landingBucket, stateMachineArn } = args.aws;
-    const s3 = new S3Client({});
-    const ledger = stepFunctionsLedger(new SFNClient({}), stateMachineArn);
-    report = await untilAborted(
-      reconcile(landingBucket, landedVersions(s3, landingBucket), ledger, { redrive: args.redrive }),
-      io.signal,
-    );
+    const target = await awsTarget(args.aws);
+    const sfn = new SFNClient(awsClientConfig({ ...args.aws, region: target.lake.region }));
+    try {
+      const landing = target.buckets.landing;
+      const ledger = fromLedger(target.ledger, stepFunctionsLedger(sfn, target.lake.stateMachineArn));
+      report = await untilAborted(
+        reconcile(landing, landedVersions(target.s3, landing), ledger, { redrive: args.redrive }),
+        io.signal,
+      );
+    } finally {
+      sfn.destroy();
+      await target.close();
+    }
   } else {
     const paths = lakePaths(args.lakeDir);
     await requireLake(paths);
@@ -81,7 +96,14 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
       // delivering the landing object to it again (servedLedger), rather than run a second runtime.
       const client = localS3Client(up.endpoint);
       const serving = async () => (await runningUp(paths))?.pid === up.pid;
-      const ledger = servedLedger(client, records, serving);
+      // up serves the ledger too (an up older than the ledger did not: then serve it here).
+      const items = up.ledger ? useLocalLedger(up.ledger) : await serveLocalLedger(paths.ledger);
+      const ledger = servedLedger(
+        client,
+        records,
+        serving,
+        dynamoLedgerReader(items.client, items.tableName),
+      );
       try {
         [report, after] = await sweep(
           () => landedObjects(client),
@@ -90,6 +112,7 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
         );
       } finally {
         client.destroy();
+        await items.close();
       }
     } else {
       const runtime = await LocalRuntime.start({ lakeDir: args.lakeDir, datasetsDir: args.datasetsDir });

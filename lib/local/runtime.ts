@@ -38,7 +38,9 @@ import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizi
 import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
-import type { LandedObject, WorkflowLedger } from '../reconcile/reconcile.ts';
+import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
+import type { LedgerReader } from '../ledger/model.ts';
+import { fromLedger, type LandedObject, type WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
 import {
   type ExecutionRecord,
@@ -407,16 +409,19 @@ export class LocalRuntime {
     return handled;
   }
 
-  /** The local workflow engine as the reconciler's ledger of executions. */
+  /**
+   * What the reconciler asks: the ingest ledger first, then the local workflow engine's record of
+   * the execution (as on AWS: see {@link fromLedger}).
+   */
   reconcilerLedger(): WorkflowLedger {
     const deliverFor = (request: IngestRequest) =>
       this.deliver(landingEvent({ key: request.key, size: request.size, etag: request.etag ?? '' }));
-    return {
+    return fromLedger(dynamoLedgerReader(this.ledger.client, this.ledger.tableName), {
       status: async (name) => (await this.executions.get(name))?.status,
       start: (_name, request) => deliverFor(request),
       redrive: (name, request) =>
         rerun(this.client, this.executions, name, request, () => deliverFor(request)),
-    };
+    });
   }
 
   /** Every object in the landing bucket (the local server keeps no versions). */
@@ -706,6 +711,7 @@ export function servedLedger(
   client: S3Client,
   executions: ExecutionRecords,
   serving: () => Promise<boolean>,
+  items: LedgerReader,
 ): ServedLedger {
   const started = new Set<string>();
   const deliverAgain = async (name: string, request: IngestRequest) => {
@@ -722,9 +728,11 @@ export function servedLedger(
     started.add(name);
   };
   return {
-    status: async (name) => (await executions.get(name))?.status,
-    start: deliverAgain,
-    redrive: (name, request) => rerun(client, executions, name, request, () => deliverAgain(name, request)),
+    ...fromLedger(items, {
+      status: async (name) => (await executions.get(name))?.status,
+      start: deliverAgain,
+      redrive: (name, request) => rerun(client, executions, name, request, () => deliverAgain(name, request)),
+    }),
     settled: async () => {
       // up starts the execution on the copy's event; one not started within a minute (up's trigger
       // failed, say) is not waited for: the report after it still counts it.

@@ -280,8 +280,14 @@ export class PipelineStack extends Stack {
         [ENV.reconcile.landingBucket]: landingBucket.bucketName,
         [ENV.reconcile.stateMachineArn]: workflow.stateMachine.stateMachineArn,
         [ENV.reconcile.redrive]: String(config.reconcileRedrive),
+        [ENV.reconcile.ledgerTable]: ledger.tableName,
       },
     }).fn;
+    // One GetItem per landed object version (the table's key is the object's key and version).
+    reconciler.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [ledger.tableArn] }),
+    );
+    key.grant(reconciler, 'kms:Decrypt');
     reconciler.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [landingBucket.bucketArn] }),
     );

@@ -74,9 +74,10 @@ describe('with local up running on a lake', () => {
     await up;
   });
 
-  it('server.json names the endpoint, this process (pid and start time) and the datasets folder up reads', () => {
+  it('server.json names the endpoint, the ledger’s, this process (pid and start time) and the datasets folder up reads', () => {
     expect(info).toEqual({
       endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      ledger: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       ...thisProcess(),
       datasets,
     });

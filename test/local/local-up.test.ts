@@ -197,6 +197,7 @@ describe('datalake local up', () => {
       );
       expect(handshake).toEqual({
         endpoint,
+        ledger: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
         pid: expect.any(Number),
         since: expect.stringMatching(/^\d+$/),
         datasets: resolve('datasets'),

@@ -2,11 +2,14 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../../lib/cli/main.ts';
+import { dynamoLedgerReader } from '../../lib/ledger/dynamodb-reader.ts';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
+import { serveLocalLedger } from '../../lib/local/ledger.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
@@ -83,7 +86,8 @@ describe('datalake reconcile (local)', () => {
   }, 60_000);
 
   it('re-drives a failed execution once, keeping the failed record, with no duplicated rows', async () => {
-    // Prepare: a file that went through, then its record marked failed (as a crash would leave it).
+    // Prepare: a file that went through, then its record marked failed and its ledger item back at
+    // VALIDATED (as a run that died after validating would leave them).
     const runtime = await LocalRuntime.start({ lakeDir: lake });
     const body = ORDERS_HEADER + row(2);
     const put = await runtime.client.send(
@@ -95,6 +99,17 @@ describe('datalake reconcile (local)', () => {
     const file = join(lakePaths(lake).executions, `${name}.json`);
     const record = JSON.parse(await readFile(file, 'utf8')) as ExecutionRecord;
     await writeFile(file, JSON.stringify({ ...record, status: 'FAILED', outcome: 'failed' }));
+    const ledger = await serveLocalLedger(lakePaths(lake).ledger);
+    await ledger.client.send(
+      new UpdateItemCommand({
+        TableName: ledger.tableName,
+        Key: { objectKey: { S: 'orders/failed.csv' }, objectVersion: { S: record.input.version } },
+        UpdateExpression: 'SET #s = :s, statusRank = :r REMOVE curatedAt',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': { S: 'VALIDATED' }, ':r': { N: '2' } },
+      }),
+    );
+    await ledger.close();
 
     // Act
     const found = await run('reconcile', '--lake', lake, '--json');
@@ -136,5 +151,17 @@ describe('datalake reconcile (local)', () => {
       status: 'SUCCEEDED',
       outcome: 'curated',
     });
+    // The re-run, a later attempt, moved the ledger item on from where the first one stopped.
+    const after = await serveLocalLedger(lakePaths(lake).ledger);
+    try {
+      const item = await dynamoLedgerReader(after.client, after.tableName).get(
+        'orders/failed.csv',
+        record.input.version,
+      );
+      expect(item).toMatchObject({ status: 'CURATED', rows: 1, execution: name });
+      expect(item!.executionStartedAt > record.startedAt).toBe(true);
+    } finally {
+      await after.close();
+    }
   }, 60_000);
 });

@@ -3,6 +3,8 @@
  * for the workflow engine, not for the code under test), and its AWS adapter (S3 versions and Step
  * Functions through aws-sdk-client-mock), which must map each DescribeExecution status the same way.
  */
+
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -10,11 +12,13 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import { attemptName, executionName, MAX_EXECUTION_NAME } from '../../lambdas/trigger/core.ts';
+import { PIPELINE_OUTPUTS, STORAGE_OUTPUTS } from '../../lib/aws/stack.ts';
 import { landedVersions, MAX_RETRIES, stepFunctionsLedger } from '../../lib/reconcile/aws-ledger.ts';
 import {
   type ExecutionStatus,
@@ -625,19 +629,81 @@ describe('reconcile against a deployed stack', () => {
 });
 
 describe('datalake reconcile --aws', () => {
+  const cfn = mockClient(CloudFormationClient);
+  const ledger = mockClient(DynamoDBDocumentClient);
+  afterEach(() => {
+    cfn.reset();
+    ledger.reset();
+  });
+  /** The two stacks of stage `test` as CloudFormation describes them: landing is `landing`, the machine ARN. */
+  const deployed = () => {
+    const values: Record<string, string> = { LandingBucketName: 'landing', StateMachineArn: ARN };
+    const described = (StackName: string, names: Record<string, string>) => ({
+      Stacks: [
+        {
+          StackName,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE' as const,
+          Outputs: Object.values(names).map((OutputKey) => ({
+            OutputKey,
+            OutputValue: values[OutputKey] ?? `${OutputKey}-value`,
+          })),
+        },
+      ],
+    });
+    cfn
+      .on(DescribeStacksCommand, { StackName: 'csvlake-test-storage' })
+      .resolves(described('csvlake-test-storage', STORAGE_OUTPUTS));
+    cfn
+      .on(DescribeStacksCommand, { StackName: 'csvlake-test-pipeline' })
+      .resolves(described('csvlake-test-pipeline', PIPELINE_OUTPUTS));
+    // No ledger items: Step Functions decides each object's status.
+    ledger.on(GetCommand).resolves({});
+  };
   const run = (redrive: boolean) =>
     runCli([
       'reconcile',
       '--aws',
-      '--landing-bucket',
-      'landing',
-      '--state-machine-arn',
-      ARN,
+      '--stage',
+      'test',
+      '--region',
+      'eu-west-1',
       ...(redrive ? ['--redrive'] : []),
     ]);
 
+  it('finds the stack by its stage: the landing bucket and state machine from its outputs, the ledger table too', async () => {
+    // Prepare
+    deployed();
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 10, ETag: '"e"' }],
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+
+    // Act
+    const { code, out } = await run(false);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toContain('objects: 1, ended: 1');
+    expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, { Bucket: 'landing' });
+    expect(ledger).toHaveReceivedCommandWith(GetCommand, {
+      TableName: `${STORAGE_OUTPUTS.ledgerTable}-value`,
+      Key: { objectKey: 'orders/a.csv', objectVersion: 'v1' },
+    });
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: arnOf(nameOf('orders/a.csv', 'v1')),
+    });
+  });
+
+  it('refuses --stage without --aws, and a stage the app could not have deployed', async () => {
+    expect((await runCli(['reconcile', '--stage', 'test'])).code).toBe(2);
+    expect((await runCli(['reconcile', '--aws', '--stage', 'Prod!'])).code).toBe(2);
+    expect(cfn).not.toHaveReceivedCommand(DescribeStacksCommand);
+  });
+
   it('names an object it could not check and one it gave up on, and exits 1', async () => {
     // Prepare: a throttled object, a file whose four executions failed, and one that ended.
+    deployed();
     s3.on(ListObjectVersionsCommand).resolves({
       Versions: [
         { Key: 'orders/throttled.csv', VersionId: 'v1', Size: 10, ETag: '"e"' },

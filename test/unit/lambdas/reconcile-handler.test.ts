@@ -5,27 +5,36 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { attemptName, executionName } from '../../../lambdas/trigger/core.ts';
 import { type ExecutionStatus, requestFor } from '../../../lib/reconcile/reconcile.ts';
 
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
+const ledger = mockClient(DynamoDBDocumentClient);
 let handler: typeof import('../../../lambdas/reconcile/handler.ts')['handler'];
 
 beforeAll(async () => {
   vi.stubEnv('LANDING_BUCKET', 'landing-bucket');
   vi.stubEnv('STATE_MACHINE_ARN', 'arn:aws:states:eu-west-1:123456789012:stateMachine:ingest');
   vi.stubEnv('REDRIVE', 'true');
+  vi.stubEnv('LEDGER_TABLE', 'csvlake-dev-ledger');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   ({ handler } = await import('../../../lambdas/reconcile/handler.ts'));
+});
+
+beforeEach(() => {
+  // No ledger item unless a test gives one: the engine's word decides, as for a lost event.
+  ledger.on(GetCommand).resolves({});
 });
 
 afterEach(() => {
   s3.reset();
   sfn.reset();
+  ledger.reset();
   vi.restoreAllMocks();
 });
 
@@ -58,6 +67,54 @@ function captureEmf(): Record<string, unknown>[] {
 }
 
 describe('the scheduled reconciler', () => {
+  it.each(['CURATED', 'REJECTED'])(
+    'takes a file the ledger says is %s as ended without asking Step Functions, which may have forgotten it',
+    async (status) => {
+      // Prepare: the execution is past Step Functions' 90 days (it no longer exists).
+      s3.on(ListObjectVersionsCommand).resolves({
+        Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
+      });
+      ledger
+        .on(GetCommand, {
+          TableName: 'csvlake-dev-ledger',
+          Key: { objectKey: 'orders/a.csv', objectVersion: 'v1' },
+        })
+        .resolves({ Item: { objectKey: 'orders/a.csv', objectVersion: 'v1', status } });
+      firstAttempt('FAILED');
+      captureEmf();
+
+      // Act
+      const report = await handler();
+
+      // Assess
+      expect(report).toMatchObject({ objects: 1, terminal: 1, orphans: [], redriven: 0 });
+      expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    },
+  );
+
+  it('asks Step Functions about a file whose ledger item has not ended, and re-drives it when its execution failed', async () => {
+    // Prepare: the ledger says VALIDATED; the execution failed without its FAILED write.
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
+    });
+    ledger
+      .on(GetCommand)
+      .resolves({ Item: { objectKey: 'orders/a.csv', objectVersion: 'v1', status: 'VALIDATED' } });
+    firstAttempt('TIMED_OUT');
+    sfn.on(StartExecutionCommand).resolves({});
+    captureEmf();
+
+    // Act
+    const report = await handler();
+
+    // Assess
+    expect(report.orphans).toEqual([
+      { key: 'orders/a.csv', versionId: 'v1', execution: EXECUTION, reason: 'timed out' },
+    ]);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(EXECUTION, 1) });
+  });
+
   it('runs a failed file again as a new execution and publishes the orphan count as an EMF metric', async () => {
     // Prepare
     s3.on(ListObjectVersionsCommand).resolves({
