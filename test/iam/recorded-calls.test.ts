@@ -26,10 +26,12 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ENV, type GlueJobArguments, type IngestRequest } from '../../lambdas/shared/contract.ts';
 import { MAX_SINGLE_COPY_BYTES, s3Store } from '../../lambdas/validate/s3-store.ts';
+import { ledgerTableName } from '../../lib/ledger/model.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { LocalRuntime, type TracedS3Command } from '../../lib/local/runtime.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
@@ -50,6 +52,8 @@ import {
 import { taskCalls, taskStates } from './workflow-calls.ts';
 
 /** Small enough that the 220 KB file takes the sliced route, large enough for the 120 KB one. */
+/** The ledger table's name at the app's defaults (the synthesized stacks'). */
+const LEDGER_TABLE = ledgerTableName('csvlake', 'dev');
 const LARGE_FILE_BYTES = 160 * 1024;
 /** The valid small file takes the Convert Lambda, the sliced one the Glue job: both engines' calls are recorded. */
 const FAST_PATH_MAX_BYTES = 100 * 1024;
@@ -221,7 +225,10 @@ function catalogDatabase(): string {
 async function reconcilerCalls(): Promise<IamCall[]> {
   const s3 = mockClient(S3Client);
   const sfn = mockClient(SFNClient);
+  const ledger = mockClient(DynamoDBDocumentClient);
   try {
+    // The ledger has no item for any: each object's status is then asked of Step Functions.
+    ledger.on(GetCommand).resolves({});
     s3.on(ListObjectVersionsCommand).resolves({
       Versions: [
         { Key: 'orders/a.csv', VersionId: 'v1', ETag: '"e1"', Size: 10 },
@@ -241,6 +248,7 @@ async function reconcilerCalls(): Promise<IamCall[]> {
     vi.stubEnv(ENV.reconcile.landingBucket, res.buckets.landing);
     vi.stubEnv(ENV.reconcile.stateMachineArn, res.stateMachine.arn);
     vi.stubEnv(ENV.reconcile.redrive, 'true');
+    vi.stubEnv(ENV.reconcile.ledgerTable, LEDGER_TABLE);
     vi.resetModules();
     const { handler } = await import('../../lambdas/reconcile/handler.ts');
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -272,10 +280,34 @@ async function reconcilerCalls(): Promise<IamCall[]> {
         resource,
       });
     }
+    for (const c of ledger.calls()) {
+      const input = (c.args[0] as unknown as { input: { TableName: string } }).input;
+      const table = `arn:${res.partition}:dynamodb:${res.region}:${res.account}:table/${input.TableName}`;
+      calls.push(
+        {
+          who: 'Reconcile GetItem',
+          principal: res.roles.reconcile,
+          action: 'dynamodb:GetItem',
+          resource: table,
+        },
+        {
+          who: 'Reconcile GetItem (the table key)',
+          principal: res.roles.reconcile,
+          action: 'kms:Decrypt',
+          resource: res.keyArn,
+          context: {
+            'kms:ViaService': `dynamodb.${res.region}.amazonaws.com`,
+            'kms:CallerAccount': res.account,
+          },
+        },
+      );
+    }
+    if (ledger.calls().length === 0) throw new Error('the reconciler read no ledger item');
     return calls;
   } finally {
     s3.restore();
     sfn.restore();
+    ledger.restore();
     vi.unstubAllEnvs();
   }
 }
