@@ -5,7 +5,8 @@
  * VALIDATED → by the Validate output's `conversion.engine`: the Convert Lambda (DuckDB; out of
  * memory, disk or time it hands the file to Glue) or the Glue CSV→Parquet job (.sync, workers
  * and timeout sized per file by Validate) → RegisterPartition → CURATED, or REJECTED; any other
- * error → FAILED → Fail. Without a Convert function (`conversion: glue`) every valid file goes to
+ * error → FAILED → Fail. Each status is written to the ingest ledger (Record* states) as well as
+ * published. Without a Convert function (`conversion: glue`) every valid file goes to
  * Glue, as in the seed.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -527,19 +528,27 @@ export class IngestWorkflow extends Construct {
       )
       .otherwise(validate.next(moreSlices));
     const definition = catchAll(onward(recordReceived, routeBySize));
+    // A terminal status is written last, after its notification: an item CURATED or REJECTED is
+    // one whose subscribers were told, so the reconciler, which takes such an item as ended, never
+    // leaves a notification unsent (a run that stops before the write is run again, and notifies
+    // again: at least once). VALIDATED is written before its notification, as the file's progress.
     isValid
       .when(
         sfn.Condition.booleanEquals('$.validation.valid', true),
         catchAll(onward(recordValidated, validated)),
       )
-      .otherwise(catchAll(onward(recordRejected, rejected)));
+      .otherwise(rejected);
     validated.next(convertStart);
-    rejected.next(new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected }));
+    rejected.next(
+      catchAll(onward(recordRejected, new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected }))),
+    );
     // Both engines go on to the partition.
     convert.next(register);
     convertInLambda?.next(register);
-    register.next(catchAll(onward(recordCurated, curated)));
-    curated.next(new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated }));
+    register.next(curated);
+    curated.next(
+      catchAll(onward(recordCurated, new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated }))),
+    );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,

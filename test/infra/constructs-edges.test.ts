@@ -78,7 +78,7 @@ describe('the ingest workflow, state by state', () => {
     expect(states()[STATE.isValid]).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.validation.valid', BooleanEquals: true, Next: STATE.recordValidated }],
-      Default: STATE.recordRejected,
+      Default: STATE.notifyRejected,
     });
   });
 

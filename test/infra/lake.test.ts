@@ -596,7 +596,7 @@ describe('pipeline stack', () => {
     });
   });
 
-  it('reconciles every hour: lists landing versions, describes only its executions and starts new ones', () => {
+  it('reconciles every hour: lists landing versions, reads the ledger, describes only its executions and starts new ones', () => {
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 hour)',
       State: 'ENABLED',
@@ -608,6 +608,8 @@ describe('pipeline stack', () => {
     const statements = statementsOf(pipeline, 'ReconcileRole');
     expect(statements.flatMap(actionsOf).sort()).toEqual(
       [
+        'dynamodb:GetItem',
+        'kms:Decrypt',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:ListBucketVersions',
@@ -620,11 +622,18 @@ describe('pipeline stack', () => {
     const machine = machineId();
     expect(
       statements
-        .filter((s) => actionsOf(s).some((a) => /^(s3|states):/.test(a)))
+        .filter((s) => actionsOf(s).some((a) => /^(s3|states|dynamodb):/.test(a)))
         .map(grant)
         .sort(byActions),
     ).toEqual(
       [
+        // One item per landed version, and nothing else of the ledger.
+        {
+          actions: ['dynamodb:GetItem'],
+          resources: [
+            'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/csvlake-dev-ledger',
+          ],
+        },
         { actions: ['s3:ListBucketVersions'], resources: [s3Arn('landing')] },
         {
           actions: ['states:DescribeExecution'],
@@ -643,6 +652,7 @@ describe('pipeline stack', () => {
     expect(env.REDRIVE).toBe('true');
     expect(render(env.LANDING_BUCKET)).toBe(bucketName('landing'));
     expect(env.STATE_MACHINE_ARN).toEqual({ Ref: machine });
+    expect(env.LEDGER_TABLE).toBe('csvlake-dev-ledger');
   });
 
   it('locks the Athena workgroup: engine v3, enforced settings, KMS results in the results bucket, scan cap', () => {
@@ -983,8 +993,9 @@ describe('the workflow definition', () => {
       ],
       RecordReceived: [written('RouteBySize'), toFailed],
       RecordValidated: [written('NotifyValidated'), toFailed],
-      RecordRejected: [written('NotifyRejected'), toFailed],
-      RecordCurated: [written('NotifyCurated'), toFailed],
+      // Terminal statuses are written after their notification, last.
+      RecordRejected: [written('Rejected'), toFailed],
+      RecordCurated: [written('Curated'), toFailed],
     };
     for (const [name, s] of tasks) {
       expect(s.Catch, name).toEqual(name in expected ? expected[name] : [toFailed]);

@@ -73,7 +73,7 @@ const UP_TO_CONVERSION = [
   'RecordValidated',
   'NotifyValidated',
 ];
-const AFTER_CONVERSION = ['RegisterPartition', 'RecordCurated', 'NotifyCurated', 'Curated'];
+const AFTER_CONVERSION = ['RegisterPartition', 'NotifyCurated', 'RecordCurated', 'Curated'];
 
 /** The error a task fault raises: Step Functions matches Catch and Retry by `name`. */
 function named(name: string, message: string): Error {

@@ -17,6 +17,7 @@ import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { zoneFileName } from '../../lambdas/validate/core.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
+import { dynamoLedgerReader } from '../../lib/ledger/dynamodb-reader.ts';
 import { RUNTIME_DIED } from '../../lib/local/executions.ts';
 import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
@@ -123,6 +124,11 @@ interface Case {
   readonly state: string;
   /** The notification statuses after the re-drive: at least once, so a crash after a publish repeats it. */
   readonly notified: string[];
+  /**
+   * Killed after the ledger's terminal write, the last step: the file has its outcome, told to
+   * subscribers, so the reconciler counts it as ended and runs nothing again.
+   */
+  readonly ended?: true;
 }
 
 // Every step of a valid file's path, and inside the steps the S3 writes that move it between zones.
@@ -193,6 +199,13 @@ const VALID_CASES: Case[] = [
     when: 'after the CURATED notification',
     notified: ['VALIDATED', 'CURATED', 'VALIDATED', 'CURATED'],
   },
+  {
+    at: { task: 'RecordCurated', phase: 'after' },
+    state: 'RecordCurated',
+    when: 'after the ledger says CURATED',
+    notified: ['VALIDATED', 'CURATED'],
+    ended: true,
+  },
 ];
 
 const INVALID_CASES: Case[] = [
@@ -208,7 +221,20 @@ const INVALID_CASES: Case[] = [
     when: 'after the REJECTED notification',
     notified: ['REJECTED', 'REJECTED'],
   },
+  {
+    at: { task: 'RecordRejected', phase: 'after' },
+    state: 'RecordRejected',
+    when: 'after the ledger says REJECTED',
+    notified: ['REJECTED'],
+    ended: true,
+  },
 ];
+
+/** The ledger's status of the one version of `key` in the lake. */
+async function ledgerStatus(runtime: LocalRuntime, key: string): Promise<string | undefined> {
+  const [item] = await dynamoLedgerReader(runtime.ledger.client, runtime.ledger.tableName).versions(key);
+  return item?.status;
+}
 
 /** Puts an object into a lake's landing while no runtime listens (the lake down, or S3's event lost). */
 async function landWhileDown(lake: string, key: string, body: string): Promise<void> {
@@ -255,19 +281,24 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
           `the process running it (pid ${pid}) ended in state ${c.state}; \`datalake reconcile --redrive\` runs it again`,
         );
         expect(r.lines).toContain(`aborted  ${key} (${r.execution}): ${r.before?.error?.message}`);
-        expect(r.found).toEqual({
-          objects: 1,
-          terminal: 0,
-          running: 0,
-          orphans: [{ key, versionId: null, execution: r.execution, reason: 'aborted' }],
-          redriven: 0,
-          errors: [],
-        });
-        expect(r.redriven.redriven).toBe(1);
+        expect(r.found).toEqual(
+          c.ended
+            ? ONE_ENDED
+            : {
+                objects: 1,
+                terminal: 0,
+                running: 0,
+                orphans: [{ key, versionId: null, execution: r.execution, reason: 'aborted' }],
+                redriven: 0,
+                errors: [],
+              },
+        );
+        expect(r.redriven.redriven).toBe(c.ended ? 0 : 1);
         expect(r.after).toEqual(ONE_ENDED);
-        // …and the re-drive gave exactly one outcome.
+        // …and the re-drive (or the run before the kill) gave exactly one outcome.
+        expect(await ledgerStatus(r.runtime, key)).toBe('CURATED');
         const record = await r.runtime.executions.get(r.execution);
-        expect(record?.outcome).toBe('curated');
+        expect(record?.outcome).toBe(c.ended ? 'failed' : 'curated');
         const { rows } = await r.runtime.query(
           'SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders',
         );
@@ -296,11 +327,12 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
       const r = await restartAndRedrive(lake, key, INVALID, pid);
       try {
         expect(r.before?.status).toBe('ABORTED');
-        expect(r.found.orphans).toEqual([
-          { key, versionId: null, execution: r.execution, reason: 'aborted' },
-        ]);
+        expect(r.found.orphans).toEqual(
+          c.ended ? [] : [{ key, versionId: null, execution: r.execution, reason: 'aborted' }],
+        );
         expect(r.after).toEqual(ONE_ENDED);
-        expect((await r.runtime.executions.get(r.execution))?.outcome).toBe('rejected');
+        expect(await ledgerStatus(r.runtime, key)).toBe('REJECTED');
+        expect((await r.runtime.executions.get(r.execution))?.outcome).toBe(c.ended ? 'failed' : 'rejected');
         expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([]);
         expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([]);
         const failure = await keys(r.runtime, LOCAL_BUCKETS.failure);

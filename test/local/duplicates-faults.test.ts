@@ -13,6 +13,7 @@ import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { rewindLedgerItem } from './ledger-state.ts';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -109,12 +110,14 @@ describe('duplicates', () => {
   }, 60_000);
 
   it('keeps one raw and one curated object with no duplicated rows when a finished execution is re-driven', async () => {
-    // Prepare: a curated file whose record is then marked failed, as a crash would leave it
+    // Prepare: a curated file whose record is then marked failed and its ledger item put back at
+    // VALIDATED, as a crash before its last write would leave them
     const { name } = await upload('orders/redriven.csv', ordersFile(2000, 2005));
     await runtime.idle();
     const file = join(runtime.paths.executions, `${name}.json`);
     const done = JSON.parse(await readFile(file, 'utf8')) as ExecutionRecord;
     await writeFile(file, JSON.stringify({ ...done, status: 'FAILED', outcome: 'failed' }));
+    await rewindLedgerItem(runtime.ledger, done.input.key, done.input.version, 'VALIDATED');
 
     // Act
     const report = await redrive();

@@ -63,8 +63,8 @@ const CURATED_PATH = [
   'ChooseConversion',
   'ConvertInLambda',
   'RegisterPartition',
-  'RecordCurated',
   'NotifyCurated',
+  'RecordCurated',
   'Curated',
 ];
 
@@ -314,7 +314,7 @@ describe('the CLI', () => {
     const text = out.join('');
     expect(text).toMatch(/^✗ orders\/bad\.csv → rejected/);
     expect(text).toContain(
-      'path:      RecordReceived → RouteBySize → Validate → MoreSlices → IsValid → RecordRejected → NotifyRejected → Rejected',
+      'path:      RecordReceived → RouteBySize → Validate → MoreSlices → IsValid → NotifyRejected → RecordRejected → Rejected',
     );
     expect(text).toMatch(/\n4\s+amount\s+decimal_scale\s+12\.345/);
     const notifications = (await readFile(join(dir, 'notifications.jsonl'), 'utf8')).trim().split('\n');

@@ -2,7 +2,6 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../../lib/cli/main.ts';
@@ -13,6 +12,7 @@ import { serveLocalLedger } from '../../lib/local/ledger.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
+import { rewindLedgerItem } from './ledger-state.ts';
 
 const row = (id: number) => `${id},Rec,ABC-12345,1,1.00,USD,,true,2024-01-01T00:00:00Z,\n`;
 
@@ -100,15 +100,7 @@ describe('datalake reconcile (local)', () => {
     const record = JSON.parse(await readFile(file, 'utf8')) as ExecutionRecord;
     await writeFile(file, JSON.stringify({ ...record, status: 'FAILED', outcome: 'failed' }));
     const ledger = await serveLocalLedger(lakePaths(lake).ledger);
-    await ledger.client.send(
-      new UpdateItemCommand({
-        TableName: ledger.tableName,
-        Key: { objectKey: { S: 'orders/failed.csv' }, objectVersion: { S: record.input.version } },
-        UpdateExpression: 'SET #s = :s, statusRank = :r REMOVE curatedAt',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':s': { S: 'VALIDATED' }, ':r': { N: '2' } },
-      }),
-    );
+    await rewindLedgerItem(ledger, 'orders/failed.csv', record.input.version, 'VALIDATED');
     await ledger.close();
 
     // Act
