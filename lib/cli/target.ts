@@ -9,6 +9,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
 import type { LedgerReader } from '../ledger/model.ts';
 
+/**
+ * What {@link LakeTarget.query} rejects with for a query the engine refused or that did not
+ * succeed (bad SQL, not one SELECT, its time limit, an Athena query FAILED or CANCELLED): its
+ * message is one line for the user, and the command exits 1.
+ */
+export { QueryError } from '../local/query.ts';
+
 /** The zone buckets a command reads or writes. */
 export interface TargetBuckets {
   readonly landing: string;
@@ -58,6 +65,12 @@ export interface LakeTarget {
   readonly s3: S3Client;
   readonly buckets: TargetBuckets;
   readonly ledger: LedgerReader;
+  /**
+   * The dataset declarations the lake runs with, where the target knows them better than
+   * `--datasets` (the folder a running `local up` reads).
+   * @default - the `--datasets` folder
+   */
+  readonly datasetsDir?: string;
   /** One read-only SELECT over the curated tables: DuckDB locally, Athena in the workgroup on AWS. */
   query(sql: string, options: { readonly signal?: AbortSignal }): Promise<QueryAnswer>;
   subscribe(request: SubscribeRequest): Promise<SubscribeAnswer>;
