@@ -318,7 +318,6 @@ function describeItem(item: LedgerItem, report: ErrorReport | undefined): string
   const lines = [verdict(item), `  version:   ${item.version}`, `  received:  ${item.receivedAt}`];
   if (report) {
     lines.push(
-      `  reason:    ${report.reason}`,
       `  rows:      ${report.rows.toLocaleString('en-US')}, errors: ${report.errorCount.toLocaleString('en-US')}`,
     );
     const byColumn = Object.entries(report.errorsByColumn).sort((a, b) => b[1] - a[1]);
