@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { targetChoice } from '../../lib/cli/main.ts';
+import { type CliIo, main, targetChoice } from '../../lib/cli/main.ts';
 import { lakePaths } from '../../lib/local/lake-folder.ts';
 import { deliverToSubscribers, type OutboxEntry, outboxFile } from '../../lib/local/subscriptions.ts';
 import { runCli } from '../unit/cli-run.ts';
@@ -165,6 +165,67 @@ describe('put refusing an invalid file', () => {
       key: 'orders/orders-invalid.csv',
       validation: JSON.parse(validate.out),
     });
+  }, 60_000);
+});
+
+describe('put without waiting, and stopped while waiting', () => {
+  it('--no-wait: a progress bar on a terminal (stderr), the upload line, exit 0', async () => {
+    // Prepare
+    const lake = join(await scratch(), 'lake');
+    // Act
+    const { code, out, err } = await runCli(
+      ['put', VALID, '--dataset', 'orders', '--lake', lake, '--no-wait'],
+      {
+        tty: true,
+      },
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(err).toContain('uploading [');
+    expect(out).toMatch(
+      /\nuploaded s3:\/\/landing\/orders\/orders-valid\.csv \(370 B, version etag:[0-9a-f]{32}\)/,
+    );
+    const plain = await run(
+      'put',
+      VALID,
+      '--dataset',
+      'orders',
+      '--lake',
+      lake,
+      '--no-wait',
+      '--key',
+      'orders/b.csv',
+    );
+    expect(plain.err).toBe('');
+  }, 60_000);
+
+  it('Ctrl-C while following the ledger: says the file is uploaded and how to see its outcome, exit 130', async () => {
+    // Prepare: Ctrl-C as soon as the upload is reported.
+    const lake = join(await scratch(), 'lake');
+    const stop = new AbortController();
+    let out = '';
+    let err = '';
+    const io: CliIo = {
+      stdout: (text) => {
+        out += text;
+        if (text.startsWith('uploaded ')) stop.abort('SIGINT');
+      },
+      stderr: (text) => {
+        err += text;
+      },
+      stderrIsTty: false,
+      signal: stop.signal,
+    };
+
+    // Act
+    const code = await main(['put', VALID, '--dataset', 'orders', '--lake', lake], io);
+
+    // Assess
+    expect(code).toBe(130);
+    expect(out).toMatch(/^uploaded /m);
+    expect(err).toMatch(
+      /^datalake: stopped waiting; the file is uploaded \(s3:\/\/landing\/orders\/orders-valid\.csv, version etag:[0-9a-f]{32}\): `datalake report orders\/orders-valid\.csv` tells what became of it\n$/,
+    );
   }, 60_000);
 });
 
