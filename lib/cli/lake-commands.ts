@@ -5,6 +5,7 @@
  * the curated tables, `subscribe` adds a subscriber to the pipeline's events.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -17,7 +18,7 @@ import { loadDatasets } from '../datasets/load.ts';
 import { isTerminal, type LedgerItem, type LedgerStatus, ledgerVersion } from '../ledger/model.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
-import { EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted } from './failures.ts';
+import { CliError, EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted } from './failures.ts';
 import { errorTable, printRows, table } from './format.ts';
 import type { CliIo } from './main.ts';
 import { type LakeTarget, QueryError } from './target.ts';
@@ -34,8 +35,6 @@ export interface PutArgs {
   /** Follow the ledger until the file is terminal. */
   readonly wait: boolean;
   readonly json: boolean;
-  /** The declarations to validate with, when the target names none (AWS: the app's `datasets`). */
-  readonly datasetsDir: string;
 }
 
 /** Errors `put` and `report` list before pointing at `report --all` (as `local ingest` lists). */
@@ -45,18 +44,30 @@ const LISTED_ERRORS = 100;
 const FOLLOW_FIRST_MS = 200;
 const FOLLOW_MAX_MS = 5_000;
 
+/** A file `put` checked and may upload. */
+export interface CheckedFile {
+  readonly key: string;
+  readonly size: number;
+  readonly rows: number;
+  readonly valid: boolean;
+}
+
 /**
- * `put`: validates the file with the lake's rules (refused, exit 1, when invalid, unless
- * `force`), uploads it to landing and follows its ledger item until it is terminal; exit 0
- * CURATED, 1 otherwise.
+ * The first half of `put`, before any lake or stack is touched: validates the file with the
+ * declarations in `datasetsDir` (the lake's rules); an invalid one is refused (its report printed
+ * as `validate` prints it, and exit 1) unless `force`. Returns the exit code when refused.
  */
-export async function putCommand(args: PutArgs, target: LakeTarget, io: CliIo): Promise<number> {
+export async function checkFile(
+  args: PutArgs,
+  datasetsDir: string,
+  io: CliIo,
+): Promise<CheckedFile | number> {
   const say = (text: string) => (args.json ? io.stderr(text) : io.stdout(text));
   const { result, dataset, seconds } = await validateFile(
     {
       file: args.file,
       dataset: args.dataset,
-      datasetsDir: target.datasetsDir ?? args.datasetsDir,
+      datasetsDir,
       json: false,
       maxErrors: LISTED_ERRORS,
       maxRecordBytes: undefined,
@@ -64,27 +75,42 @@ export async function putCommand(args: PutArgs, target: LakeTarget, io: CliIo): 
     },
     io,
   );
+  // validate reads a pipe; an upload would need to read it again.
+  const info = await stat(args.file);
+  if (!info.isFile())
+    throw new CliError(`cannot upload "${args.file}": not a file (a pipe is read once: save it first)`);
   const key = args.key ?? `${dataset}/${basename(args.file)}`;
+  if (!result.valid && !args.force) {
+    if (args.json) io.stdout(`${JSON.stringify({ uploaded: false, key, validation: result })}\n`);
+    else io.stdout(humanReport(basename(args.file), dataset, result, seconds));
+    await printHint(args.file, result, io);
+    io.stderr('datalake: not uploaded: the lake would reject it (--force uploads it anyway)\n');
+    return EXIT.invalid;
+  }
   if (result.valid) say(humanReport(basename(args.file), dataset, result, seconds));
   else {
-    if (!args.force) {
-      if (args.json) io.stdout(`${JSON.stringify({ uploaded: false, key, validation: result })}\n`);
-      else io.stdout(humanReport(basename(args.file), dataset, result, seconds));
-      await printHint(args.file, result, io);
-      io.stderr('datalake: not uploaded: the lake would reject it (--force uploads it anyway)\n');
-      return EXIT.invalid;
-    }
     await printHint(args.file, result, io);
     io.stderr(
       `datalake: uploading an invalid file (--force): ${result.errorCount.toLocaleString('en-US')} errors; the lake will reject it\n`,
     );
   }
+  return { key, size: info.size, rows: result.rows, valid: result.valid };
+}
 
-  const version = await upload(target, key, args.file, result.bytes, io);
+/**
+ * `put`, once {@link checkFile} let the file through: uploads it to landing and follows its
+ * ledger item until it is terminal; exit 0 CURATED, 1 otherwise.
+ */
+export async function putCommand(
+  args: PutArgs & { readonly checked: CheckedFile },
+  target: LakeTarget,
+  io: CliIo,
+): Promise<number> {
+  const say = (text: string) => (args.json ? io.stderr(text) : io.stdout(text));
+  const { key, size } = args.checked;
+  const version = await upload(target, key, args.file, size, io);
   const where = `s3://${target.buckets.landing}/${key}`;
-  say(
-    `uploaded ${escapeControl(where)} (${sizeText(result.bytes)}, version ${version}) to ${target.label}\n`,
-  );
+  say(`uploaded ${escapeControl(where)} (${sizeText(size)}, version ${version}) to ${target.label}\n`);
   if (!args.wait) {
     if (args.json) io.stdout(`${JSON.stringify({ uploaded: true, key, version, status: null })}\n`);
     return EXIT.ok;

@@ -496,9 +496,16 @@ async function lakeCommand(command: LakeCommand, args: readonly string[], io: Cl
         force: values.force,
         wait: !values['no-wait'],
         json: values.json,
-        datasetsDir: datasetsDir(values),
       };
-      return onTarget(targetChoice(values), { pipeline: true }, io, (t) => commands.putCommand(put, t, io));
+      // The file is checked before the lake or the stack is touched: a refused file starts nothing.
+      const choice = targetChoice(values);
+      const declarations =
+        choice.kind === 'local'
+          ? await (await import('../local/target.ts')).localDatasetsDir({ ...choice, pipeline: true })
+          : (values.datasets ?? 'datasets');
+      const checked = await commands.checkFile(put, declarations, io);
+      if (typeof checked === 'number') return checked;
+      return onTarget(choice, { pipeline: true }, io, (t) => commands.putCommand({ ...put, checked }, t, io));
     }
     case 'files': {
       const { values, positionals } = parse({

@@ -109,6 +109,14 @@ export async function localTarget(options: LocalTargetOptions): Promise<LakeTarg
 }
 
 /**
+ * The dataset declarations a local lake runs with: those of a running `local up` unless
+ * `--datasets` names others (refused for a command that uploads), else `datasets`.
+ */
+export async function localDatasetsDir(options: Omit<LocalTargetOptions, 'create'>): Promise<string> {
+  return datasetsFolder(options, await runningUp(lakePaths(options.lakeDir)));
+}
+
+/**
  * The declarations the lake runs with: with `local up` running, the workflow checks files against
  * up's folder, so a `--datasets` naming another one is refused for a command that uploads (as
  * `local ingest` refuses it).

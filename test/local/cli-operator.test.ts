@@ -139,8 +139,9 @@ describe('on a folder that holds no lake', () => {
 
 describe('put refusing an invalid file', () => {
   it('prints its errors as validate does, exit 1, and uploads nothing', async () => {
-    // Prepare
+    // Prepare: a lake (subscribe makes one) and what validate says of the file.
     const lake = join(await scratch(), 'lake');
+    await run('subscribe', 'ops@example.com', '--lake', lake);
     const validate = await run('validate', INVALID, '--dataset', 'orders');
 
     // Act
@@ -155,11 +156,12 @@ describe('put refusing an invalid file', () => {
     expect(JSON.parse(status.out).objects.landing).toBe(0);
   }, 60_000);
 
-  it('with --json, one document saying it was not uploaded, with the verdict of validate --json', async () => {
+  it('with --json, one document saying it was not uploaded, with the verdict of validate --json; no lake is made', async () => {
     const lake = join(await scratch(), 'lake');
     const validate = await run('validate', INVALID, '--dataset', 'orders', '--json');
     const put = await run('put', INVALID, '--dataset', 'orders', '--lake', lake, '--json');
     expect(put.code).toBe(1);
+    expect(existsSync(lake)).toBe(false);
     expect(JSON.parse(put.out)).toEqual({
       uploaded: false,
       key: 'orders/orders-invalid.csv',
