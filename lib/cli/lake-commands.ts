@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { SingleBar } from 'cli-progress';
 import type { PipelineStatus, ReportedError } from '../../lambdas/shared/contract.ts';
 import type { ErrorReport } from '../../lambdas/validate/core.ts';
+import { AthenaQueryError } from '../aws/athena.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import { isTerminal, type LedgerItem, type LedgerStatus, ledgerVersion } from '../ledger/model.ts';
 import { escapeControl } from '../text.ts';
@@ -21,7 +22,7 @@ import { defaultThreads } from '../validation/parallel.ts';
 import { CliError, EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted } from './failures.ts';
 import { errorTable, printRows, table } from './format.ts';
 import type { CliIo } from './main.ts';
-import { type LakeTarget, QueryError } from './target.ts';
+import { type LakeTarget, type QueryAnswer, QueryError } from './target.ts';
 import { humanReport, printHint, validateFile } from './validate-command.ts';
 
 /** Options of `datalake put`. */
@@ -255,7 +256,7 @@ export async function filesCommand(args: FilesArgs, target: LakeTarget, io: CliI
     const rows = items.map((item) => ({
       ...item,
       rows: item.rows ?? null,
-      errorCount: item.errorCount ?? null,
+      errorCount: errorCountOf(item),
       reason: item.reason ?? null,
     }));
     io.stdout(`${JSON.stringify(rows)}\n`);
@@ -275,13 +276,22 @@ export async function filesCommand(args: FilesArgs, target: LakeTarget, io: CliI
       i.dataset,
       i.key,
       i.rows === undefined ? '' : i.rows.toLocaleString('en-US'),
-      i.errorCount === undefined ? '' : i.errorCount.toLocaleString('en-US'),
+      errorCountOf(i)?.toLocaleString('en-US') ?? '',
       i.reason ?? '',
     ]),
   );
   const more = items.length === args.limit ? `\n(the newest ${args.limit}; --limit shows more)` : '';
   io.stdout(`${lines.join('\n')}${more}\n`);
   return EXIT.ok;
+}
+
+/**
+ * A file's error count: the ledger's, or 0 for a file that passed validation (the workflow writes
+ * the count with a rejection only: a file is VALIDATED only without errors); null before that.
+ */
+function errorCountOf(item: LedgerItem): number | null {
+  if (item.errorCount !== undefined) return item.errorCount;
+  return item.status === 'VALIDATED' || item.status === 'CURATED' ? 0 : null;
 }
 
 /** Options of `datalake report`. */
@@ -437,27 +447,33 @@ export interface QueryArgs {
  * prints; the table adds, on AWS, the bytes scanned and their cost. Exit 1 for a failed query.
  */
 export async function queryCommand(args: QueryArgs, target: LakeTarget, io: CliIo): Promise<number> {
+  let answer: QueryAnswer;
   try {
-    const answer = await untilAborted(
-      target.query(args.sql, io.signal ? { signal: io.signal } : {}),
-      io.signal,
-    );
-    printRows(answer, args.json, io);
-    if (answer.scannedBytes !== undefined) {
-      const cost = answer.costUsd === undefined ? '' : `, $${answer.costUsd.toFixed(6)}`;
-      const text = `scanned ${sizeText(answer.scannedBytes)}${cost}${answer.queryId ? ` (query ${answer.queryId})` : ''}\n`;
-      // Beside --json, on stderr: stdout stays the one array.
-      if (args.json) io.stderr(`datalake: ${text}`);
-      else io.stdout(text);
-    }
-    return EXIT.ok;
+    // Not raced with the signal here: the target stops the query itself (Athena's StopQueryExecution).
+    answer = await target.query(args.sql, io.signal ? { signal: io.signal } : {});
   } catch (error) {
-    if (error instanceof QueryError) {
-      io.stderr(`datalake: query failed: ${escapeControl(error.message)}\n`);
-      return EXIT.invalid;
+    if (!(error instanceof QueryError || error instanceof AthenaQueryError)) throw error;
+    if (io.signal?.aborted) {
+      // The interrupted query's fate (stopped in Athena, or why not).
+      io.stderr(`datalake: ${escapeControl(error.message)}\n`);
+      return exitCodeOf(io.signal.reason as StopSignal);
     }
-    throw error;
+    const scanned =
+      error instanceof AthenaQueryError && error.scannedBytes !== undefined
+        ? ` (after scanning ${sizeText(error.scannedBytes)})`
+        : '';
+    io.stderr(`datalake: query failed: ${escapeControl(error.message)}${scanned}\n`);
+    return EXIT.invalid;
   }
+  printRows(answer, args.json, io);
+  if (answer.scannedBytes !== undefined) {
+    const cost = answer.costUsd === undefined ? '' : `, $${answer.costUsd.toFixed(6)}`;
+    const text = `scanned ${sizeText(answer.scannedBytes)}${cost}${answer.queryId ? ` (query ${answer.queryId})` : ''}\n`;
+    // Beside --json, on stderr: stdout stays the one array.
+    if (args.json) io.stderr(`datalake: ${text}`);
+    else io.stdout(text);
+  }
+  return EXIT.ok;
 }
 
 /** Options of `datalake subscribe`. */

@@ -6,7 +6,7 @@ import { parseConfig } from '../config.ts';
 import { LEDGER_STATUSES, type LedgerStatus } from '../ledger/model.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
-import { describeFailure, EXIT, exitCodeOf, type StopSignal, UsageError } from './failures.ts';
+import { CliError, describeFailure, EXIT, exitCodeOf, type StopSignal, UsageError } from './failures.ts';
 import type { LakeTarget } from './target.ts';
 import { validateCommand } from './validate-command.ts';
 
@@ -442,10 +442,7 @@ async function onTarget(
   work: (target: LakeTarget) => Promise<number>,
 ): Promise<number> {
   // Loaded on use: a local command should not pay for the AWS clients, nor `--aws` for the local servers.
-  const target =
-    choice.kind === 'aws'
-      ? await (await import('../aws/target.ts')).awsTarget(choice)
-      : await (await import('../local/target.ts')).localTarget({ ...choice, ...how });
+  const target = choice.kind === 'aws' ? await deployedLake(choice) : await localLake(choice, how);
   try {
     return await work(target);
   } finally {
@@ -454,6 +451,27 @@ async function onTarget(
 }
 
 const LAKE_COMMANDS = ['put', 'files', 'report', 'query', 'subscribe'] as const;
+/** The local lake as a target. */
+async function localLake(
+  choice: TargetChoice & { readonly kind: 'local' },
+  how: { readonly pipeline: boolean; readonly create?: boolean },
+): Promise<LakeTarget> {
+  return (await import('../local/target.ts')).localTarget({ ...choice, ...how });
+}
+
+/** The deployed lake as a target; a stack or output it cannot find is the user's to fix (exit 2). */
+async function deployedLake(choice: TargetChoice & { readonly kind: 'aws' }): Promise<LakeTarget> {
+  const [{ awsTarget }, { LakeDiscoveryError }] = await Promise.all([
+    import('../aws/target.ts'),
+    import('../aws/stack.ts'),
+  ]);
+  try {
+    return await awsTarget(choice);
+  } catch (error) {
+    throw error instanceof LakeDiscoveryError ? new CliError(error.message) : error;
+  }
+}
+
 type LakeCommand = (typeof LAKE_COMMANDS)[number];
 
 /** Parses and runs one operator command. */
@@ -554,9 +572,12 @@ async function lakeCommand(command: LakeCommand, args: readonly string[], io: Cl
         dataset: { type: 'string', multiple: true },
       });
       const endpoint = one(positionals, 'endpoint (an e-mail address, an https:// URL or an SQS queue ARN)');
+      // SNS's protocols, told apart by the rules the AWS target subscribes with.
+      const sns = await import('../aws/subscribe.ts');
+      const protocol = usageOnError(() => sns.subscriptionProtocol(endpoint));
       const subscribe = {
         endpoint,
-        protocol: protocolOf(endpoint),
+        protocol,
         statuses: commaList(values.status).map(pipelineStatus),
         datasets: commaList(values.dataset),
         json: values.json,
@@ -600,16 +621,6 @@ function sinceTime(text: string): string {
   if (Number.isNaN(time))
     throw new UsageError(`--since takes a date (YYYY-MM-DD) or an ISO 8601 time, not "${text}"`);
   return new Date(time).toISOString();
-}
-
-/** The SNS protocol of an endpoint: e-mail, https or sqs (a queue's ARN). */
-function protocolOf(endpoint: string): 'email' | 'https' | 'sqs' {
-  if (/^https:\/\/[^\s/]+/i.test(endpoint)) return 'https';
-  if (/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]+(\.fifo)?$/.test(endpoint)) return 'sqs';
-  if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(endpoint)) return 'email';
-  throw new UsageError(
-    `"${endpoint}" is not an endpoint to subscribe: give an e-mail address, an https:// URL or an SQS queue ARN`,
-  );
 }
 
 /** Options of `datalake validate`. */

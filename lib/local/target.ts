@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { filterPolicy } from '../aws/subscribe.ts';
-import { CliError, UsageError } from '../cli/failures.ts';
+import { CliError, UsageError, untilAborted } from '../cli/failures.ts';
 import {
   requireFolder,
   requireLake,
@@ -76,19 +76,18 @@ export async function localTarget(options: LocalTargetOptions): Promise<LakeTarg
     buckets: LOCAL_BUCKETS,
     ledger,
     datasetsDir,
-    query: async (sql) => {
+    query: async (sql, { signal }) => {
       const datasets = await loadDatasets(datasetsDir);
       const catalog = new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated);
-      return queryLake(
-        {
-          s3: served.s3,
-          curatedBucket: LOCAL_BUCKETS.curated,
-          datasets,
-          partitions: await catalog.partitions(),
-          cacheDir: paths.queryCache,
-        },
-        sql,
-      );
+      const scope = {
+        s3: served.s3,
+        curatedBucket: LOCAL_BUCKETS.curated,
+        datasets,
+        partitions: await catalog.partitions(),
+        cacheDir: paths.queryCache,
+      };
+      // DuckDB takes no signal: Ctrl-C stops waiting, and the query ends with the process.
+      return untilAborted(queryLake(scope, sql), signal);
     },
     subscribe: async (request) => {
       const policy = filterPolicy(request.statuses, request.datasets);
@@ -159,20 +158,9 @@ async function serveHere(
   if (options.pipeline || options.create) await requireWritable(paths);
   else await requireLake(paths);
   if (options.pipeline) {
+    // The runtime serves the ledger its workflow writes: the one LevelDB folder, one process.
     const runtime = await LocalRuntime.start({ lakeDir: paths.root, datasetsDir });
-    const ledger = await serveLocalLedger(paths.ledger).catch(async (error: unknown) => {
-      await runtime.close();
-      throw error;
-    });
-    return {
-      s3: runtime.client,
-      ledger,
-      close: async () => {
-        // The runtime first: its executions in flight still write the ledger.
-        await runtime.close();
-        await ledger.close();
-      },
-    };
+    return { s3: runtime.client, ledger: runtime.ledger, close: () => runtime.close() };
   }
   const server = await startLocalS3({ directory: paths.s3, buckets: Object.values(LOCAL_BUCKETS) });
   const ledger = await serveLocalLedger(paths.ledger).catch(async (error: unknown) => {

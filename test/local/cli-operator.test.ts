@@ -69,7 +69,7 @@ describe('usage errors: exit 2 with one line, before any lake or stack is touche
     ],
     [
       ['subscribe', 'ftp://example.com/x'],
-      '"ftp://example.com/x" is not an endpoint to subscribe: give an e-mail address, an https:// URL or an SQS queue ARN',
+      'cannot subscribe "ftp://example.com/x": give an e-mail address, an https:// url or an sqs queue arn',
     ],
     [
       ['files', '--aws', '--lake', 'x'],
