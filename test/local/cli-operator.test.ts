@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, main, targetChoice } from '../../lib/cli/main.ts';
 import { lakePaths } from '../../lib/local/lake-folder.ts';
 import { deliverToSubscribers, type OutboxEntry, outboxFile } from '../../lib/local/subscriptions.ts';
@@ -451,4 +451,39 @@ describe('put, files, report, query and subscribe on one lake', () => {
     expect(curated.map((e) => e.attributes.status)).toEqual(['CURATED']);
     expect(await readdir(join(lake, 'outbox'))).toHaveLength(2);
   });
+});
+
+describe('with local up running on the lake', () => {
+  let lake: string;
+  let stop: AbortController;
+  let up: Promise<{ code: number }>;
+
+  beforeAll(async () => {
+    // Prepare: local up on a new lake, and its server.json once it listens.
+    lake = join(await scratch(), 'lake');
+    stop = new AbortController();
+    up = runCli(['local', 'up', '--lake', lake], { signal: stop.signal });
+    while (!existsSync(join(lake, 'server.json'))) await new Promise((r) => setTimeout(r, 50));
+  }, 60_000);
+
+  afterAll(async () => {
+    stop.abort('SIGINT');
+    await up;
+  });
+
+  it("put uploads through up and follows up's ledger to CURATED; files and query read the same lake", async () => {
+    // Act
+    const put = await run('put', VALID, '--dataset', 'orders', '--lake', lake, '--json');
+    const files = await run('files', '--lake', lake, '--json');
+    const query = await run('query', 'SELECT count(*) AS n FROM orders', '--lake', lake, '--json');
+
+    // Assess
+    expect(put.code).toBe(0);
+    const outcome = JSON.parse(put.out);
+    expect(outcome).toMatchObject({ uploaded: true, key: 'orders/orders-valid.csv', status: 'CURATED' });
+    expect(JSON.parse(files.out)).toMatchObject([
+      { key: 'orders/orders-valid.csv', version: outcome.version },
+    ]);
+    expect(JSON.parse(query.out)).toEqual([{ n: '3' }]);
+  }, 60_000);
 });
