@@ -381,9 +381,20 @@ function s3Location(uri: string): { Bucket: string; Key: string } {
 }
 
 /** A rejected file's `.errors.json` report. */
-async function readReport(target: LakeTarget, uri: string, io: CliIo): Promise<ErrorReport> {
-  const object = await untilAborted(target.s3.send(new GetObjectCommand(s3Location(uri))), io.signal);
-  return JSON.parse(await object.Body!.transformToString()) as ErrorReport;
+async function readReport(target: LakeTarget, uri: string, io: CliIo): Promise<ErrorReport | undefined> {
+  try {
+    const object = await untilAborted(target.s3.send(new GetObjectCommand(s3Location(uri))), io.signal);
+    return JSON.parse(await object.Body!.transformToString()) as ErrorReport;
+  } catch (error) {
+    // Gone (deleted by hand) or archived (the failure zone moves to Glacier after its transition
+    // days): the ledger still says what happened; the errors are not at hand.
+    const name = (error as Error).name;
+    if (name !== 'NoSuchKey' && name !== 'InvalidObjectState') throw error;
+    io.stderr(
+      `datalake: the report ${escapeControl(uri)} cannot be read (${name}): its errors are not listed\n`,
+    );
+    return undefined;
+  }
 }
 
 /**
