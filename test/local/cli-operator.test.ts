@@ -308,6 +308,13 @@ describe('local ingest and local query, deprecated', () => {
     expect(tty.err).toBe('datalake: note: `local query` is deprecated: use `datalake query`\n');
     expect(tty.out).toBe(plain.out);
   });
+
+  it('local ingest too, before it does anything else', async () => {
+    const { err } = await runCli(['local', 'ingest', 'no/such.csv', '--dataset', 'orders'], { tty: true });
+    expect(err).toBe(
+      'datalake: note: `local ingest` is deprecated: use `datalake put`\ndatalake: cannot read "no/such.csv": no such file\n',
+    );
+  });
 });
 
 /**
@@ -425,6 +432,42 @@ describe('put, files, report, query and subscribe on one lake', () => {
       out: '',
       err: `datalake: no file "orders/nope.csv" in the ledger of local lake ${lake}\n`,
     });
+  });
+
+  it('report --version names one version; files --since keeps what was received since then', async () => {
+    // Prepare: the version files lists for the rejected file.
+    const files = JSON.parse((await run('files', '--lake', lake, '--json')).out) as {
+      key: string;
+      version: string;
+    }[];
+    const { version } = files.find((f) => f.key === 'orders/orders-invalid.csv')!;
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+
+    // Act
+    const named = await run(
+      'report',
+      'orders/orders-invalid.csv',
+      '--version',
+      version,
+      '--lake',
+      lake,
+      '--json',
+    );
+    const other = await run('report', 'orders/orders-invalid.csv', '--version', 'etag:0', '--lake', lake);
+    const since = await run('files', '--since', tomorrow, '--lake', lake, '--json');
+
+    // Assess
+    expect(JSON.parse(named.out).item).toMatchObject({
+      key: 'orders/orders-invalid.csv',
+      version,
+      status: 'REJECTED',
+    });
+    expect(other).toEqual({
+      code: 1,
+      out: '',
+      err: `datalake: no file "orders/orders-invalid.csv" at version etag:0 in the ledger of local lake ${lake}\n`,
+    });
+    expect(JSON.parse(since.out)).toEqual([]);
   });
 
   it('query --json prints what local query --json prints', async () => {
