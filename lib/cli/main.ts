@@ -349,7 +349,8 @@ async function reconcile(args: readonly string[], io: CliIo): Promise<number> {
       json: values.json,
       lakeDir: values.lake,
       datasetsDir: values.datasets,
-      ...(values.aws ? { aws: await deployedLake(deployed) } : {}),
+      // The same stack, named by the same options and rules, as the operator commands' --aws.
+      ...(values.aws ? { aws: stackChoice(deployed) } : {}),
     },
     io,
   );
@@ -387,13 +388,16 @@ interface TargetValues {
 /** Where an operator command works: a local lake folder, or a deployed stack. */
 export type TargetChoice =
   | { readonly kind: 'local'; readonly lakeDir: string; readonly datasetsDir?: string }
-  | {
-      readonly kind: 'aws';
-      readonly prefix: string;
-      readonly stage: string;
-      readonly region?: string;
-      readonly profile?: string;
-    };
+  | StackChoice;
+
+/** A deployed stack: the app's prefix and stage, and the region and profile to reach it with. */
+export interface StackChoice {
+  readonly kind: 'aws';
+  readonly prefix: string;
+  readonly stage: string;
+  readonly region?: string;
+  readonly profile?: string;
+}
 
 /** The target the options name; `--aws` with `--lake`, or a stack option without `--aws`, is a usage error. */
 export function targetChoice(values: TargetValues): TargetChoice {
@@ -411,9 +415,16 @@ export function targetChoice(values: TargetValues): TargetChoice {
   }
   if (values.lake !== undefined)
     throw new UsageError('--lake names a local lake and --aws a deployed stack: give one of them');
+  return stackChoice(values);
+}
+
+/**
+ * The deployed stack the options name (`--aws`, and `reconcile --aws`): the app's prefix and stage
+ * unless given, checked by the app's own rules (a name it could not have deployed is a usage error).
+ */
+export function stackChoice(values: TargetValues): StackChoice {
   let config: ReturnType<typeof parseConfig>;
   try {
-    // The app's own rules for a prefix and a stage: a name it could not have deployed is refused here.
     config = parseConfig((key) =>
       key === 'prefix' ? values.prefix : key === 'stage' ? values.stage : undefined,
     );
@@ -442,7 +453,7 @@ async function onTarget(
   work: (target: LakeTarget) => Promise<number>,
 ): Promise<number> {
   // Loaded on use: a local command should not pay for the AWS clients, nor `--aws` for the local servers.
-  const target = choice.kind === 'aws' ? await deployedLake(choice) : await localLake(choice, how);
+  const target = choice.kind === 'aws' ? await openDeployedLake(choice) : await localLake(choice, how);
   try {
     return await work(target);
   } finally {
@@ -460,7 +471,7 @@ async function localLake(
 }
 
 /** The deployed lake as a target; a stack or output it cannot find is the user's to fix (exit 2). */
-async function deployedLake(choice: TargetChoice & { readonly kind: 'aws' }): Promise<LakeTarget> {
+async function openDeployedLake(choice: StackChoice): Promise<LakeTarget> {
   const [{ awsTarget }, { LakeDiscoveryError }] = await Promise.all([
     import('../aws/target.ts'),
     import('../aws/stack.ts'),
@@ -723,29 +734,4 @@ function positiveInteger(flag: string, text: string, min: number, max = Number.M
   }
   if (n > max) throw new UsageError(`${flag} takes at most ${max.toLocaleString('en-US')}, not "${text}"`);
   return n;
-}
-
-/** The deployed stack `--aws` names: the app's prefix and stage unless given (lib/config.ts). */
-async function deployedLake(options: {
-  stage: string | undefined;
-  prefix: string | undefined;
-  region: string | undefined;
-  profile: string | undefined;
-}): Promise<{ prefix: string; stage: string; region?: string; profile?: string }> {
-  const { parseConfig } = await import('../config.ts');
-  // The same checks as `cdk deploy -c prefix=… -c stage=…`: a name it could not have deployed is a usage error.
-  let config: { prefix: string; stage: string };
-  try {
-    config = parseConfig((key) =>
-      key === 'prefix' ? options.prefix : key === 'stage' ? options.stage : undefined,
-    );
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return {
-    prefix: config.prefix,
-    stage: config.stage,
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.profile === undefined ? {} : { profile: options.profile }),
-  };
 }
