@@ -17,12 +17,13 @@ import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { AthenaQueryError } from '../aws/athena.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import { isTerminal, type LedgerItem, type LedgerStatus, ledgerVersion } from '../ledger/model.ts';
+import { QueryError } from '../local/query.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
 import { CliError, EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted } from './failures.ts';
 import { errorTable, printRows, table } from './format.ts';
 import type { CliIo } from './main.ts';
-import { type LakeTarget, type QueryAnswer, QueryError } from './target.ts';
+import type { LakeTarget, QueryAnswer } from './target.ts';
 import { humanReport, printHint, validateFile } from './validate-command.ts';
 
 /** Options of `datalake put`. */

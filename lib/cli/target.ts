@@ -9,13 +9,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
 import type { LedgerReader } from '../ledger/model.ts';
 
-/**
- * What {@link LakeTarget.query} rejects with for a query the engine refused or that did not
- * succeed (bad SQL, not one SELECT, its time limit, an Athena query FAILED or CANCELLED): its
- * message is one line for the user, and the command exits 1.
- */
-export { QueryError } from '../local/query.ts';
-
 /** The zone buckets a command reads or writes. */
 export interface TargetBuckets {
   readonly landing: string;
@@ -71,7 +64,11 @@ export interface LakeTarget {
    * @default - the `--datasets` folder
    */
   readonly datasetsDir?: string;
-  /** One read-only SELECT over the curated tables: DuckDB locally, Athena in the workgroup on AWS. */
+  /**
+   * One read-only SELECT over the curated tables: DuckDB locally, Athena in the workgroup on AWS.
+   * A query the engine refuses or that does not succeed rejects with the engine's error
+   * (`QueryError` locally, `AthenaQueryError` on AWS), whose message is one line for the user.
+   */
   query(sql: string, options: { readonly signal?: AbortSignal }): Promise<QueryAnswer>;
   subscribe(request: SubscribeRequest): Promise<SubscribeAnswer>;
   /** Releases clients and any server this process started for the command. */
