@@ -42,3 +42,38 @@ export function errorTable(errors: readonly ErrorRow[]): string[] {
   });
   return table(['line', 'column', 'rule', 'value', 'message'], rows);
 }
+
+/**
+ * A query value as the table shows it: SQL NULL as NULL, and the text 'NULL' quoted so the two
+ * differ; -0 keeps its sign (String(-0) is "0"). --json tells every value apart.
+ */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value === 'NULL') return "'NULL'";
+  if (Object.is(value, -0)) return '-0';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * A query's rows as `local query` prints them: `--json` the array of row objects alone (that it
+ * was cut short goes to stderr, where a person reads it), otherwise a table and the row count.
+ */
+export function printRows(
+  result: {
+    readonly columns: string[];
+    readonly rows: Record<string, unknown>[];
+    readonly truncated: boolean;
+  },
+  json: boolean,
+  io: { readonly stdout: (text: string) => void; readonly stderr: (text: string) => void },
+): void {
+  const count = `${result.rows.length.toLocaleString('en-US')} rows`;
+  if (json) {
+    io.stdout(`${JSON.stringify(result.rows)}\n`);
+    if (result.truncated) io.stderr(`datalake: truncated at ${count}\n`);
+    return;
+  }
+  const cells = result.rows.map((row) => result.columns.map((c) => cellText(row[c])));
+  const note = result.truncated ? `\n(truncated at ${count})` : '';
+  io.stdout(`${table(result.columns, cells).join('\n')}\n(${count})${note}\n`);
+}

@@ -20,7 +20,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, localS3Client, startLocalS3 } from '..
 import { escapeControl } from '../text.ts';
 import { CliError, untilAborted } from './failures.ts';
 import { fileHint } from './file-hint.ts';
-import { errorTable, table } from './format.ts';
+import { errorTable, printRows, table } from './format.ts';
 import {
   alreadyRunning,
   claimLake,
@@ -32,6 +32,8 @@ import {
   runningUp,
 } from './lake-server.ts';
 import { type CliIo, EXIT, UsageError } from './main.ts';
+
+export { cellText } from './format.ts';
 
 /** Options every local command takes. */
 export interface LocalArgs {
@@ -286,16 +288,7 @@ export async function localQuery(args: LocalArgs & { readonly sql: string }, io:
         args.sql,
       ),
     );
-    const count = `${result.rows.length.toLocaleString('en-US')} rows`;
-    if (args.json) {
-      io.stdout(`${JSON.stringify(result.rows)}\n`);
-      // The array stays the rows; that it is cut short goes where a person reads it.
-      if (result.truncated) io.stderr(`datalake: truncated at ${count}\n`);
-    } else {
-      const cells = result.rows.map((row) => result.columns.map((c) => cellText(row[c])));
-      const note = result.truncated ? `\n(truncated at ${count})` : '';
-      io.stdout(`${table(result.columns, cells).join('\n')}\n(${count})${note}\n`);
-    }
+    printRows(result, args.json, io);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof QueryError) {
@@ -304,17 +297,6 @@ export async function localQuery(args: LocalArgs & { readonly sql: string }, io:
     }
     throw error;
   }
-}
-
-/**
- * A query value as the table shows it: SQL NULL as NULL, and the text 'NULL' quoted so the two
- * differ; -0 keeps its sign (String(-0) is "0"). --json tells every value apart.
- */
-export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (value === 'NULL') return "'NULL'";
-  if (Object.is(value, -0)) return '-0';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 /** `local status`: objects per zone and the recent executions. */

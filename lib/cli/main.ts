@@ -1,9 +1,13 @@
 /** The `datalake` command line: argument parsing and dispatch. Each command is a function of its IO. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
+import { parseConfig } from '../config.ts';
+import { LEDGER_STATUSES, type LedgerStatus } from '../ledger/model.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
-import { describeFailure, EXIT, exitCodeOf, type StopSignal, UsageError } from './failures.ts';
+import { CliError, describeFailure, EXIT, exitCodeOf, type StopSignal, UsageError } from './failures.ts';
+import type { LakeTarget } from './target.ts';
 import { validateCommand } from './validate-command.ts';
 
 export { CliError, EXIT, UsageError } from './failures.ts';
@@ -24,6 +28,16 @@ export interface CliIo {
   readonly debug?: boolean;
 }
 
+/** The rows `files` lists by default, and at most. */
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+
+/** The statuses a subscription can filter on: those the pipeline publishes. */
+const PIPELINE_STATUSES: readonly PipelineStatus[] = ['VALIDATED', 'REJECTED', 'CURATED', 'FAILED'];
+
+/** The app's defaults (lib/config.ts): the stack `--aws` finds when no prefix or stage is given. */
+const DEFAULT_CONFIG = parseConfig(() => undefined);
+
 /** The usage of each command, as `<command> --help` prints it. */
 const HELP = {
   validate: `validate <file> --dataset <name> [--datasets DIR] [--json] [--max-errors N] [--max-record-bytes N]
@@ -34,6 +48,39 @@ const HELP = {
     --threads N: validate a plain file in N parallel ranges, with the result of one pass (default:
     one per core; 1 reads it in one pass; gzip, pipes and files under 16 MB are read in one pass)
 `,
+  put: `put <file> --dataset <name> [--key K] [--force] [--no-wait] [TARGET] [--json]
+    check a file with the lake's rules, upload it to landing (a progress bar on a terminal) and
+    follow it in the ledger until it is CURATED, REJECTED or FAILED, printing each status;
+    an invalid file is refused with its errors, nothing uploaded, unless --force;
+    exit 0 curated (or uploaded, with --no-wait), 1 refused, rejected or failed; Ctrl-C stops
+    waiting (the file stays uploaded)
+    --key K: the landing key, <dataset>/<name> (default <dataset>/<file name>)
+`,
+  files: `files [--dataset D] [--status S] [--since DATE] [--limit N] [TARGET] [--json]
+    the ledger, newest first: one line per landed file version, its status, rows and errors;
+    --status one of ${LEDGER_STATUSES.join(', ')};
+    --since YYYY-MM-DD or an ISO 8601 time; --limit at most ${MAX_LIMIT} (default ${DEFAULT_LIMIT});
+    --json an array of objects with at least dataset, key, status, rows and errorCount; exit 0
+`,
+  report: `report <key> [--version V] [--all] [TARGET] [--json]
+    what became of a landed file (its newest version, or V): a rejected one's reason, counts
+    and first errors; --all streams every error from the report's JSON Lines parts (with --json,
+    as one array);
+    exit 0 curated or still running, 1 rejected, failed or unknown to the ledger
+`,
+  query: `query "<SQL>" [TARGET] [--json]
+    one SELECT over the curated tables: DuckDB on the local lake, Athena in the stack's workgroup
+    (with the bytes scanned and their cost; Ctrl-C cancels it); --json prints the row array as
+    \`local query --json\` does; exit 0, 1 for a query that failed
+`,
+  subscribe: `subscribe <endpoint> [--status S]... [--dataset D]... [TARGET] [--json]
+    subscribe an e-mail address, an https:// URL or an SQS queue ARN to the pipeline's events,
+    only those of the statuses (${PIPELINE_STATUSES.join(', ')}) and datasets
+    given (repeat the option or give a comma list; all when left out); on AWS an SNS
+    subscription with that filter policy (e-mail and https wait for confirmation); locally a
+    line in the lake's subscriptions.jsonl, and each event it lets through appended to
+    outbox/<endpoint>.jsonl (and POSTed to an https:// endpoint); exit 0
+`,
   'local up': `local up [--lake DIR] [--datasets DIR] [--port N] [--large-file-bytes N]
     run the whole pipeline on this machine: an S3 endpoint on 127.0.0.1, the workflow on every
     file dropped into its landing bucket; Ctrl-C stops (the lake folder, default .lake, is kept);
@@ -41,7 +88,7 @@ const HELP = {
 `,
   'local ingest': `local ingest <file> --dataset <name> [--key K] [--lake DIR] [--datasets DIR] [--json]
              [--large-file-bytes N]
-    upload a file to landing, wait for its workflow, report the outcome;
+    (deprecated: use put) upload a file to landing, wait for its workflow, report the outcome;
     exit 0 curated, 1 rejected or failed, 2 usage error
     --key K: the landing key, <dataset>/<name> (default <dataset>/<file name>)
     --datasets DIR: with local up running, must be the folder up reads (default: up's)
@@ -49,8 +96,8 @@ const HELP = {
     lower it to try the large-file route; with local up running, up's own setting applies)
 `,
   'local query': `local query "<SQL>" [--lake DIR] [--datasets DIR] [--json]
-    SQL (DuckDB) over the curated tables, one view per dataset with its ingest_date; in the
-    table, SQL NULL prints as NULL and the text 'NULL' quoted
+    (deprecated: use query) SQL (DuckDB) over the curated tables, one view per dataset with
+    its ingest_date; in the table, SQL NULL prints as NULL and the text 'NULL' quoted
 `,
   'local status': `local status [--lake DIR] [--json]
     objects per zone and the recent executions
@@ -68,20 +115,30 @@ type Command = keyof typeof HELP;
 
 const indent = (text: string) => text.replace(/^(?=.)/gm, '  ');
 
+/** What `[TARGET]` in the operator commands' usage stands for. */
+const TARGET_HELP = `  TARGET: the local lake, --lake DIR (default .lake) with --datasets DIR (default: the folder
+  a running local up reads, else datasets); or a deployed stack, --aws [--prefix P] [--stage S]
+  [--region R] [--profile NAME] (default prefix ${DEFAULT_CONFIG.prefix}, stage ${DEFAULT_CONFIG.stage}; names come from the
+  stacks' outputs), with --datasets DIR the declarations it was deployed with. With --json,
+  stdout is exactly one JSON document; notes go to stderr.`;
+
 export const USAGE = `usage: datalake <command> [options]
 
 commands:
 ${Object.values(HELP).map(indent).join('')}
+${TARGET_HELP}
+
   <command> --help prints a command's usage; --version the version. Every command exits 2, with
-  one line, for a bad argument or a path, port or lake it cannot use; 130/143 when stopped by
-  Ctrl-C or SIGTERM; 3 for an internal error (DATALAKE_DEBUG=1 shows its stack).
+  one line, for a bad argument or a path, port, lake or stack it cannot use; 130/143 when stopped
+  by Ctrl-C or SIGTERM; 3 for an internal error (DATALAKE_DEBUG=1 shows its stack).
 `;
 
 /** The usage of one command (or of all the `local` ones). */
 function usageOf(command: Command | 'local' | undefined): string {
   if (command === undefined) return USAGE;
   const parts = Object.entries(HELP).filter(([name]) => name === command || name.startsWith(`${command} `));
-  return `usage: datalake ${parts.map(([, text]) => text).join('       datalake ')}`;
+  const usage = `usage: datalake ${parts.map(([, text]) => text).join('       datalake ')}`;
+  return LAKE_COMMANDS.includes(command as LakeCommand) ? `${usage}\n${TARGET_HELP}\n` : usage;
 }
 
 /** Whether the arguments ask for help (before a `--`, after which everything is positional). */
@@ -109,6 +166,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await validateCommand(parseValidateArgs(rest), io);
       case 'local':
         return await localCommand(rest, io, at);
+      case 'put':
+      case 'files':
+      case 'report':
+      case 'query':
+      case 'subscribe':
+        at.command = command;
+        if (wantsHelp(rest)) return help(io, command);
+        return await lakeCommand(command, rest, io);
       case 'reconcile':
         at.command = 'reconcile';
         if (wantsHelp(rest)) return help(io, 'reconcile');
@@ -210,6 +275,7 @@ async function localCommand(
       if (positionals.length !== 1) throw new UsageError('local ingest takes exactly one file');
       if (values.dataset === undefined) throw new UsageError('local ingest needs --dataset <name>');
       if (values.key !== undefined) checkKey(values.key, values.dataset);
+      deprecated(io, 'local ingest', 'put');
       return localIngest(
         {
           lakeDir: values.lake,
@@ -230,6 +296,7 @@ async function localCommand(
       );
       if (positionals.length !== 1)
         throw new UsageError('local query takes exactly one SQL statement (quote it)');
+      deprecated(io, 'local query', 'query');
       return localQuery(
         { lakeDir: values.lake, datasetsDir: values.datasets, json: values.json, sql: positionals[0]! },
         io,
@@ -282,10 +349,289 @@ async function reconcile(args: readonly string[], io: CliIo): Promise<number> {
       json: values.json,
       lakeDir: values.lake,
       datasetsDir: values.datasets,
-      ...(values.aws ? { aws: await deployedLake(deployed) } : {}),
+      // The same stack, named by the same options and rules, as the operator commands' --aws.
+      ...(values.aws ? { aws: stackChoice(deployed) } : {}),
     },
     io,
   );
+}
+
+/** A deprecated command's note: on a terminal only, so scripts' stderr (and their tests) stay as they were. */
+function deprecated(io: CliIo, command: string, instead: string): void {
+  if (io.stderrIsTty)
+    io.stderr(`datalake: note: \`${command}\` is deprecated: use \`datalake ${instead}\`\n`);
+}
+
+/** The options every operator command takes: where the lake is, and `--json`. */
+const TARGET_OPTIONS = {
+  lake: { type: 'string' },
+  datasets: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  aws: { type: 'boolean', default: false },
+  prefix: { type: 'string' },
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+} as const;
+
+/** The target options as parsed. */
+interface TargetValues {
+  readonly lake?: string | undefined;
+  readonly datasets?: string | undefined;
+  readonly aws?: boolean | undefined;
+  readonly prefix?: string | undefined;
+  readonly stage?: string | undefined;
+  readonly region?: string | undefined;
+  readonly profile?: string | undefined;
+}
+
+/** Where an operator command works: a local lake folder, or a deployed stack. */
+export type TargetChoice =
+  | { readonly kind: 'local'; readonly lakeDir: string; readonly datasetsDir?: string }
+  | StackChoice;
+
+/** A deployed stack: the app's prefix and stage, and the region and profile to reach it with. */
+export interface StackChoice {
+  readonly kind: 'aws';
+  readonly prefix: string;
+  readonly stage: string;
+  readonly region?: string;
+  readonly profile?: string;
+}
+
+/** The target the options name; `--aws` with `--lake`, or a stack option without `--aws`, is a usage error. */
+export function targetChoice(values: TargetValues): TargetChoice {
+  const stackOptions = (['prefix', 'stage', 'region', 'profile'] as const).filter(
+    (o) => values[o] !== undefined,
+  );
+  if (!values.aws) {
+    if (stackOptions.length > 0)
+      throw new UsageError(`--${stackOptions[0]} names a deployed stack: it goes with --aws`);
+    return {
+      kind: 'local',
+      lakeDir: values.lake ?? '.lake',
+      ...(values.datasets === undefined ? {} : { datasetsDir: values.datasets }),
+    };
+  }
+  if (values.lake !== undefined)
+    throw new UsageError('--lake names a local lake and --aws a deployed stack: give one of them');
+  return stackChoice(values);
+}
+
+/**
+ * The deployed stack the options name (`--aws`, and `reconcile --aws`): the app's prefix and stage
+ * unless given, checked by the app's own rules (a name it could not have deployed is a usage error).
+ */
+export function stackChoice(values: TargetValues): StackChoice {
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig((key) =>
+      key === 'prefix' ? values.prefix : key === 'stage' ? values.stage : undefined,
+    );
+  } catch (error) {
+    throw new UsageError(
+      (error as Error).message.replace(/^invalid configuration \(CDK context\):\n\s*- /, ''),
+    );
+  }
+  for (const option of ['region', 'profile'] as const) {
+    if (values[option] === '') throw new UsageError(`--${option} is empty`);
+  }
+  return {
+    kind: 'aws',
+    prefix: config.prefix,
+    stage: config.stage,
+    ...(values.region === undefined ? {} : { region: values.region }),
+    ...(values.profile === undefined ? {} : { profile: values.profile }),
+  };
+}
+
+/** Opens the chosen target, runs `work` on it and closes it (not after Ctrl-C: work in flight ends with the process). */
+async function onTarget(
+  choice: TargetChoice,
+  how: { readonly pipeline: boolean; readonly create?: boolean },
+  io: CliIo,
+  work: (target: LakeTarget) => Promise<number>,
+): Promise<number> {
+  // Loaded on use: a local command should not pay for the AWS clients, nor `--aws` for the local servers.
+  const target = choice.kind === 'aws' ? await openDeployedLake(choice) : await localLake(choice, how);
+  try {
+    return await work(target);
+  } finally {
+    if (!io.signal?.aborted) await target.close();
+  }
+}
+
+const LAKE_COMMANDS = ['put', 'files', 'report', 'query', 'subscribe'] as const;
+/** The local lake as a target. */
+async function localLake(
+  choice: TargetChoice & { readonly kind: 'local' },
+  how: { readonly pipeline: boolean; readonly create?: boolean },
+): Promise<LakeTarget> {
+  return (await import('../local/target.ts')).localTarget({ ...choice, ...how });
+}
+
+/** The deployed lake as a target; a stack or output it cannot find is the user's to fix (exit 2). */
+async function openDeployedLake(choice: StackChoice): Promise<LakeTarget> {
+  const [{ awsTarget }, { LakeDiscoveryError }] = await Promise.all([
+    import('../aws/target.ts'),
+    import('../aws/stack.ts'),
+  ]);
+  try {
+    return await awsTarget(choice);
+  } catch (error) {
+    throw error instanceof LakeDiscoveryError ? new CliError(error.message) : error;
+  }
+}
+
+type LakeCommand = (typeof LAKE_COMMANDS)[number];
+
+/** Parses and runs one operator command. */
+async function lakeCommand(command: LakeCommand, args: readonly string[], io: CliIo): Promise<number> {
+  const commands = await import('./lake-commands.ts');
+  const parse = <
+    O extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean; default?: string | boolean }>,
+  >(
+    options: O,
+  ) =>
+    usageOnError(() =>
+      parseArgs({
+        args: [...args],
+        strict: true,
+        allowPositionals: true,
+        options: { ...TARGET_OPTIONS, ...options },
+      }),
+    );
+  const one = (positionals: string[], what: string) => {
+    if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one ${what}`);
+    return positionals[0]!;
+  };
+  // On AWS the declarations are the app's folder, as `cdk deploy` read it.
+  const datasetsDir = (values: TargetValues) => values.datasets ?? 'datasets';
+  switch (command) {
+    case 'put': {
+      const { values, positionals } = parse({
+        dataset: { type: 'string' },
+        key: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        'no-wait': { type: 'boolean', default: false },
+      });
+      const file = one(positionals, 'file');
+      if (values.dataset === undefined) throw new UsageError('put needs --dataset <name>');
+      if (values.key !== undefined) checkKey(values.key, values.dataset);
+      const put = {
+        file,
+        dataset: values.dataset,
+        ...(values.key === undefined ? {} : { key: values.key }),
+        force: values.force,
+        wait: !values['no-wait'],
+        json: values.json,
+      };
+      // The file is checked before the lake or the stack is touched: a refused file starts nothing.
+      const choice = targetChoice(values);
+      const declarations =
+        choice.kind === 'local'
+          ? await (await import('../local/target.ts')).localDatasetsDir({ ...choice, pipeline: true })
+          : (values.datasets ?? 'datasets');
+      const checked = await commands.checkFile(put, declarations, io);
+      if (typeof checked === 'number') return checked;
+      return onTarget(choice, { pipeline: true }, io, (t) => commands.putCommand({ ...put, checked }, t, io));
+    }
+    case 'files': {
+      const { values, positionals } = parse({
+        dataset: { type: 'string' },
+        status: { type: 'string' },
+        since: { type: 'string' },
+        limit: { type: 'string', default: String(DEFAULT_LIMIT) },
+      });
+      if (positionals.length > 0) throw new UsageError(`files takes no argument, not "${positionals[0]}"`);
+      const files = {
+        limit: positiveInteger('--limit', values.limit, 1, MAX_LIMIT),
+        json: values.json,
+        ...(values.dataset === undefined ? {} : { dataset: values.dataset }),
+        ...(values.status === undefined ? {} : { status: ledgerStatus(values.status) }),
+        ...(values.since === undefined ? {} : { since: sinceTime(values.since) }),
+      };
+      return onTarget(targetChoice(values), { pipeline: false }, io, (t) =>
+        commands.filesCommand(files, t, io),
+      );
+    }
+    case 'report': {
+      const { values, positionals } = parse({
+        version: { type: 'string' },
+        all: { type: 'boolean', default: false },
+      });
+      const report = {
+        key: one(positionals, 'key (a landing key, as `files` lists it)'),
+        all: values.all,
+        json: values.json,
+        ...(values.version === undefined ? {} : { version: values.version }),
+      };
+      return onTarget(targetChoice(values), { pipeline: false }, io, (t) =>
+        commands.reportCommand(report, t, io),
+      );
+    }
+    case 'query': {
+      const { values, positionals } = parse({});
+      const query = { sql: one(positionals, 'SQL statement (quote it)'), json: values.json };
+      return onTarget(targetChoice(values), { pipeline: false }, io, (t) =>
+        commands.queryCommand(query, t, io),
+      );
+    }
+    case 'subscribe': {
+      const { values, positionals } = parse({
+        status: { type: 'string', multiple: true },
+        dataset: { type: 'string', multiple: true },
+      });
+      const endpoint = one(positionals, 'endpoint (an e-mail address, an https:// URL or an SQS queue ARN)');
+      // SNS's protocols, told apart by the rules the AWS target subscribes with.
+      const sns = await import('../aws/subscribe.ts');
+      const protocol = usageOnError(() => sns.subscriptionProtocol(endpoint));
+      const subscribe = {
+        endpoint,
+        protocol,
+        statuses: commaList(values.status).map(pipelineStatus),
+        datasets: commaList(values.dataset),
+        json: values.json,
+        datasetsDir: datasetsDir(values),
+      };
+      return onTarget(targetChoice(values), { pipeline: false, create: true }, io, (t) =>
+        commands.subscribeCommand(subscribe, t, io),
+      );
+    }
+  }
+}
+
+/** A `--status` of the ledger (any case). */
+function ledgerStatus(text: string): LedgerStatus {
+  const status = text.toUpperCase() as LedgerStatus;
+  if (!LEDGER_STATUSES.includes(status))
+    throw new UsageError(`--status takes one of ${LEDGER_STATUSES.join(', ')}, not "${text}"`);
+  return status;
+}
+
+/** A `--status` of a subscription: a status the pipeline publishes (any case). */
+function pipelineStatus(text: string): PipelineStatus {
+  const status = text.toUpperCase() as PipelineStatus;
+  if (!PIPELINE_STATUSES.includes(status))
+    throw new UsageError(
+      `--status takes ${PIPELINE_STATUSES.join(', ')} (the statuses published), not "${text}"`,
+    );
+  return status;
+}
+
+/** The values of a repeatable option, each possibly a comma list, without empty items or repeats. */
+function commaList(values: readonly string[] | undefined): string[] {
+  const items = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim());
+  return [...new Set(items.filter((v) => v !== ''))];
+}
+
+/** `--since`: a date (midnight UTC) or an ISO 8601 time, as the ledger's ISO 8601 `receivedAt`. */
+function sinceTime(text: string): string {
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text);
+  const time = iso ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text) : Number.NaN;
+  if (Number.isNaN(time))
+    throw new UsageError(`--since takes a date (YYYY-MM-DD) or an ISO 8601 time, not "${text}"`);
+  return new Date(time).toISOString();
 }
 
 /** Options of `datalake validate`. */
@@ -388,29 +734,4 @@ function positiveInteger(flag: string, text: string, min: number, max = Number.M
   }
   if (n > max) throw new UsageError(`${flag} takes at most ${max.toLocaleString('en-US')}, not "${text}"`);
   return n;
-}
-
-/** The deployed stack `--aws` names: the app's prefix and stage unless given (lib/config.ts). */
-async function deployedLake(options: {
-  stage: string | undefined;
-  prefix: string | undefined;
-  region: string | undefined;
-  profile: string | undefined;
-}): Promise<{ prefix: string; stage: string; region?: string; profile?: string }> {
-  const { parseConfig } = await import('../config.ts');
-  // The same checks as `cdk deploy -c prefix=… -c stage=…`: a name it could not have deployed is a usage error.
-  let config: { prefix: string; stage: string };
-  try {
-    config = parseConfig((key) =>
-      key === 'prefix' ? options.prefix : key === 'stage' ? options.stage : undefined,
-    );
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return {
-    prefix: config.prefix,
-    stage: config.stage,
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.profile === undefined ? {} : { profile: options.profile }),
-  };
 }

@@ -58,7 +58,17 @@ export interface LakeTarget {
   readonly s3: S3Client;
   readonly buckets: TargetBuckets;
   readonly ledger: LedgerReader;
-  /** One read-only SELECT over the curated tables: DuckDB locally, Athena in the workgroup on AWS. */
+  /**
+   * The dataset declarations the lake runs with, where the target knows them better than
+   * `--datasets` (the folder a running `local up` reads).
+   * @default - the `--datasets` folder
+   */
+  readonly datasetsDir?: string;
+  /**
+   * One read-only SELECT over the curated tables: DuckDB locally, Athena in the workgroup on AWS.
+   * A query the engine refuses or that does not succeed rejects with the engine's error
+   * (`QueryError` locally, `AthenaQueryError` on AWS), whose message is one line for the user.
+   */
   query(sql: string, options: { readonly signal?: AbortSignal }): Promise<QueryAnswer>;
   subscribe(request: SubscribeRequest): Promise<SubscribeAnswer>;
   /** Releases clients and any server this process started for the command. */

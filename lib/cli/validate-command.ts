@@ -21,6 +21,29 @@ const PROGRESS_EVERY_MS = 200;
 
 /** Validates one file; returns the exit code (0 valid, 1 invalid, 2 usage or unknown dataset). */
 export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<number> {
+  const { result, dataset, seconds } = await validateFile(args, io);
+  if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
+  else io.stdout(humanReport(basename(args.file), dataset, result, seconds));
+  await printHint(args.file, result, io);
+  return result.valid ? EXIT.ok : EXIT.invalid;
+}
+
+/** What {@link validateFile} found. */
+export interface FileVerdict {
+  /** The verdict as `validate --json` prints it. */
+  readonly result: ValidationResult;
+  /** The dataset's name. */
+  readonly dataset: string;
+  /** How long the validation took. */
+  readonly seconds: number;
+}
+
+/**
+ * The core of `validate` (and of `put`'s check before it uploads): the file against the dataset's
+ * declaration with the lake's rules, a progress line on a terminal for a large file, nothing
+ * printed; an unknown dataset, a broken declaration or an unreadable file is a {@link CliError}.
+ */
+export async function validateFile(args: ValidateArgs, io: CliIo): Promise<FileVerdict> {
   let dataset: Awaited<ReturnType<typeof pickDataset>>;
   try {
     dataset = pickDataset(await loadDatasets(args.datasetsDir), args.dataset);
@@ -78,12 +101,13 @@ export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<nu
   const seconds = (performance.now() - started) / 1000;
   // A whole file in one run: no checkpoint to resume from, so only the verdict is printed.
   const { checkpoint: _checkpoint, complete: _complete, csvBytes: _csvBytes, ...result } = run;
+  return { result, dataset: dataset.name, seconds };
+}
 
-  if (args.json) io.stdout(`${JSON.stringify(result)}\n`);
-  else io.stdout(humanReport(basename(args.file), dataset.name, result, seconds));
-  const hint = result.valid ? undefined : await fileHint(args.file);
+/** For an invalid file that is not CSV text at all (an archive, a spreadsheet, UTF-16), a hint on stderr. */
+export async function printHint(file: string, result: ValidationResult, io: CliIo): Promise<void> {
+  const hint = result.valid ? undefined : await fileHint(file);
   if (hint) io.stderr(`datalake: hint: ${hint}\n`);
-  return result.valid ? EXIT.ok : EXIT.invalid;
 }
 
 /** The whole file in one pass, as a stream. */

@@ -53,6 +53,7 @@ import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake
 import { type LocalLedger, ledgerCall, serveLocalLedger } from './ledger.ts';
 import { type QueryLimits, type QueryResult, queryLake } from './query.ts';
 import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
+import { deliverToSubscribers } from './subscriptions.ts';
 import {
   type AslDefinition,
   type LocalTasks,
@@ -602,6 +603,10 @@ export class LocalRuntime {
   }) {
     await mkdir(dirname(this.paths.notifications), { recursive: true });
     await appendFile(this.paths.notifications, `${JSON.stringify(entry)}\n`);
+    // The local SNS subscriptions (`datalake subscribe`): a subscriber's trouble is logged, never the workflow's.
+    await deliverToSubscribers(this.paths, entry.message, entry.attributes, { log: this.onLine }).catch(
+      (error: unknown) => this.onLine(`warning: subscribers not reached: ${(error as Error).message}`),
+    );
     const m = entry.message as { status?: string; dataset?: string; source?: { key?: string } };
     this.onLine(`sns      ${entry.attributes.status ?? m.status} ${entry.attributes.dataset ?? ''}`);
   }

@@ -1,0 +1,198 @@
+/**
+ * The operator commands over a stand-in target: what they print of what only a deployed stack
+ * answers (bytes scanned and their cost, a failed Athena query, a subscription waiting for
+ * confirmation) and of a report the failure zone no longer holds. The AWS target itself is tested
+ * in test/unit/aws.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { AthenaQueryError } from '../../lib/aws/athena.ts';
+import { queryCommand, reportCommand, subscribeCommand } from '../../lib/cli/lake-commands.ts';
+import type { CliIo } from '../../lib/cli/main.ts';
+import type { LakeTarget, QueryAnswer } from '../../lib/cli/target.ts';
+import type { LedgerItem } from '../../lib/ledger/model.ts';
+
+/** A deployed lake that answers what the test gives it. */
+function stack(overrides: Partial<LakeTarget>): LakeTarget {
+  return {
+    kind: 'aws',
+    label: 'stack csvlake-dev (eu-west-1)',
+    s3: {} as S3Client,
+    buckets: { landing: 'l', raw: 'r', failure: 'f', curated: 'c' },
+    ledger: { get: async () => undefined, versions: async () => [], list: async () => [] },
+    query: async () => ({ columns: [], rows: [], truncated: false }),
+    subscribe: async () => ({ subscription: 'arn', pendingConfirmation: false, filterPolicy: {} }),
+    close: async () => {},
+    ...overrides,
+  };
+}
+
+/** An IO that keeps what a command prints. */
+function captured(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    stderrIsTty: false,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+const ANSWER: QueryAnswer = {
+  columns: ['n'],
+  rows: [{ n: '3' }],
+  truncated: false,
+  queryId: 'q-1',
+  scannedBytes: 12_345_678,
+  costUsd: 0.0000625,
+};
+
+describe('query on a deployed stack', () => {
+  it('the table, then the bytes scanned, what they cost and the query id', async () => {
+    // Prepare
+    const io = captured();
+    // Act
+    const code = await queryCommand(
+      { sql: 'SELECT 1', json: false },
+      stack({ query: async () => ANSWER }),
+      io,
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(io.out()).toBe('n\n3\n(1 rows)\nscanned 12.3 MB, $0.000063 (query q-1)\n');
+  });
+
+  it('--json: stdout the row array alone; the scan on stderr', async () => {
+    const io = captured();
+    const code = await queryCommand(
+      { sql: 'SELECT 1', json: true },
+      stack({ query: async () => ANSWER }),
+      io,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(io.out())).toEqual(ANSWER.rows);
+    expect(io.err()).toBe('datalake: scanned 12.3 MB, $0.000063 (query q-1)\n');
+  });
+
+  it('a query Athena failed: its reason and what it scanned, one line, exit 1', async () => {
+    // Prepare
+    const failed = new AthenaQueryError(
+      'SYNTAX_ERROR: line 1:8: Column nope cannot be resolved',
+      'q-2',
+      'FAILED',
+      5e6,
+    );
+    const io = captured();
+    // Act
+    const code = await queryCommand(
+      { sql: 'SELECT nope', json: false },
+      stack({ query: () => Promise.reject(failed) }),
+      io,
+    );
+    // Assess
+    expect(code).toBe(1);
+    expect(io.out()).toBe('');
+    expect(io.err()).toBe(
+      'datalake: query failed: SYNTAX_ERROR: line 1:8: Column nope cannot be resolved (after scanning 5.0 MB)\n',
+    );
+  });
+
+  it("interrupted: the query's fate as the target tells it, and the signal's exit code", async () => {
+    const stop = new AbortController();
+    stop.abort('SIGINT');
+    const io = { ...captured(), signal: stop.signal };
+    const stopped = new AthenaQueryError('query q-3 stopped in Athena', 'q-3', 'CANCELLED');
+    const code = await queryCommand(
+      { sql: 'SELECT 1', json: false },
+      stack({ query: () => Promise.reject(stopped) }),
+      io,
+    );
+    expect(code).toBe(130);
+    expect(io.err()).toBe('datalake: query q-3 stopped in Athena\n');
+  });
+});
+
+describe('subscribe on a deployed stack', () => {
+  it('an e-mail subscription waits for its confirmation, and says how', async () => {
+    // Prepare
+    const io = captured();
+    const target = stack({
+      subscribe: async () => ({
+        subscription: 'pending confirmation',
+        pendingConfirmation: true,
+        filterPolicy: { status: ['FAILED'] },
+      }),
+    });
+    // Act
+    const code = await subscribeCommand(
+      {
+        endpoint: 'ops@example.com',
+        protocol: 'email',
+        statuses: ['FAILED'],
+        datasets: [],
+        json: false,
+        datasetsDir: 'datasets',
+      },
+      target,
+      io,
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(io.out()).toBe(
+      [
+        'subscribed ops@example.com (email) on stack csvlake-dev (eu-west-1)',
+        '  subscription:  pending confirmation',
+        '  filter policy: status in FAILED',
+        '  pending confirmation: the address receives an e-mail whose link confirms it',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('report of a rejected file whose report is gone', () => {
+  it('says so on stderr and still reports what the ledger says, exit 1', async () => {
+    // Prepare: the failure zone answers NoSuchKey.
+    const item: LedgerItem = {
+      key: 'orders/x.csv',
+      version: 'v1',
+      dataset: 'orders',
+      bucket: 'l',
+      size: 10,
+      status: 'REJECTED',
+      execution: 'e',
+      executionStartedAt: '2026-01-01T00:00:00Z',
+      receivedAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:01Z',
+      rows: 4,
+      errorCount: 10,
+      reason: 'invalid_rows',
+      report: 's3://f/orders/x.csv.errors.json',
+    };
+    const gone = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    const s3 = { send: () => Promise.reject(gone) } as unknown as S3Client;
+    const target = stack({
+      s3,
+      ledger: { get: async () => item, versions: async () => [item], list: async () => [] },
+    });
+    const io = captured();
+
+    // Act
+    const code = await reportCommand({ key: 'orders/x.csv', all: false, json: false }, target, io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toBe(
+      'datalake: the report s3://f/orders/x.csv.errors.json cannot be read (NoSuchKey): its errors are not listed\n',
+    );
+    expect(io.out().split('\n')[0]).toBe(
+      '✗ orders/x.csv → REJECTED: invalid_rows (dataset orders, 4 rows, 10 errors)',
+    );
+  });
+});
