@@ -17,7 +17,7 @@ import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { AthenaQueryError } from '../aws/athena.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import { isTerminal, type LedgerItem, type LedgerStatus, ledgerVersion } from '../ledger/model.ts';
-import { QueryError } from '../local/query.ts';
+import { QueryError } from '../local/query-error.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
 import { CliError, EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted } from './failures.ts';
@@ -286,13 +286,9 @@ export async function filesCommand(args: FilesArgs, target: LakeTarget, io: CliI
   return EXIT.ok;
 }
 
-/**
- * A file's error count: the ledger's, or 0 for a file that passed validation (the workflow writes
- * the count with a rejection only: a file is VALIDATED only without errors); null before that.
- */
+/** A file's error count, as the workflow wrote it with its verdict; null before the verdict. */
 function errorCountOf(item: LedgerItem): number | null {
-  if (item.errorCount !== undefined) return item.errorCount;
-  return item.status === 'VALIDATED' || item.status === 'CURATED' ? 0 : null;
+  return item.errorCount ?? null;
 }
 
 /** Options of `datalake report`. */

@@ -495,6 +495,7 @@ export class IngestWorkflow extends Construct {
 
     const recordValidated = record(STATE.recordValidated, 'VALIDATED', ATTR.validatedAt, {
       [ATTR.rows]: N('$.validation.rows'),
+      [ATTR.errorCount]: N('$.validation.errorCount'),
       [ATTR.raw]: uri('$.validation.raw'),
     });
     const recordRejected = record(STATE.recordRejected, 'REJECTED', ATTR.rejectedAt, {

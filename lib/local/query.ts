@@ -31,10 +31,9 @@ export interface QueryResult {
   readonly truncated: boolean;
 }
 
-/** A query the engine refused (bad SQL, unknown table, not confined, too slow): its message is one line for the user. */
-export class QueryError extends Error {
-  override readonly name = 'QueryError';
-}
+import { QueryError } from './query-error.ts';
+
+export { QueryError };
 
 /** What a query runs over. */
 export interface QueryScope {
