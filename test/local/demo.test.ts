@@ -117,7 +117,7 @@ describe('npm run demo', () => {
     expect(tail.slice(-4)).toEqual([
       `(${expected.length} rows)`,
       '',
-      `Done. Explore it: npm run datalake -- local status --lake ${lake}`,
+      `Done. Explore it: npm run datalake -- files --lake ${lake} (the ledger), or -- local status --lake ${lake}`,
       '',
     ]);
     // The lake was made where it was asked for, and the user's .lake/demo was not touched.
