@@ -42,6 +42,9 @@ export interface PutArgs {
 /** Errors `put` and `report` list before pointing at `report --all` (as `local ingest` lists). */
 const LISTED_ERRORS = 100;
 
+/** How long `put` waits for the file's first ledger item before it says where to look. */
+const UNSEEN_HINT_MS = 60_000;
+
 /** The first and the longest pause between two reads of the ledger while `put` waits. */
 const FOLLOW_FIRST_MS = 200;
 const FOLLOW_MAX_MS = 5_000;
@@ -118,14 +121,34 @@ export async function putCommand(
     return EXIT.ok;
   }
   let item: LedgerItem;
+  // No item for a minute: the workflow never started (an S3 event lost or late, a trigger that
+  // failed). Waiting goes on, but the person waiting is told where to look.
+  const unseen = setTimeout(
+    () =>
+      io.stderr(
+        `datalake: no ledger item for ${escapeControl(key)} after ${UNSEEN_HINT_MS / 1000} s: the workflow has not started it yet (S3's event may be late or lost; \`datalake reconcile\` finds and starts such files); still waiting (Ctrl-C stops waiting)\n`,
+      ),
+    UNSEEN_HINT_MS,
+  );
   try {
-    item = await follow(target, key, version, (status) => say(`  ${clock()} ${status}\n`), io.signal);
+    item = await follow(
+      target,
+      key,
+      version,
+      (status) => {
+        clearTimeout(unseen);
+        say(`  ${clock()} ${status}\n`);
+      },
+      io.signal,
+    );
   } catch (error) {
     if (!io.signal?.aborted) throw error;
     io.stderr(
       `datalake: stopped waiting; the file is uploaded (${escapeControl(where)}, version ${version}): \`datalake report ${escapeControl(key)}\` tells what became of it\n`,
     );
     return exitCodeOf(io.signal.reason as StopSignal);
+  } finally {
+    clearTimeout(unseen);
   }
   if (args.json)
     io.stdout(`${JSON.stringify({ uploaded: true, key, version, status: item.status, item })}\n`);

@@ -4,10 +4,14 @@
  * confirmation) and of a report the failure zone no longer holds. The AWS target itself is tested
  * in test/unit/aws.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AthenaQueryError } from '../../lib/aws/athena.ts';
-import { queryCommand, reportCommand, subscribeCommand } from '../../lib/cli/lake-commands.ts';
+import { putCommand, queryCommand, reportCommand, subscribeCommand } from '../../lib/cli/lake-commands.ts';
 import type { CliIo } from '../../lib/cli/main.ts';
 import type { LakeTarget, QueryAnswer } from '../../lib/cli/target.ts';
 import type { LedgerItem } from '../../lib/ledger/model.ts';
@@ -194,5 +198,58 @@ describe('report of a rejected file whose report is gone', () => {
     expect(io.out().split('\n')[0]).toBe(
       '✗ orders/x.csv → REJECTED: invalid_rows (dataset orders, 4 rows, 10 errors)',
     );
+  });
+});
+
+describe('put following a file the workflow does not start', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('says after a minute that no ledger item exists and where to look, and goes on waiting', async () => {
+    // Prepare: an upload S3 takes, then a ledger without the file for 90 s (a late S3 event).
+    const file = join(tmpdir(), `put-unseen-${process.pid}.csv`);
+    await writeFile(file, 'a\n1\n');
+    const s3 = new S3Client({ region: 'eu-west-1' });
+    mockClient(s3).on(PutObjectCommand).resolves({ ETag: '"e"', VersionId: 'v1' });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const started = Date.now();
+    const item = { key: 'orders/a.csv', version: 'v1', status: 'CURATED', rows: 1 } as LedgerItem;
+    const target = stack({
+      s3,
+      ledger: {
+        get: async () => (Date.now() - started > 90_000 ? item : undefined),
+        versions: async () => [],
+        list: async () => [],
+      },
+    });
+    const io = captured();
+
+    // Act
+    const done = putCommand(
+      {
+        file,
+        dataset: 'orders',
+        force: false,
+        wait: true,
+        json: false,
+        checked: { key: 'orders/a.csv', size: 4, rows: 1, valid: true },
+      },
+      target,
+      io,
+    );
+    // The upload reads the file (real I/O, not timers): let it finish first.
+    while (!io.out().includes('uploaded')) await new Promise((r) => setImmediate(r));
+    await vi.advanceTimersByTimeAsync(59_000);
+    const before = io.err();
+    await vi.advanceTimersByTimeAsync(40_000);
+    const code = await done;
+
+    // Assess
+    expect(before).toBe('');
+    expect(io.err()).toContain('no ledger item for orders/a.csv after 60 s');
+    expect(io.err()).toContain('`datalake reconcile` finds and starts such files');
+    expect(code).toBe(0);
+    expect(io.out()).toContain('CURATED');
   });
 });
