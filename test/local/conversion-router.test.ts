@@ -249,6 +249,7 @@ describe('a Glue run no size from the Validate output fits', () => {
     dataset: 'orders',
     ingestDate: '2024-01-05',
     rows: 3,
+    errorCount: 0,
     source: {},
     raw: { bucket: 'raw', key: 'orders/ingest_date=2024-01-05/a.csv' },
     jobArguments: { '--dataset': 'orders' },
