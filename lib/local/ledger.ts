@@ -133,6 +133,8 @@ async function takeLock(lockFile: string, waitMs: number): Promise<void> {
       await rm(lockFile, { force: true });
       continue;
     }
+    // This process serves it already: waiting would wait for itself.
+    if (holder?.pid === process.pid) throw new LedgerBusyError(process.pid);
     // Held, or caught between its creation and its writing: wait.
     if (Date.now() >= until) throw new LedgerBusyError(holder?.pid ?? 0);
     await new Promise((r) => setTimeout(r, delay));
