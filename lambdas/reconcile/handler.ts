@@ -25,7 +25,8 @@ import { createLogger } from '../shared/logger.ts';
 const env = readEnv(ENV.reconcile);
 const s3 = new S3Client({});
 const sfn = new SFNClient({});
-const ledgerItems = dynamoLedgerReader(new DynamoDBClient({}), env.ledgerTable);
+// Eventually consistent: half the read units of one GetItem per landed version every hour.
+const ledgerItems = dynamoLedgerReader(new DynamoDBClient({}), env.ledgerTable, { consistentGets: false });
 const logger = createLogger('reconcile');
 
 /** Reconciles the landing bucket once (the schedule's event carries nothing the run needs). */

@@ -119,6 +119,14 @@ export const PRICES = {
       'https://airbyte.com/data-engineering-resources/dynamodb-pricing (third party: on-demand halved in November 2024)',
     verified: true,
   },
+  dynamodbReadRequestUnits: {
+    usd: 0.125,
+    per: 1_000_000,
+    unit: 'read request units (on-demand; a strongly consistent read of up to 4 KB, or two eventually consistent)',
+    source:
+      'https://airbyte.com/data-engineering-resources/dynamodb-pricing (third party: on-demand halved in November 2024)',
+    verified: true,
+  },
   snsPublishes: {
     usd: 0.5,
     per: 1_000_000,

@@ -169,12 +169,13 @@ export function costSection(doc: CostDocument, writtenBy: string): string {
     )}\n`;
   };
   return [
-    `Written by ${writtenBy} (bench/cost.ts, lib/cost/) on ${new Date().toISOString()}: a model, not a bill. Prices: ${doc.region}, read on ${doc.pricesReadOn}, on-demand, no free tier. The states, Lambda invocations, Glue runs, SNS publishes and S3 commands of each path are recorded from one run of the local runtime executing the synthesized workflow; the rest is the inputs below.`,
+    `Written by ${writtenBy} (bench/cost.ts, lib/cost/) on ${new Date().toISOString()}: a model, not a bill. Prices: ${doc.region}, read on ${doc.pricesReadOn}, on-demand, no free tier. The states, Lambda invocations, Glue runs, SNS publishes, ledger writes and S3 commands of each path are recorded from one run of the local runtime executing the synthesized workflow; the rest is the inputs below.`,
     '',
-    `Cost per file, ingest only (Lambda, Step Functions, Glue, S3 requests, Glue Data Catalog, SNS, KMS, CloudWatch Logs): ${callout('1 KB')}; ${callout('100 MB')}. The router sends files up to fastPathMaxBytes (${doc.fastPathMaxBytes.toLocaleString('en-US')} bytes, the default) to the Lambda path.`,
+    `Cost per file, ingest only (Lambda, Step Functions, Glue, S3 requests, Glue Data Catalog, SNS, KMS, CloudWatch Logs, the DynamoDB ledger): ${callout('1 KB')}; ${callout('100 MB')}. The router sends files up to fastPathMaxBytes (${doc.fastPathMaxBytes.toLocaleString('en-US')} bytes, the default) to the Lambda path.`,
     '',
     resultTable(doc),
     '',
+    `- The ingest ledger (DynamoDB, on demand) costs a file its writes and their states: RECEIVED, VALIDATED and CURATED (or REJECTED) are three UpdateItem Task states, three more state transitions and about 12 write request units (the item and its two indexes), ${usd((3 * PRICES.stepFunctionsTransitions.usd) / PRICES.stepFunctionsTransitions.per + (12 * PRICES.dynamodbWriteRequestUnits.usd) / PRICES.dynamodbWriteRequestUnits.per)} a file, nearly all of it the transitions. Its storage (about 1 KB an item, three times with the indexes) and point-in-time recovery are under a cent a month at 1,000 files a day and are not modelled. Reading it is the hourly reconciler's GetItem of each landed version (eventually consistent, half a read unit): at 1,000 files a day kept 30 days in landing, 30,000 reads a sweep, ${usd((30_000 * 24 * 30 * 0.5 * PRICES.dynamodbReadRequestUnits.usd) / PRICES.dynamodbReadRequestUnits.per)} a month, where the DescribeExecution it replaces for ended files cost nothing (Step Functions bills transitions, not API calls) but is throttled and forgets executions after 90 days.`,
     `- A month is 30 days of ingest plus a month of S3 Standard storage for those files (landing for its expiry, raw and curated kept); storage keeps adding to every later month. "does not fit": the Lambda path cannot take the file (15 minutes or /tmp); the router's threshold keeps such files on Glue.`,
     pathNote('lambda'),
     pathNote('glue'),

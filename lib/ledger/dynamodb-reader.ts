@@ -23,7 +23,19 @@ import {
  * A {@link LedgerReader} on `tableName`. The client stays the caller's: the reader neither
  * configures nor destroys it.
  */
-export function dynamoLedgerReader(client: DynamoDBClient, tableName: string): LedgerReader {
+export function dynamoLedgerReader(
+  client: DynamoDBClient,
+  tableName: string,
+  options: {
+    /**
+     * Strongly consistent `get`s: the CLI reads an item right after the workflow wrote it (`put`
+     * following a file). The hourly reconciler does not need them: a status written since it read
+     * is seen by the next sweep, and an eventually consistent read costs half.
+     * @default true
+     */
+    readonly consistentGets?: boolean;
+  } = {},
+): LedgerReader {
   const doc = DynamoDBDocumentClient.from(client);
   return {
     async get(key, version) {
@@ -31,8 +43,7 @@ export function dynamoLedgerReader(client: DynamoDBClient, tableName: string): L
         new GetCommand({
           TableName: tableName,
           Key: { [ATTR.key]: key, [ATTR.version]: version },
-          // The CLI reads an item right after the workflow wrote it (`put` following a file).
-          ConsistentRead: true,
+          ConsistentRead: options.consistentGets ?? true,
         }),
       );
       return Item ? fromAttributes(Item) : undefined;

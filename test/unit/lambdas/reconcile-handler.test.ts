@@ -78,6 +78,7 @@ describe('the scheduled reconciler', () => {
         .on(GetCommand, {
           TableName: 'csvlake-dev-ledger',
           Key: { objectKey: 'orders/a.csv', objectVersion: 'v1' },
+          ConsistentRead: false,
         })
         .resolves({ Item: { objectKey: 'orders/a.csv', objectVersion: 'v1', status } });
       firstAttempt('FAILED');
