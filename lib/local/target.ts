@@ -21,8 +21,6 @@ import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import { LocalCatalog } from './catalog.ts';
 import { type LakePaths, LOCAL_BUCKETS, lakePaths } from './lake-folder.ts';
 import { LedgerBusyError, type LocalLedger, serveLocalLedger, useLocalLedger } from './ledger.ts';
-import { queryLake } from './query.ts';
-import { LocalRuntime } from './runtime.ts';
 import { localS3Client, startLocalS3 } from './s3-server.ts';
 import { addSubscription } from './subscriptions.ts';
 
@@ -86,6 +84,8 @@ export async function localTarget(options: LocalTargetOptions): Promise<LakeTarg
         partitions: await catalog.partitions(),
         cacheDir: paths.queryCache,
       };
+      // Loaded here: files, report and subscribe need no DuckDB.
+      const { queryLake } = await import('./query.ts');
       // DuckDB takes no signal: Ctrl-C stops waiting, and the query ends with the process.
       return untilAborted(queryLake(scope, sql), signal);
     },
@@ -159,6 +159,8 @@ async function serveHere(
   else await requireLake(paths);
   if (options.pipeline) {
     // The runtime serves the ledger its workflow writes: the one LevelDB folder, one process.
+    // Loaded here: only a command that uploads runs the workflow (and loads the CDK and DuckDB).
+    const { LocalRuntime } = await import('./runtime.ts');
     const runtime = await LocalRuntime.start({ lakeDir: paths.root, datasetsDir });
     return { s3: runtime.client, ledger: runtime.ledger, close: () => runtime.close() };
   }
