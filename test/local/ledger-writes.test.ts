@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE } from '../../lib/constructs/ingest-workflow.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { ATTR, STATUS_RANK } from '../../lib/ledger/model.ts';
-import { type LocalLedger, ledgerCall, serveLocalLedger } from '../../lib/local/ledger.ts';
+import { failAbandonedItem, type LocalLedger, ledgerCall, serveLocalLedger } from '../../lib/local/ledger.ts';
 import {
   type AslDefinition,
   type ExecutionResult,
@@ -340,4 +340,51 @@ describe('the ledger writes of the synthesized workflow, against dynalite', () =
       expect(stored).not.toHaveProperty(ATTR.failedAt);
     },
   );
+
+  describe('failAbandonedItem (an execution whose process died and whose object was replaced)', () => {
+    const abandoned = (name: string, key: string) => ({
+      name,
+      input: input(key),
+      error: { name: 'ObjectReplaced', message: 'replaced since its process died' },
+    });
+
+    it('ends the execution’s own item FAILED with its reason', async () => {
+      // Arrange: the attempt died after VALIDATED.
+      const key = 'orders/abandoned.csv';
+      const { items } = await run('abandoned', key, [STATE.recordReceived, STATE.recordValidated]);
+
+      // Act
+      await failAbandonedItem(ledger, abandoned('abandoned', key));
+
+      // Assess
+      expect(await item(key)).toEqual({
+        ...items[1],
+        [ATTR.status]: 'FAILED',
+        [ATTR.rank]: STATUS_RANK.FAILED,
+        [ATTR.failedAt]: expect.any(String),
+        [ATTR.updatedAt]: expect.any(String),
+        [ATTR.reason]: 'ObjectReplaced',
+        [ATTR.cause]: 'replaced since its process died',
+      });
+    });
+
+    it.each([
+      { what: 'a later attempt’s item', states: [STATE.recordReceived], writer: 'abandoned-later-r1' },
+      {
+        what: 'an item that ended',
+        states: [STATE.recordReceived, STATE.recordRejected],
+        writer: 'abandoned-ended',
+      },
+    ] as const)('leaves $what as it is', async ({ states, writer }) => {
+      // Arrange
+      const key = `orders/${writer}.csv`;
+      const { items } = await run(writer, key, states);
+
+      // Act: the abandoned execution is `abandoned-later` (not the writer) or the writer that ended.
+      await failAbandonedItem(ledger, abandoned(writer.replace(/-r1$/, ''), key));
+
+      // Assess
+      expect(await item(key)).toEqual(items.at(-1));
+    });
+  });
 });
