@@ -6,6 +6,7 @@
  * object version that ever landed must be accounted for: curated once, rejected once, or (only a
  * version replaced by a concurrent upload of its key, as S3 without versioning would) failed with
  * with "replaced before it was read" and nothing of it in any zone; every row of each curated version once.
+ * The ledger is sampled through the kills and checked at the end (bench/ledger-invariants.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ValidateTaskOutput } from '../lambdas/shared/contract.ts';
@@ -20,11 +22,13 @@ import { versionDigest } from '../lambdas/shared/object-version.ts';
 import { VERSION_TAG_CHARS } from '../lambdas/validate/core.ts';
 import { listKeys } from '../lib/conversion/csv-to-parquet.ts';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
+import { localLedgerClient, localLedgerTable } from '../lib/local/ledger.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { localS3Client } from '../lib/local/s3-server.ts';
-import { reconcile } from '../lib/reconcile/reconcile.ts';
+import { type LandedObject, reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
+import { checkLedger, scanLedger, watchLedger } from './ledger-invariants.ts';
 
 /** Options of {@link crashSoak}. */
 export interface CrashSoakOptions {
@@ -102,6 +106,18 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
   const started = performance.now();
   let server = await up(lake, port, options.largeFileBytes, lines);
   const client: S3Client = localS3Client(`http://127.0.0.1:${port}`);
+  // The ledger, sampled through every kill: each `up` serves it on a port of its own, named on
+  // its banner; scans while it is down fail and are counted.
+  const ledgerClients = new Map<string, DynamoDBClient>();
+  const ledgerClient = () => {
+    const banner = lines.findLast((l) => l.startsWith('ledger (DynamoDB):'));
+    const endpoint = banner?.match(/http:\/\/[\d.:]+/)?.[0];
+    if (!endpoint) return undefined;
+    if (!ledgerClients.has(endpoint)) ledgerClients.set(endpoint, localLedgerClient(endpoint));
+    return ledgerClients.get(endpoint);
+  };
+  const tableName = localLedgerTable();
+  let watch = watchLedger(ledgerClient, tableName);
 
   /** Rows of every body uploaded, by its MD5 (a single-part upload's ETag). */
   const rowsOf = new Map<string, number>();
@@ -186,13 +202,17 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
   server.kill('SIGINT');
   await new Promise((r) => server.once('exit', r));
   client.destroy();
+  const watchedUp = await watch.stop();
+  for (const c of ledgerClients.values()) c.destroy();
   const runtime = await LocalRuntime.start({ lakeDir: lake, largeFileBytes: options.largeFileBytes });
+  watch = watchLedger(() => runtime.ledger.client, tableName);
   const aborted = (await runtime.executions.list()).filter((r) => r.status === 'ABORTED');
   const before = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger(), {
     redrive: true,
   });
   await runtime.idle();
   const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger());
+  const watchedRedrive = await watch.stop();
 
   const list = async (bucket: string) => new Set(await listKeys(runtime.client, bucket, ''));
   const [raw, curated, failure] = await Promise.all([
@@ -256,6 +276,14 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
     Math.max(0, raw.size - claimed.raw) +
     Math.max(0, curatedParts - claimed.curated) +
     Math.max(0, failureCopies - claimed.failure);
+  const landedObjects: LandedObject[] = [];
+  for await (const object of runtime.landed()) landedObjects.push(object);
+  const { problems: ledgerProblems, ...ledger } = checkLedger(
+    await scanLedger(runtime.ledger.client, runtime.ledger.tableName),
+    landedObjects,
+    records,
+  );
+  const backwards = [...watchedUp.backwards, ...watchedRedrive.backwards];
   const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
   await runtime.close();
   await rm(lake, { recursive: true, force: true });
@@ -284,10 +312,21 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
     curatedRows: Number(rows[0]?.n),
     distinctIds: Number(rows[0]?.ids),
     expectedRows,
+    ...ledger,
+    ledgerScans: watchedUp.scans + watchedRedrive.scans,
+    ledgerScansFailed: watchedUp.failedScans + watchedRedrive.failedScans,
+    ledgerObservations: watchedUp.observations + watchedRedrive.observations,
+    ledgerMoves: watchedUp.moves + watchedRedrive.moves,
+    backwardsMoves: backwards.length,
     wallSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
   };
   for (const problem of problems) process.stderr.write(`misplaced: ${problem}\n`);
+  for (const problem of [...ledgerProblems, ...backwards].slice(0, 20)) {
+    process.stderr.write(`ledger: ${problem}\n`);
+  }
   const ok =
+    ledgerProblems.length === 0 &&
+    backwards.length === 0 &&
     figures.orphans === 0 &&
     duplicates === 0 &&
     misplaced === 0 &&

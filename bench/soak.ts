@@ -15,9 +15,10 @@ import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { listKeys } from '../lib/conversion/csv-to-parquet.ts';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
-import { reconcile } from '../lib/reconcile/reconcile.ts';
+import { type LandedObject, reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
+import { checkLedger, scanLedger, watchLedger } from './ledger-invariants.ts';
 import { writeSection } from './report-section.ts';
 import { crashSoak } from './soak-crashes.ts';
 
@@ -97,6 +98,8 @@ function file(i: number): { key: string; body: string; validRows: number; twice:
 
 const list = (bucket: string) => listKeys(runtime.client, bucket, '');
 
+// The ledger sampled while files run and while the reconciler re-drives: no status moves back.
+const watch = watchLedger(() => runtime.ledger.client, runtime.ledger.tableName);
 const started = performance.now();
 let expectedRows = 0;
 let duplicateEvents = 0;
@@ -125,6 +128,7 @@ const before = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.
 await runtime.idle();
 const after = await reconcile(LOCAL_BUCKETS.landing, runtime.landed(), runtime.reconcilerLedger());
 const wall = (performance.now() - started) / 1000;
+const watched = await watch.stop();
 
 // Every landed key in exactly one terminal place: raw + curated (valid) or failure (invalid).
 // Zone names carry the object version's tag: `soak-00001.<8 hex>.csv`, `….<8 hex>-part-00000.parquet`.
@@ -155,6 +159,13 @@ for (const key of landed) {
   if (!((r === 1 && c === 1 && f === 0) || (f === 1 && r === 0 && c === 0))) misplaced++;
 }
 const records = await runtime.executions.list();
+const landedObjects: LandedObject[] = [];
+for await (const object of runtime.landed()) landedObjects.push(object);
+const { problems: ledgerProblems, ...ledger } = checkLedger(
+  await scanLedger(runtime.ledger.client, runtime.ledger.tableName),
+  landedObjects,
+  records,
+);
 const executions = records.length;
 const slicedFiles = records.filter((r) => r.states?.includes('ValidateSlice')).length;
 const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
@@ -180,12 +191,24 @@ const figures = {
   curatedRows: Number(rows[0]?.n),
   distinctIds: Number(rows[0]?.ids),
   expectedRows,
+  ...ledger,
+  ledgerScans: watched.scans,
+  ledgerObservations: watched.observations,
+  ledgerMoves: watched.moves,
+  backwardsMoves: watched.backwards.length,
   ingestSeconds: Number(((ingested - started) / 1000).toFixed(1)),
   wallSeconds: Number(wall.toFixed(1)),
 };
-for (const [name, value] of Object.entries(figures)) process.stdout.write(`${name.padEnd(16)} ${value}\n`);
+for (const [name, value] of Object.entries(figures)) process.stdout.write(`${name.padEnd(18)} ${value}\n`);
 if (values.keep) process.stdout.write(`lake             ${lakeDir}\n`);
+for (const problem of [...ledgerProblems, ...watched.backwards].slice(0, 20)) {
+  process.stderr.write(`ledger: ${problem}\n`);
+}
 const ok =
+  ledgerProblems.length === 0 &&
+  watched.backwards.length === 0 &&
+  ledger.landedWithItem === figures.landed &&
+  ledger.itemsNotLanded === 0 &&
   figures.orphans === 0 &&
   duplicates === 0 &&
   misplaced === 0 &&
@@ -203,6 +226,8 @@ await writeSection(
     ...Object.entries(figures).map(([name, value]) => `| ${name} | ${value} |`),
     '',
     "Orphans (landed files without an ended execution after the reconciler), duplicates (raw or curated objects beyond one per landed key) and misplaced files (a landed key not in exactly raw and curated, or failure) must be 0; curated rows must equal the valid files' rows, with distinct ids.",
+    '',
+    "The ledger (bench/ledger-invariants.ts), read whole after the reconciler: every landed object version has exactly one item (landedWithItem = landed, landedWithoutItem and itemsNotLanded 0), every item is terminal (curatedItems + rejectedItems + failedItems = items, nonTerminalItems 0), and each item's status is the outcome of the execution it names (statusDisagrees 0). While files ran and the reconciler re-drove, a Scan every 100 ms (ledgerScans, ledgerObservations item readings, ledgerMoves of them a change of attempt or rank) recorded each item's (executionStartedAt, statusRank): backwardsMoves, a lower rank within one attempt or a return to an older attempt, must be 0.",
   ].join('\n'),
 );
 
@@ -212,7 +237,7 @@ if (crashFiles > 0) {
   process.stdout.write(`\ncrash soak: ${crashFiles} files, ${kills} kills of local up\n`);
   const { ok: passed, ...crash } = await crashSoak({ files: crashFiles, kills, seed, largeFileBytes });
   crashOk = passed;
-  for (const [name, value] of Object.entries(crash)) process.stdout.write(`${name.padEnd(16)} ${value}\n`);
+  for (const [name, value] of Object.entries(crash)) process.stdout.write(`${name.padEnd(18)} ${value}\n`);
   process.stdout.write(passed ? 'ok\n' : 'NOT OK\n');
   await writeSection(
     'Soak with crashes',
@@ -224,6 +249,8 @@ if (crashFiles > 0) {
       ...Object.entries(crash).map(([name, value]) => `| ${name} | ${value} |`),
       '',
       "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids. Random kills land where files spend their time (mostly validation, for these small files); test/local/crash-recovery.test.ts kills at every step of the workflow, the Parquet publish and the catalog step included.",
+      '',
+      "The ledger, read whole after the reconciler: every version still in landing has an item (landedWithoutItem 0; itemsNotLanded are the versions a concurrent upload replaced, which keep theirs), every item is terminal (nonTerminalItems 0) and its status is the outcome of the execution it names (statusDisagrees 0). A Scan every 100 ms through the kills and the re-drive (ledgerScansFailed: while `local up` was down) recorded each item's (executionStartedAt, statusRank): backwardsMoves must be 0.",
     ].join('\n'),
   );
 }

@@ -36,6 +36,7 @@ export function buildLake(app: App, { config, datasets, datasetsDir }: LakeInput
     events: notifications.events,
     alarms: notifications.alarms,
     databaseName,
+    storageStackName: storage.stackName,
   });
   // The pipeline registers partitions in tables the storage stack creates.
   pipeline.addStackDependency(storage);

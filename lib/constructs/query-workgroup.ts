@@ -4,6 +4,9 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
+/** Where in the results bucket the workgroup writes query results (the operator policy grants it). */
+export const RESULTS_PREFIX = 'results/';
+
 /** Properties of {@link QueryWorkgroup}. */
 export interface QueryWorkgroupProps {
   readonly name: string;
@@ -36,7 +39,7 @@ export class QueryWorkgroup extends Construct {
         bytesScannedCutoffPerQuery: props.bytesScannedCutoff,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: props.results.s3UrlForObject('results/'),
+          outputLocation: props.results.s3UrlForObject(RESULTS_PREFIX),
           encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.key.keyArn },
         },
       },

@@ -12,6 +12,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import {
+  ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteItemCommand,
   DescribeTableCommand,
@@ -21,8 +22,9 @@ import {
   ResourceNotFoundException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import { parseConfig } from '../config.ts';
-import { ATTR, LEDGER_INDEXES, ledgerTableName } from '../ledger/model.ts';
+import { ATTR, LEDGER_INDEXES, ledgerTableName, STATUS_RANK } from '../ledger/model.ts';
 import { type ExecutionOwner, ownerAlive, thisProcess } from './executions.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './s3-server.ts';
 
@@ -213,5 +215,55 @@ export async function ledgerCall(
     const named = new Error(e.message);
     named.name = `DynamoDB.${e.name}`;
     throw named;
+  }
+}
+
+/**
+ * Ends as FAILED the item of an execution that no workflow state will end: its process died and its
+ * object was replaced since, so it is never re-driven (LocalRuntime's recovery). What its
+ * RecordFailed would have written, on condition that the item is still this execution's and not
+ * terminal: a later attempt's item, or one that ended, stays as it is.
+ */
+export async function failAbandonedItem(
+  ledger: LocalLedger,
+  execution: {
+    readonly name: string;
+    readonly input: IngestRequest;
+    readonly error: { name: string; message: string };
+  },
+): Promise<void> {
+  const S = (value: string) => ({ S: value });
+  const now = new Date().toISOString();
+  try {
+    await ledger.client.send(
+      new UpdateItemCommand({
+        TableName: ledger.tableName,
+        Key: { [ATTR.key]: S(execution.input.key), [ATTR.version]: S(execution.input.version) },
+        UpdateExpression:
+          'SET #status = :failed, #rank = :rank, #failedAt = :now, #updatedAt = :now, #reason = :reason, #cause = :cause',
+        ConditionExpression: '#execution = :execution AND #status IN (:received, :validated)',
+        ExpressionAttributeNames: {
+          '#status': ATTR.status,
+          '#rank': ATTR.rank,
+          '#failedAt': ATTR.failedAt,
+          '#updatedAt': ATTR.updatedAt,
+          '#reason': ATTR.reason,
+          '#cause': ATTR.cause,
+          '#execution': ATTR.execution,
+        },
+        ExpressionAttributeValues: {
+          ':failed': S('FAILED'),
+          ':rank': { N: String(STATUS_RANK.FAILED) },
+          ':now': S(now),
+          ':reason': S(execution.error.name),
+          ':cause': S(execution.error.message),
+          ':execution': S(execution.name),
+          ':received': S('RECEIVED'),
+          ':validated': S('VALIDATED'),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }

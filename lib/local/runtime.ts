@@ -50,7 +50,7 @@ import {
   thisProcess,
 } from './executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
-import { type LocalLedger, ledgerCall, serveLocalLedger } from './ledger.ts';
+import { failAbandonedItem, type LocalLedger, ledgerCall, serveLocalLedger } from './ledger.ts';
 import { type QueryLimits, type QueryResult, queryLake } from './query.ts';
 import { LOCAL_REGION, type LocalS3, localS3Client, startLocalS3 } from './s3-server.ts';
 import { deliverToSubscribers } from './subscriptions.ts';
@@ -359,6 +359,8 @@ export class LocalRuntime {
         },
       };
       await this.executions.save(failed);
+      // No state of it will run again: its ledger item ends here too, or it would stay RECEIVED.
+      await failAbandonedItem(this.ledger, { name: record.name, input: record.input, error: failed.error! });
       this.onLine(`failed   ${record.input.key} (${record.name}): ${failed.error?.message}`);
     }
   }

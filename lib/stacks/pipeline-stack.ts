@@ -21,8 +21,9 @@ import type { LakeConfig } from '../config.ts';
 import { CsvToParquetJob, grantConversionObjects } from '../constructs/csv-to-parquet-job.ts';
 import { IngestWorkflow } from '../constructs/ingest-workflow.ts';
 import { DUCKDB_EXTERNALS, duckdbAssetCommands, LakeFunction } from '../constructs/lake-function.ts';
+import { OperatorPolicy } from '../constructs/operator-policy.ts';
 import { PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
-import { QueryWorkgroup } from '../constructs/query-workgroup.ts';
+import { QueryWorkgroup, RESULTS_PREFIX } from '../constructs/query-workgroup.ts';
 import { CONVERT_FUNCTION } from '../conversion/lambda-sizing.ts';
 import { conversionSettings } from '../conversion/plan.ts';
 import type { Dataset } from '../datasets/model.ts';
@@ -46,6 +47,8 @@ export interface PipelineStackProps extends StackProps {
   readonly events: sns.ITopic;
   readonly alarms: sns.ITopic;
   readonly databaseName: string;
+  /** The storage stack's name: the operator policy lets the CLI describe it. */
+  readonly storageStackName: string;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -324,9 +327,10 @@ export class PipelineStack extends Stack {
       );
     }
 
+    const resultsBucket = bucket('ResultsBucket', 'results');
     const workgroup = new QueryWorkgroup(this, 'Query', {
       name: `${config.prefix}-${config.stage}`,
-      results: bucket('ResultsBucket', 'results'),
+      results: resultsBucket,
       key,
       bytesScannedCutoff: config.athenaBytesScannedCutoff,
     });
@@ -342,9 +346,27 @@ export class PipelineStack extends Stack {
       dashboardName: `${config.prefix}-${config.stage}`,
     });
 
+    // What the datalake CLI needs with --aws, for an administrator to attach to the operators.
+    const operator = new OperatorPolicy(this, 'Operator', {
+      stackNames: [props.storageStackName, this.stackName],
+      datasets: names,
+      landing: landingBucket,
+      failure: failureBucket,
+      curated: curatedBucket,
+      results: resultsBucket,
+      resultsPrefix: RESULTS_PREFIX,
+      ledger,
+      workgroupName: workgroup.name,
+      databaseName: props.databaseName,
+      events: props.events,
+      stateMachine: workflow.stateMachine,
+      key,
+    });
+
     new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AthenaWorkgroup', { value: workgroup.name });
     new CfnOutput(this, 'GlueJobName', { value: job.jobName });
     new CfnOutput(this, 'TriggerFailureQueueUrl', { value: triggerFailures.queueUrl });
+    new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });
   }
 }

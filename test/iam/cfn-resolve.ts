@@ -78,6 +78,21 @@ const RESOURCE_NAMES: Record<string, { nameProperty?: string; names: Names }> = 
       attributes: { Arn: `arn:${e.partition}:lambda:${e.region}:${e.account}:function:${name}` },
     }),
   },
+  // Ref is the workgroup's name (the operator policy names the workgroup by it).
+  'AWS::Athena::WorkGroup': {
+    nameProperty: 'Name',
+    names: (name, e) => ({
+      ref: name,
+      attributes: { Arn: `arn:${e.partition}:athena:${e.region}:${e.account}:workgroup/${name}` },
+    }),
+  },
+  'AWS::DynamoDB::Table': {
+    nameProperty: 'TableName',
+    names: (name, e) => ({
+      ref: name,
+      attributes: { Arn: `arn:${e.partition}:dynamodb:${e.region}:${e.account}:table/${name}` },
+    }),
+  },
   'AWS::IAM::Role': {
     nameProperty: 'RoleName',
     names: (name, e) => ({
