@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { EXPLAINED, type Explanation } from './mutation-notes.ts';
 
 const USAGE = `usage: npm run mutation -- [--group NAME[,NAME]] [--full] [--report-only] [--baseline FILE]
-  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, conversion, constructs); the report keeps the others' last results
+  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, ledger, conversion, constructs); the report keeps the others' last results
   --full           forget the incremental results and test every mutant again (do, after adding test files)
   --report-only    rewrite MUTATION.md from the last results without running Stryker
   --baseline FILE  write the scores to FILE (JSON) instead of MUTATION.md: the "before" column`;
@@ -97,6 +97,19 @@ export const GROUPS: readonly Group[] = [
     ],
     tests: ['test/unit/**/*.test.ts'],
     why: 'execution names (the ledger), the reconciler (its core, its Step Functions ledger and its handler), and the validate and register cores',
+  },
+  {
+    name: 'ledger',
+    mutate: ['lib/ledger/model.ts', 'lib/ledger/dynamodb-reader.ts', 'lib/aws/athena.ts', 'lib/aws/subscribe.ts'],
+    tests: [
+      'test/unit/ledger/*.test.ts',
+      'test/unit/aws/athena.test.ts',
+      'test/unit/aws/subscribe.test.ts',
+      'test/local/ledger-writes.test.ts',
+    ],
+    // Module-level constants (attribute names, index names) are the table's shape: every test reads them.
+    ignoreStatic: true,
+    why: "the ledger's model and conditional-write rule, its DynamoDB reader, and the CLI's Athena and SNS adapters",
   },
   {
     name: 'conversion',
