@@ -196,6 +196,8 @@ describe('the ledger writes of the synthesized workflow, against dynalite', () =
       [ATTR.curatedAt]: expect.any(String),
       [ATTR.updatedAt]: final[ATTR.curatedAt],
       [ATTR.rows]: 17,
+      // What Validate counted, written with VALIDATED (this stand-in output serves every path).
+      [ATTR.errorCount]: 3,
       [ATTR.raw]: `s3://raw/orders/ingest_date=2026-01-02/${key}`,
       [ATTR.curated]: 's3://curated/orders/ingest_date=2026-01-02/',
       [ATTR.engine]: 'lambda',
