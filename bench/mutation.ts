@@ -100,7 +100,12 @@ export const GROUPS: readonly Group[] = [
   },
   {
     name: 'ledger',
-    mutate: ['lib/ledger/model.ts', 'lib/ledger/dynamodb-reader.ts', 'lib/aws/athena.ts', 'lib/aws/subscribe.ts'],
+    mutate: [
+      'lib/ledger/model.ts',
+      'lib/ledger/dynamodb-reader.ts',
+      'lib/aws/athena.ts',
+      'lib/aws/subscribe.ts',
+    ],
     tests: [
       'test/unit/ledger/*.test.ts',
       'test/unit/aws/athena.test.ts',
