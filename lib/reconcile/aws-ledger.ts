@@ -2,14 +2,9 @@
 import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { attemptName } from '../../lambdas/trigger/core.ts';
-import type { ExecutionStatus, LandedObject, WorkflowLedger } from './reconcile.ts';
+import { type ExecutionStatus, type LandedObject, MAX_RETRIES, type WorkflowLedger } from './reconcile.ts';
 
-/**
- * New executions the reconciler starts for one object version after its first one failed. A file
- * whose workflow failed this often fails for a reason a retry does not cure: it stays an orphan,
- * counted in the Orphans metric and named in the report, for an operator.
- */
-export const MAX_RETRIES = 3;
+export { MAX_RETRIES };
 
 /** Ended without an outcome: FAILED, TIMED_OUT, ABORTED, or a status Step Functions adds later. */
 const unsuccessful = (status: ExecutionStatus | undefined): boolean =>

@@ -9,8 +9,8 @@
  */
 import type { S3EventRecord } from 'aws-lambda';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
-import { encodeKey, executionName, toIngestRequest } from '../../lambdas/trigger/core.ts';
-import { FINAL_STATUSES, type LedgerReader } from '../ledger/model.ts';
+import { attemptName, encodeKey, executionName, toIngestRequest } from '../../lambdas/trigger/core.ts';
+import { FINAL_STATUSES, type LedgerItem, type LedgerReader } from '../ledger/model.ts';
 import { errorText } from '../text.ts';
 
 /** One object version in the landing bucket, as a listing gives it. */
@@ -39,6 +39,13 @@ export interface WorkflowLedger {
   /** Runs a failed execution again from where it failed. */
   redrive(name: string, request: IngestRequest): Promise<void>;
 }
+
+/**
+ * New executions the reconciler starts for one object version after its first one failed. A file
+ * whose workflow failed this often fails for a reason a retry does not cure: it stays an orphan,
+ * counted in the Orphans metric and named in the report, for an operator.
+ */
+export const MAX_RETRIES = 3;
 
 /** An object version without a terminal outcome. */
 export interface Orphan {
@@ -166,15 +173,43 @@ export async function reconcile(
  * The ledger first: an object version whose item is CURATED or REJECTED has ended, with no call to
  * the workflow engine (one GetItem per object instead of one DescribeExecution or more); for any
  * other the engine's status of its execution decides (running, or why it needs re-driving).
+ *
+ * When the engine knows no execution of a file the ledger has an item for, it has forgotten them
+ * (Step Functions keeps a closed execution 90 days): the item says what became of it (FAILED, or
+ * stopped short of an outcome, taken as aborted), and the attempt its execution names counts
+ * towards {@link MAX_RETRIES}, so a file that failed for good is not started over once the
+ * history is gone.
  */
 export function fromLedger(items: LedgerReader, engine: WorkflowLedger): WorkflowLedger {
+  // What status() learned of the files whose executions the engine forgot, for redrive(): per sweep.
+  const forgotten = new Map<string, LedgerItem>();
   return {
     async status(name, request) {
       const item = await items.get(request.key, request.version);
       if (item && FINAL_STATUSES.includes(item.status)) return 'SUCCEEDED';
-      return engine.status(name, request);
+      const status = await engine.status(name, request);
+      if (status !== undefined || item === undefined) return status;
+      forgotten.set(name, item);
+      return item.status === 'FAILED' ? 'FAILED' : 'ABORTED';
     },
     start: (name, request) => engine.start(name, request),
-    redrive: (name, request) => engine.redrive(name, request),
+    async redrive(name, request) {
+      const item = forgotten.get(name);
+      if (item === undefined) return engine.redrive(name, request);
+      forgotten.delete(name);
+      const attempt = attemptOf(item.execution);
+      if (attempt >= MAX_RETRIES) {
+        throw new Error(
+          `not started again: ${attempt + 1} executions of it ended without an outcome (the ledger names the last, ${item.execution}, ${item.status}); fix the cause, then upload the file again (a new version gets its own execution)`,
+        );
+      }
+      await engine.start(attemptName(name, attempt + 1), request);
+    },
   };
+}
+
+/** The attempt an execution name is (`<name>-rN` is attempt N; the trigger's own name attempt 0). */
+function attemptOf(execution: string): number {
+  const suffix = /-r(\d+)$/.exec(execution);
+  return suffix ? Number(suffix[1]) : 0;
 }

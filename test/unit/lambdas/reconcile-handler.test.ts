@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { attemptName, executionName } from '../../../lambdas/trigger/core.ts';
-import { type ExecutionStatus, requestFor } from '../../../lib/reconcile/reconcile.ts';
+import { type ExecutionStatus, MAX_RETRIES, requestFor } from '../../../lib/reconcile/reconcile.ts';
 
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
@@ -91,6 +91,51 @@ describe('the scheduled reconciler', () => {
       expect(report).toMatchObject({ objects: 1, terminal: 1, orphans: [], redriven: 0 });
       expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
       expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    },
+  );
+
+  it.each<[string, string, 'failed' | 'aborted', number | null]>([
+    ['FAILED', 'the trigger’s execution', 'failed', 1],
+    ['VALIDATED', 'the trigger’s execution', 'aborted', 1],
+    ['FAILED', 'its second re-drive', 'failed', 3],
+    ['FAILED', 'its last re-drive', 'failed', null],
+  ])(
+    'takes a %s item whose executions Step Functions has forgotten (%s) from the ledger, and keeps the retry cap',
+    async (status, _which, reason, next) => {
+      // Prepare: past 90 days Step Functions knows none of the file's executions.
+      const last = next === null ? MAX_RETRIES : next === 3 ? 2 : 0;
+      s3.on(ListObjectVersionsCommand).resolves({
+        Versions: [{ Key: 'orders/a.csv', VersionId: 'v1', Size: 5, ETag: '"e"' }],
+      });
+      ledger.on(GetCommand).resolves({
+        Item: {
+          objectKey: 'orders/a.csv',
+          objectVersion: 'v1',
+          status,
+          execution: attemptName(EXECUTION, last),
+        },
+      });
+      sfn
+        .on(DescribeExecutionCommand)
+        .rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
+      sfn.on(StartExecutionCommand).resolves({});
+      captureEmf();
+
+      // Act
+      const report = await handler();
+
+      // Assess
+      expect(report.orphans).toEqual([
+        expect.objectContaining({ key: 'orders/a.csv', reason, execution: EXECUTION }),
+      ]);
+      if (next === null) {
+        expect(report.orphans[0]!.notRedriven).toContain(`4 executions of it ended without an outcome`);
+        expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      } else {
+        expect(report.redriven).toBe(1);
+        expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+        expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: attemptName(EXECUTION, next) });
+      }
     },
   );
 
