@@ -196,8 +196,8 @@ export class IngestWorkflow extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       });
 
-    // The ledger: each step writes the file's item (lib/ledger/model.ts) before it tells anyone.
-    // Every write sets the status, its rank and time, and names this execution and its start;
+    // The ledger: each step writes the file's item (lib/ledger/model.ts); RECEIVED and VALIDATED
+    // before the step's notification, a terminal status after it (see below). Every write sets the status, its rank and time, and names this execution and its start;
     // WRITE_CONDITION refuses a write that would move the item back (a retried write that had
     // succeeded, a late one from an earlier attempt), and that refusal is caught as done.
     const S = tasks.DynamoAttributeValue.fromString;
@@ -510,11 +510,16 @@ export class IngestWorkflow extends Construct {
       [ATTR.curated]: S(J.stringAt('$.partition.location')),
       [ATTR.engine]: S(J.stringAt('$.conversion.engine')),
     });
-    // A later attempt (a re-drive after a failure) starts over: what the failure left goes.
+    // A later attempt (a re-drive after a failure) starts over: what the failed attempt wrote goes
+    // (its failure, and what it had validated: the new attempt validates again and may reject).
     const recordReceived = record(STATE.recordReceived, 'RECEIVED', ATTR.receivedAt, {}, [
       ATTR.failedAt,
       ATTR.reason,
       ATTR.cause,
+      ATTR.validatedAt,
+      ATTR.rows,
+      ATTR.errorCount,
+      ATTR.raw,
     ]);
 
     const isValid = new sfn.Choice(this, STATE.isValid, { stateName: STATE.isValid });

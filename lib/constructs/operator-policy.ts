@@ -133,10 +133,17 @@ export class OperatorPolicy extends Construct {
         actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         resources: [resultObjects],
       }),
-      // subscribe: the events topic (GetSubscriptionAttributes is authorized on the topic).
+      // subscribe: the events topic, by the protocols the CLI offers (no plain http, SMS or
+      // Lambda behind its back); GetSubscriptionAttributes is authorized on the topic.
       new iam.PolicyStatement({
         sid: 'SubscribeToEvents',
-        actions: ['sns:Subscribe', 'sns:GetSubscriptionAttributes'],
+        actions: ['sns:Subscribe'],
+        resources: [props.events.topicArn],
+        conditions: { StringEquals: { 'sns:Protocol': ['email', 'https', 'sqs'] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadSubscriptions',
+        actions: ['sns:GetSubscriptionAttributes'],
         resources: [props.events.topicArn],
       }),
       // reconcile --aws: the landing versions, the ingest executions, and a re-drive.

@@ -14,8 +14,8 @@ export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 /**
  * The order of statuses within one attempt: a write carries its status's rank and succeeds only
  * over a lower one, so a retried or late write never moves an item back. The three terminal
- * statuses share the highest rank: whichever an attempt wrote first stands (a rejected file whose
- * REJECTED notification then failed stays REJECTED).
+ * statuses share the highest rank: whichever an attempt wrote first stands (the workflow writes
+ * CURATED or REJECTED after the notification, as its last step, so nothing fails after it).
  */
 export const STATUS_RANK: Readonly<Record<LedgerStatus, number>> = {
   RECEIVED: 1,

@@ -40,6 +40,7 @@ import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { LedgerReader } from '../ledger/model.ts';
+import { ledgerVersion } from '../ledger/model.ts';
 import { fromLedger, type LandedObject, type WorkflowLedger } from '../reconcile/reconcile.ts';
 import { LocalCatalog } from './catalog.ts';
 import {
@@ -360,7 +361,9 @@ export class LocalRuntime {
       };
       await this.executions.save(failed);
       // No state of it will run again: its ledger item ends here too, or it would stay RECEIVED.
-      await failAbandonedItem(this.ledger, { name: record.name, input: record.input, error: failed.error! });
+      // A record from before the ledger has no version in its input: derive it as the trigger does.
+      const input = { ...record.input, version: record.input.version ?? ledgerVersion(record.input) };
+      await failAbandonedItem(this.ledger, { name: record.name, input, error: failed.error! });
       this.onLine(`failed   ${record.input.key} (${record.name}): ${failed.error?.message}`);
     }
   }

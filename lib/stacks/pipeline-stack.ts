@@ -290,7 +290,14 @@ export class PipelineStack extends Stack {
     reconciler.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [ledger.tableArn] }),
     );
-    key.grant(reconciler, 'kms:Decrypt');
+    // The table's key, only as DynamoDB uses it for the reconciler's reads.
+    reconciler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${this.region}.${this.urlSuffix}` } },
+      }),
+    );
     reconciler.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [landingBucket.bucketArn] }),
     );

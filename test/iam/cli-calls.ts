@@ -128,9 +128,10 @@ export function cliCalls(res: LakeResources, targets: CliTargets, principal: str
   for (const action of ['kms:GenerateDataKey', 'kms:Decrypt'])
     call('query', action, res.keyArn, { context: via('s3'), why: 'Athena through S3' });
 
-  // subscribe: the events topic.
-  for (const action of ['sns:Subscribe', 'sns:GetSubscriptionAttributes'])
-    call('subscribe', action, res.topics.events);
+  // subscribe: the events topic, by each protocol the CLI offers.
+  for (const protocol of ['email', 'https', 'sqs'])
+    call('subscribe', 'sns:Subscribe', res.topics.events, { context: { 'sns:Protocol': protocol } });
+  call('subscribe', 'sns:GetSubscriptionAttributes', res.topics.events);
 
   // reconcile --aws: the landing versions, each version's item and execution, a re-drive.
   call('reconcile', 's3:ListBucketVersions', bucket('landing'));
@@ -203,7 +204,15 @@ export function operatorForbiddenCalls(
     deny('-', 'dynamodb:UpdateItem', table, 'only the workflow writes the ledger'),
     deny('-', 'dynamodb:DeleteItem', table, 'only the workflow writes the ledger'),
     deny('-', 'dynamodb:Scan', table, 'the CLI reads through the indexes'),
-    deny('-', 'sns:Subscribe', res.topics.alarms, 'the alarm topic is for on-call'),
+    deny('-', 'sns:Subscribe', res.topics.alarms, 'the alarm topic is for on-call', {
+      'sns:Protocol': 'email',
+    }),
+    deny('-', 'sns:Subscribe', res.topics.events, 'plain http carries events unencrypted', {
+      'sns:Protocol': 'http',
+    }),
+    deny('-', 'sns:Subscribe', res.topics.events, 'SMS costs money and leaks cell values', {
+      'sns:Protocol': 'sms',
+    }),
     deny('-', 'sns:Publish', res.topics.events, 'only the workflow publishes events'),
     deny(
       '-',

@@ -248,11 +248,15 @@ describe('the ledger writes of the synthesized workflow, against dynalite', () =
     expect(items[3]?.[ATTR.status]).toBe('CURATED');
   });
 
-  it('moves a FAILED item back to RECEIVED on a re-drive, clearing the failure, keeping receivedAt', async () => {
-    // Arrange: the first attempt fails.
+  it('moves a FAILED item back to RECEIVED on a re-drive, clearing the failed attempt’s writes, keeping receivedAt', async () => {
+    // Arrange: the first attempt validates the file, then fails.
     const key = 'orders/redriven.csv';
-    const first = await run('redriven', key, [STATE.recordReceived, STATE.recordFailed]);
-    const failed = first.items[1]!;
+    const first = await run('redriven', key, [
+      STATE.recordReceived,
+      STATE.recordValidated,
+      STATE.recordFailed,
+    ]);
+    const failed = first.items[2]!;
     await tick();
 
     // Act: the re-drive, a later execution.
@@ -261,6 +265,9 @@ describe('the ledger writes of the synthesized workflow, against dynalite', () =
     // Assess
     expect(failed).toMatchObject({
       [ATTR.status]: 'FAILED',
+      [ATTR.validatedAt]: expect.any(String),
+      [ATTR.rows]: 17,
+      [ATTR.raw]: expect.any(String),
       [ATTR.reason]: 'States.TaskFailed',
       [ATTR.cause]: 'the Glue job died',
       [ATTR.failedAt]: expect.any(String),
@@ -274,7 +281,17 @@ describe('the ledger writes of the synthesized workflow, against dynalite', () =
       true,
     );
     expect(redriven[ATTR.receivedAt]).toBe(failed[ATTR.receivedAt]);
-    for (const gone of [ATTR.failedAt, ATTR.reason, ATTR.cause]) expect(redriven).not.toHaveProperty(gone);
+    // The new attempt validates again (and may reject the file): nothing of the failed one stays.
+    for (const gone of [
+      ATTR.failedAt,
+      ATTR.reason,
+      ATTR.cause,
+      ATTR.validatedAt,
+      ATTR.rows,
+      ATTR.errorCount,
+      ATTR.raw,
+    ])
+      expect(redriven).not.toHaveProperty(gone);
   });
 
   it.each([
