@@ -16,6 +16,7 @@ import {
 import type { QueryAnswer } from '../cli/target.ts';
 import { parseConfig } from '../config.ts';
 import { ATHENA_BILLING, dollars, PRICES } from '../cost/prices.ts';
+import { QueryError } from '../local/query-error.ts';
 
 /** Rows a query returns at most by default, as locally (lib/local/query.ts). */
 export const DEFAULT_MAX_ROWS = 10_000;
@@ -42,6 +43,21 @@ export class AthenaQueryError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Why a statement is not the one read-only SELECT `datalake query` runs, or undefined when it is:
+ * its first word, after comments and parentheses, must be SELECT or WITH. Athena would run an
+ * INSERT, a DROP or an UNLOAD with whatever the caller's credentials allow (the operator policy
+ * allows none of them; broader credentials might); the local engine refuses them too.
+ */
+export function notASelect(sql: string): string | undefined {
+  const start = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*/, '');
+  const word = /^[A-Za-z]+/.exec(start)?.[0]?.toLowerCase();
+  if (word === 'select' || word === 'with') return undefined;
+  return word === undefined
+    ? 'an empty query: give one SELECT'
+    : `only select queries run over the lake: this is a ${word.toUpperCase()} statement`;
 }
 
 /** The query was interrupted (Ctrl-C): it was stopped in Athena, or this says why not. */
@@ -80,6 +96,8 @@ export async function runAthenaQuery(
   options: AthenaQueryOptions,
 ): Promise<QueryAnswer> {
   const { signal } = options;
+  const refused = notASelect(options.sql);
+  if (refused) throw new QueryError(refused);
   if (signal?.aborted)
     throw new AthenaQueryInterruptedError('query interrupted before it started', undefined, 'CANCELLED');
   // Not given the signal: aborted in flight, a query could start with no id to stop it by. The

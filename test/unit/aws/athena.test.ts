@@ -21,8 +21,10 @@ import {
   athenaMaxQueryCost,
   athenaQueryCost,
   athenaValue,
+  notASelect,
   runAthenaQuery,
 } from '../../../lib/aws/athena.ts';
+import { QueryError } from '../../../lib/local/query-error.ts';
 
 const athena = mockClient(AthenaClient);
 const client = () => new AthenaClient({ region: 'eu-west-1' });
@@ -213,6 +215,28 @@ describe('runAthenaQuery, a query that succeeds', () => {
 
     // Assess: waits of 100, 200, 400, 400, 400 ms.
     expect(polls).toEqual([100, 300, 700, 1100, 1500]);
+  });
+});
+
+describe('runAthenaQuery, a statement that is not one SELECT', () => {
+  it.each([
+    ['DROP TABLE orders', 'DROP'],
+    ['  -- a comment\n/* another */ INSERT INTO orders SELECT * FROM orders', 'INSERT'],
+    ["UNLOAD (SELECT * FROM orders) TO 's3://elsewhere/' WITH (format = 'CSV')", 'UNLOAD'],
+  ])('refuses %j before Athena sees it', async (sql, word) => {
+    // Act
+    const run = runAthenaQuery(client(), { ...QUERY, sql });
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(QueryError);
+    await expect(run).rejects.toThrow(`this is a ${word} statement`);
+    expect(athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
+  });
+
+  it('lets a SELECT or WITH through, after comments and parentheses', () => {
+    expect(notASelect('-- totals\n(SELECT 1)')).toBeUndefined();
+    expect(notASelect('/* x */ with t AS (SELECT 1) SELECT * FROM t')).toBeUndefined();
+    expect(notASelect('  ')).toBe('an empty query: give one SELECT');
   });
 });
 
