@@ -330,9 +330,17 @@ async function reconcile(args: readonly string[], io: CliIo): Promise<number> {
         prefix: { type: 'string' },
         region: { type: 'string' },
         profile: { type: 'string' },
+        // Gone since the stacks' outputs name them; kept to say so rather than "unknown option".
+        'landing-bucket': { type: 'string' },
+        'state-machine-arn': { type: 'string' },
       },
     }),
   );
+  if (values['landing-bucket'] !== undefined || values['state-machine-arn'] !== undefined) {
+    throw new UsageError(
+      'reconcile --aws no longer takes --landing-bucket or --state-machine-arn: it finds them in the stacks’ outputs; name the stack with --stage (and --prefix, --region, --profile)',
+    );
+  }
   const deployed = {
     stage: values.stage,
     prefix: values.prefix,
@@ -625,10 +633,18 @@ function commaList(values: readonly string[] | undefined): string[] {
   return [...new Set(items.filter((v) => v !== ''))];
 }
 
-/** `--since`: a date (midnight UTC) or an ISO 8601 time, as the ledger's ISO 8601 `receivedAt`. */
-function sinceTime(text: string): string {
+/**
+ * `--since`: a date (midnight UTC) or an ISO 8601 time, as the ledger's ISO 8601 `receivedAt`; a
+ * time without a zone is UTC, as the ledger's times are (never this machine's zone).
+ */
+export function sinceTime(text: string): string {
   const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text);
-  const time = iso ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text) : Number.NaN;
+  const utc = /^\d{4}-\d{2}-\d{2}$/.test(text)
+    ? `${text}T00:00:00Z`
+    : /(Z|[+-]\d{2}:\d{2})$/.test(text)
+      ? text
+      : `${text}Z`;
+  const time = iso ? Date.parse(utc) : Number.NaN;
   if (Number.isNaN(time))
     throw new UsageError(`--since takes a date (YYYY-MM-DD) or an ISO 8601 time, not "${text}"`);
   return new Date(time).toISOString();

@@ -697,6 +697,10 @@ describe('datalake reconcile --aws', () => {
 
   it('refuses --stage without --aws, and a stage the app could not have deployed', async () => {
     expect((await runCli(['reconcile', '--stage', 'test'])).code).toBe(2);
+    // The names typed by hand before the stacks' outputs named them: refused, saying why.
+    const old = await runCli(['reconcile', '--aws', '--landing-bucket', 'b', '--state-machine-arn', ARN]);
+    expect(old.code).toBe(2);
+    expect(old.err).toContain('finds them in the stacks’ outputs');
     expect((await runCli(['reconcile', '--aws', '--stage', 'Prod!'])).code).toBe(2);
     expect(cfn).not.toHaveReceivedCommand(DescribeStacksCommand);
   });
