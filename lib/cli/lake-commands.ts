@@ -36,6 +36,8 @@ export interface PutArgs {
   readonly force: boolean;
   /** Follow the ledger until the file is terminal. */
   readonly wait: boolean;
+  /** Seconds to follow the ledger at most (exit 1 when the file is not terminal by then); no limit when absent. */
+  readonly timeoutSeconds?: number;
   readonly json: boolean;
 }
 
@@ -130,6 +132,17 @@ export async function putCommand(
       ),
     UNSEEN_HINT_MS,
   );
+  // Waiting stops on Ctrl-C, or at --timeout (for scripts and CI, which no one is watching).
+  const signals = [
+    ...(io.signal ? [io.signal] : []),
+    ...(args.timeoutSeconds === undefined ? [] : [AbortSignal.timeout(args.timeoutSeconds * 1000)]),
+  ];
+  const waiting = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  let last: LedgerStatus | undefined;
+  const stoppedWaiting = (why: string) =>
+    io.stderr(
+      `datalake: ${why}; the file is uploaded (${escapeControl(where)}, version ${version}${last ? `, last ${last}` : ''}): \`datalake report ${escapeControl(key)}\` tells what became of it\n`,
+    );
   try {
     item = await follow(
       target,
@@ -137,16 +150,19 @@ export async function putCommand(
       version,
       (status) => {
         clearTimeout(unseen);
+        last = status;
         say(`  ${clock()} ${status}\n`);
       },
-      io.signal,
+      waiting,
     );
   } catch (error) {
-    if (!io.signal?.aborted) throw error;
-    io.stderr(
-      `datalake: stopped waiting; the file is uploaded (${escapeControl(where)}, version ${version}): \`datalake report ${escapeControl(key)}\` tells what became of it\n`,
-    );
-    return exitCodeOf(io.signal.reason as StopSignal);
+    if (io.signal?.aborted) {
+      stoppedWaiting('stopped waiting');
+      return exitCodeOf(io.signal.reason as StopSignal);
+    }
+    if (!waiting?.aborted) throw error;
+    stoppedWaiting(`stopped waiting after --timeout ${args.timeoutSeconds} s`);
+    return EXIT.invalid;
   } finally {
     clearTimeout(unseen);
   }
@@ -226,7 +242,7 @@ async function follow(
   target: LakeTarget,
   key: string,
   version: string,
-  onStatus: (status: string) => void,
+  onStatus: (status: LedgerStatus) => void,
   signal: AbortSignal | undefined,
 ): Promise<LedgerItem> {
   let last: LedgerStatus | undefined;

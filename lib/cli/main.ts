@@ -48,13 +48,14 @@ const HELP = {
     --threads N: validate a plain file in N parallel ranges, with the result of one pass (default:
     one per core; 1 reads it in one pass; gzip, pipes and files under 16 MB are read in one pass)
 `,
-  put: `put <file> --dataset <name> [--key K] [--force] [--no-wait] [TARGET] [--json]
+  put: `put <file> --dataset <name> [--key K] [--force] [--no-wait | --timeout S] [TARGET] [--json]
     check a file with the lake's rules, upload it to landing (a progress bar on a terminal) and
     follow it in the ledger until it is CURATED, REJECTED or FAILED, printing each status;
     an invalid file is refused with its errors, nothing uploaded, unless --force;
     exit 0 curated (or uploaded, with --no-wait), 1 refused, rejected or failed; Ctrl-C stops
     waiting (the file stays uploaded)
     --key K: the landing key, <dataset>/<name> (default <dataset>/<file name>)
+    --timeout S: follow the ledger at most S seconds, then exit 1 (for scripts; no limit by default)
 `,
   files: `files [--dataset D] [--status S] [--since DATE] [--limit N] [TARGET] [--json]
     the ledger, newest first: one line per landed file version, its status, rows and errors;
@@ -522,6 +523,7 @@ async function lakeCommand(command: LakeCommand, args: readonly string[], io: Cl
         key: { type: 'string' },
         force: { type: 'boolean', default: false },
         'no-wait': { type: 'boolean', default: false },
+        timeout: { type: 'string' },
       });
       const file = one(positionals, 'file');
       if (values.dataset === undefined) throw new UsageError('put needs --dataset <name>');
@@ -532,6 +534,9 @@ async function lakeCommand(command: LakeCommand, args: readonly string[], io: Cl
         ...(values.key === undefined ? {} : { key: values.key }),
         force: values.force,
         wait: !values['no-wait'],
+        ...(values.timeout === undefined
+          ? {}
+          : { timeoutSeconds: positiveInteger('--timeout', values.timeout, 1) }),
         json: values.json,
       };
       // The file is checked before the lake or the stack is touched: a refused file starts nothing.

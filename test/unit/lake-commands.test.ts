@@ -253,3 +253,42 @@ describe('put following a file the workflow does not start', () => {
     expect(io.out()).toContain('CURATED');
   });
 });
+
+describe('put --timeout', () => {
+  it('stops following a file that stays RECEIVED, says where it stands, and exits 1', async () => {
+    // Prepare: an upload S3 takes, and a file the workflow never gets past RECEIVED.
+    const file = join(tmpdir(), `put-timeout-${process.pid}.csv`);
+    await writeFile(file, 'a\n1\n');
+    const s3 = new S3Client({ region: 'eu-west-1' });
+    mockClient(s3).on(PutObjectCommand).resolves({ ETag: '"e"', VersionId: 'v1' });
+    const item = { key: 'orders/a.csv', version: 'v1', status: 'RECEIVED' } as LedgerItem;
+    const target = stack({
+      s3,
+      ledger: { get: async () => item, versions: async () => [], list: async () => [] },
+    });
+    const io = captured();
+
+    // Act
+    const started = Date.now();
+    const code = await putCommand(
+      {
+        file,
+        dataset: 'orders',
+        force: false,
+        wait: true,
+        json: false,
+        timeoutSeconds: 1,
+        checked: { key: 'orders/a.csv', size: 4, rows: 1, valid: true },
+      },
+      target,
+      io,
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(io.out()).toContain('RECEIVED');
+    expect(io.err()).toContain('stopped waiting after --timeout 1 s; the file is uploaded');
+    expect(io.err()).toContain('last RECEIVED');
+  });
+});
