@@ -445,21 +445,28 @@ async function streamErrors(
 ): Promise<void> {
   let count = 0;
   io.stdout(json ? '[' : `${ERROR_HEAD}\n`);
-  for (const part of report.errorFiles) {
-    const object = await untilAborted(
-      target.s3.send(new GetObjectCommand({ Bucket: part.bucket, Key: part.key })),
-      io.signal,
-    );
-    const lines = createInterface({ input: object.Body as Readable, crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-      io.signal?.throwIfAborted();
-      if (line.trim() === '') continue;
-      const error = JSON.parse(line) as ReportedError;
-      io.stdout(json ? `${count === 0 ? '' : ','}\n${JSON.stringify(error)}` : `${errorRow(error)}\n`);
-      count++;
+  try {
+    for (const part of report.errorFiles) {
+      const object = await untilAborted(
+        target.s3.send(new GetObjectCommand({ Bucket: part.bucket, Key: part.key })),
+        io.signal,
+      );
+      const lines = createInterface({ input: object.Body as Readable, crlfDelay: Number.POSITIVE_INFINITY });
+      for await (const line of lines) {
+        io.signal?.throwIfAborted();
+        if (line.trim() === '') continue;
+        const error = JSON.parse(line) as ReportedError;
+        io.stdout(json ? `${count === 0 ? '' : ','}\n${JSON.stringify(error)}` : `${errorRow(error)}\n`);
+        count++;
+      }
     }
+  } finally {
+    // Stopped part-way (a part that cannot be read, Ctrl-C), the array still closes: stdout stays
+    // one JSON document, of the errors read, and the failure says on stderr and in the exit code
+    // that they are not all.
+    if (json) io.stdout(`${count === 0 ? '' : '\n'}]\n`);
   }
-  io.stdout(json ? `${count === 0 ? '' : '\n'}]\n` : `(${count.toLocaleString('en-US')} errors)\n`);
+  if (!json) io.stdout(`(${count.toLocaleString('en-US')} errors)\n`);
 }
 
 /** Column widths of a streamed error table (a streamed table cannot measure its rows first). */

@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -290,5 +291,59 @@ describe('put --timeout', () => {
     expect(io.out()).toContain('RECEIVED');
     expect(io.err()).toContain('stopped waiting after --timeout 1 s; the file is uploaded');
     expect(io.err()).toContain('last RECEIVED');
+  });
+});
+
+describe('report --all --json, a part that cannot be read', () => {
+  it('still prints one JSON document, the errors read before it, and fails', async () => {
+    // Prepare: a report naming two parts; the first reads, the second is gone.
+    const error = (line: number) => ({ line, column: 'amount', value: 'x', rule: 'type', message: 'm' });
+    const report = {
+      errorCount: 3,
+      rows: 3,
+      reason: 'invalid_rows',
+      errors: [error(2)],
+      errorsByColumn: { amount: 3 },
+      errorsByRule: { type: 3 },
+      errorFiles: [
+        { bucket: 'f', key: 'orders/x.csv.errors.00001.jsonl' },
+        { bucket: 'f', key: 'orders/x.csv.errors.00002.jsonl' },
+      ],
+    };
+    const item = {
+      key: 'orders/x.csv',
+      version: 'v1',
+      dataset: 'orders',
+      status: 'REJECTED',
+      rows: 3,
+      errorCount: 3,
+      reason: 'invalid_rows',
+      report: 's3://f/orders/x.csv.errors.json',
+    } as LedgerItem;
+    const s3 = {
+      send: async (command: { input: { Key: string } }) => {
+        const key = command.input.Key;
+        if (key.endsWith('.errors.json'))
+          return { Body: { transformToString: async () => JSON.stringify(report) } };
+        if (key.endsWith('00001.jsonl'))
+          return { Body: Readable.from([`${JSON.stringify(error(2))}\n${JSON.stringify(error(3))}\n`]) };
+        throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+      },
+    } as unknown as S3Client;
+    const target = stack({
+      s3,
+      ledger: { get: async () => item, versions: async () => [item], list: async () => [] },
+    });
+    const io = captured();
+
+    // Act
+    const outcome = await reportCommand({ key: 'orders/x.csv', all: true, json: true }, target, io).then(
+      (code) => ({ code }),
+      (thrown: Error) => ({ code: undefined, thrown }),
+    );
+
+    // Assess
+    expect(JSON.parse(io.out())).toEqual([error(2), error(3)]);
+    expect(outcome.code === undefined || outcome.code !== 0).toBe(true);
   });
 });
