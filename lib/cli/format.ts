@@ -32,15 +32,20 @@ export interface ErrorRow {
   readonly message: string;
 }
 
+/** The heads of an error table. */
+export const ERROR_COLUMNS = ['line', 'column', 'rule', 'value', 'message'] as const;
+
+/** One error's cells: line, column, rule, value, message. */
+export function errorCells(e: ErrorRow): string[] {
+  // The message repeats the value for JSON readers; the table has a column for it.
+  const prefix = e.value === null ? '' : `${JSON.stringify(e.value)}: `;
+  const message = prefix && e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  return [String(e.line), e.column ?? '-', e.rule, e.value ?? '', message];
+}
+
 /** The table of errors: line, column, rule, value, message. */
 export function errorTable(errors: readonly ErrorRow[]): string[] {
-  // The message repeats the value for JSON readers; the table has a column for it.
-  const rows = errors.map((e) => {
-    const prefix = e.value === null ? '' : `${JSON.stringify(e.value)}: `;
-    const message = prefix && e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-    return [String(e.line), e.column ?? '-', e.rule, e.value ?? '', message];
-  });
-  return table(['line', 'column', 'rule', 'value', 'message'], rows);
+  return table([...ERROR_COLUMNS], errors.map(errorCells));
 }
 
 /**

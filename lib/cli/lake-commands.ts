@@ -21,7 +21,7 @@ import { QueryError } from '../local/query-error.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
 import { CliError, EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted } from './failures.ts';
-import { errorTable, printRows, table } from './format.ts';
+import { ERROR_COLUMNS, errorCells, errorTable, printRows, table } from './format.ts';
 import type { CliIo } from './main.ts';
 import type { LakeTarget, QueryAnswer } from './target.ts';
 import { humanReport, printHint, validateFile } from './validate-command.ts';
@@ -481,13 +481,11 @@ const fixed = (cells: readonly string[]) =>
     })
     .join('  ')
     .trimEnd();
-const ERROR_HEAD = fixed(['line', 'column', 'rule', 'value', 'message']);
+const ERROR_HEAD = fixed(ERROR_COLUMNS);
 
 /** One streamed error row, cut as {@link errorTable} cuts its cells. */
 function errorRow(e: ReportedError): string {
-  const prefix = e.value === null ? '' : `${JSON.stringify(e.value)}: `;
-  const message = prefix && e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-  return fixed([String(e.line), e.column ?? '-', e.rule, e.value ?? '', message]);
+  return fixed(errorCells(e));
 }
 
 /** Options of `datalake query`. */
