@@ -8,6 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ATTR, fromAttributes, isTerminal, type LedgerItem, ledgerVersion } from '../lib/ledger/model.ts';
 import type { ExecutionRecord } from '../lib/local/executions.ts';
+import type { LocalRuntime } from '../lib/local/runtime.ts';
 import type { LandedObject } from '../lib/reconcile/reconcile.ts';
 
 /** An item as a scan saw it: the ledger's fields and the status rank the condition compares. */
@@ -180,4 +181,14 @@ export function checkLedger(
     statusDisagrees,
     problems,
   };
+}
+
+/** {@link checkLedger} on a runtime's lake: its whole ledger, its landing listing, its records. */
+export async function checkRuntimeLedger(
+  runtime: LocalRuntime,
+  records: readonly ExecutionRecord[],
+): Promise<ReturnType<typeof checkLedger>> {
+  const landed: LandedObject[] = [];
+  for await (const object of runtime.landed()) landed.push(object);
+  return checkLedger(await scanLedger(runtime.ledger.client, runtime.ledger.tableName), landed, records);
 }

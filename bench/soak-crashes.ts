@@ -25,10 +25,10 @@ import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { localLedgerClient, localLedgerTable } from '../lib/local/ledger.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { localS3Client } from '../lib/local/s3-server.ts';
-import { type LandedObject, reconcile } from '../lib/reconcile/reconcile.ts';
+import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
-import { checkLedger, scanLedger, watchLedger } from './ledger-invariants.ts';
+import { checkRuntimeLedger, watchLedger } from './ledger-invariants.ts';
 
 /** Options of {@link crashSoak}. */
 export interface CrashSoakOptions {
@@ -276,13 +276,7 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
     Math.max(0, raw.size - claimed.raw) +
     Math.max(0, curatedParts - claimed.curated) +
     Math.max(0, failureCopies - claimed.failure);
-  const landedObjects: LandedObject[] = [];
-  for await (const object of runtime.landed()) landedObjects.push(object);
-  const { problems: ledgerProblems, ...ledger } = checkLedger(
-    await scanLedger(runtime.ledger.client, runtime.ledger.tableName),
-    landedObjects,
-    records,
-  );
+  const { problems: ledgerProblems, ...ledger } = await checkRuntimeLedger(runtime, records);
   const backwards = [...watchedUp.backwards, ...watchedRedrive.backwards];
   const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
   await runtime.close();

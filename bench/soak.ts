@@ -15,10 +15,10 @@ import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { listKeys } from '../lib/conversion/csv-to-parquet.ts';
 import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
-import { type LandedObject, reconcile } from '../lib/reconcile/reconcile.ts';
+import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
-import { checkLedger, scanLedger, watchLedger } from './ledger-invariants.ts';
+import { checkRuntimeLedger, watchLedger } from './ledger-invariants.ts';
 import { writeSection } from './report-section.ts';
 import { crashSoak } from './soak-crashes.ts';
 
@@ -159,13 +159,7 @@ for (const key of landed) {
   if (!((r === 1 && c === 1 && f === 0) || (f === 1 && r === 0 && c === 0))) misplaced++;
 }
 const records = await runtime.executions.list();
-const landedObjects: LandedObject[] = [];
-for await (const object of runtime.landed()) landedObjects.push(object);
-const { problems: ledgerProblems, ...ledger } = checkLedger(
-  await scanLedger(runtime.ledger.client, runtime.ledger.tableName),
-  landedObjects,
-  records,
-);
+const { problems: ledgerProblems, ...ledger } = await checkRuntimeLedger(runtime, records);
 const executions = records.length;
 const slicedFiles = records.filter((r) => r.states?.includes('ValidateSlice')).length;
 const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
