@@ -31,8 +31,9 @@ export const TERMINAL_STATUSES: readonly LedgerStatus[] = ['REJECTED', 'CURATED'
 /** Statuses that no later attempt changes: the file reached a zone for good. */
 export const FINAL_STATUSES: readonly LedgerStatus[] = ['REJECTED', 'CURATED'];
 
+/** Whether an item with this status (or none) has ended its attempt. */
 export const isTerminal = (status: LedgerStatus | undefined): boolean =>
-  status !== undefined && TERMINAL_STATUSES.includes(status);
+  TERMINAL_STATUSES.includes(status as LedgerStatus);
 
 /** Attribute names of an item (the table's keys and what the indexes sort on among them). */
 export const ATTR = {
@@ -144,10 +145,8 @@ export const WRITE_NAMES = {
 /** Converts a DynamoDB item (plain values, as lib-dynamodb returns) to a {@link LedgerItem}. */
 export function fromAttributes(item: Record<string, unknown>): LedgerItem {
   const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
-  const number = (name: string) => {
-    const v = item[name];
-    return typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : undefined;
-  };
+  // lib-dynamodb reads a DynamoDB number as a JavaScript number.
+  const number = (name: string) => (typeof item[name] === 'number' ? (item[name] as number) : undefined);
   const optional = <T>(name: string, value: T | undefined) => (value === undefined ? {} : { [name]: value });
   return {
     key: text(ATTR.key) ?? '',
