@@ -29,11 +29,21 @@ export interface OutboxEntry {
 /** How long a POST to an `https://` subscriber may take: the workflow does not wait on a slow one. */
 const POST_TIMEOUT_MS = 3_000;
 
-/** Adds a subscription (appends its line); returns it as written. */
+/**
+ * Adds a subscription (appends its line); returns it as written. The same endpoint, protocol and
+ * filter policy again is the subscription there is, as SNS answers it, not a second one that would
+ * deliver every event twice.
+ */
 export async function addSubscription(
   paths: LakePaths,
   subscription: Omit<LocalSubscription, 'at'>,
 ): Promise<LocalSubscription> {
+  const same = (s: LocalSubscription) =>
+    s.endpoint === subscription.endpoint &&
+    s.protocol === subscription.protocol &&
+    JSON.stringify(s.filterPolicy) === JSON.stringify(subscription.filterPolicy);
+  const existing = (await readSubscriptions(paths)).find(same);
+  if (existing) return existing;
   const line: LocalSubscription = { ...subscription, at: new Date().toISOString() };
   await mkdir(paths.root, { recursive: true });
   await appendFile(paths.subscriptions, `${JSON.stringify(line)}\n`);

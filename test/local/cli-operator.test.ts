@@ -246,6 +246,8 @@ describe('subscriptions delivered by the local notifier', () => {
       paths.root,
     );
     await run('subscribe', 'all@example.com', '--lake', paths.root);
+    // The same subscription again is the one there is (as SNS answers it), not a second delivery.
+    await run('subscribe', 'all@example.com', '--lake', paths.root);
     const message = { status: 'CURATED', dataset: 'orders', rows: 3 };
 
     // Act
