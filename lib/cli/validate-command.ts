@@ -1,6 +1,7 @@
 /** `datalake validate`: a producer checks a file on their laptop with the exact rules of the lake. */
-import { createReadStream } from 'node:fs';
+import { createReadStream, open } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { basename } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
@@ -90,7 +91,7 @@ export async function validateFile(args: ValidateArgs, io: CliIo): Promise<FileV
             workerEntry,
             ...(io.signal ? { signal: io.signal } : {}),
           })
-        : onePass(args.file, dataset, options, io.signal),
+        : onePass(args.file, info.isFIFO(), dataset, options, io.signal),
       io.signal,
     );
   } finally {
@@ -111,16 +112,30 @@ export async function printHint(file: string, result: ValidationResult, io: CliI
 }
 
 /** The whole file in one pass, as a stream. */
-function onePass(
+async function onePass(
   file: string,
+  pipe: boolean,
   dataset: Dataset,
   options: ValidateCsvOptions,
   signal: AbortSignal | undefined,
 ): Promise<ValidationRun> {
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = pipe ? await pipeSource(file) : createReadStream(file, { highWaterMark: 1 << 20 });
   // Ctrl-C destroys the stream: the validator's next read throws and the command ends there.
   if (signal) addAbortSignal(signal, source);
   return validateCsv(source, dataset, options);
+}
+
+/**
+ * A named pipe (or `<(…)`) read through libuv's pipe handle, which reads without blocking. A file
+ * stream reads it in the thread pool, where a read waiting for data that never comes keeps the
+ * process from exiting after Ctrl-C (Node joins the pool's threads at exit). The open itself waits
+ * for a writer, as a file stream's does.
+ */
+async function pipeSource(file: string): Promise<Socket> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    open(file, 'r', (error, descriptor) => (error ? reject(error) : resolve(descriptor))),
+  );
+  return new Socket({ fd, readable: true, writable: false });
 }
 
 function progressLine(io: CliIo, size: number) {
