@@ -182,6 +182,24 @@ describe('runAthenaQuery, a query that succeeds', () => {
     expect(athena).toHaveReceivedNthCommandWith(GetQueryResultsCommand, 2, { MaxResults: 2 });
   });
 
+  it('reads one page more when a page ends exactly at maxRows, to see whether rows are left', async () => {
+    // Prepare: the first page holds the header and exactly the cap; one more row follows.
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    athena.on(GetQueryExecutionCommand).resolves(execution('SUCCEEDED'));
+    athena
+      .on(GetQueryResultsCommand)
+      .resolvesOnce(page(ID_COLUMN, [['id'], ...idRows(1, 2)], 'next-1'))
+      .resolves(page(ID_COLUMN, idRows(3, 1)));
+
+    // Act
+    const answer = await runAthenaQuery(client(), { ...QUERY, maxRows: 2 });
+
+    // Assess
+    expect(answer.rows).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(answer.truncated).toBe(true);
+    expect(athena).toHaveReceivedCommandTimes(GetQueryResultsCommand, 2);
+  });
+
   it('exactly maxRows rows is not truncated', async () => {
     // Prepare
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
@@ -262,6 +280,23 @@ describe('runAthenaQuery, a query Athena ends', () => {
       "athena query q-1 FAILED: COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved — Column 'nope' cannot be resolved or requester is not authorized to access requested resources",
     );
     expect(athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
+  });
+
+  it('FAILED: an error message that repeats the reason is said once, and none at all says so', async () => {
+    // Prepare
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce(execution('FAILED', { reason: 'TABLE_NOT_FOUND', error: 'TABLE_NOT_FOUND' }))
+      .resolves(execution('FAILED'));
+
+    // Act
+    const repeated = await runAthenaQuery(client(), QUERY).catch((e: Error) => e.message);
+    const silent = await runAthenaQuery(client(), QUERY).catch((e: Error) => e.message);
+
+    // Assess
+    expect(repeated).toBe('athena query q-1 FAILED: TABLE_NOT_FOUND');
+    expect(silent).toBe('athena query q-1 FAILED: no reason given');
   });
 
   it("CANCELLED (the workgroup's scan cap): the reason in the message, the bytes it was billed for on the error", async () => {
@@ -397,6 +432,7 @@ describe('athenaValue', () => {
     ['decimal', '0.10', '0.10'],
     ['decimal(12,2)', '0.10', '0.10'],
     ['timestamp(3)', '2024-01-02 11:26:23.500', '2024-01-02T11:26:23.500Z'],
+    ['timestamp( 3 )', '2024-01-02 11:26:23.500', '2024-01-02T11:26:23.500Z'],
     ['timestamp(3) with time zone', '2024-01-02 11:26:23.500 UTC', '2024-01-02T11:26:23.500Z'],
     ['INTEGER', '5', 5],
     ['array', '[1, 2]', '[1, 2]'],
