@@ -24,7 +24,7 @@ import { CliError, EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted }
 import { ERROR_COLUMNS, errorCells, errorTable, printRows, table } from './format.ts';
 import type { CliIo } from './main.ts';
 import type { LakeTarget, QueryAnswer } from './target.ts';
-import { humanReport, printHint, validateFile } from './validate-command.ts';
+import { humanReport, printHint, sizeText, validateFile } from './validate-command.ts';
 
 /** Options of `datalake put`. */
 export interface PutArgs {
@@ -578,14 +578,6 @@ export async function subscribeCommand(args: SubscribeArgs, target: LakeTarget, 
   }
   io.stdout(`${escapeControl(lines.join('\n'))}\n`);
   return EXIT.ok;
-}
-
-/** A byte count for people. */
-function sizeText(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} KB`;
-  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
-  return `${(bytes / 1e9).toFixed(2)} GB`;
 }
 
 /** The time of day, for the status lines `put` prints as it follows a file. */

@@ -158,9 +158,11 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-function sizeText(bytes: number): string {
+/** A size for people: B, KB, MB or GB (decimal units, as the rates are). */
+export function sizeText(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
-  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} KB` : megabytes(bytes);
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} KB`;
+  return bytes < 1e9 ? megabytes(bytes) : `${(bytes / 1e9).toFixed(2)} GB`;
 }
 
 /** The human report: a one-line verdict, the first errors as a table, the counts per column. */
