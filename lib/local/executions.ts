@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
+import { claimLockFile } from './lock-file.ts';
 
 /** How an execution ended, as the CLI reports it. */
 export type Outcome = 'curated' | 'rejected' | 'failed';
@@ -167,21 +168,7 @@ export class ExecutionRecords {
   async exclusively<T>(work: () => Promise<T>): Promise<T> {
     await mkdir(this.dir, { recursive: true });
     const lock = join(this.dir, 'redrive.lock');
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await writeFile(lock, JSON.stringify(this.owner), { flag: 'wx' });
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const holder = await readFile(lock, 'utf8')
-        .then((text) => JSON.parse(text) as ExecutionOwner)
-        .catch(() => undefined);
-      if (holder && ownerAlive(holder)) throw new LakeBusyError(holder.pid);
-      // Dead, or caught between creating the file and writing it: look once more, then take it over.
-      if (attempt > 0) await unlink(lock).catch(() => undefined);
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    await claimLockFile(lock, this.owner, (holder) => new LakeBusyError(holder.pid));
     try {
       return await work();
     } finally {

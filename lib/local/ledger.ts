@@ -8,7 +8,7 @@
  * command running its own runtime) serves it and writes its endpoint to `ledger.lock`; another
  * process waits for it to finish, and with `local up` running every command uses up's endpoint.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import {
@@ -25,7 +25,8 @@ import {
 import type { IngestRequest } from '../../lambdas/shared/contract.ts';
 import { parseConfig } from '../config.ts';
 import { ATTR, LEDGER_INDEXES, ledgerTableName, STATUS_RANK } from '../ledger/model.ts';
-import { type ExecutionOwner, ownerAlive, thisProcess } from './executions.ts';
+import { type ExecutionOwner, thisProcess } from './executions.ts';
+import { claimLockFile } from './lock-file.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './s3-server.ts';
 
 /** The local table's name: the one the synthesized workflow writes to (the app's default prefix and stage). */
@@ -76,7 +77,13 @@ export async function serveLocalLedger(
 ): Promise<LocalLedger> {
   const lockFile = `${dir}.lock`;
   await mkdir(dirname(lockFile), { recursive: true });
-  await takeLock(lockFile, options.waitMs ?? LOCK_WAIT_MS);
+  // Another process serving it is waited for; this process serving it already would wait for itself.
+  await claimLockFile<ExecutionOwner>(
+    lockFile,
+    thisProcess(),
+    (holder) => (holder.pid === process.pid ? new LedgerBusyError(process.pid) : 'wait'),
+    { waitMs: options.waitMs ?? LOCK_WAIT_MS, timedOut: (holder) => new LedgerBusyError(holder.pid) },
+  );
   // Loaded here: only the processes that serve the ledger pay for LevelDB.
   const { default: dynalite } = await import('dynalite');
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -116,31 +123,6 @@ export function useLocalLedger(endpoint: string): LocalLedger {
     client,
     close: async () => client.destroy(),
   };
-}
-
-/** Takes `ledger.lock`: waits while a live process holds it, takes it over from a dead one. */
-async function takeLock(lockFile: string, waitMs: number): Promise<void> {
-  const until = Date.now() + waitMs;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    try {
-      await writeFile(lockFile, JSON.stringify(thisProcess()), { flag: 'wx' });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = await readFile(lockFile, 'utf8')
-      .then((text) => JSON.parse(text) as LedgerLock)
-      .catch(() => undefined);
-    if (holder && !ownerAlive(holder)) {
-      await rm(lockFile, { force: true });
-      continue;
-    }
-    // This process serves it already: waiting would wait for itself.
-    if (holder?.pid === process.pid) throw new LedgerBusyError(process.pid);
-    // Held, or caught between its creation and its writing: wait.
-    if (Date.now() >= until) throw new LedgerBusyError(holder?.pid ?? 0);
-    await new Promise((r) => setTimeout(r, delay));
-  }
 }
 
 /**

@@ -61,6 +61,19 @@ describe('the local ledger lock', () => {
     await ledger.close();
   });
 
+  it('takes over a lock left empty (its process died between creating and writing it)', async () => {
+    // Prepare
+    const dir = await folder();
+    await writeFile(`${dir}.lock`, '');
+
+    // Act
+    const ledger = await serveLocalLedger(dir, { waitMs: 5_000 });
+
+    // Assess
+    expect(JSON.parse(await readFile(`${dir}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
+    await ledger.close();
+  });
+
   it('waits while another live process holds it, then names that process', async () => {
     // Prepare: a live process as the holder.
     const dir = await folder();
