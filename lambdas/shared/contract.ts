@@ -160,19 +160,72 @@ export interface ConvertTaskOutput {
   readonly outputs: string[];
 }
 
-/** What the RegisterPartition task receives. */
+/**
+ * What an engine (the Glue job or the DuckDB engine) writes at `--commit-request`
+ * (lib/iceberg/layout.ts `commitRequestUri`) once its data files are all written: the files the
+ * CommitToTable step appends. A Glue `.sync` task returns only its JobRun, so the files are named
+ * here, the same way for both engines.
+ */
+export interface CommitRequestFile {
+  readonly version: 1;
+  readonly dataset: string;
+  readonly runId: string;
+  /** The raw object converted, `s3://bucket/key`. */
+  readonly source: string;
+  /** `YYYY-MM-DD`, the value of every row's `ingest_date`. */
+  readonly ingestDate: string;
+  /** Rows written, all files together. */
+  readonly rows: number;
+  /** Every data file written, at its final, unique path. */
+  readonly files: readonly { readonly path: string; readonly rows: number; readonly bytes: number }[];
+}
+
+/**
+ * What the CommitToTable step hands the committer (the SQS message body's `input`; locally the
+ * in-process queue's item): one converted file's data files to append to its dataset's table.
+ */
+export interface CommitTaskInput {
+  readonly dataset: string;
+  /** The execution name (the engines' `--run-id`). */
+  readonly runId: string;
+  /** The landed object: with `version`, the idempotency tag of the append (`sourceTag`). */
+  readonly key: string;
+  readonly version: string;
+  readonly ingestDate: string;
+  /** Rows the validator counted: the data files must hold exactly these. */
+  readonly rows: number;
+  /** `s3://…/_commits/<dataset>/<run-id>.json`, a {@link CommitRequestFile}. */
+  readonly request: string;
+}
+
+/** What the CommitToTable step returns into `$.commit` (SendTaskSuccess's output on AWS). */
+export interface CommitTaskOutput {
+  /** `<database>.<table>`. */
+  readonly table: string;
+  /** The snapshot that holds the file's rows, as a decimal string (a 64-bit id). */
+  readonly snapshotId: string;
+  readonly sequenceNumber: number;
+  readonly metadataLocation: string;
+  /** The day's data folder, `s3://…/<dataset>/iceberg/data/ingest_date=D/`. */
+  readonly location: string;
+  readonly files: number;
+  readonly rows: number;
+  /** `exists` when an earlier commit had appended this object version already (a re-run). */
+  readonly status: 'committed' | 'exists';
+}
+
+/** What the RegisterPartition task receives (removed with RegisterPartition: CommitToTable replaces it). */
 export interface RegisterPartitionInput {
   readonly dataset: string;
   readonly ingestDate: string;
 }
 
-/** What the RegisterPartition task returns. */
+/** What the RegisterPartition task returns (removed with RegisterPartition). */
 export interface RegisterPartitionOutput {
   readonly database: string;
   readonly table: string;
   readonly values: [string];
   readonly location: string;
-  /** False when the partition existed already (a re-run): success either way. */
   readonly created: boolean;
 }
 
@@ -203,6 +256,8 @@ export const ENV = {
     ephemeralMb: 'EPHEMERAL_STORAGE_MB',
   },
   registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
+  /** The Commit function (CommitToTable's consumer) and the tables custom resource. */
+  commit: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
   reconcile: {
     landingBucket: 'LANDING_BUCKET',
     stateMachineArn: 'STATE_MACHINE_ARN',
