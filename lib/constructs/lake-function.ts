@@ -30,7 +30,7 @@ export const LAMBDA_BUNDLING = {
 } as const;
 
 /** The handlers of the lake's functions, by function name (entry: lambdas/<name>/handler.ts). */
-export const HANDLERS = ['trigger', 'validate', 'register-partition', 'reconcile'] as const;
+export const HANDLERS = ['trigger', 'validate', 'commit', 'reconcile'] as const;
 
 /**
  * DuckDB's Node packages that cannot be bundled: the binding loads a native library

@@ -35,12 +35,16 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
     functions: {
       validate: fn('Validate'),
       convert: fn('Convert'),
-      registerPartition: fn('RegisterPartition'),
+      commit: fn('Commit'),
       trigger: fn('Trigger'),
       reconcile: fn('Reconcile'),
     },
     jobName: lake.names(pipeline, 'AWS::Glue::Job').ref,
-    queue: lake.names(pipeline, 'AWS::SQS::Queue').attributes.Arn!,
+    queues: {
+      triggerFailures: lake.names(pipeline, 'AWS::SQS::Queue', 'TriggerFailures').attributes.Arn!,
+      commit: lake.names(pipeline, 'AWS::SQS::Queue', 'CommitQueue').attributes.Arn!,
+      commitDeadLetters: lake.names(pipeline, 'AWS::SQS::Queue', 'CommitDeadLetters').attributes.Arn!,
+    },
     schedule: lake.names(pipeline, 'AWS::Scheduler::Schedule').attributes.Arn!,
     /** Every encrypted log group of both stacks, by ARN (without the `:*` of `Fn::GetAtt`). */
     logGroups: [...arnOf(storage, 'AWS::Logs::LogGroup'), ...arnOf(pipeline, 'AWS::Logs::LogGroup')].map(
@@ -50,7 +54,7 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
     roles: {
       validate: lake.role('ValidateRole').arn,
       convert: lake.role('ConvertRole').arn,
-      registerPartition: lake.role('RegisterPartitionRole').arn,
+      commit: lake.role('CommitRole').arn,
       trigger: lake.role('TriggerRole').arn,
       reconcile: lake.role('ReconcileRole').arn,
       glue: lake.role('CsvToParquetRole').arn,

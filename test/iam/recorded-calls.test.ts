@@ -117,7 +117,7 @@ function roleOfState(state: string): { who: string; principal: string } {
     Validate: { who: 'Validate', principal: res.roles.validate },
     ConvertInLambda: { who: 'ConvertInLambda', principal: res.roles.convert },
     ConvertToParquet: { who: 'ConvertToParquet (DuckDB twin as Glue)', principal: res.roles.glue },
-    RegisterPartition: { who: 'RegisterPartition', principal: res.roles.registerPartition },
+    CommitToTable: { who: 'Commit', principal: res.roles.commit },
   };
   const role = roles[state];
   if (!role) throw new Error(`Task state ${state} sent S3 commands, but no role is mapped to it here`);
@@ -193,7 +193,7 @@ async function mapRecordedCalls(): Promise<IamCall[]> {
     ]) {
       calls.push({
         who: `RegisterPartition ${c.method}`,
-        principal: res.roles.registerPartition,
+        principal: res.roles.commit,
         action,
         resource,
       });
@@ -209,13 +209,11 @@ async function mapRecordedCalls(): Promise<IamCall[]> {
 
 /** The Glue database the deployed RegisterPartition uses (its environment in the template). */
 function catalogDatabase(): string {
-  const id = lake
-    .logicalIds(pipeline, 'AWS::Lambda::Function')
-    .find((i) => i.startsWith('RegisterPartition'))!;
+  const id = lake.logicalIds(pipeline, 'AWS::Lambda::Function').find((i) => i.startsWith('CommitFunction'))!;
   const env = lake.cfn.resolve(pipeline, lake.cfn.resource(pipeline, id).Properties?.Environment) as {
     Variables: Record<string, string>;
   };
-  return env.Variables[ENV.registerPartition.database]!;
+  return env.Variables[ENV.commit.database]!;
 }
 
 /**
@@ -408,7 +406,7 @@ describe('calls recorded in local end-to-end runs, simulated against the synthes
     // Every role that makes calls at run time is among the callers.
     const r = res.roles;
     expect(new Set(calls.map((c) => c.principal))).toEqual(
-      new Set([r.validate, r.convert, r.glue, r.trigger, r.registerPartition, r.reconcile, r.stateMachine]),
+      new Set([r.validate, r.convert, r.glue, r.trigger, r.commit, r.reconcile, r.stateMachine]),
     );
     const who = new Set(calls.map((c) => c.who.split(' ')[0]));
     for (const w of [
@@ -417,7 +415,7 @@ describe('calls recorded in local end-to-end runs, simulated against the synthes
       'ConvertToParquet',
       'Glue',
       'Trigger',
-      'RegisterPartition',
+      'Commit',
       'Reconcile',
       'Step',
     ]) {

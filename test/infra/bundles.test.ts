@@ -37,7 +37,7 @@ import { buildTestLake, setUpOrFailEach, TEST_CONTEXT } from './synth.ts';
 const FUNCTION_IDS: Record<(typeof HANDLERS)[number] | 'convert', string> = {
   trigger: 'TriggerFunction',
   validate: 'ValidateFunction',
-  'register-partition': 'RegisterPartitionFunction',
+  commit: 'CommitFunction',
   reconcile: 'ReconcileFunction',
   convert: 'ConvertFunction',
 };

@@ -13,6 +13,7 @@ import {
   parseConfig,
 } from '../../lib/config.ts';
 import { CONVERT_HANDOFF_ERRORS, STATE } from '../../lib/constructs/ingest-workflow.ts';
+import { COMMIT_FUNCTION, COMMIT_TASK_TIMEOUT } from '../../lib/constructs/table-committer.ts';
 import { definitionFromTemplate, PSEUDO_PARAMETERS, referenceName } from '../../lib/workflow/definition.ts';
 import { list, outputsOf, type Resource, render, resourceNamed, resourcesOf } from './cfn.ts';
 import { buildTestLake, setUpOrFailEach, synthTemplates } from './synth.ts';
@@ -426,14 +427,15 @@ describe('pipeline stack', () => {
       (f) => f.Properties.Runtime === 'nodejs24.x',
     );
     expect(fns.map((f) => f.id).sort()).toEqual(
-      ['Trigger', 'Validate', 'Convert', 'RegisterPartition', 'Reconcile'].map(functionId).sort(),
+      ['Trigger', 'Validate', 'Convert', 'Commit', 'Reconcile'].map(functionId).sort(),
     );
     const sizes: Record<string, [memory: number, timeoutSeconds: number]> = {
       // Two full vCPUs (1,769 MB each) for the validator's two threads; 15 minutes is Lambda's maximum.
       Validate: [3538, 900],
       // Six vCPUs for DuckDB (lib/conversion/lambda-sizing.ts).
       Convert: [10_240, 900],
-      RegisterPartition: [256, 30],
+      // A batch of ten commits: seconds of S3 and Glue calls (lib/constructs/table-committer.ts).
+      Commit: [512, 60],
       Trigger: [256, 30],
       Reconcile: [256, 600],
     };
@@ -694,7 +696,7 @@ describe('pipeline stack', () => {
     expect(config.logRetentionDays).toBe(90);
     const groups = resources(pipeline, 'AWS::Logs::LogGroup');
     expect(groups.map((g) => g.id).sort()).toEqual(
-      ['Validate', 'Convert', 'RegisterPartition', 'Trigger', 'Reconcile', 'Ingest'].map(logGroupId).sort(),
+      ['Validate', 'Convert', 'Commit', 'Trigger', 'Reconcile', 'Ingest'].map(logGroupId).sort(),
     );
     for (const g of groups) {
       expect(Object.keys(g.Properties).sort(), g.id).toEqual(['KmsKeyId', 'RetentionInDays']);
@@ -775,7 +777,7 @@ describe('pipeline stack', () => {
       // What the reconciler publishes each run (README: the CsvDataLake/Orphans metric).
       Orphans: { Namespace: 'CsvDataLake', MetricName: 'Orphans', Statistic: 'Maximum', Period: 3600 },
       ...Object.fromEntries(
-        ['Trigger', 'Validate', 'RegisterPartition', 'Reconcile'].flatMap((name) => [
+        ['Trigger', 'Validate', 'Commit', 'Reconcile'].flatMap((name) => [
           [`${name}Errors`, fn(name, 'Errors')],
           [`${name}Throttles`, fn(name, 'Throttles')],
         ]),
@@ -873,16 +875,17 @@ describe('the workflow definition', () => {
     },
   );
 
-  it("RegisterPartition retries those and the Glue API's transient errors, so a curated file is not failed by a throttle", () => {
-    expect(aslRendered().States[STATE.register]!.Retry).toEqual([
-      LAMBDA_SERVICE_RETRY,
-      TRANSIENT_RETRY,
+  it("CommitToTable retries SQS's throttling and service errors, and waits for its answer longer than every receive of its message", () => {
+    const commit = aslRendered().States[STATE.commit]!;
+    expect(commit.Retry).toEqual([
       {
         ErrorEquals: [
-          'ThrottlingException',
-          'ConcurrentModificationException',
-          'InternalServiceException',
-          'OperationTimeoutException',
+          'SQS.ThrottlingException',
+          'SQS.RequestThrottledException',
+          'SQS.KmsThrottledException',
+          'SQS.InternalErrorException',
+          'SQS.ServiceUnavailableException',
+          'SQS.KmsUnavailableException',
         ],
         IntervalSeconds: 2,
         MaxAttempts: 6,
@@ -890,6 +893,12 @@ describe('the workflow definition', () => {
         JitterStrategy: 'FULL',
       },
     ]);
+    // No heartbeat: the Commit function sends none; the timeout covers every receive.
+    expect(commit.HeartbeatSeconds).toBeUndefined();
+    expect(commit.TimeoutSeconds).toBe(COMMIT_TASK_TIMEOUT.toSeconds());
+    expect(commit.TimeoutSeconds).toBeGreaterThan(
+      COMMIT_FUNCTION.maxReceiveCount * COMMIT_FUNCTION.visibilityTimeoutSeconds,
+    );
   });
 
   it.each([STATE.notifyValidated, STATE.notifyRejected, STATE.notifyCurated, STATE.notifyFailed])(
@@ -965,7 +974,7 @@ describe('the workflow definition', () => {
       ValidateSlice: 2,
       ConvertInLambda: 2,
       ConvertToParquet: 2,
-      RegisterPartition: 3,
+      CommitToTable: 1,
       RecordReceived: 1,
       RecordValidated: 1,
       RecordRejected: 1,
@@ -1005,7 +1014,7 @@ describe('the workflow definition', () => {
     }
   });
 
-  it('routes a valid file by the Validate output to the Convert function or the Glue job, and both to RegisterPartition', () => {
+  it('routes a valid file by the Validate output to the Convert function or the Glue job, and both to CommitToTable', () => {
     const states = aslRendered().States;
     expect(states.NotifyValidated!.Next).toBe('ChooseConversion');
     expect(states.ChooseConversion).toEqual({
@@ -1039,15 +1048,15 @@ describe('the workflow definition', () => {
     const convert = states.ConvertInLambda!;
     expect(convert.Resource).toBe(`<${functionId('Convert')}.Arn>`);
     expect(convert.Parameters).toEqual({ 'arguments.$': '$.validation.jobArguments' });
-    expect([convert.ResultPath, convert.Next]).toEqual(['$.conversion', 'RegisterPartition']);
-    expect(states.ConvertToParquet!.Next).toBe('RegisterPartition');
+    expect([convert.ResultPath, convert.Next]).toEqual(['$.conversion', 'CommitToTable']);
+    expect(states.ConvertToParquet!.Next).toBe('CommitToTable');
+    expect(states.CommitToTable!.Next).toBe('NotifyCurated');
   });
 
   it('runs both validation routes on the Validate function and slices at the configured threshold', () => {
     const states = aslRendered().States;
     const validate = `<${functionId('Validate')}.Arn>`;
     expect([states.Validate!.Resource, states.ValidateSlice!.Resource]).toEqual([validate, validate]);
-    expect(states.RegisterPartition!.Resource).toBe(`<${functionId('RegisterPartition')}.Arn>`);
     expect(states.RouteBySize!.Choices).toEqual([
       { Variable: '$.size', NumericGreaterThan: config.largeFileBytes, Next: 'PlanSlices' },
     ]);
@@ -1060,7 +1069,7 @@ describe('the workflow definition', () => {
       '$.validation',
       '$.validation',
     ]);
-    expect(states.RegisterPartition!.ResultPath).toBe('$.partition');
+    expect(states.CommitToTable!.ResultPath).toBe('$.commit');
   });
 
   it('passes the job arguments the validator built, and the workers and timeout it sized the run with', () => {
@@ -1089,7 +1098,7 @@ describe('the workflow definition', () => {
   /** `field.$: $.field` for fields of the execution input. */
   const fromRequest = (...fields: (keyof IngestRequest)[]) =>
     Object.fromEntries(fields.map((f) => [`${f}.$`, `$.${f}`]));
-  const messages = (database: string): Record<PipelineStatus, [state: string, fields: State]> => ({
+  const messages = (): Record<PipelineStatus, [state: string, fields: State]> => ({
     VALIDATED: ['NotifyValidated', fromValidation('dataset', 'source', 'raw', 'rows')],
     REJECTED: [
       'NotifyRejected',
@@ -1099,8 +1108,10 @@ describe('the workflow definition', () => {
       'NotifyCurated',
       {
         ...fromValidation('dataset', 'rows'),
-        'table.$': `States.Format('${database}.{}', $.validation.dataset)`,
-        'partition.$': '$.partition',
+        // What the commit answered: the table, the snapshot holding the rows, the day's data folder.
+        'table.$': '$.commit.table',
+        'snapshotId.$': '$.commit.snapshotId',
+        'location.$': '$.commit.location',
       },
     ],
     FAILED: [
@@ -1117,17 +1128,12 @@ describe('the workflow definition', () => {
   it.each([
     ['VALIDATED', 'the dataset, source, raw copy and rows'],
     ['REJECTED', 'the reason, source, failure copy, report, rows, error count and first errors'],
-    ['CURATED', 'the rows, the table in the lake database and the partition'],
+    ['CURATED', 'the rows, the table, its snapshot holding them and their data folder'],
     ['FAILED', 'the source object, the error and its cause'],
   ] as const)(
     'publishes %s to the events topic with %s, and dataset and status attributes',
     (status, _holds) => {
-      const database = (
-        resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase').Properties.DatabaseInput as {
-          Name: string;
-        }
-      ).Name;
-      const [state, fields] = messages(database)[status];
+      const [state, fields] = messages()[status];
       expect(aslRendered().States[state]!.Parameters).toEqual({
         TopicArn: `<${topicId('Events')}>`,
         Message: { status, 'execution.$': '$$.Execution.Id', ...fields },

@@ -192,7 +192,8 @@ describe('TLS only', () => {
       expect(list(deny!.Resource).map((r) => render(r))).toEqual([`<${topic.id}>`]);
     }
     const queues = both().flatMap((t) => resources(t, 'AWS::SQS::Queue').map((q) => ({ t, id: q.id })));
-    expect(queues).toHaveLength(1);
+    // The trigger's failure queue, the commit queue and its dead-letter queue.
+    expect(queues).toHaveLength(3);
     for (const { t, id } of queues) {
       const policy = resources(t, 'AWS::SQS::QueuePolicy').find((p) =>
         list(p.Properties.Queues as { Ref: string }[]).some((r) => r.Ref === id),
@@ -276,7 +277,7 @@ describe('no wildcards', () => {
 
 describe('each role reaches only its prefixes', () => {
   it('the functions run with their own roles', () => {
-    for (const name of ['Trigger', 'Validate', 'Convert', 'RegisterPartition']) {
+    for (const name of ['Trigger', 'Validate', 'Convert', 'Commit']) {
       const [fn] = resources(pipeline, 'AWS::Lambda::Function').filter((f) =>
         f.id.startsWith(`${name}Function`),
       );
@@ -322,10 +323,22 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(glue|states|sns|lambda):/.test(g.action))).toEqual([]);
   });
 
-  it('register-partition: only Get and CreatePartition on the lake catalog, database and dataset tables; no S3', () => {
-    const grants = grantsOf(pipeline, roleId(pipeline, 'RegisterPartitionRole'));
+  it('commit: reads commit requests and its tables, writes their metadata only, swaps their Glue pointers, answers its tokens', () => {
+    const grants = grantsOf(pipeline, roleId(pipeline, 'CommitRole'));
 
-    expect(grants.filter((g) => g.action.startsWith('s3:'))).toEqual([]);
+    expect(lakeS3(grants)).toEqual(
+      [
+        's3:GetObject curated/_commits/*',
+        ...datasets.map((d) => `s3:GetObject curated/${d}/iceberg/*`),
+        ...cross(
+          ['s3:AbortMultipartUpload', 's3:PutObject'],
+          datasets.map((d) => `curated/${d}/iceberg/metadata/*`),
+        ),
+        's3:ListBucket curated',
+      ].sort(),
+    );
+    // No data file written, nothing deleted: the committer only adds metadata.
+    expect(grants.filter((g) => g.action.startsWith('s3:Delete'))).toEqual([]);
     const base = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:';
     const allowed = [
       `${base}catalog`,
@@ -337,8 +350,33 @@ describe('each role reaches only its prefixes', () => {
         .filter((g) => g.action.startsWith('glue:'))
         .map((g) => `${g.action} ${g.resource}`)
         .sort(),
-    ).toEqual(cross(['glue:BatchCreatePartition', 'glue:CreatePartition', 'glue:GetTable'], allowed));
-    expect(grants.filter((g) => /^(states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
+    ).toEqual(cross(['glue:GetTable', 'glue:UpdateTable'], allowed));
+    const machine = resourceNamed(pipeline, 'AWS::StepFunctions::StateMachine', 'IngestStateMachine').id;
+    expect(
+      grants
+        .filter((g) => g.action.startsWith('states:'))
+        .map((g) => `${g.action} ${g.resource}`)
+        .sort(),
+    ).toEqual(cross(['states:SendTaskFailure', 'states:SendTaskSuccess'], [`<${machine}>`]));
+    const queue = resourceNamed(pipeline, 'AWS::SQS::Queue', 'CommitQueue').id;
+    expect(
+      grants
+        .filter((g) => g.action.startsWith('sqs:'))
+        .map((g) => `${g.action} ${g.resource}`)
+        .sort(),
+    ).toEqual(
+      cross(
+        [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        [`<${queue}.Arn>`],
+      ),
+    );
+    expect(grants.filter((g) => /^(sns|lambda):/.test(g.action))).toEqual([]);
   });
 
   it('Glue job: reads raw and writes curated only under dataset prefixes; no landing, no failure', () => {
@@ -391,7 +429,7 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(glue|states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
   });
 
-  it('state machine: invokes only the three functions, runs only its Glue job, publishes only to the events topic', () => {
+  it('state machine: invokes only Validate and Convert, runs only its Glue job, publishes only to the events topic, sends only to the commit queue', () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'IngestStateMachineRole'));
 
     const fn = (name: string) =>
@@ -404,7 +442,7 @@ describe('each role reaches only its prefixes', () => {
     expect(of('lambda:')).toEqual(
       cross(
         ['lambda:InvokeFunction'],
-        ['Validate', 'Convert', 'RegisterPartition'].flatMap((n) => [fn(n), `${fn(n)}:*`]),
+        ['Validate', 'Convert'].flatMap((n) => [fn(n), `${fn(n)}:*`]),
       ),
     );
     const job = resourceNamed(pipeline, 'AWS::Glue::Job', 'CsvToParquetJob').id;
@@ -417,7 +455,10 @@ describe('each role reaches only its prefixes', () => {
     // The events topic of the storage stack, through its cross-stack output.
     const events = resourceNamed(storage, 'AWS::SNS::Topic', 'NotificationsEvents').id;
     expect(of('sns:')).toEqual([`sns:Publish <${events}>`]);
-    expect(grants.filter((g) => /^(s3|sqs|states):/.test(g.action))).toEqual([]);
+    // CommitToTable: a send to the commit queue, nothing else of SQS.
+    const queue = resourceNamed(pipeline, 'AWS::SQS::Queue', 'CommitQueue').id;
+    expect(of('sqs:')).toEqual([`sqs:SendMessage <${queue}.Arn>`]);
+    expect(grants.filter((g) => /^(s3|states):/.test(g.action))).toEqual([]);
   });
 });
 
