@@ -7,13 +7,17 @@
  *
  *   npm run soak [-- --files N --fault-rate R --seed S --large-file-bytes L --crash-files N --kills K]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { listKeys } from '../lib/conversion/csv-to-parquet.ts';
-import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
+import { parseS3Uri } from '../lib/iceberg/s3-store.ts';
+import { history, liveFiles, readParquetSql, schemaOf, selectSnapshot } from '../lib/iceberg/scan.ts';
+import { loadTable } from '../lib/iceberg/table.ts';
+import { LOCAL_BUCKETS, LOCAL_DATABASE } from '../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
 import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
@@ -102,12 +106,14 @@ const list = (bucket: string) => listKeys(runtime.client, bucket, '');
 const watch = watchLedger(() => runtime.ledger.client, runtime.ledger.tableName);
 const started = performance.now();
 let expectedRows = 0;
+let validFiles = 0;
 let duplicateEvents = 0;
 for (let first = 0; first < files; first += batch) {
   const group = Array.from({ length: Math.min(batch, files - first) }, (_, k) => file(first + k));
   await Promise.all(
     group.map(async (f) => {
       expectedRows += f.validRows;
+      if (f.validRows > 0) validFiles++;
       const put = await runtime.client.send(
         new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: f.key, Body: f.body }),
       );
@@ -135,9 +141,45 @@ const watched = await watch.stop();
 const base = (key: string) =>
   key
     .replace(/^.*\//, '')
+    .replace(/-[A-Za-z0-9_-]{1,80}-[0-9a-f]{16}-part-\d+\.parquet$/, '')
     .replace(/-part-\d+\.parquet$/, '')
     .replace(/\.[0-9a-f]{8}(?=\.csv$|$)/, '');
 const REPORT = /\.errors(\.\d{5})?\.jsonl?$/;
+/**
+ * The orders table as the Iceberg core reads it: its snapshots, its live data files, and its rows
+ * counted by DuckDB over those files (columns by field id).
+ */
+async function ordersTable() {
+  const deps = { store: runtime.store, catalog: runtime.tables };
+  const { metadata } = await loadTable(deps, { database: LOCAL_DATABASE, name: 'orders' });
+  const m = metadata as Parameters<typeof history>[0];
+  const snapshot = selectSnapshot(m);
+  const live = snapshot ? await liveFiles(runtime.store, m, snapshot) : [];
+  const dir = join(lakeDir, 'soak-read');
+  await mkdir(dir, { recursive: true });
+  const local: string[] = [];
+  for (const [n, f] of live.entries()) {
+    const path = join(dir, `${n}.parquet`);
+    await writeFile(path, (await runtime.store.get(f.path))!);
+    local.push(path);
+  }
+  let counted = { n: 0, ids: 0 };
+  if (local.length > 0) {
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM ${readParquetSql(local, schemaOf(m, snapshot))}`,
+      );
+      const row = reader.getRowObjectsJS()[0]!;
+      counted = { n: Number(row.n), ids: Number(row.ids) };
+    } finally {
+      connection.closeSync();
+      duck.closeSync();
+    }
+  }
+  return { snapshots: history(m), live, ...counted };
+}
 const tally = (keys: string[]) => {
   const counts = new Map<string, number>();
   for (const k of keys) counts.set(base(k), (counts.get(base(k)) ?? 0) + 1);
@@ -146,7 +188,12 @@ const tally = (keys: string[]) => {
 const landed = await list(LOCAL_BUCKETS.landing);
 const raw = await list(LOCAL_BUCKETS.raw);
 const failure = (await list(LOCAL_BUCKETS.failure)).filter((k) => !REPORT.test(k));
-const curated = (await list(LOCAL_BUCKETS.curated)).filter((k) => k.endsWith('.parquet'));
+// Curated is what the table holds: its live data files (files a failed or retried run wrote and
+// never committed are invisible to readers, and left to the orphan-file deletion).
+const table = await ordersTable();
+const curated = table.live.map((f) => parseS3Uri(f.path).key);
+const sources = table.snapshots.flatMap((s) => s.sources);
+const commitStats = runtime.commits.stats();
 const [rawBy, failureBy, curatedBy] = [tally(raw), tally(failure), tally(curated)];
 let duplicates = 0;
 let misplaced = 0;
@@ -162,7 +209,7 @@ const records = await runtime.executions.list();
 const { problems: ledgerProblems, ...ledger } = await checkRuntimeLedger(runtime, records);
 const executions = records.length;
 const slicedFiles = records.filter((r) => r.states?.includes('ValidateSlice')).length;
-const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
+const curatedExecutions = records.filter((r) => r.outcome === 'curated').length;
 await runtime.close();
 if (!values.keep) await rm(lakeDir, { recursive: true, force: true });
 
@@ -182,9 +229,19 @@ const figures = {
   orphans: after.orphans.length,
   duplicates,
   misplaced,
-  curatedRows: Number(rows[0]?.n),
-  distinctIds: Number(rows[0]?.ids),
+  curatedRows: table.n,
+  distinctIds: table.ids,
   expectedRows,
+  validFiles,
+  commitRequests: commitStats.requests,
+  commits: table.snapshots.length,
+  commitBatches: commitStats.batches,
+  largestBatch: commitStats.largestBatch,
+  commitConflicts: commitStats.conflicts,
+  commitRetries: commitStats.retries,
+  sourceTags: sources.length,
+  distinctSourceTags: new Set(sources).size,
+  curatedExecutions,
   ...ledger,
   ledgerScans: watched.scans,
   ledgerObservations: watched.observations,
@@ -208,6 +265,9 @@ const ok =
   misplaced === 0 &&
   figures.curatedRows === expectedRows &&
   figures.distinctIds === expectedRows &&
+  // Each valid file's version appended once: one source tag per curated version, none twice.
+  figures.sourceTags === figures.distinctSourceTags &&
+  figures.distinctSourceTags === validFiles &&
   figures.landed === files;
 process.stdout.write(ok ? 'ok\n' : 'NOT OK\n');
 await writeSection(
@@ -219,7 +279,9 @@ await writeSection(
     '| --- | --: |',
     ...Object.entries(figures).map(([name, value]) => `| ${name} | ${value} |`),
     '',
-    "Orphans (landed files without an ended execution after the reconciler), duplicates (raw or curated objects beyond one per landed key) and misplaced files (a landed key not in exactly raw and curated, or failure) must be 0; curated rows must equal the valid files' rows, with distinct ids.",
+    "Orphans (landed files without an ended execution after the reconciler), duplicates (raw objects or live data files of the table beyond one per landed key) and misplaced files (a landed key not in exactly raw and the table, or failure) must be 0; the table's rows (curatedRows, counted by DuckDB over the current snapshot's live files, columns by field id) must equal the valid files' rows, with distinct ids: 0 lost, 0 duplicated.",
+    '',
+    "Commits: CommitToTable sends each curated file's commit request to the local twin of the FIFO queue (lib/local/commit-queue.ts), which hands a dataset's pending requests to the commit core ten at most at a time, one batch in flight per dataset. commits is the table's snapshots (one per batch that appended), commitBatches the core's calls, commitConflicts the compare-and-swap conflicts the appends met (AppendResult.conflicts summed: 0 when the pipeline is the table's only writer, as the queue serializes it), commitRetries the requests retried after a transient outcome. Every valid file's object version is in exactly one snapshot's sources (sourceTags = distinctSourceTags = validFiles).",
     '',
     "The ledger (bench/ledger-invariants.ts), read whole after the reconciler: every landed object version has exactly one item (landedWithItem = landed, landedWithoutItem and itemsNotLanded 0), every item is terminal (curatedItems + rejectedItems + failedItems = items, nonTerminalItems 0), and each item's status is the outcome of the execution it names (statusDisagrees 0). While files ran and the reconciler re-drove, a Scan every 100 ms (ledgerScans, ledgerObservations item readings, ledgerMoves of them a change of attempt or rank) recorded each item's (executionStartedAt, statusRank): backwardsMoves, a lower rank within one attempt or a return to an older attempt, must be 0.",
   ].join('\n'),

@@ -18,7 +18,6 @@ import {
 import type { LakeTarget } from '../cli/target.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
-import { LocalCatalog } from './catalog.ts';
 import { type LakePaths, LOCAL_BUCKETS, lakePaths } from './lake-folder.ts';
 import { LedgerBusyError, type LocalLedger, serveLocalLedger, useLocalLedger } from './ledger.ts';
 import { localS3Client, startLocalS3 } from './s3-server.ts';
@@ -76,12 +75,12 @@ export async function localTarget(options: LocalTargetOptions): Promise<LakeTarg
     datasetsDir,
     query: async (sql, { signal }) => {
       const datasets = await loadDatasets(datasetsDir);
-      const catalog = new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated);
       const scope = {
         s3: served.s3,
         curatedBucket: LOCAL_BUCKETS.curated,
         datasets,
-        partitions: await catalog.partitions(),
+        // No Hive partitions any more: the query reads the Iceberg tables once query.ts does (iceberg-cli).
+        partitions: [],
         cacheDir: paths.queryCache,
       };
       // Loaded here: files, report and subscribe need no DuckDB.

@@ -81,14 +81,14 @@ setUpOrFailEach(async () => {
     trace: { s3: (c) => traced.push(c), task: (state, input) => taskInputs.push({ state, input }) },
   });
   runtime.onTrigger((e) => triggered.push(e.key));
-  for (const method of ['getStorageDescriptor', 'createPartition'] as const) {
-    const original = runtime.catalog[method].bind(runtime.catalog) as (...a: unknown[]) => Promise<never>;
-    vi.spyOn(runtime.catalog, method).mockImplementation(
-      (database: string, table: string, ...rest: unknown[]) => {
-        catalogCalls.push({ method, database, table });
-        return original(database, table, ...rest);
-      },
-    );
+  // The commit's catalog calls (the tables were created at start, as the tables custom resource does on AWS).
+  const tables = runtime.tables;
+  for (const method of ['load', 'swap'] as const) {
+    const original = tables[method].bind(tables) as (...a: unknown[]) => Promise<never>;
+    vi.spyOn(tables, method).mockImplementation(((database: string, table: string, ...rest: unknown[]) => {
+      catalogCalls.push({ method, database, table });
+      return original(database, table, ...rest);
+    }) as never);
   }
   // Many ragged rows: their error report passes 5 MiB, so it is written as a multipart upload.
   const files: Record<string, string> = {
@@ -183,20 +183,17 @@ async function mapRecordedCalls(): Promise<IamCall[]> {
   }
   const database = catalogDatabase();
   for (const c of catalogCalls) {
-    // The handler's adapter: getStorageDescriptor is GetTable, createPartition is CreatePartition.
-    const action = c.method === 'getStorageDescriptor' ? 'glue:GetTable' : 'glue:CreatePartition';
+    // The Glue adapter (lib/iceberg/glue-catalog.ts): load is GetTable, swap GetTable then UpdateTable.
+    const actions = c.method === 'load' ? ['glue:GetTable'] : ['glue:GetTable', 'glue:UpdateTable'];
     // Glue authorizes a table call on the catalog, the database and the table alike.
-    for (const resource of [
-      `arn:${res.partition}:glue:${res.region}:${res.account}:catalog`,
-      `arn:${res.partition}:glue:${res.region}:${res.account}:database/${database}`,
-      `arn:${res.partition}:glue:${res.region}:${res.account}:table/${database}/${c.table}`,
-    ]) {
-      calls.push({
-        who: `RegisterPartition ${c.method}`,
-        principal: res.roles.commit,
-        action,
-        resource,
-      });
+    for (const action of actions) {
+      for (const resource of [
+        `arn:${res.partition}:glue:${res.region}:${res.account}:catalog`,
+        `arn:${res.partition}:glue:${res.region}:${res.account}:database/${database}`,
+        `arn:${res.partition}:glue:${res.region}:${res.account}:table/${database}/${c.table}`,
+      ]) {
+        calls.push({ who: `Commit ${c.method}`, principal: res.roles.commit, action, resource });
+      }
     }
   }
   calls.push(...(await reconcilerCalls()));

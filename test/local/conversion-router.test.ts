@@ -73,7 +73,7 @@ const UP_TO_CONVERSION = [
   'RecordValidated',
   'NotifyValidated',
 ];
-const AFTER_CONVERSION = ['RegisterPartition', 'NotifyCurated', 'RecordCurated', 'Curated'];
+const AFTER_CONVERSION = ['CommitToTable', 'NotifyCurated', 'RecordCurated', 'Curated'];
 
 /** The error a task fault raises: Step Functions matches Catch and Retry by `name`. */
 function named(name: string, message: string): Error {
@@ -227,8 +227,11 @@ describe('a Glue run no size from the Validate output fits', () => {
           Convert: async () => {
             throw named(convertFails ?? 'Unexpected', 'the function ran out');
           },
-          RegisterPartition: async () => ({ location: 's3://curated/orders/ingest_date=2024-01-05/' }),
         },
+        sendMessageForToken: async () => ({
+          location: 's3://curated/orders/iceberg/data/ingest_date=2024-01-05/',
+          snapshotId: '1',
+        }),
         dynamodb: async () => ({}),
         glueJob: async (parameters) => {
           started.push(parameters);

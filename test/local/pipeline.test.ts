@@ -62,7 +62,7 @@ const CURATED_PATH = [
   'NotifyValidated',
   'ChooseConversion',
   'ConvertInLambda',
-  'RegisterPartition',
+  'CommitToTable',
   'NotifyCurated',
   'RecordCurated',
   'Curated',

@@ -56,7 +56,7 @@ async function query(sql: string, limits?: QueryLimits): Promise<QueryResult> {
       s3: runtime.client,
       curatedBucket: LOCAL_BUCKETS.curated,
       datasets: runtime.datasets,
-      partitions: await runtime.catalog.partitions(),
+      partitions: [], // the Hive partitions are gone; query.ts reads the Iceberg tables on the iceberg-cli branch
       cacheDir: runtime.paths.queryCache,
     },
     sql,
