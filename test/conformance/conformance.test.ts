@@ -29,6 +29,7 @@ import {
   ConversionError,
   commitRequest,
   convertCsvToParquet,
+  dataFileStem,
   outputStem,
   tryDelete,
 } from '../../lib/conversion/csv-to-parquet.ts';
@@ -668,7 +669,7 @@ describe("the cast plan is the Glue script's", () => {
     });
   });
 
-  it("builds the commit request as the twin does, and reads a DuckDB file's row count from its footer", async () => {
+  it("builds the commit request and cuts long stems as the twin does, and reads a DuckDB file's row count from its footer", async () => {
     if (!python) throw new Error('no python3 on this machine, so the Glue script cannot be compared');
     // Prepare: a request's inputs, and Parquet files of DuckDB with 0, 1, 3000 rows (3 row groups),
     // 200 columns, and a long key-value entry.
@@ -682,6 +683,15 @@ describe("the cast plan is the Glue script's", () => {
       { path: `s3://${CURATED}/x/a.parquet`, rows: 3, bytes: 1234 },
       { path: `s3://${CURATED}/x/b.parquet`, rows: 0, bytes: 400 },
     ];
+    // Sources whose names are cut to the name limit (ASCII, 2- and 4-byte characters) or kept.
+    const sources = [
+      'orders',
+      '_daily',
+      `${'x'.repeat(300)}`,
+      `é${'é'.repeat(200)}`,
+      `${'😀'.repeat(80)}`,
+    ].map((stem) => `s3://${RAW}/orders/ingest_date=${DATE}/${stem}.csv`);
+    const suffix = `-${'r'.repeat(80)}-${'f'.repeat(16)}`;
     const made: { path: string; rows: number }[] = [];
     const connection = await instance.connect();
     try {
@@ -713,19 +723,22 @@ describe("the cast plan is the Glue script's", () => {
       '    data = open(path, "rb").read()',
       '    n = j.footer_length(data[-8:])',
       '    return j.parquet_num_rows(data[-8 - n:-8])',
-      'print(json.dumps({"request": j.commit_request(a, x["files"]), "rows": [rows(p) for p in x["paths"]]}))',
+      'print(json.dumps({"request": j.commit_request(a, x["files"]), "rows": [rows(p) for p in x["paths"]],',
+      '                  "stems": [j.data_file_stem(s, x["suffix"]) for s in x["sources"]]}))',
     ].join('\n');
 
     // Act
     const output = execFileSync(python, ['-c', program], {
       cwd: fileURLToPath(new URL('../../glue-scripts/', import.meta.url)),
-      input: JSON.stringify({ job, files, paths: made.map((m) => m.path) }),
+      input: JSON.stringify({ job, files, paths: made.map((m) => m.path), sources, suffix }),
     });
-    const result = JSON.parse(output.toString()) as { request: unknown; rows: number[] };
+    const result = JSON.parse(output.toString()) as { request: unknown; rows: number[]; stems: string[] };
 
     // Assess
     expect(result.request).toEqual(commitRequest(job, files));
     expect(result.rows).toEqual(made.map((m) => m.rows));
+    expect(result.stems).toEqual(sources.map((source) => dataFileStem(source, suffix)));
+    expect(new Set(result.stems).size).toBe(sources.length);
   });
 
   it('keeps the corpus bytes as the cases state them', () => {
