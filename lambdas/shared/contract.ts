@@ -163,7 +163,7 @@ export interface ConvertTaskOutput {
   readonly seconds: number;
   readonly engine: 'lambda';
   readonly rows: number;
-  /** The published Parquet objects, `s3://bucket/key` (one part a file today). */
+  /** The data files written, `s3://bucket/key` (one today): the files its commit request names. */
   readonly outputs: string[];
 }
 
