@@ -122,8 +122,15 @@ export interface GlueJobArguments {
   readonly '--dataset': string;
   /** `s3://raw-bucket/<dataset>/ingest_date=…/<file>` */
   readonly '--source': string;
-  /** `s3://curated-bucket/<dataset>/ingest_date=…/` */
+  /**
+   * The day's folder of the dataset's Iceberg table, `s3://curated-bucket/<dataset>/iceberg/data/ingest_date=…/`
+   * (lib/iceberg/layout.ts `partitionPrefix`): data files are written under it at unique names, never overwritten.
+   */
   readonly '--target': string;
+  /** `YYYY-MM-DD`: the value of the `ingest_date` column (field id 1) of every row written. */
+  readonly '--ingest-date': string;
+  /** Where the engine puts its {@link CommitRequestFile} after its last data file (`commitRequestUri`). */
+  readonly '--commit-request': string;
   /** The Spark schema JSON derived from the dataset declaration. */
   readonly '--schema': string;
   readonly '--expected-rows': string;
@@ -156,7 +163,7 @@ export interface ConvertTaskOutput {
   readonly seconds: number;
   readonly engine: 'lambda';
   readonly rows: number;
-  /** The published Parquet objects, `s3://bucket/key` (one part a file today). */
+  /** The data files written, `s3://bucket/key` (one today): the files its commit request names. */
   readonly outputs: string[];
 }
 

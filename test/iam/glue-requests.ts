@@ -45,6 +45,8 @@ export function boto3Commands(call: GlueRun['s3'][number]): S3Command[] {
       return [{ command: 'ListObjectsV2', input: a }];
     case 'delete_objects':
       return [{ command: 'DeleteObjects', input: a }];
+    case 'put_object':
+      return [{ command: 'PutObject', input: { Bucket: a.Bucket, Key: a.Key } }];
     case 'copy': {
       // boto3's managed copy: a HEAD of the source, then CopyObject (UploadPartCopy above 8 MB,
       // which needs nothing more). No TaggingDirective: tags of the source, if any, are copied.

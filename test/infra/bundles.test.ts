@@ -162,7 +162,9 @@ describe('the Lambda bundles', () => {
           arguments: {
             '--dataset': 'orders',
             '--source': `s3://raw/${key}`,
-            '--target': 's3://curated/orders/ingest_date=2024-01-05/',
+            '--target': 's3://curated/orders/iceberg/data/ingest_date=2024-01-05/',
+            '--ingest-date': '2024-01-05',
+            '--commit-request': 's3://curated/_commits/orders/bundle-proof.json',
             '--schema': JSON.stringify(sparkSchema(orders)),
             '--expected-rows': '300',
             '--run-id': 'bundle-proof',
@@ -176,11 +178,12 @@ describe('the Lambda bundles', () => {
       // Assess: the output, then the Parquet itself, read by hyparquet.
       expect(run.error).toBeUndefined();
       expect(run.output).toMatchObject({ state: 'SUCCEEDED', engine: 'lambda', rows: 300 });
+      const [written] = (run.output as { outputs: string[] }).outputs;
+      expect(written).toMatch(
+        /^s3:\/\/curated\/orders\/iceberg\/data\/ingest_date=2024-01-05\/proof-bundle-proof-[0-9a-f]{16}-part-00000\.parquet$/,
+      );
       const object = await s3.send(
-        new GetObjectCommand({
-          Bucket: 'curated',
-          Key: 'orders/ingest_date=2024-01-05/proof-part-00000.parquet',
-        }),
+        new GetObjectCommand({ Bucket: 'curated', Key: written!.slice('s3://curated/'.length) }),
       );
       const bytes = await object.Body!.transformToByteArray();
       const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
