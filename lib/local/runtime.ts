@@ -38,6 +38,7 @@ import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizi
 import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
+import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { LedgerReader } from '../ledger/model.ts';
 import { ledgerVersion } from '../ledger/model.ts';
@@ -288,7 +289,8 @@ export class LocalRuntime {
         s3: this.client,
         curatedBucket: LOCAL_BUCKETS.curated,
         datasets: this.datasets,
-        partitions: await this.catalog.partitions(),
+        catalog: localTableCatalog(this.paths.tables),
+        database: LOCAL_DATABASE,
         cacheDir: this.paths.queryCache,
       },
       sql,
