@@ -646,6 +646,17 @@ async function lakeCommand(command: LakeCommand, args: readonly string[], io: Cl
   }
 }
 
+/**
+ * The core's errors a `tables` command reports as a failure (exit 1) rather than a defect: a
+ * snapshot that is not there, a compaction whose files another commit removed meanwhile, a
+ * commit that kept meeting other commits.
+ */
+const USER_TABLE_ERRORS: readonly string[] = [
+  'SnapshotNotFoundError',
+  'ReplaceConflictError',
+  'CommitConflictError',
+];
+
 /** `--snapshot`, `--as-of` or `--tag` of `query`, at most one. */
 function snapshotSelector(values: {
   readonly snapshot?: string | undefined;
@@ -693,11 +704,27 @@ function athenaTimeTravel(values: {
 
 /** A time option: a date (midnight UTC) or an ISO 8601 time (UTC unless it has a zone), as ISO 8601. */
 function isoTime(flag: string, text: string): string {
+  const refused = () =>
+    new UsageError(`${flag} takes a date (YYYY-MM-DD) or an ISO 8601 time, not "${text}"`);
+  let time: string;
   try {
-    return sinceTime(text);
+    time = sinceTime(text);
   } catch {
-    throw new UsageError(`${flag} takes a date (YYYY-MM-DD) or an ISO 8601 time, not "${text}"`);
+    throw refused();
   }
+  // Date.parse rolls a day that does not exist (2024-02-30) into the next month.
+  if (!validDay(text.slice(0, 10))) throw refused();
+  return time;
+}
+
+/** Whether `YYYY-MM-DD` is a day of the calendar. */
+function validDay(day: string): boolean {
+  const time = Date.parse(`${day}T00:00:00Z`);
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(day) &&
+    !Number.isNaN(time) &&
+    new Date(time).toISOString().slice(0, 10) === day
+  );
 }
 
 /** Parses and runs `tables history|tag|compact`. */
@@ -759,7 +786,7 @@ async function tablesCommand(
           'tables compact runs on the local lake only: on AWS the Glue compaction optimizer of each table compacts it',
         );
       }
-      if (values.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.date)) {
+      if (values.date !== undefined && !validDay(values.date)) {
         throw new UsageError(
           `--date takes a day, YYYY-MM-DD (the partition's ingest_date), not "${values.date}"`,
         );
@@ -767,7 +794,7 @@ async function tablesCommand(
       const compact = {
         dataset: ds,
         json: values.json,
-        ...(values.date === undefined ? {} : { date: sinceTime(values.date).slice(0, 10) }),
+        ...(values.date === undefined ? {} : { date: values.date }),
       };
       return onTables(choice, datasetsDir(values), io, (access) =>
         tables.compactCommand(compact, access, io),
@@ -841,7 +868,10 @@ async function onTables(
     try {
       return await work(access);
     } catch (error) {
-      if (!(error instanceof TablesError || (error as Error).name === 'SnapshotNotFoundError')) throw error;
+      // What the user can act on: an unknown snapshot, a tag taken, a table that changed under a compaction.
+      const name = (error as Error | undefined)?.name;
+      if (!(error instanceof TablesError || (name !== undefined && USER_TABLE_ERRORS.includes(name))))
+        throw error;
       io.stderr(`datalake: ${escapeControl((error as Error).message)}\n`);
       return EXIT.invalid;
     } finally {

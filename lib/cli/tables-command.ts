@@ -51,7 +51,7 @@ export async function openTable(
   if (!pointer) {
     if (access.datasets && !access.datasets.has(dataset)) {
       const known = [...access.datasets.keys()].join(', ') || 'none';
-      throw new CliError(`no dataset ${JSON.stringify(dataset)} (known: ${known})`);
+      throw new CliError(`unknown dataset ${JSON.stringify(dataset)} (known: ${known})`);
     }
     throw new TablesError(
       `dataset ${dataset} has no table in ${access.label} yet: it is created when the lake starts (\`datalake local up\`) or deploys, and filled as files are curated`,
