@@ -5,6 +5,7 @@
  * `local up`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableMetadata } from '../../lib/iceberg/metadata.ts';
 import { liveFiles, selectSnapshot } from '../../lib/iceberg/scan.ts';
 import { loadTable } from '../../lib/iceberg/table.ts';
 import { runCli } from '../unit/cli-run.ts';
@@ -194,7 +195,7 @@ describe('tables compact', () => {
   /** Live files per day at the current snapshot. */
   const filesPerDay = () =>
     lake.withDeps(async (deps) => {
-      const { metadata } = await loadTable(deps, tableRef('orders'));
+      const metadata = (await loadTable(deps, tableRef('orders'))).metadata as TableMetadata;
       const files = await liveFiles(deps.store, metadata, selectSnapshot(metadata));
       const days: Record<string, number> = {};
       for (const f of files) days[f.ingestDate] = (days[f.ingestDate] ?? 0) + 1;
