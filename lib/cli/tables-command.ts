@@ -8,7 +8,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Dataset } from '../datasets/model.ts';
 import { tableLocation, tableName } from '../iceberg/layout.ts';
-import type { TableMetadata } from '../iceberg/metadata.ts';
+import { currentSnapshot, idString, type TableMetadata } from '../iceberg/metadata.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
 import { history, type SnapshotInfo } from '../iceberg/scan.ts';
 import { loadTable, type TableRef, tagSnapshot } from '../iceberg/table.ts';
@@ -58,7 +58,7 @@ export async function openTable(
     );
   }
   const { metadata } = await loadTable({ store: access.store, catalog: access.catalog }, ref);
-  return { ref, metadata: metadata as TableMetadata };
+  return { ref, metadata };
 }
 
 /** Options of `datalake tables history`. */
@@ -113,7 +113,7 @@ export interface TagArgs {
 export async function tagCommand(args: TagArgs, access: TablesAccess, io: CliIo): Promise<number> {
   const { ref, metadata } = await openTable(access, args.dataset);
   const snapshots = history(metadata);
-  const current = currentSnapshot(metadata, snapshots);
+  const current = currentInfo(metadata, snapshots);
   if (!current) throw new TablesError(`table ${args.dataset} has no snapshot to tag yet (no file curated)`);
   const target = args.snapshotId === undefined ? current : find(snapshots, args);
   const holder = snapshots.find((s) => s.tags.includes(args.name));
@@ -142,13 +142,9 @@ export async function tagCommand(args: TagArgs, access: TablesAccess, io: CliIo)
 }
 
 /** The table's current snapshot (`current-snapshot-id`), undefined for an empty table. */
-function currentSnapshot(
-  metadata: TableMetadata,
-  snapshots: readonly SnapshotInfo[],
-): SnapshotInfo | undefined {
-  const id = (metadata as { 'current-snapshot-id'?: unknown })['current-snapshot-id'];
-  const text = id === undefined || id === null ? undefined : String(id);
-  return snapshots.find((s) => s.snapshotId === text) ?? (text === undefined ? undefined : snapshots.at(-1));
+function currentInfo(metadata: TableMetadata, snapshots: readonly SnapshotInfo[]): SnapshotInfo | undefined {
+  const current = currentSnapshot(metadata);
+  return current && snapshots.find((s) => s.snapshotId === idString(current['snapshot-id']));
 }
 
 function find(snapshots: readonly SnapshotInfo[], args: TagArgs): SnapshotInfo {

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { partitionPrefix } from '../iceberg/layout.ts';
-import type { TableMetadata } from '../iceberg/metadata.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
 import { type LiveFile, liveFiles, readParquetSql, schemaOf, selectSnapshot } from '../iceberg/scan.ts';
 import { ICEBERG_SCHEMA_KEY, type IcebergSchema } from '../iceberg/schema.ts';
@@ -75,8 +74,7 @@ export function partitionsToCompact(
  */
 export async function compactTable(scope: CompactScope, ingestDate?: string): Promise<CompactionResult> {
   const deps = { store: scope.store, catalog: scope.catalog };
-  const { metadata: loaded } = await loadTable(deps, scope.table);
-  const metadata = loaded as TableMetadata;
+  const { metadata } = await loadTable(deps, scope.table);
   const snapshot = selectSnapshot(metadata);
   if (!snapshot) return { filesBefore: 0, filesAfter: 0, partitions: [] };
   const live = await liveFiles(scope.store, metadata, snapshot);

@@ -22,7 +22,6 @@ import {
 } from '@duckdb/node-api';
 import type { Dataset } from '../datasets/model.ts';
 import { tableName } from '../iceberg/layout.ts';
-import type { TableMetadata } from '../iceberg/metadata.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
 import { s3ObjectStore } from '../iceberg/s3-store.ts';
 import {
@@ -298,7 +297,7 @@ async function datasetView(
     return { sql: emptyView(view, icebergSchema(ds)), files: [] };
   }
   const table = await loadTable({ store, catalog: scope.catalog }, { database: scope.database, name });
-  const metadata = table.metadata as TableMetadata;
+  const { metadata } = table;
   let snapshot: ReturnType<typeof selectSnapshot>;
   try {
     snapshot = selectSnapshot(metadata, scope.snapshot);

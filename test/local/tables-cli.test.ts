@@ -5,7 +5,6 @@
  * `local up`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TableMetadata } from '../../lib/iceberg/metadata.ts';
 import { liveFiles, selectSnapshot } from '../../lib/iceberg/scan.ts';
 import { loadTable } from '../../lib/iceberg/table.ts';
 import { runCli } from '../unit/cli-run.ts';
@@ -175,6 +174,15 @@ describe('history, tag and time travel', () => {
     expect(unknown.err).toContain('table orders has no snapshot 42');
   });
 
+  it('a table without a snapshot is an empty view of its columns, in schema order and of their types', async () => {
+    const { rows } = await query(lake, 'SELECT column_name, column_type FROM (DESCRIBE sensor_readings)');
+    const ds = lake.datasets.get('sensor_readings')!;
+    expect(rows?.map((r) => r.column_name)).toEqual([...ds.columns.map((c) => c.name), 'ingest_date']);
+    expect(rows?.find((r) => r.column_name === 'read_at')?.column_type).toBe('TIMESTAMP WITH TIME ZONE');
+    expect(rows?.at(-1)?.column_type).toBe('DATE');
+    expect((await query(lake, 'SELECT count(*) AS n FROM sensor_readings')).rows).toEqual([{ n: '0' }]);
+  });
+
   it('an unknown dataset is refused with the known ones (exit 2); a table without snapshots has no history', async () => {
     const run = await runCli(['tables', 'history', 'nope', '--lake', lake.dir]);
     expect(run).toMatchObject({ code: 2, out: '' });
@@ -195,7 +203,7 @@ describe('tables compact', () => {
   /** Live files per day at the current snapshot. */
   const filesPerDay = () =>
     lake.withDeps(async (deps) => {
-      const metadata = (await loadTable(deps, tableRef('orders'))).metadata as TableMetadata;
+      const { metadata } = await loadTable(deps, tableRef('orders'));
       const files = await liveFiles(deps.store, metadata, selectSnapshot(metadata));
       const days: Record<string, number> = {};
       for (const f of files) days[f.ingestDate] = (days[f.ingestDate] ?? 0) + 1;
