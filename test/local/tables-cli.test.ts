@@ -4,7 +4,10 @@
  * the local runtime uses; each CLI run starts the lake's S3 server for itself, as without
  * `local up`.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerInfo } from '../../lib/cli/lake-server.ts';
 import { liveFiles, selectSnapshot } from '../../lib/iceberg/scan.ts';
 import { loadTable } from '../../lib/iceberg/table.ts';
 import { runCli } from '../unit/cli-run.ts';
@@ -303,5 +306,57 @@ describe('tables compact', () => {
       err: '',
     });
     expect(await history()).toBe(count);
+  });
+});
+
+describe('with local up running on the lake', () => {
+  let lake: IcebergLake;
+  let s1: string;
+  let stop: AbortController;
+  let up: Promise<{ code: number; out: string; err: string }>;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    lake = await icebergLake('tables-up-');
+    s1 = await appendOrders(lake, '2024-07-01', [[[1, 'A', '1.00']], [[2, 'B', '2.00']]]);
+    stop = new AbortController();
+    up = runCli(['local', 'up', '--lake', lake.dir], { signal: stop.signal });
+    const serverJson = join(lake.dir, 'server.json');
+    for (;;) {
+      const info = await readFile(serverJson, 'utf8').then(
+        (text) => JSON.parse(text) as ServerInfo,
+        () => undefined,
+      );
+      if (info) {
+        endpoint = info.endpoint;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    stop?.abort('SIGINT');
+    await up;
+    await lake?.remove();
+  });
+
+  it('tag, compact and query --tag go through up’s endpoint (no second server on its folder)', async () => {
+    // Prepare: up serves the lake; the commands must find it in server.json.
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    // Act
+    const tag = await runCli(['tables', 'tag', 'orders', 'before-compact', '--lake', lake.dir]);
+    const compact = await runCli(['tables', 'compact', 'orders', '--lake', lake.dir, '--json']);
+    const tagged = await query(lake, IDS, '--tag', 'before-compact');
+    const current = await query(lake, IDS);
+
+    // Assess
+    expect(tag.code, tag.err).toBe(0);
+    expect(tag.out).toContain(`tagged snapshot ${s1} of orders`);
+    expect(compact.code, compact.err).toBe(0);
+    expect(JSON.parse(compact.out)).toMatchObject({ filesBefore: 2, filesAfter: 1 });
+    expect(ids(tagged.rows)).toEqual([1, 2]);
+    expect(ids(current.rows)).toEqual([1, 2]);
   });
 });
