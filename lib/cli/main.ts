@@ -767,6 +767,9 @@ async function tablesCommand(
       const name = rest[1];
       if (name === undefined || name.trim() === '')
         throw new UsageError('tables tag needs a tag name after the dataset');
+      // Iceberg's `main` is the table's branch (the current snapshot), never a tag.
+      if (name === 'main')
+        throw new UsageError('"main" is the table\'s branch, not a tag name: choose another');
       if (rest.length > 2)
         throw new UsageError(`tables tag takes a dataset and a name, not "${rest[2]}" too`);
       const tag = {

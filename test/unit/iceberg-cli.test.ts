@@ -60,6 +60,7 @@ describe('tables', () => {
     [['history', 'orders', 'sensor_readings'], 'tables history takes one dataset, not "sensor_readings" too'],
     [['history', 'orders', '--date', '2024-01-01'], '--date does not go with tables history'],
     [['tag', 'orders'], 'tables tag needs a tag name after the dataset'],
+    [['tag', 'orders', 'main'], '"main" is the table\'s branch, not a tag name: choose another'],
     [['tag', 'orders', 'v1', '--snapshot', 'x'], '--snapshot takes a snapshot id'],
     [['compact', 'orders', '--date', '2024-1-1'], '--date takes a day, YYYY-MM-DD'],
     [['compact', 'orders', '--date', '2024-02-30'], 'not "2024-02-30"'],
