@@ -16,6 +16,7 @@ import type { PipelineStatus, ReportedError } from '../../lambdas/shared/contrac
 import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { AthenaQueryError } from '../aws/athena.ts';
 import { loadDatasets } from '../datasets/load.ts';
+import type { SnapshotSelector } from '../iceberg/scan.ts';
 import { isTerminal, type LedgerItem, type LedgerStatus, ledgerVersion } from '../ledger/model.ts';
 import { QueryError } from '../local/query-error.ts';
 import { escapeControl } from '../text.ts';
@@ -492,6 +493,8 @@ function errorRow(e: ReportedError): string {
 export interface QueryArgs {
   readonly sql: string;
   readonly json: boolean;
+  /** The version of every table the query names (`--snapshot`, `--as-of`, `--tag`; local lake). */
+  readonly snapshot?: SnapshotSelector;
 }
 
 /**
@@ -502,7 +505,10 @@ export async function queryCommand(args: QueryArgs, target: LakeTarget, io: CliI
   let answer: QueryAnswer;
   try {
     // Not raced with the signal here: the target stops the query itself (Athena's StopQueryExecution).
-    answer = await target.query(args.sql, io.signal ? { signal: io.signal } : {});
+    answer = await target.query(args.sql, {
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(args.snapshot ? { snapshot: args.snapshot } : {}),
+    });
   } catch (error) {
     if (!(error instanceof QueryError || error instanceof AthenaQueryError)) throw error;
     if (io.signal?.aborted) {

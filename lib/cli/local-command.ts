@@ -11,8 +11,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { ReportedError, ValidateTaskOutput } from '../../lambdas/shared/contract.ts';
 import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
+import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import { type ExecutionRecord, ExecutionRecords, thisProcess } from '../local/executions.ts';
-import { type LakePaths, LOCAL_BUCKETS, lakePaths } from '../local/lake-folder.ts';
+import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from '../local/lake-folder.ts';
 import { QueryError, queryLake } from '../local/query.ts';
 import { executionNameFor, LocalRuntime } from '../local/runtime.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localS3Client, startLocalS3 } from '../local/s3-server.ts';
@@ -284,8 +285,8 @@ export async function localQuery(args: LocalArgs & { readonly sql: string }, io:
           s3,
           curatedBucket: LOCAL_BUCKETS.curated,
           datasets,
-          // No Hive partitions any more: the query reads the Iceberg tables once query.ts does (iceberg-cli).
-          partitions: [],
+          catalog: localTableCatalog(paths.tables),
+          database: LOCAL_DATABASE,
           cacheDir: paths.queryCache,
         },
         args.sql,

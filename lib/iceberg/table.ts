@@ -840,7 +840,7 @@ export async function expireSnapshots(
         ...m,
         'last-updated-ms': now(),
         snapshots: keptSnapshots,
-        'snapshot-log': (m['snapshot-log'] ?? []).filter((e) => keep.has(e['snapshot-id'])),
+        'snapshot-log': trimSnapshotLog(m['snapshot-log'] ?? [], keep),
       },
       m,
       base.pointer.metadataLocation,
@@ -851,7 +851,17 @@ export async function expireSnapshots(
   return { expired: out.value };
 }
 
-/** Deletes what only expired snapshots reached (kept snapshots' files stay, whatever their status). */
+/**
+ * The snapshot log after expiry, as Iceberg Java keeps it: only the entries after the last
+ * expired one, so that "as of" a time never answers with a kept snapshot that was not current then.
+ */
+function trimSnapshotLog(log: NonNullable<TableMetadata['snapshot-log']>, keep: ReadonlySet<bigint>) {
+  let kept: typeof log = [];
+  for (const e of log) kept = keep.has(e['snapshot-id']) ? [...kept, e] : [];
+  return kept;
+}
+
+/** Deletes what only expired snapshots reached: their manifest lists, manifests and the data files no kept snapshot reads. */
 async function deleteUnreachable(store: ObjectStore, removed: Snapshot[], kept: Snapshot[]): Promise<void> {
   const keptManifests = new Set<string>();
   const keptFiles = new Set<string>();
@@ -859,7 +869,9 @@ async function deleteUnreachable(store: ObjectStore, removed: Snapshot[], kept: 
     for (const mf of await snapshotManifests(store, s)) {
       if (keptManifests.has(mf.path)) continue;
       keptManifests.add(mf.path);
-      for (const e of await manifestEntries(store, mf)) keptFiles.add(e.file.path);
+      for (const e of await manifestEntries(store, mf)) {
+        if (e.status !== EntryStatus.DELETED) keptFiles.add(e.file.path);
+      }
     }
   }
   const doomed = new Set<string>();

@@ -339,9 +339,8 @@ export class LocalRuntime {
         s3: this.client,
         curatedBucket: LOCAL_BUCKETS.curated,
         datasets: this.datasets,
-        // The Hive-era partitions are gone with the Iceberg tables; the query reads the tables
-        // once lib/local/query.ts does (the iceberg-cli branch).
-        partitions: [],
+        catalog: this.tables,
+        database: LOCAL_DATABASE,
         cacheDir: this.paths.queryCache,
       },
       sql,

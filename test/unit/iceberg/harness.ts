@@ -215,9 +215,15 @@ export async function expectedOrders(
 }
 
 /** Runs the python3-avro oracle over Avro files; returns its JSON report. */
-export async function avroOracle(
-  paths: readonly string[],
-): Promise<{ path: string; records: number; fieldsWithoutId: string[]; meta: Record<string, string> }[]> {
+export async function avroOracle(paths: readonly string[]): Promise<
+  {
+    path: string;
+    records: number;
+    fieldsWithoutId: string[];
+    meta: Record<string, string>;
+    snapshotIds: string[];
+  }[]
+> {
   const script = join(import.meta.dirname, 'avro_oracle.py');
   const { stdout } = await promisify(execFile)('/usr/bin/python3', [script, ...paths], {
     maxBuffer: 64 << 20,
