@@ -207,17 +207,20 @@ export class LocalRuntime {
     private readonly trace: LocalTrace = {},
   ) {
     // The Commit function's twin: CommitToTable's messages, batched and serialized per dataset.
-    this.commits = new CommitQueue((inputs, stats) =>
-      runningState.run(COMMIT_STATE, () =>
-        commitBatch(inputs, {
-          store: this.store,
-          catalog: this.tables,
-          database: LOCAL_DATABASE,
-          curatedBucket: LOCAL_BUCKETS.curated,
-          log: this.log,
-          onAppend: (_dataset, result) => stats.onConflicts(result.conflicts),
-        }),
-      ),
+    this.commits = new CommitQueue(
+      (inputs, stats) =>
+        runningState.run(COMMIT_STATE, () =>
+          commitBatch(inputs, {
+            store: this.store,
+            catalog: this.tables,
+            database: LOCAL_DATABASE,
+            curatedBucket: LOCAL_BUCKETS.curated,
+            log: this.log,
+            onAppend: (_dataset, result) => stats.onConflicts(result.conflicts),
+          }),
+        ),
+      // The tests' short waits stand for the redelivery delay as for the workflow's Retry.
+      faults.retryDelayMs === undefined ? {} : { backoffMs: faults.retryDelayMs },
     );
   }
 
