@@ -60,11 +60,9 @@ describe('glueTableCatalog', () => {
   });
 
   it('refuses a Glue table that is not Iceberg (a Hive-era table of the same name)', async () => {
-    glue
-      .on(GetTableCommand)
-      .resolves({
-        Table: { Name: 'orders', DatabaseName: 'lake', Parameters: { classification: 'parquet' } },
-      });
+    glue.on(GetTableCommand).resolves({
+      Table: { Name: 'orders', DatabaseName: 'lake', Parameters: { classification: 'parquet' } },
+    });
     await expect(glueTableCatalog(new GlueClient({})).load('lake', 'orders')).rejects.toThrow(
       /glue table lake\.orders is not an Iceberg table \(table_type: null\)/,
     );
