@@ -566,7 +566,7 @@ export async function appendFiles(
       }
       if (snapshotId === undefined || snapshotById(m, snapshotId)) snapshotId = newSnapshotId(m);
       const id = snapshotId;
-      const key = pending.map((s) => s.tag).join('\n');
+      const key = `${id}\n${pending.map((s) => s.tag).join('\n')}`;
       if (manifest?.key !== key) {
         if (manifest) obsolete.push(manifest.file.path);
         const entries: ManifestEntry[] = pending.flatMap((s) =>
