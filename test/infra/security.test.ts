@@ -250,16 +250,18 @@ describe('no wildcards', () => {
     }
   });
 
-  it('attaches no managed policy but the one CDK gives its own bucket-notifications handler', () => {
+  it('attaches no managed policy but the ones CDK gives its bucket-notifications handler and Provider framework', () => {
     const managed = both().flatMap((t) =>
       resources(t, 'AWS::IAM::Role').flatMap((r) =>
         list(r.Properties.ManagedPolicyArns).map((arn) => `${r.id.slice(0, 26)} ${render(arn)}`),
       ),
     );
-    // CDK's BucketNotificationsHandler (a singleton of aws-s3) uses AWSLambdaBasicExecutionRole;
-    // the lake's own functions write to their own encrypted log group only.
+    // CDK's BucketNotificationsHandler (a singleton of aws-s3) and the custom-resources Provider
+    // framework of the IcebergTables resource use AWSLambdaBasicExecutionRole; the lake's own
+    // functions write to their own encrypted log group only.
     expect([...new Set(managed)]).toEqual([
       'BucketNotificationsHandler arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      'CatalogTablesProviderframe arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
     ]);
   });
 
@@ -465,7 +467,8 @@ describe('each role reaches only its prefixes', () => {
 describe('encryption at rest', () => {
   it('encrypts every log group with the lake key', () => {
     const groups = both().flatMap((t) => resources(t, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(6);
+    // The pipeline's six, the tables function's and its Provider framework's.
+    expect(groups).toHaveLength(8);
     for (const g of groups) expect(render(g.Properties.KmsKeyId ?? '', outputs), g.id).toBe(lakeKey());
   });
 
