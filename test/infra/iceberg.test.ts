@@ -190,7 +190,8 @@ describe('the commit queue', () => {
     expect(queue.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false });
     expect(dlq.Properties).toMatchObject({ FifoQueue: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     const key = `<${resourceNamed(storage, 'AWS::KMS::Key', 'BucketsKey').id}.Arn>`;
-    for (const q of [queue, dlq]) expect(render(q.Properties.KmsMasterKeyId, outputsOf(storage)), q.id).toBe(key);
+    for (const q of [queue, dlq])
+      expect(render(q.Properties.KmsMasterKeyId, outputsOf(storage)), q.id).toBe(key);
     expect(queue.Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [dlq.id, 'Arn'] },
       maxReceiveCount: COMMIT_FUNCTION.maxReceiveCount,
