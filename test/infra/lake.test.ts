@@ -500,7 +500,7 @@ describe('pipeline stack', () => {
     expect(everything.filter((r) => r.includes(bucketName('curated')))).toEqual([]);
   });
 
-  it('lets the Glue job read raw and write curated only under dataset prefixes, and read its script', () => {
+  it("lets the Glue job read raw, write its datasets' data files and commit requests, clear its scratch folders, and read its script", () => {
     const statements = statementsOf(pipeline, 'CsvToParquetRole').filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
@@ -508,22 +508,41 @@ describe('pipeline stack', () => {
     const assets = 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>';
     expect(statements.map(grant).sort(byActions)).toEqual(
       [
-        // Raw files of the datasets, and the HEAD probe of each dataset's folder key in curated.
+        // Raw files of the datasets, and the HEAD probes of each parent folder key in curated.
         {
           actions: ['s3:GetObject'],
           resources: [
-            ...datasets.map((d) => s3Arn('curated', `/${d}`)),
+            ...datasets.flatMap((d) =>
+              [`/${d}`, `/${d}/iceberg`, `/${d}/iceberg/data`].map((k) => s3Arn('curated', k)),
+            ),
             ...prefixes.map((p) => s3Arn('raw', p)),
-          ],
+          ].sort(),
         },
         {
-          actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-          resources: prefixes.map((p) => s3Arn('curated', p)),
+          actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+          resources: datasets.map((d) => s3Arn('curated', `/${d}/iceberg/data/*`)),
+        },
+        {
+          actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
+          resources: datasets.map((d) => s3Arn('curated', `/_commits/${d}/*`)),
         },
         {
           actions: ['s3:ListBucket'],
           resources: [s3Arn('curated'), s3Arn('raw')],
           condition: { StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } },
+        },
+        {
+          actions: ['s3:ListBucket'],
+          resources: [s3Arn('curated')],
+          condition: { StringLike: { 's3:prefix': datasets.map((d) => `${d}/iceberg/data/*`) } },
+        },
+        {
+          actions: ['s3:DeleteObject'],
+          resources: datasets
+            .flatMap((d) =>
+              ['_staging', '_temporary'].map((f) => s3Arn('curated', `/${d}/iceberg/data/*/${f}/*`)),
+            )
+            .sort(),
         },
         { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], resources: [assets, `${assets}/*`] },
       ].sort(byActions),
