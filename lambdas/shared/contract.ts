@@ -265,6 +265,11 @@ export const ENV = {
   registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
   /** The Commit function (CommitToTable's consumer) and the tables custom resource. */
   commit: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
+  /**
+   * The tables custom resource's function: the declarations bundled with it. The database, the
+   * bucket and the settings come in the resource's properties, so a change of them re-runs it.
+   */
+  tables: { datasetsDir: 'DATASETS_DIR' },
   reconcile: {
     landingBucket: 'LANDING_BUCKET',
     stateMachineArn: 'STATE_MACHINE_ARN',

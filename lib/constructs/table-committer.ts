@@ -16,11 +16,10 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract.ts';
 import { COMMIT_REQUESTS_PREFIX } from '../iceberg/layout.ts';
-import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
+import { acknowledge, acknowledgeWildcardResource, REASON_NO_RESOURCE_LEVEL } from '../nag.ts';
 import { LakeFunction } from './lake-function.ts';
 
 /**
@@ -183,13 +182,23 @@ export class TableCommitter extends Construct {
     );
   }
 
-  /** Lets the Commit function answer the task tokens of `stateMachine` (success or failure, nothing else). */
-  answersFor(stateMachine: sfn.IStateMachine): void {
+  /**
+   * Lets the Commit function answer task tokens (success or failure, nothing else). Step Functions
+   * authorizes SendTaskSuccess and SendTaskFailure on no resource (the Service Authorization
+   * Reference lists no resource type for them; a state machine ARN would allow nothing, as the IAM
+   * simulation in test/iam/iceberg-calls.test.ts shows): the token itself names the task.
+   */
+  answersTokens(): void {
     this.fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [stateMachine.stateMachineArn],
+        resources: ['*'],
       }),
+    );
+    acknowledge(
+      this.fn.role!,
+      'IAM5[Resource::*]',
+      `${REASON_NO_RESOURCE_LEVEL}; nor do Step Functions' SendTaskSuccess and SendTaskFailure, whose task token names the task`,
     );
   }
 }

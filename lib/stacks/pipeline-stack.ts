@@ -205,7 +205,7 @@ export class PipelineStack extends Stack {
       glueMaxTimeoutMinutes: config.glueTimeoutMinutes,
     });
     props.events.grantPublish(workflow.stateMachine);
-    committer.answersFor(workflow.stateMachine);
+    committer.answersTokens();
 
     // Events the trigger cannot turn into executions after Lambda's retries land here.
     const triggerFailures = new sqs.Queue(this, 'TriggerFailures', {

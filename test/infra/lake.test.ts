@@ -273,34 +273,6 @@ describe('storage stack', () => {
     expect(zones.sort()).toEqual(['curated', 'failure', 'landing', 'raw', 'results']);
   });
 
-  it('creates one Parquet table per dataset with types derived from its declaration', () => {
-    const tables = resources(storage, 'AWS::Glue::Table');
-    expect(tables.map((t) => (t.Properties.TableInput as { Name: string }).Name).sort()).toEqual(datasets);
-    const database = resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase');
-    storage.hasResourceProperties('AWS::Glue::Table', {
-      DatabaseName: { Ref: database.id },
-      TableInput: Match.objectLike({
-        Name: 'orders',
-        PartitionKeys: [{ Name: 'ingest_date', Type: 'date' }],
-        StorageDescriptor: Match.objectLike({
-          Columns: Match.arrayWith([
-            { Name: 'order_id', Type: 'bigint' },
-            { Name: 'amount', Type: 'decimal(12,2)' },
-            { Name: 'ordered_at', Type: 'timestamp' },
-            { Name: 'ship_date', Type: 'date' },
-          ]),
-          SerdeInfo: Match.objectLike({
-            SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-          }),
-        }),
-      }),
-    });
-    for (const t of tables) {
-      const input = t.Properties.TableInput as { Name: string; StorageDescriptor: { Location: unknown } };
-      expect(render(input.StorageDescriptor.Location)).toBe(`s3://<${bucket('curated').id}>/${input.Name}/`);
-    }
-  });
-
   it('encrypts every topic with the lake key, allows TLS only and subscribes the configured addresses', () => {
     const topics = resources(storage, 'AWS::SNS::Topic');
     expect(topics.map((t) => t.id).sort()).toEqual(
@@ -402,7 +374,7 @@ describe('storage stack', () => {
     expect(stack.terminationProtection).toBe(true);
   });
 
-  it('retains exactly the buckets, the key, the Glue database and the ledger table; no topic or subscription', () => {
+  it('retains exactly the buckets, the key, the Glue database, the ledger table and the tables functions’ log groups; no topic or subscription', () => {
     const all = Object.entries(storage.toJSON().Resources as Record<string, Omit<Resource, 'id'>>);
     const retained = all.filter(([, r]) => r.DeletionPolicy === 'Retain').map(([id]) => id);
     expect(retained.sort()).toEqual(
@@ -411,6 +383,8 @@ describe('storage stack', () => {
         keyId(),
         resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase').id,
         resourceNamed(storage, 'AWS::DynamoDB::Table', 'LedgerTable').id,
+        resourceNamed(storage, 'AWS::Logs::LogGroup', 'CatalogTablesLogs').id,
+        resourceNamed(storage, 'AWS::Logs::LogGroup', 'CatalogTablesProviderLogs').id,
       ].sort(),
     );
     for (const [id, r] of all) {
@@ -526,7 +500,7 @@ describe('pipeline stack', () => {
     expect(everything.filter((r) => r.includes(bucketName('curated')))).toEqual([]);
   });
 
-  it('lets the Glue job read raw and write curated only under dataset prefixes, and read its script', () => {
+  it("lets the Glue job read raw, write its datasets' data files and commit requests, clear its scratch folders, and read its script", () => {
     const statements = statementsOf(pipeline, 'CsvToParquetRole').filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
@@ -534,22 +508,41 @@ describe('pipeline stack', () => {
     const assets = 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>';
     expect(statements.map(grant).sort(byActions)).toEqual(
       [
-        // Raw files of the datasets, and the HEAD probe of each dataset's folder key in curated.
+        // Raw files of the datasets, and the HEAD probes of each parent folder key in curated.
         {
           actions: ['s3:GetObject'],
           resources: [
-            ...datasets.map((d) => s3Arn('curated', `/${d}`)),
+            ...datasets.flatMap((d) =>
+              [`/${d}`, `/${d}/iceberg`, `/${d}/iceberg/data`].map((k) => s3Arn('curated', k)),
+            ),
             ...prefixes.map((p) => s3Arn('raw', p)),
-          ],
+          ].sort(),
         },
         {
-          actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-          resources: prefixes.map((p) => s3Arn('curated', p)),
+          actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+          resources: datasets.map((d) => s3Arn('curated', `/${d}/iceberg/data/*`)),
+        },
+        {
+          actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
+          resources: datasets.map((d) => s3Arn('curated', `/_commits/${d}/*`)),
         },
         {
           actions: ['s3:ListBucket'],
           resources: [s3Arn('curated'), s3Arn('raw')],
           condition: { StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } },
+        },
+        {
+          actions: ['s3:ListBucket'],
+          resources: [s3Arn('curated')],
+          condition: { StringLike: { 's3:prefix': datasets.map((d) => `${d}/iceberg/data/*`) } },
+        },
+        {
+          actions: ['s3:DeleteObject'],
+          resources: datasets
+            .flatMap((d) =>
+              ['_staging', '_temporary'].map((f) => s3Arn('curated', `/${d}/iceberg/data/*/${f}/*`)),
+            )
+            .sort(),
         },
         { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], resources: [assets, `${assets}/*`] },
       ].sort(byActions),
@@ -703,7 +696,8 @@ describe('pipeline stack', () => {
       expect(resolved(g.Properties.KmsKeyId), g.id).toBe(`<${keyId()}.Arn>`);
       expect(g.Properties.RetentionInDays, g.id).toBe(90);
     }
-    expect(resources(storage, 'AWS::Logs::LogGroup')).toEqual([]);
+    // The storage stack's two: the tables function's and its Provider framework's (security.test.ts).
+    expect(resources(storage, 'AWS::Logs::LogGroup')).toHaveLength(2);
   });
 
   it('counts files in, validated, rejected and curated from the workflow log, by the states that publish them', () => {
@@ -1190,7 +1184,8 @@ describe('README claims the template backs', () => {
       'ledger table': 'AWS::DynamoDB::Table',
       topics: 'AWS::SNS::Topic',
       subscriptions: 'AWS::SNS::Subscription',
-      'table definitions': 'AWS::Glue::Table',
+      'table optimizers': 'AWS::Glue::TableOptimizer',
+      'log groups': 'AWS::Logs::LogGroup',
     };
     const typesIn = (phrase: string) =>
       Object.entries(WORDS)
@@ -1210,7 +1205,7 @@ describe('README claims the template backs', () => {
       for (const r of all.filter((r) => r.Type === type)) expect(r.DeletionPolicy, type).toBe('Retain');
     }
     const deletedTypes = typesIn(deletedPhrase!);
-    expect(deletedTypes).toEqual(['AWS::Glue::Table', 'AWS::SNS::Subscription', 'AWS::SNS::Topic']);
+    expect(deletedTypes).toEqual(['AWS::Glue::TableOptimizer', 'AWS::SNS::Subscription', 'AWS::SNS::Topic']);
     for (const type of deletedTypes) {
       const ofType = all.filter((r) => r.Type === type);
       expect(ofType.length, type).toBeGreaterThan(0);

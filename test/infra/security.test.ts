@@ -140,6 +140,9 @@ const ANY_RESOURCE_ACTIONS = new Set([
   'xray:GetSamplingTargets',
   'xray:GetSamplingStatisticSummaries',
   'cloudwatch:PutMetricData',
+  // A task token names the task: Step Functions authorizes the answers on no resource.
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',
   'logs:UpdateLogDelivery',
@@ -250,16 +253,18 @@ describe('no wildcards', () => {
     }
   });
 
-  it('attaches no managed policy but the one CDK gives its own bucket-notifications handler', () => {
+  it('attaches no managed policy but the ones CDK gives its bucket-notifications handler and Provider framework', () => {
     const managed = both().flatMap((t) =>
       resources(t, 'AWS::IAM::Role').flatMap((r) =>
         list(r.Properties.ManagedPolicyArns).map((arn) => `${r.id.slice(0, 26)} ${render(arn)}`),
       ),
     );
-    // CDK's BucketNotificationsHandler (a singleton of aws-s3) uses AWSLambdaBasicExecutionRole;
-    // the lake's own functions write to their own encrypted log group only.
+    // CDK's BucketNotificationsHandler (a singleton of aws-s3) and the custom-resources Provider
+    // framework of the IcebergTables resource use AWSLambdaBasicExecutionRole; the lake's own
+    // functions write to their own encrypted log group only.
     expect([...new Set(managed)]).toEqual([
       'BucketNotificationsHandler arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      'CatalogTablesProviderframe arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
     ]);
   });
 
@@ -351,13 +356,13 @@ describe('each role reaches only its prefixes', () => {
         .map((g) => `${g.action} ${g.resource}`)
         .sort(),
     ).toEqual(cross(['glue:GetTable', 'glue:UpdateTable'], allowed));
-    const machine = resourceNamed(pipeline, 'AWS::StepFunctions::StateMachine', 'IngestStateMachine').id;
+    // Step Functions authorizes the answers on no resource: the token names the task.
     expect(
       grants
         .filter((g) => g.action.startsWith('states:'))
         .map((g) => `${g.action} ${g.resource}`)
         .sort(),
-    ).toEqual(cross(['states:SendTaskFailure', 'states:SendTaskSuccess'], [`<${machine}>`]));
+    ).toEqual(cross(['states:SendTaskFailure', 'states:SendTaskSuccess'], ['*']));
     const queue = resourceNamed(pipeline, 'AWS::SQS::Queue', 'CommitQueue').id;
     expect(
       grants
@@ -379,32 +384,49 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(sns|lambda):/.test(g.action))).toEqual([]);
   });
 
-  it('Glue job: reads raw and writes curated only under dataset prefixes; no landing, no failure', () => {
+  it("Glue job: reads raw, writes its datasets' data files and commit requests, deletes only its scratch folders; no metadata", () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'CsvToParquetRole'));
 
-    const curatedActions = ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'];
     expect(lakeS3(grants)).toEqual(
       [
         ...cross(
           ['s3:GetObject'],
           datasets.map((d) => `raw/${d}/*`),
         ),
-        // The HEAD of each dataset folder's key that Hadoop's mkdirs makes (review R3).
+        ...cross(
+          ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+          datasets.map((d) => `curated/${d}/iceberg/data/*`),
+        ),
+        ...cross(
+          ['s3:AbortMultipartUpload', 's3:PutObject'],
+          datasets.map((d) => `curated/_commits/${d}/*`),
+        ),
+        // The HEAD of each parent folder's key that Hadoop's mkdirs makes (review R3).
         ...cross(
           ['s3:GetObject'],
-          datasets.map((d) => `curated/${d}`),
+          datasets.flatMap((d) => [`curated/${d}`, `curated/${d}/iceberg`, `curated/${d}/iceberg/data`]),
         ),
         ...cross(
-          curatedActions,
-          datasets.map((d) => `curated/${d}/*`),
+          ['s3:DeleteObject'],
+          datasets.flatMap((d) => [
+            `curated/${d}/iceberg/data/*/_staging/*`,
+            `curated/${d}/iceberg/data/*/_temporary/*`,
+          ]),
         ),
+        's3:ListBucket curated',
         's3:ListBucket curated',
         's3:ListBucket raw',
       ].sort(),
     );
-    for (const g of grants.filter((g) => g.action === 's3:ListBucket' && ZONE_ARN.test(g.resource))) {
-      expect(g.condition).toEqual({ StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } });
-    }
+    // Never a table's metadata: that is the committer's.
+    expect(grants.filter((g) => /metadata/.test(g.resource))).toEqual([]);
+    const lists = grants.filter((g) => g.action === 's3:ListBucket' && ZONE_ARN.test(g.resource));
+    expect(lists.map((g) => g.condition)).toEqual(
+      expect.arrayContaining([
+        { StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } },
+        { StringLike: { 's3:prefix': datasets.map((d) => `${d}/iceberg/data/*`) } },
+      ]),
+    );
     // The only other S3 access: reading its script from the CDK assets bucket.
     for (const g of grants.filter((g) => g.action.startsWith('s3:') && !ZONE_ARN.test(g.resource))) {
       expect(g.action).toMatch(/^s3:(GetObject\*?|GetBucket\*|List\*)$/);
@@ -413,19 +435,27 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
   });
 
-  it('convert: reads raw and writes curated under dataset prefixes as the Glue job does; nothing else', () => {
+  it('convert: reads raw, writes data files and commit requests as the Glue job does, deletes nothing; nothing else', () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'ConvertRole'));
     const glue = grantsOf(pipeline, roleId(pipeline, 'CsvToParquetRole'));
 
-    // The Glue role's grants on the zones, less the HEAD of the folder keys Hadoop makes (review R3).
-    const zones = (gs: typeof grants) => lakeS3(gs).filter((g) => !/^s3:GetObject curated\/[a-z_]+$/.test(g));
-    expect(lakeS3(grants)).toEqual(zones(glue));
-    expect(lakeS3(grants)).toContain('s3:DeleteObject curated/orders/*');
-    for (const g of grants.filter((g) => g.action === 's3:ListBucket')) {
-      expect(g.condition).toEqual({ StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } });
-    }
+    // The Glue role's grants on the zones, less what Hadoop and Spark need (parent HEADs and
+    // listings, scratch deletes).
+    const hadoopOnly = (g: string) =>
+      /^s3:GetObject curated\/[a-z_]+(\/iceberg(\/data)?)?$/.test(g) || /^s3:DeleteObject/.test(g);
+    const zones = (gs: typeof grants) => lakeS3(gs).filter((g) => !hadoopOnly(g));
+    expect(lakeS3(grants).filter((g) => g !== 's3:ListBucket curated')).toEqual(
+      zones(glue).filter((g) => g !== 's3:ListBucket curated'),
+    );
+    expect(lakeS3(grants)).toContain('s3:PutObject curated/orders/iceberg/data/*');
+    expect(grants.filter((g) => g.action.startsWith('s3:Delete'))).toEqual([]);
+    expect(
+      grants
+        .filter((g) => g.action === 's3:ListBucket' && /curated/.test(zoneOf(g.resource)))
+        .map((g) => g.condition),
+    ).toEqual([{ StringLike: { 's3:prefix': datasets.map((d) => `${d}/iceberg/data/*`) } }]);
     expect(grants.filter((g) => g.action.startsWith('s3:') && !ZONE_ARN.test(g.resource))).toEqual([]);
-    expect(grants.filter((g) => /landing|failure/.test(g.resource))).toEqual([]);
+    expect(grants.filter((g) => /landing|failure|metadata/.test(g.resource))).toEqual([]);
     expect(grants.filter((g) => /^(glue|states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
   });
 
@@ -465,7 +495,8 @@ describe('each role reaches only its prefixes', () => {
 describe('encryption at rest', () => {
   it('encrypts every log group with the lake key', () => {
     const groups = both().flatMap((t) => resources(t, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(6);
+    // The pipeline's six, the tables function's and its Provider framework's.
+    expect(groups).toHaveLength(8);
     for (const g of groups) expect(render(g.Properties.KmsKeyId ?? '', outputs), g.id).toBe(lakeKey());
   });
 
