@@ -38,11 +38,7 @@ import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizi
 import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
-import {
-  DEFAULT_SNAPSHOT_RETENTION_DAYS,
-  ensureDatasetTable,
-  tableProperties,
-} from '../iceberg/dataset-tables.ts';
+import { ensureDatasetTable, tableProperties } from '../iceberg/dataset-tables.ts';
 import { sourceTag, tableName } from '../iceberg/layout.ts';
 import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
@@ -292,8 +288,8 @@ export class LocalRuntime {
         { store: runtime.store, catalog: runtime.tables },
         { database: LOCAL_DATABASE, curatedBucket: LOCAL_BUCKETS.curated },
         ds,
-        // The app's retention once the config has its key (the iceberg-cdk branch adds snapshotRetentionDays).
-        tableProperties({ snapshotRetentionDays: DEFAULT_SNAPSHOT_RETENTION_DAYS }),
+        // The app's retention, as the stack gives its tables (the `snapshotRetentionDays` setting).
+        tableProperties({ snapshotRetentionDays: config.snapshotRetentionDays }),
       );
     }
     await runtime.recover();
