@@ -7,21 +7,18 @@
  *
  *   npm run soak [-- --files N --fault-rate R --seed S --large-file-bytes L --crash-files N --kills K]
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { listKeys } from '../lib/conversion/csv-to-parquet.ts';
-import { parseS3Uri } from '../lib/iceberg/s3-store.ts';
-import { history, liveFiles, readParquetSql, schemaOf, selectSnapshot } from '../lib/iceberg/scan.ts';
-import { loadTable } from '../lib/iceberg/table.ts';
-import { LOCAL_BUCKETS, LOCAL_DATABASE } from '../lib/local/lake-folder.ts';
+import { LOCAL_BUCKETS } from '../lib/local/lake-folder.ts';
 import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
 import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
+import { ordersTable } from './iceberg-table.ts';
 import { checkRuntimeLedger, watchLedger } from './ledger-invariants.ts';
 import { writeSection } from './report-section.ts';
 import { crashSoak } from './soak-crashes.ts';
@@ -145,41 +142,6 @@ const base = (key: string) =>
     .replace(/-part-\d+\.parquet$/, '')
     .replace(/\.[0-9a-f]{8}(?=\.csv$|$)/, '');
 const REPORT = /\.errors(\.\d{5})?\.jsonl?$/;
-/**
- * The orders table as the Iceberg core reads it: its snapshots, its live data files, and its rows
- * counted by DuckDB over those files (columns by field id).
- */
-async function ordersTable() {
-  const deps = { store: runtime.store, catalog: runtime.tables };
-  const { metadata } = await loadTable(deps, { database: LOCAL_DATABASE, name: 'orders' });
-  const m = metadata as Parameters<typeof history>[0];
-  const snapshot = selectSnapshot(m);
-  const live = snapshot ? await liveFiles(runtime.store, m, snapshot) : [];
-  const dir = join(lakeDir, 'soak-read');
-  await mkdir(dir, { recursive: true });
-  const local: string[] = [];
-  for (const [n, f] of live.entries()) {
-    const path = join(dir, `${n}.parquet`);
-    await writeFile(path, (await runtime.store.get(f.path))!);
-    local.push(path);
-  }
-  let counted = { n: 0, ids: 0 };
-  if (local.length > 0) {
-    const duck = await DuckDBInstance.create(':memory:');
-    const connection = await duck.connect();
-    try {
-      const reader = await connection.runAndReadAll(
-        `SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM ${readParquetSql(local, schemaOf(m, snapshot))}`,
-      );
-      const row = reader.getRowObjectsJS()[0]!;
-      counted = { n: Number(row.n), ids: Number(row.ids) };
-    } finally {
-      connection.closeSync();
-      duck.closeSync();
-    }
-  }
-  return { snapshots: history(m), live, ...counted };
-}
 const tally = (keys: string[]) => {
   const counts = new Map<string, number>();
   for (const k of keys) counts.set(base(k), (counts.get(base(k)) ?? 0) + 1);
@@ -190,8 +152,8 @@ const raw = await list(LOCAL_BUCKETS.raw);
 const failure = (await list(LOCAL_BUCKETS.failure)).filter((k) => !REPORT.test(k));
 // Curated is what the table holds: its live data files (files a failed or retried run wrote and
 // never committed are invisible to readers, and left to the orphan-file deletion).
-const table = await ordersTable();
-const curated = table.live.map((f) => parseS3Uri(f.path).key);
+const table = await ordersTable(runtime, join(lakeDir, 'soak-read'));
+const curated = table.live;
 const sources = table.snapshots.flatMap((s) => s.sources);
 const commitStats = runtime.commits.stats();
 const [rawBy, failureBy, curatedBy] = [tally(raw), tally(failure), tally(curated)];
@@ -298,13 +260,13 @@ if (crashFiles > 0) {
   await writeSection(
     'Soak with crashes',
     [
-      `Written by \`npm run soak -- --crash-files ${crashFiles} --kills ${kills}\` (bench/soak-crashes.ts) on ${new Date().toISOString()}, ${passed ? 'all checks passed' : '**checks FAILED**'}: \`datalake local up\` in a child process, killed with SIGKILL at random moments (killedIn: the Task state each killed execution was in) and restarted on the same lake and port while producers upload and retry what a kill interrupted; one key in ten gets two different files at once (sameKeyPairs; the one replaced before it was read, or killed and replaced before the restart, ends FAILED and must leave nothing in curated: replacedVersions; a validated copy it leaves in raw must be named in its reason: keptInRaw); one file in fifty above 5 MB goes up in parts. Then a clean stop, a restart, and the reconciler with re-drive.`,
+      `Written by \`npm run soak -- --crash-files ${crashFiles} --kills ${kills}\` (bench/soak-crashes.ts) on ${new Date().toISOString()}, ${passed ? 'all checks passed' : '**checks FAILED**'}: \`datalake local up\` in a child process, killed with SIGKILL at random moments (killedIn: the Task state each killed execution was in) and restarted on the same lake and port while producers upload and retry what a kill interrupted; one key in ten gets two different files at once (sameKeyPairs; the one replaced before it was read, or killed and replaced before the restart, ends FAILED and must leave nothing in the table: replacedVersions; a validated copy it leaves in raw must be named in its reason: keptInRaw); one file in fifty above 5 MB goes up in parts. Then a clean stop, a restart, and the reconciler with re-drive.`,
       '',
       '| figure | value |',
       '| --- | --: |',
       ...Object.entries(crash).map(([name, value]) => `| ${name} | ${value} |`),
       '',
-      "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids. Random kills land where files spend their time (mostly validation, for these small files); test/local/crash-recovery.test.ts kills at every step of the workflow, the Parquet publish and the catalog step included.",
+      "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids. Random kills land where files spend their time (mostly validation, for these small files); test/local/crash-recovery.test.ts kills at every step of the workflow, the data file, the commit request and the inside of the commit included. curatedRows counts through the local query; tableRows reads the table with the Iceberg core; commits is the table's snapshots, and every curated version is in exactly one (sourceTags = distinctSourceTags).",
       '',
       "The ledger, read whole after the reconciler: every version still in landing has an item (landedWithoutItem 0; itemsNotLanded are the versions a concurrent upload replaced, which keep theirs), every item is terminal (nonTerminalItems 0) and its status is the outcome of the execution it names (statusDisagrees 0). A Scan every 100 ms through the kills and the re-drive (ledgerScansFailed: while `local up` was down) recorded each item's (executionStartedAt, statusRank): backwardsMoves must be 0.",
     ].join('\n'),
