@@ -221,21 +221,6 @@ export interface CommitTaskOutput {
   readonly status: 'committed' | 'exists';
 }
 
-/** What the RegisterPartition task receives (removed with RegisterPartition: CommitToTable replaces it). */
-export interface RegisterPartitionInput {
-  readonly dataset: string;
-  readonly ingestDate: string;
-}
-
-/** What the RegisterPartition task returns (removed with RegisterPartition). */
-export interface RegisterPartitionOutput {
-  readonly database: string;
-  readonly table: string;
-  readonly values: [string];
-  readonly location: string;
-  readonly created: boolean;
-}
-
 /** Errors carried in the workflow state: enough to act on, small enough for any file. */
 export const STATE_ERRORS = 5;
 /**
@@ -262,7 +247,6 @@ export const ENV = {
     /** The function's ephemeral storage (/tmp), MB: Lambda does not tell a function its size. */
     ephemeralMb: 'EPHEMERAL_STORAGE_MB',
   },
-  registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
   /** The Commit function (CommitToTable's consumer) and the tables custom resource. */
   commit: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
   /**
