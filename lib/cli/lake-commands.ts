@@ -406,6 +406,9 @@ function describeItem(item: LedgerItem, report: ErrorReport | undefined): string
   ] as const) {
     if (uri) lines.push(`  ${label} ${uri}`);
   }
+  // The table version that holds the file's rows: the id to pin a read or a training set to.
+  if (item.snapshotId)
+    lines.push(`  snapshot:  ${item.snapshotId} (datalake query --snapshot ${item.snapshotId})`);
   if (item.execution) lines.push(`  execution: ${item.execution}`);
   return lines;
 }
