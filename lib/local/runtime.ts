@@ -122,9 +122,9 @@ export interface LocalRuntimeOptions {
 /**
  * Hooks that see the handlers' work as it happens. `s3` is called once per S3 command the
  * runtime's client sends (before the SDK's retries), with the Task state whose handler sent it
- * (the Glue twin's as `ConvertToParquet`, the Convert Lambda's core as `ConvertInLambda`, the commit queue's as
- * `CommitToTable`), or none
- * for the runtime's own commands (`land`, recovery, re-drives). `task` is called with each Task
+ * (the Glue twin's as `ConvertToParquet`, the Convert Lambda's core as `ConvertInLambda`, the
+ * commit queue's, the Commit function's twin, as `CommitToTable`), or none for the runtime's own
+ * commands (`land`, the tables' creation, recovery, re-drives). `task` is called with each Task
  * state's input as its handler receives it.
  */
 export interface LocalTrace {
