@@ -319,8 +319,12 @@ describe('the Iceberg side’s calls', () => {
     for (const key of puts) expect(key).toMatch(/^orders\/iceberg\/metadata\//);
     expect(commit.s3.filter((c) => /Delete/.test(c.command))).toEqual([]);
     const count = (cs: { command: string }[]) =>
-      Object.fromEntries([...new Set(cs.map((c) => c.command))].map((n) => [n, cs.filter((c) => c.command === n).length]));
-    console.info(`a commit of one file: S3 ${JSON.stringify(count(commit.s3))}, Glue ${JSON.stringify(count(commit.glue))}`);
+      Object.fromEntries(
+        [...new Set(cs.map((c) => c.command))].map((n) => [n, cs.filter((c) => c.command === n).length]),
+      );
+    console.info(
+      `a commit of one file: S3 ${JSON.stringify(count(commit.s3))}, Glue ${JSON.stringify(count(commit.glue))}`,
+    );
   });
 
   it('are all allowed for the role that makes them on AWS', async () => {
