@@ -112,10 +112,11 @@ export class LakeCatalog extends Construct {
       ],
     }).fn;
     const metadata = names.map((n) => props.curated.arnForObjects(`${n}/iceberg/metadata/*`));
-    // It reads a table's metadata when the table exists, and writes the first metadata file.
+    // It reads a table's metadata when the table exists, writes the first metadata file, and
+    // deletes that file again when another creator's table won the race.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
         resources: metadata,
       }),
     );

@@ -131,9 +131,14 @@ export class TableCommitter extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [requests, ...tables] }),
     );
-    // It writes the table's metadata only, never a data file, and deletes nothing.
+    // It writes the table's metadata only, never a data file. It deletes only metadata files of its
+    // own attempts that lost a compare-and-swap (the core's clean-up; the orphan-file deleter
+    // looks at the data folder only, so nothing else would), never a data file.
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: metadata }),
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+        resources: metadata,
+      }),
     );
     // Without ListBucket a missing object (a commit request not written) reads as 403, not 404.
     role.addToPrincipalPolicy(

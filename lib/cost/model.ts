@@ -136,10 +136,12 @@ export function profileFromRun(
 
 /**
  * What the Commit function does for one batch of commit messages (one invocation, one snapshot),
- * and for each file in it. The requests are those of a commit of one file recorded in
- * test/iam/iceberg-calls.test.ts (the Iceberg core over s3rver and its Glue adapter): S3 GET 3,
- * HEAD 1, PUT 3; Glue GetTable 2, UpdateTable 1, on an empty table. On a table with snapshots the
- * append also reads the current manifest list: one GET more a batch.
+ * and for each file in it. The requests are those of a commit of one file as test/iam/iceberg-calls.test.ts
+ * records it (the Iceberg core over s3rver and its Glue adapter): without a conflict S3 GET 3,
+ * HEAD 1, PUT 3 and Glue GetTable 2, UpdateTable 1, on an empty table (a swap lost to another
+ * committer costs its attempt again, and a DeleteObjects of its files: not modelled, rare behind
+ * the FIFO queue). On a table with snapshots the append also reads the current manifest list:
+ * one GET more a batch.
  */
 export interface CommitModel {
   /** Files that share one invocation and one snapshot: 1 for a lone file (the upper bound), up to 10. */

@@ -171,14 +171,15 @@ export function forbiddenCalls(lake: LakePolicies, res: LakeResources): Forbidde
   });
   for (const key of [
     'orders/iceberg/data/ingest_date=2026-12-02/a.parquet',
-    'orders/iceberg/metadata/v1.metadata.json',
+    '_commits/orders/orders-a_csv-0123.json',
+    'raw-looking/orders/a.csv',
   ]) {
     deny({
       who: 'Commit',
       principal: r.commit,
       action: 's3:DeleteObject',
       resource: object('curated', key),
-      why: 'a commit adds files and deletes none (expiry and orphan deletion are Glue optimizers)',
+      why: 'a commit deletes no data file and no request (expiry and orphan deletion are Glue optimizers); only metadata of its own lost attempts',
     });
   }
   deny({

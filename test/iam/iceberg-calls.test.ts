@@ -15,6 +15,7 @@
  */
 import {
   AlreadyExistsException,
+  ConcurrentModificationException,
   CreateTableCommand,
   EntityNotFoundException,
   GetTableCommand,
@@ -51,8 +52,12 @@ let pipeline: string;
 let server: LocalS3 | undefined;
 const recorded: { phase: 'tables' | 'commit'; s3: S3Command[]; glue: S3Command[] }[] = [];
 
-/** An in-memory Glue Data Catalog behind aws-sdk-client-mock: Get, Create, Update with VersionId. */
-function fakeGlue() {
+/**
+ * An in-memory Glue Data Catalog behind aws-sdk-client-mock: Get, Create, Update with VersionId.
+ * `conflicts` UpdateTable calls are refused first, as when an optimizer or Athena commits
+ * between the read and the swap, so the committer's clean-up of a lost attempt is recorded too.
+ */
+function fakeGlue(state: { conflicts: number }) {
   const glue = mockClient(GlueClient);
   const tables = new Map<string, Table>();
   glue.on(GetTableCommand).callsFake((input: { DatabaseName: string; Name: string }) => {
@@ -71,7 +76,12 @@ function fakeGlue() {
     .callsFake((input: { DatabaseName: string; VersionId: string; TableInput: Table }) => {
       const key = `${input.DatabaseName}.${input.TableInput.Name}`;
       const t = tables.get(key)!;
-      if (t.VersionId !== input.VersionId) throw new Error('ConcurrentModificationException');
+      const conflict = (message: string) => new ConcurrentModificationException({ message, $metadata: {} });
+      if (state.conflicts > 0) {
+        state.conflicts--;
+        throw conflict('another commit came first');
+      }
+      if (t.VersionId !== input.VersionId) throw conflict('moved on');
       tables.set(key, {
         ...input.TableInput,
         DatabaseName: input.DatabaseName,
@@ -105,7 +115,8 @@ setUpOrFailEach(async () => {
     { step: 'initialize', name: 'recordForIam' },
   );
   const store = s3ObjectStore(client);
-  const glue = fakeGlue();
+  const conflicts = { conflicts: 0 };
+  const glue = fakeGlue(conflicts);
   const catalog = glueTableCatalog(new GlueClient({ region: 'eu-west-1' }));
   const glueCalls = () =>
     glue.calls().map((c) => ({
@@ -154,7 +165,8 @@ setUpOrFailEach(async () => {
   await store.put(request, new TextEncoder().encode(JSON.stringify({ version: 1, files: [spec] })));
   s3 = [];
 
-  // The Commit function: read the request, check the footer, append, swap.
+  // The Commit function: read the request, check the footer, append, swap (after losing one swap).
+  conflicts.conflicts = 1;
   await store.get(request);
   await checkDataFile(store, spec, schema).catch(() => undefined);
   await appendFiles(
@@ -313,14 +325,29 @@ describe('the Iceberg side’s calls', () => {
     );
     for (const name of ['GetObjectCommand', 'PutObjectCommand'])
       expect(commit.s3.map((c) => c.command)).toContain(name);
-    // The commit wrote metadata only: no data file, nothing deleted.
-    const puts = commit.s3.filter((c) => c.command === 'PutObjectCommand').map((c) => String(c.input.Key));
-    expect(puts.length).toBeGreaterThan(0);
-    for (const key of puts) expect(key).toMatch(/^orders\/iceberg\/metadata\//);
-    expect(commit.s3.filter((c) => /Delete/.test(c.command))).toEqual([]);
+    // The commit wrote metadata only, and deleted only the metadata of the attempt that lost.
+    const keys = (name: RegExp) =>
+      commit.s3
+        .filter((c) => name.test(c.command))
+        .flatMap((c) =>
+          c.input.Key !== undefined
+            ? [String(c.input.Key)]
+            : ((c.input.Delete as { Objects: { Key: string }[] } | undefined)?.Objects ?? []).map(
+                (o) => o.Key,
+              ),
+        );
+    expect(keys(/^PutObject/).length).toBeGreaterThan(0);
+    for (const key of keys(/^PutObject/)) expect(key).toMatch(/^orders\/iceberg\/metadata\//);
+    expect(keys(/^DeleteObject/).length).toBeGreaterThan(0);
+    for (const key of keys(/^DeleteObject/)) expect(key).toMatch(/^orders\/iceberg\/metadata\//);
+    expect(commit.glue.filter((c) => c.command === 'UpdateTableCommand')).toHaveLength(2);
     const count = (cs: { command: string }[]) =>
-      Object.fromEntries([...new Set(cs.map((c) => c.command))].map((n) => [n, cs.filter((c) => c.command === n).length]));
-    console.info(`a commit of one file: S3 ${JSON.stringify(count(commit.s3))}, Glue ${JSON.stringify(count(commit.glue))}`);
+      Object.fromEntries(
+        [...new Set(cs.map((c) => c.command))].map((n) => [n, cs.filter((c) => c.command === n).length]),
+      );
+    console.info(
+      `a commit of one file that lost its first swap: S3 ${JSON.stringify(count(commit.s3))}, Glue ${JSON.stringify(count(commit.glue))}`,
+    );
   });
 
   it('are all allowed for the role that makes them on AWS', async () => {

@@ -152,7 +152,10 @@ function awsJobArguments(): GlueJobArguments[] {
     .map((t) => {
       const args = (t.input as { Arguments: GlueJobArguments }).Arguments;
       const uri = (u: string) => u.replace(/^s3:\/\/([^/]+)\//, (_, b: string) => `s3://${awsBucket(b)}/`);
-      return { ...args, '--source': uri(args['--source']), '--target': uri(args['--target']) };
+      const mapped = { ...args, '--source': uri(args['--source']), '--target': uri(args['--target']) };
+      // The commit request too (an engine argument since CommitToTable), where the arguments name it.
+      const request = (args as unknown as Record<string, string | undefined>)['--commit-request'];
+      return request === undefined ? mapped : { ...mapped, '--commit-request': uri(request) };
     });
 }
 

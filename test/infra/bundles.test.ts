@@ -33,13 +33,14 @@ import { fileSource, type RangeReport, validateParallel } from '../../lib/valida
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import { buildTestLake, setUpOrFailEach, TEST_CONTEXT } from './synth.ts';
 
-/** The construct id of each handler's function in the pipeline stack. */
+/** The construct id of each handler's function (the tables function's in the storage stack). */
 const FUNCTION_IDS: Record<(typeof HANDLERS)[number] | 'convert', string> = {
   trigger: 'TriggerFunction',
   validate: 'ValidateFunction',
   commit: 'CommitFunction',
   reconcile: 'ReconcileFunction',
   convert: 'ConvertFunction',
+  tables: 'CatalogTablesFunction',
 };
 
 const dirs: string[] = [];
@@ -50,14 +51,16 @@ afterAll(async () => {
 /** Each handler's staged asset folder in the synthesized cloud assembly. */
 let staged: Record<string, string>;
 setUpOrFailEach(async () => {
-  const { app, pipeline } = await buildTestLake(TEST_CONTEXT, {}, { bundle: true });
+  const { app, pipeline, storage } = await buildTestLake(TEST_CONTEXT, {}, { bundle: true });
   const assembly = app.synth();
-  const template = assembly.getStackByName(pipeline.stackName).template as {
-    Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+  type Resources = Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+  const resources: Resources = {
+    ...(assembly.getStackByName(storage.stackName).template as { Resources: Resources }).Resources,
+    ...(assembly.getStackByName(pipeline.stackName).template as { Resources: Resources }).Resources,
   };
   staged = {};
   for (const handler of [...HANDLERS, 'convert' as const]) {
-    const found = Object.entries(template.Resources).filter(
+    const found = Object.entries(resources).filter(
       ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(FUNCTION_IDS[handler]),
     );
     expect(found, handler).toHaveLength(1);
@@ -78,19 +81,22 @@ describe('the Lambda bundles', () => {
     },
   );
 
-  it("validate's bundle carries the dataset declarations it reads at /var/task/datasets", () => {
-    const datasets = join(staged.validate!, 'datasets');
-    expect(existsSync(datasets)).toBe(true);
-    expect(
-      readdirSync(datasets)
-        .filter((f) => f.endsWith('.json'))
-        .sort(),
-    ).toEqual(
-      readdirSync('datasets')
-        .filter((f) => f.endsWith('.json'))
-        .sort(),
-    );
-  });
+  it.each(['validate', 'tables'])(
+    "%s's bundle carries the dataset declarations it reads at /var/task/datasets",
+    (handler) => {
+      const datasets = join(staged[handler]!, 'datasets');
+      expect(existsSync(datasets)).toBe(true);
+      expect(
+        readdirSync(datasets)
+          .filter((f) => f.endsWith('.json'))
+          .sort(),
+      ).toEqual(
+        readdirSync('datasets')
+          .filter((f) => f.endsWith('.json'))
+          .sort(),
+      );
+    },
+  );
 
   it.each(HANDLERS)(
     '%s, built by esbuild with the same options, imports only Node built-ins',

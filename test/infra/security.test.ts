@@ -328,7 +328,7 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(glue|states|sns|lambda):/.test(g.action))).toEqual([]);
   });
 
-  it('commit: reads commit requests and its tables, writes their metadata only, swaps their Glue pointers, answers its tokens', () => {
+  it('commit: reads commit requests and its tables, writes (and clears) their metadata only, swaps their Glue pointers, answers its tokens', () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'CommitRole'));
 
     expect(lakeS3(grants)).toEqual(
@@ -336,14 +336,16 @@ describe('each role reaches only its prefixes', () => {
         's3:GetObject curated/_commits/*',
         ...datasets.map((d) => `s3:GetObject curated/${d}/iceberg/*`),
         ...cross(
-          ['s3:AbortMultipartUpload', 's3:PutObject'],
+          ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'],
           datasets.map((d) => `curated/${d}/iceberg/metadata/*`),
         ),
         's3:ListBucket curated',
       ].sort(),
     );
-    // No data file written, nothing deleted: the committer only adds metadata.
-    expect(grants.filter((g) => g.action.startsWith('s3:Delete'))).toEqual([]);
+    // No data file written or deleted: it adds metadata, and clears its lost attempts' metadata.
+    expect(
+      grants.filter((g) => /^s3:(Put|Delete)/.test(g.action) && !/\/iceberg\/metadata\/\*$/.test(g.resource)),
+    ).toEqual([]);
     const base = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:';
     const allowed = [
       `${base}catalog`,
