@@ -174,7 +174,8 @@ export function withSnapshot(
     {
       ...base,
       'last-sequence-number': snapshot['sequence-number'],
-      'last-updated-ms': nowMs,
+      // Never before the snapshot: Iceberg Java refuses metadata updated before its last snapshot.
+      'last-updated-ms': Math.max(nowMs, snapshot['timestamp-ms']),
       'current-snapshot-id': snapshot['snapshot-id'],
       snapshots: [...(base.snapshots ?? []), snapshot],
       refs: { ...(base.refs ?? {}), main: { 'snapshot-id': snapshot['snapshot-id'], type: 'branch' } },

@@ -180,9 +180,11 @@ export async function ensureTable(
   await deps.store.put(location, jsonBytes(stringifyMetadata(metadata)), 'application/json');
   const outcome = await deps.catalog.create(table.database, table.name, location, tableDisplay(metadata));
   if (outcome === 'created') return { metadataLocation: location, created: true };
-  await deps.store.delete([location]);
   const winner = await deps.catalog.load(table.database, table.name);
   if (!winner) throw new Error(`table ${table.database}.${table.name} exists and has no pointer`);
+  // 'exists' may be our own create, met again by a retried request: then the file is the table's.
+  if (winner.metadataLocation === location) return { metadataLocation: location, created: true };
+  await deps.store.delete([location]);
   return { metadataLocation: winner.metadataLocation, created: false };
 }
 
@@ -278,23 +280,23 @@ async function commit<R>(
     } catch (err) {
       failure = err;
     }
-    if (!(failure instanceof CommitConflictError)) {
-      // The outcome is unknown: the swap may have happened before the error (a lost response).
-      let ours: boolean;
-      try {
-        const now = await loadTable(deps, table);
-        ours =
-          now.pointer.metadataLocation === location ||
-          (now.metadata['metadata-log'] ?? []).some((e) => e['metadata-file'] === location);
-      } catch (checkErr) {
-        throw new CommitStateUnknownError(
-          `commit to ${table.database}.${table.name} may or may not have happened (swap: ${String(failure)}; re-read: ${String(checkErr)}); ${location} is kept`,
-        );
-      }
-      if (ours) return { value: plan.result(location), attempts: n, conflicts };
-    } else {
-      conflicts++;
+    // Whatever the error, the swap may have happened: a lost response, or an SDK that retried a
+    // request which had succeeded and then met its own change as a conflict (Glue's VersionId).
+    // Re-read the pointer, as GlueTableOperations.checkCommitStatus does, before deleting a file
+    // the table may point at.
+    let ours: boolean;
+    try {
+      const now = await loadTable(deps, table);
+      ours =
+        now.pointer.metadataLocation === location ||
+        (now.metadata['metadata-log'] ?? []).some((e) => e['metadata-file'] === location);
+    } catch (checkErr) {
+      throw new CommitStateUnknownError(
+        `commit to ${table.database}.${table.name} may or may not have happened (swap: ${String(failure)}; re-read: ${String(checkErr)}); ${location} is kept`,
+      );
     }
+    if (ours) return { value: plan.result(location), attempts: n, conflicts };
+    if (failure instanceof CommitConflictError) conflicts++;
     await bestEffortDelete(deps.store, [location, ...plan.written]);
     if (n >= maxAttempts) throw failure;
     await sleep(Math.random() * backoff * 2 ** Math.min(n - 1, 10));

@@ -6,7 +6,7 @@
  * manifest list and manifests) — whose rows the tests compare.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,6 +45,11 @@ export interface Lake {
   /** Fresh deps (own catalog object over the shared folder, as another process would have). */
   deps(overrides?: Partial<IcebergDeps>): IcebergDeps;
   table(name: string): TableRef;
+  /**
+   * python3-avro's report on every manifest and manifest list of every table this lake handed
+   * out (`table()`): the tests assert each is readable with a field id on every field.
+   */
+  avroReport(): ReturnType<typeof avroOracle>;
   close(): Promise<void>;
 }
 
@@ -55,6 +60,7 @@ export async function startLake(): Promise<Lake> {
   const client = localS3Client(server.endpoint);
   const store = s3ObjectStore(client);
   const catalogDir = join(dir, 'catalog');
+  const tables = new Set<string>();
   return {
     server,
     client,
@@ -67,7 +73,25 @@ export async function startLake(): Promise<Lake> {
       backoffMs: 5,
       ...overrides,
     }),
-    table: (name) => ({ database: 'lake', name, location: `s3://${BUCKET}/${name}/iceberg` }),
+    table: (name) => {
+      tables.add(name);
+      return { database: 'lake', name, location: `s3://${BUCKET}/${name}/iceberg` };
+    },
+    async avroReport() {
+      const local = join(dir, 'avro');
+      await mkdir(local, { recursive: true });
+      const paths: string[] = [];
+      for (const name of tables) {
+        // One listing per table: s3rver cannot list past 1,000 keys (see s3-store.test.ts).
+        for (const uri of await store.list(`s3://${BUCKET}/${name}/iceberg/metadata/`)) {
+          if (!uri.endsWith('.avro')) continue;
+          const path = join(local, `${paths.length}-${uri.split('/').at(-1)}`);
+          await writeFile(path, (await store.get(uri))!);
+          paths.push(path);
+        }
+      }
+      return paths.length ? avroOracle(paths) : [];
+    },
     async close() {
       client.destroy();
       await server.close();

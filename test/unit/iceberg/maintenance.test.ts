@@ -248,3 +248,14 @@ describe('tagSnapshot and expireSnapshots', () => {
     expect(history(metadata).map((s) => s.sequenceNumber)).toEqual([2, 3]);
   });
 });
+
+describe('python3-avro over every Avro file these tests wrote', () => {
+  it('reads each manifest and manifest list, and finds a field id on every field', async () => {
+    const report = await lake.avroReport();
+    expect(report.length).toBeGreaterThan(20);
+    for (const r of report) {
+      expect(r.fieldsWithoutId, r.path).toEqual([]);
+      expect(r.meta['format-version'], r.path).toBe('2');
+    }
+  });
+});
