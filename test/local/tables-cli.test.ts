@@ -4,7 +4,8 @@
  * the local runtime uses; each CLI run starts the lake's S3 server for itself, as without
  * `local up`.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerInfo } from '../../lib/cli/lake-server.ts';
@@ -192,6 +193,21 @@ describe('history, tag and time travel', () => {
     expect(run.err).toBe('datalake: unknown dataset "nope" (known: orders, sensor_readings)\n');
     const empty = await runCli(['tables', 'history', 'sensor_readings', '--lake', lake.dir, '--json']);
     expect([empty.code, empty.out]).toEqual([0, '[]\n']);
+  });
+
+  it('a declared dataset whose table does not exist yet is a failure (exit 1) saying when it will', async () => {
+    // Prepare: declarations with one more dataset than the lake has tables for.
+    const declarations = await mkdtemp(join(tmpdir(), 'declarations-'));
+    const orders = JSON.parse(await readFile('datasets/orders.json', 'utf8')) as object;
+    await writeFile(join(declarations, 'extra.json'), JSON.stringify({ ...orders, name: 'extra' }));
+
+    const run = await runCli(['tables', 'history', 'extra', '--lake', lake.dir, '--datasets', declarations]);
+
+    expect(run).toMatchObject({ code: 1, out: '' });
+    expect(run.err).toMatch(
+      /^datalake: dataset extra has no table in local lake .+ yet: it is created when the lake starts \(`datalake local up`\) or deploys, and filled as files are curated\n$/,
+    );
+    await rm(declarations, { recursive: true, force: true });
   });
 });
 
