@@ -110,8 +110,11 @@ describe('history, tag and time travel', () => {
     ]);
   });
 
-  it('query --as-of reads the snapshot current at that time', async () => {
-    expect(ids((await query(lake, IDS, '--as-of', '2024-05-01T12:00:00Z')).rows)).toEqual([1, 2, 3]);
+  it('query --as-of reads the snapshot current at that time, and says which on stderr', async () => {
+    const noon = await query(lake, IDS, '--as-of', '2024-05-01T12:00:00Z');
+    expect(ids(noon.rows)).toEqual([1, 2, 3]);
+    expect(noon.err).toBe(`datalake: read orders at snapshot ${s1} (2024-05-01T00:00:00.000Z)\n`);
+    expect((await query(lake, IDS)).err).toBe('');
     expect(ids((await query(lake, IDS, '--as-of', '2024-05-01T23:59:59.999Z')).rows)).toEqual([1, 2, 3]);
     expect(ids((await query(lake, IDS, '--as-of', '2024-05-02')).rows)).toEqual([1, 2, 3, 4, 5]);
     // A zone other than UTC: 2024-05-02 01:00 in +02:00 is 23:00 UTC the day before.
