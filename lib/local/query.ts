@@ -360,7 +360,11 @@ export async function cacheFile(
   await mkdir(dirname(path), { recursive: true });
   const object = await scope.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   // Written aside, then renamed: a copy cut short (a crash, a concurrent query) is never taken.
-  const part = `${path}.${process.pid}-${Date.now()}.part`;
+  // A short name of its own beside it: the data file's name may already be near the 255-byte limit.
+  const part = join(
+    dirname(path),
+    `.${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.part`,
+  );
   try {
     await pipeline(object.Body as NodeJS.ReadableStream, createWriteStream(part));
     await rename(part, path);
