@@ -450,7 +450,10 @@ export function dayBound(days: number): Uint8Array {
 /** `YYYY-MM-DD` → days since 1970-01-01. */
 export function toDays(isoDate: string): number {
   const ms = Date.parse(`${isoDate}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate) || Number.isNaN(ms)) throw new Error(`invalid date "${isoDate}"`);
+  // Date.parse rolls 2026-02-30 over into March: the round trip must give the same text.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate) || Number.isNaN(ms) || fromDays(ms / 86_400_000) !== isoDate) {
+    throw new Error(`invalid date "${isoDate}"`);
+  }
   return ms / 86_400_000;
 }
 

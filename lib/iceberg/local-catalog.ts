@@ -1,10 +1,15 @@
 /**
  * The local catalog: a folder of pointer files per table, `<dir>/<database>/<table>/v<N>.json`
- * ({metadataLocation, previousMetadataLocation}). Creating `v<N+1>` with O_EXCL is the
+ * ({metadataLocation, previousMetadataLocation}). Creating `v<N+1>` exclusively is the
  * compare-and-swap: atomic across processes, so two committers on one laptop behave as two on Glue
  * (one wins, the other gets {@link CommitConflictError}). The current pointer is the highest N.
+ *
+ * The file is written whole under a temporary name and then hard-linked to `v<N+1>.json`: link(2)
+ * fails with EEXIST like an O_EXCL open, and a pointer is never seen empty or half-written, even
+ * when its writer dies (an O_EXCL open followed by a write leaves an empty pointer behind).
  */
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommitConflictError, type TableCatalog, type TablePointer } from './ports.ts';
 
@@ -42,44 +47,38 @@ async function readPointer(folder: string, n: number): Promise<PointerFile | und
   }
 }
 
-/** Creates `v<n>.json` if and only if it does not exist; false when it does. */
+/** Creates `v<n>.json` with its content if and only if it does not exist; false when it does. */
 async function createExclusive(folder: string, n: number, body: PointerFile): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(join(folder, `v${n}.json`), 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
+  const temp = join(folder, `.v${n}-${randomUUID()}.tmp`);
+  const handle = await open(temp, 'wx');
   try {
     await handle.writeFile(JSON.stringify(body));
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return true;
+  try {
+    await link(temp, join(folder, `v${n}.json`));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(temp, { force: true });
+  }
 }
 
 /** A {@link TableCatalog} over pointer files in `dir`. */
 export function localTableCatalog(dir: string): TableCatalog {
   const folderOf = (database: string, table: string) => join(dir, database, table);
 
-  /**
-   * The current pointer. A reader may meet a `v<N>.json` just created and not yet written (the
-   * O_EXCL create and the write are two steps): it waits for the content a moment.
-   */
+  /** The current pointer: the highest version (re-listed if pruning removes it meanwhile). */
   async function current(folder: string): Promise<TablePointer | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      const all = await versions(folder);
-      const n = all.at(-1);
+    for (;;) {
+      const n = (await versions(folder)).at(-1);
       if (n === undefined) return undefined;
-      const text = await readFile(join(folder, `v${n}.json`), 'utf8').catch(() => '');
-      if (text) {
-        const p = JSON.parse(text) as PointerFile;
-        return { metadataLocation: p.metadataLocation, versionId: String(n) };
-      }
-      if (attempt > 200) throw new Error(`pointer ${join(folder, `v${n}.json`)} stays empty`);
-      await new Promise((r) => setTimeout(r, 5));
+      const p = await readPointer(folder, n);
+      if (p) return { metadataLocation: p.metadataLocation, versionId: String(n) };
     }
   }
 
@@ -110,6 +109,15 @@ export function localTableCatalog(dir: string): TableCatalog {
       const next = { metadataLocation, previousMetadataLocation: base.metadataLocation };
       if (!(await createExclusive(folder, n + 1, next))) {
         throw new CommitConflictError(`table ${database}.${table}: version ${n + 1} exists already`);
+      }
+      // Pruning between the base check and the link could let a stale committer re-create a
+      // pruned number below the current one: then the next version is not built on ours.
+      if (((await versions(folder)).at(-1) ?? 0) > n + 1) {
+        const successor = await readPointer(folder, n + 2);
+        if (successor?.previousMetadataLocation !== metadataLocation) {
+          await rm(join(folder, `v${n + 1}.json`), { force: true });
+          throw new CommitConflictError(`table ${database}.${table} moved on past version ${n + 1}`);
+        }
       }
       await prune(folder, n + 1);
     },

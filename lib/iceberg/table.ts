@@ -566,7 +566,7 @@ export async function appendFiles(
       }
       if (snapshotId === undefined || snapshotById(m, snapshotId)) snapshotId = newSnapshotId(m);
       const id = snapshotId;
-      const key = pending.map((s) => s.tag).join('\n');
+      const key = `${id}\n${pending.map((s) => s.tag).join('\n')}`;
       if (manifest?.key !== key) {
         if (manifest) obsolete.push(manifest.file.path);
         const entries: ManifestEntry[] = pending.flatMap((s) =>
@@ -807,6 +807,22 @@ export async function tagSnapshot(
     return { next, written: [], result: () => ({ snapshotId: idString(id) }) };
   });
   return out.value;
+}
+
+/** Iceberg's defaults of `history.expire.max-snapshot-age-ms` (5 days) and `…min-snapshots-to-keep`. */
+const DEFAULT_MAX_SNAPSHOT_AGE_MS = 5 * 86_400_000;
+const DEFAULT_MIN_SNAPSHOTS_TO_KEEP = 1;
+
+/** The expiry policy a table's properties set (`history.expire.*`), as of `nowMs`. */
+export function expiryPolicy(m: TableMetadata, nowMs: number): { olderThanMs: number; retainLast: number } {
+  const num = (key: string, fallback: number) => {
+    const v = Number(m.properties?.[key]);
+    return Number.isFinite(v) && v >= 0 ? v : fallback;
+  };
+  return {
+    olderThanMs: nowMs - num('history.expire.max-snapshot-age-ms', DEFAULT_MAX_SNAPSHOT_AGE_MS),
+    retainLast: num('history.expire.min-snapshots-to-keep', DEFAULT_MIN_SNAPSHOTS_TO_KEEP),
+  };
 }
 
 /**

@@ -192,6 +192,38 @@ describe('appendFiles', () => {
     );
   });
 
+  it('refuses a request naming a source or file twice, a bad count or a date that does not exist', async () => {
+    const deps = lake.deps();
+    const t = lake.table('bad-requests');
+    await ensureTable(deps, t, SCHEMA);
+    const f = {
+      path: `${t.location}/data/ingest_date=2026-02-28/x.parquet`,
+      rows: 1,
+      bytes: 10,
+      ingestDate: '2026-02-28',
+    };
+
+    await expect(
+      appendFiles(deps, t, [
+        { tag: 'a', files: [f] },
+        { tag: 'a', files: [] },
+      ]),
+    ).rejects.toThrow(/source "a" is given twice/);
+    await expect(
+      appendFiles(deps, t, [
+        { tag: 'a', files: [f] },
+        { tag: 'b', files: [f] },
+      ]),
+    ).rejects.toThrow(/is given twice/);
+    await expect(appendFiles(deps, t, [{ tag: 'a', files: [{ ...f, rows: -1 }] }])).rejects.toThrow(
+      /bad row count -1/,
+    );
+    await expect(
+      appendFiles(deps, t, [{ tag: 'a', files: [{ ...f, ingestDate: '2026-02-30' }] }]),
+    ).rejects.toThrow(/invalid date "2026-02-30"/);
+    expect((await loadTable(deps, t)).metadata.snapshots).toEqual([]);
+  });
+
   it(`merges the carried-over manifests into one past ${MAX_MANIFESTS}, rows unchanged`, async () => {
     const deps = lake.deps();
     const t = lake.table('merge');

@@ -2,9 +2,13 @@
  * The footer check a data file passes before it enters a table, on files DuckDB writes (stored in
  * s3rver, read with ranged reads).
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDataFile, DataFileError } from '../../../lib/iceberg/datafile.ts';
-import type { IcebergSchema } from '../../../lib/iceberg/schema.ts';
+import { parseDataset } from '../../../lib/datasets/model.ts';
+import { checkDataFile, DataFileError, typeMismatch } from '../../../lib/iceberg/datafile.ts';
+import { type IcebergSchema, icebergSchema } from '../../../lib/iceberg/schema.ts';
 import { BUCKET, type Lake, SCHEMA, startLake, writeOrders } from './harness.ts';
 
 let lake: Lake;
@@ -32,6 +36,49 @@ describe('checkDataFile', () => {
     const f = await writeOrders(lake.store, uri('good2'), opts);
     const wider = withField(3, { type: 'decimal(18, 2)' });
     await expect(checkDataFile(lake.store, f, wider)).resolves.toBeUndefined();
+  });
+
+  it('accepts what DuckDB writes for every declared type of the orders dataset, and refuses INT96 timestamps', async () => {
+    const ds = parseDataset(
+      JSON.parse(await readFile(join(import.meta.dirname, '../../../datasets/orders.json'), 'utf8')),
+      'orders.json',
+    );
+    const schema = icebergSchema(ds);
+    const local = join(lake.dir, 'all-types.parquet');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+    const select = `SELECT 1::BIGINT AS order_id, 'Ann' AS customer, 'ABC-00001' AS sku, 2::INTEGER AS quantity,
+        12.50::DECIMAL(12, 2) AS amount, 'EUR' AS currency, 0.1::DOUBLE AS discount, true AS gift,
+        TIMESTAMPTZ '2026-12-01 10:00:00+00' AS ordered_at, DATE '2026-12-03' AS ship_date, DATE '2026-12-01' AS ingest_date`;
+    const ids = `FIELD_IDS {${schema.fields.map((f) => `${f.name}: ${f.id}`).join(', ')}}`;
+    await conn.run(`COPY (${select}) TO '${local}' (FORMAT parquet, ${ids})`);
+    conn.closeSync();
+    const bytes = new Uint8Array(await readFile(local));
+    await lake.store.put(uri('all-types'), bytes);
+
+    await expect(
+      checkDataFile(
+        lake.store,
+        { path: uri('all-types'), rows: 1, bytes: bytes.byteLength, ingestDate: '2026-12-01' },
+        schema,
+      ),
+    ).resolves.toBeUndefined();
+    // Spark's default timestamp type: INT96, which Iceberg does not allow.
+    expect(typeMismatch({ name: 'ordered_at', type: 'INT96' }, 'timestamptz')).toBe(
+      'holds INT96, not compatible with Iceberg type timestamptz',
+    );
+    expect(
+      typeMismatch(
+        {
+          name: 'ordered_at',
+          type: 'INT64',
+          logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' },
+        },
+        'timestamptz',
+      ),
+    ).toMatch(/not compatible/);
+    expect(typeMismatch({ name: 'n', type: 'INT32' }, 'long')).toBeUndefined();
   });
 
   it('refuses a file without field ids (DuckDB would read it as NULLs)', async () => {

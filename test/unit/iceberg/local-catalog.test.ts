@@ -1,9 +1,9 @@
 /**
- * The local pointer catalog: O_EXCL creation of `v<N+1>.json` is the compare-and-swap, across
+ * The local pointer catalog: exclusive creation of `v<N+1>.json` is the compare-and-swap, across
  * processes (here: across catalog objects, and across child processes racing on one folder).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,6 +62,37 @@ describe('localTableCatalog', () => {
     );
     await expect(c.swap('db', 't', stale, 's3://b/late.json', display)).rejects.toThrow(CommitConflictError);
     expect(await c.load('db', 't')).toEqual({ metadataLocation: 's3://b/15.json', versionId: '16' });
+  });
+
+  it('a pointer re-created below the current one (pruned meanwhile) is a conflict and removed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cat-'));
+    const c = localTableCatalog(dir);
+    await c.create('db', 't', 's3://b/0.json', display);
+    for (let i = 1; i <= 3; i++)
+      await c.swap('db', 't', (await c.load('db', 't'))!, `s3://b/${i}.json`, display);
+    // As if v2 had been pruned after a stale committer checked its base v1.
+    await rm(join(dir, 'db', 't', 'v2.json'));
+
+    await expect(
+      c.swap('db', 't', { metadataLocation: 's3://b/0.json', versionId: '1' }, 's3://b/stale.json', display),
+    ).rejects.toThrow(/moved on past version 2/);
+    expect((await readdir(join(dir, 'db', 't'))).sort()).toEqual(['v1.json', 'v3.json', 'v4.json']);
+    expect(await c.load('db', 't')).toEqual({ metadataLocation: 's3://b/3.json', versionId: '4' });
+  });
+
+  it('never leaves a pointer file empty or a temporary file behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cat-'));
+    const c = localTableCatalog(dir);
+    await c.create('db', 't', 's3://b/0.json', display);
+    await Promise.allSettled(
+      [1, 2, 3, 4].map(async (i) =>
+        c.swap('db', 't', (await c.load('db', 't'))!, `s3://b/${i}.json`, display),
+      ),
+    );
+    const names = await readdir(join(dir, 'db', 't'));
+    expect(names.every((n) => /^v\d+\.json$/.test(n))).toBe(true);
+    for (const n of names)
+      expect(JSON.parse(await readFile(join(dir, 'db', 't', n), 'utf8')).metadataLocation).toMatch(/^s3:/);
   });
 
   it('child processes racing on one table: exactly one swap from each base wins', async () => {

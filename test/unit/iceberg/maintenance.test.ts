@@ -140,6 +140,40 @@ describe('replaceFiles', () => {
     expect((await state(t)).pointer).toEqual(pointer);
   });
 
+  it('a replace racing appends is retried on the new base and keeps every appended row', async () => {
+    const clock = { t: 0 };
+    const { t, parts, files } = await threeAppends('race', clock);
+    const ab = await writeOrders(
+      lake.store,
+      `${t.location}/data/ingest_date=2026-12-01/ab.parquet`,
+      part(1, 30, '2026-12-01'),
+    );
+    const extra = [part(500, 4, '2026-12-02'), part(600, 5, '2026-12-03'), part(700, 6, '2026-12-03')];
+    const extraFiles = await Promise.all(
+      extra.map((p, i) =>
+        writeOrders(lake.store, `${t.location}/data/ingest_date=${p.ingestDate}/x${i}.parquet`, p),
+      ),
+    );
+
+    await Promise.all([
+      replaceFiles(lake.deps({ attempts: 50 }), t, { remove: [files.a!.path, files.b!.path], add: [ab] }),
+      ...extraFiles.map((f, i) =>
+        appendFiles(lake.deps({ attempts: 50 }), t, [{ tag: `x${i}`, files: [f] }]),
+      ),
+    ]);
+    const { pointer, metadata } = await state(t);
+
+    const expected = await expectedOrders([part(1, 30, '2026-12-01'), parts.c, ...extra]);
+    expect(await duckdbRows(lake.store, metadata)).toEqual(expected);
+    expect(await icebirdRows(lake.store, pointer.metadataLocation)).toEqual(expected);
+    expect(
+      history(metadata)
+        .map((h) => h.operation)
+        .sort(),
+    ).toEqual(['append', 'append', 'append', 'append', 'append', 'append', 'replace']);
+    expect(history(metadata).at(-1)!.totalRows).toBe(30 + 5 + 15);
+  });
+
   it('refuses a replace that would change the row count', async () => {
     const clock = { t: 0 };
     const { deps, t, files } = await threeAppends('rowcount', clock);

@@ -10,7 +10,7 @@ import { parseDataset } from '../../../lib/datasets/model.ts';
 import { ensureDatasetTable, tableProperties } from '../../../lib/iceberg/dataset-tables.ts';
 import { duckdbType, readParquetSql } from '../../../lib/iceberg/scan.ts';
 import { type IcebergSchema, icebergSchema } from '../../../lib/iceberg/schema.ts';
-import { loadTable } from '../../../lib/iceberg/table.ts';
+import { expiryPolicy, loadTable } from '../../../lib/iceberg/table.ts';
 import { type Lake, startLake } from './harness.ts';
 
 let lake: Lake;
@@ -108,5 +108,10 @@ describe('ensureDatasetTable', () => {
       'write.metadata.previous-versions-max': '100',
     });
     expect(() => tableProperties({ snapshotRetentionDays: 0 })).toThrow(/positive number of days, not 0/);
+    expect(expiryPolicy(metadata, 10 * 86_400_000)).toEqual({ olderThanMs: 3 * 86_400_000, retainLast: 1 });
+    expect(expiryPolicy({ ...metadata, properties: {} }, 10 * 86_400_000)).toEqual({
+      olderThanMs: 5 * 86_400_000,
+      retainLast: 1,
+    });
   });
 });
