@@ -527,6 +527,9 @@ export async function queryCommand(args: QueryArgs, target: LakeTarget, io: CliI
     return EXIT.invalid;
   }
   printRows(answer, args.json, io);
+  // On stderr, so stdout stays the rows: the snapshot ids to pin the same read again (--snapshot).
+  for (const v of answer.versions ?? [])
+    io.stderr(`datalake: read ${escapeControl(v.table)} at snapshot ${v.snapshotId} (${v.timestamp})\n`);
   if (answer.scannedBytes !== undefined) {
     const cost = answer.costUsd === undefined ? '' : `, $${answer.costUsd.toFixed(6)}`;
     const text = `scanned ${sizeText(answer.scannedBytes)}${cost}${answer.queryId ? ` (query ${answer.queryId})` : ''}\n`;

@@ -77,7 +77,8 @@ const HELP = {
     \`local query --json\` does; exit 0, 1 for a query that failed
     --snapshot, --as-of, --tag (local lake): read every table the query names as it was at that
     snapshot, at that time (YYYY-MM-DD or ISO 8601, UTC unless a zone is given), or at that tag
-    (time travel; on Athena write FOR VERSION AS OF / FOR TIMESTAMP AS OF in the SQL)
+    (time travel; stderr names the snapshot each table was read at; on Athena write FOR VERSION
+    AS OF / FOR TIMESTAMP AS OF in the SQL)
 `,
   tables: `tables history <dataset> [TARGET] [--json]
 tables tag <dataset> <name> [--snapshot ID] [TARGET] [--json]

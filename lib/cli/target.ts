@@ -29,6 +29,12 @@ export interface QueryAnswer {
   readonly queryId?: string;
   readonly scannedBytes?: number;
   readonly costUsd?: number;
+  /** Local time travel: the snapshot each table the query named was read at. */
+  readonly versions?: readonly {
+    readonly table: string;
+    readonly snapshotId: string;
+    readonly timestamp: string;
+  }[];
 }
 
 /** A subscription to the pipeline's events. */

@@ -22,6 +22,7 @@ import {
 } from '@duckdb/node-api';
 import type { Dataset } from '../datasets/model.ts';
 import { tableName } from '../iceberg/layout.ts';
+import { idString } from '../iceberg/metadata.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
 import { s3ObjectStore } from '../iceberg/s3-store.ts';
 import {
@@ -41,6 +42,16 @@ export interface QueryResult {
   readonly rows: Record<string, unknown>[];
   /** The query had more rows than the row cap: `rows` holds the first `maxRows` of them. */
   readonly truncated: boolean;
+  /** At a version (`scope.snapshot`): the snapshot each table the query named was read at. */
+  readonly versions?: readonly TableVersion[];
+}
+
+/** The snapshot a table was read at. */
+export interface TableVersion {
+  readonly table: string;
+  readonly snapshotId: string;
+  /** When the snapshot was committed (ISO 8601). */
+  readonly timestamp: string;
 }
 
 import { QueryError } from './query-error.ts';
@@ -97,6 +108,7 @@ export async function queryLake(
   const timeoutMs = limits.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const views: string[] = [];
   const files: string[] = [];
+  const versions: TableVersion[] = [];
   const store = s3ObjectStore(scope.s3);
   // At a version, only the tables the query names are read (another table may not have it); a
   // table the query names and that a parse here missed has no view, so the query fails rather
@@ -107,6 +119,7 @@ export async function queryLake(
     const view = await datasetView(scope, store, ds);
     views.push(view.sql);
     files.push(...view.files);
+    if (view.version) versions.push(view.version);
   }
   // Spills stay in the lake: an in-memory DuckDB otherwise spills into `.tmp` of the working directory.
   const cacheRoot = dirname(resolve(scope.cacheDir));
@@ -116,7 +129,8 @@ export async function queryLake(
     const { instance, conn } = await openConfined(files, spillDir);
     try {
       for (const view of views) await conn.run(view);
-      return await runConfined(conn, sql, maxRows, timeoutMs);
+      const result = await runConfined(conn, sql, maxRows, timeoutMs);
+      return scope.snapshot ? { ...result, versions } : result;
     } finally {
       conn.closeSync();
       instance.closeSync();
@@ -288,7 +302,7 @@ async function datasetView(
   scope: QueryScope,
   store: ObjectStore,
   ds: Dataset,
-): Promise<{ sql: string; files: string[] }> {
+): Promise<{ sql: string; files: string[]; version?: TableVersion }> {
   const view = quoteIdent(ds.name);
   const name = tableName(ds.name);
   if (!(await scope.catalog.load(scope.database, name))) {
@@ -306,11 +320,20 @@ async function datasetView(
   }
   const schema = schemaOf(metadata, snapshot);
   if (!snapshot) return { sql: emptyView(view, schema), files: [] };
+  const version = {
+    table: ds.name,
+    snapshotId: idString(snapshot['snapshot-id']),
+    timestamp: new Date(snapshot['timestamp-ms']).toISOString(),
+  };
   const live = await liveFiles(store, metadata, snapshot);
-  if (live.length === 0) return { sql: emptyView(view, schema), files: [] };
+  if (live.length === 0) return { sql: emptyView(view, schema), files: [], version };
   const paths: string[] = [];
   for (const file of live) paths.push(await cacheFile(scope, file));
-  return { sql: `CREATE VIEW ${view} AS SELECT * FROM ${readParquetSql(paths, schema)}`, files: paths };
+  return {
+    sql: `CREATE VIEW ${view} AS SELECT * FROM ${readParquetSql(paths, schema)}`,
+    files: paths,
+    version,
+  };
 }
 
 /** A view of no rows with the schema's columns, in its order and of its types. */

@@ -4,7 +4,8 @@
  * the local runtime uses; each CLI run starts the lake's S3 server for itself, as without
  * `local up`.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerInfo } from '../../lib/cli/lake-server.ts';
@@ -109,8 +110,11 @@ describe('history, tag and time travel', () => {
     ]);
   });
 
-  it('query --as-of reads the snapshot current at that time', async () => {
-    expect(ids((await query(lake, IDS, '--as-of', '2024-05-01T12:00:00Z')).rows)).toEqual([1, 2, 3]);
+  it('query --as-of reads the snapshot current at that time, and says which on stderr', async () => {
+    const noon = await query(lake, IDS, '--as-of', '2024-05-01T12:00:00Z');
+    expect(ids(noon.rows)).toEqual([1, 2, 3]);
+    expect(noon.err).toBe(`datalake: read orders at snapshot ${s1} (2024-05-01T00:00:00.000Z)\n`);
+    expect((await query(lake, IDS)).err).toBe('');
     expect(ids((await query(lake, IDS, '--as-of', '2024-05-01T23:59:59.999Z')).rows)).toEqual([1, 2, 3]);
     expect(ids((await query(lake, IDS, '--as-of', '2024-05-02')).rows)).toEqual([1, 2, 3, 4, 5]);
     // A zone other than UTC: 2024-05-02 01:00 in +02:00 is 23:00 UTC the day before.
@@ -192,6 +196,21 @@ describe('history, tag and time travel', () => {
     expect(run.err).toBe('datalake: unknown dataset "nope" (known: orders, sensor_readings)\n');
     const empty = await runCli(['tables', 'history', 'sensor_readings', '--lake', lake.dir, '--json']);
     expect([empty.code, empty.out]).toEqual([0, '[]\n']);
+  });
+
+  it('a declared dataset whose table does not exist yet is a failure (exit 1) saying when it will', async () => {
+    // Prepare: declarations with one more dataset than the lake has tables for.
+    const declarations = await mkdtemp(join(tmpdir(), 'declarations-'));
+    const orders = JSON.parse(await readFile('datasets/orders.json', 'utf8')) as object;
+    await writeFile(join(declarations, 'extra.json'), JSON.stringify({ ...orders, name: 'extra' }));
+
+    const run = await runCli(['tables', 'history', 'extra', '--lake', lake.dir, '--datasets', declarations]);
+
+    expect(run).toMatchObject({ code: 1, out: '' });
+    expect(run.err).toMatch(
+      /^datalake: dataset extra has no table in local lake .+ yet: it is created when the lake starts \(`datalake local up`\) or deploys, and filled as files are curated\n$/,
+    );
+    await rm(declarations, { recursive: true, force: true });
   });
 });
 
