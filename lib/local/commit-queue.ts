@@ -37,7 +37,7 @@ export interface CommitQueueStats {
   readonly batches: number;
   /** Compare-and-swap conflicts the appends met (AppendResult.conflicts, summed). */
   readonly conflicts: number;
-  /** Requests tried again after a transient outcome. */
+  /** Tries made again after a transient outcome (one request may count several). */
   readonly retries: number;
   /** Requests that ended with an error. */
   readonly failed: number;
