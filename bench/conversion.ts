@@ -16,6 +16,7 @@ import { convertCsvToParquet } from '../lib/conversion/csv-to-parquet.ts';
 import { sparkSchema } from '../lib/datasets/derive.ts';
 import { loadDatasets, pickDataset } from '../lib/datasets/load.ts';
 import type { Dataset } from '../lib/datasets/model.ts';
+import { commitRequestUri, partitionPrefix } from '../lib/iceberg/layout.ts';
 import { localS3Client, startLocalS3 } from '../lib/local/s3-server.ts';
 import { validateCsv } from '../lib/validation/validate-csv.ts';
 
@@ -72,7 +73,9 @@ export async function measureConversion(
       {
         '--dataset': dataset.name,
         '--source': `s3://raw/${key}`,
-        '--target': `s3://curated/${dataset.name}/ingest_date=2024-01-05/`,
+        '--target': partitionPrefix('curated', dataset.name, '2024-01-05'),
+        '--ingest-date': '2024-01-05',
+        '--commit-request': commitRequestUri('curated', dataset.name, 'bench'),
         '--schema': JSON.stringify(sparkSchema(dataset)),
         '--expected-rows': String(verdict.rows),
         '--run-id': 'bench',

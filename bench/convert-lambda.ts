@@ -14,6 +14,7 @@ import { build } from 'esbuild';
 import type { ConvertTaskInput } from '../lambdas/shared/contract.ts';
 import { DUCKDB_EXTERNALS, duckdbAssetCommands, LAMBDA_BUNDLING } from '../lib/constructs/lake-function.ts';
 import type { FunctionLimits } from '../lib/conversion/lambda-sizing.ts';
+import { commitRequestUri, partitionPrefix } from '../lib/iceberg/layout.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/s3-server.ts';
 import { ORDERS_HEADER, orderRows } from '../lib/samples/orders-generator.ts';
 
@@ -201,7 +202,9 @@ export async function measureConvertLambda(
         arguments: {
           '--dataset': 'orders',
           '--source': `s3://raw/${key}`,
-          '--target': 's3://curated/orders/ingest_date=2024-01-05/',
+          '--target': partitionPrefix('curated', 'orders', '2024-01-05'),
+          '--ingest-date': '2024-01-05',
+          '--commit-request': commitRequestUri('curated', 'orders', `bench-${name}`),
           '--schema': schema,
           '--expected-rows': String(rows),
           '--run-id': `bench-${name}`,

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../lib/config.ts';
+import { STATE } from '../lib/constructs/ingest-workflow.ts';
 import { type Engine, type PathProfile, profileFromRun } from '../lib/cost/model.ts';
 import { costDocument, costSection, resultTable } from '../lib/cost/report.ts';
 import { DEFAULT_DATASETS_DIR, loadDatasets } from '../lib/datasets/load.ts';
@@ -46,7 +47,11 @@ export async function recordRun(context: Readonly<Record<string, unknown>>): Pro
     lakeDir,
     definition,
     // The handlers' commands only: the producer's PUT into landing is not the pipeline's.
-    trace: { s3: (c) => (c.state === undefined ? undefined : s3Commands.push(c.command)) },
+    // The commit's requests are modelled per batch (lib/cost/model.ts CommitModel): a lone local
+    // commit's would be counted twice.
+    trace: {
+      s3: (c) => (c.state === undefined || c.state === STATE.commit ? undefined : s3Commands.push(c.command)),
+    },
   });
   try {
     const body = ORDERS_HEADER + orderRows(7, 0, 6);

@@ -70,12 +70,6 @@ export const EXPLAINED: readonly Explanation[] = [
     why: 'Equivalent: an unreachable fallback. The readable part of a name always holds the dataset (never empty: datasetOf gives no-dataset) and, with a file name, a "-" that sanitize keeps, so the prefix is never empty.',
   },
   {
-    file: 'lambdas/register-partition/core.ts',
-    mutator: 'Regex',
-    original: '/^\\d{4}-\\d{2}-\\d{2}$/',
-    why: 'Equivalent: isCalendarDate also requires the text to equal toISOString().slice(0, 10), which is exactly YYYY-MM-DD or an expanded year (±YYYYYY-MM) that the regex without either anchor still refuses; the anchors decide nothing.',
-  },
-  {
     file: 'lambdas/validate/core.ts',
     mutator: 'ConditionalExpression',
     original: 'slash < 0',
@@ -645,12 +639,6 @@ export const EXPLAINED: readonly Explanation[] = [
     mutator: 'MethodExpression',
     original: '.slice(0, 20)',
     why: 'Wording nobody relies on: how much of the report the log line for people shows (20 keys, so one line stays readable).',
-  },
-  {
-    file: 'lambdas/register-partition/core.ts',
-    mutator: 'Regex',
-    original: '/^[a-z_][a-z0-9_]*$/',
-    why: "A false survivor: killed when run by hand (register-partition-core.test.ts refuses 'orders-x' and 'orders/x', 2 tests fail, checked 2026-12-02). The regex is a module-level constant, and Stryker's vitest runner evaluates a module once per worker, so this static mutant is never seen by the tests it runs.",
   },
   {
     file: 'lib/conversion/plan.ts',

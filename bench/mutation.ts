@@ -93,10 +93,10 @@ export const GROUPS: readonly Group[] = [
       'lib/reconcile/aws-ledger.ts',
       'lambdas/reconcile/handler.ts',
       'lambdas/validate/core.ts',
-      'lambdas/register-partition/core.ts',
+      'lambdas/commit/core.ts',
     ],
     tests: ['test/unit/**/*.test.ts'],
-    why: 'execution names (the ledger), the reconciler (its core, its Step Functions ledger and its handler), and the validate and register cores',
+    why: 'execution names (the ledger), the reconciler (its core, its Step Functions ledger and its handler), and the validate and commit cores',
   },
   {
     name: 'ledger',

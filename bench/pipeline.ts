@@ -27,10 +27,10 @@ export interface DropSteps {
   readonly validate: number;
   /**
    * The validated notice and the conversion (the twin's download, DuckDB's conversion, the
-   * Parquet's upload and publish), to the partition's registration.
+   * data file's upload and the commit request), to the commit's start.
    */
   readonly convert: number;
-  /** The partition's registration, the curated notice and the execution's end. */
+  /** The commit (the queue, the footer check, the Iceberg append), the curated notice and the execution's end. */
   readonly states: number;
   /** The query over the curated table, which first copies the new Parquet into its cache. */
   readonly query: number;
@@ -129,7 +129,7 @@ async function measureRound(
       const validateStart = at('Validate');
       // Bounded by the states around it, whichever engine (Task state) converts the file.
       const convertStart = at('NotifyValidated');
-      const convertEnd = at('RegisterPartition');
+      const convertEnd = at('CommitToTable');
       const steps: DropSteps = {
         upload,
         trigger: (validateStart - uploadEnd) / 1000,

@@ -28,6 +28,7 @@ import { localS3Client } from '../lib/local/s3-server.ts';
 import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
+import { ordersTable } from './iceberg-table.ts';
 import { checkRuntimeLedger, watchLedger } from './ledger-invariants.ts';
 
 /** Options of {@link crashSoak}. */
@@ -215,11 +216,12 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
   const watchedRedrive = await watch.stop();
 
   const list = async (bucket: string) => new Set(await listKeys(runtime.client, bucket, ''));
-  const [raw, curated, failure] = await Promise.all([
-    list(LOCAL_BUCKETS.raw),
-    list(LOCAL_BUCKETS.curated),
-    list(LOCAL_BUCKETS.failure),
-  ]);
+  // Curated is what the orders table holds: its live data files (a killed run's uncommitted file
+  // is invisible, and left to the orphan-file deletion), and the object versions its snapshots name.
+  const table = await ordersTable(runtime, join(lake, 'soak-read'));
+  const sources = table.snapshots.flatMap((snapshot) => snapshot.sources);
+  const curated = new Set(table.live);
+  const [raw, failure] = await Promise.all([list(LOCAL_BUCKETS.raw), list(LOCAL_BUCKETS.failure)]);
   // Every execution that stands (re-driven ones replaced theirs), checked against the zones.
   const records = await runtime.executions.list();
   let misplaced = 0;
@@ -232,7 +234,8 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
   let replaced = 0;
   let keptInRaw = 0;
   const claimed = { raw: 0, curated: 0, failure: 0 };
-  const tagOf = (key: string) => /\.([0-9a-f]{8})(?:\.csv|-part-\d+\.parquet)$/.exec(key)?.[1];
+  const tagOf = (key: string) =>
+    /\.([0-9a-f]{8})(?:\.csv|-[A-Za-z0-9_-]+-[0-9a-f]{16}-part-\d+\.parquet)$/.exec(key)?.[1];
   for (const record of records) {
     const validation = (record.output as { validation?: ValidateTaskOutput } | undefined)?.validation;
     if (record.outcome === 'curated' && validation?.raw && record.curated) {
@@ -306,6 +309,10 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
     curatedRows: Number(rows[0]?.n),
     distinctIds: Number(rows[0]?.ids),
     expectedRows,
+    tableRows: table.n,
+    commits: table.snapshots.length,
+    sourceTags: sources.length,
+    distinctSourceTags: new Set(sources).size,
     ...ledger,
     ledgerScans: watchedUp.scans + watchedRedrive.scans,
     ledgerScansFailed: watchedUp.failedScans + watchedRedrive.failedScans,
@@ -326,6 +333,9 @@ export async function crashSoak(options: CrashSoakOptions): Promise<CrashSoakFig
     misplaced === 0 &&
     figures.curatedRows === expectedRows &&
     figures.distinctIds === expectedRows &&
+    figures.tableRows === expectedRows &&
+    // Each curated object version appended once, whatever was killed and re-driven.
+    figures.sourceTags === figures.distinctSourceTags &&
     kills === options.kills;
   return { ...figures, ok };
 }

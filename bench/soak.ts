@@ -18,6 +18,7 @@ import { LocalRuntime, landingEvent } from '../lib/local/runtime.ts';
 import { reconcile } from '../lib/reconcile/reconcile.ts';
 import { brokenOrdersCsv } from '../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, prng } from '../lib/samples/orders-generator.ts';
+import { ordersTable } from './iceberg-table.ts';
 import { checkRuntimeLedger, watchLedger } from './ledger-invariants.ts';
 import { writeSection } from './report-section.ts';
 import { crashSoak } from './soak-crashes.ts';
@@ -102,12 +103,14 @@ const list = (bucket: string) => listKeys(runtime.client, bucket, '');
 const watch = watchLedger(() => runtime.ledger.client, runtime.ledger.tableName);
 const started = performance.now();
 let expectedRows = 0;
+let validFiles = 0;
 let duplicateEvents = 0;
 for (let first = 0; first < files; first += batch) {
   const group = Array.from({ length: Math.min(batch, files - first) }, (_, k) => file(first + k));
   await Promise.all(
     group.map(async (f) => {
       expectedRows += f.validRows;
+      if (f.validRows > 0) validFiles++;
       const put = await runtime.client.send(
         new PutObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: f.key, Body: f.body }),
       );
@@ -135,6 +138,7 @@ const watched = await watch.stop();
 const base = (key: string) =>
   key
     .replace(/^.*\//, '')
+    .replace(/-[A-Za-z0-9_-]{1,80}-[0-9a-f]{16}-part-\d+\.parquet$/, '')
     .replace(/-part-\d+\.parquet$/, '')
     .replace(/\.[0-9a-f]{8}(?=\.csv$|$)/, '');
 const REPORT = /\.errors(\.\d{5})?\.jsonl?$/;
@@ -146,7 +150,12 @@ const tally = (keys: string[]) => {
 const landed = await list(LOCAL_BUCKETS.landing);
 const raw = await list(LOCAL_BUCKETS.raw);
 const failure = (await list(LOCAL_BUCKETS.failure)).filter((k) => !REPORT.test(k));
-const curated = (await list(LOCAL_BUCKETS.curated)).filter((k) => k.endsWith('.parquet'));
+// Curated is what the table holds: its live data files (files a failed or retried run wrote and
+// never committed are invisible to readers, and left to the orphan-file deletion).
+const table = await ordersTable(runtime, join(lakeDir, 'soak-read'));
+const curated = table.live;
+const sources = table.snapshots.flatMap((s) => s.sources);
+const commitStats = runtime.commits.stats();
 const [rawBy, failureBy, curatedBy] = [tally(raw), tally(failure), tally(curated)];
 let duplicates = 0;
 let misplaced = 0;
@@ -162,7 +171,7 @@ const records = await runtime.executions.list();
 const { problems: ledgerProblems, ...ledger } = await checkRuntimeLedger(runtime, records);
 const executions = records.length;
 const slicedFiles = records.filter((r) => r.states?.includes('ValidateSlice')).length;
-const { rows } = await runtime.query('SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders');
+const curatedExecutions = records.filter((r) => r.outcome === 'curated').length;
 await runtime.close();
 if (!values.keep) await rm(lakeDir, { recursive: true, force: true });
 
@@ -182,9 +191,19 @@ const figures = {
   orphans: after.orphans.length,
   duplicates,
   misplaced,
-  curatedRows: Number(rows[0]?.n),
-  distinctIds: Number(rows[0]?.ids),
+  curatedRows: table.n,
+  distinctIds: table.ids,
   expectedRows,
+  validFiles,
+  commitRequests: commitStats.requests,
+  commits: table.snapshots.length,
+  commitBatches: commitStats.batches,
+  largestBatch: commitStats.largestBatch,
+  commitConflicts: commitStats.conflicts,
+  commitRetries: commitStats.retries,
+  sourceTags: sources.length,
+  distinctSourceTags: new Set(sources).size,
+  curatedExecutions,
   ...ledger,
   ledgerScans: watched.scans,
   ledgerObservations: watched.observations,
@@ -208,6 +227,9 @@ const ok =
   misplaced === 0 &&
   figures.curatedRows === expectedRows &&
   figures.distinctIds === expectedRows &&
+  // Each valid file's version appended once: one source tag per curated version, none twice.
+  figures.sourceTags === figures.distinctSourceTags &&
+  figures.distinctSourceTags === validFiles &&
   figures.landed === files;
 process.stdout.write(ok ? 'ok\n' : 'NOT OK\n');
 await writeSection(
@@ -219,7 +241,9 @@ await writeSection(
     '| --- | --: |',
     ...Object.entries(figures).map(([name, value]) => `| ${name} | ${value} |`),
     '',
-    "Orphans (landed files without an ended execution after the reconciler), duplicates (raw or curated objects beyond one per landed key) and misplaced files (a landed key not in exactly raw and curated, or failure) must be 0; curated rows must equal the valid files' rows, with distinct ids.",
+    "Orphans (landed files without an ended execution after the reconciler), duplicates (raw objects or live data files of the table beyond one per landed key) and misplaced files (a landed key not in exactly raw and the table, or failure) must be 0; the table's rows (curatedRows, counted by DuckDB over the current snapshot's live files, columns by field id) must equal the valid files' rows, with distinct ids: 0 lost, 0 duplicated.",
+    '',
+    "Commits: CommitToTable sends each curated file's commit request to the local twin of the FIFO queue (lib/local/commit-queue.ts), which hands a dataset's pending requests to the commit core ten at most at a time, one batch in flight per dataset. commits is the table's snapshots (one per batch that appended), commitBatches the core's calls, commitConflicts the compare-and-swap conflicts the appends met (AppendResult.conflicts summed: 0 when the pipeline is the table's only writer, as the queue serializes it), commitRetries the requests retried after a transient outcome. Every valid file's object version is in exactly one snapshot's sources (sourceTags = distinctSourceTags = validFiles).",
     '',
     "The ledger (bench/ledger-invariants.ts), read whole after the reconciler: every landed object version has exactly one item (landedWithItem = landed, landedWithoutItem and itemsNotLanded 0), every item is terminal (curatedItems + rejectedItems + failedItems = items, nonTerminalItems 0), and each item's status is the outcome of the execution it names (statusDisagrees 0). While files ran and the reconciler re-drove, a Scan every 100 ms (ledgerScans, ledgerObservations item readings, ledgerMoves of them a change of attempt or rank) recorded each item's (executionStartedAt, statusRank): backwardsMoves, a lower rank within one attempt or a return to an older attempt, must be 0.",
   ].join('\n'),
@@ -236,13 +260,13 @@ if (crashFiles > 0) {
   await writeSection(
     'Soak with crashes',
     [
-      `Written by \`npm run soak -- --crash-files ${crashFiles} --kills ${kills}\` (bench/soak-crashes.ts) on ${new Date().toISOString()}, ${passed ? 'all checks passed' : '**checks FAILED**'}: \`datalake local up\` in a child process, killed with SIGKILL at random moments (killedIn: the Task state each killed execution was in) and restarted on the same lake and port while producers upload and retry what a kill interrupted; one key in ten gets two different files at once (sameKeyPairs; the one replaced before it was read, or killed and replaced before the restart, ends FAILED and must leave nothing in curated: replacedVersions; a validated copy it leaves in raw must be named in its reason: keptInRaw); one file in fifty above 5 MB goes up in parts. Then a clean stop, a restart, and the reconciler with re-drive.`,
+      `Written by \`npm run soak -- --crash-files ${crashFiles} --kills ${kills}\` (bench/soak-crashes.ts) on ${new Date().toISOString()}, ${passed ? 'all checks passed' : '**checks FAILED**'}: \`datalake local up\` in a child process, killed with SIGKILL at random moments (killedIn: the Task state each killed execution was in) and restarted on the same lake and port while producers upload and retry what a kill interrupted; one key in ten gets two different files at once (sameKeyPairs; the one replaced before it was read, or killed and replaced before the restart, ends FAILED and must leave nothing in the table: replacedVersions; a validated copy it leaves in raw must be named in its reason: keptInRaw); one file in fifty above 5 MB goes up in parts. Then a clean stop, a restart, and the reconciler with re-drive.`,
       '',
       '| figure | value |',
       '| --- | --: |',
       ...Object.entries(crash).map(([name, value]) => `| ${name} | ${value} |`),
       '',
-      "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids. Random kills land where files spend their time (mostly validation, for these small files); test/local/crash-recovery.test.ts kills at every step of the workflow, the Parquet publish and the catalog step included.",
+      "Orphans, duplicates (raw, curated or failure objects beyond the executions that stand) and misplaced versions (an execution's zone objects missing, or a replaced version's found) must be 0; curated rows must equal the rows of the curated versions, with distinct ids. Random kills land where files spend their time (mostly validation, for these small files); test/local/crash-recovery.test.ts kills at every step of the workflow, the data file, the commit request and the inside of the commit included. curatedRows counts through the local query; tableRows reads the table with the Iceberg core; commits is the table's snapshots, and every curated version is in exactly one (sourceTags = distinctSourceTags).",
       '',
       "The ledger, read whole after the reconciler: every version still in landing has an item (landedWithoutItem 0; itemsNotLanded are the versions a concurrent upload replaced, which keep theirs), every item is terminal (nonTerminalItems 0) and its status is the outcome of the execution it names (statusDisagrees 0). A Scan every 100 ms through the kills and the re-drive (ledgerScansFailed: while `local up` was down) recorded each item's (executionStartedAt, statusRank): backwardsMoves must be 0.",
     ].join('\n'),

@@ -27,6 +27,7 @@ import { validateCsv } from '../lib/validation/validate-csv.ts';
 import { measureConversion, TARGET_PARQUET_RATIO } from './conversion.ts';
 import { measureConvertLambda } from './convert-lambda.ts';
 import { writeCrossCheckFile } from './cross-check.ts';
+import { ICEBERG_SECTION, icebergCommitMarkdown, measureIcebergCommit } from './iceberg-commit.ts';
 import { measureBundles, TARGET_BUNDLE_KB } from './lambda-bundles.ts';
 import { measureParallel, parallelRows, TARGET_RSS_PER_THREAD_MB, TARGET_SPEEDUP } from './parallel.ts';
 import { measureDropToQueryable, TARGET_BARE_COPY_RATIO, TARGET_SMALL_DROP_SECONDS } from './pipeline.ts';
@@ -771,6 +772,11 @@ async function main(): Promise<void> {
   for (const w of warnings) console.log(w);
   if (disagree.length) console.log(crossVerdict);
 
+  // 6b. The Iceberg committer: append latency at 1 and 1,000 snapshots (bench/iceberg-commit.ts).
+  const iceberg = await measureIcebergCommit(opts.quick ? { snapshots: 100, commits: 5 } : {});
+  const icebergMd = icebergCommitMarkdown(iceberg, '`npm run bench` (bench/iceberg-commit.ts)');
+  console.log(`\n${icebergMd}\n`);
+
   // 7. BENCHMARKS.md, rewritten whole from this run (a --quick smoke run leaves it alone).
   if (opts.quick) {
     console.log(`--quick: ${REPORT} not rewritten (${fmt(since(runStarted), 0)} s)`);
@@ -852,6 +858,10 @@ async function main(): Promise<void> {
     `- ${dropNote}`,
     `- ${stepNote}`,
     `- ${slicedNote}`,
+    '',
+    `## ${ICEBERG_SECTION}`,
+    '',
+    icebergMd,
     '',
     '## Cross-check',
     '',

@@ -1,7 +1,9 @@
 """CSV -> Parquet: the Glue 5.0 (Spark 3.5, Python 3.11) job of the curated zone.
 
-Converts one validated raw CSV (``--source``) into typed, zstd-compressed Parquet under the
-curated partition prefix (``--target``), following the value rules of DESIGN §2. The contract
+Converts one validated raw CSV (``--source``) into typed, zstd-compressed Parquet data files of
+the dataset's Iceberg table: Parquet field ids from ``--schema``, an ``ingest_date`` column, unique
+names under the day's data folder (``--target``), and a commit request (``--commit-request``)
+naming the files for the committer, following the value rules of DESIGN §2. The contract
 (arguments, output layout and naming, Parquet types, what fails a run) is glue-scripts/README.md;
 the local DuckDB engine implements the same contract.
 
@@ -12,9 +14,12 @@ column, rendered over positional column names, so the rules can be read and test
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 import math
 import re
+import secrets
 import sys
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
@@ -22,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Seque
 # Arguments
 # ---------------------------------------------------------------------------------------------
 
-REQUIRED_ARGS = ("dataset", "source", "target", "schema", "expected-rows", "run-id")
+REQUIRED_ARGS = ("dataset", "source", "target", "ingest-date", "commit-request", "schema", "expected-rows", "run-id")
 OPTIONAL_ARGS = ("delimiter", "quote", "multiline")
 DEFAULT_DELIMITER = ","
 DEFAULT_QUOTE = '"'
@@ -39,6 +44,8 @@ class JobArgs(NamedTuple):
     target: str
     schema: str
     expected_rows: int
+    ingest_date: str  # YYYY-MM-DD: the ingest_date of every row
+    commit_request: str  # s3://bucket/<key>.json: where the commit request goes
     run_id: str
     delimiter: str
     quote: str = DEFAULT_QUOTE
@@ -106,6 +113,13 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
     split_s3_uri(source)
     split_s3_uri(target)
     source_stem(source)
+    ingest_date = get("ingest-date") or ""
+    if not is_calendar_date(ingest_date):
+        raise JobFailure(f"--ingest-date must be a date YYYY-MM-DD, got {json.dumps(ingest_date)}")
+    commit_request = get("commit-request") or ""
+    _, request_key = split_s3_uri(commit_request)
+    if not request_key.endswith(".json") or request_key.endswith("/.json"):
+        raise JobFailure(f"--commit-request must name a .json object, got {json.dumps(commit_request)}")
     return JobArgs(
         dataset=get("dataset") or "",
         source=source,
@@ -116,7 +130,20 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
         delimiter=delimiter,
         quote=quote,
         multiline=multiline != "false",
+        ingest_date=ingest_date,
+        commit_request=commit_request,
     )
+
+
+def is_calendar_date(text: str) -> bool:
+    """``YYYY-MM-DD`` naming a day of the proleptic Gregorian calendar, years 0001-9999."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_delimiter_character(c: str) -> bool:
@@ -132,7 +159,7 @@ def is_quote_character(c: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# S3 names: source, staging, output
+# S3 names: source, input copy, data files
 # ---------------------------------------------------------------------------------------------
 
 _CSV_EXT = re.compile(r"\.csv(\.gz)?\Z", re.IGNORECASE)
@@ -179,43 +206,58 @@ def _target_prefix(target: str) -> tuple[str, str]:
     return bucket, key
 
 
-def staging_prefix(target: str, run_id: str) -> str:
-    """``<target>_staging/<run-id>/``: the run's private scratch space (a hidden folder to readers).
-
-    Spark writes its Parquet under ``parquet/`` there, and a source that Spark cannot read by its
-    own name is copied to ``input/`` first; the whole prefix is deleted when the run ends.
-    """
+def input_copy_prefix(target: str, run_id: str) -> str:
+    """``<target>_staging/<run-id>/input/``: where a source that Spark cannot read by its own name
+    is copied first (a hidden folder, deleted when the run ends). Nothing else is staged: the data
+    files are written at their final names."""
     bucket, key = _target_prefix(target)
     if not _RUN_ID.match(run_id):
         raise JobFailure(f"invalid run id {run_id!r}")
-    return f"s3://{bucket}/{key}_staging/{run_id}/"
+    return f"s3://{bucket}/{key}_staging/{run_id}/input/"
 
 
-def staging_output_uri(target: str, run_id: str) -> str:
-    return staging_prefix(target, run_id) + "parquet/"
+# Most UTF-8 bytes of a name (a key segment): the local S3 server's limit (lambdas/validate/core.ts
+# MAX_NAME_BYTES), which the twin's data file names keep too.
+MAX_NAME_BYTES = 255 - len("._S3rver_metadata.json")
+UNIQUE_DIGITS = 16
 
 
-PART_DIGITS = 5
+def data_file_stem(source: str, suffix: str) -> str:
+    """The stem a run's data files are named by: ``output_stem``, cut (whole code points) and given
+    ``~`` and 16 hex digits of its SHA-256 when the name with ``suffix`` would pass
+    ``MAX_NAME_BYTES`` (the twin's ``dataFileStem``). The commit request names the files, so the
+    name need not map back to the source."""
+    stem = output_stem(source)
+    budget = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    if len(stem.encode("utf-8")) <= budget:
+        return stem
+    tag = "~" + hashlib.sha256(stem.encode("utf-8")).hexdigest()[:16]
+    out, used = [], 0
+    for ch in stem:
+        used += len(ch.encode("utf-8"))
+        if used > budget - len(tag):
+            break
+        out.append(ch)
+    return "".join(out) + tag
 
 
-def output_key(target: str, source: str, part_index: int) -> str:
-    """The object key (in the target bucket) of output part ``part_index``:
-    ``<target-prefix><stem>-part-NNNNN.parquet``."""
-    if not 0 <= part_index < 10**PART_DIGITS:
-        raise JobFailure(f"part index {part_index} out of range")
-    _, key = _target_prefix(target)
-    return f"{key}{output_stem(source)}-part-{part_index:0{PART_DIGITS}d}.parquet"
+def unique_part() -> str:
+    """A fresh random part for a run's data folder: a re-run, or a retry under the same run id,
+    never meets an earlier name."""
+    return secrets.token_hex(UNIQUE_DIGITS // 2)
 
 
-def output_uri(target: str, source: str, part_index: int) -> str:
-    bucket, _ = _target_prefix(target)
-    return f"s3://{bucket}/{output_key(target, source, part_index)}"
-
-
-def output_name_pattern(source: str) -> re.Pattern:
-    """Matches exactly the output file names of ``source`` (names, not keys): a prefix match on
-    the stem alone would also take ``orders-eu-part-00000.parquet`` for ``orders.csv``."""
-    return re.compile(re.escape(output_stem(source)) + r"-part-[0-9]{%d}\.parquet" % PART_DIGITS)
+def data_folder(target: str, source: str, run_id: str, unique: str) -> str:
+    """``<target><stem>-<run-id>-<unique>/``: the folder Spark writes this run's data files into
+    (Spark names them ``part-<task>-<uuid>-c<n>.zstd.parquet``). Unique, so nothing is ever
+    overwritten; the files are invisible until the committer appends them to the table."""
+    if not _RUN_ID.match(run_id):
+        raise JobFailure(f"invalid run id {run_id!r}")
+    if not re.fullmatch(r"[0-9a-f]{%d}" % UNIQUE_DIGITS, unique):
+        raise JobFailure(f"invalid unique part {unique!r}")
+    bucket, key = _target_prefix(target)
+    suffix = f"-{run_id}-{unique}"
+    return f"s3://{bucket}/{key}{data_file_stem(source, suffix)}{suffix}/"
 
 
 # Hadoop picks the decompressor by the (case-sensitive) ``.gz`` suffix and treats ``{}[]*?\``
@@ -227,7 +269,7 @@ _SPARK_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*\Z")
 
 def spark_input_name(source: str, is_gzip: bool) -> Optional[str]:
     """``None`` when Spark can read ``source`` as it is; otherwise the file name to copy it to
-    (``source.csv`` or ``source.csv.gz``, matching the content) under the staging ``input/``."""
+    (``source.csv`` or ``source.csv.gz``, matching the content) under ``input_copy_prefix``."""
     _, key = split_s3_uri(source)
     safe = all(_SPARK_SAFE_SEGMENT.match(seg) for seg in key.split("/"))
     suffix_ok = key.endswith(".csv.gz") if is_gzip else key.lower().endswith(".csv")
@@ -266,10 +308,10 @@ def read_whole(args_multiline: bool, is_gzip: bool) -> bool:
 _SPARK_PART = re.compile(r"part-([0-9]+)-.*-c([0-9]+)(\.[A-Za-z0-9]+)*\.parquet\Z")
 
 
-def staged_part_order(key: str) -> tuple:
-    """Sort key of a staged part in row order: by task (the read split, in file order), then by
-    the file's number within its task (``maxRecordsPerFile`` cuts). Numeric, so a task number of
-    six digits still sorts after five; a name not of Spark's form sorts by name after those."""
+def part_order(key: str) -> tuple:
+    """Sort key of a data file in row order: by task (the read split, in file order), then by the
+    file's number within its task (``maxRecordsPerFile`` cuts). Numeric, so a task number of six
+    digits still sorts after five; a name not of Spark's form sorts by name after those."""
     name = key.rsplit("/", 1)[-1]
     m = _SPARK_PART.match(name)
     return (0, int(m.group(1)), int(m.group(2)), name) if m else (1, 0, 0, name)
@@ -281,31 +323,13 @@ def is_part_file(key: str) -> bool:
     return name.endswith(".parquet") and not name.startswith(("_", "."))
 
 
-class PublishPlan(NamedTuple):
-    bucket: str
-    copies: list  # [(staged_key, final_key)], in part order
-    deletes: list  # earlier outputs of the same source that the new ones do not overwrite
-
-
-def publish_plan(
-    staged_keys: Iterable[str], existing_keys: Iterable[str], target: str, source: str, row_count: int
-) -> PublishPlan:
-    """What publishing does: copy the staged parts (in row order, ``staged_part_order``) to their
-    final names, then delete the source's earlier outputs that were not overwritten (a re-run
-    that writes fewer parts). Other sources' files and the staging folder are never touched."""
-    bucket, prefix = _target_prefix(target)
-    parts = sorted((k for k in staged_keys if is_part_file(k)), key=staged_part_order)
-    if not parts and row_count > 0:
-        raise JobFailure(f"Spark wrote no Parquet file for {row_count} rows: nothing to publish")
-    copies = [(staged, output_key(target, source, i)) for i, staged in enumerate(parts)]
-    new = {final for _, final in copies}
-    pattern = output_name_pattern(source)
-    deletes = sorted(
-        k
-        for k in existing_keys
-        if k.startswith(prefix) and pattern.fullmatch(k[len(prefix):]) and k not in new
-    )
-    return PublishPlan(bucket, copies, deletes)
+def written_files(listing: Iterable[tuple], folder_key: str) -> list:
+    """The data files of the run's folder in row order, as ``(key, size)``: its direct children
+    that are Spark's part files. A committer's leftovers under ``_temporary/…`` (a failed task
+    attempt's part files) are deeper, so never taken."""
+    files = [(k, size) for k, size in listing
+             if k.startswith(folder_key) and "/" not in k[len(folder_key):] and is_part_file(k)]
+    return sorted(files, key=lambda f: part_order(f[0]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,6 +446,15 @@ class CastStep(NamedTuple):
     template: str  # SQL expression over {col}, see cast_template
     nullable: bool
     declared_type: str  # the type as the schema spells it, for messages
+    field_id: int  # the Parquet (= Iceberg) field id: metadata["parquet.field.id"]
+
+
+# The column the job adds to every row (the table's partition source), and its field id.
+INGEST_DATE_COLUMN = "ingest_date"
+INGEST_DATE_FIELD_ID = 1
+# The StructField metadata key Spark >= 3.3 writes as the Parquet field id
+# (spark.sql.parquet.fieldId.write.enabled, on by default).
+FIELD_ID_KEY = "parquet.field.id"
 
 
 def cast_plan(schema_json: Any) -> list:
@@ -434,6 +467,7 @@ def cast_plan(schema_json: Any) -> list:
     plan = []
     names: set = set()
     headers: set = set()
+    ids: set = set()
     for i, field in enumerate(schema["fields"]):
         if not isinstance(field, dict) or not isinstance(field.get("name"), str) or not field["name"]:
             raise ValueError(f"--schema field {i} has no name")
@@ -448,13 +482,48 @@ def cast_plan(schema_json: Any) -> list:
             raise ValueError(f"header {header!r} is declared twice")
         names.add(name)
         headers.add(header)
+        if name == INGEST_DATE_COLUMN:
+            raise ValueError(f"column {name!r} is the partition column: the job adds it")
+        field_id = metadata.get(FIELD_ID_KEY) if isinstance(metadata, dict) else None
+        if type(field_id) is not int or field_id <= INGEST_DATE_FIELD_ID:
+            shown = "none" if field_id is None else json.dumps(field_id)
+            raise ValueError(f"column {name!r}: metadata[\"{FIELD_ID_KEY}\"] must be an integer field id above "
+                             f"{INGEST_DATE_FIELD_ID} ({INGEST_DATE_COLUMN}'s), got {shown}")
+        if field_id in ids:
+            raise ValueError(f"field id {field_id} is declared twice")
+        ids.add(field_id)
         try:
             spark_type = spark_type_of(field.get("type"))
         except ValueError as e:
             raise ValueError(f"column {name!r}: {e}") from None
         plan.append(CastStep(name, header, spark_type, cast_template(spark_type),
-                             bool(field.get("nullable", True)), str(field.get("type"))))
+                             bool(field.get("nullable", True)), str(field.get("type")), field_id))
     return plan
+
+
+# Spark SQL types -> StructType JSON type names.
+_JSON_TYPES = {"STRING": "string", "INT": "integer", "BIGINT": "long", "DOUBLE": "double",
+               "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP_LTZ": "timestamp"}
+
+
+def output_schema(plan: Sequence[CastStep]) -> dict:
+    """The StructType JSON of what the job writes: the planned columns, then ``ingest_date``, each
+    with its Parquet field id in ``metadata["parquet.field.id"]``, which Spark writes into the
+    file. ``main`` gives every written column this metadata."""
+    fields = [{"name": s.column,
+               "type": s.spark_type.lower() if s.spark_type.startswith("DECIMAL(") else _JSON_TYPES[s.spark_type],
+               "nullable": s.nullable, "metadata": {FIELD_ID_KEY: s.field_id}} for s in plan]
+    fields.append({"name": INGEST_DATE_COLUMN, "type": "date", "nullable": False,
+                   "metadata": {FIELD_ID_KEY: INGEST_DATE_FIELD_ID}})
+    return {"type": "struct", "fields": fields}
+
+
+def output_items(plan: Sequence[CastStep], ingest_date: str) -> list:
+    """SQL select items of the written frame: each typed column under its name, then the
+    ``ingest_date`` constant (a DATE)."""
+    items = [f"t{k} AS {quote_identifier(s.column)}" for k, s in enumerate(plan)]
+    items.append(f"DATE {sql_string_literal(ingest_date)} AS {quote_identifier(INGEST_DATE_COLUMN)}")
+    return items
 
 
 def render(template: str, column_ref: str) -> str:
@@ -542,7 +611,7 @@ def check_counts(
     cast_failures: Mapping[str, int],
     null_failures: Optional[Mapping[str, int]] = None,
 ) -> Optional[str]:
-    """Why the run must fail, as one message, or None when the data may be published."""
+    """Why the run must fail, as one message, or None when the data files may be committed."""
     problems = []
     types = {s.column: s.declared_type for s in plan}
     if cast_failures:
@@ -566,14 +635,14 @@ def check_counts(
 
 class Verdict(NamedTuple):
     """What the run does once the write's observed metrics are in (``after_write``)."""
-    action: str  # "publish", "read whole" (read again with multiLine, then decide again) or "fail"
+    action: str  # "commit", "read whole" (read again with multiLine, then decide again) or "fail"
     message: Optional[str] = None  # why, for "read whole" and "fail"
 
 
 def after_write(plan: Sequence[CastStep], expected_rows: int, metrics: Mapping[str, Any],
                 read_whole_file: bool) -> Verdict:
-    """Decides from the metrics observed on the staging write (``check_aggregates``' columns)
-    whether its Parquet may be published.
+    """Decides from the metrics observed on the write (``check_aggregates``' columns) whether its
+    data files may be named in the commit request.
 
     A line-by-line read that finds fewer rows than the validator counted read again whole: Spark's
     line reader drops every line that Java's ``String.trim`` leaves empty (``filterCommentAndEmpty``),
@@ -587,7 +656,7 @@ def after_write(plan: Sequence[CastStep], expected_rows: int, metrics: Mapping[s
         return Verdict("read whole", f"the line-by-line read found {row_count} of {expected_rows} rows "
                                      "(Spark drops lines of only spaces and control characters there)")
     problem = check_counts(plan, expected_rows, row_count, bad, nul)
-    return Verdict("fail", problem) if problem else Verdict("publish")
+    return Verdict("fail", problem) if problem else Verdict("commit")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,6 +726,9 @@ SPARK_CONF = {
     # (FilePartition.maxSplitBytes): every core gets a split, and each write task, one per split,
     # writes parts of up to ~1 GiB of CSV rather than Spark's default 128 MiB ones.
     "spark.sql.files.maxPartitionBytes": str(BYTES_PER_OUTPUT_FILE),
+    # Each StructField's metadata["parquet.field.id"] becomes the Parquet field id (Iceberg maps
+    # columns by it). On by default since Spark 3.3; set so that no cluster default can turn it off.
+    "spark.sql.parquet.fieldId.write.enabled": "true",
 }
 
 PARQUET_COMPRESSION = "zstd"
@@ -710,94 +782,183 @@ def delete_keys(s3: Any, bucket: str, keys: Sequence[str]) -> None:
         raise JobFailure(f"could not delete {len(left)} object(s) in s3://{bucket}/, first {left[0]}: {reason}")
 
 
-def describe_parts(keys: Iterable[str]) -> str:
-    """Output keys as their file names, runs of consecutive parts shortened:
-    ``orders-part-00000.parquet to orders-part-00002.parquet, orders-part-00005.parquet``."""
-    names = sorted(k.rsplit("/", 1)[-1] for k in keys)
-    if not names:
-        return "none"
-
-    def index(name: str) -> int:
-        return int(name[-len(".parquet") - PART_DIGITS: -len(".parquet")])
-
-    runs = [[names[0]]]
-    for name in names[1:]:
-        if index(name) == index(runs[-1][-1]) + 1:
-            runs[-1].append(name)
-        else:
-            runs.append([name])
-    return ", ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
-
-
-# The way out of every partial publish (README: Publishing): a re-run writes every part of its own
-# and deletes every other part of the source, whatever an earlier run left.
-RERUN_REPAIRS = "a re-run of this file, under any run id, publishes its output whole and deletes the rest"
-
-
-def copy_failure_message(target: str, total: int, copied: Sequence[str], earlier: Sequence[str],
-                         failed_key: str, reason: str) -> str:
-    """What a copy failing part-way leaves in the partition, said exactly: the parts this run
-    published (``copied``) and the source's parts of an earlier run still there (``earlier``)."""
-    head = (f"publishing to {target} failed at part {len(copied) + 1} of {total} "
-            f"({failed_key.rsplit('/', 1)[-1]}: {reason}). ")
-    if not copied and not earlier:
-        state = "Nothing was published: the partition holds no output of this source."
-    elif not copied:
-        state = f"Nothing was published: the partition still holds the earlier output of this source ({describe_parts(earlier)})."
-    elif not earlier:
-        state = (f"The partition holds {len(copied)} of this run's {total} parts ({describe_parts(copied)}) "
-                 "and no other part of this source: an incomplete output.")
-    else:
-        state = (f"The partition holds a mix: {len(copied)} of this run's {total} parts ({describe_parts(copied)}) "
-                 f"and {len(earlier)} part(s) of an earlier run of this source ({describe_parts(earlier)}).")
-    return f"{head}{state} It stays so until {RERUN_REPAIRS}."
-
-
-def delete_failure_message(target: str, published: Sequence[str], left: Sequence[str], reason: str) -> str:
-    """The run's parts are all live, but ``left`` (an earlier run's surplus parts) could not be deleted."""
-    return (f"published this run's {len(published)} part(s) to {target} ({describe_parts(published)}), "
-            f"but could not delete {len(left)} part(s) of an earlier run of this source "
-            f"({describe_parts(left)}: {reason}): readers see their rows beside this run's (duplicates) "
-            f"until {RERUN_REPAIRS}.")
-
-
-def publish(s3: Any, target: str, source: str, run_id: str, row_count: int) -> list:
-    """Moves the run's staged Parquet into the target: copy every part to its final name (an
-    existing one is overwritten), in part order, then delete what is left of an earlier run of the
-    same source. Returns the final keys. A failure part-way raises a JobFailure that names what
-    the partition then holds (README: Publishing); a re-run converges to exactly its own output."""
-    staged_bucket, staged_prefix = split_s3_uri(staging_output_uri(target, run_id))
-    bucket, prefix = _target_prefix(target)
-    try:
-        # Only the staging folder's direct children: Spark's part files. A committer's leftovers
-        # under ``_temporary/…`` (a failed task attempt's part-*.parquet) are never published.
-        staged = list_keys(s3, staged_bucket, staged_prefix, delimiter="/")
-        existing = list_keys(s3, bucket, prefix + output_stem(source) + "-part-", delimiter="/")
-    except Exception as e:
-        raise JobFailure(f"publishing to {target} failed before its first copy ({error_text(e)}): "
-                         "nothing was published") from e
-    plan = publish_plan(staged, existing, target, source, row_count)
-    pattern = output_name_pattern(source)
-    earlier = [k for k in existing if pattern.fullmatch(k[len(prefix):])]
-    copied: list = []
-    for staged_key, final_key in plan.copies:
-        try:
-            s3.copy({"Bucket": staged_bucket, "Key": staged_key}, plan.bucket, final_key)
-        except Exception as e:
-            # S3 makes each copy atomic: the failed key holds what it held before (if anything).
-            raise JobFailure(copy_failure_message(
-                target, len(plan.copies), copied, [k for k in earlier if k not in copied], final_key,
-                error_text(e))) from e
-        copied.append(final_key)
-    left, reason = try_delete(s3, plan.bucket, plan.deletes)
-    if left:
-        raise JobFailure(delete_failure_message(target, copied, left, reason))
-    return copied
-
-
-def clean_staging(s3: Any, target: str, run_id: str) -> None:
-    bucket, prefix = split_s3_uri(staging_prefix(target, run_id))
+def clean_input_copy(s3: Any, target: str, run_id: str) -> None:
+    bucket, prefix = split_s3_uri(input_copy_prefix(target, run_id))
     delete_keys(s3, bucket, list_keys(s3, bucket, prefix))
+
+
+def list_objects(s3: Any, bucket: str, prefix: str) -> list:
+    """``(key, size)`` of every object under ``prefix``, across all pages."""
+    objects = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects.extend((obj["Key"], int(obj["Size"])) for obj in page.get("Contents", []))
+    return objects
+
+
+# ---------------------------------------------------------------------------------------------
+# Parquet footers: the row count of a data file, without pyarrow
+# ---------------------------------------------------------------------------------------------
+
+PARQUET_MAGIC = b"PAR1"
+# The tail read first: the footer of a file of a few hundred columns fits; a longer one is read whole.
+FOOTER_PROBE_BYTES = 1 << 16
+
+
+class _Compact:
+    """Just enough of Thrift's compact protocol to skip fields and read an integer."""
+
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
+
+    def byte(self) -> int:
+        if self.pos >= len(self.data):
+            raise ValueError("the Parquet footer ends early")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def varint(self) -> int:
+        shift = result = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
+
+    def zigzag(self) -> int:
+        n = self.varint()
+        return (n >> 1) ^ -(n & 1)
+
+    def skip(self, ctype: int) -> None:
+        if ctype in (1, 2):  # booleans: the value is in the type
+            return
+        if ctype == 3:
+            self.byte()
+        elif ctype in (4, 5, 6):
+            self.varint()
+        elif ctype == 7:
+            self.pos += 8
+        elif ctype == 8:
+            length = self.varint()  # read before pos is: ``self.pos += self.varint()`` would lose its bytes
+            self.pos += length
+        elif ctype in (9, 10):
+            head = self.byte()
+            size = head >> 4
+            if size == 15:
+                size = self.varint()
+            for _ in range(size):
+                self.skip_element(head & 0x0F)
+        elif ctype == 11:
+            size = self.varint()
+            if size:
+                kv = self.byte()
+                for _ in range(size):
+                    self.skip_element(kv >> 4)
+                    self.skip_element(kv & 0x0F)
+        elif ctype == 12:
+            self.skip_struct()
+        else:
+            raise ValueError(f"unknown Thrift compact type {ctype}")
+
+    def skip_element(self, ctype: int) -> None:
+        # In a list, set or map a boolean is a byte of its own.
+        if ctype in (1, 2):
+            self.byte()
+        else:
+            self.skip(ctype)
+
+    def skip_struct(self) -> None:
+        while True:
+            head = self.byte()
+            if head == 0:
+                return
+            if head >> 4 == 0:
+                self.zigzag()  # a long-form field id
+            self.skip(head & 0x0F)
+
+    def struct_i64(self, wanted: int) -> int:
+        """The integer field ``wanted`` of the struct that starts here."""
+        field = 0
+        while True:
+            head = self.byte()
+            if head == 0:
+                raise ValueError(f"the Parquet footer has no field {wanted}")
+            delta, ctype = head >> 4, head & 0x0F
+            field = field + delta if delta else self.zigzag()
+            if field == wanted and ctype in (4, 5, 6):
+                return self.zigzag()
+            self.skip(ctype)
+
+
+def footer_length(tail: bytes) -> int:
+    """The footer's length from a file's last 8 bytes (``<length, 4 bytes LE>PAR1``)."""
+    if len(tail) < 8 or tail[-4:] != PARQUET_MAGIC:
+        raise ValueError("not a Parquet file: no PAR1 at its end")
+    return int.from_bytes(tail[-8:-4], "little")
+
+
+def parquet_num_rows(footer: bytes) -> int:
+    """``num_rows`` (field 3) of a Parquet ``FileMetaData`` (the footer, Thrift compact)."""
+    return _Compact(footer).struct_i64(3)
+
+
+def data_file_rows(s3: Any, bucket: str, key: str, size: int) -> int:
+    """The row count of a data file in S3, from its footer (one or two ranged reads)."""
+    if size < 12:
+        raise ValueError(f"s3://{bucket}/{key} is too small ({size} bytes) for a Parquet file")
+    start = max(0, size - FOOTER_PROBE_BYTES)
+    tail = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{size - 1}")["Body"].read()
+    length = footer_length(tail)
+    if length + 8 > size:
+        raise ValueError(f"s3://{bucket}/{key}: a footer of {length} bytes in a file of {size}")
+    if length + 8 <= len(tail):
+        footer = tail[len(tail) - 8 - length: len(tail) - 8]
+    else:
+        footer = s3.get_object(Bucket=bucket, Key=key,
+                               Range=f"bytes={size - 8 - length}-{size - 9}")["Body"].read()
+    return parquet_num_rows(footer)
+
+
+def commit_request(args: JobArgs, files: Sequence[Mapping[str, Any]]) -> dict:
+    """The commit request of the run (lambdas/shared/contract.ts ``CommitRequestFile``): the data
+    files written, with their true row counts and sizes, and their rows in total."""
+    return {
+        "version": 1,
+        "dataset": args.dataset,
+        "runId": args.run_id,
+        "source": args.source,
+        "ingestDate": args.ingest_date,
+        "rows": sum(int(f["rows"]) for f in files),
+        "files": [{"path": f["path"], "rows": int(f["rows"]), "bytes": int(f["bytes"])} for f in files],
+    }
+
+
+def describe_files(s3: Any, folder: str, expected_rows: int) -> list:
+    """The run's data files for the commit request: listed (sizes from the listing), rows from the
+    observed count when there is one file, else from each file's footer; the rows must add up to
+    ``expected_rows`` (the observed count equals it: the checks passed)."""
+    bucket, prefix = split_s3_uri(folder)
+    files = written_files(list_objects(s3, bucket, prefix), prefix)
+    if not files:
+        raise JobFailure(f"Spark wrote no Parquet file under {folder}")
+    if len(files) == 1:
+        rows = [expected_rows]
+    else:
+        rows = [data_file_rows(s3, bucket, key, size) for key, size in files]
+    if sum(rows) != expected_rows:
+        raise JobFailure(f"the {len(files)} data files under {folder} hold {sum(rows)} rows, "
+                         f"not the {expected_rows} written")
+    return [{"path": f"s3://{bucket}/{key}", "rows": n, "bytes": size} for (key, size), n in zip(files, rows)]
+
+
+def put_commit_request(s3: Any, args: JobArgs, files: Sequence[Mapping[str, Any]]) -> dict:
+    """Writes the commit request at ``--commit-request``, after the last data file."""
+    request = commit_request(args, files)
+    bucket, key = split_s3_uri(args.commit_request)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(request).encode("utf-8"),
+                  ContentType="application/json")
+    return request
 
 
 def is_gzip_object(s3: Any, bucket: str, key: str) -> bool:
@@ -817,7 +978,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     import boto3
     from awsglue.utils import getResolvedOptions
     from pyspark.sql import Observation, SparkSession
-    from pyspark.sql.functions import expr
+    from pyspark.sql.functions import col, expr
 
     args = parse_args(list(sys.argv if argv is None else argv), getResolvedOptions)
     plan = cast_plan(args.schema)
@@ -831,29 +992,35 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     src_bucket, src_key = split_s3_uri(args.source)
     size = s3.head_object(Bucket=src_bucket, Key=src_key)["ContentLength"]
     gzipped = size > 0 and is_gzip_object(s3, src_bucket, src_key)
-    staging = staging_prefix(args.target, args.run_id)
+    folder = data_folder(args.target, args.source, args.run_id, unique_part())
+    schema = output_schema(plan)
+    copy_name = spark_input_name(args.source, gzipped)
     try:
         read_uri = args.source
-        copy_name = spark_input_name(args.source, gzipped)
         if copy_name:
-            read_uri = staging + "input/" + copy_name
+            read_uri = input_copy_prefix(args.target, args.run_id) + copy_name
             dst_bucket, dst_key = split_s3_uri(read_uri)
             s3.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
             log(f"reading a copy named {copy_name}: Spark cannot read the source by its own name")
 
         def convert(whole_file: bool) -> Verdict:
-            """One pass: read, cast, write to staging; the checks ride along as observed metrics."""
+            """One pass: read, cast, write the data files; the checks ride along as observed metrics."""
             raw = spark.read.options(**reader_options(args.delimiter, args.quote, whole_file)).csv(read_uri)
             positions = header_positions(raw.columns, plan)
             raw = raw.toDF(*[raw_column(i) for i in range(len(raw.columns))])
             checks = Observation("checks")
             typed = (raw.selectExpr(*projection(plan, positions))
                      .observe(checks, *[expr(item) for item in check_aggregates(plan)])
-                     .selectExpr(*[f"t{k} AS {quote_identifier(s.column)}" for k, s in enumerate(plan)]))
+                     .selectExpr(*output_items(plan, args.ingest_date))
+                     # Every column carries its field id, which Spark writes into the Parquet.
+                     .select(*[col(quote_identifier(f["name"])).alias(f["name"], metadata=f["metadata"])
+                               for f in schema["fields"]]))
+            # The run's own folder, unique: "overwrite" only replaces a first, short line-by-line
+            # read's files there (never committed), before the whole read.
             (typed.write.mode("overwrite")
              .option("compression", PARQUET_COMPRESSION)
              .option("maxRecordsPerFile", str(rows_per_file(size, gzipped, args.expected_rows)))
-             .parquet(staging_output_uri(args.target, args.run_id)))
+             .parquet(folder))
             return after_write(plan, args.expected_rows, checks.get, whole_file)
 
         whole_file = read_whole(args.multiline, gzipped)
@@ -862,16 +1029,19 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if verdict.action == "read whole":
             log(f"{verdict.message}: reading it again whole")
             verdict = convert(True)
-        if verdict.action != "publish":
+        if verdict.action != "commit":
             raise JobFailure(f"dataset {args.dataset}, source {args.source}: {verdict.message}")
 
-        final = publish(s3, args.target, args.source, args.run_id, args.expected_rows)
-        log(f"published {args.expected_rows} rows in {len(final)} file(s): " + ", ".join(final))
+        files = describe_files(s3, folder, args.expected_rows)
+        put_commit_request(s3, args, files)
+        log(f"wrote {args.expected_rows} rows in {len(files)} data file(s) under {folder}; "
+            f"commit request {args.commit_request}")
     finally:
-        try:
-            clean_staging(s3, args.target, args.run_id)
-        except Exception as e:  # the run's outcome stands; a leftover hidden folder is harmless
-            log(f"could not delete the staging prefix {staging}: {e}")
+        if copy_name:
+            try:
+                clean_input_copy(s3, args.target, args.run_id)
+            except Exception as e:  # the run's outcome stands; a leftover hidden copy is harmless
+                log(f"could not delete the input copy under {input_copy_prefix(args.target, args.run_id)}: {e}")
 
 
 if __name__ == "__main__":

@@ -20,11 +20,17 @@ import csv_to_parquet as job
 
 
 def schema(*fields):
-    return json.dumps({"type": "struct", "fields": list(fields)})
+    """A --schema JSON; a field without a field id gets 2, 3, … by position (as sparkSchema gives them)."""
+    fields = [dict(f, metadata={job.FIELD_ID_KEY: i + 2, **(f.get("metadata") or {})})
+              if isinstance(f.get("metadata", {}), dict) else f for i, f in enumerate(fields)]
+    return json.dumps({"type": "struct", "fields": fields})
 
 
-def field(name, type_, nullable=True, header=None):
-    return {"name": name, "type": type_, "nullable": nullable, "metadata": {"header": header or name}}
+def field(name, type_, nullable=True, header=None, field_id=None):
+    metadata = {"header": header or name}
+    if field_id is not None:
+        metadata[job.FIELD_ID_KEY] = field_id
+    return {"name": name, "type": type_, "nullable": nullable, "metadata": metadata}
 
 
 def java_regex(guard):
@@ -59,7 +65,8 @@ ORDERS = schema(
 )
 
 SOURCE = "s3://raw-bucket/orders/ingest_date=2024-01-05/orders.csv"
-TARGET = "s3://curated-bucket/orders/ingest_date=2024-01-05/"
+TARGET = "s3://curated-bucket/orders/iceberg/data/ingest_date=2024-01-05/"
+REQUEST = "s3://curated-bucket/_commits/orders/exec-1.json"
 
 
 class CastPlanTest(unittest.TestCase):
@@ -148,7 +155,7 @@ class CastPlanTest(unittest.TestCase):
 
     def test_header_defaults_to_name(self):
         (step,) = job.cast_plan({"type": "struct", "fields": [{"name": "a", "type": "string", "nullable": True,
-                                                               "metadata": {}}]})
+                                                               "metadata": {job.FIELD_ID_KEY: 2}}]})
         self.assertEqual(step.header, "a")
 
     def test_bad_schemas(self):
@@ -160,6 +167,45 @@ class CastPlanTest(unittest.TestCase):
                     job.cast_plan(bad)
         with self.assertRaises(ValueError):
             job.cast_plan("not json")
+
+    def test_every_field_needs_its_own_field_id_above_ingest_dates(self):
+        def raw(*fields):
+            return json.dumps({"type": "struct", "fields": list(fields)})
+        self.assertEqual([s.field_id for s in job.cast_plan(raw(field("a", "string", field_id=7),
+                                                               field("b", "integer", field_id=2)))], [7, 2])
+        cases = [
+            (raw(field("a", "string")), 'column \'a\': metadata\\["parquet.field.id"\\] must be an integer field '
+                                        "id above 1 \\(ingest_date's\\), got none$"),
+            (raw(field("a", "string", field_id=1)), "above 1 .*, got 1$"),
+            (raw(field("a", "string", field_id=0)), "got 0$"),
+            (raw(field("a", "string", field_id="2")), 'got "2"$'),
+            (raw(field("a", "string", field_id=2.5)), "got 2.5$"),
+            (raw(field("a", "string", field_id=True)), "got true$"),
+            (raw(field("a", "string", field_id=2), field("b", "string", field_id=2)), "^field id 2 is declared twice$"),
+            (raw(field("ingest_date", "date", field_id=2)), "^column 'ingest_date' is the partition column: the job adds it$"),
+        ]
+        for bad, message in cases:
+            with self.subTest(bad), self.assertRaisesRegex(ValueError, message):
+                job.cast_plan(bad)
+
+    def test_the_written_schema_carries_every_field_id_and_ingest_date(self):
+        plan = job.cast_plan(ORDERS)
+        written = job.output_schema(plan)
+        self.assertEqual([(f["name"], f["type"], f["metadata"]) for f in written["fields"]], [
+            ("order_id", "long", {"parquet.field.id": 2}),
+            ("customer", "string", {"parquet.field.id": 3}),
+            ("quantity", "integer", {"parquet.field.id": 4}),
+            ("amount", "decimal(12,2)", {"parquet.field.id": 5}),
+            ("discount", "double", {"parquet.field.id": 6}),
+            ("gift", "boolean", {"parquet.field.id": 7}),
+            ("ordered_at", "timestamp", {"parquet.field.id": 8}),
+            ("ship_date", "date", {"parquet.field.id": 9}),
+            ("ingest_date", "date", {"parquet.field.id": 1}),
+        ])
+        self.assertEqual([f["nullable"] for f in written["fields"]],
+                         [False, False, False, True, True, True, False, True, False])
+        self.assertEqual(job.output_items(plan, "2024-01-05")[-2:],
+                         ["t7 AS `ship_date`", "DATE '2024-01-05' AS `ingest_date`"])
 
     def test_rendering_and_projection(self):
         plan = job.cast_plan(schema(field("n", "integer"), field("s", "string", header="S")))
@@ -336,37 +382,44 @@ class NamesTest(unittest.TestCase):
         self.assertEqual(job.output_stem(base + ".hidden.csv"), "%2Ehidden")
         self.assertEqual(job.output_stem(base + "%5Fdaily.csv"), "%255Fdaily")  # one-to-one
 
-    def test_staging_prefix(self):
-        self.assertEqual(job.staging_prefix(TARGET, "abc-123"),
-                         "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/abc-123/")
-        self.assertEqual(job.staging_prefix(TARGET.rstrip("/"), "abc-123"),
-                         job.staging_prefix(TARGET, "abc-123"))
-        self.assertEqual(job.staging_output_uri(TARGET, "r1"),
-                         "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/r1/parquet/")
+    def test_input_copy_prefix(self):
+        self.assertEqual(job.input_copy_prefix(TARGET, "abc-123"),
+                         "s3://curated-bucket/orders/iceberg/data/ingest_date=2024-01-05/_staging/abc-123/input/")
+        self.assertEqual(job.input_copy_prefix(TARGET.rstrip("/"), "abc-123"),
+                         job.input_copy_prefix(TARGET, "abc-123"))
         with self.assertRaises(job.JobFailure):
-            job.staging_prefix(TARGET, "../x")
+            job.input_copy_prefix(TARGET, "../x")
 
-    def test_output_key_numbering(self):
-        self.assertEqual(job.output_key(TARGET, SOURCE, 0),
-                         "orders/ingest_date=2024-01-05/orders-part-00000.parquet")
-        self.assertEqual(job.output_key(TARGET, SOURCE.replace(".csv", ".csv.gz"), 12),
-                         "orders/ingest_date=2024-01-05/orders-part-00012.parquet")
-        self.assertEqual(job.output_uri(TARGET, SOURCE, 1),
-                         "s3://curated-bucket/orders/ingest_date=2024-01-05/orders-part-00001.parquet")
-        with self.assertRaises(job.JobFailure):
-            job.output_key(TARGET, SOURCE, 100000)
+    def test_the_data_folder_holds_the_stem_the_run_and_a_unique_part(self):
+        unique = "0123456789abcdef"
+        self.assertEqual(job.data_folder(TARGET, SOURCE, "exec-1", unique),
+                         f"s3://curated-bucket/orders/iceberg/data/ingest_date=2024-01-05/orders-exec-1-{unique}/")
+        self.assertEqual(job.data_folder(TARGET, "s3://raw/o/x/_daily.csv.gz", "r", unique),
+                         f"s3://curated-bucket/orders/iceberg/data/ingest_date=2024-01-05/%5Fdaily-r-{unique}/")
+        for run_id, uniq in [("../x", unique), ("r\n", unique), ("r", "0123"), ("r", "0123456789ABCDEF")]:
+            with self.subTest(run_id=run_id, uniq=uniq), self.assertRaises(job.JobFailure):
+                job.data_folder(TARGET, SOURCE, run_id, uniq)
 
-    def test_output_name_pattern_is_exact(self):
-        rx = job.output_name_pattern(SOURCE)
-        self.assertTrue(rx.fullmatch("orders-part-00000.parquet"))
-        for other in ["orders-eu-part-00000.parquet", "orders-part-0.parquet", "orders-part-00000.parquet.tmp",
-                      "ordersX-part-00000.parquet", "orders-part-00001-part-00000.parquet"]:
-            with self.subTest(other):
-                self.assertFalse(rx.fullmatch(other))
-        # Regex characters in a stem are literal.
-        rx = job.output_name_pattern("s3://raw/d/x=1/a.b(1).csv")
-        self.assertTrue(rx.fullmatch("a.b(1)-part-00003.parquet"))
-        self.assertFalse(rx.fullmatch("aXb(1)-part-00003.parquet"))
+    def test_unique_parts_differ_between_runs(self):
+        parts = {job.unique_part() for _ in range(50)}
+        self.assertEqual(len(parts), 50)
+        self.assertTrue(all(re.fullmatch(r"[0-9a-f]{16}", p) for p in parts))
+
+    def test_a_long_stem_is_cut_to_the_name_limit_with_a_hash_of_the_whole(self):
+        run, unique = "r" * 80, "f" * 16
+        for first in ["a", "é", "😀"]:
+            stem = first + "x" * 300
+            folder = job.data_folder(TARGET, f"s3://raw/orders/d/{stem}.csv", run, unique)
+            name = folder.rstrip("/").rsplit("/", 1)[-1]
+            with self.subTest(first):
+                self.assertLessEqual(len(name.encode("utf-8")), job.MAX_NAME_BYTES)
+                self.assertGreater(len(name.encode("utf-8")), job.MAX_NAME_BYTES - 4)
+                tag = "~" + __import__("hashlib").sha256(stem.encode("utf-8")).hexdigest()[:16]
+                self.assertTrue(name.endswith(f"{tag}-{run}-{unique}"), name)
+                self.assertTrue(name.startswith(first + "xx"))
+        # A short one is kept whole.
+        self.assertEqual(job.data_file_stem(SOURCE, "-" + run), "orders")
+        self.assertEqual(job.MAX_NAME_BYTES, 233)
 
     def test_spark_input_name(self):
         base = "s3://raw/orders/ingest_date=2024-01-05/"
@@ -402,7 +455,7 @@ class NamesTest(unittest.TestCase):
         self.assertTrue(job.read_whole(False, True))
         self.assertTrue(job.read_whole(True, True))
 
-    def test_staged_parts_sort_by_task_then_by_file_of_the_task(self):
+    def test_data_files_sort_by_task_then_by_file_of_the_task(self):
         names = [
             "p/part-00010-u-u-c000.zstd.parquet",
             "p/part-00002-u-u-c001.zstd.parquet",
@@ -412,7 +465,7 @@ class NamesTest(unittest.TestCase):
             "p/part-00002-u-u-c002.parquet",
             "p/other.parquet",
         ]
-        self.assertEqual(sorted(names, key=job.staged_part_order), [
+        self.assertEqual(sorted(names, key=job.part_order), [
             "p/part-00002-u-u-c000.zstd.parquet",
             "p/part-00002-u-u-c001.zstd.parquet",
             "p/part-00002-u-u-c002.parquet",
@@ -423,50 +476,26 @@ class NamesTest(unittest.TestCase):
         ])
 
 
-class PublishPlanTest(unittest.TestCase):
-    staged = [
-        "orders/ingest_date=2024-01-05/_staging/r2/parquet/_SUCCESS",
-        "orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00001-uuid-c000.zstd.parquet",
-        "orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00000-uuid-c000.zstd.parquet",
-        "orders/ingest_date=2024-01-05/_staging/r2/parquet/.part-00000-uuid-c000.zstd.parquet.crc",
-    ]
+class WrittenFilesTest(unittest.TestCase):
+    folder = "orders/iceberg/data/ingest_date=2024-01-05/orders-exec-1-0123456789abcdef/"
 
-    def test_copies_in_part_order_and_deletes_only_leftovers(self):
-        existing = [
-            "orders/ingest_date=2024-01-05/orders-part-00000.parquet",
-            "orders/ingest_date=2024-01-05/orders-part-00001.parquet",
-            "orders/ingest_date=2024-01-05/orders-part-00002.parquet",
-            "orders/ingest_date=2024-01-05/orders-part-00003.parquet",
-            "orders/ingest_date=2024-01-05/orders-eu-part-00000.parquet",
-            "orders/ingest_date=2024-01-05/orders-part-notes.txt",
+    def test_takes_the_folders_part_files_in_row_order_with_their_sizes(self):
+        listing = [
+            (self.folder + "_SUCCESS", 0),
+            (self.folder + "part-00001-uuid-c000.zstd.parquet", 11),
+            (self.folder + "part-100000-uuid-c000.zstd.parquet", 12),
+            (self.folder + "part-00000-uuid-c001.zstd.parquet", 13),
+            (self.folder + "part-00000-uuid-c000.zstd.parquet", 14),
+            (self.folder + ".part-00000-uuid-c000.zstd.parquet.crc", 15),
+            (self.folder + "_temporary/0/part-00000-uuid-c000.zstd.parquet", 16),
+            ("orders/iceberg/data/ingest_date=2024-01-05/orders-exec-1-0123456789abcdee/part-0.parquet", 17),
         ]
-        plan = job.publish_plan(self.staged, existing, TARGET, SOURCE, row_count=10)
-        self.assertEqual(plan.bucket, "curated-bucket")
-        self.assertEqual(plan.copies, [
-            ("orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00000-uuid-c000.zstd.parquet",
-             "orders/ingest_date=2024-01-05/orders-part-00000.parquet"),
-            ("orders/ingest_date=2024-01-05/_staging/r2/parquet/part-00001-uuid-c000.zstd.parquet",
-             "orders/ingest_date=2024-01-05/orders-part-00001.parquet"),
+        self.assertEqual(job.written_files(listing, self.folder), [
+            (self.folder + "part-00000-uuid-c000.zstd.parquet", 14),
+            (self.folder + "part-00000-uuid-c001.zstd.parquet", 13),
+            (self.folder + "part-00001-uuid-c000.zstd.parquet", 11),
+            (self.folder + "part-100000-uuid-c000.zstd.parquet", 12),
         ])
-        self.assertEqual(plan.deletes, [
-            "orders/ingest_date=2024-01-05/orders-part-00002.parquet",
-            "orders/ingest_date=2024-01-05/orders-part-00003.parquet",
-        ])
-
-    def test_parts_are_copied_in_row_order_past_five_digit_tasks(self):
-        staged = [f"orders/ingest_date=2024-01-05/_staging/r2/parquet/part-{t}-u-u-c{c}.zstd.parquet"
-                  for t, c in (("100000", "000"), ("99999", "001"), ("99999", "000"))]
-        plan = job.publish_plan(staged, [], TARGET, SOURCE, row_count=10)
-        self.assertEqual([staged_key.rsplit("/", 1)[-1] for staged_key, _ in plan.copies], [
-            "part-99999-u-u-c000.zstd.parquet", "part-99999-u-u-c001.zstd.parquet",
-            "part-100000-u-u-c000.zstd.parquet"])
-
-    def test_no_parts(self):
-        with self.assertRaisesRegex(job.JobFailure, "no Parquet file for 3 rows"):
-            job.publish_plan(self.staged[:1], [], TARGET, SOURCE, row_count=3)
-        old = ["orders/ingest_date=2024-01-05/orders-part-00000.parquet"]
-        plan = job.publish_plan(self.staged[:1], old, TARGET, SOURCE, row_count=0)
-        self.assertEqual((plan.copies, plan.deletes), ([], old))
 
     def test_is_part_file(self):
         self.assertTrue(job.is_part_file("p/part-00000-x.snappy.parquet"))
@@ -498,12 +527,12 @@ class CheckCountsTest(unittest.TestCase):
                               "; 1 null in non-nullable column order_id: 1"
                               "; read 11 rows but the validator counted 10 (--expected-rows)")
 
-    def test_after_write_publishes_only_a_clean_full_count(self):
+    def test_after_write_commits_only_a_clean_full_count(self):
         plan = self.plan
         good = {"row_count": 10}
-        self.assertEqual(job.after_write(plan, 10, good, True), job.Verdict("publish"))
-        self.assertEqual(job.after_write(plan, 10, good, False), job.Verdict("publish"))
-        self.assertEqual(job.after_write(plan, 0, {"row_count": 0}, False), job.Verdict("publish"))
+        self.assertEqual(job.after_write(plan, 10, good, True), job.Verdict("commit"))
+        self.assertEqual(job.after_write(plan, 10, good, False), job.Verdict("commit"))
+        self.assertEqual(job.after_write(plan, 0, {"row_count": 0}, False), job.Verdict("commit"))
         bad = {"row_count": 10, "bad3": 2}
         self.assertEqual(job.after_write(plan, 10, bad, True), job.Verdict(
             "fail", "2 non-empty values did not convert to the declared type in column amount (decimal(12,2)): 2"))
@@ -607,7 +636,8 @@ class FakeResolver:
 
 
 def argv(**overrides):
-    values = {"--dataset": "orders", "--source": SOURCE, "--target": TARGET, "--schema": ORDERS,
+    values = {"--dataset": "orders", "--source": SOURCE, "--target": TARGET, "--ingest-date": "2024-01-05",
+              "--commit-request": REQUEST, "--schema": ORDERS,
               "--expected-rows": "10", "--run-id": "exec-1", "--JOB_ID": "j_1", "--job-bookmark-option":
               "job-bookmark-disable"}
     values.update(overrides)
@@ -622,8 +652,10 @@ class ParseArgsTest(unittest.TestCase):
     def test_without_delimiter(self):
         resolver = FakeResolver()
         args = job.parse_args(argv(), resolver)
-        self.assertEqual(resolver.asked, ["dataset", "source", "target", "schema", "expected-rows", "run-id"])
-        self.assertEqual(args, job.JobArgs("orders", SOURCE, TARGET, ORDERS, 10, "exec-1", ","))
+        self.assertEqual(resolver.asked, ["dataset", "source", "target", "ingest-date", "commit-request", "schema",
+                                          "expected-rows", "run-id"])
+        self.assertEqual(args, job.JobArgs("orders", SOURCE, TARGET, ORDERS, 10, "2024-01-05", REQUEST,
+                                           "exec-1", ","))
 
     def test_with_delimiter(self):
         resolver = FakeResolver()
@@ -669,7 +701,7 @@ class ParseArgsTest(unittest.TestCase):
     def test_dashed_keys_are_accepted_too(self):
         def resolver(_argv, options):
             return {"dataset": "d", "source": SOURCE, "target": TARGET, "schema": "{}",
-                    "expected-rows": "0", "run-id": "r"}
+                    "expected-rows": "0", "run-id": "r", "ingest-date": "2024-01-05", "commit-request": REQUEST}
         self.assertEqual(job.parse_args(["x"], resolver).expected_rows, 0)
 
     def test_target_gets_a_trailing_slash(self):
@@ -693,6 +725,15 @@ class ParseArgsTest(unittest.TestCase):
             ({"--source": "s3://raw/orders/x.json"}, "must be a .csv or .csv.gz"),
             ({"--target": "curated/orders/"}, "not an s3:// URI"),
             ({"--dataset": ""}, "missing job argument.*--dataset"),
+            ({"--ingest-date": ""}, "missing job argument.*--ingest-date"),
+            ({"--commit-request": ""}, "missing job argument.*--commit-request"),
+            ({"--ingest-date": "2024-02-30"}, '--ingest-date must be a date YYYY-MM-DD, got "2024-02-30"'),
+            ({"--ingest-date": "2024-1-05"}, "--ingest-date must be a date"),
+            ({"--ingest-date": "0000-01-01"}, "--ingest-date must be a date"),
+            ({"--ingest-date": "2024-01-05\n"}, "--ingest-date must be a date"),
+            ({"--commit-request": "s3://curated/_commits/orders/r.txt"}, "--commit-request must name a .json object"),
+            ({"--commit-request": "s3://curated/_commits/orders/.json"}, "--commit-request must name a .json object"),
+            ({"--commit-request": "curated/_commits/orders/r.json"}, "not an s3:// URI"),
         ]
         for overrides, message in cases:
             with self.subTest(overrides):
@@ -734,11 +775,12 @@ def load_corpus():
 def corpus_schema(dataset):
     """The --schema JSON of a corpus dataset, as the schema model derives it."""
     fields = []
-    for col in dataset["columns"]:
+    for i, col in enumerate(dataset["columns"]):
         t = col["type"]
         spark = f"decimal({col['precision']},{col['scale']})" if t == "decimal" else SPARK_TYPE_NAMES.get(t, t)
+        # Field ids 2, 3, … in declaration order (lib/iceberg/schema.ts fieldIds; ingest_date is 1).
         fields.append({"name": col["name"], "type": spark, "nullable": col.get("nullable", True),
-                       "metadata": {"header": col.get("header", col["name"])}})
+                       "metadata": {"header": col.get("header", col["name"]), job.FIELD_ID_KEY: i + 2}})
     return json.dumps({"type": "struct", "fields": fields})
 
 
@@ -974,12 +1016,13 @@ class ConformanceCorpusTest(unittest.TestCase):
                 for part in case["failure"]["messageIncludes"]:
                     self.assertIn(part, problem)
 
-    def test_output_names(self):
+    def test_the_written_schema_of_every_case_carries_its_field_ids(self):
         for case in [c for c in self.corpus if "failure" not in c]:
             with self.subTest(case=case["name"]):
-                source = f"s3://raw/{case['dataset']['name']}/ingest_date=2024-01-05/{case['source']}"
-                self.assertEqual(job.output_key(TARGET, source, 0),
-                                 "orders/ingest_date=2024-01-05/" + case["output"])
+                written = job.output_schema(job.cast_plan(corpus_schema(case["dataset"])))
+                self.assertEqual([(f["name"], f["metadata"][job.FIELD_ID_KEY]) for f in written["fields"]],
+                                 [(col["name"], i + 2) for i, col in enumerate(case["dataset"]["columns"])]
+                                 + [("ingest_date", 1)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1003,13 +1046,20 @@ class FakePaginator:
         if Delimiter:
             keys = [k for k in keys if Delimiter not in k[len(Prefix):]]
         for i in range(0, max(len(keys), 1), 2):  # pages of 2, to exercise paging
-            yield {"Contents": [{"Key": k} for k in keys[i: i + 2]]} if keys else {}
+            yield {"Contents": [{"Key": k, "Size": len(self.s3.objects[(Bucket, k)])}
+                                for k in keys[i: i + 2]]} if keys else {}
 
 
 class FakeS3:
     def __init__(self, objects=None):
         self.objects = dict(objects or {})
         self.calls = []
+        self.content_types = {}
+
+    def put_object(self, Bucket, Key, Body, ContentType=None):
+        self.calls.append(("put", Key))
+        self.objects[(Bucket, Key)] = Body
+        self.content_types[(Bucket, Key)] = ContentType
 
     def get_paginator(self, name):
         assert name == "list_objects_v2"
@@ -1030,6 +1080,7 @@ class FakeS3:
         return {"ContentLength": len(self.objects[(Bucket, Key)])}
 
     def get_object(self, Bucket, Key, Range=None):
+        self.calls.append(("get", Key))
         data = self.objects[(Bucket, Key)]
         if Range:
             start, end = map(int, Range[len("bytes="):].split("-"))
@@ -1040,31 +1091,18 @@ class FakeS3:
         return sorted(k for (b, k) in self.objects if b == bucket)
 
 
-class S3PublishTest(unittest.TestCase):
-    def test_publish_replaces_an_earlier_run_and_leaves_others(self):
-        prefix = "orders/ingest_date=2024-01-05/"
-        staged = prefix + "_staging/r2/parquet/"
+class S3Test(unittest.TestCase):
+    def test_the_input_copy_is_cleaned_and_nothing_else(self):
+        prefix = "orders/iceberg/data/ingest_date=2024-01-05/"
         s3 = FakeS3({
-            ("curated-bucket", staged + "_SUCCESS"): b"",
-            ("curated-bucket", staged + "part-00000-u-c000.zstd.parquet"): b"new0",
-            ("curated-bucket", prefix + "orders-part-00000.parquet"): b"old0",
-            ("curated-bucket", prefix + "orders-part-00001.parquet"): b"old1",
-            ("curated-bucket", prefix + "orders-eu-part-00000.parquet"): b"eu",
-            ("curated-bucket", prefix + "_staging/other-run/parquet/part-0.parquet"): b"other",
+            ("curated-bucket", prefix + "_staging/r2/input/source.csv"): b"copy",
+            ("curated-bucket", prefix + "_staging/other-run/input/source.csv"): b"other",
+            ("curated-bucket", prefix + "orders-r2-0123456789abcdef/part-00000-u-c000.zstd.parquet"): b"data",
         })
-        final = job.publish(s3, TARGET, SOURCE, "r2", row_count=1)
-        self.assertEqual(final, [prefix + "orders-part-00000.parquet"])
-        self.assertEqual(s3.objects[("curated-bucket", prefix + "orders-part-00000.parquet")], b"new0")
-        self.assertNotIn(("curated-bucket", prefix + "orders-part-00001.parquet"), s3.objects)
-        self.assertEqual(s3.objects[("curated-bucket", prefix + "orders-eu-part-00000.parquet")], b"eu")
-        # Copies come before deletes: readers never see the source's data missing.
-        kinds = [c[0] for c in s3.calls]
-        self.assertEqual(kinds, ["copy", "delete"])
-        job.clean_staging(s3, TARGET, "r2")
+        job.clean_input_copy(s3, TARGET, "r2")
         self.assertEqual(s3.keys("curated-bucket"), [
-            prefix + "_staging/other-run/parquet/part-0.parquet",
-            prefix + "orders-eu-part-00000.parquet",
-            prefix + "orders-part-00000.parquet",
+            prefix + "_staging/other-run/input/source.csv",
+            prefix + "orders-r2-0123456789abcdef/part-00000-u-c000.zstd.parquet",
         ])
 
     def test_delete_errors_fail_the_run(self):
@@ -1084,185 +1122,141 @@ class S3PublishTest(unittest.TestCase):
         self.assertTrue(job.is_gzip_object(s3, "b", "a.csv"))
         self.assertFalse(job.is_gzip_object(s3, "b", "b.csv.gz"))
 
-
-class FaultyS3(FakeS3):
-    """A FakeS3 whose S3 step number ``fail_at`` (0-based; a listing, a copy or a delete request)
-    fails: by raising, or (``errors=True``, delete requests only) by answering with per-key Errors
-    after deleting only the batch's first key, as DeleteObjects can."""
-
-    class Boom(Exception):
-        pass
-
-    def __init__(self, objects=None, fail_at=None, errors=False):
-        super().__init__(objects)
-        self.fail_at, self.errors, self.steps = fail_at, errors, []
-
-    def _step(self, kind):
-        self.steps.append(kind)
-        return len(self.steps) - 1 == self.fail_at
-
-    def get_paginator(self, name):
-        if self._step("list"):
-            raise FaultyS3.Boom("listing refused")
-        return super().get_paginator(name)
-
-    def copy(self, CopySource, Bucket, Key):
-        if self._step("copy"):
-            raise FaultyS3.Boom(f"copy to {Key} refused")
-        super().copy(CopySource, Bucket, Key)
-
-    def delete_objects(self, Bucket, Delete):
-        if not self._step("delete"):
-            return super().delete_objects(Bucket, Delete)
-        if not self.errors:
-            raise FaultyS3.Boom("delete refused")
-        first, *rest = Delete["Objects"]
-        super().delete_objects(Bucket, {"Objects": [first], "Quiet": True})
-        return {"Errors": [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"} for o in rest]}
+    def test_list_objects_gives_every_page_with_sizes(self):
+        s3 = FakeS3({("b", f"p/k{i}"): b"x" * i for i in range(5)})
+        s3.objects[("b", "q/k")] = b"no"
+        self.assertEqual(job.list_objects(s3, "b", "p/"), [(f"p/k{i}", i) for i in range(5)])
 
 
-def named_parts(text):
-    """The output file names a publish message lists, ``a to b`` runs expanded (read independently
-    of the module's describe_parts)."""
-    names = []
-    for item in text.split(", "):
-        ends = re.fullmatch(r"(.*?-part-)([0-9]{5})\.parquet(?: to \1([0-9]{5})\.parquet)?", item)
-        assert ends, item
-        for i in range(int(ends.group(2)), int(ends.group(3) or ends.group(2)) + 1):
-            names.append(f"{ends.group(1)}{i:05d}.parquet")
-    return names
+# A Thrift compact encoder, written apart from the module's decoder, to build footers with.
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
 
 
-class PublishRetryTest(unittest.TestCase):
-    """Publishing is not atomic on a Hive prefix (README: Publishing): a failure at any S3 step says
-    exactly what the partition holds, and a re-run, under the same or another run id, converges to
-    exactly its own output."""
+def _zigzag(n):
+    return _varint((n << 1) ^ (n >> 63))
 
-    bucket = "curated-bucket"
-    prefix = "orders/ingest_date=2024-01-05/"
 
-    def partition(self, run_id="r2", parts=2, earlier=4):
-        """An earlier run's ``earlier`` parts, another source's file, and run ``run_id``'s staged
-        ``parts`` parts with Spark's side files and a committer leftover under ``_temporary/``."""
-        p, staged = self.prefix, f"{self.prefix}_staging/{run_id}/parquet/"
-        objects = {(self.bucket, f"{p}orders-part-{i:05d}.parquet"): b"old%d" % i for i in range(earlier)}
-        objects[(self.bucket, p + "orders-eu-part-00000.parquet")] = b"eu"
-        objects.update(self.stage(run_id, parts))
-        objects[(self.bucket, staged + "_SUCCESS")] = b""
-        objects[(self.bucket, staged + ".part-00000-u-c000.zstd.parquet.crc")] = b"crc"
-        objects[(self.bucket, staged + "_temporary/0/_temporary/attempt_1/part-00000-u-c000.zstd.parquet")] = b"junk"
-        return objects
+def thrift_struct(fields):
+    """``fields``: [(id, kind, value)] in id order; kind in i32, i64, binary, bool, struct, list-struct, list-i32."""
+    out, last = bytearray(), 0
+    types_ = {"bool": None, "i32": 5, "i64": 6, "binary": 8, "struct": 12, "list-struct": 9, "list-i32": 9}
+    for fid, kind, value in fields:
+        ctype = (1 if value else 2) if kind == "bool" else types_[kind]
+        delta = fid - last
+        if 0 < delta <= 15:
+            out.append(delta << 4 | ctype)
+        else:
+            out.append(ctype)
+            out += _zigzag(fid)
+        last = fid
+        if kind in ("i32", "i64"):
+            out += _zigzag(value)
+        elif kind == "binary":
+            out += _varint(len(value)) + value
+        elif kind == "struct":
+            out += thrift_struct(value)
+        elif kind in ("list-struct", "list-i32"):
+            elem = 12 if kind == "list-struct" else 5
+            out.append((len(value) << 4 | elem) if len(value) < 15 else (0xF0 | elem))
+            if len(value) >= 15:
+                out += _varint(len(value))
+            for v in value:
+                out += thrift_struct(v) if kind == "list-struct" else _zigzag(v)
+    out.append(0)
+    return bytes(out)
 
-    def stage(self, run_id, parts, tag=b"new"):
-        staged = f"{self.prefix}_staging/{run_id}/parquet/"
-        return {(self.bucket, f"{staged}part-{i:05d}-u{run_id}-c000.zstd.parquet"): tag + b"%d" % i for i in range(parts)}
 
-    def source_parts(self, s3):
-        """The partition's files outside staging, with their contents."""
-        return {k[len(self.prefix):]: v for (b, k), v in s3.objects.items()
-                if b == self.bucket and k.startswith(self.prefix) and "/_staging/" not in "/" + k[len(self.prefix):]}
+def footer(num_rows, columns=3, key_values=()):
+    schema_ = [[(4, "binary", b"duckdb_schema"), (5, "i32", columns)]] + [
+        [(1, "i32", 1), (3, "i32", 1), (4, "binary", f"c{i}".encode()), (9, "i32", i + 2)] for i in range(columns)]
+    groups = [[(1, "list-struct", []), (2, "i64", 100), (3, "i64", num_rows), (5, "bool", True)]]
+    kv = [[(1, "binary", k), (2, "binary", v)] for k, v in key_values]
+    return thrift_struct([(1, "i32", 1), (2, "list-struct", schema_), (3, "i64", num_rows),
+                          (4, "list-struct", groups), (5, "list-struct", kv), (6, "binary", b"duckdb")])
 
-    def failed_publish(self, s3):
-        """The message of run r2's publish (2 staged parts), which must fail."""
-        with self.assertRaises(job.JobFailure) as failure:
-            job.publish(s3, TARGET, SOURCE, "r2", row_count=2)
-        return str(failure.exception)
 
-    def test_temporary_leftovers_are_never_published(self):
-        s3 = FakeS3(self.partition(earlier=0))
-        final = job.publish(s3, TARGET, SOURCE, "r2", row_count=2)
-        self.assertEqual(final, [self.prefix + "orders-part-00000.parquet", self.prefix + "orders-part-00001.parquet"])
-        self.assertEqual(self.source_parts(s3), {"orders-eu-part-00000.parquet": b"eu",
-                                                 "orders-part-00000.parquet": b"new0",
-                                                 "orders-part-00001.parquet": b"new1"})
+def parquet_file(num_rows, **kwargs):
+    meta = footer(num_rows, **kwargs)
+    return b"PAR1" + b"\0" * 50 + meta + len(meta).to_bytes(4, "little") + b"PAR1"
 
-    def test_a_copy_failing_part_way_names_the_mix(self):
-        s3 = FaultyS3(self.partition(), fail_at=3)  # list, list, copy part 1, copy part 2
-        self.assertEqual(self.failed_publish(s3),
-                         "publishing to s3://curated-bucket/orders/ingest_date=2024-01-05/ failed at part 2 of 2 "
-                         "(orders-part-00001.parquet: Boom: copy to orders/ingest_date=2024-01-05/"
-                         "orders-part-00001.parquet refused). The partition holds a mix: 1 of this run's 2 parts "
-                         "(orders-part-00000.parquet) and 3 part(s) of an earlier run of this source "
-                         "(orders-part-00001.parquet to orders-part-00003.parquet). It stays so until a re-run of "
-                         "this file, under any run id, publishes its output whole and deletes the rest.")
 
-    def test_the_first_copy_failing_publishes_nothing(self):
-        s3 = FaultyS3(self.partition(earlier=0), fail_at=2)
-        self.assertRegex(self.failed_publish(s3), r"failed at part 1 of 2 .* Nothing was published: the "
-                                                  r"partition holds no output of this source\.")
-        self.assertEqual(self.source_parts(s3), {"orders-eu-part-00000.parquet": b"eu"})
+class ParquetFooterTest(unittest.TestCase):
+    def test_reads_num_rows_past_the_schema_list(self):
+        for rows in (0, 1, 127, 128, 10_000_000_000):
+            for columns in (1, 14, 15, 300):
+                with self.subTest(rows=rows, columns=columns):
+                    self.assertEqual(job.parquet_num_rows(footer(rows, columns)), rows)
 
-    def test_a_delete_failing_after_every_copy_says_the_output_is_live(self):
-        s3 = FaultyS3(self.partition(), fail_at=4, errors=True)  # the one delete request
-        self.assertEqual(self.failed_publish(s3),
-                         "published this run's 2 part(s) to s3://curated-bucket/orders/ingest_date=2024-01-05/ "
-                         "(orders-part-00000.parquet to orders-part-00001.parquet), but could not delete 1 part(s) "
-                         "of an earlier run of this source (orders-part-00003.parquet: AccessDenied Access Denied): "
-                         "readers see their rows beside this run's (duplicates) until a re-run of this file, under "
-                         "any run id, publishes its output whole and deletes the rest.")
-        self.assertEqual(sorted(self.source_parts(s3)), ["orders-eu-part-00000.parquet", "orders-part-00000.parquet",
-                                                         "orders-part-00001.parquet", "orders-part-00003.parquet"])
+    def test_a_short_footer_or_no_magic_is_an_error(self):
+        with self.assertRaisesRegex(ValueError, "ends early"):
+            job.parquet_num_rows(footer(5)[:30])
+        with self.assertRaisesRegex(ValueError, "not a Parquet file"):
+            job.footer_length(b"xxxxxxxxPAR2")
 
-    def test_a_failure_at_any_step_is_told_truly_and_a_re_run_converges(self):
-        clean = FaultyS3(self.partition())
-        job.publish(clean, TARGET, SOURCE, "r2", row_count=2)
-        self.assertEqual(clean.steps, ["list", "list", "copy", "copy", "delete"])
-        for step, errors, rerun_id, rerun_parts in [
-            (step, errors, rerun_id, rerun_parts)
-            for step in range(len(clean.steps)) for errors in (False, True)
-            for rerun_id in ("r2", "r3") for rerun_parts in (1, 2, 5)
-            if not errors or clean.steps[step] == "delete"
-        ]:
-            with self.subTest(step=step, kind=clean.steps[step], errors=errors, rerun=(rerun_id, rerun_parts)):
-                # Act 1: the failing publish
-                s3 = FaultyS3(self.partition(), fail_at=step, errors=errors)
-                message = self.failed_publish(s3)
-                # Assess 1: the message says what the partition holds, part by part.
-                held = self.source_parts(s3)
-                self.assertEqual(held["orders-eu-part-00000.parquet"], b"eu")
-                new = sorted(n for n, v in held.items() if v.startswith(b"new"))
-                old = sorted(n for n, v in held.items() if v.startswith(b"old"))
-                if clean.steps[step] == "list":
-                    self.assertRegex(message, r"failed before its first copy .*: nothing was published$")
-                    self.assertEqual(new, [])
-                elif clean.steps[step] == "copy":
-                    ours = re.search(r"this run's 2 parts \(([^)]*)\)", message)
-                    theirs = re.search(r"earlier (?:run|output) of this source \(([^)]*)\)", message)
-                    self.assertEqual(named_parts(ours.group(1)) if ours else [], new)
-                    self.assertEqual(named_parts(theirs.group(1)) if theirs else [], old)
-                else:
-                    listed = re.search(r"^published this run's 2 part\(s\) .* \(([^)]*)\), but could not delete "
-                                       r"\d+ part\(s\) of an earlier run of this source \(([^:]*):", message)
-                    self.assertEqual(named_parts(listed.group(1)), new)
-                    self.assertEqual(named_parts(listed.group(2)), old)
-                    self.assertEqual(new, ["orders-part-00000.parquet", "orders-part-00001.parquet"])
-                if clean.steps[step] != "list":
-                    self.assertTrue(message.endswith(" until a re-run of this file, under any run id, publishes its "
-                                                     "output whole and deletes the rest."), message)
-                # Act 2: main() cleans the run's staging; the re-run stages its own output and publishes.
-                job.clean_staging(s3, TARGET, "r2")
-                s3.fail_at = None
-                s3.objects.update(self.stage(rerun_id, rerun_parts, tag=b"rerun"))
-                final = job.publish(s3, TARGET, SOURCE, rerun_id, row_count=rerun_parts)
-                # Assess 2: exactly the re-run's parts, and the other source untouched.
-                expected = {f"orders-part-{i:05d}.parquet": b"rerun%d" % i for i in range(rerun_parts)}
-                self.assertEqual(self.source_parts(s3), {**expected, "orders-eu-part-00000.parquet": b"eu"})
-                self.assertEqual(final, [self.prefix + name for name in sorted(expected)])
+    def test_reads_a_file_in_s3_with_one_range_or_two(self):
+        small = parquet_file(42)
+        big = parquet_file(7, columns=3, key_values=[(b"iceberg.schema", b"x" * (job.FOOTER_PROBE_BYTES + 10))])
+        s3 = FakeS3({("b", "small.parquet"): small, ("b", "big.parquet"): big})
+        self.assertEqual(job.data_file_rows(s3, "b", "small.parquet", len(small)), 42)
+        self.assertEqual(job.data_file_rows(s3, "b", "big.parquet", len(big)), 7)
+        self.assertEqual([c[0] for c in s3.calls], ["get", "get", "get"])
+        with self.assertRaisesRegex(ValueError, "too small"):
+            job.data_file_rows(s3, "b", "small.parquet", 5)
 
-    def test_a_failed_delete_request_does_not_stop_the_next_batches(self):
-        keys = [f"k{i:04d}" for i in range(2500)]
-        s3 = FaultyS3({("b", k): b"" for k in keys}, fail_at=0)
-        left, reason = job.try_delete(s3, "b", keys)
-        self.assertEqual((left, reason), (keys[:1000], "Boom: delete refused"))
-        self.assertEqual(s3.keys("b"), keys[:1000])
 
-    def test_describe_parts(self):
-        self.assertEqual(job.describe_parts([]), "none")
-        self.assertEqual(job.describe_parts(["p/a-part-00005.parquet", "p/a-part-00000.parquet",
-                                             "p/a-part-00001.parquet", "p/a-part-00002.parquet",
-                                             "p/a-part-00007.parquet", "p/a-part-00008.parquet"]),
-                         "a-part-00000.parquet to a-part-00002.parquet, a-part-00005.parquet, "
-                         "a-part-00007.parquet to a-part-00008.parquet")
+class CommitRequestTest(unittest.TestCase):
+    args = job.parse_args(argv(), FakeResolver())
+
+    def test_names_every_file_with_its_rows_and_bytes_and_the_total(self):
+        files = [{"path": "s3://c/a.parquet", "rows": 3, "bytes": 100},
+                 {"path": "s3://c/b.parquet", "rows": 0, "bytes": 50}]
+        self.assertEqual(job.commit_request(self.args, files), {
+            "version": 1, "dataset": "orders", "runId": "exec-1", "source": SOURCE, "ingestDate": "2024-01-05",
+            "rows": 3, "files": files})
+
+    def folder_with(self, sizes_rows):
+        folder = job.data_folder(TARGET, SOURCE, "exec-1", "0123456789abcdef")
+        bucket, prefix = job.split_s3_uri(folder)
+        s3 = FakeS3({(bucket, prefix + "_SUCCESS"): b""})
+        for i, rows in enumerate(sizes_rows):
+            s3.objects[(bucket, f"{prefix}part-{i:05d}-u-c000.zstd.parquet")] = parquet_file(rows, columns=i + 1)
+        return s3, folder, bucket, prefix
+
+    def test_one_file_takes_the_observed_count_several_their_footers(self):
+        s3, folder, bucket, prefix = self.folder_with([4])
+        (one,) = job.describe_files(s3, folder, 4)
+        self.assertEqual(one, {"path": f"s3://{bucket}/{prefix}part-00000-u-c000.zstd.parquet", "rows": 4,
+                               "bytes": len(s3.objects[(bucket, prefix + "part-00000-u-c000.zstd.parquet")])})
+        self.assertEqual([c for c in s3.calls if c[0] == "get"], [])
+        s3, folder, bucket, prefix = self.folder_with([4, 0, 6])
+        files = job.describe_files(s3, folder, 10)
+        self.assertEqual([(f["path"].rsplit("/", 1)[-1], f["rows"]) for f in files],
+                         [(f"part-{i:05d}-u-c000.zstd.parquet", n) for i, n in enumerate([4, 0, 6])])
+        self.assertEqual([f["bytes"] for f in files],
+                         [len(s3.objects[(bucket, job.split_s3_uri(f["path"])[1])]) for f in files])
+
+    def test_rows_that_do_not_add_up_or_no_file_fail_the_run(self):
+        s3, folder, _, _ = self.folder_with([4, 5])
+        with self.assertRaisesRegex(job.JobFailure, "the 2 data files under .* hold 9 rows, not the 10 written"):
+            job.describe_files(s3, folder, 10)
+        s3, folder, _, _ = self.folder_with([])
+        with self.assertRaisesRegex(job.JobFailure, "Spark wrote no Parquet file"):
+            job.describe_files(s3, folder, 0)
+
+    def test_is_put_at_the_commit_request_uri(self):
+        s3 = FakeS3()
+        request = job.put_commit_request(s3, self.args, [{"path": "s3://c/a.parquet", "rows": 10, "bytes": 1}])
+        self.assertEqual(json.loads(s3.objects[("curated-bucket", "_commits/orders/exec-1.json")]), request)
+        self.assertEqual(s3.content_types[("curated-bucket", "_commits/orders/exec-1.json")], "application/json")
 
 
 class WholeStringPatternsTest(unittest.TestCase):
@@ -1270,7 +1264,9 @@ class WholeStringPatternsTest(unittest.TestCase):
 
     def test_a_run_id_with_a_trailing_newline_is_refused(self):
         with self.assertRaises(job.JobFailure):
-            job.staging_prefix(TARGET, "abc\n")
+            job.input_copy_prefix(TARGET, "abc\n")
+        with self.assertRaises(job.JobFailure):
+            job.data_folder(TARGET, SOURCE, "abc\n", "0123456789abcdef")
         with self.assertRaisesRegex(job.JobFailure, "--run-id"):
             job.parse_args(argv(**{"--run-id": "exec-1\n"}), FakeResolver())
 
@@ -1316,13 +1312,24 @@ class FakeWriter:
             if k[0] == bucket and k[1].startswith(key):
                 del spark.s3.objects[k]  # mode overwrite
         # Spark's names: part-<task>-<uuid>-c<file of the task>; listed out of order on purpose.
-        for task, files in reversed(list(enumerate(spark.parts))):
-            for c in range(files):
-                spark.s3.objects[(bucket, f"{key}part-{task:05d}-uuid-c{c:03d}.zstd.parquet")] = \
-                    f"run{run} task{task} c{c}".encode()
+        # Each file is a Parquet tail whose footer holds its rows (spark.file_rows, in write order).
+        names = [(task, c) for task, files in enumerate(spark.parts) for c in range(files)]
+        rows = spark.file_rows or [spark.metrics[run]["row_count"]] + [0] * (len(names) - 1)
+        for (task, c), n in reversed(list(zip(names, rows))):
+            spark.s3.objects[(bucket, f"{key}part-{task:05d}-uuid-c{c:03d}.zstd.parquet")] = \
+                parquet_file(n, key_values=[(b"written", f"run{run} task{task} c{c}".encode())])
         spark.s3.objects[(bucket, key + "_SUCCESS")] = b""
+        spark.s3.objects[(bucket, key + "_temporary/0/part-00000-uuid-c000.zstd.parquet")] = b"a failed attempt"
         for observation in self.df.observations:
             observation.value = spark.metrics[run]
+
+
+class FakeColumn:
+    def __init__(self, spark, name):
+        self.spark, self.name = spark, name
+
+    def alias(self, name, metadata=None):
+        return ("alias", self.name, name, metadata)
 
 
 class FakeDF:
@@ -1337,6 +1344,12 @@ class FakeDF:
         self.spark.selects.append(list(items))
         return FakeDF(self.spark, [i.rsplit(" AS ", 1)[-1] for i in items], self.observations)
 
+    def select(self, *columns):
+        assert all(c[0] == "alias" for c in columns)
+        assert [c[1] for c in columns] == self.columns, "select names the frame's columns"
+        self.spark.aliases.append([(c[2], c[3]) for c in columns])
+        return FakeDF(self.spark, [job.quote_identifier(c[2]) for c in columns], self.observations)
+
     def observe(self, observation, *columns):
         # Only pyspark.sql.functions.expr columns: the fake expr tags its text.
         self.spark.observed.append([text for tag, text in columns if tag == "expr"])
@@ -1349,11 +1362,14 @@ class FakeDF:
 
 class FakeSpark:
     """Records what main() asks of Spark. ``metrics`` are the observed checks of each write in turn;
-    ``parts`` the files each write task writes (one entry per task)."""
+    ``parts`` the files each write task writes (one entry per task); ``file_rows`` the rows each
+    file's footer holds (default: every row in the first)."""
 
-    def __init__(self, s3, header, metrics, parts=(1,)):
+    def __init__(self, s3, header, metrics, parts=(1,), file_rows=None):
         self.s3, self.header, self.metrics, self.parts = s3, header, list(metrics), list(parts)
+        self.file_rows = file_rows
         self.conf_values, self.reads, self.selects, self.observed, self.writes = {}, [], [], [], []
+        self.aliases = []
         spark = self
 
         class Conf:
@@ -1389,6 +1405,7 @@ def fake_glue(spark, s3):
     sql.SparkSession = type("SparkSession", (), {"builder": Builder()})
     sql.Observation = FakeObservation
     functions.expr = lambda text: ("expr", text)
+    functions.col = lambda name: FakeColumn(spark, name)
     awsglue = mods["awsglue"] = types.ModuleType("awsglue")
     utils = mods["awsglue.utils"] = types.ModuleType("awsglue.utils")
     awsglue.utils = utils
@@ -1410,12 +1427,20 @@ def fake_glue(spark, s3):
 
 HEADER = ["\ufefforder_id", "Customer Name", "quantity", "amount", "discount", "gift", "ordered_at", "ship_date"]
 GOOD = {"row_count": 10, **{f"bad{k}": 0 for k in range(8)}, **{f"nul{k}": 0 for k in range(8)}}
-PARTITION = "orders/ingest_date=2024-01-05/"
-STAGED = "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/exec-1/parquet/"
+PARTITION = "orders/iceberg/data/ingest_date=2024-01-05/"
+FOLDER = re.compile(r"s3://curated-bucket/orders/iceberg/data/ingest_date=2024-01-05/orders-exec-1-[0-9a-f]{16}/\Z")
+REQUEST_KEY = "_commits/orders/exec-1.json"
+
+
+def written_by(s3, key):
+    """The ``written`` tag the fake writer put in a data file's footer (which write, task and file)."""
+    data = s3.objects[("curated-bucket", key)]
+    return re.search(rb"run[0-9]+ task[0-9]+ c[0-9]+", data).group().decode()
 
 
 class MainTest(unittest.TestCase):
-    def run_main(self, source=SOURCE, data=b"order_id,...\n", metrics=(GOOD,), extra=(), parts=(1,), size=None):
+    def run_main(self, source=SOURCE, data=b"order_id,...\n", metrics=(GOOD,), extra=(), parts=(1,), size=None,
+                 file_rows=None):
         bucket, key = job.split_s3_uri(source)
 
         class Sized(FakeS3):
@@ -1424,10 +1449,10 @@ class MainTest(unittest.TestCase):
 
         s3 = Sized({
             (bucket, key): data,
-            ("curated-bucket", PARTITION + "orders-part-00000.parquet"): b"old0",
-            ("curated-bucket", PARTITION + "orders-part-00001.parquet"): b"old1",
+            # Another run's data files in the same day's folder: never touched.
+            ("curated-bucket", PARTITION + "orders-exec-0-0123456789abcdef/part-00000-u-c000.zstd.parquet"): b"old0",
         })
-        spark = FakeSpark(s3, HEADER, metrics, parts)
+        spark = FakeSpark(s3, HEADER, metrics, parts, file_rows)
         error = None
         with fake_glue(spark, s3):
             try:
@@ -1436,6 +1461,15 @@ class MainTest(unittest.TestCase):
                 error = e
         return s3, spark, error
 
+    def request(self, s3):
+        return json.loads(s3.objects[("curated-bucket", REQUEST_KEY)])
+
+    def assert_untouched(self, s3):
+        self.assertEqual(s3.objects[("curated-bucket",
+                                     PARTITION + "orders-exec-0-0123456789abcdef/part-00000-u-c000.zstd.parquet")],
+                         b"old0")
+        self.assertEqual([c for c in s3.calls if c[0] in ("copy", "delete") and "_staging/" not in c[-1]], [])
+
     def test_the_dataset_dialect_reaches_the_reader(self):
         # Review C1 and C2 end to end through main(): what Spark is asked to read with.
         _, spark, error = self.run_main(extra=["--delimiter", "\\", "--quote", "'"])
@@ -1443,21 +1477,46 @@ class MainTest(unittest.TestCase):
         options = spark.reads[0][1]
         self.assertEqual((options["sep"], options["quote"], options["escape"]), ("\\\\", "'", "'"))
 
-    def test_a_good_run_checks_in_the_write_publishes_and_cleans_up(self):
+    def test_a_good_run_writes_field_ids_and_ingest_date_then_the_commit_request(self):
         s3, spark, error = self.run_main()
         self.assertIsNone(error)
         self.assertEqual(spark.conf_values, job.SPARK_CONF)
+        self.assertEqual(spark.conf_values["spark.sql.parquet.fieldId.write.enabled"], "true")
         # No --multiline: read whole, as before the argument existed.
         self.assertEqual(spark.reads, [(SOURCE, job.reader_options(",", '"', whole_file=True))])
         plan = job.cast_plan(ORDERS)
         self.assertEqual(spark.selects[0], job.projection(plan, list(range(8))))
         # One pass: the checks are observed on the frame that is written, never collected apart.
         self.assertEqual(spark.observed, [job.check_aggregates(plan)])
-        self.assertEqual(spark.selects[1][1], "t1 AS `customer`")
-        self.assertEqual(spark.writes, [(STAGED, {"mode": "overwrite", "compression": "zstd",
-                                                  "maxRecordsPerFile": "10"})])
-        self.assertEqual(s3.keys("curated-bucket"), [PARTITION + "orders-part-00000.parquet"])
-        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"run0 task0 c0")
+        self.assertEqual(spark.selects[1], job.output_items(plan, "2024-01-05"))
+        self.assertEqual(spark.selects[1][-1], "DATE '2024-01-05' AS `ingest_date`")
+        # Every written column carries its field id, ingest_date 1.
+        self.assertEqual(spark.aliases, [[(f["name"], f["metadata"]) for f in job.output_schema(plan)["fields"]]])
+        self.assertEqual(spark.aliases[0][-1], ("ingest_date", {"parquet.field.id": 1}))
+        ((folder, options),) = spark.writes
+        self.assertRegex(folder, FOLDER)
+        self.assertEqual(options, {"mode": "overwrite", "compression": "zstd", "maxRecordsPerFile": "10"})
+        _, prefix = job.split_s3_uri(folder)
+        data_key = prefix + "part-00000-uuid-c000.zstd.parquet"
+        self.assertEqual(self.request(s3), {
+            "version": 1, "dataset": "orders", "runId": "exec-1", "source": SOURCE, "ingestDate": "2024-01-05",
+            "rows": 10,
+            "files": [{"path": "s3://curated-bucket/" + data_key, "rows": 10,
+                       "bytes": len(s3.objects[("curated-bucket", data_key)])}]})
+        # The request comes after the data: the last S3 call.
+        self.assertEqual(s3.calls[-1], ("put", REQUEST_KEY))
+        self.assert_untouched(s3)
+
+    def test_a_re_run_writes_a_folder_of_its_own(self):
+        s3, spark, _ = self.run_main()
+        first = spark.writes[0][0]
+        spark2 = FakeSpark(s3, HEADER, [GOOD])
+        with fake_glue(spark2, s3):
+            job.main(argv())
+        self.assertNotEqual(spark2.writes[0][0], first)
+        self.assertTrue(self.request(s3)["files"][0]["path"].startswith(spark2.writes[0][0]))
+        self.assertEqual(written_by(s3, job.split_s3_uri(first)[1] + "part-00000-uuid-c000.zstd.parquet"),
+                         "run0 task0 c0")
 
     def test_a_file_whose_records_span_no_lines_is_read_line_by_line(self):
         _, spark, error = self.run_main(extra=["--multiline", "false"])
@@ -1471,53 +1530,54 @@ class MainTest(unittest.TestCase):
         self.assertIsNone(error)
         self.assertEqual(spark.reads[0][1]["multiLine"], "true")
 
-    def test_a_short_line_read_is_read_again_whole_and_published_from_that(self):
+    def test_a_short_line_read_is_read_again_whole_into_the_same_folder_and_committed_from_that(self):
         s3, spark, error = self.run_main(metrics=[{**GOOD, "row_count": 9}, GOOD], extra=["--multiline", "false"])
         self.assertIsNone(error)
         self.assertEqual([r[1]["multiLine"] for r in spark.reads], ["false", "true"])
-        self.assertEqual(len(spark.writes), 2)
-        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"run1 task0 c0")
+        self.assertEqual([w[0] for w in spark.writes], [spark.writes[0][0]] * 2)
+        (only,) = self.request(s3)["files"]
+        self.assertEqual(written_by(s3, job.split_s3_uri(only["path"])[1]), "run1 task0 c0")
 
-    def test_failed_checks_publish_nothing(self):
+    def test_failed_checks_write_no_commit_request(self):
         s3, spark, error = self.run_main(metrics=[{**GOOD, "row_count": 9, "bad3": 2}])
         self.assertRegex(str(error), r"^dataset orders, source s3://raw-bucket/orders/ingest_date=2024-01-05/"
                                      r"orders\.csv: 2 non-empty values did not convert .* amount \(decimal\(12,2\)\): 2;"
                                      r" read 9 rows but the validator counted 10")
-        self.assertEqual(len(spark.writes), 1)  # written to staging, then refused
-        self.assertEqual(s3.keys("curated-bucket"), [PARTITION + "orders-part-00000.parquet",
-                                                     PARTITION + "orders-part-00001.parquet"])
-        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"old0")
+        self.assertEqual(len(spark.writes), 1)  # written, then refused: never named to the committer
+        self.assertNotIn(("curated-bucket", REQUEST_KEY), s3.objects)
+        self.assert_untouched(s3)
 
     def test_a_short_whole_read_after_a_short_line_read_fails(self):
         s3, spark, error = self.run_main(metrics=[{**GOOD, "row_count": 8}, {**GOOD, "row_count": 9}],
                                          extra=["--multiline", "false"])
         self.assertRegex(str(error), r": read 9 rows but the validator counted 10 \(--expected-rows\)$")
         self.assertEqual(len(spark.reads), 2)
-        self.assertEqual(s3.objects[("curated-bucket", PARTITION + "orders-part-00000.parquet")], b"old0")
+        self.assertNotIn(("curated-bucket", REQUEST_KEY), s3.objects)
 
-    def test_a_source_spark_cannot_read_by_name_is_copied_first(self):
+    def test_a_source_spark_cannot_read_by_name_is_copied_first_and_the_copy_deleted(self):
         source = "s3://raw-bucket/orders/ingest_date=2024-01-05/_daily export.CSV.GZ"
         s3, spark, error = self.run_main(source=source, data=b"\x1f\x8b\x08...")
         self.assertIsNone(error)
-        self.assertEqual(spark.reads[0][0],
-                         "s3://curated-bucket/orders/ingest_date=2024-01-05/_staging/exec-1/input/source.csv.gz")
-        self.assertEqual(s3.keys("curated-bucket"), [
-            PARTITION + "%5Fdaily export-part-00000.parquet",
-            PARTITION + "orders-part-00000.parquet",
-            PARTITION + "orders-part-00001.parquet",
-        ])
+        self.assertEqual(spark.reads[0][0], "s3://curated-bucket/" + PARTITION + "_staging/exec-1/input/source.csv.gz")
+        self.assertEqual([k for k in s3.keys("curated-bucket") if "_staging/" in k], [])
+        self.assertRegex(spark.writes[0][0], r"/ingest_date=2024-01-05/%5Fdaily export-exec-1-[0-9a-f]{16}/\Z")
+        self.assertEqual(self.request(s3)["source"], source)
 
-    def test_large_sources_are_cut_by_rows_without_a_shuffle_and_published_in_row_order(self):
+    def test_large_sources_are_cut_by_rows_and_named_in_row_order_with_their_footer_rows(self):
         # 3 GiB of CSV, 10 rows: at most 4 rows a file; two read tasks, the first cut in three.
-        s3, spark, error = self.run_main(size=3 * (1 << 30), parts=(3, 1), extra=["--multiline", "false"])
+        s3, spark, error = self.run_main(size=3 * (1 << 30), parts=(3, 1), file_rows=[4, 4, 1, 1],
+                                         extra=["--multiline", "false"])
         self.assertIsNone(error)
         self.assertEqual(spark.writes[0][1]["maxRecordsPerFile"], "4")
-        self.assertEqual([(k, s3.objects[("curated-bucket", k)]) for k in s3.keys("curated-bucket")], [
-            (PARTITION + "orders-part-00000.parquet", b"run0 task0 c0"),
-            (PARTITION + "orders-part-00001.parquet", b"run0 task0 c1"),
-            (PARTITION + "orders-part-00002.parquet", b"run0 task0 c2"),
-            (PARTITION + "orders-part-00003.parquet", b"run0 task1 c0"),
-        ])
+        files = self.request(s3)["files"]
+        self.assertEqual([(written_by(s3, job.split_s3_uri(f["path"])[1]), f["rows"]) for f in files], [
+            ("run0 task0 c0", 4), ("run0 task0 c1", 4), ("run0 task0 c2", 1), ("run0 task1 c0", 1)])
+        self.assertEqual(self.request(s3)["rows"], 10)
+
+    def test_footer_rows_that_do_not_add_up_fail_the_run_without_a_request(self):
+        s3, _, error = self.run_main(parts=(2,), file_rows=[4, 5])
+        self.assertRegex(str(error), r"^the 2 data files under s3://.* hold 9 rows, not the 10 written$")
+        self.assertNotIn(("curated-bucket", REQUEST_KEY), s3.objects)
 
     def test_missing_header_fails_before_reading_data(self):
         bucket, key = job.split_s3_uri(SOURCE)
@@ -1526,20 +1586,6 @@ class MainTest(unittest.TestCase):
         with fake_glue(spark, s3), self.assertRaisesRegex(job.JobFailure, "no column 'Customer Name'"):
             job.main(argv())
         self.assertEqual(spark.writes, [])
-
-
-class MainPublishFailureTest(unittest.TestCase):
-    def test_a_failed_publish_fails_the_run_with_the_partition_state_and_cleans_staging(self):
-        bucket, key = job.split_s3_uri(SOURCE)
-        s3 = FaultyS3({(bucket, key): b"x"}, fail_at=2)  # the staging and existing listings, then the copy
-        spark = FakeSpark(s3, HEADER, [GOOD])
-        with fake_glue(spark, s3), self.assertRaises(job.JobFailure) as failure:
-            job.main(argv())
-        self.assertEqual(s3.steps[:3], ["list", "list", "copy"])
-        self.assertRegex(str(failure.exception), r"^publishing to s3://curated-bucket/orders/ingest_date=2024-01-05/ "
-                                                 r"failed at part 1 of 1 .* Nothing was published: the partition holds "
-                                                 r"no output of this source\.")
-        self.assertEqual(s3.keys("curated-bucket"), [])
 
 
 if __name__ == "__main__":

@@ -140,6 +140,19 @@ const configSchema = z.strictObject({
   reconcileRedrive: z
     .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
     .default(true),
+  /**
+   * Days the datasets' Iceberg snapshots are kept (the Glue retention optimizer and the tables'
+   * `history.expire.max-snapshot-age-ms`): a training set pinned by snapshot id can be read again
+   * for this long. Glue's own default is 5 days.
+   */
+  snapshotRetentionDays: count(1, 3650).default(90),
+  /**
+   * Whether the Glue Data Catalog table optimizers (compaction, snapshot retention, orphan-file
+   * deletion) run on the datasets' tables.
+   */
+  tableOptimizers: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .default(true),
   logRetentionDays: z.coerce
     .number()
     .int()

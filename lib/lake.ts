@@ -23,6 +23,7 @@ export function buildLake(app: App, { config, datasets, datasetsDir }: LakeInput
     description: 'CSV data lake: buckets, key, topics and Glue catalog (stateful, retained)',
     config,
     datasets,
+    datasetsDir,
     databaseName,
   });
   const { buckets, notifications } = storage;
@@ -38,7 +39,7 @@ export function buildLake(app: App, { config, datasets, datasetsDir }: LakeInput
     databaseName,
     storageStackName: storage.stackName,
   });
-  // The pipeline registers partitions in tables the storage stack creates.
+  // The pipeline commits to the tables the storage stack creates.
   pipeline.addStackDependency(storage);
   return { storage, pipeline };
 }

@@ -122,8 +122,15 @@ export interface GlueJobArguments {
   readonly '--dataset': string;
   /** `s3://raw-bucket/<dataset>/ingest_date=…/<file>` */
   readonly '--source': string;
-  /** `s3://curated-bucket/<dataset>/ingest_date=…/` */
+  /**
+   * The day's folder of the dataset's Iceberg table, `s3://curated-bucket/<dataset>/iceberg/data/ingest_date=…/`
+   * (lib/iceberg/layout.ts `partitionPrefix`): data files are written under it at unique names, never overwritten.
+   */
   readonly '--target': string;
+  /** `YYYY-MM-DD`: the value of the `ingest_date` column (field id 1) of every row written. */
+  readonly '--ingest-date': string;
+  /** Where the engine puts its {@link CommitRequestFile} after its last data file (`commitRequestUri`). */
+  readonly '--commit-request': string;
   /** The Spark schema JSON derived from the dataset declaration. */
   readonly '--schema': string;
   readonly '--expected-rows': string;
@@ -156,7 +163,7 @@ export interface ConvertTaskOutput {
   readonly seconds: number;
   readonly engine: 'lambda';
   readonly rows: number;
-  /** The published Parquet objects, `s3://bucket/key` (one part a file today). */
+  /** The data files written, `s3://bucket/key` (one today): the files its commit request names. */
   readonly outputs: string[];
 }
 
@@ -214,21 +221,6 @@ export interface CommitTaskOutput {
   readonly status: 'committed' | 'exists';
 }
 
-/** What the RegisterPartition task receives (removed with RegisterPartition: CommitToTable replaces it). */
-export interface RegisterPartitionInput {
-  readonly dataset: string;
-  readonly ingestDate: string;
-}
-
-/** What the RegisterPartition task returns (removed with RegisterPartition). */
-export interface RegisterPartitionOutput {
-  readonly database: string;
-  readonly table: string;
-  readonly values: [string];
-  readonly location: string;
-  readonly created: boolean;
-}
-
 /** Errors carried in the workflow state: enough to act on, small enough for any file. */
 export const STATE_ERRORS = 5;
 /**
@@ -255,9 +247,13 @@ export const ENV = {
     /** The function's ephemeral storage (/tmp), MB: Lambda does not tell a function its size. */
     ephemeralMb: 'EPHEMERAL_STORAGE_MB',
   },
-  registerPartition: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
   /** The Commit function (CommitToTable's consumer) and the tables custom resource. */
   commit: { database: 'GLUE_DATABASE', curatedBucket: 'CURATED_BUCKET' },
+  /**
+   * The tables custom resource's function: the declarations bundled with it. The database, the
+   * bucket and the settings come in the resource's properties, so a change of them re-runs it.
+   */
+  tables: { datasetsDir: 'DATASETS_DIR' },
   reconcile: {
     landingBucket: 'LANDING_BUCKET',
     stateMachineArn: 'STATE_MACHINE_ARN',

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { type ConversionSettings, type ConvertedFile, planConversion } from '../../lib/conversion/plan.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
+import { commitRequestUri, partitionPrefix } from '../../lib/iceberg/layout.ts';
 import type { ValidationError } from '../../lib/validation/csv-validator.ts';
 import { type ByteSource, PARALLEL_MIN_BYTES, validateParallel } from '../../lib/validation/parallel.ts';
 import { startsWithGzipMagic, validateCsv } from '../../lib/validation/validate-csv.ts';
@@ -397,8 +398,12 @@ export async function validateIngest(
 export interface GlueRun {
   /** `s3://raw-bucket/<dataset>/ingest_date=…/<file>` */
   readonly source: string;
-  /** `s3://curated-bucket/<dataset>/ingest_date=…/` */
+  /** The day's data folder of the dataset's table, `s3://curated-bucket/<dataset>/iceberg/data/ingest_date=…/` */
   readonly target: string;
+  /** `YYYY-MM-DD`: the `ingest_date` value of every row written. */
+  readonly ingestDate: string;
+  /** Where the engine writes its commit request, `s3://curated-bucket/_commits/<dataset>/<run-id>.json`. */
+  readonly commitRequest: string;
   /** The validator's row count. */
   readonly rows: number;
   /** The execution name. */
@@ -417,6 +422,8 @@ export function glueJobArguments(dataset: Dataset, run: GlueRun): GlueJobArgumen
     '--dataset': dataset.name,
     '--source': run.source,
     '--target': run.target,
+    '--ingest-date': run.ingestDate,
+    '--commit-request': run.commitRequest,
     '--schema': JSON.stringify(sparkSchema(dataset)),
     '--expected-rows': String(run.rows),
     '--run-id': run.runId,
@@ -442,7 +449,9 @@ async function accept(
   await deps.store.copy(request, raw);
   const jobArguments = glueJobArguments(dataset, {
     source: `s3://${raw.bucket}/${raw.key}`,
-    target: `s3://${deps.buckets.curatedBucket}/${dataset.name}/ingest_date=${ingestDate}/`,
+    target: partitionPrefix(deps.buckets.curatedBucket, dataset.name, ingestDate),
+    ingestDate,
+    commitRequest: commitRequestUri(deps.buckets.curatedBucket, dataset.name, input.executionName),
     rows: result.rows,
     runId: input.executionName,
     recordSpansLines: result.recordSpansLines,

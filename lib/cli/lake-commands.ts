@@ -16,6 +16,7 @@ import type { PipelineStatus, ReportedError } from '../../lambdas/shared/contrac
 import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { AthenaQueryError } from '../aws/athena.ts';
 import { loadDatasets } from '../datasets/load.ts';
+import type { SnapshotSelector } from '../iceberg/scan.ts';
 import { isTerminal, type LedgerItem, type LedgerStatus, ledgerVersion } from '../ledger/model.ts';
 import { QueryError } from '../local/query-error.ts';
 import { escapeControl } from '../text.ts';
@@ -405,6 +406,9 @@ function describeItem(item: LedgerItem, report: ErrorReport | undefined): string
   ] as const) {
     if (uri) lines.push(`  ${label} ${uri}`);
   }
+  // The table version that holds the file's rows: the id to pin a read or a training set to.
+  if (item.snapshotId)
+    lines.push(`  snapshot:  ${item.snapshotId} (datalake query --snapshot ${item.snapshotId})`);
   if (item.execution) lines.push(`  execution: ${item.execution}`);
   return lines;
 }
@@ -492,6 +496,8 @@ function errorRow(e: ReportedError): string {
 export interface QueryArgs {
   readonly sql: string;
   readonly json: boolean;
+  /** The version of every table the query names (`--snapshot`, `--as-of`, `--tag`; local lake). */
+  readonly snapshot?: SnapshotSelector;
 }
 
 /**
@@ -502,7 +508,10 @@ export async function queryCommand(args: QueryArgs, target: LakeTarget, io: CliI
   let answer: QueryAnswer;
   try {
     // Not raced with the signal here: the target stops the query itself (Athena's StopQueryExecution).
-    answer = await target.query(args.sql, io.signal ? { signal: io.signal } : {});
+    answer = await target.query(args.sql, {
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(args.snapshot ? { snapshot: args.snapshot } : {}),
+    });
   } catch (error) {
     if (!(error instanceof QueryError || error instanceof AthenaQueryError)) throw error;
     if (io.signal?.aborted) {
@@ -518,6 +527,9 @@ export async function queryCommand(args: QueryArgs, target: LakeTarget, io: CliI
     return EXIT.invalid;
   }
   printRows(answer, args.json, io);
+  // On stderr, so stdout stays the rows: the snapshot ids to pin the same read again (--snapshot).
+  for (const v of answer.versions ?? [])
+    io.stderr(`datalake: read ${escapeControl(v.table)} at snapshot ${v.snapshotId} (${v.timestamp})\n`);
   if (answer.scannedBytes !== undefined) {
     const cost = answer.costUsd === undefined ? '' : `, $${answer.costUsd.toFixed(6)}`;
     const text = `scanned ${sizeText(answer.scannedBytes)}${cost}${answer.queryId ? ` (query ${answer.queryId})` : ''}\n`;

@@ -11,9 +11,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { ReportedError, ValidateTaskOutput } from '../../lambdas/shared/contract.ts';
 import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
-import { LocalCatalog } from '../local/catalog.ts';
+import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import { type ExecutionRecord, ExecutionRecords, thisProcess } from '../local/executions.ts';
-import { type LakePaths, LOCAL_BUCKETS, lakePaths } from '../local/lake-folder.ts';
+import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from '../local/lake-folder.ts';
 import { QueryError, queryLake } from '../local/query.ts';
 import { executionNameFor, LocalRuntime } from '../local/runtime.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localS3Client, startLocalS3 } from '../local/s3-server.ts';
@@ -54,6 +54,8 @@ export interface IngestOutcome {
   readonly raw: string | null;
   readonly failure: string | null;
   readonly curated: string[] | null;
+  /** The table snapshot that holds the file's rows, when curated (a 64-bit id as a decimal string). */
+  readonly snapshotId: string | null;
   readonly execution: string;
 }
 
@@ -251,6 +253,7 @@ async function describeOutcome(record: ExecutionRecord, s3: S3Client): Promise<I
     raw: uri(validation?.raw),
     failure: uri(validation?.failure),
     curated: record.outcome === 'curated' ? (record.curated ?? []) : null,
+    snapshotId: record.outcome === 'curated' ? (record.snapshotId ?? null) : null,
     execution: record.name,
   };
 }
@@ -262,6 +265,7 @@ function humanOutcome(outcome: IngestOutcome, record: ExecutionRecord): string {
   lines.push(`  path:      ${record.states.join(' → ')}`);
   if (outcome.raw) lines.push(`  raw:       ${outcome.raw}`);
   for (const c of outcome.curated ?? []) lines.push(`  curated:   ${c}`);
+  if (outcome.snapshotId) lines.push(`  snapshot:  ${outcome.snapshotId} (table ${outcome.dataset})`);
   if (outcome.failure)
     lines.push(`  failure:   ${outcome.failure}`, `  report:    ${outcome.failure}.errors.json`);
   lines.push(`  execution: ${outcome.execution}`);
@@ -274,7 +278,6 @@ function humanOutcome(outcome: IngestOutcome, record: ExecutionRecord): string {
 export async function localQuery(args: LocalArgs & { readonly sql: string }, io: CliIo): Promise<number> {
   const paths = lakePaths(args.lakeDir);
   const datasets = await loadDatasets(args.datasetsDir);
-  const catalog = new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated);
   try {
     const result = await withLake(paths, async (s3) =>
       queryLake(
@@ -282,7 +285,8 @@ export async function localQuery(args: LocalArgs & { readonly sql: string }, io:
           s3,
           curatedBucket: LOCAL_BUCKETS.curated,
           datasets,
-          partitions: await catalog.partitions(),
+          catalog: localTableCatalog(paths.tables),
+          database: LOCAL_DATABASE,
           cacheDir: paths.queryCache,
         },
         args.sql,
@@ -334,13 +338,14 @@ export async function localStatus(args: LocalArgs, io: CliIo): Promise<number> {
   if (executions.length > 0) {
     lines.push(
       ...table(
-        ['started', 'outcome', 'key', 'execution'],
+        ['started', 'outcome', 'key', 'snapshot', 'execution'],
         executions
           .slice(0, 20)
           .map((e) => [
             e.startedAt,
             e.status === 'ABORTED' ? 'aborted' : (e.outcome ?? e.status.toLowerCase()),
             e.input.key,
+            e.snapshotId ?? '-',
             e.name,
           ]),
       ),

@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
 import { parseConfig } from '../config.ts';
+import type { SnapshotSelector } from '../iceberg/scan.ts';
 import { LEDGER_STATUSES, type LedgerStatus } from '../ledger/model.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
 import { CliError, describeFailure, EXIT, exitCodeOf, type StopSignal, UsageError } from './failures.ts';
+import type { TablesAccess } from './tables-command.ts';
 import type { LakeTarget } from './target.ts';
 import { validateCommand } from './validate-command.ts';
 
@@ -69,10 +71,24 @@ const HELP = {
     as one array);
     exit 0 curated or still running, 1 rejected, failed or unknown to the ledger
 `,
-  query: `query "<SQL>" [TARGET] [--json]
+  query: `query "<SQL>" [--snapshot ID | --as-of TIME | --tag NAME] [TARGET] [--json]
     one SELECT over the curated tables: DuckDB on the local lake, Athena in the stack's workgroup
     (with the bytes scanned and their cost; Ctrl-C cancels it); --json prints the row array as
     \`local query --json\` does; exit 0, 1 for a query that failed
+    --snapshot, --as-of, --tag (local lake): read every table the query names as it was at that
+    snapshot, at that time (YYYY-MM-DD or ISO 8601, UTC unless a zone is given), or at that tag
+    (time travel; stderr names the snapshot each table was read at; on Athena write FOR VERSION
+    AS OF / FOR TIMESTAMP AS OF in the SQL)
+`,
+  tables: `tables history <dataset> [TARGET] [--json]
+tables tag <dataset> <name> [--snapshot ID] [TARGET] [--json]
+tables compact <dataset> [--date YYYY-MM-DD] [--lake DIR] [--datasets DIR] [--json]
+    a dataset's Iceberg table: history lists its snapshots, oldest first (id, time, operation,
+    rows added and in total, tags; --json an array of objects with at least snapshotId, a
+    string, timestamp and addedRows); tag names a snapshot (the current one by default) for
+    \`query --tag\`, a tag never moves; compact (local lake) rewrites each partition of several
+    live files (or the one day) into one, in one replace snapshot: older snapshots still read;
+    exit 0, 1 for an unknown snapshot, a tag taken or a table without one, 2 unknown dataset
 `,
   subscribe: `subscribe <endpoint> [--status S]... [--dataset D]... [TARGET] [--json]
     subscribe an e-mail address, an https:// URL or an SQS queue ARN to the pipeline's events,
@@ -172,6 +188,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'report':
       case 'query':
       case 'subscribe':
+      case 'tables':
         at.command = command;
         if (wantsHelp(rest)) return help(io, command);
         return await lakeCommand(command, rest, io);
@@ -470,7 +487,7 @@ async function onTarget(
   }
 }
 
-const LAKE_COMMANDS = ['put', 'files', 'report', 'query', 'subscribe'] as const;
+const LAKE_COMMANDS = ['put', 'files', 'report', 'query', 'subscribe', 'tables'] as const;
 /** The local lake as a target. */
 async function localLake(
   choice: TargetChoice & { readonly kind: 'local' },
@@ -584,12 +601,28 @@ async function lakeCommand(command: LakeCommand, args: readonly string[], io: Cl
       );
     }
     case 'query': {
-      const { values, positionals } = parse({});
-      const query = { sql: one(positionals, 'SQL statement (quote it)'), json: values.json };
-      return onTarget(targetChoice(values), { pipeline: false }, io, (t) =>
-        commands.queryCommand(query, t, io),
-      );
+      const { values, positionals } = parse({
+        snapshot: { type: 'string' },
+        'as-of': { type: 'string' },
+        tag: { type: 'string' },
+      });
+      const snapshot = snapshotSelector(values);
+      const query = {
+        sql: one(positionals, 'SQL statement (quote it)'),
+        json: values.json,
+        ...(snapshot ? { snapshot } : {}),
+      };
+      const choice = targetChoice(values);
+      // Athena takes the version in the SQL, per table: the CLI does not rewrite the user's query.
+      if (snapshot && choice.kind === 'aws') throw new CliError(athenaTimeTravel(values));
+      return onTarget(choice, { pipeline: false }, io, (t) => commands.queryCommand(query, t, io));
     }
+    case 'tables':
+      return tablesCommand(
+        parse({ snapshot: { type: 'string' }, date: { type: 'string' } }),
+        io,
+        datasetsDir,
+      );
     case 'subscribe': {
       const { values, positionals } = parse({
         status: { type: 'string', multiple: true },
@@ -612,6 +645,243 @@ async function lakeCommand(command: LakeCommand, args: readonly string[], io: Cl
       );
     }
   }
+}
+
+/**
+ * The core's errors a `tables` command reports as a failure (exit 1) rather than a defect: a
+ * snapshot that is not there, a compaction whose files another commit removed meanwhile, a
+ * commit that kept meeting other commits.
+ */
+const USER_TABLE_ERRORS: readonly string[] = [
+  'SnapshotNotFoundError',
+  'ReplaceConflictError',
+  'CommitConflictError',
+];
+
+/** `--snapshot`, `--as-of` or `--tag` of `query`, at most one. */
+function snapshotSelector(values: {
+  readonly snapshot?: string | undefined;
+  readonly 'as-of'?: string | undefined;
+  readonly tag?: string | undefined;
+}): SnapshotSelector | undefined {
+  const given = (['snapshot', 'as-of', 'tag'] as const).filter((o) => values[o] !== undefined);
+  if (given.length > 1)
+    throw new UsageError(`--${given[0]} and --${given[1]} each name a version: give one of them`);
+  if (values.snapshot !== undefined) return { snapshotId: snapshotId(values.snapshot) };
+  if (values['as-of'] !== undefined) return { asOfMs: Date.parse(isoTime('--as-of', values['as-of'])) };
+  if (values.tag !== undefined) {
+    if (values.tag.trim() === '')
+      throw new UsageError('--tag is empty: give a tag name (`tables history` lists them)');
+    return { tag: values.tag };
+  }
+  return undefined;
+}
+
+/** A snapshot id: a decimal 64-bit integer, as `tables history` prints it. */
+function snapshotId(text: string): string {
+  if (!/^-?\d{1,19}$/.test(text) || BigInt(text) > 2n ** 63n - 1n || BigInt(text) < -(2n ** 63n))
+    throw new UsageError(
+      `--snapshot takes a snapshot id (a whole number, as \`tables history\` lists them), not "${text}"`,
+    );
+  return BigInt(text).toString();
+}
+
+/** Why `query --aws` refuses a version, with the SQL Athena takes instead. */
+function athenaTimeTravel(values: {
+  readonly snapshot?: string | undefined;
+  readonly 'as-of'?: string | undefined;
+  readonly tag?: string | undefined;
+}): string {
+  const clause =
+    values.snapshot !== undefined
+      ? `FOR VERSION AS OF ${values.snapshot}`
+      : values['as-of'] !== undefined
+        ? `FOR TIMESTAMP AS OF TIMESTAMP '${new Date(Date.parse(isoTime('--as-of', values['as-of']))).toISOString().replace('T', ' ').replace('Z', ' UTC')}'`
+        : `FOR VERSION AS OF <the snapshot id of tag ${values.tag}, from \`datalake tables history <dataset> --aws\`>`;
+  const option =
+    values.snapshot !== undefined ? '--snapshot' : values['as-of'] !== undefined ? '--as-of' : '--tag';
+  return `${option} reads the local lake only: on Athena the version goes in the SQL, after each table: SELECT … FROM <database>.<table> ${clause}`;
+}
+
+/** A time option: a date (midnight UTC) or an ISO 8601 time (UTC unless it has a zone), as ISO 8601. */
+function isoTime(flag: string, text: string): string {
+  const refused = () =>
+    new UsageError(`${flag} takes a date (YYYY-MM-DD) or an ISO 8601 time, not "${text}"`);
+  let time: string;
+  try {
+    time = sinceTime(text);
+  } catch {
+    throw refused();
+  }
+  // Date.parse rolls a day that does not exist (2024-02-30) into the next month.
+  if (!validDay(text.slice(0, 10))) throw refused();
+  return time;
+}
+
+/** Whether `YYYY-MM-DD` is a day of the calendar. */
+function validDay(day: string): boolean {
+  const time = Date.parse(`${day}T00:00:00Z`);
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(day) &&
+    !Number.isNaN(time) &&
+    new Date(time).toISOString().slice(0, 10) === day
+  );
+}
+
+/** Parses and runs `tables history|tag|compact`. */
+async function tablesCommand(
+  parsed: {
+    readonly values: TargetValues & {
+      readonly json: boolean;
+      readonly snapshot?: string | undefined;
+      readonly date?: string | undefined;
+    };
+    readonly positionals: readonly string[];
+  },
+  io: CliIo,
+  datasetsDir: (values: TargetValues) => string,
+): Promise<number> {
+  const { values, positionals } = parsed;
+  const [sub, ...rest] = positionals;
+  const tables = await import('./tables-command.ts');
+  const dataset = (what: string) => {
+    if (rest[0] === undefined) throw new UsageError(`tables ${sub} needs a dataset${what}`);
+    return rest[0];
+  };
+  const choice = targetChoice(values);
+  const unused = (option: 'snapshot' | 'date', command: string) => {
+    if (values[option] !== undefined) throw new UsageError(`--${option} does not go with tables ${command}`);
+  };
+  switch (sub) {
+    case 'history': {
+      unused('snapshot', 'history');
+      unused('date', 'history');
+      const ds = dataset('');
+      if (rest.length > 1) throw new UsageError(`tables history takes one dataset, not "${rest[1]}" too`);
+      return onTables(choice, datasetsDir(values), io, (access) =>
+        tables.historyCommand({ dataset: ds, json: values.json }, access, io),
+      );
+    }
+    case 'tag': {
+      unused('date', 'tag');
+      const ds = dataset(' and a tag name');
+      const name = rest[1];
+      if (name === undefined || name.trim() === '')
+        throw new UsageError('tables tag needs a tag name after the dataset');
+      // Iceberg's `main` is the table's branch (the current snapshot), never a tag.
+      if (name === 'main')
+        throw new UsageError('"main" is the table\'s branch, not a tag name: choose another');
+      if (rest.length > 2)
+        throw new UsageError(`tables tag takes a dataset and a name, not "${rest[2]}" too`);
+      const tag = {
+        dataset: ds,
+        name,
+        json: values.json,
+        ...(values.snapshot === undefined ? {} : { snapshotId: snapshotId(values.snapshot) }),
+      };
+      return onTables(choice, datasetsDir(values), io, (access) => tables.tagCommand(tag, access, io));
+    }
+    case 'compact': {
+      unused('snapshot', 'compact');
+      const ds = dataset('');
+      if (rest.length > 1) throw new UsageError(`tables compact takes one dataset, not "${rest[1]}" too`);
+      if (choice.kind === 'aws') {
+        throw new CliError(
+          'tables compact runs on the local lake only: on AWS the Glue compaction optimizer of each table compacts it',
+        );
+      }
+      if (values.date !== undefined && !validDay(values.date)) {
+        throw new UsageError(
+          `--date takes a day, YYYY-MM-DD (the partition's ingest_date), not "${values.date}"`,
+        );
+      }
+      const compact = {
+        dataset: ds,
+        json: values.json,
+        ...(values.date === undefined ? {} : { date: values.date }),
+      };
+      return onTables(choice, datasetsDir(values), io, (access) =>
+        tables.compactCommand(compact, access, io),
+      );
+    }
+    default:
+      throw new UsageError(
+        sub === undefined
+          ? 'tables needs a command: history, tag or compact'
+          : `unknown tables command "${sub}"`,
+      );
+  }
+}
+
+/**
+ * Opens the chosen lake's tables: locally the lake's S3 (a running local up's, else one started
+ * for the command) and its pointer catalog; on AWS the stack's curated bucket and Glue database.
+ */
+async function onTables(
+  choice: TargetChoice,
+  datasetsDir: string,
+  io: CliIo,
+  work: (access: TablesAccess) => Promise<number>,
+): Promise<number> {
+  const [{ s3ObjectStore }, { loadDatasets }] = await Promise.all([
+    import('../iceberg/s3-store.ts'),
+    import('../datasets/load.ts'),
+  ]);
+  const { TablesError } = await import('./tables-command.ts');
+  return onTarget(choice, { pipeline: false }, io, async (target) => {
+    const declarations = await loadDatasets(target.datasetsDir ?? datasetsDir).catch(() => undefined);
+    let access: TablesAccess;
+    let close = async () => {};
+    if (choice.kind === 'local') {
+      const [{ localTableCatalog }, { lakePaths, LOCAL_DATABASE }] = await Promise.all([
+        import('../iceberg/local-catalog.ts'),
+        import('../local/lake-folder.ts'),
+      ]);
+      const paths = lakePaths(choice.lakeDir);
+      access = {
+        label: target.label,
+        s3: target.s3,
+        store: s3ObjectStore(target.s3),
+        catalog: localTableCatalog(paths.tables),
+        database: LOCAL_DATABASE,
+        curatedBucket: target.buckets.curated,
+        ...(declarations ? { datasets: declarations } : {}),
+        local: { cacheDir: paths.queryCache, workDir: paths.work },
+      };
+    } else {
+      const [{ GlueClient }, { glueTableCatalog }, { awsClientConfig }] = await Promise.all([
+        import('@aws-sdk/client-glue'),
+        import('../iceberg/glue-catalog.ts'),
+        import('../aws/stack.ts'),
+      ]);
+      const { lake } = target as import('../aws/target.ts').AwsTarget;
+      const glue = new GlueClient(
+        awsClientConfig({ region: lake.region, ...(choice.profile ? { profile: choice.profile } : {}) }),
+      );
+      close = async () => glue.destroy();
+      access = {
+        label: target.label,
+        s3: target.s3,
+        store: s3ObjectStore(target.s3),
+        catalog: glueTableCatalog(glue),
+        database: lake.glueDatabase,
+        curatedBucket: target.buckets.curated,
+        ...(declarations ? { datasets: declarations } : {}),
+      };
+    }
+    try {
+      return await work(access);
+    } catch (error) {
+      // What the user can act on: an unknown snapshot, a tag taken, a table that changed under a compaction.
+      const name = (error as Error | undefined)?.name;
+      if (!(error instanceof TablesError || (name !== undefined && USER_TABLE_ERRORS.includes(name))))
+        throw error;
+      io.stderr(`datalake: ${escapeControl((error as Error).message)}\n`);
+      return EXIT.invalid;
+    } finally {
+      await close();
+    }
+  });
 }
 
 /** A `--status` of the ledger (any case). */

@@ -6,6 +6,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { awsClientConfig } from '../aws/stack.ts';
 import { awsTarget } from '../aws/target.ts';
+import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import { ExecutionRecords, LakeBusyError } from '../local/executions.ts';
 import { lakePaths } from '../local/lake-folder.ts';
@@ -100,6 +101,7 @@ export async function reconcileCommand(args: ReconcileArgs, io: CliIo): Promise<
       const items = up.ledger ? useLocalLedger(up.ledger) : await serveLocalLedger(paths.ledger);
       const ledger = servedLedger(
         client,
+        localTableCatalog(paths.tables),
         records,
         serving,
         dynamoLedgerReader(items.client, items.tableName),

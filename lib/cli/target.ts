@@ -7,6 +7,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
+import type { SnapshotSelector } from '../iceberg/scan.ts';
 import type { LedgerReader } from '../ledger/model.ts';
 
 /** The zone buckets a command reads or writes. */
@@ -28,6 +29,12 @@ export interface QueryAnswer {
   readonly queryId?: string;
   readonly scannedBytes?: number;
   readonly costUsd?: number;
+  /** Local time travel: the snapshot each table the query named was read at. */
+  readonly versions?: readonly {
+    readonly table: string;
+    readonly snapshotId: string;
+    readonly timestamp: string;
+  }[];
 }
 
 /** A subscription to the pipeline's events. */
@@ -69,7 +76,14 @@ export interface LakeTarget {
    * A query the engine refuses or that does not succeed rejects with the engine's error
    * (`QueryError` locally, `AthenaQueryError` on AWS), whose message is one line for the user.
    */
-  query(sql: string, options: { readonly signal?: AbortSignal }): Promise<QueryAnswer>;
+  query(
+    sql: string,
+    options: {
+      readonly signal?: AbortSignal;
+      /** The version of every table the query names (local lake only: the CLI refuses it on AWS). */
+      readonly snapshot?: SnapshotSelector;
+    },
+  ): Promise<QueryAnswer>;
   subscribe(request: SubscribeRequest): Promise<SubscribeAnswer>;
   /** Releases clients and any server this process started for the command. */
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { COMMIT_REQUESTS_PREFIX } from '../iceberg/layout.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
 
 /** Properties of {@link CsvToParquetJob}. */
@@ -34,42 +35,57 @@ export interface ConversionObjects {
 
 /**
  * What either engine (this job, or the Convert Lambda running the same contract) may do to the
- * objects of a conversion: read the datasets' raw files, list and stage, publish and replace
- * Parquet under their curated prefixes, with the zones' key.
+ * objects of a conversion: read the datasets' raw files, write data files under their Iceberg
+ * tables' data folders and the commit request naming them, with the zones' key. Nothing is
+ * deleted or overwritten: every data file has a fresh name, invisible until the committer appends
+ * it, and a table's metadata is the committer's alone.
  */
 export function grantConversionObjects(role: iam.IRole, props: ConversionObjects): void {
-  const prefixes = props.datasetNames.map((name) => `${name}/*`);
-  for (const p of prefixes) {
+  const raw = props.datasetNames.map((name) => props.raw.arnForObjects(`${name}/*`));
+  const data = props.datasetNames.map((name) => props.curated.arnForObjects(`${name}/iceberg/data/*`));
+  const requests = props.datasetNames.map((name) =>
+    props.curated.arnForObjects(`${COMMIT_REQUESTS_PREFIX}${name}/*`),
+  );
+  for (const arn of raw)
+    acknowledgeWildcardResource(role, arn, 'a conversion reads raw files of its datasets only');
+  for (const arn of data) {
     acknowledgeWildcardResource(
       role,
-      props.raw.arnForObjects(p),
-      'a conversion reads raw files of its datasets only',
-    );
-    acknowledgeWildcardResource(
-      role,
-      props.curated.arnForObjects(p),
-      'a conversion stages, publishes and replaces Parquet under its datasets only',
+      arn,
+      "a conversion writes data files under its datasets' Iceberg data folders only, at fresh names",
     );
   }
+  for (const arn of requests) {
+    acknowledgeWildcardResource(
+      role,
+      arn,
+      "a conversion writes its run's commit request for its datasets only",
+    );
+  }
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: raw }));
+  // Data files (read back for their row counts and footers), and the commit requests.
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: prefixes.map((p) => props.raw.arnForObjects(p)),
+      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      resources: data,
     }),
   );
-  // Staging, publishing (copy then delete) and replacing an earlier run's output.
   role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-      resources: prefixes.map((p) => props.curated.arnForObjects(p)),
-    }),
+    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: requests }),
   );
-  // Both list the output prefix (staging, publishing, replacing); Spark lists the input path too.
+  // Spark lists the input path; both list the run's data folder (its files and sizes).
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
-      resources: [props.raw.bucketArn, props.curated.bucketArn],
-      conditions: { StringLike: { 's3:prefix': prefixes } },
+      resources: [props.raw.bucketArn],
+      conditions: { StringLike: { 's3:prefix': props.datasetNames.map((n) => `${n}/*`) } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [props.curated.bucketArn],
+      conditions: { StringLike: { 's3:prefix': props.datasetNames.map((n) => `${n}/iceberg/data/*`) } },
     }),
   );
   props.key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
@@ -77,7 +93,7 @@ export function grantConversionObjects(role: iam.IRole, props: ConversionObjects
 
 /**
  * A Glue 5.0 PySpark job with a KMS security configuration and a role that reads only the raw
- * prefixes of the datasets and writes only their curated prefixes (staging included).
+ * prefixes of the datasets and writes only their tables' data folders and commit requests.
  */
 export class CsvToParquetJob extends Construct {
   readonly job: glue.PySparkEtlJob;
@@ -92,15 +108,38 @@ export class CsvToParquetJob extends Construct {
     });
     grantConversionObjects(this.role, props);
     // Hadoop's S3 filesystems probe each parent "directory" of an output path they create, up to
-    // the dataset's folder: a HEAD of `<dataset>` (a file of that name?), then a listing of
-    // `<dataset>/`, which the prefixes below cover (`*` matches nothing too). The HEAD of the bare
-    // key needs its own grant (review R3; test/iam/recorded-calls.test.ts).
+    // the dataset's folder: a HEAD of `<dataset>`, `<dataset>/iceberg` and `<dataset>/iceberg/data`
+    // (a file of that name?), and a listing of each as a folder. The HEADs of the bare keys need
+    // their own grants (review R3), the listings a prefix of the dataset's folder.
+    const parents = props.datasetNames.flatMap((name) => [name, `${name}/iceberg`, `${name}/iceberg/data`]);
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: props.datasetNames.map((name) => props.curated.arnForObjects(name)),
+        resources: parents.map((key) => props.curated.arnForObjects(key)),
       }),
     );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.curated.bucketArn],
+        conditions: { StringLike: { 's3:prefix': props.datasetNames.map((n) => `${n}/*`) } },
+      }),
+    );
+    // What Spark and the script clear away, and only that: the copy of an input Spark cannot read
+    // by its own name (`<target>_staging/<run>/input/`), and a committer's `_temporary` folder.
+    const scratch = props.datasetNames.flatMap((name) =>
+      ['_staging', '_temporary'].map((folder) =>
+        props.curated.arnForObjects(`${name}/iceberg/data/*/${folder}/*`),
+      ),
+    );
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: scratch }));
+    for (const arn of scratch) {
+      acknowledgeWildcardResource(
+        this.role,
+        arn,
+        "the job clears its scratch folders (the input copy, Spark's _temporary) under its datasets' data folders, never a data file",
+      );
+    }
     // Glue writes its driver and executor logs to these groups (encrypted by the security configuration).
     const glueLogs = `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws-glue/*`;
     this.role.addToPolicy(

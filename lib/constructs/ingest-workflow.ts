@@ -4,7 +4,9 @@
  * until done (a Validate that ran short of time hands over to it too) → valid? →
  * VALIDATED → by the Validate output's `conversion.engine`: the Convert Lambda (DuckDB; out of
  * memory, disk or time it hands the file to Glue) or the Glue CSV→Parquet job (.sync, workers
- * and timeout sized per file by Validate) → RegisterPartition → CURATED, or REJECTED; any other
+ * and timeout sized per file by Validate) → CommitToTable (the files appended to the dataset's
+ * Iceberg table by the Commit function, through a FIFO queue and a task token) → CURATED, or
+ * REJECTED; any other
  * error → FAILED → Fail. Each status is written to the ingest ledger (Record* states) as well as
  * published. Without a Convert function (`conversion: glue`) every valid file goes to
  * Glue, as in the seed.
@@ -16,17 +18,24 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { PipelineStatus } from '../../lambdas/shared/contract.ts';
+import type { CommitTaskInput, PipelineStatus } from '../../lambdas/shared/contract.ts';
 import { ATTR, type LedgerStatus, STATUS_RANK, WRITE_CONDITION, WRITE_NAMES } from '../ledger/model.ts';
 import { acknowledge, acknowledgeWildcardResource, REASON_NO_RESOURCE_LEVEL } from '../nag.ts';
 
 /** Properties of {@link IngestWorkflow}. */
 export interface IngestWorkflowProps {
   readonly validate: lambda.IFunction;
-  readonly registerPartition: lambda.IFunction;
+  /**
+   * The commit queue (lib/constructs/table-committer.ts): CommitToTable sends each converted file's
+   * commit there with its task token, and waits for the Commit function's answer.
+   */
+  readonly commitQueue: sqs.IQueue;
+  /** How long CommitToTable waits for its answer before the file fails (the reconciler re-drives it). */
+  readonly commitTimeout: Duration;
   /**
    * The Convert Lambda: files the Validate output routes to `lambda` are converted by it.
    * @default - none: every valid file goes to the Glue job
@@ -38,8 +47,6 @@ export interface IngestWorkflowProps {
   readonly ledger: dynamodb.ITable;
   readonly logKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
-  /** Glue database the curated tables live in (named in CURATED messages). */
-  readonly databaseName: string;
   /**
    * Objects above this many bytes are validated in slices of this size, one invocation each:
    * one invocation of a larger file would run into Lambda's 15 minutes.
@@ -73,7 +80,7 @@ export const STATE = {
   convertInLambda: 'ConvertInLambda',
   sizeGlueAtMost: 'SizeGlueAtMost',
   convert: 'ConvertToParquet',
-  register: 'RegisterPartition',
+  commit: 'CommitToTable',
   recordCurated: 'RecordCurated',
   notifyCurated: 'NotifyCurated',
   curated: 'Curated',
@@ -94,14 +101,18 @@ const TRANSIENT_TASK_ERRORS = [
 ];
 
 /**
- * Errors of the Glue API that RegisterPartition's function passes on (the SDK's error names become
- * the Lambda error type): transient, so retried rather than failing a file that is already curated.
+ * Errors of the SQS send that CommitToTable retries (Step Functions prefixes the service's error
+ * names with `SQS.`): throttling and the service's own failures. A send retried after one that
+ * did go through is a second message under another deduplication id (it names the retry): the
+ * commit of an object version already appended is found by its source tag and changes nothing.
  */
-export const GLUE_API_TRANSIENT_ERRORS = [
-  'ThrottlingException',
-  'ConcurrentModificationException',
-  'InternalServiceException',
-  'OperationTimeoutException',
+export const SQS_TRANSIENT_ERRORS = [
+  'SQS.ThrottlingException',
+  'SQS.RequestThrottledException',
+  'SQS.KmsThrottledException',
+  'SQS.InternalErrorException',
+  'SQS.ServiceUnavailableException',
+  'SQS.KmsUnavailableException',
 ];
 
 /**
@@ -443,21 +454,39 @@ export class IngestWorkflow extends Construct {
       .when(sfn.Condition.not(sfn.Condition.isPresent('$.validation.conversion.glueWorkers')), glueAtMost)
       .otherwise(convert);
 
-    const register = catchAll(
-      new tasks.LambdaInvoke(this, STATE.register, {
-        stateName: STATE.register,
-        lambdaFunction: props.registerPartition,
-        payload: sfn.TaskInput.fromObject({
-          dataset: J.stringAt('$.validation.dataset'),
-          ingestDate: J.stringAt('$.validation.ingestDate'),
-        }),
-        payloadResponseOnly: true,
-        resultPath: '$.partition',
+    // The converted files are appended to the dataset's Iceberg table by the Commit function:
+    // one message per file, grouped by dataset (one commit of a table at a time, the datasets in
+    // parallel), its task token answered when the snapshot is in. The engines named their files
+    // in the commit request at `--commit-request` (bracket notation: the key has hyphens).
+    const commitInput: Record<keyof CommitTaskInput, string | number> = {
+      dataset: J.stringAt('$.validation.dataset'),
+      runId: J.stringAt('$$.Execution.Name'),
+      key: J.stringAt('$.key'),
+      version: J.stringAt('$.version'),
+      ingestDate: J.stringAt('$.validation.ingestDate'),
+      rows: J.numberAt('$.validation.rows'),
+      request: J.stringAt("$.validation.jobArguments['--commit-request']"),
+    };
+    const commit = catchAll(
+      new tasks.SqsSendMessage(this, STATE.commit, {
+        stateName: STATE.commit,
+        queue: props.commitQueue,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        messageBody: sfn.TaskInput.fromObject({ taskToken: J.taskToken, input: commitInput }),
+        messageGroupId: J.stringAt('$.validation.dataset'),
+        // One message per attempt of the state: a send SQS repeats is dropped as a duplicate, a
+        // retry of the state (a new token) is not.
+        messageDeduplicationId: J.format(
+          '{}-{}',
+          J.stringAt('$$.Execution.Name'),
+          J.stringAt('$$.State.RetryCount'),
+        ),
+        taskTimeout: sfn.Timeout.duration(props.commitTimeout),
+        resultPath: '$.commit',
       }),
     );
-    retryTransient(register);
-    register.addRetry({
-      errors: GLUE_API_TRANSIENT_ERRORS,
+    commit.addRetry({
+      errors: SQS_TRANSIENT_ERRORS,
       interval: Duration.seconds(2),
       backoffRate: 2,
       maxAttempts: 6,
@@ -476,8 +505,9 @@ export class IngestWorkflow extends Construct {
       notify(STATE.notifyCurated, 'CURATED', {
         dataset: J.stringAt('$.validation.dataset'),
         rows: J.numberAt('$.validation.rows'),
-        table: J.format(`${props.databaseName}.{}`, J.stringAt('$.validation.dataset')),
-        partition: J.objectAt('$.partition'),
+        table: J.stringAt('$.commit.table'),
+        snapshotId: J.stringAt('$.commit.snapshotId'),
+        location: J.stringAt('$.commit.location'),
       }),
     );
     const rejected = catchAll(
@@ -507,7 +537,8 @@ export class IngestWorkflow extends Construct {
     });
     const recordCurated = record(STATE.recordCurated, 'CURATED', ATTR.curatedAt, {
       [ATTR.rows]: N('$.validation.rows'),
-      [ATTR.curated]: S(J.stringAt('$.partition.location')),
+      [ATTR.curated]: S(J.stringAt('$.commit.location')),
+      [ATTR.snapshotId]: S(J.stringAt('$.commit.snapshotId')),
       [ATTR.engine]: S(J.stringAt('$.conversion.engine')),
     });
     // A later attempt (a re-drive after a failure) starts over: what the failed attempt wrote goes
@@ -548,10 +579,10 @@ export class IngestWorkflow extends Construct {
     rejected.next(
       catchAll(onward(recordRejected, new sfn.Succeed(this, STATE.rejected, { stateName: STATE.rejected }))),
     );
-    // Both engines go on to the partition.
-    convert.next(register);
-    convertInLambda?.next(register);
-    register.next(curated);
+    // Both engines go on to the commit.
+    convert.next(commit);
+    convertInLambda?.next(commit);
+    commit.next(curated);
     curated.next(
       catchAll(onward(recordCurated, new sfn.Succeed(this, STATE.curated, { stateName: STATE.curated }))),
     );
@@ -575,7 +606,7 @@ export class IngestWorkflow extends Construct {
       'IAM5[Action::kms:GenerateDataKey*]',
       'publishing to the KMS-encrypted events topic needs data keys',
     );
-    for (const fn of [props.validate, props.registerPartition, ...(props.convert ? [props.convert] : [])]) {
+    for (const fn of [props.validate, ...(props.convert ? [props.convert] : [])]) {
       acknowledgeWildcardResource(
         role,
         `${fn.functionArn}:*`,

@@ -29,8 +29,11 @@ export const LAMBDA_BUNDLING = {
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
 } as const;
 
-/** The handlers of the lake's functions, by function name (entry: lambdas/<name>/handler.ts). */
-export const HANDLERS = ['trigger', 'validate', 'register-partition', 'reconcile'] as const;
+/**
+ * The handlers of the lake's functions, by function name (entry: lambdas/<name>/handler.ts); all in
+ * the pipeline stack but `tables`, the IcebergTables custom resource's, in the storage stack.
+ */
+export const HANDLERS = ['trigger', 'validate', 'commit', 'reconcile', 'tables'] as const;
 
 /**
  * DuckDB's Node packages that cannot be bundled: the binding loads a native library

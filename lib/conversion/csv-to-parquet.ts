@@ -2,15 +2,17 @@
  * The DuckDB CSV→Parquet engine: production code for the Convert Lambda (the fast path for files
  * that fit a function) and the local runtime's conversion, one module bound to both. It keeps the
  * Glue job's contract (glue-scripts/csv_to_parquet.py, glue-scripts/README.md): the same
- * arguments, guards, types, output names, staging and publish, so one conformance corpus holds
- * both engines.
+ * arguments, guards, types, field ids, `ingest_date` column and commit request, so one
+ * conformance corpus holds both engines.
  *
  * The raw object is streamed to a temp file (DuckDB has no httpfs offline, and none is bundled),
  * read by DuckDB's CSV reader with every column as text, converted by the guarded cast plan,
- * written as zstd Parquet to another temp file, uploaded to the run's staging prefix and published
- * under the names the Glue job uses. DuckDB streams the file, so memory stays flat; nothing of the
- * CSV is held in JS but its header record.
+ * written as zstd Parquet with Iceberg field ids to another temp file, uploaded straight to its
+ * final, unique name under the target (a data file of the dataset's Iceberg table, invisible until
+ * the committer appends it), and named in the commit request written last. DuckDB streams the
+ * file, so memory stays flat; nothing of the CSV is held in JS but its header record.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,16 +21,17 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import type { CommitRequestFile, GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import { isDelimiterCharacter, isQuoteCharacter } from '../datasets/model.ts';
+import { ICEBERG_SCHEMA_KEY, INGEST_DATE_FIELD_ID } from '../iceberg/schema.ts';
 import { errorText } from '../text.ts';
 import { startsWithGzipMagic } from '../validation/validate-csv.ts';
 import { PARQUET_SHARE_OF_CSV } from './lambda-sizing.ts';
@@ -37,11 +40,13 @@ import {
   castPlan,
   castSql,
   checkCounts,
+  INGEST_DATE_COLUMN,
+  planIcebergSchema,
   sqlIdentifier,
   sqlString,
 } from './parquet-cast-plan.ts';
 
-/** A run that must fail: bad arguments or input, failed conversions, a wrong row count. Nothing was published. */
+/** A run that must fail: bad arguments or input, failed conversions, a wrong row count. No commit request was written. */
 export class ConversionError extends Error {
   override readonly name = 'ConversionError';
 }
@@ -101,8 +106,10 @@ export function exhaustedResource(error: unknown): ResourceLimitError['resource'
 /** What a successful run did. */
 export interface ConversionResult {
   readonly rows: number;
-  /** The published Parquet objects, `s3://bucket/key`. */
+  /** The data files written (one today), `s3://bucket/key`: the files the commit request names. */
   readonly outputs: string[];
+  /** The commit request written, `--commit-request`. */
+  readonly request: string;
   /** Size of the source object as stored (compressed if gzip). */
   readonly bytesIn: number;
   /** Total size of the Parquet written. */
@@ -116,6 +123,10 @@ export interface JobArgs {
   readonly source: string;
   /** Ends with `/`. */
   readonly target: string;
+  /** `YYYY-MM-DD`, the `ingest_date` of every row. */
+  readonly ingestDate: string;
+  /** `s3://bucket/<key>.json`: where the commit request goes. */
+  readonly commitRequest: string;
   readonly schema: string;
   readonly expectedRows: number;
   readonly runId: string;
@@ -124,11 +135,23 @@ export interface JobArgs {
   readonly quote: string;
 }
 
-const REQUIRED_ARGS = ['dataset', 'source', 'target', 'schema', 'expected-rows', 'run-id'] as const;
+const REQUIRED_ARGS = [
+  'dataset',
+  'source',
+  'target',
+  'ingest-date',
+  'commit-request',
+  'schema',
+  'expected-rows',
+  'run-id',
+] as const;
 /** A Step Functions execution name: it becomes part of an S3 key, so nothing else is accepted. */
 const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 const CSV_EXT = /\.csv(\.gz)?$/i;
 const PART_DIGITS = 5;
+/** Hex digits of a run's random part in its data file names. */
+const UNIQUE_DIGITS = 16;
+const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 /** A header record longer than this is not a header (the validator caps records at 1 MiB). */
 const MAX_HEADER_BYTES = 4 << 20;
 /** The error() text the conversion raises on the first failed check; the full counts come after. */
@@ -174,16 +197,42 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
   splitS3Uri(source);
   splitS3Uri(target);
   sourceStem(source);
+  const ingestDate = get('ingest-date')!;
+  if (!isCalendarDate(ingestDate))
+    throw new ConversionError(`--ingest-date must be a date YYYY-MM-DD, got ${JSON.stringify(ingestDate)}`);
+  const commitRequest = get('commit-request')!;
+  const [, requestKey] = splitS3Uri(commitRequest);
+  if (!requestKey.endsWith('.json') || requestKey.endsWith('/.json'))
+    throw new ConversionError(
+      `--commit-request must name a .json object, got ${JSON.stringify(commitRequest)}`,
+    );
   return {
     dataset: get('dataset')!,
     source,
     target: target.endsWith('/') ? target : `${target}/`,
+    ingestDate,
+    commitRequest,
     schema: get('schema')!,
     expectedRows: Number(expected),
     runId,
     delimiter,
     quote,
   };
+}
+
+/** `YYYY-MM-DD` naming a day of the proleptic Gregorian calendar, years 0001–9999. */
+export function isCalendarDate(text: string): boolean {
+  const m = ISO_DATE.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return (
+    year >= 1 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day
+  );
 }
 
 /** `s3://bucket/key` → `[bucket, key]`; the key may be empty. */
@@ -225,25 +274,70 @@ function targetPrefix(target: string): [string, string] {
   return [bucket, key && !key.endsWith('/') ? `${key}/` : key];
 }
 
-/** `s3://<target>_staging/<run-id>/`: the run's scratch space, deleted when the run ends. */
-export function stagingPrefix(target: string, runId: string): string {
-  const [bucket, key] = targetPrefix(target);
-  if (!RUN_ID.test(runId)) throw new ConversionError(`invalid run id ${JSON.stringify(runId)}`);
-  return `s3://${bucket}/${key}_staging/${runId}/`;
+/** A fresh random part for a run's data file names: a re-run, or a retry under the same run id, never meets an earlier name. */
+export function uniquePart(): string {
+  return randomBytes(UNIQUE_DIGITS / 2).toString('hex');
 }
 
-/** The key (in the target bucket) of output part `index`: `<prefix><stem>-part-NNNNN.parquet`. */
-export function outputKey(target: string, source: string, index: number): string {
+/**
+ * Most UTF-8 bytes of a data file name: the local S3 server's limit on a name
+ * (lambdas/validate/core.ts `MAX_NAME_BYTES`, which test/local/s3-keys.test.ts holds this to).
+ */
+const MAX_DATA_FILE_NAME_BYTES = 255 - '._S3rver_metadata.json'.length;
+
+/**
+ * The stem a run's data files are named by: {@link outputStem}, cut (whole code points) and given
+ * `~` and 16 hex digits of its SHA-256 when the name with `suffix` would pass the name limit. The
+ * name need not map back to the source (the commit request names the files); it only reads well.
+ */
+export function dataFileStem(source: string, suffix: string): string {
+  const stem = outputStem(source);
+  const budget = MAX_DATA_FILE_NAME_BYTES - Buffer.byteLength(suffix);
+  if (Buffer.byteLength(stem) <= budget) return stem;
+  const tag = `~${createHash('sha256').update(stem).digest('hex').slice(0, 16)}`;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of stem) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > budget - tag.length) break;
+    end += ch.length;
+  }
+  return `${stem.slice(0, end)}${tag}`;
+}
+
+/**
+ * The key (in the target bucket) of data file `index` of a run:
+ * `<prefix><stem>-<run-id>-<unique>-part-NNNNN.parquet` (lib/iceberg/layout.ts; the stem cut as
+ * {@link dataFileStem} says). Written once, never overwritten; invisible to readers until the
+ * committer appends it to the table.
+ */
+export function dataFileKey(
+  target: string,
+  source: string,
+  runId: string,
+  unique: string,
+  index: number,
+): string {
   if (!(index >= 0 && index < 10 ** PART_DIGITS))
     throw new ConversionError(`part index ${index} out of range`);
+  if (!RUN_ID.test(runId)) throw new ConversionError(`invalid run id ${JSON.stringify(runId)}`);
+  if (!new RegExp(`^[0-9a-f]{${UNIQUE_DIGITS}}$`).test(unique))
+    throw new ConversionError(`invalid unique part ${JSON.stringify(unique)}`);
   const [, key] = targetPrefix(target);
-  return `${key}${outputStem(source)}-part-${String(index).padStart(PART_DIGITS, '0')}.parquet`;
+  const suffix = `-${runId}-${unique}-part-${String(index).padStart(PART_DIGITS, '0')}.parquet`;
+  return `${key}${dataFileStem(source, suffix)}${suffix}`;
 }
 
-/** Matches exactly the output file names (not keys) of `source`, never another stem's. */
+/**
+ * Matches the data file names (not keys) the twin writes for `source`, under any run. A stem that
+ * is another's plus `-…` could match too: the pipeline's stems end in a version tag
+ * (`zoneFileName`), so they never do.
+ */
 export function outputNamePattern(source: string): RegExp {
   const stem = outputStem(source).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${stem}-part-[0-9]{${PART_DIGITS}}\\.parquet$`);
+  return new RegExp(
+    `^${stem}-[A-Za-z0-9_-]{1,80}-[0-9a-f]{${UNIQUE_DIGITS}}-part-[0-9]{${PART_DIGITS}}\\.parquet$`,
+  );
 }
 
 /** The first record of a CSV file and how its lines end. */
@@ -437,13 +531,17 @@ export async function convertCsvToParquet(
       timeLeft.signal.removeEventListener('abort', interrupt);
       connection.closeSync();
     }
-    const bytesOut = (await stat(parquetPath)).size;
-    const outputs = await publish(s3, job, [parquetPath]);
-    return { rows, outputs, bytesIn, bytesOut, seconds: (performance.now() - started) / 1000 };
+    const { outputs, bytes: bytesOut } = await writeDataFiles(s3, job, [{ path: parquetPath, rows }]);
+    return {
+      rows,
+      outputs,
+      request: job.commitRequest,
+      bytesIn,
+      bytesOut,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     clearTimeout(timer);
-    // As the Glue job: the run's outcome stands; a leftover hidden staging folder is harmless.
-    await cleanStaging(s3, job).catch(() => undefined);
     if (!options.instance) instance?.closeSync();
     await rm(workDir, { recursive: true, force: true });
   }
@@ -582,7 +680,8 @@ async function writeParquet(
       : `t${k}`;
     return `${value} AS ${sqlIdentifier(step.column)}`;
   });
-  const copy = `COPY (SELECT ${checked.join(', ')} FROM ${relation}) TO ${sqlString(input.parquetPath)} (FORMAT parquet, COMPRESSION zstd)`;
+  checked.push(`CAST(${sqlString(job.ingestDate)} AS DATE) AS ${sqlIdentifier(INGEST_DATE_COLUMN)}`);
+  const copy = `COPY (SELECT ${checked.join(', ')} FROM ${relation}) TO ${sqlString(input.parquetPath)} (${parquetOptions(plan)})`;
   let rowCount: number;
   try {
     const result = await connection.runAndReadAll(copy);
@@ -599,6 +698,19 @@ async function writeParquet(
   const problem = checkCounts(plan, job.expectedRows, rowCount, new Map());
   if (problem) throw new ConversionError(`dataset ${job.dataset}, source ${job.source}: ${problem}`);
   return rowCount;
+}
+
+/**
+ * The COPY options of a data file: zstd, every column's Iceberg field id (`ingest_date` 1), and
+ * the Iceberg schema in the footer under `iceberg.schema` (icebird maps columns by it).
+ */
+export function parquetOptions(plan: readonly CastStep[]): string {
+  const ids = [
+    ...plan.map((step) => `${sqlString(step.column)}: ${step.fieldId}`),
+    `${sqlString(INGEST_DATE_COLUMN)}: ${INGEST_DATE_FIELD_ID}`,
+  ];
+  const schema = JSON.stringify(planIcebergSchema(plan));
+  return `FORMAT parquet, COMPRESSION zstd, FIELD_IDS {${ids.join(', ')}}, KV_METADATA {${sqlString(ICEBERG_SCHEMA_KEY)}: ${sqlString(schema)}}`;
 }
 
 /** The script's `check_aggregates` pass: the row count, failed conversions and NULLs per column. */
@@ -636,11 +748,6 @@ function unreadable(job: JobArgs, message: string): ConversionError {
   return new ConversionError(
     `dataset ${job.dataset}, source ${job.source}: the CSV could not be read: ${firstLine(message)}`,
   );
-}
-
-/** CopySource as s3rver decodes it (decodeURI) and S3 accepts it: reserved characters such as `=` stay as they are. */
-function copySource(bucket: string, key: string): string {
-  return `${bucket}/${encodeURI(key)}`;
 }
 
 /** Every key under `prefix` (up to `delimiter`, when given), across all pages of the listing. */
@@ -708,125 +815,59 @@ export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly st
     );
 }
 
-/**
- * A publish that failed part-way: its message says exactly which parts of the source the
- * partition holds (the script's words), and that a re-run of the file repairs it.
- */
-export class PublishError extends Error {
-  override readonly name = 'PublishError';
+/** The commit request of a run (`CommitRequestFile`): the data files it wrote, with their true rows and sizes. */
+export function commitRequest(
+  job: Pick<JobArgs, 'dataset' | 'runId' | 'source' | 'ingestDate'>,
+  files: readonly { readonly path: string; readonly rows: number; readonly bytes: number }[],
+): CommitRequestFile {
+  return {
+    version: 1,
+    dataset: job.dataset,
+    runId: job.runId,
+    source: job.source,
+    ingestDate: job.ingestDate,
+    rows: files.reduce((sum, f) => sum + f.rows, 0),
+    files: files.map((f) => ({ path: f.path, rows: f.rows, bytes: f.bytes })),
+  };
 }
 
 /**
- * Output keys as their file names, runs of consecutive parts shortened:
- * `orders-part-00000.parquet to orders-part-00002.parquet, orders-part-00005.parquet`.
+ * Uploads the data file straight to its final, unique key under the target (never an existing
+ * one: the name holds the run id and a random part), then puts the commit request naming it.
+ * Nothing is copied or deleted: the file is invisible until the committer appends it, so a run
+ * that stops between the two leaves an unreferenced file, which the table's orphan-file removal
+ * deletes (glue-scripts/README.md, Output).
  */
-export function describeParts(keys: readonly string[]): string {
-  const names = keys.map((k) => k.slice(k.lastIndexOf('/') + 1)).sort();
-  if (names.length === 0) return 'none';
-  const index = (name: string) => Number(name.slice(-'.parquet'.length - PART_DIGITS, -'.parquet'.length));
-  const runs: string[][] = [];
-  for (const name of names) {
-    const run = runs.at(-1);
-    if (run && index(name) === index(run.at(-1)!) + 1) run.push(name);
-    else runs.push([name]);
+async function writeDataFiles(
+  s3: S3Client,
+  job: JobArgs,
+  parts: readonly { readonly path: string; readonly rows: number }[],
+): Promise<{ outputs: string[]; bytes: number }> {
+  const [bucket] = targetPrefix(job.target);
+  const unique = uniquePart();
+  const files: { path: string; rows: number; bytes: number }[] = [];
+  for (const [index, part] of parts.entries()) {
+    const key = dataFileKey(job.target, job.source, job.runId, unique, index);
+    const bytes = (await stat(part.path)).size;
+    await new Upload({
+      client: s3,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        Body: createReadStream(part.path),
+        ContentType: 'application/vnd.apache.parquet',
+      },
+    }).done();
+    files.push({ path: `s3://${bucket}/${key}`, rows: part.rows, bytes });
   }
-  return runs.map((r) => (r.length === 1 ? r[0] : `${r[0]} to ${r.at(-1)}`)).join(', ');
-}
-
-/** The way out of every partial publish: a re-run writes all its parts and deletes the source's others. */
-const RERUN_REPAIRS =
-  'a re-run of this file, under any run id, publishes its output whole and deletes the rest';
-
-/** What a copy failing part-way leaves in the partition (the script's `copy_failure_message`). */
-export function copyFailureMessage(
-  target: string,
-  total: number,
-  copied: readonly string[],
-  earlier: readonly string[],
-  failedKey: string,
-  reason: string,
-): string {
-  const head = `publishing to ${target} failed at part ${copied.length + 1} of ${total} (${failedKey.slice(failedKey.lastIndexOf('/') + 1)}: ${reason}). `;
-  const ours = `${copied.length} of this run's ${total} parts (${describeParts(copied)})`;
-  const state =
-    copied.length === 0
-      ? earlier.length === 0
-        ? 'Nothing was published: the partition holds no output of this source.'
-        : `Nothing was published: the partition still holds the earlier output of this source (${describeParts(earlier)}).`
-      : earlier.length === 0
-        ? `The partition holds ${ours} and no other part of this source: an incomplete output.`
-        : `The partition holds a mix: ${ours} and ${earlier.length} part(s) of an earlier run of this source (${describeParts(earlier)}).`;
-  return `${head}${state} It stays so until ${RERUN_REPAIRS}.`;
-}
-
-/** Every part of the run is live, but `left` (an earlier run's surplus) could not be deleted. */
-export function deleteFailureMessage(
-  target: string,
-  published: readonly string[],
-  left: readonly string[],
-  reason: string,
-): string {
-  return `published this run's ${published.length} part(s) to ${target} (${describeParts(published)}), but could not delete ${left.length} part(s) of an earlier run of this source (${describeParts(left)}: ${reason}): readers see their rows beside this run's (duplicates) until ${RERUN_REPAIRS}.`;
-}
-
-/**
- * Uploads the parts to `<target>_staging/<run-id>/parquet/`, copies each to its final name in
- * part order (overwriting a previous run's), then deletes the source's leftover outputs that this
- * run did not write. Other sources' files are never touched. A failure part-way throws a
- * {@link PublishError} naming what the partition holds (glue-scripts/README.md, Publishing).
- */
-async function publish(s3: S3Client, job: JobArgs, parts: readonly string[]): Promise<string[]> {
-  const [stagingBucket, stagingKey] = splitS3Uri(`${stagingPrefix(job.target, job.runId)}parquet/`);
-  const [bucket, prefix] = targetPrefix(job.target);
-  const staged: string[] = [];
-  let existing: string[];
-  try {
-    for (const [index, path] of parts.entries()) {
-      const key = `${stagingKey}part-${String(index).padStart(PART_DIGITS, '0')}.parquet`;
-      await new Upload({
-        client: s3,
-        params: {
-          Bucket: stagingBucket,
-          Key: key,
-          Body: createReadStream(path),
-          ContentType: 'application/vnd.apache.parquet',
-        },
-      }).done();
-      staged.push(key);
-    }
-    existing = await listKeys(s3, bucket, `${prefix}${outputStem(job.source)}-part-`, '/');
-  } catch (error) {
-    throw new PublishError(
-      `publishing to ${job.target} failed before its first copy (${errorText(error)}): nothing was published`,
-      { cause: error },
-    );
-  }
-  const pattern = outputNamePattern(job.source);
-  const earlier = existing.filter((k) => k.startsWith(prefix) && pattern.test(k.slice(prefix.length)));
-  const copied: string[] = [];
-  for (const [index, key] of staged.entries()) {
-    const final = outputKey(job.target, job.source, index);
-    try {
-      await s3.send(
-        new CopyObjectCommand({ Bucket: bucket, Key: final, CopySource: copySource(stagingBucket, key) }),
-      );
-    } catch (error) {
-      // S3 makes each copy atomic: the failed key holds what it held before (if anything).
-      const left = earlier.filter((k) => !copied.includes(k));
-      throw new PublishError(
-        copyFailureMessage(job.target, staged.length, copied, left, final, errorText(error)),
-        { cause: error },
-      );
-    }
-    copied.push(final);
-  }
-  const leftovers = earlier.filter((k) => !copied.includes(k)).sort();
-  const { left, reason } = await tryDelete(s3, bucket, leftovers);
-  if (left.length > 0) throw new PublishError(deleteFailureMessage(job.target, copied, left, reason));
-  return copied.map((key) => `s3://${bucket}/${key}`);
-}
-
-async function cleanStaging(s3: S3Client, job: JobArgs): Promise<void> {
-  const [bucket, prefix] = splitS3Uri(stagingPrefix(job.target, job.runId));
-  await deleteKeys(s3, bucket, await listKeys(s3, bucket, prefix));
+  const [requestBucket, requestKey] = splitS3Uri(job.commitRequest);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: requestBucket,
+      Key: requestKey,
+      Body: JSON.stringify(commitRequest(job, files)),
+      ContentType: 'application/json',
+    }),
+  );
+  return { outputs: files.map((f) => f.path), bytes: files.reduce((sum, f) => sum + f.bytes, 0) };
 }

@@ -41,7 +41,7 @@ export const CONVERT_FUNCTION = {
 } as const;
 
 /**
- * Time kept after the conversion's deadline: the Parquet upload and copies (a fraction of the
+ * Time kept after the conversion's deadline: the Parquet upload and the commit request (a fraction of the
  * CSV's size, in S3 at hundreds of MB/s) and the hand-off, before Lambda's timeout would end the
  * run with nothing said.
  */

@@ -6,6 +6,15 @@
  * DECIMAL(12,2)) can only become a counted failure, never a different value.
  */
 
+import { PARTITION_COLUMN } from '../datasets/model.ts';
+import {
+  type IcebergField,
+  type IcebergSchema,
+  INGEST_DATE_FIELD,
+  INGEST_DATE_FIELD_ID,
+  SPARK_FIELD_ID_KEY,
+} from '../iceberg/schema.ts';
+
 /** A column the job converts: one field of the `--schema` Spark StructType JSON. */
 export interface CastStep {
   /** Output (Parquet) column name. */
@@ -19,7 +28,12 @@ export interface CastStep {
   readonly nullable: boolean;
   /** The type as the schema spells it (`integer`, `decimal(12,2)`), for messages. */
   readonly declaredType: string;
+  /** The Parquet (= Iceberg) field id: `metadata["parquet.field.id"]` of the schema field. */
+  readonly fieldId: number;
 }
+
+/** The column every data file gets, with the run's `--ingest-date` in every row (field id 1). */
+export const INGEST_DATE_COLUMN = PARTITION_COLUMN;
 
 /** A schema the job cannot work with; the message names the field. */
 export class CastPlanError extends Error {
@@ -117,6 +131,7 @@ export function castPlan(schemaJson: string): CastStep[] {
   if (schema.fields.length === 0) throw new CastPlanError('--schema has no fields');
   const names = new Set<string>();
   const headers = new Set<string>();
+  const ids = new Set<number>();
   return schema.fields.map((field: unknown, i: number) => {
     if (!isRecord(field) || typeof field.name !== 'string' || field.name === '')
       throw new CastPlanError(`--schema field ${i} has no name`);
@@ -129,6 +144,15 @@ export function castPlan(schemaJson: string): CastStep[] {
     if (headers.has(header)) throw new CastPlanError(`header '${header}' is declared twice`);
     names.add(name);
     headers.add(header);
+    if (name === INGEST_DATE_COLUMN)
+      throw new CastPlanError(`column '${name}' is the partition column: the job adds it`);
+    const fieldId = metadata[SPARK_FIELD_ID_KEY];
+    if (typeof fieldId !== 'number' || !Number.isInteger(fieldId) || fieldId <= INGEST_DATE_FIELD_ID)
+      throw new CastPlanError(
+        `column '${name}': metadata["${SPARK_FIELD_ID_KEY}"] must be an integer field id above ${INGEST_DATE_FIELD_ID} (${INGEST_DATE_COLUMN}'s), got ${JSON.stringify(fieldId) ?? 'none'}`,
+      );
+    if (ids.has(fieldId)) throw new CastPlanError(`field id ${fieldId} is declared twice`);
+    ids.add(fieldId);
     let sparkType: string;
     try {
       sparkType = sparkTypeOf(field.type);
@@ -143,8 +167,37 @@ export function castPlan(schemaJson: string): CastStep[] {
       // Python's bool(field.get("nullable", True)).
       nullable: field.nullable === undefined ? true : Boolean(field.nullable),
       declaredType: String(field.type),
+      fieldId,
     };
   });
+}
+
+const ICEBERG_TYPES: Readonly<Record<string, string>> = {
+  STRING: 'string',
+  INT: 'int',
+  BIGINT: 'long',
+  DOUBLE: 'double',
+  BOOLEAN: 'boolean',
+  DATE: 'date',
+  TIMESTAMP_LTZ: 'timestamptz',
+};
+
+/**
+ * The Iceberg schema of the data files the plan writes: its columns with their field ids, then
+ * `ingest_date` (lib/iceberg/schema.ts `icebergSchema` of the same dataset, the columns' docs aside). Written
+ * into each file's footer under `iceberg.schema`, where readers such as icebird map columns by it.
+ */
+export function planIcebergSchema(plan: readonly CastStep[]): IcebergSchema {
+  const fields: IcebergField[] = plan.map((step) => {
+    const decimal = /^DECIMAL\((\d+),(\d+)\)$/.exec(step.sparkType);
+    return {
+      id: step.fieldId,
+      name: step.column,
+      required: !step.nullable,
+      type: decimal ? `decimal(${decimal[1]}, ${decimal[2]})` : ICEBERG_TYPES[step.sparkType]!,
+    };
+  });
+  return { type: 'struct', 'schema-id': 0, fields: [...fields, INGEST_DATE_FIELD] };
 }
 
 /** A DuckDB string literal. */

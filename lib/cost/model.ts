@@ -10,6 +10,7 @@
 import { LAMBDA_MB_PER_VCPU, VALIDATE_VCPUS } from '../../lambdas/shared/vcpus.ts';
 import { COPY_PART_BYTES, copyRanges, MAX_SINGLE_COPY_BYTES } from '../../lambdas/validate/s3-store.ts';
 import { type LakeConfig, MEASURED_VALIDATE_MB_PER_S } from '../config.ts';
+import { COMMIT_FUNCTION } from '../constructs/table-committer.ts';
 import {
   GLUE_MB_PER_S_PER_WORKER,
   GLUE_MINIMUM_BILLED_SECONDS,
@@ -67,6 +68,11 @@ export interface PathProfile {
   readonly snsPublishes: number;
   /** The workflow's writes to the ingest ledger (DynamoDB UpdateItem). */
   readonly ledgerWrites: number;
+  /**
+   * Commit messages sent (CommitToTable: an SQS FIFO send with a task token). What the Commit
+   * function then does is modelled per batch ({@link CommitModel}), not recorded.
+   */
+  readonly commitMessages: number;
   /** S3 commands the Task handlers sent (SDK command names without `Command`), by name. */
   readonly s3Commands: Readonly<Record<string, number>>;
   /** Size of the file the profile was recorded on. */
@@ -96,6 +102,7 @@ export function profileFromRun(
   let glueRuns = 0;
   let snsPublishes = 0;
   let ledgerWrites = 0;
+  let commitMessages = 0;
   for (const name of states) {
     const state = definition.States[name];
     if (!state) throw new Error(`state "${name}" is not in the definition`);
@@ -106,6 +113,7 @@ export function profileFromRun(
     else if (resource.startsWith('arn:aws:states:::glue:startJobRun')) glueRuns += 1;
     else if (resource === 'arn:aws:states:::sns:publish') snsPublishes += 1;
     else if (resource === 'arn:aws:states:::dynamodb:updateItem') ledgerWrites += 1;
+    else if (resource.startsWith('arn:aws:states:::sqs:sendMessage')) commitMessages += 1;
     else throw new Error(`state "${name}": no cost model for the resource ${resource}`);
   }
   const counts: Record<string, number> = {};
@@ -120,10 +128,40 @@ export function profileFromRun(
     glueRuns,
     snsPublishes,
     ledgerWrites,
+    commitMessages,
     s3Commands: counts,
     profiledBytes,
   };
 }
+
+/**
+ * What the Commit function does for one batch of commit messages (one invocation, one snapshot),
+ * and for each file in it. The requests are those of a commit of one file as test/iam/iceberg-calls.test.ts
+ * records it (the Iceberg core over s3rver and its Glue adapter): without a conflict S3 GET 3,
+ * HEAD 1, PUT 3 and Glue GetTable 2, UpdateTable 1, on an empty table (a swap lost to another
+ * committer costs its attempt again, and a DeleteObjects of its files: not modelled, rare behind
+ * the FIFO queue). On a table with snapshots the append also reads the current manifest list:
+ * one GET more a batch.
+ */
+export interface CommitModel {
+  /** Files that share one invocation and one snapshot: 1 for a lone file (the upper bound), up to 10. */
+  readonly filesPerBatch: number;
+  /** GET/HEAD a file: its commit request, and its footer (a HEAD for the size and a ranged GET). */
+  readonly s3GetPerFile: number;
+  /** GET a batch: the current metadata JSON and the current manifest list. */
+  readonly s3GetPerBatch: number;
+  /** PUT a batch: the manifest, the manifest list, the metadata JSON. */
+  readonly s3PutPerBatch: number;
+  /** Glue Data Catalog requests a batch: GetTable to load, GetTable to check, UpdateTable to swap. */
+  readonly catalogRequestsPerBatch: number;
+  /** SQS FIFO requests a file: CommitToTable's SendMessage (a body far under 64 KB). */
+  readonly sqsPerFile: number;
+  /** SQS FIFO requests a batch: the poller's ReceiveMessage and its DeleteMessageBatch. */
+  readonly sqsPerBatch: number;
+}
+
+/** The Commit function's construct id, as the cost inputs name it. */
+export const COMMIT_FUNCTION_ID = 'Commit';
 
 /** The Convert Lambda's construct id, as the cost inputs name it. */
 export const CONVERT_FUNCTION_ID = 'Convert';
@@ -144,8 +182,8 @@ export interface ModelInputs {
   readonly eventDelaySeconds: number;
   /** Seconds Step Functions adds per state entered (its own scheduling). */
   readonly secondsPerTransition: number;
-  /** Glue Data Catalog requests per RegisterPartition invocation. */
-  readonly catalogRequestsPerRegister: number;
+  /** What a commit costs, per file and per batch of files (the Commit function's invocation). */
+  readonly commit: CommitModel;
   /** KMS requests per SNS publish to the KMS-encrypted events topic. */
   readonly kmsRequestsPerPublish: number;
   /**
@@ -199,21 +237,28 @@ export const DEFAULT_INPUTS: ModelInputs = {
       mbPerSecond: MEASURED_CONVERT_MB_PER_S,
       source: `the Convert handler's bundle ${MEASURED_CONVERT_MB_PER_S} MB/s through a local S3 server on 2 cores (lib/conversion/lambda-sizing.ts MEASURED_CONVERT_MB_PER_S, npm run bench; the function has 6 vCPUs, so this is conservative); ${CONVERT_FUNCTION.memoryMb} MB x86_64 as deployed`,
     },
-    RegisterPartition: {
-      memoryMb: 256,
+    [COMMIT_FUNCTION_ID]: {
+      memoryMb: COMMIT_FUNCTION.memoryMb,
       architecture: 'arm64',
-      fixedSeconds: 0.3,
-      source: 'memory and arm64 from lib/stacks/pipeline-stack.ts; 0.3 s for two Glue API calls: assumed',
+      fixedSeconds: 0.5,
+      source: `memory and arm64 from lib/constructs/table-committer.ts; 0.5 s a batch for about ten S3 requests and three Glue calls: assumed, not measured on AWS`,
     },
   },
-  coldStartSeconds: { Trigger: 0.5, Validate: 0.5, [CONVERT_FUNCTION_ID]: 1.5, RegisterPartition: 0.5 },
+  coldStartSeconds: { Trigger: 0.5, Validate: 0.5, [CONVERT_FUNCTION_ID]: 1.5, [COMMIT_FUNCTION_ID]: 0.5 },
   parquetRatio: MEASURED_PARQUET_RATIO,
   oneColumnReadRatio: MEASURED_ONE_COLUMN_READ_RATIO,
   rawCopyMbPerSecond: 200,
   eventDelaySeconds: 1,
   secondsPerTransition: 0.05,
-  // GetTable and CreatePartition (lambdas/register-partition/handler.ts).
-  catalogRequestsPerRegister: 2,
+  commit: {
+    filesPerBatch: 1,
+    s3GetPerFile: 3,
+    s3GetPerBatch: 2,
+    s3PutPerBatch: 3,
+    catalogRequestsPerBatch: 3,
+    sqsPerFile: 1,
+    sqsPerBatch: 2,
+  },
   kmsRequestsPerPublish: 1,
   ledgerUnitsPerWrite: 4,
   logBytesPerState: 2_000,
@@ -265,6 +310,11 @@ export const ASSUMPTIONS: readonly {
     figure: 'S3 requests on the Glue path',
     value: "the local twin's commands",
     why: "the local runtime runs the Glue job's DuckDB twin under the same contract (read, staged upload, copy to the final name, list, delete); Spark's ranged reads and several output files add a few requests a file (well under $0.0001)",
+  },
+  {
+    figure: 'commit',
+    value: 'one Commit invocation and one snapshot a batch; 1 file a batch unless said',
+    why: "the commit queue hands the Commit function up to 10 messages of one dataset at a time (lib/constructs/table-committer.ts); a lone file has its batch to itself, so its share is the upper bound; S3 and Glue requests a commit makes recorded in test/iam/iceberg-calls.test.ts; the S3 requests of the local commit are left out of the recorded profile (bench/cost.ts) so they are not counted twice; empty receives of the idle queue's long polling are not modelled (a fixed few a minute, not per file)",
   },
   {
     figure: 'Step Functions per state',
@@ -331,7 +381,7 @@ export interface FileEstimate {
   /** False when the fast path cannot take the file (Lambda's 15 minutes or /tmp). */
   readonly fits: boolean;
   readonly reason?: string;
-  /** Ingest: everything from the landing event to the partition registered. */
+  /** Ingest: everything from the landing event to the file's rows committed to its table. */
   readonly lines: readonly CostLine[];
   readonly ingestUsd: number;
   /** Storage of the file's data for one month (landing, raw, curated). */
@@ -397,6 +447,17 @@ export function s3RequestsFor(profile: PathProfile, bytes: number, inputs: Model
     getClass += 1;
   }
   return { putClass, getClass, free: base.free };
+}
+
+/** `requests` with the commit's own added: per file, and its batch's share of the batch's. */
+export function commitS3(requests: S3Requests, profile: PathProfile, inputs: ModelInputs): S3Requests {
+  const c = inputs.commit;
+  const batches = profile.commitMessages / c.filesPerBatch;
+  return {
+    putClass: requests.putClass + batches * c.s3PutPerBatch,
+    getClass: requests.getClass + profile.commitMessages * c.s3GetPerFile + batches * c.s3GetPerBatch,
+    free: requests.free,
+  };
 }
 
 /** Seconds one invocation of `fn` takes on `bytes` (cold). */
@@ -479,6 +540,7 @@ export function estimateFile(
 
   timeline.push({ step: 'S3 event', seconds: inputs.eventDelaySeconds });
   const invocations = ['Trigger', ...profile.lambdaInvocations];
+  let requests = invocations.length;
   let fits = true;
   let reason: string | undefined;
   for (const id of invocations) {
@@ -495,7 +557,23 @@ export function estimateFile(
       reason = `${id} would run ${Math.round(seconds)} s, over Lambda's ${inputs.lambdaMaxSeconds} s`;
     }
   }
-  add('Lambda requests', invocations.length, 'requests', dollars(PRICES.lambdaRequests, invocations.length));
+  if (profile.commitMessages > 0) {
+    // The Commit function's invocation, shared by the files of its batch (its work is per batch).
+    const share = profile.commitMessages / inputs.commit.filesPerBatch;
+    const fn = functionModel(COMMIT_FUNCTION_ID, inputs);
+    const seconds = invocationSeconds(COMMIT_FUNCTION_ID, 0, inputs);
+    const gbSeconds = (fn.memoryMb / 1024) * seconds * share;
+    const price = fn.architecture === 'arm64' ? PRICES.lambdaGbSecondArm : PRICES.lambdaGbSecondX86;
+    add(
+      `Lambda ${COMMIT_FUNCTION_ID} (${fn.memoryMb} MB ${fn.architecture}, a batch's share)`,
+      gbSeconds,
+      'GB-s',
+      dollars(price, gbSeconds),
+    );
+    timeline.push({ step: COMMIT_FUNCTION_ID, seconds });
+    requests += share;
+  }
+  add('Lambda requests', requests, 'requests', dollars(PRICES.lambdaRequests, requests));
   if (profile.engine === 'lambda') {
     // As the engine refuses a source (csv-to-parquet.ts): room for it and a Parquet of up to
     // PARQUET_SHARE_OF_CSV its size, not the measured share, since a file of random text may not shrink.
@@ -526,13 +604,15 @@ export function estimateFile(
   add('Step Functions', transitions, 'transitions', dollars(PRICES.stepFunctionsTransitions, transitions));
   timeline.push({ step: 'Step Functions', seconds: transitions * inputs.secondsPerTransition });
 
-  const s3 = s3RequestsFor(profile, bytes, inputs);
+  const s3 = commitS3(s3RequestsFor(profile, bytes, inputs), profile, inputs);
   add('S3 PUT/COPY/POST/LIST', s3.putClass, 'requests', dollars(PRICES.s3PutCopyPostList, s3.putClass));
   add('S3 GET/HEAD', s3.getClass, 'requests', dollars(PRICES.s3Get, s3.getClass));
-  const catalog =
-    profile.lambdaInvocations.filter((id) => id === 'RegisterPartition').length *
-    inputs.catalogRequestsPerRegister;
+  const c = inputs.commit;
+  const batches = profile.commitMessages / c.filesPerBatch;
+  const catalog = batches * c.catalogRequestsPerBatch;
   add('Glue Data Catalog', catalog, 'requests', dollars(PRICES.glueCatalogRequests, catalog));
+  const sqs = profile.commitMessages * c.sqsPerFile + batches * c.sqsPerBatch;
+  add('SQS FIFO (commit queue)', sqs, 'requests', dollars(PRICES.sqsFifoRequests, sqs));
   add('SNS', profile.snsPublishes, 'publishes', dollars(PRICES.snsPublishes, profile.snsPublishes));
   const ledgerUnits = profile.ledgerWrites * inputs.ledgerUnitsPerWrite;
   add(

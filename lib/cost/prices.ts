@@ -143,6 +143,14 @@ export const PRICES = {
       'https://athena.guide/articles/athena-basics-pricing-model and https://awsnegotiations.com/glue-job-cost-optimization.html (third party)',
     verified: true,
   },
+  sqsFifoRequests: {
+    usd: 0.5,
+    per: 1_000_000,
+    unit: 'FIFO queue requests (each 64 KB of a payload is one; after the first million a month)',
+    source:
+      'https://cloudburn.io/blog/amazon-sqs-pricing (third party, us-east-1, March 2026) and https://www.factualminds.com/blog/amazon-sqs-pricing-64kb-rule-fifo-vs-standard/ (third party, June 2026)',
+    verified: true,
+  },
   cloudWatchLogsIngestedGb: {
     usd: 0.5,
     per: 1,

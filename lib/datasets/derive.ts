@@ -2,6 +2,7 @@
  * Everything other engines need, derived from the one dataset declaration: Glue/Athena column
  * types, the Spark schema the Glue job receives, and DuckDB column types for the local engine.
  */
+import { fieldIds, SPARK_FIELD_ID_KEY } from '../iceberg/schema.ts';
 import type { Column, Dataset } from './model.ts';
 import { PARTITION_COLUMN } from './model.ts';
 
@@ -33,23 +34,29 @@ const SPARK_TYPES: Record<Column['type'], string> = {
   timestamp: 'timestamp',
 };
 
-/** A Spark field as `StructType.fromJson` reads it; `metadata.header` is the CSV header text. */
+/**
+ * A Spark field as `StructType.fromJson` reads it; `metadata.header` is the CSV header text and
+ * `metadata["parquet.field.id"]` the column's Iceberg field id, which Spark ≥ 3.3 writes as the
+ * Parquet field id (`spark.sql.parquet.fieldId.write.enabled`, on by default) and the DuckDB
+ * engine passes to `COPY … FIELD_IDS`.
+ */
 export interface SparkField {
   readonly name: string;
   readonly type: string;
   readonly nullable: boolean;
-  readonly metadata: { readonly header: string };
+  readonly metadata: { readonly header: string; readonly [SPARK_FIELD_ID_KEY]: number };
 }
 
 /** The Spark schema (StructType JSON) of a dataset, passed to the Glue job as `--schema`. */
 export function sparkSchema(ds: Dataset): { type: 'struct'; fields: SparkField[] } {
+  const ids = fieldIds(ds);
   return {
     type: 'struct',
     fields: ds.columns.map((col) => ({
       name: col.name,
       type: col.type === 'decimal' ? `decimal(${col.precision},${col.scale})` : SPARK_TYPES[col.type],
       nullable: col.nullable,
-      metadata: { header: col.header ?? col.name },
+      metadata: { header: col.header ?? col.name, [SPARK_FIELD_ID_KEY]: ids.get(col.name)! },
     })),
   };
 }

@@ -67,8 +67,10 @@ export const ATTR = {
   raw: 'raw',
   failure: 'failure',
   report: 'report',
-  /** The curated partition's location (`s3://bucket/<dataset>/ingest_date=…/`). */
+  /** The day's data folder in the dataset's Iceberg table (`s3://bucket/<dataset>/iceberg/data/ingest_date=…/`). */
   curated: 'curated',
+  /** The Iceberg snapshot that holds the file's rows (a decimal string: a 64-bit id). */
+  snapshotId: 'snapshotId',
   /** The conversion engine: `lambda` or `glue`. */
   engine: 'engine',
 } as const;
@@ -110,6 +112,7 @@ export interface LedgerItem {
   readonly failure?: string;
   readonly report?: string;
   readonly curated?: string;
+  readonly snapshotId?: string;
   readonly engine?: 'lambda' | 'glue';
 }
 
@@ -171,6 +174,7 @@ export function fromAttributes(item: Record<string, unknown>): LedgerItem {
     ...optional('failure', text(ATTR.failure)),
     ...optional('report', text(ATTR.report)),
     ...optional('curated', text(ATTR.curated)),
+    ...optional('snapshotId', text(ATTR.snapshotId)),
     ...optional('engine', text(ATTR.engine) as LedgerItem['engine']),
   } as LedgerItem;
 }

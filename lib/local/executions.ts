@@ -54,8 +54,10 @@ export interface ExecutionRecord {
   /** The execution's output (the final state), when it succeeded. */
   readonly output?: unknown;
   readonly error?: { readonly name: string; readonly message: string };
-  /** The Parquet objects the conversion published. */
+  /** The Parquet data files the conversion wrote (appended to the table by CommitToTable). */
   readonly curated?: string[];
+  /** The table snapshot that holds the file's rows (CommitToTable's `snapshotId`), when curated. */
+  readonly snapshotId?: string;
 }
 
 /** This process, as an execution's owner. */

@@ -24,8 +24,6 @@ export function lakePaths(dir: string = DEFAULT_LAKE_DIR) {
     s3: join(root, 's3'),
     /** One JSON record per execution, named as the execution. */
     executions: join(root, 'executions'),
-    /** Registered partitions (the Hive-era local Glue catalog; gone with the Iceberg tables). */
-    partitions: join(root, 'catalog', 'partitions.json'),
     /** The Iceberg tables' pointers (lib/iceberg/local-catalog.ts): `<tables>/<database>/<table>/`. */
     tables: join(root, 'catalog', 'tables'),
     /** Every SNS message the workflow published, one JSON object per line. */

@@ -1,26 +1,39 @@
 /**
- * The local Athena: DuckDB over the curated Parquet of the registered partitions, one view per
- * dataset named as the dataset (with its `ingest_date`), as Athena sees the Glue tables. DuckDB
- * has no S3 access offline, so the objects are first copied out of the S3 server into a cache.
+ * The local Athena: DuckDB over each dataset's Iceberg table, one view per dataset named as the
+ * dataset (with its `ingest_date`), as Athena sees the Glue tables. A view reads the live data
+ * files of the table's current snapshot, or of the snapshot a selector names (`--snapshot`,
+ * `--as-of`, `--tag`: time travel), with columns mapped by Parquet field id. DuckDB has no S3
+ * access offline, so the files are first copied out of the S3 server into a cache.
  *
  * The engine is confined the way Athena is: DuckDB's own settings allow reading only the files
  * behind the views (no other file, no network, no extension install or load) and are then
  * locked; DuckDB's parser admits one SELECT statement; rows and time are capped.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type DuckDBConnection,
   DuckDBInstance,
   type DuckDBPreparedStatement,
   StatementType,
 } from '@duckdb/node-api';
-import { duckdbType } from '../datasets/derive.ts';
 import type { Dataset } from '../datasets/model.ts';
-import type { LocalPartition } from './catalog.ts';
+import { tableName } from '../iceberg/layout.ts';
+import { idString } from '../iceberg/metadata.ts';
+import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
+import { s3ObjectStore } from '../iceberg/s3-store.ts';
+import {
+  liveFiles,
+  readParquetSql,
+  type SnapshotSelector,
+  schemaOf,
+  selectSnapshot,
+} from '../iceberg/scan.ts';
+import { type IcebergSchema, icebergSchema } from '../iceberg/schema.ts';
+import { loadTable } from '../iceberg/table.ts';
 
 /** A query's answer: column names and rows of JSON-safe values. */
 export interface QueryResult {
@@ -29,6 +42,16 @@ export interface QueryResult {
   readonly rows: Record<string, unknown>[];
   /** The query had more rows than the row cap: `rows` holds the first `maxRows` of them. */
   readonly truncated: boolean;
+  /** At a version (`scope.snapshot`): the snapshot each table the query named was read at. */
+  readonly versions?: readonly TableVersion[];
+}
+
+/** The snapshot a table was read at. */
+export interface TableVersion {
+  readonly table: string;
+  readonly snapshotId: string;
+  /** When the snapshot was committed (ISO 8601). */
+  readonly timestamp: string;
 }
 
 import { QueryError } from './query-error.ts';
@@ -40,8 +63,16 @@ export interface QueryScope {
   readonly s3: S3Client;
   readonly curatedBucket: string;
   readonly datasets: ReadonlyMap<string, Dataset>;
-  readonly partitions: readonly LocalPartition[];
+  /** The catalog of the datasets' Iceberg tables (`localTableCatalog(lakePaths().tables)`). */
+  readonly catalog: TableCatalog;
+  /** The catalog's database of the tables (`LOCAL_DATABASE`). */
+  readonly database: string;
   readonly cacheDir: string;
+  /**
+   * The version of every table the query names (time travel); a table without it fails the query.
+   * @default - each table's current snapshot
+   */
+  readonly snapshot?: SnapshotSelector;
 }
 
 /** How much one query may return and how long it may run. */
@@ -77,10 +108,18 @@ export async function queryLake(
   const timeoutMs = limits.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const views: string[] = [];
   const files: string[] = [];
+  const versions: TableVersion[] = [];
+  const store = s3ObjectStore(scope.s3);
+  // At a version, only the tables the query names are read (another table may not have it); a
+  // table the query names and that a parse here missed has no view, so the query fails rather
+  // than read the current version.
+  const named = scope.snapshot ? await tablesNamed(sql) : undefined;
   for (const ds of scope.datasets.values()) {
-    const parts = await syncDataset(scope, ds);
-    views.push(viewSql(ds, parts));
-    files.push(...parts.map((p) => p.path));
+    if (named && !named.has(ds.name.toLowerCase())) continue;
+    const view = await datasetView(scope, store, ds);
+    views.push(view.sql);
+    files.push(...view.files);
+    if (view.version) versions.push(view.version);
   }
   // Spills stay in the lake: an in-memory DuckDB otherwise spills into `.tmp` of the working directory.
   const cacheRoot = dirname(resolve(scope.cacheDir));
@@ -90,7 +129,8 @@ export async function queryLake(
     const { instance, conn } = await openConfined(files, spillDir);
     try {
       for (const view of views) await conn.run(view);
-      return await runConfined(conn, sql, maxRows, timeoutMs);
+      const result = await runConfined(conn, sql, maxRows, timeoutMs);
+      return scope.snapshot ? { ...result, versions } : result;
     } finally {
       conn.closeSync();
       instance.closeSync();
@@ -220,48 +260,116 @@ function firstLine(message: string): string {
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const quoteString = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-/** The view of one dataset: its Parquet files with `ingest_date`, or an empty relation of its columns. */
-function viewSql(ds: Dataset, files: readonly { path: string; ingestDate: string }[]): string {
-  const view = quoteIdent(ds.name);
-  const columns = ds.columns.map((c) => quoteIdent(c.name)).join(', ');
-  if (files.length === 0) {
-    const typed = ds.columns.map((c) => `CAST(NULL AS ${duckdbType(c)}) AS ${quoteIdent(c.name)}`);
-    return `CREATE VIEW ${view} AS SELECT ${typed.join(', ')}, CAST(NULL AS DATE) AS ingest_date WHERE false`;
-  }
-  const list = files.map((f) => quoteString(f.path)).join(', ');
-  return `CREATE VIEW ${view} AS SELECT ${columns}, CAST(ingest_date AS DATE) AS ingest_date FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'ingest_date': VARCHAR})`;
-}
-
-/** Copies the dataset's curated Parquet of registered partitions into the cache (changed files only). */
-async function syncDataset(scope: QueryScope, ds: Dataset): Promise<{ path: string; ingestDate: string }[]> {
-  const files: { path: string; ingestDate: string }[] = [];
-  for (const partition of scope.partitions.filter((p) => p.table === ds.name)) {
-    const prefix = `${ds.name}/ingest_date=${partition.values[0]}/`;
-    let token: string | undefined;
-    do {
-      const page = await scope.s3.send(
-        new ListObjectsV2Command({ Bucket: scope.curatedBucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) {
-        const key = object.Key ?? '';
-        // Only published parts directly in the partition: not staging folders, not other files.
-        if (!key.endsWith('.parquet') || key.slice(prefix.length).includes('/')) continue;
-        const path = join(scope.cacheDir, key);
-        await syncObject(scope, key, path, object.ETag ?? '');
-        files.push({ path, ingestDate: partition.values[0]! });
+/**
+ * The names (lower case) of the tables `sql` reads, from DuckDB's parse tree (CTE names among
+ * them; they only add a table to read). Empty for a text DuckDB cannot parse: the query then
+ * fails on its parse error, with no table read.
+ */
+async function tablesNamed(sql: string): Promise<Set<string>> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    enable_external_access: 'false',
+  });
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS tree', [sql]);
+    const tree = JSON.parse(String(reader.getRowObjectsJson()[0]?.tree ?? '{}')) as unknown;
+    const names = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) for (const item of node) walk(item);
+      else if (node && typeof node === 'object') {
+        const record = node as Record<string, unknown>;
+        if (record.type === 'BASE_TABLE' && typeof record.table_name === 'string')
+          names.add(record.table_name.toLowerCase());
+        for (const value of Object.values(record)) walk(value);
       }
-      token = page.NextContinuationToken;
-    } while (token);
+    };
+    walk(tree);
+    return names;
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
   }
-  return files;
 }
 
-async function syncObject(scope: QueryScope, key: string, path: string, etag: string): Promise<void> {
-  const tagFile = `${path}.etag`;
-  const cached = await readFile(tagFile, 'utf8').catch(() => undefined);
-  if (cached === etag && (await stat(path).catch(() => undefined))) return;
+/**
+ * The view of one dataset (its table's live files at the scope's snapshot, copied into the cache)
+ * and the files it reads. A table without a snapshot (or, at the current version, without a
+ * table yet) is an empty view of the schema's columns.
+ */
+async function datasetView(
+  scope: QueryScope,
+  store: ObjectStore,
+  ds: Dataset,
+): Promise<{ sql: string; files: string[]; version?: TableVersion }> {
+  const view = quoteIdent(ds.name);
+  const name = tableName(ds.name);
+  if (!(await scope.catalog.load(scope.database, name))) {
+    if (scope.snapshot)
+      throw new QueryError(`table ${ds.name} does not exist yet: no file of the dataset was curated`);
+    return { sql: emptyView(view, icebergSchema(ds)), files: [] };
+  }
+  const table = await loadTable({ store, catalog: scope.catalog }, { database: scope.database, name });
+  const { metadata } = table;
+  let snapshot: ReturnType<typeof selectSnapshot>;
+  try {
+    snapshot = selectSnapshot(metadata, scope.snapshot);
+  } catch (error) {
+    throw new QueryError(`table ${ds.name}: ${firstLine((error as Error).message)}`);
+  }
+  const schema = schemaOf(metadata, snapshot);
+  if (!snapshot) return { sql: emptyView(view, schema), files: [] };
+  const version = {
+    table: ds.name,
+    snapshotId: idString(snapshot['snapshot-id']),
+    timestamp: new Date(snapshot['timestamp-ms']).toISOString(),
+  };
+  const live = await liveFiles(store, metadata, snapshot);
+  if (live.length === 0) return { sql: emptyView(view, schema), files: [], version };
+  const paths: string[] = [];
+  for (const file of live) paths.push(await cacheFile(scope, file));
+  return {
+    sql: `CREATE VIEW ${view} AS SELECT * FROM ${readParquetSql(paths, schema)}`,
+    files: paths,
+    version,
+  };
+}
+
+/** A view of no rows with the schema's columns, in its order and of its types. */
+function emptyView(view: string, schema: IcebergSchema): string {
+  return `CREATE VIEW ${view} AS SELECT * FROM ${readParquetSql([], schema)}`;
+}
+
+/**
+ * The cache copy of a data file (`s3://<curated>/<key>` → `<cacheDir>/<key>`), fetched unless
+ * a copy of its size is there: data files are written once at unique paths and never changed.
+ */
+export async function cacheFile(
+  scope: Pick<QueryScope, 's3' | 'curatedBucket' | 'cacheDir'>,
+  file: { readonly path: string; readonly bytes: number },
+): Promise<string> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(file.path);
+  const [bucket, key] = m ? [m[1]!, m[2]!] : ['', ''];
+  // The key comes from table metadata: it must not climb out of the cache.
+  if (!m || key.split('/').some((s) => s === '' || s === '.' || s === '..'))
+    throw new QueryError(`a table lists a data file the local query cannot read: ${file.path}`);
+  const root = bucket === scope.curatedBucket ? scope.cacheDir : join(dirname(scope.cacheDir), bucket);
+  const path = join(root, key);
+  if ((await stat(path).catch(() => undefined))?.size === file.bytes) return path;
   await mkdir(dirname(path), { recursive: true });
-  const object = await scope.s3.send(new GetObjectCommand({ Bucket: scope.curatedBucket, Key: key }));
-  await pipeline(object.Body as NodeJS.ReadableStream, createWriteStream(path));
-  await writeFile(tagFile, etag);
+  const object = await scope.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  // Written aside, then renamed: a copy cut short (a crash, a concurrent query) is never taken.
+  // A short name of its own beside it: the data file's name may already be near the 255-byte limit.
+  const part = join(
+    dirname(path),
+    `.${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.part`,
+  );
+  try {
+    await pipeline(object.Body as NodeJS.ReadableStream, createWriteStream(part));
+    await rename(part, path);
+  } finally {
+    await rm(part, { force: true });
+  }
+  return path;
 }

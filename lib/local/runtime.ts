@@ -14,13 +14,13 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
+import { commitBatch } from '../../lambdas/commit/core.ts';
 import { convertInLambda } from '../../lambdas/convert/core.ts';
-import { registerPartition } from '../../lambdas/register-partition/core.ts';
 import type {
+  CommitTaskInput,
   ConvertTaskInput,
   GlueJobArguments,
   IngestRequest,
-  RegisterPartitionInput,
   ValidateTaskInput,
 } from '../../lambdas/shared/contract.ts';
 import type { Log } from '../../lambdas/shared/logger.ts';
@@ -38,11 +38,18 @@ import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizi
 import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
+import { ensureDatasetTable, tableProperties } from '../iceberg/dataset-tables.ts';
+import { sourceTag, tableName } from '../iceberg/layout.ts';
+import { localTableCatalog } from '../iceberg/local-catalog.ts';
+import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
+import { s3ObjectStore } from '../iceberg/s3-store.ts';
+import { history } from '../iceberg/scan.ts';
+import { loadTable } from '../iceberg/table.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { LedgerReader } from '../ledger/model.ts';
 import { ledgerVersion } from '../ledger/model.ts';
 import { fromLedger, type LandedObject, type WorkflowLedger } from '../reconcile/reconcile.ts';
-import { LocalCatalog } from './catalog.ts';
+import { CommitQueue } from './commit-queue.ts';
 import {
   type ExecutionRecord,
   ExecutionRecords,
@@ -115,8 +122,9 @@ export interface LocalRuntimeOptions {
 /**
  * Hooks that see the handlers' work as it happens. `s3` is called once per S3 command the
  * runtime's client sends (before the SDK's retries), with the Task state whose handler sent it
- * (the Glue twin's as `ConvertToParquet`, the Convert Lambda's core as `ConvertInLambda`), or none
- * for the runtime's own commands (`land`, recovery, re-drives). `task` is called with each Task
+ * (the Glue twin's as `ConvertToParquet`, the Convert Lambda's core as `ConvertInLambda`, the
+ * commit queue's, the Commit function's twin, as `CommitToTable`), or none for the runtime's own
+ * commands (`land`, the tables' creation, recovery, re-drives). `task` is called with each Task
  * state's input as its handler receives it.
  */
 export interface LocalTrace {
@@ -149,6 +157,12 @@ export interface LocalFaults {
   readonly s3?: (commandName: string) => Error | undefined;
   readonly tasks?: (stateName: string, attempt: number, phase: 'before' | 'after') => Error | undefined;
   /**
+   * Awaited before each CommitToTable message is queued, with its input and the lake's object
+   * store: the place a test spoils what an engine wrote (a data file without field ids, say).
+   * @default - none
+   */
+  readonly beforeCommit?: (input: CommitTaskInput, store: ObjectStore) => Promise<void>;
+  /**
    * Milliseconds every Retry waits, in place of the definition's backoff (seconds to minutes, as
    * on AWS): for tests that inject faults until the retries run out.
    * @default - the definition's intervals
@@ -175,7 +189,10 @@ export class LocalRuntime {
     readonly client: S3Client,
     readonly datasets: ReadonlyMap<string, Dataset>,
     readonly executions: ExecutionRecords,
-    readonly catalog: LocalCatalog,
+    /** The Iceberg tables' catalog (pointer files in the lake folder), database LOCAL_DATABASE. */
+    readonly tables: TableCatalog,
+    /** The lake's S3 server as the Iceberg core's object store. */
+    readonly store: ObjectStore,
     /** The ingest ledger (dynalite) this runtime serves; the workflow's DynamoDB states write to it. */
     readonly ledger: LocalLedger,
     private readonly definition: AslDefinition,
@@ -184,7 +201,27 @@ export class LocalRuntime {
     private readonly onLine: (line: string) => void,
     private readonly faults: LocalFaults = {},
     private readonly trace: LocalTrace = {},
-  ) {}
+  ) {
+    // The Commit function's twin: CommitToTable's messages, batched and serialized per dataset.
+    this.commits = new CommitQueue(
+      (inputs, stats) =>
+        runningState.run(COMMIT_STATE, () =>
+          commitBatch(inputs, {
+            store: this.store,
+            catalog: this.tables,
+            database: LOCAL_DATABASE,
+            curatedBucket: LOCAL_BUCKETS.curated,
+            log: this.log,
+            onAppend: (_dataset, result) => stats.onConflicts(result.conflicts),
+          }),
+        ),
+      // The tests' short waits stand for the redelivery delay as for the workflow's Retry.
+      faults.retryDelayMs === undefined ? {} : { backoffMs: faults.retryDelayMs },
+    );
+  }
+
+  /** CommitToTable's queue and its consumer; `stats()` counts batches and conflicts. */
+  readonly commits: CommitQueue;
 
   /** Starts the S3 server and the trigger; the lake folder's contents are kept from earlier runs. */
   static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -212,16 +249,19 @@ export class LocalRuntime {
       await ledger.close();
       throw error;
     }
+    const client = localS3Client(s3.endpoint);
+    const config = parseConfig((key) => context[key]);
     const runtime = new LocalRuntime(
       paths,
       s3,
-      localS3Client(s3.endpoint),
+      client,
       datasets,
       new ExecutionRecords(paths.executions),
-      new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated),
+      localTableCatalog(paths.tables),
+      s3ObjectStore(client),
       ledger,
       definition,
-      conversionSettings(parseConfig((key) => context[key])),
+      conversionSettings(config),
       options.convertLimits ?? CONVERT_FUNCTION,
       options.onLine ?? (() => {}),
       options.faults,
@@ -240,6 +280,16 @@ export class LocalRuntime {
         },
         // Before the retries: one call per command, as IAM authorizes each attempt alike.
         { step: 'initialize', name: 'localTrace' },
+      );
+    }
+    // Every dataset's table, as the stack's tables custom resource creates them on deploy.
+    for (const ds of datasets.values()) {
+      await ensureDatasetTable(
+        { store: runtime.store, catalog: runtime.tables },
+        { database: LOCAL_DATABASE, curatedBucket: LOCAL_BUCKETS.curated },
+        ds,
+        // The app's retention, as the stack gives its tables (the `snapshotRetentionDays` setting).
+        tableProperties({ snapshotRetentionDays: config.snapshotRetentionDays }),
       );
     }
     await runtime.recover();
@@ -288,7 +338,8 @@ export class LocalRuntime {
         s3: this.client,
         curatedBucket: LOCAL_BUCKETS.curated,
         datasets: this.datasets,
-        partitions: await this.catalog.partitions(),
+        catalog: this.tables,
+        database: LOCAL_DATABASE,
         cacheDir: this.paths.queryCache,
       },
       sql,
@@ -337,9 +388,10 @@ export class LocalRuntime {
       }
       // Its object was replaced (or deleted) since it died. The local landing bucket keeps no
       // versions, so that upload is gone and no re-drive can read it: the execution ends here, as
-      // one still running would have (ObjectReplaced), and the newer upload has its own. What it
-      // had published is withdrawn (no rows of an execution that failed), and its validated copy
-      // is kept in raw, named in the reason, so the bytes are not lost.
+      // one still running would have (ObjectReplaced), and the newer upload has its own. The data
+      // files it wrote are deleted unless its commit happened (a commit stands, as on AWS: the
+      // table never loses a file it holds), and its validated copy is kept in raw, named in the
+      // reason, so the bytes are not lost.
       const { pid } = record.owner ?? { pid: 0 };
       const { kept, withdrawn } = await this.withdraw(record);
       const failed: ExecutionRecord = {
@@ -355,7 +407,9 @@ export class LocalRuntime {
               (key) =>
                 `; its validated copy is kept at s3://${LOCAL_BUCKETS.raw}/${key} (upload it again to ingest it)`,
             ),
-            withdrawn > 0 ? `; the ${withdrawn} Parquet object(s) it had published were withdrawn` : '',
+            withdrawn > 0
+              ? `; the ${withdrawn} data file(s) it had written, never committed, were deleted`
+              : '',
           ].join(''),
         },
       };
@@ -369,11 +423,11 @@ export class LocalRuntime {
   }
 
   /**
-   * Deletes what an execution that can never end had published in curated (its Parquet parts and
-   * staging objects, found by its version's names); returns its raw copies, which are kept.
+   * Deletes what an execution that can never end wrote in curated and no table holds (its data
+   * files, found by its version's names); returns its raw copies, which are kept.
    */
   private async withdraw(record: ExecutionRecord): Promise<{ kept: string[]; withdrawn: number }> {
-    const found = await versionObjects(this.client, record.name, record.input);
+    const found = await versionObjects(this.client, this.tables, record.name, record.input);
     await deleteKeys(this.client, LOCAL_BUCKETS.curated, [...found.curated, ...found.staging]);
     return { kept: found.raw, withdrawn: found.curated.length };
   }
@@ -394,6 +448,7 @@ export class LocalRuntime {
   /** Waits for work in flight, then stops the S3 server. */
   async close(): Promise<void> {
     await this.idle();
+    this.commits.close();
     await this.s3.close();
     this.client.destroy();
     await this.ledger.close();
@@ -426,7 +481,7 @@ export class LocalRuntime {
       status: async (name) => (await this.executions.get(name))?.status,
       start: (_name, request) => deliverFor(request),
       redrive: (name, request) =>
-        rerun(this.client, this.executions, name, request, () => deliverFor(request)),
+        rerun(this.client, this.tables, this.executions, name, request, () => deliverFor(request)),
     });
   }
 
@@ -478,6 +533,7 @@ export class LocalRuntime {
   private async runToEnd(started: ExecutionRecord): Promise<ExecutionRecord> {
     const { name, input } = started;
     let curated: string[] | undefined;
+    let snapshotId: string | undefined;
     const store = s3Store(this.client);
     const buckets = {
       rawBucket: LOCAL_BUCKETS.raw,
@@ -496,6 +552,17 @@ export class LocalRuntime {
     const ledgerTask = faulty(
       (call: LedgerTaskCall) => call.stateName,
       (call: LedgerTaskCall) => ledgerCall(this.ledger.client, call.action, call.parameters),
+    );
+    // CommitToTable: the message to the commit queue; its outcome is the task token's.
+    const commitTask = faulty(
+      (call: CommitTaskCall) => call.stateName,
+      async ({ parameters }: CommitTaskCall) => {
+        const { input } = commitMessage(parameters.MessageBody);
+        await this.faults.beforeCommit?.(input, this.store);
+        const output = await this.commits.send(input);
+        snapshotId = output.snapshotId;
+        return output;
+      },
     );
     const result = await runLocalExecution(
       this.definition,
@@ -523,15 +590,8 @@ export class LocalRuntime {
             curated = conversion.outputs;
             return conversion;
           }),
-          RegisterPartition: faulty('RegisterPartition', (payload) =>
-            registerPartition(payload as RegisterPartitionInput, {
-              catalog: this.catalog,
-              database: LOCAL_DATABASE,
-              curatedBucket: LOCAL_BUCKETS.curated,
-              log: this.log,
-            }),
-          ),
         },
+        sendMessageForToken: (parameters, stateName) => commitTask({ parameters, stateName }),
         glueJob: faulty('ConvertToParquet', async ({ Arguments }) => {
           const conversion = await convertCsvToParquet(
             Arguments as unknown as GlueJobArguments,
@@ -569,6 +629,7 @@ export class LocalRuntime {
       ...(result.output === undefined ? {} : { output: result.output }),
       ...(result.error ? { error: result.error } : {}),
       ...(curated ? { curated } : {}),
+      ...(snapshotId && outcome === 'curated' ? { snapshotId } : {}),
     };
     await this.executions.save(record);
     this.onLine(`${outcome.padEnd(8)} ${input.key} (${name})`);
@@ -615,6 +676,30 @@ export class LocalRuntime {
     const m = entry.message as { status?: string; dataset?: string; source?: { key?: string } };
     this.onLine(`sns      ${entry.attributes.status ?? m.status} ${entry.attributes.dataset ?? ''}`);
   }
+}
+
+/**
+ * The state {@link LocalTrace.s3} names the commit queue's S3 commands by: CommitToTable, whose
+ * messages it serves (the Commit function's role on AWS).
+ */
+export const COMMIT_STATE = 'CommitToTable';
+
+/** CommitToTable's message body: the task token and the commit's input (see the workflow). */
+function commitMessage(body: unknown): { taskToken: string; input: CommitTaskInput } {
+  const message = (typeof body === 'string' ? JSON.parse(body) : body) as {
+    taskToken?: unknown;
+    input?: CommitTaskInput;
+  };
+  if (typeof message?.taskToken !== 'string' || typeof message.input !== 'object' || message.input === null) {
+    throw new Error(`CommitToTable's message has no task token or input: ${JSON.stringify(body)}`);
+  }
+  return { taskToken: message.taskToken, input: message.input };
+}
+
+/** One call of CommitToTable (`sqs:sendMessage.waitForTaskToken`). */
+interface CommitTaskCall {
+  readonly parameters: Parameters<LocalTasks['sendMessageForToken']>[0];
+  readonly stateName: string;
 }
 
 /** One call of a DynamoDB Task state. */
@@ -719,6 +804,7 @@ export interface ServedLedger extends WorkflowLedger {
  */
 export function servedLedger(
   client: S3Client,
+  tables: TableCatalog,
   executions: ExecutionRecords,
   serving: () => Promise<boolean>,
   items: LedgerReader,
@@ -741,7 +827,8 @@ export function servedLedger(
     ...fromLedger(items, {
       status: async (name) => (await executions.get(name))?.status,
       start: deliverAgain,
-      redrive: (name, request) => rerun(client, executions, name, request, () => deliverAgain(name, request)),
+      redrive: (name, request) =>
+        rerun(client, tables, executions, name, request, () => deliverAgain(name, request)),
     }),
     settled: async () => {
       // up starts the execution on the copy's event; one not started within a minute (up's trigger
@@ -757,9 +844,25 @@ export function servedLedger(
 interface VersionObjects {
   readonly raw: string[];
   readonly failure: string[];
+  /**
+   * Data files of the version's conversions that no table holds: none when the version was
+   * committed (its files are the table's now; a re-run's commit finds the version and adds nothing).
+   */
   readonly curated: string[];
-  /** Staging objects of the execution's conversion, in the curated bucket. */
+  /** Staging objects of the execution's conversion, in the curated bucket (the Hive-era publish). */
   readonly staging: string[];
+}
+
+/**
+ * Whether an object version's rows are in its dataset's table: some snapshot's sources name it.
+ * An unknown dataset has no table, so nothing of it is committed.
+ */
+async function committed(client: S3Client, tables: TableCatalog, request: IngestRequest): Promise<boolean> {
+  const table = { database: LOCAL_DATABASE, name: tableName(request.dataset) };
+  if (!(await tables.load(table.database, table.name))) return false;
+  const { metadata } = await loadTable({ store: s3ObjectStore(client), catalog: tables }, table);
+  const tag = sourceTag(request.key, request.version ?? ledgerVersion(request));
+  return history(metadata).some((s) => s.sources.includes(tag));
 }
 
 /**
@@ -770,6 +873,7 @@ interface VersionObjects {
  */
 async function versionObjects(
   client: S3Client,
+  tables: TableCatalog,
   name: string,
   request: IngestRequest,
 ): Promise<VersionObjects> {
@@ -783,7 +887,8 @@ async function versionObjects(
     failure: (await listKeys(client, LOCAL_BUCKETS.failure, prefix)).filter(
       (key) => base(key) === file || base(key).startsWith(`${file}.errors.`),
     ),
-    curated: curated.filter((key) => parts.test(base(key))),
+    // Never a committed file: deleting it would break the table (and every snapshot holding it).
+    curated: (await committed(client, tables, request)) ? [] : curated.filter((key) => parts.test(base(key))),
     staging: curated.filter((key) => key.includes(`_staging/${name}/`)),
   };
 }
@@ -797,13 +902,14 @@ async function versionObjects(
  */
 async function rerun(
   client: S3Client,
+  tables: TableCatalog,
   executions: ExecutionRecords,
   name: string,
   request: IngestRequest,
   deliver: () => Promise<void>,
 ): Promise<void> {
   if ((await executions.get(name))?.status === 'RUNNING') return;
-  const found = await versionObjects(client, name, request);
+  const found = await versionObjects(client, tables, name, request);
   await deleteKeys(client, LOCAL_BUCKETS.raw, found.raw);
   await deleteKeys(client, LOCAL_BUCKETS.failure, found.failure);
   await deleteKeys(client, LOCAL_BUCKETS.curated, [...found.curated, ...found.staging]);

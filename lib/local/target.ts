@@ -17,9 +17,9 @@ import {
 } from '../cli/lake-server.ts';
 import type { LakeTarget } from '../cli/target.ts';
 import { loadDatasets } from '../datasets/load.ts';
+import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
-import { LocalCatalog } from './catalog.ts';
-import { type LakePaths, LOCAL_BUCKETS, lakePaths } from './lake-folder.ts';
+import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from './lake-folder.ts';
 import { LedgerBusyError, type LocalLedger, serveLocalLedger, useLocalLedger } from './ledger.ts';
 import { localS3Client, startLocalS3 } from './s3-server.ts';
 import { addSubscription } from './subscriptions.ts';
@@ -74,15 +74,16 @@ export async function localTarget(options: LocalTargetOptions): Promise<LakeTarg
     buckets: LOCAL_BUCKETS,
     ledger,
     datasetsDir,
-    query: async (sql, { signal }) => {
+    query: async (sql, { signal, snapshot }) => {
       const datasets = await loadDatasets(datasetsDir);
-      const catalog = new LocalCatalog(paths.partitions, datasets, LOCAL_BUCKETS.curated);
       const scope = {
         s3: served.s3,
         curatedBucket: LOCAL_BUCKETS.curated,
         datasets,
-        partitions: await catalog.partitions(),
+        catalog: localTableCatalog(paths.tables),
+        database: LOCAL_DATABASE,
         cacheDir: paths.queryCache,
+        ...(snapshot ? { snapshot } : {}),
       };
       // Loaded here: files, report and subscribe need no DuckDB.
       const { queryLake } = await import('./query.ts');

@@ -3,6 +3,7 @@
  * executed in-process by aws-local-stepfunctions with its Task states bound to local functions
  * (the same handler cores, the DuckDB twin of the Glue job, a local notifier).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,7 +39,7 @@ export interface AslDefinition {
 
 /** The local stand-ins of the workflow's Task resources. */
 export interface LocalTasks {
-  /** A Lambda function, by the construct id of the function (`Validate`, `RegisterPartition`). */
+  /** A Lambda function, by the construct id of the function (`Validate`, `Convert`). */
   readonly lambda: Record<string, (payload: unknown) => Promise<unknown>>;
   /** `glue:startJobRun.sync`: runs the job to its end; returns Glue's JobRun fields. */
   readonly glueJob: (parameters: { JobName: string; Arguments: Record<string, string> }) => Promise<unknown>;
@@ -50,6 +51,21 @@ export interface LocalTasks {
   readonly dynamodb: (
     action: string,
     parameters: Record<string, unknown>,
+    stateName: string,
+  ) => Promise<unknown>;
+  /**
+   * `sqs:sendMessage.waitForTaskToken` (CommitToTable): the message goes to the queue's consumer;
+   * resolves with the output its SendTaskSuccess gives, or rejects with an Error named as its
+   * SendTaskFailure's error (which the state's Retry and Catch match). The message body holds the
+   * task token as Step Functions would put it (`$$.Task.Token`).
+   */
+  readonly sendMessageForToken: (
+    parameters: {
+      QueueUrl: string;
+      MessageBody: unknown;
+      MessageGroupId?: string;
+      MessageDeduplicationId?: string;
+    },
     stateName: string,
   ) => Promise<unknown>;
   /** `sns:publish`. */
@@ -175,6 +191,16 @@ export async function runLocalExecution(
         get EnteredTime() {
           return new Date().toISOString();
         },
+        // Retries of a state are the engine's, which keeps no count here; locally nothing
+        // deduplicates messages by it (the in-process queue takes each send as it comes).
+        RetryCount: 0,
+      },
+      // `$$.Task.Token` (JsonPath.taskToken) is read only by a `.waitForTaskToken` state's
+      // parameters: a fresh token each time they are read, as Step Functions issues one per attempt.
+      Task: {
+        get Token() {
+          return `local-task-token-${randomUUID()}`;
+        },
       },
     } as never,
   });
@@ -213,6 +239,8 @@ function taskHandler(
   }
   if (resource === 'arn:aws:states:::glue:startJobRun.sync') return (input) => tasks.glueJob(input as never);
   if (resource === 'arn:aws:states:::sns:publish') return (input) => tasks.publish(input as never);
+  if (resource === 'arn:aws:states:::sqs:sendMessage.waitForTaskToken')
+    return (input) => tasks.sendMessageForToken(input as never, stateName);
   const dynamodb = /^arn:aws:states:::dynamodb:(\w+)$/.exec(resource)?.[1];
   if (dynamodb) return (input) => tasks.dynamodb(dynamodb, input as Record<string, unknown>, stateName);
   throw new Error(`state ${stateName}: the local runtime has no binding for ${resource}`);

@@ -24,6 +24,7 @@ import { DUCKDB_EXTERNALS, duckdbAssetCommands, LakeFunction } from '../construc
 import { OperatorPolicy } from '../constructs/operator-policy.ts';
 import { PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
 import { QueryWorkgroup, RESULTS_PREFIX } from '../constructs/query-workgroup.ts';
+import { COMMIT_TASK_TIMEOUT, TableCommitter } from '../constructs/table-committer.ts';
 import { CONVERT_FUNCTION } from '../conversion/lambda-sizing.ts';
 import { conversionSettings } from '../conversion/plan.ts';
 import type { Dataset } from '../datasets/model.ts';
@@ -55,7 +56,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const entry = (fn: string) => `${ROOT}lambdas/${fn}/handler.ts`;
 
 /**
- * Landing event → trigger → ingest workflow (Validate, Glue, RegisterPartition, SNS), plus the
+ * Landing event → trigger → ingest workflow (Validate, Convert or Glue, CommitToTable, SNS), plus the
  * Athena workgroup and the alarms. Each function's role reaches only the prefixes it needs.
  */
 export class PipelineStack extends Stack {
@@ -134,36 +135,16 @@ export class PipelineStack extends Stack {
       );
     }
 
-    // Registers one partition per file: a couple of Glue API calls.
-    const register = new LakeFunction(this, 'RegisterPartition', {
-      entry: entry('register-partition'),
-      serviceName: 'register-partition',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      logKey: key,
+    // Appends each converted file to its dataset's Iceberg table: the workflow's CommitToTable
+    // sends to its FIFO queue, the Commit function answers the task token.
+    const committer = new TableCommitter(this, 'Commit', {
+      entry: entry('commit'),
+      curated: curatedBucket,
+      key,
+      datasetNames: names,
+      databaseName: props.databaseName,
       logRetention,
-      environment: {
-        [ENV.registerPartition.database]: props.databaseName,
-        [ENV.registerPartition.curatedBucket]: curatedBucket.bucketName,
-      },
-    }).fn;
-    const catalogArn = this.formatArn({ service: 'glue', resource: 'catalog' });
-    register.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetTable', 'glue:CreatePartition', 'glue:BatchCreatePartition'],
-        resources: [
-          catalogArn,
-          this.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-          ...names.map((n) =>
-            this.formatArn({
-              service: 'glue',
-              resource: 'table',
-              resourceName: `${props.databaseName}/${n}`,
-            }),
-          ),
-        ],
-      }),
-    );
+    });
 
     const job = new CsvToParquetJob(this, 'CsvToParquet', {
       scriptPath: `${ROOT}glue-scripts/csv_to_parquet.py`,
@@ -211,19 +192,20 @@ export class PipelineStack extends Stack {
     const workflow = new IngestWorkflow(this, 'Ingest', {
       ledger,
       validate,
-      registerPartition: register,
+      commitQueue: committer.queue,
+      commitTimeout: COMMIT_TASK_TIMEOUT,
       ...(convert ? { convert } : {}),
       job,
       events: props.events,
       logKey: key,
       logRetention,
-      databaseName: props.databaseName,
       largeFileBytes: config.largeFileBytes,
       glueWorkerType: config.glueWorkerType,
       glueMaxWorkers: config.glueWorkers,
       glueMaxTimeoutMinutes: config.glueTimeoutMinutes,
     });
     props.events.grantPublish(workflow.stateMachine);
+    committer.answersTokens();
 
     // Events the trigger cannot turn into executions after Lambda's retries land here.
     const triggerFailures = new sqs.Queue(this, 'TriggerFailures', {
@@ -345,7 +327,7 @@ export class PipelineStack extends Stack {
     new PipelineMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,
       workflowLogs: workflow.logGroup,
-      functions: { Trigger: trigger, Validate: validate, RegisterPartition: register, Reconcile: reconciler },
+      functions: { Trigger: trigger, Validate: validate, Commit: committer.fn, Reconcile: reconciler },
       // Alarmed on its error rate: its errors include the hand-offs to Glue, which are no fault.
       ...(convert ? { convert } : {}),
       triggerFailures,

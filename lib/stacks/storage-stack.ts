@@ -1,5 +1,7 @@
 /** The stateful half of the lake: key, buckets, topics and the Glue catalog. All retained. */
+import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type { Construct } from 'constructs';
 import type { LakeConfig } from '../config.ts';
@@ -18,6 +20,8 @@ export interface StorageStackProps extends StackProps {
   readonly datasets: readonly Dataset[];
   /** The Glue database's name. */
   readonly databaseName: string;
+  /** Absolute path of the folder the dataset declarations were read from (bundled with the tables function). */
+  readonly datasetsDir: string;
 }
 
 /**
@@ -52,7 +56,13 @@ export class StorageStack extends Stack {
     this.catalog = new LakeCatalog(this, 'Catalog', {
       databaseName: props.databaseName,
       curated: this.buckets.curated,
+      key: this.buckets.key,
       datasets: props.datasets,
+      datasetsDir: props.datasetsDir,
+      tablesEntry: fileURLToPath(new URL('../../lambdas/tables/handler.ts', import.meta.url)),
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      snapshotRetentionDays: config.snapshotRetentionDays,
+      tableOptimizers: config.tableOptimizers,
     });
 
     // The record of what became of each landed file: written by the workflow, read by the

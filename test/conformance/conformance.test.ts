@@ -1,12 +1,14 @@
 /**
  * The CSV→Parquet twin held to the conformance corpus: every case runs through the real local S3
  * server, the Parquet is read back with hyparquet (not DuckDB, which wrote it) and compared by
- * value and by Parquet type; failures must name their columns and publish nothing. Also: naming,
- * staging cleanup and re-runs, and the twin's guards against the Glue script's own.
+ * value and by Parquet type, its field ids read with DuckDB's parquet_schema(), and the commit
+ * request compared with the files written; failures must name their columns and write nothing.
+ * Also: unique names and re-runs, and the twin's plan, written schema, commit request and guards
+ * against the Glue script's own.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,15 +23,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import type { CommitRequestFile, GlueJobArguments } from '../../lambdas/shared/contract.ts';
 import { zoneFileName, zoneKey } from '../../lambdas/validate/core.ts';
 import {
   ConversionError,
+  commitRequest,
   convertCsvToParquet,
-  copyFailureMessage,
-  deleteFailureMessage,
+  dataFileStem,
   outputStem,
-  PublishError,
   tryDelete,
 } from '../../lib/conversion/csv-to-parquet.ts';
 import {
@@ -39,9 +40,17 @@ import {
   GUARD_INT,
   GUARD_TIMESTAMP,
   guardDecimal,
+  sqlString,
 } from '../../lib/conversion/parquet-cast-plan.ts';
 import { sparkSchema } from '../../lib/datasets/derive.ts';
-import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import { type Column, type Dataset, parseDataset } from '../../lib/datasets/model.ts';
+import {
+  fieldIds,
+  ICEBERG_SCHEMA_KEY,
+  type IcebergSchema,
+  icebergSchema,
+  SPARK_FIELD_ID_KEY,
+} from '../../lib/iceberg/schema.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
@@ -85,22 +94,25 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Where a case's source lands and where its output goes: one partition prefix per case. */
-function locations(c: CorpusCase, dataset: Dataset) {
-  const prefix = `${c.name}/ingest_date=${DATE}/`;
+/** Where a case's source lands and where its output goes: one table (named as the case) per case. */
+function locations(c: CorpusCase, dataset: Dataset, runId = 'run-1') {
+  const prefix = `${c.name}/iceberg/data/ingest_date=${DATE}/`;
   return {
     sourceKey: `${dataset.name}/ingest_date=${DATE}/${c.source}`,
     targetPrefix: prefix,
     target: `s3://${CURATED}/${prefix}`,
+    requestKey: `_commits/${c.name}/${runId}.json`,
   };
 }
 
 function jobArguments(c: CorpusCase, dataset: Dataset, runId = 'run-1'): GlueJobArguments {
-  const where = locations(c, dataset);
+  const where = locations(c, dataset, runId);
   return {
     '--dataset': dataset.name,
     '--source': `s3://${RAW}/${where.sourceKey}`,
     '--target': where.target,
+    '--ingest-date': DATE,
+    '--commit-request': `s3://${CURATED}/${where.requestKey}`,
     '--schema': JSON.stringify(sparkSchema(dataset)),
     '--expected-rows': String(c.expectedRowsArgument ?? c.expectedRows?.length ?? 0),
     '--run-id': runId,
@@ -141,6 +153,50 @@ async function readParquet(
   return { metadata, rows };
 }
 
+/** A regular expression matching `text` literally. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** DuckDB's reading of a Parquet footer: each leaf column's field id, and the key-value metadata. */
+async function footerOf(
+  bytes: Buffer,
+  name: string,
+): Promise<{ ids: [string, number | null][]; kv: Record<string, string> }> {
+  const path = join(root, `${name}.parquet`);
+  await writeFile(path, bytes);
+  const connection = await instance.connect();
+  try {
+    const ids = (
+      await connection.runAndReadAll(
+        `SELECT name, field_id FROM parquet_schema(${sqlString(path)}) WHERE num_children IS NULL`,
+      )
+    )
+      .getRows()
+      .map(([n, id]) => [String(n), id === null ? null : Number(id)] as [string, number | null]);
+    const kv = Object.fromEntries(
+      (
+        await connection.runAndReadAll(
+          `SELECT decode(key), decode(value) FROM parquet_kv_metadata(${sqlString(path)})`,
+        )
+      )
+        .getRows()
+        .map(([k, v]) => [String(k), String(v)]),
+    );
+    return { ids, kv };
+  } finally {
+    connection.closeSync();
+    await rm(path, { force: true });
+  }
+}
+
+/** An Iceberg schema without the fields' docs (the file's copy carries none for declared columns). */
+const withoutDocs = (schema: IcebergSchema) => ({
+  ...schema,
+  fields: schema.fields.map(({ doc: _doc, ...field }) => field),
+});
+
+/** The `ingest_date` column as the corpus reads values: a date. */
+const INGEST_DATE_COLUMN = { name: 'ingest_date', type: 'date', nullable: false } as Column;
+
 async function validatorVerdict(c: CorpusCase, dataset: Dataset) {
   const bytes = sourceBytes(c);
   return validateCsv(
@@ -172,21 +228,53 @@ describe('the twin on the conformance corpus', () => {
     // Act
     const result = await convertCsvToParquet(jobArguments(c, dataset), s3, { workDir, instance });
 
-    // Assess: one file under the contract's name, nothing left in staging or on disk.
-    const outputKey = `${where.targetPrefix}${c.output}`;
+    // Assess: one data file under a unique name (the case's stem, the run id, a random part),
+    // nothing else in the folder or on disk.
+    const [outputKey, ...others] = await keys(CURATED, where.targetPrefix);
+    expect(others).toEqual([]);
+    const stem = c.output!.replace(/-part-00000\.parquet$/, '');
+    expect(outputKey!.slice(where.targetPrefix.length)).toMatch(
+      new RegExp(`^${literally(stem)}-run-1-[0-9a-f]{16}-part-00000\\.parquet$`),
+    );
     expect(result.rows).toBe(c.expectedRows!.length);
     expect(result.outputs).toEqual([`s3://${CURATED}/${outputKey}`]);
-    expect(await keys(CURATED, where.targetPrefix)).toEqual([outputKey]);
     expect(result.bytesIn).toBe(sourceBytes(c).length);
     expect(readdirSync(workDir)).toEqual([]);
-    const bytes = await get(CURATED, outputKey);
+    const bytes = await get(CURATED, outputKey!);
     expect(result.bytesOut).toBe(bytes.length);
     const { metadata, rows } = await readParquet(bytes);
 
-    // Assess: the schema (names in declared order, types), the codec, then every value.
+    // Assess: the commit request names exactly that file, with its true rows (its footer's) and size.
+    expect(result.request).toBe(`s3://${CURATED}/${where.requestKey}`);
+    const request = JSON.parse((await get(CURATED, where.requestKey)).toString()) as CommitRequestFile;
+    expect(request).toEqual({
+      version: 1,
+      dataset: dataset.name,
+      runId: 'run-1',
+      source: `s3://${RAW}/${where.sourceKey}`,
+      ingestDate: DATE,
+      rows: Number(metadata.num_rows),
+      files: [{ path: `s3://${CURATED}/${outputKey}`, rows: Number(metadata.num_rows), bytes: bytes.length }],
+    });
+
+    // Assess: every column's field id (ingest_date 1, the declared columns theirs), and the
+    // Iceberg schema in the footer.
+    const footer = await footerOf(bytes, c.name);
+    const ids = fieldIds(dataset);
+    expect(footer.ids).toEqual([
+      ...dataset.columns.map((col) => [col.name, ids.get(col.name)!]),
+      ['ingest_date', 1],
+    ]);
+    expect(withoutDocs(JSON.parse(footer.kv[ICEBERG_SCHEMA_KEY]!))).toEqual(
+      withoutDocs(icebergSchema(dataset)),
+    );
+
+    // Assess: the schema (names in declared order, then ingest_date; types), the codec, then every value.
     const leaves = metadata.schema.slice(1);
-    expect(leaves.map((e) => e.name)).toEqual(dataset.columns.map((col) => col.name));
-    expect(leaves.map(parquetTypeOf)).toEqual(dataset.columns.map(contractParquetType));
+    expect(leaves.map((e) => e.name)).toEqual([...dataset.columns.map((col) => col.name), 'ingest_date']);
+    expect(leaves.map(parquetTypeOf)).toEqual(
+      [...dataset.columns, INGEST_DATE_COLUMN].map(contractParquetType),
+    );
     expect(leaves.every((e) => e.repetition_type === 'OPTIONAL')).toBe(true);
     dataset.columns.forEach((col, i) => {
       const leaf = leaves[i]!;
@@ -202,9 +290,12 @@ describe('the twin on the conformance corpus', () => {
       Object.fromEntries(dataset.columns.map((col) => [col.name, canonical(row[col.name], col)])),
     );
     expect(actual).toEqual(c.expectedRows);
+    expect(rows.map((row) => canonical(row.ingest_date, INGEST_DATE_COLUMN))).toEqual(
+      c.expectedRows!.map(() => DATE),
+    );
   });
 
-  it.each(negatives.map((c) => [c.name, c] as const))('%s fails and publishes nothing', async (_name, c) => {
+  it.each(negatives.map((c) => [c.name, c] as const))('%s fails and writes nothing', async (_name, c) => {
     // Prepare: a file the validator would reject (or a wrong --expected-rows) that arrives anyway.
     const dataset = parseDataset(c.dataset, `${c.name}.json`);
     const where = locations(c, dataset);
@@ -215,7 +306,7 @@ describe('the twin on the conformance corpus', () => {
     // Act
     const run = convertCsvToParquet(jobArguments(c, dataset), s3, { workDir, instance });
 
-    // Assess: a ConversionError naming the columns and counts, one line; nothing published.
+    // Assess: a ConversionError naming the columns and counts, one line; no data file, no request.
     const error = await run.then(
       () => undefined,
       (e: unknown) => e,
@@ -225,11 +316,12 @@ describe('the twin on the conformance corpus', () => {
     for (const part of c.failure!.messageIncludes) expect(message).toContain(part);
     expect(message).not.toContain('\n');
     expect(await keys(CURATED, where.targetPrefix)).toEqual([]);
+    expect(await keys(CURATED, where.requestKey)).toEqual([]);
     expect(readdirSync(workDir)).toEqual([]);
   });
 });
 
-describe('publishing', () => {
+describe('writing data files', () => {
   const dataset = parseDataset(
     {
       name: 'orders',
@@ -240,11 +332,15 @@ describe('publishing', () => {
     },
     'orders.json',
   );
-  const prefix = `orders/ingest_date=${DATE}/`;
+  const prefix = `orders/iceberg/data/ingest_date=${DATE}/`;
+  const rawPrefix = `orders/ingest_date=${DATE}/`;
+  const requestKey = (runId: string) => `_commits/orders/${runId}.json`;
   const args = (source: string, rows: number, runId: string): GlueJobArguments => ({
     '--dataset': 'orders',
-    '--source': `s3://${RAW}/${prefix}${source}`,
+    '--source': `s3://${RAW}/${rawPrefix}${source}`,
     '--target': `s3://${CURATED}/${prefix}`,
+    '--ingest-date': DATE,
+    '--commit-request': `s3://${CURATED}/${requestKey(runId)}`,
     '--schema': JSON.stringify(sparkSchema(dataset)),
     '--expected-rows': String(rows),
     '--run-id': runId,
@@ -253,133 +349,109 @@ describe('publishing', () => {
     // What the Validate core passes for these one-line records; the twin reads every file whole.
     '--multiline': 'false',
   });
+  /** The data files of `stem` in the day's folder and the ids each holds (or its planted text). */
+  const filesOf = async (stem: string) =>
+    Object.fromEntries(
+      await Promise.all(
+        (await keys(CURATED, `${prefix}${stem}-`)).map(async (key) => {
+          const bytes = await get(CURATED, key);
+          const ids =
+            bytes.subarray(0, 4).toString() === 'PAR1'
+              ? (await readParquet(bytes)).rows.map((r) => r.id)
+              : bytes.toString();
+          return [key.slice(prefix.length), ids];
+        }),
+      ),
+    );
 
-  it("replaces a re-run's own output, deletes its leftover parts and never touches another stem's files", async () => {
-    // Prepare: an earlier run of orders.csv left two parts; orders-eu.csv has its own output.
-    await put(RAW, `${prefix}orders.csv`, 'id,amount\n1,1.50\n2,2.50\n');
-    await put(CURATED, `${prefix}orders-part-00000.parquet`, 'old part 0');
-    await put(CURATED, `${prefix}orders-part-00001.parquet`, 'old part 1');
-    await put(CURATED, `${prefix}orders-eu-part-00000.parquet`, 'another source');
-    await put(CURATED, `${prefix}orders-part-notes.txt`, 'not an output');
+  it("writes a re-run's files beside the earlier run's, never over them, and each request names only its own", async () => {
+    // Prepare: orders-eu.csv has a data file of its own in the folder.
+    await put(RAW, `${rawPrefix}orders.csv`, 'id,amount\n1,1.50\n2,2.50\n');
+    await put(CURATED, `${prefix}orders-eu-other-0123456789abcdef-part-00000.parquet`, 'another source');
 
-    // Act
-    const result = await convertCsvToParquet(args('orders.csv', 2, 'rerun-2'), s3, { workDir, instance });
+    // Act: two runs of the same source, under one run id (a retry) and another
+    const first = await convertCsvToParquet(args('orders.csv', 2, 'rerun-1'), s3, { workDir, instance });
+    const retry = await convertCsvToParquet(args('orders.csv', 2, 'rerun-1'), s3, { workDir, instance });
+    const second = await convertCsvToParquet(args('orders.csv', 2, 'rerun-2'), s3, { workDir, instance });
 
-    // Assess
-    expect(result.outputs).toEqual([`s3://${CURATED}/${prefix}orders-part-00000.parquet`]);
-    expect(await keys(CURATED, prefix)).toEqual([
-      `${prefix}orders-eu-part-00000.parquet`,
-      `${prefix}orders-part-00000.parquet`,
-      `${prefix}orders-part-notes.txt`,
-    ]);
-    const { rows } = await readParquet(await get(CURATED, `${prefix}orders-part-00000.parquet`));
-    expect(rows.map((r) => r.id)).toEqual([1, 2]);
-    expect((await get(CURATED, `${prefix}orders-eu-part-00000.parquet`)).toString()).toBe('another source');
+    // Assess: three files of the source, all whole; the other source's untouched
+    const names = [first, retry, second].map((r) => r.outputs[0]!.slice(`s3://${CURATED}/${prefix}`.length));
+    expect(new Set(names).size).toBe(3);
+    expect(await filesOf('orders')).toEqual({
+      ...Object.fromEntries(names.map((n) => [n, [1, 2]])),
+      'orders-eu-other-0123456789abcdef-part-00000.parquet': 'another source',
+    });
+    const request = JSON.parse((await get(CURATED, requestKey('rerun-2'))).toString()) as CommitRequestFile;
+    expect(request.files.map((f) => f.path)).toEqual(second.outputs);
+    // The retry under the same run id replaced the request: it names the retry's file only.
+    const retried = JSON.parse((await get(CURATED, requestKey('rerun-1'))).toString()) as CommitRequestFile;
+    expect(retried.files.map((f) => f.path)).toEqual(retry.outputs);
   });
 
-  it('leaves the previous output in place and the staging prefix empty when a run fails', async () => {
-    // Prepare: a published output, then a source with a value that does not convert.
-    await put(RAW, `${prefix}broken.csv`, 'id,amount\n1,1.005\n');
-    await put(CURATED, `${prefix}broken-part-00000.parquet`, 'previous output');
+  it('writes no data file and no commit request when the conversion fails, and touches no earlier file', async () => {
+    // Prepare: an earlier run's data file, then a source with a value that does not convert.
+    await put(RAW, `${rawPrefix}broken.csv`, 'id,amount\n1,1.005\n');
+    await put(CURATED, `${prefix}broken-run-0-0123456789abcdef-part-00000.parquet`, 'earlier output');
 
     // Act
     const run = convertCsvToParquet(args('broken.csv', 1, 'failing-3'), s3, { workDir, instance });
 
     // Assess
     await expect(run).rejects.toThrow(
-      `dataset orders, source s3://${RAW}/${prefix}broken.csv: 1 non-empty value did not convert to the declared type in column amount (decimal(12,2)): 1`,
+      `dataset orders, source s3://${RAW}/${rawPrefix}broken.csv: 1 non-empty value did not convert to the declared type in column amount (decimal(12,2)): 1`,
     );
-    expect((await get(CURATED, `${prefix}broken-part-00000.parquet`)).toString()).toBe('previous output');
-    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+    expect(await filesOf('broken')).toEqual({
+      'broken-run-0-0123456789abcdef-part-00000.parquet': 'earlier output',
+    });
+    expect(await keys(CURATED, requestKey('failing-3'))).toEqual([]);
   });
 
-  /** A client of the same server whose `command` requests fail with S3's AccessDenied (not retried). */
-  const failing = (command: string): S3Client => {
+  /** A client of the same server whose requests `refused` picks fail with S3's AccessDenied (not retried). */
+  const failing = (refused: (command: string, key: string) => boolean): S3Client => {
     const client = localS3Client(server.endpoint);
     client.middlewareStack.add(
       (next, context) => async (input) => {
-        if (context.commandName === command)
+        const key = String((input.input as { Key?: unknown }).Key ?? '');
+        if (refused(context.commandName ?? '', key))
           throw Object.assign(new Error('Access Denied'), {
             name: 'AccessDenied',
             $metadata: { httpStatusCode: 403 },
           });
         return next(input);
       },
-      { step: 'finalizeRequest', priority: 'low', name: 'publishFault' },
+      { step: 'initialize', priority: 'low', name: 'writeFault' },
     );
     return client;
   };
 
-  /** The partition's `stem-part-*` files and what each holds (its rows' ids, or the planted text). */
-  const partsOf = async (stem: string) =>
-    Object.fromEntries(
-      await Promise.all(
-        (await keys(CURATED, `${prefix}${stem}-part-`)).map(async (key) => {
-          const bytes = await get(CURATED, key);
-          const ids =
-            bytes.subarray(0, 4).toString() === 'PAR1'
-              ? (await readParquet(bytes)).rows.map((r) => r.id)
-              : [];
-          return [key.slice(prefix.length), ids.length > 0 ? ids : bytes.toString()];
-        }),
-      ),
-    );
-
-  it('says the earlier output is untouched when its copy fails, and a re-run converges to exactly its own output', async () => {
-    // Prepare: an earlier run of the source left two parts
-    await put(RAW, `${prefix}copyfail.csv`, 'id,amount\n7,1.50\n8,2.50\n');
-    await put(CURATED, `${prefix}copyfail-part-00000.parquet`, 'old part 0');
-    await put(CURATED, `${prefix}copyfail-part-00001.parquet`, 'old part 1');
-    const client = failing('CopyObjectCommand');
+  it('writes no commit request when its data file cannot be uploaded', async () => {
+    // Prepare
+    await put(RAW, `${rawPrefix}nodata.csv`, 'id,amount\n7,1.50\n');
+    const client = failing((command, key) => command === 'PutObjectCommand' && key.endsWith('.parquet'));
 
     // Act
-    const run = convertCsvToParquet(args('copyfail.csv', 2, 'copy-1'), client, { workDir, instance });
-
-    // Assess: the script's words, the partition as they say, the staging folder gone
-    await expect(run).rejects.toThrow(PublishError);
-    await expect(run).rejects.toThrow(
-      `publishing to s3://${CURATED}/${prefix} failed at part 1 of 1 (copyfail-part-00000.parquet: AccessDenied: Access Denied). Nothing was published: the partition still holds the earlier output of this source (copyfail-part-00000.parquet to copyfail-part-00001.parquet). It stays so until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
-    );
-    expect(await partsOf('copyfail')).toEqual({
-      'copyfail-part-00000.parquet': 'old part 0',
-      'copyfail-part-00001.parquet': 'old part 1',
-    });
-    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
-
-    // Act: the re-run, under another run id, with S3 working
-    await convertCsvToParquet(args('copyfail.csv', 2, 'copy-2'), s3, { workDir, instance });
+    const run = convertCsvToParquet(args('nodata.csv', 1, 'nodata-1'), client, { workDir, instance });
 
     // Assess
-    expect(await partsOf('copyfail')).toEqual({ 'copyfail-part-00000.parquet': [7, 8] });
+    await expect(run).rejects.toThrow('Access Denied');
+    expect(await filesOf('nodata')).toEqual({});
+    expect(await keys(CURATED, requestKey('nodata-1'))).toEqual([]);
+    expect(readdirSync(workDir)).toEqual([]);
     client.destroy();
   });
 
-  it('fails saying the new output is live when an earlier part cannot be deleted, and a re-run deletes it', async () => {
-    // Prepare: an earlier run of the source left three parts; deletes are refused
-    await put(RAW, `${prefix}delfail.csv`, 'id,amount\n5,1.50\n');
-    for (const i of [0, 1, 2]) await put(CURATED, `${prefix}delfail-part-0000${i}.parquet`, `old part ${i}`);
-    const client = failing('DeleteObjectsCommand');
+  it('fails when the commit request cannot be written, leaving its data file unreferenced (never committed)', async () => {
+    // Prepare
+    await put(RAW, `${rawPrefix}norequest.csv`, 'id,amount\n8,2.50\n');
+    const client = failing((command, key) => command === 'PutObjectCommand' && key.endsWith('.json'));
 
     // Act
-    const run = convertCsvToParquet(args('delfail.csv', 1, 'del-1'), client, { workDir, instance });
+    const run = convertCsvToParquet(args('norequest.csv', 1, 'noreq-1'), client, { workDir, instance });
 
-    // Assess: this run's part is live beside the earlier run's surplus, and the message says so
-    await expect(run).rejects.toThrow(PublishError);
-    await expect(run).rejects.toThrow(
-      `published this run's 1 part(s) to s3://${CURATED}/${prefix} (delfail-part-00000.parquet), but could not delete 2 part(s) of an earlier run of this source (delfail-part-00001.parquet to delfail-part-00002.parquet: AccessDenied: Access Denied): readers see their rows beside this run's (duplicates) until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
-    );
-    expect(await partsOf('delfail')).toEqual({
-      'delfail-part-00000.parquet': [5],
-      'delfail-part-00001.parquet': 'old part 1',
-      'delfail-part-00002.parquet': 'old part 2',
-    });
-
-    // Act: the re-run under the same run id (its staging left behind, as the refused delete left it)
-    await convertCsvToParquet(args('delfail.csv', 1, 'del-1'), s3, { workDir, instance });
-
-    // Assess
-    expect(await partsOf('delfail')).toEqual({ 'delfail-part-00000.parquet': [5] });
-    expect(await keys(CURATED, `${prefix}_staging/`)).toEqual([]);
+    // Assess: the run fails (no committer will see its file; the orphan-file removal deletes it)
+    await expect(run).rejects.toThrow('Access Denied');
+    expect(Object.values(await filesOf('norequest'))).toEqual([[8]]);
+    expect(await keys(CURATED, requestKey('noreq-1'))).toEqual([]);
     client.destroy();
   });
 
@@ -431,8 +503,8 @@ describe('publishing', () => {
 
     // Assess: six distinct stems (the job itself maps daily.csv and daily.csv.gz alike)
     expect(new Set(stems).size).toBe(landed.length);
-    expect(outputStem(`s3://${RAW}/${prefix}daily.csv`)).toBe(
-      outputStem(`s3://${RAW}/${prefix}daily.csv.gz`),
+    expect(outputStem(`s3://${RAW}/${rawPrefix}daily.csv`)).toBe(
+      outputStem(`s3://${RAW}/${rawPrefix}daily.csv.gz`),
     );
   });
 
@@ -443,7 +515,7 @@ describe('publishing', () => {
       [{ '--expected-rows': 'ten' }, '--expected-rows must be a non-negative integer'],
       [{ '--run-id': 'a/b' }, '--run-id must be 1-80 characters'],
       [{ '--run-id': 'a\n' }, '--run-id must be 1-80 characters'],
-      [{ '--source': `s3://${RAW}/${prefix}orders.csv\n` }, 'must be a .csv or .csv.gz file'],
+      [{ '--source': `s3://${RAW}/${rawPrefix}orders.csv\n` }, 'must be a .csv or .csv.gz file'],
       [{ '--delimiter': ';;' }, '--delimiter must be one ASCII character other than NUL, CR, LF'],
       [{ '--delimiter': '\u0000' }, '--delimiter must be one ASCII character other than NUL, CR, LF'],
       [{ '--delimiter': "'", '--quote': "'" }, `and the quote "'", got "'"`],
@@ -451,10 +523,42 @@ describe('publishing', () => {
       [{ '--quote': '\t' }, '--quote must be one ASCII character above space'],
       [{ '--multiline': 'yes' }, '--multiline must be true or false'],
       [{ '--multiline': 'True' }, '--multiline must be true or false'],
-      [{ '--source': `s3://${RAW}/${prefix}orders.json` }, 'must be a .csv or .csv.gz file'],
+      [{ '--source': `s3://${RAW}/${rawPrefix}orders.json` }, 'must be a .csv or .csv.gz file'],
       [{ '--target': 'curated/x/' }, 'not an s3:// URI'],
-      [{ '--schema': '{"type":"struct","fields":[{"name":"x","type":"float"}]}' }, "column 'x': unsupported"],
+      [
+        {
+          '--schema':
+            '{"type":"struct","fields":[{"name":"x","type":"float","metadata":{"parquet.field.id":2}}]}',
+        },
+        "column 'x': unsupported",
+      ],
       [{ '--dataset': '' }, 'missing job argument(s): --dataset'],
+      [{ '--ingest-date': '' }, 'missing job argument(s): --ingest-date'],
+      [{ '--commit-request': '' }, 'missing job argument(s): --commit-request'],
+      [{ '--ingest-date': '2024-02-30' }, '--ingest-date must be a date YYYY-MM-DD, got "2024-02-30"'],
+      [{ '--ingest-date': '2024-1-05' }, '--ingest-date must be a date YYYY-MM-DD'],
+      [{ '--ingest-date': '0000-01-01' }, '--ingest-date must be a date YYYY-MM-DD'],
+      [{ '--ingest-date': '2024-01-05\n' }, '--ingest-date must be a date YYYY-MM-DD'],
+      [
+        { '--commit-request': `s3://${CURATED}/_commits/orders/r.txt` },
+        '--commit-request must name a .json object',
+      ],
+      [
+        { '--commit-request': `s3://${CURATED}/_commits/orders/.json` },
+        '--commit-request must name a .json object',
+      ],
+      [{ '--commit-request': 'curated/_commits/orders/r.json' }, 'not an s3:// URI'],
+      [
+        { '--schema': '{"type":"struct","fields":[{"name":"x","type":"string"}]}' },
+        `column 'x': metadata["parquet.field.id"] must be an integer field id above 1 (ingest_date's), got none`,
+      ],
+      [
+        {
+          '--schema':
+            '{"type":"struct","fields":[{"name":"x","type":"string","metadata":{"parquet.field.id":2}},{"name":"y","type":"string","metadata":{"parquet.field.id":2}}]}',
+        },
+        'field id 2 is declared twice',
+      ],
     ];
     for (const [change, message] of cases) {
       // Act
@@ -467,7 +571,7 @@ describe('publishing', () => {
 
   it("fails with DuckDB's reason on a CSV it cannot read, such as an unterminated quote", async () => {
     // Prepare
-    await put(RAW, `${prefix}unterminated.csv`, 'id,amount\n1,"2.50\n');
+    await put(RAW, `${rawPrefix}unterminated.csv`, 'id,amount\n1,"2.50\n');
 
     // Act
     const run = convertCsvToParquet(args('unterminated.csv', 1, 'r-4'), s3, { workDir, instance });
@@ -475,6 +579,7 @@ describe('publishing', () => {
     // Assess
     await expect(run).rejects.toThrow(/unterminated\.csv: the CSV could not be read: .*CSV Error/);
     expect(await keys(CURATED, `${prefix}unterminated`)).toEqual([]);
+    expect(await keys(CURATED, requestKey('r-4'))).toEqual([]);
   });
 
   it('fails on a file mixing LF and CRLF line endings, which the validator rejects before it', async () => {
@@ -488,7 +593,7 @@ describe('publishing', () => {
       dataset,
     );
     expect(verdict.errors.map((e) => e.rule)).toEqual(['mixed_line_endings']);
-    await put(RAW, `${prefix}mixed.csv`, mixed);
+    await put(RAW, `${rawPrefix}mixed.csv`, mixed);
 
     // Act
     const run = convertCsvToParquet(args('mixed.csv', 2, 'r-5'), s3, { workDir, instance });
@@ -517,8 +622,9 @@ describe("the cast plan is the Glue script's", () => {
       'schemas = json.load(sys.stdin)',
       'print(json.dumps({"guards": [j.GUARD_INT, j.GUARD_DOUBLE, j.GUARD_DATE, j.GUARD_TIMESTAMP]',
       '  + [j.guard_decimal(s) for s in (0, 1, 2, 10, 38)],',
-      '  "plans": [[[s.column, s.header, s.spark_type, s.nullable, s.declared_type] for s in j.cast_plan(x)]',
-      '            for x in schemas]}))',
+      '  "plans": [[[s.column, s.header, s.spark_type, s.nullable, s.declared_type, s.field_id]',
+      '             for s in j.cast_plan(x)] for x in schemas],',
+      '  "written": [j.output_schema(j.cast_plan(x)) for x in schemas]}))',
     ].join('\n');
 
     // Act
@@ -526,7 +632,11 @@ describe("the cast plan is the Glue script's", () => {
       cwd: glueScripts,
       input: JSON.stringify(schemas),
     });
-    const python_ = JSON.parse(output.toString()) as { guards: string[]; plans: unknown[][][] };
+    const python_ = JSON.parse(output.toString()) as {
+      guards: string[];
+      plans: unknown[][][];
+      written: { fields: { name: string; type: string; metadata: Record<string, unknown> }[] }[];
+    };
 
     // Assess
     expect(python_.guards).toEqual([
@@ -538,9 +648,97 @@ describe("the cast plan is the Glue script's", () => {
     ]);
     expect(python_.plans).toEqual(
       schemas.map((schema) =>
-        castPlan(schema).map((s) => [s.column, s.header, s.sparkType, s.nullable, s.declaredType]),
+        castPlan(schema).map((s) => [s.column, s.header, s.sparkType, s.nullable, s.declaredType, s.fieldId]),
       ),
     );
+    // What Spark writes: the StructType the script gives its written columns carries every
+    // column's field id (the dataset's, from lib/iceberg/schema.ts) and ingest_date's, 1.
+    corpus.forEach((c, i) => {
+      const dataset = parseDataset(c.dataset, `${c.name}.json`);
+      const ids = fieldIds(dataset);
+      const spark = sparkSchema(dataset);
+      expect(python_.written[i]!.fields, c.name).toEqual([
+        ...spark.fields.map((f) => ({
+          name: f.name,
+          type: f.type,
+          nullable: f.nullable,
+          metadata: { [SPARK_FIELD_ID_KEY]: ids.get(f.name) },
+        })),
+        { name: 'ingest_date', type: 'date', nullable: false, metadata: { [SPARK_FIELD_ID_KEY]: 1 } },
+      ]);
+    });
+  });
+
+  it("builds the commit request and cuts long stems as the twin does, and reads a DuckDB file's row count from its footer", async () => {
+    if (!python) throw new Error('no python3 on this machine, so the Glue script cannot be compared');
+    // Prepare: a request's inputs, and Parquet files of DuckDB with 0, 1, 3000 rows (3 row groups),
+    // 200 columns, and a long key-value entry.
+    const job = {
+      dataset: 'orders',
+      runId: 'exec-9',
+      source: `s3://${RAW}/orders/ingest_date=${DATE}/a.1f0c9a2e.csv`,
+      ingestDate: DATE,
+    };
+    const files = [
+      { path: `s3://${CURATED}/x/a.parquet`, rows: 3, bytes: 1234 },
+      { path: `s3://${CURATED}/x/b.parquet`, rows: 0, bytes: 400 },
+    ];
+    // Sources whose names are cut to the name limit (ASCII, 2- and 4-byte characters) or kept.
+    const sources = [
+      'orders',
+      '_daily',
+      `${'x'.repeat(300)}`,
+      `é${'é'.repeat(200)}`,
+      `${'😀'.repeat(80)}`,
+    ].map((stem) => `s3://${RAW}/orders/ingest_date=${DATE}/${stem}.csv`);
+    const suffix = `-${'r'.repeat(80)}-${'f'.repeat(16)}`;
+    const made: { path: string; rows: number }[] = [];
+    const connection = await instance.connect();
+    try {
+      const selects: [string, number, string][] = [
+        ['SELECT 1 AS a WHERE false', 0, ''],
+        ["SELECT 42 AS a, 'x' AS b", 1, ''],
+        ['SELECT range AS a FROM range(3000)', 3000, ', ROW_GROUP_SIZE 1000'],
+        [`SELECT ${Array.from({ length: 200 }, (_, i) => `${i} AS c${i}`).join(', ')}`, 1, ''],
+        [
+          'SELECT range AS a FROM range(7)',
+          7,
+          `, KV_METADATA {'iceberg.schema': ${sqlString('x'.repeat(70_000))}}`,
+        ],
+      ];
+      for (const [i, [select, rows, options]] of selects.entries()) {
+        const path = join(root, `footer-${i}.parquet`);
+        await connection.run(`COPY (${select}) TO ${sqlString(path)} (FORMAT parquet${options})`);
+        made.push({ path, rows });
+      }
+    } finally {
+      connection.closeSync();
+    }
+    const program = [
+      'import json, sys, csv_to_parquet as j',
+      'x = json.load(sys.stdin)',
+      'a = j.JobArgs(x["job"]["dataset"], x["job"]["source"], "s3://c/t/", "{}", 0, x["job"]["ingestDate"],',
+      '              "s3://c/r.json", x["job"]["runId"], ",")',
+      'def rows(path):',
+      '    data = open(path, "rb").read()',
+      '    n = j.footer_length(data[-8:])',
+      '    return j.parquet_num_rows(data[-8 - n:-8])',
+      'print(json.dumps({"request": j.commit_request(a, x["files"]), "rows": [rows(p) for p in x["paths"]],',
+      '                  "stems": [j.data_file_stem(s, x["suffix"]) for s in x["sources"]]}))',
+    ].join('\n');
+
+    // Act
+    const output = execFileSync(python, ['-c', program], {
+      cwd: fileURLToPath(new URL('../../glue-scripts/', import.meta.url)),
+      input: JSON.stringify({ job, files, paths: made.map((m) => m.path), sources, suffix }),
+    });
+    const result = JSON.parse(output.toString()) as { request: unknown; rows: number[]; stems: string[] };
+
+    // Assess
+    expect(result.request).toEqual(commitRequest(job, files));
+    expect(result.rows).toEqual(made.map((m) => m.rows));
+    expect(result.stems).toEqual(sources.map((source) => dataFileStem(source, suffix)));
+    expect(new Set(result.stems).size).toBe(sources.length);
   });
 
   it('keeps the corpus bytes as the cases state them', () => {
@@ -549,42 +747,5 @@ describe("the cast plan is the Glue script's", () => {
     // Assess
     expect([...csvBytes(bom).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csvBytes(bom).includes('\r\n')).toBe(true);
-  });
-});
-
-describe("publish failures are worded as the Glue script's", () => {
-  it('gives the same message as csv_to_parquet for every state a failed copy or delete can leave', () => {
-    const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['--version']).status === 0);
-    if (!python) throw new Error('no python3 on this machine, so the Glue script cannot be compared');
-    // Prepare: each copy-failure state (nothing, earlier only, ours only, a mix) and a delete failure
-    const target = 's3://curated/orders/ingest_date=2024-01-05/';
-    const part = (i: number) => `orders/ingest_date=2024-01-05/o-part-${String(i).padStart(5, '0')}.parquet`;
-    const copies: [number, string[], string[], string, string][] = [
-      [1, [], [], part(0), 'AccessDenied: Access Denied'],
-      [2, [], [part(0), part(1), part(4)], part(0), 'Boom: x'],
-      [3, [part(0), part(1)], [], part(2), 'Boom: y'],
-      [3, [part(0)], [part(1), part(2), part(3), part(7)], part(1), 'Boom: z'],
-    ];
-    const deletes: [string[], string[], string][] = [
-      [[part(0), part(1)], [part(2), part(5), part(6)], 'AccessDenied Access Denied'],
-    ];
-    const program = [
-      'import json, sys, csv_to_parquet as j',
-      'cases = json.load(sys.stdin)',
-      'print(json.dumps([j.copy_failure_message(cases["target"], *c) for c in cases["copies"]]',
-      '  + [j.delete_failure_message(cases["target"], *d) for d in cases["deletes"]]))',
-    ].join('\n');
-
-    // Act
-    const output = execFileSync(python, ['-c', program], {
-      cwd: fileURLToPath(new URL('../../glue-scripts/', import.meta.url)),
-      input: JSON.stringify({ target, copies, deletes }),
-    });
-
-    // Assess
-    expect(JSON.parse(output.toString())).toEqual([
-      ...copies.map((c) => copyFailureMessage(target, ...c)),
-      ...deletes.map((d) => deleteFailureMessage(target, ...d)),
-    ]);
   });
 });

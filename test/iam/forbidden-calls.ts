@@ -146,7 +146,7 @@ export function forbiddenCalls(lake: LakePolicies, res: LakeResources): Forbidde
     principal: r.stateMachine,
     action: 'lambda:InvokeFunction',
     resource: res.functions.reconcile,
-    why: 'the workflow invokes Validate and RegisterPartition only',
+    why: 'the workflow invokes Validate and Convert only',
   });
   deny({
     who: 'State machine',
@@ -156,19 +156,52 @@ export function forbiddenCalls(lake: LakePolicies, res: LakeResources): Forbidde
     why: 'its own job only',
   });
   deny({
-    who: 'RegisterPartition',
-    principal: r.registerPartition,
+    who: 'Commit',
+    principal: r.commit,
     action: 'glue:DeleteTable',
     resource: `arn:${partition}:glue:${region}:${account}:table/${databaseOf(lake)}/orders`,
-    why: 'it registers partitions, nothing else',
+    why: 'it swaps table pointers, nothing else',
   });
   deny({
-    who: 'RegisterPartition',
-    principal: r.registerPartition,
-    action: 'kms:Decrypt',
-    resource: res.keyArn,
-    context: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
-    why: 'it reads no data',
+    who: 'Commit',
+    principal: r.commit,
+    action: 'glue:UpdateTable',
+    resource: `arn:${partition}:glue:${region}:${account}:table/${databaseOf(lake)}/other`,
+    why: 'the tables of declared datasets only',
+  });
+  for (const key of [
+    'orders/iceberg/data/ingest_date=2026-12-02/a.parquet',
+    '_commits/orders/orders-a_csv-0123.json',
+    'raw-looking/orders/a.csv',
+  ]) {
+    deny({
+      who: 'Commit',
+      principal: r.commit,
+      action: 's3:DeleteObject',
+      resource: object('curated', key),
+      why: 'a commit deletes no data file and no request (expiry and orphan deletion are Glue optimizers); only metadata of its own lost attempts',
+    });
+  }
+  deny({
+    who: 'Commit',
+    principal: r.commit,
+    action: 's3:PutObject',
+    resource: object('curated', 'orders/iceberg/data/ingest_date=2026-12-02/a.parquet'),
+    why: 'the engines write data files; the committer writes metadata only',
+  });
+  deny({
+    who: 'Commit',
+    principal: r.commit,
+    action: 'states:StopExecution',
+    resource: `arn:${partition}:states:${region}:${account}:execution:${res.stateMachine.name}:x`,
+    why: 'it answers task tokens, nothing else',
+  });
+  deny({
+    who: 'State machine',
+    principal: r.stateMachine,
+    action: 'sqs:SendMessage',
+    resource: res.queues.commitDeadLetters,
+    why: 'CommitToTable sends to the commit queue only',
   });
   deny({
     who: 'Validate',
@@ -245,7 +278,7 @@ export function forbiddenCalls(lake: LakePolicies, res: LakeResources): Forbidde
       who: 'Trigger over HTTP',
       principal: r.trigger,
       action: 'sqs:SendMessage',
-      resource: res.queue,
+      resource: res.queues.triggerFailures,
       context: http,
     },
     'ExplicitlyDenied',
@@ -328,7 +361,7 @@ export function forbiddenCalls(lake: LakePolicies, res: LakeResources): Forbidde
   return calls;
 }
 
-/** The Glue database named in the RegisterPartition role's grants. */
+/** The Glue database named in the Commit role's grants. */
 function databaseOf(lake: LakePolicies): string {
   for (const role of lake.roles) {
     for (const { policy } of role.identityPolicies) {

@@ -45,6 +45,8 @@ export function boto3Commands(call: GlueRun['s3'][number]): S3Command[] {
       return [{ command: 'ListObjectsV2', input: a }];
     case 'delete_objects':
       return [{ command: 'DeleteObjects', input: a }];
+    case 'put_object':
+      return [{ command: 'PutObject', input: { Bucket: a.Bucket, Key: a.Key } }];
     case 'copy': {
       // boto3's managed copy: a HEAD of the source, then CopyObject (UploadPartCopy above 8 MB,
       // which needs nothing more). No TaggingDirective: tags of the source, if any, are copied.
@@ -81,9 +83,10 @@ export function sparkReadCommands(uri: string): S3Command[] {
 /**
  * What Spark does on S3 to write a Parquet directory in overwrite mode with Glue's S3-optimized
  * committer: the output path and each ancestor up to the dataset folder are probed (mkdirs walks up
- * to the first that exists: on a dataset's first run, none does), the earlier content is listed and
- * deleted, each task writes its part with a multipart upload straight to its final name, and the
- * job writes `_SUCCESS`; the `_temporary` folder is created and removed.
+ * to the first that exists: on a dataset's first run, none does), the earlier content is listed
+ * (the run's folder is fresh, named by the run and a random part: the listing finds nothing, so
+ * nothing is deleted), each task writes its part with a multipart upload straight to its final
+ * name, and the job writes `_SUCCESS`; the `_temporary` folder is created and removed.
  */
 export function sparkWriteCommands(uri: string): S3Command[] {
   const { bucket, key } = splitUri(uri);
@@ -95,7 +98,6 @@ export function sparkWriteCommands(uri: string): S3Command[] {
   return [
     ...ancestors.flatMap((a) => probe(bucket, a)),
     { command: 'ListObjectsV2', input: { Bucket: bucket, Prefix: `${dir}/` } },
-    { command: 'DeleteObjects', input: { Bucket: bucket, Delete: { Objects: [{ Key: part }] } } },
     { command: 'PutObject', input: { Bucket: bucket, Key: temporary } },
     { command: 'CreateMultipartUpload', input: { Bucket: bucket, Key: part } },
     { command: 'UploadPart', input: { Bucket: bucket, Key: part } },

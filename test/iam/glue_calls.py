@@ -3,8 +3,9 @@ unit tests (glue-scripts/test_csv_to_parquet.py): boto3's client calls as the sc
 and the paths Spark is asked to read and write. Used by test/iam/recorded-calls.test.ts.
 
 stdin: a JSON list of job arguments ({"--source": ..., "--target": ..., ...}, as the state machine
-passes them). For each, main() runs three times: a first run, a re-run that replaces an earlier
-run's extra part, and a run over a gzip source whose name Spark cannot read (copied first).
+passes them). For each, main() runs three times: a first run, a re-run beside an earlier run's data
+files (which it never touches), and a run over a gzip source whose name Spark cannot read (copied
+first). Each ends with the commit request's PutObject.
 stdout: a JSON list of {"scenario", "s3": [{"method", "args"}], "spark_reads", "spark_writes"}.
 """
 import json
@@ -51,6 +52,10 @@ class RecordingS3(fakes.FakeS3):
     def get_object(self, Bucket, Key, Range=None):
         self.log.append({"method": "get_object", "args": {"Bucket": Bucket, "Key": Key, "Range": Range}})
         return super().get_object(Bucket, Key, Range)
+
+    def put_object(self, Bucket, Key, Body, ContentType=None):
+        self.log.append({"method": "put_object", "args": {"Bucket": Bucket, "Key": Key, "ContentType": ContentType}})
+        return super().put_object(Bucket, Key, Body, ContentType)
 
 
 def run(arguments, scenario):

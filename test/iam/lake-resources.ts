@@ -26,6 +26,10 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
       results: output('AthenaResultsBucketName'),
     },
     keyArn: lake.names(storage, 'AWS::KMS::Key').attributes.Arn!,
+    /** The Glue database, as the Commit function's environment names it. */
+    databaseName: glueDatabase(lake, pipeline),
+    /** The Glue table optimizers' role; absent with `tableOptimizers: false`. */
+    optimizerRole: lake.roles.find((r) => r.logicalId.startsWith('CatalogOptimizerRole'))?.arn,
     topics: {
       events: topic('NotificationsEvents'),
       zoneEvents: topic('NotificationsZoneEvents'),
@@ -35,12 +39,16 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
     functions: {
       validate: fn('Validate'),
       convert: fn('Convert'),
-      registerPartition: fn('RegisterPartition'),
+      commit: fn('Commit'),
       trigger: fn('Trigger'),
       reconcile: fn('Reconcile'),
     },
     jobName: lake.names(pipeline, 'AWS::Glue::Job').ref,
-    queue: lake.names(pipeline, 'AWS::SQS::Queue').attributes.Arn!,
+    queues: {
+      triggerFailures: lake.names(pipeline, 'AWS::SQS::Queue', 'TriggerFailures').attributes.Arn!,
+      commit: lake.names(pipeline, 'AWS::SQS::Queue', 'CommitQueue').attributes.Arn!,
+      commitDeadLetters: lake.names(pipeline, 'AWS::SQS::Queue', 'CommitDeadLetters').attributes.Arn!,
+    },
     schedule: lake.names(pipeline, 'AWS::Scheduler::Schedule').attributes.Arn!,
     /** Every encrypted log group of both stacks, by ARN (without the `:*` of `Fn::GetAtt`). */
     logGroups: [...arnOf(storage, 'AWS::Logs::LogGroup'), ...arnOf(pipeline, 'AWS::Logs::LogGroup')].map(
@@ -50,7 +58,8 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
     roles: {
       validate: lake.role('ValidateRole').arn,
       convert: lake.role('ConvertRole').arn,
-      registerPartition: lake.role('RegisterPartitionRole').arn,
+      commit: lake.role('CommitRole').arn,
+      tables: lake.role('CatalogTablesRole').arn,
       trigger: lake.role('TriggerRole').arn,
       reconcile: lake.role('ReconcileRole').arn,
       glue: lake.role('CsvToParquetRole').arn,
@@ -58,6 +67,16 @@ export function lakeResources(lake: LakePolicies, storage: string, pipeline: str
       scheduler: lake.role('SchedulerRoleForTarget').arn,
     },
   };
+}
+
+/** The Glue database the Commit function is configured with (a plain name in its environment). */
+function glueDatabase(lake: LakePolicies, pipeline: string): string {
+  const id = lake.logicalIds(pipeline, 'AWS::Lambda::Function').find((i) => i.startsWith('CommitFunction'));
+  if (!id) throw new Error(`no Commit function in ${pipeline}`);
+  const env = lake.cfn.resolve(pipeline, lake.cfn.resource(pipeline, id).Properties?.Environment) as {
+    Variables: Record<string, string>;
+  };
+  return env.Variables.GLUE_DATABASE!;
 }
 
 /** The lake's resources, as {@link lakeResources} returns them. */

@@ -81,14 +81,14 @@ setUpOrFailEach(async () => {
     trace: { s3: (c) => traced.push(c), task: (state, input) => taskInputs.push({ state, input }) },
   });
   runtime.onTrigger((e) => triggered.push(e.key));
-  for (const method of ['getStorageDescriptor', 'createPartition'] as const) {
-    const original = runtime.catalog[method].bind(runtime.catalog) as (...a: unknown[]) => Promise<never>;
-    vi.spyOn(runtime.catalog, method).mockImplementation(
-      (database: string, table: string, ...rest: unknown[]) => {
-        catalogCalls.push({ method, database, table });
-        return original(database, table, ...rest);
-      },
-    );
+  // The commit's catalog calls (the tables were created at start, as the tables custom resource does on AWS).
+  const tables = runtime.tables;
+  for (const method of ['load', 'swap'] as const) {
+    const original = tables[method].bind(tables) as (...a: unknown[]) => Promise<never>;
+    vi.spyOn(tables, method).mockImplementation(((database: string, table: string, ...rest: unknown[]) => {
+      catalogCalls.push({ method, database, table });
+      return original(database, table, ...rest);
+    }) as never);
   }
   // Many ragged rows: their error report passes 5 MiB, so it is written as a multipart upload.
   const files: Record<string, string> = {
@@ -117,7 +117,7 @@ function roleOfState(state: string): { who: string; principal: string } {
     Validate: { who: 'Validate', principal: res.roles.validate },
     ConvertInLambda: { who: 'ConvertInLambda', principal: res.roles.convert },
     ConvertToParquet: { who: 'ConvertToParquet (DuckDB twin as Glue)', principal: res.roles.glue },
-    RegisterPartition: { who: 'RegisterPartition', principal: res.roles.registerPartition },
+    CommitToTable: { who: 'Commit', principal: res.roles.commit },
   };
   const role = roles[state];
   if (!role) throw new Error(`Task state ${state} sent S3 commands, but no role is mapped to it here`);
@@ -152,7 +152,10 @@ function awsJobArguments(): GlueJobArguments[] {
     .map((t) => {
       const args = (t.input as { Arguments: GlueJobArguments }).Arguments;
       const uri = (u: string) => u.replace(/^s3:\/\/([^/]+)\//, (_, b: string) => `s3://${awsBucket(b)}/`);
-      return { ...args, '--source': uri(args['--source']), '--target': uri(args['--target']) };
+      const mapped = { ...args, '--source': uri(args['--source']), '--target': uri(args['--target']) };
+      // The commit request too (an engine argument since CommitToTable), where the arguments name it.
+      const request = (args as unknown as Record<string, string | undefined>)['--commit-request'];
+      return request === undefined ? mapped : { ...mapped, '--commit-request': uri(request) };
     });
 }
 
@@ -183,20 +186,17 @@ async function mapRecordedCalls(): Promise<IamCall[]> {
   }
   const database = catalogDatabase();
   for (const c of catalogCalls) {
-    // The handler's adapter: getStorageDescriptor is GetTable, createPartition is CreatePartition.
-    const action = c.method === 'getStorageDescriptor' ? 'glue:GetTable' : 'glue:CreatePartition';
+    // The Glue adapter (lib/iceberg/glue-catalog.ts): load is GetTable, swap GetTable then UpdateTable.
+    const actions = c.method === 'load' ? ['glue:GetTable'] : ['glue:GetTable', 'glue:UpdateTable'];
     // Glue authorizes a table call on the catalog, the database and the table alike.
-    for (const resource of [
-      `arn:${res.partition}:glue:${res.region}:${res.account}:catalog`,
-      `arn:${res.partition}:glue:${res.region}:${res.account}:database/${database}`,
-      `arn:${res.partition}:glue:${res.region}:${res.account}:table/${database}/${c.table}`,
-    ]) {
-      calls.push({
-        who: `RegisterPartition ${c.method}`,
-        principal: res.roles.registerPartition,
-        action,
-        resource,
-      });
+    for (const action of actions) {
+      for (const resource of [
+        `arn:${res.partition}:glue:${res.region}:${res.account}:catalog`,
+        `arn:${res.partition}:glue:${res.region}:${res.account}:database/${database}`,
+        `arn:${res.partition}:glue:${res.region}:${res.account}:table/${database}/${c.table}`,
+      ]) {
+        calls.push({ who: `Commit ${c.method}`, principal: res.roles.commit, action, resource });
+      }
     }
   }
   calls.push(...(await reconcilerCalls()));
@@ -209,13 +209,11 @@ async function mapRecordedCalls(): Promise<IamCall[]> {
 
 /** The Glue database the deployed RegisterPartition uses (its environment in the template). */
 function catalogDatabase(): string {
-  const id = lake
-    .logicalIds(pipeline, 'AWS::Lambda::Function')
-    .find((i) => i.startsWith('RegisterPartition'))!;
+  const id = lake.logicalIds(pipeline, 'AWS::Lambda::Function').find((i) => i.startsWith('CommitFunction'))!;
   const env = lake.cfn.resolve(pipeline, lake.cfn.resource(pipeline, id).Properties?.Environment) as {
     Variables: Record<string, string>;
   };
-  return env.Variables[ENV.registerPartition.database]!;
+  return env.Variables[ENV.commit.database]!;
 }
 
 /**
@@ -408,7 +406,7 @@ describe('calls recorded in local end-to-end runs, simulated against the synthes
     // Every role that makes calls at run time is among the callers.
     const r = res.roles;
     expect(new Set(calls.map((c) => c.principal))).toEqual(
-      new Set([r.validate, r.convert, r.glue, r.trigger, r.registerPartition, r.reconcile, r.stateMachine]),
+      new Set([r.validate, r.convert, r.glue, r.trigger, r.commit, r.reconcile, r.stateMachine]),
     );
     const who = new Set(calls.map((c) => c.who.split(' ')[0]));
     for (const w of [
@@ -417,7 +415,7 @@ describe('calls recorded in local end-to-end runs, simulated against the synthes
       'ConvertToParquet',
       'Glue',
       'Trigger',
-      'RegisterPartition',
+      'Commit',
       'Reconcile',
       'Step',
     ]) {

@@ -82,6 +82,31 @@ export function taskCalls(name: string, state: AslState, res: LakeResources): Ia
       kms('kms:Decrypt'),
     ];
   }
+  if (/^arn:[^:]+:states:::sqs:sendMessage(\.waitForTaskToken)?$/.test(resource)) {
+    // The queue by its URL (https://sqs.<region>.<suffix>/<account>/<name>), authorized by its ARN.
+    const m = /^https:\/\/sqs\.([^.]+)\.[^/]+\/(\d+)\/(.+)$/.exec(String(p.QueueUrl));
+    if (!m) throw new Error(`${name}: a QueueUrl of no known shape: ${String(p.QueueUrl)}`);
+    const queue = `arn:${res.partition}:sqs:${m[1]}:${m[2]}:${m[3]}`;
+    // An SSE-KMS queue: SQS asks KMS for a data key (and decrypts it) with the sender's
+    // credentials ("Key management", SQS developer guide).
+    const kms = (action: string): IamCall => ({
+      who,
+      principal,
+      action,
+      resource: res.keyArn,
+      context: {
+        'kms:ViaService': `sqs.${res.region}.amazonaws.com`,
+        'kms:CallerAccount': res.account,
+        'kms:EncryptionContext:aws:sqs:arn': queue,
+        'kms:EncryptionContextKeys': ['aws:sqs:arn'],
+      },
+    });
+    return [
+      { who, principal, action: 'sqs:SendMessage', resource: queue },
+      kms('kms:GenerateDataKey'),
+      kms('kms:Decrypt'),
+    ];
+  }
   const dynamodb = /^arn:[^:]+:states:::dynamodb:(\w+)$/.exec(resource)?.[1];
   if (dynamodb) {
     // The ledger: an item API call on the table; the table's customer-managed key is used by

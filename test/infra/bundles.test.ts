@@ -33,13 +33,14 @@ import { fileSource, type RangeReport, validateParallel } from '../../lib/valida
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import { buildTestLake, setUpOrFailEach, TEST_CONTEXT } from './synth.ts';
 
-/** The construct id of each handler's function in the pipeline stack. */
+/** The construct id of each handler's function (the tables function's in the storage stack). */
 const FUNCTION_IDS: Record<(typeof HANDLERS)[number] | 'convert', string> = {
   trigger: 'TriggerFunction',
   validate: 'ValidateFunction',
-  'register-partition': 'RegisterPartitionFunction',
+  commit: 'CommitFunction',
   reconcile: 'ReconcileFunction',
   convert: 'ConvertFunction',
+  tables: 'CatalogTablesFunction',
 };
 
 const dirs: string[] = [];
@@ -50,14 +51,16 @@ afterAll(async () => {
 /** Each handler's staged asset folder in the synthesized cloud assembly. */
 let staged: Record<string, string>;
 setUpOrFailEach(async () => {
-  const { app, pipeline } = await buildTestLake(TEST_CONTEXT, {}, { bundle: true });
+  const { app, pipeline, storage } = await buildTestLake(TEST_CONTEXT, {}, { bundle: true });
   const assembly = app.synth();
-  const template = assembly.getStackByName(pipeline.stackName).template as {
-    Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+  type Resources = Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+  const resources: Resources = {
+    ...(assembly.getStackByName(storage.stackName).template as { Resources: Resources }).Resources,
+    ...(assembly.getStackByName(pipeline.stackName).template as { Resources: Resources }).Resources,
   };
   staged = {};
   for (const handler of [...HANDLERS, 'convert' as const]) {
-    const found = Object.entries(template.Resources).filter(
+    const found = Object.entries(resources).filter(
       ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(FUNCTION_IDS[handler]),
     );
     expect(found, handler).toHaveLength(1);
@@ -78,19 +81,22 @@ describe('the Lambda bundles', () => {
     },
   );
 
-  it("validate's bundle carries the dataset declarations it reads at /var/task/datasets", () => {
-    const datasets = join(staged.validate!, 'datasets');
-    expect(existsSync(datasets)).toBe(true);
-    expect(
-      readdirSync(datasets)
-        .filter((f) => f.endsWith('.json'))
-        .sort(),
-    ).toEqual(
-      readdirSync('datasets')
-        .filter((f) => f.endsWith('.json'))
-        .sort(),
-    );
-  });
+  it.each(['validate', 'tables'])(
+    "%s's bundle carries the dataset declarations it reads at /var/task/datasets",
+    (handler) => {
+      const datasets = join(staged[handler]!, 'datasets');
+      expect(existsSync(datasets)).toBe(true);
+      expect(
+        readdirSync(datasets)
+          .filter((f) => f.endsWith('.json'))
+          .sort(),
+      ).toEqual(
+        readdirSync('datasets')
+          .filter((f) => f.endsWith('.json'))
+          .sort(),
+      );
+    },
+  );
 
   it.each(HANDLERS)(
     '%s, built by esbuild with the same options, imports only Node built-ins',
@@ -162,7 +168,9 @@ describe('the Lambda bundles', () => {
           arguments: {
             '--dataset': 'orders',
             '--source': `s3://raw/${key}`,
-            '--target': 's3://curated/orders/ingest_date=2024-01-05/',
+            '--target': 's3://curated/orders/iceberg/data/ingest_date=2024-01-05/',
+            '--ingest-date': '2024-01-05',
+            '--commit-request': 's3://curated/_commits/orders/bundle-proof.json',
             '--schema': JSON.stringify(sparkSchema(orders)),
             '--expected-rows': '300',
             '--run-id': 'bundle-proof',
@@ -176,11 +184,12 @@ describe('the Lambda bundles', () => {
       // Assess: the output, then the Parquet itself, read by hyparquet.
       expect(run.error).toBeUndefined();
       expect(run.output).toMatchObject({ state: 'SUCCEEDED', engine: 'lambda', rows: 300 });
+      const [written] = (run.output as { outputs: string[] }).outputs;
+      expect(written).toMatch(
+        /^s3:\/\/curated\/orders\/iceberg\/data\/ingest_date=2024-01-05\/proof-bundle-proof-[0-9a-f]{16}-part-00000\.parquet$/,
+      );
       const object = await s3.send(
-        new GetObjectCommand({
-          Bucket: 'curated',
-          Key: 'orders/ingest_date=2024-01-05/proof-part-00000.parquet',
-        }),
+        new GetObjectCommand({ Bucket: 'curated', Key: written!.slice('s3://curated/'.length) }),
       );
       const bytes = await object.Body!.transformToByteArray();
       const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

@@ -1,6 +1,6 @@
 /**
  * Edges of the ingest workflow and the lake's key and buckets that the broader lake and security
- * tests leave open: the exact ASL of the Fail, Validate, Glue and RegisterPartition states and of
+ * tests leave open: the exact ASL of the Fail, Validate, Glue and CommitToTable states and of
  * the Choice conditions, the key's description and service statements, and the lifecycle days the
  * storage stack falls back to when the context leaves them out.
  */
@@ -93,11 +93,27 @@ describe('the ingest workflow, state by state', () => {
     expect(convert.ResultPath).toBe('$.conversion');
   });
 
-  it('registers the validated dataset’s partition for its ingest date', () => {
-    expect(states()[STATE.register]!.Parameters).toEqual({
-      'dataset.$': '$.validation.dataset',
-      'ingestDate.$': '$.validation.ingestDate',
+  it('sends the file’s commit with its task token, grouped by dataset, one deduplication id per attempt', () => {
+    const commit = states()[STATE.commit]!;
+    expect(commit.Resource).toBe('arn:<AWS::Partition>:states:::sqs:sendMessage.waitForTaskToken');
+    const parameters = commit.Parameters as Record<string, unknown>;
+    expect(parameters.MessageBody).toEqual({
+      'taskToken.$': '$$.Task.Token',
+      input: {
+        'dataset.$': '$.validation.dataset',
+        'runId.$': '$$.Execution.Name',
+        'key.$': '$.key',
+        'version.$': '$.version',
+        'ingestDate.$': '$.validation.ingestDate',
+        'rows.$': '$.validation.rows',
+        'request.$': "$.validation.jobArguments['--commit-request']",
+      },
     });
+    expect(parameters['MessageGroupId.$']).toBe('$.validation.dataset');
+    expect(parameters['MessageDeduplicationId.$']).toBe(
+      "States.Format('{}-{}', $$.Execution.Name, $$.State.RetryCount)",
+    );
+    expect(commit.ResultPath).toBe('$.commit');
   });
 });
 

@@ -13,6 +13,7 @@ import {
   parseConfig,
 } from '../../lib/config.ts';
 import { CONVERT_HANDOFF_ERRORS, STATE } from '../../lib/constructs/ingest-workflow.ts';
+import { COMMIT_FUNCTION, COMMIT_TASK_TIMEOUT } from '../../lib/constructs/table-committer.ts';
 import { definitionFromTemplate, PSEUDO_PARAMETERS, referenceName } from '../../lib/workflow/definition.ts';
 import { list, outputsOf, type Resource, render, resourceNamed, resourcesOf } from './cfn.ts';
 import { buildTestLake, setUpOrFailEach, synthTemplates } from './synth.ts';
@@ -272,34 +273,6 @@ describe('storage stack', () => {
     expect(zones.sort()).toEqual(['curated', 'failure', 'landing', 'raw', 'results']);
   });
 
-  it('creates one Parquet table per dataset with types derived from its declaration', () => {
-    const tables = resources(storage, 'AWS::Glue::Table');
-    expect(tables.map((t) => (t.Properties.TableInput as { Name: string }).Name).sort()).toEqual(datasets);
-    const database = resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase');
-    storage.hasResourceProperties('AWS::Glue::Table', {
-      DatabaseName: { Ref: database.id },
-      TableInput: Match.objectLike({
-        Name: 'orders',
-        PartitionKeys: [{ Name: 'ingest_date', Type: 'date' }],
-        StorageDescriptor: Match.objectLike({
-          Columns: Match.arrayWith([
-            { Name: 'order_id', Type: 'bigint' },
-            { Name: 'amount', Type: 'decimal(12,2)' },
-            { Name: 'ordered_at', Type: 'timestamp' },
-            { Name: 'ship_date', Type: 'date' },
-          ]),
-          SerdeInfo: Match.objectLike({
-            SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-          }),
-        }),
-      }),
-    });
-    for (const t of tables) {
-      const input = t.Properties.TableInput as { Name: string; StorageDescriptor: { Location: unknown } };
-      expect(render(input.StorageDescriptor.Location)).toBe(`s3://<${bucket('curated').id}>/${input.Name}/`);
-    }
-  });
-
   it('encrypts every topic with the lake key, allows TLS only and subscribes the configured addresses', () => {
     const topics = resources(storage, 'AWS::SNS::Topic');
     expect(topics.map((t) => t.id).sort()).toEqual(
@@ -401,7 +374,7 @@ describe('storage stack', () => {
     expect(stack.terminationProtection).toBe(true);
   });
 
-  it('retains exactly the buckets, the key, the Glue database and the ledger table; no topic or subscription', () => {
+  it('retains exactly the buckets, the key, the Glue database, the ledger table and the tables functions’ log groups; no topic or subscription', () => {
     const all = Object.entries(storage.toJSON().Resources as Record<string, Omit<Resource, 'id'>>);
     const retained = all.filter(([, r]) => r.DeletionPolicy === 'Retain').map(([id]) => id);
     expect(retained.sort()).toEqual(
@@ -410,6 +383,8 @@ describe('storage stack', () => {
         keyId(),
         resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase').id,
         resourceNamed(storage, 'AWS::DynamoDB::Table', 'LedgerTable').id,
+        resourceNamed(storage, 'AWS::Logs::LogGroup', 'CatalogTablesLogs').id,
+        resourceNamed(storage, 'AWS::Logs::LogGroup', 'CatalogTablesProviderLogs').id,
       ].sort(),
     );
     for (const [id, r] of all) {
@@ -426,14 +401,15 @@ describe('pipeline stack', () => {
       (f) => f.Properties.Runtime === 'nodejs24.x',
     );
     expect(fns.map((f) => f.id).sort()).toEqual(
-      ['Trigger', 'Validate', 'Convert', 'RegisterPartition', 'Reconcile'].map(functionId).sort(),
+      ['Trigger', 'Validate', 'Convert', 'Commit', 'Reconcile'].map(functionId).sort(),
     );
     const sizes: Record<string, [memory: number, timeoutSeconds: number]> = {
       // Two full vCPUs (1,769 MB each) for the validator's two threads; 15 minutes is Lambda's maximum.
       Validate: [3538, 900],
       // Six vCPUs for DuckDB (lib/conversion/lambda-sizing.ts).
       Convert: [10_240, 900],
-      RegisterPartition: [256, 30],
+      // A batch of ten commits: seconds of S3 and Glue calls (lib/constructs/table-committer.ts).
+      Commit: [512, 60],
       Trigger: [256, 30],
       Reconcile: [256, 600],
     };
@@ -524,7 +500,7 @@ describe('pipeline stack', () => {
     expect(everything.filter((r) => r.includes(bucketName('curated')))).toEqual([]);
   });
 
-  it('lets the Glue job read raw and write curated only under dataset prefixes, and read its script', () => {
+  it("lets the Glue job read raw, write its datasets' data files and commit requests, clear its scratch folders, and read its script", () => {
     const statements = statementsOf(pipeline, 'CsvToParquetRole').filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
@@ -532,22 +508,41 @@ describe('pipeline stack', () => {
     const assets = 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>';
     expect(statements.map(grant).sort(byActions)).toEqual(
       [
-        // Raw files of the datasets, and the HEAD probe of each dataset's folder key in curated.
+        // Raw files of the datasets, and the HEAD probes of each parent folder key in curated.
         {
           actions: ['s3:GetObject'],
           resources: [
-            ...datasets.map((d) => s3Arn('curated', `/${d}`)),
+            ...datasets.flatMap((d) =>
+              [`/${d}`, `/${d}/iceberg`, `/${d}/iceberg/data`].map((k) => s3Arn('curated', k)),
+            ),
             ...prefixes.map((p) => s3Arn('raw', p)),
-          ],
+          ].sort(),
         },
         {
-          actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-          resources: prefixes.map((p) => s3Arn('curated', p)),
+          actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+          resources: datasets.map((d) => s3Arn('curated', `/${d}/iceberg/data/*`)),
+        },
+        {
+          actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
+          resources: datasets.map((d) => s3Arn('curated', `/_commits/${d}/*`)),
         },
         {
           actions: ['s3:ListBucket'],
           resources: [s3Arn('curated'), s3Arn('raw')],
           condition: { StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } },
+        },
+        {
+          actions: ['s3:ListBucket'],
+          resources: [s3Arn('curated')],
+          condition: { StringLike: { 's3:prefix': datasets.map((d) => `${d}/iceberg/data/*`) } },
+        },
+        {
+          actions: ['s3:DeleteObject'],
+          resources: datasets
+            .flatMap((d) =>
+              ['_staging', '_temporary'].map((f) => s3Arn('curated', `/${d}/iceberg/data/*/${f}/*`)),
+            )
+            .sort(),
         },
         { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], resources: [assets, `${assets}/*`] },
       ].sort(byActions),
@@ -694,14 +689,15 @@ describe('pipeline stack', () => {
     expect(config.logRetentionDays).toBe(90);
     const groups = resources(pipeline, 'AWS::Logs::LogGroup');
     expect(groups.map((g) => g.id).sort()).toEqual(
-      ['Validate', 'Convert', 'RegisterPartition', 'Trigger', 'Reconcile', 'Ingest'].map(logGroupId).sort(),
+      ['Validate', 'Convert', 'Commit', 'Trigger', 'Reconcile', 'Ingest'].map(logGroupId).sort(),
     );
     for (const g of groups) {
       expect(Object.keys(g.Properties).sort(), g.id).toEqual(['KmsKeyId', 'RetentionInDays']);
       expect(resolved(g.Properties.KmsKeyId), g.id).toBe(`<${keyId()}.Arn>`);
       expect(g.Properties.RetentionInDays, g.id).toBe(90);
     }
-    expect(resources(storage, 'AWS::Logs::LogGroup')).toEqual([]);
+    // The storage stack's two: the tables function's and its Provider framework's (security.test.ts).
+    expect(resources(storage, 'AWS::Logs::LogGroup')).toHaveLength(2);
   });
 
   it('counts files in, validated, rejected and curated from the workflow log, by the states that publish them', () => {
@@ -775,7 +771,7 @@ describe('pipeline stack', () => {
       // What the reconciler publishes each run (README: the CsvDataLake/Orphans metric).
       Orphans: { Namespace: 'CsvDataLake', MetricName: 'Orphans', Statistic: 'Maximum', Period: 3600 },
       ...Object.fromEntries(
-        ['Trigger', 'Validate', 'RegisterPartition', 'Reconcile'].flatMap((name) => [
+        ['Trigger', 'Validate', 'Commit', 'Reconcile'].flatMap((name) => [
           [`${name}Errors`, fn(name, 'Errors')],
           [`${name}Throttles`, fn(name, 'Throttles')],
         ]),
@@ -873,16 +869,17 @@ describe('the workflow definition', () => {
     },
   );
 
-  it("RegisterPartition retries those and the Glue API's transient errors, so a curated file is not failed by a throttle", () => {
-    expect(aslRendered().States[STATE.register]!.Retry).toEqual([
-      LAMBDA_SERVICE_RETRY,
-      TRANSIENT_RETRY,
+  it("CommitToTable retries SQS's throttling and service errors, and waits for its answer longer than every receive of its message", () => {
+    const commit = aslRendered().States[STATE.commit]!;
+    expect(commit.Retry).toEqual([
       {
         ErrorEquals: [
-          'ThrottlingException',
-          'ConcurrentModificationException',
-          'InternalServiceException',
-          'OperationTimeoutException',
+          'SQS.ThrottlingException',
+          'SQS.RequestThrottledException',
+          'SQS.KmsThrottledException',
+          'SQS.InternalErrorException',
+          'SQS.ServiceUnavailableException',
+          'SQS.KmsUnavailableException',
         ],
         IntervalSeconds: 2,
         MaxAttempts: 6,
@@ -890,6 +887,12 @@ describe('the workflow definition', () => {
         JitterStrategy: 'FULL',
       },
     ]);
+    // No heartbeat: the Commit function sends none; the timeout covers every receive.
+    expect(commit.HeartbeatSeconds).toBeUndefined();
+    expect(commit.TimeoutSeconds).toBe(COMMIT_TASK_TIMEOUT.toSeconds());
+    expect(commit.TimeoutSeconds).toBeGreaterThan(
+      COMMIT_FUNCTION.maxReceiveCount * COMMIT_FUNCTION.visibilityTimeoutSeconds,
+    );
   });
 
   it.each([STATE.notifyValidated, STATE.notifyRejected, STATE.notifyCurated, STATE.notifyFailed])(
@@ -965,7 +968,7 @@ describe('the workflow definition', () => {
       ValidateSlice: 2,
       ConvertInLambda: 2,
       ConvertToParquet: 2,
-      RegisterPartition: 3,
+      CommitToTable: 1,
       RecordReceived: 1,
       RecordValidated: 1,
       RecordRejected: 1,
@@ -1005,7 +1008,7 @@ describe('the workflow definition', () => {
     }
   });
 
-  it('routes a valid file by the Validate output to the Convert function or the Glue job, and both to RegisterPartition', () => {
+  it('routes a valid file by the Validate output to the Convert function or the Glue job, and both to CommitToTable', () => {
     const states = aslRendered().States;
     expect(states.NotifyValidated!.Next).toBe('ChooseConversion');
     expect(states.ChooseConversion).toEqual({
@@ -1039,15 +1042,15 @@ describe('the workflow definition', () => {
     const convert = states.ConvertInLambda!;
     expect(convert.Resource).toBe(`<${functionId('Convert')}.Arn>`);
     expect(convert.Parameters).toEqual({ 'arguments.$': '$.validation.jobArguments' });
-    expect([convert.ResultPath, convert.Next]).toEqual(['$.conversion', 'RegisterPartition']);
-    expect(states.ConvertToParquet!.Next).toBe('RegisterPartition');
+    expect([convert.ResultPath, convert.Next]).toEqual(['$.conversion', 'CommitToTable']);
+    expect(states.ConvertToParquet!.Next).toBe('CommitToTable');
+    expect(states.CommitToTable!.Next).toBe('NotifyCurated');
   });
 
   it('runs both validation routes on the Validate function and slices at the configured threshold', () => {
     const states = aslRendered().States;
     const validate = `<${functionId('Validate')}.Arn>`;
     expect([states.Validate!.Resource, states.ValidateSlice!.Resource]).toEqual([validate, validate]);
-    expect(states.RegisterPartition!.Resource).toBe(`<${functionId('RegisterPartition')}.Arn>`);
     expect(states.RouteBySize!.Choices).toEqual([
       { Variable: '$.size', NumericGreaterThan: config.largeFileBytes, Next: 'PlanSlices' },
     ]);
@@ -1060,7 +1063,7 @@ describe('the workflow definition', () => {
       '$.validation',
       '$.validation',
     ]);
-    expect(states.RegisterPartition!.ResultPath).toBe('$.partition');
+    expect(states.CommitToTable!.ResultPath).toBe('$.commit');
   });
 
   it('passes the job arguments the validator built, and the workers and timeout it sized the run with', () => {
@@ -1089,7 +1092,7 @@ describe('the workflow definition', () => {
   /** `field.$: $.field` for fields of the execution input. */
   const fromRequest = (...fields: (keyof IngestRequest)[]) =>
     Object.fromEntries(fields.map((f) => [`${f}.$`, `$.${f}`]));
-  const messages = (database: string): Record<PipelineStatus, [state: string, fields: State]> => ({
+  const messages = (): Record<PipelineStatus, [state: string, fields: State]> => ({
     VALIDATED: ['NotifyValidated', fromValidation('dataset', 'source', 'raw', 'rows')],
     REJECTED: [
       'NotifyRejected',
@@ -1099,8 +1102,10 @@ describe('the workflow definition', () => {
       'NotifyCurated',
       {
         ...fromValidation('dataset', 'rows'),
-        'table.$': `States.Format('${database}.{}', $.validation.dataset)`,
-        'partition.$': '$.partition',
+        // What the commit answered: the table, the snapshot holding the rows, the day's data folder.
+        'table.$': '$.commit.table',
+        'snapshotId.$': '$.commit.snapshotId',
+        'location.$': '$.commit.location',
       },
     ],
     FAILED: [
@@ -1117,17 +1122,12 @@ describe('the workflow definition', () => {
   it.each([
     ['VALIDATED', 'the dataset, source, raw copy and rows'],
     ['REJECTED', 'the reason, source, failure copy, report, rows, error count and first errors'],
-    ['CURATED', 'the rows, the table in the lake database and the partition'],
+    ['CURATED', 'the rows, the table, its snapshot holding them and their data folder'],
     ['FAILED', 'the source object, the error and its cause'],
   ] as const)(
     'publishes %s to the events topic with %s, and dataset and status attributes',
     (status, _holds) => {
-      const database = (
-        resourceNamed(storage, 'AWS::Glue::Database', 'CatalogDatabase').Properties.DatabaseInput as {
-          Name: string;
-        }
-      ).Name;
-      const [state, fields] = messages(database)[status];
+      const [state, fields] = messages()[status];
       expect(aslRendered().States[state]!.Parameters).toEqual({
         TopicArn: `<${topicId('Events')}>`,
         Message: { status, 'execution.$': '$$.Execution.Id', ...fields },
@@ -1184,7 +1184,8 @@ describe('README claims the template backs', () => {
       'ledger table': 'AWS::DynamoDB::Table',
       topics: 'AWS::SNS::Topic',
       subscriptions: 'AWS::SNS::Subscription',
-      'table definitions': 'AWS::Glue::Table',
+      'table optimizers': 'AWS::Glue::TableOptimizer',
+      'log groups': 'AWS::Logs::LogGroup',
     };
     const typesIn = (phrase: string) =>
       Object.entries(WORDS)
@@ -1204,7 +1205,7 @@ describe('README claims the template backs', () => {
       for (const r of all.filter((r) => r.Type === type)) expect(r.DeletionPolicy, type).toBe('Retain');
     }
     const deletedTypes = typesIn(deletedPhrase!);
-    expect(deletedTypes).toEqual(['AWS::Glue::Table', 'AWS::SNS::Subscription', 'AWS::SNS::Topic']);
+    expect(deletedTypes).toEqual(['AWS::Glue::TableOptimizer', 'AWS::SNS::Subscription', 'AWS::SNS::Topic']);
     for (const type of deletedTypes) {
       const ofType = all.filter((r) => r.Type === type);
       expect(ofType.length, type).toBeGreaterThan(0);

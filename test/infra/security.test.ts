@@ -140,6 +140,9 @@ const ANY_RESOURCE_ACTIONS = new Set([
   'xray:GetSamplingTargets',
   'xray:GetSamplingStatisticSummaries',
   'cloudwatch:PutMetricData',
+  // A task token names the task: Step Functions authorizes the answers on no resource.
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',
   'logs:UpdateLogDelivery',
@@ -192,7 +195,8 @@ describe('TLS only', () => {
       expect(list(deny!.Resource).map((r) => render(r))).toEqual([`<${topic.id}>`]);
     }
     const queues = both().flatMap((t) => resources(t, 'AWS::SQS::Queue').map((q) => ({ t, id: q.id })));
-    expect(queues).toHaveLength(1);
+    // The trigger's failure queue, the commit queue and its dead-letter queue.
+    expect(queues).toHaveLength(3);
     for (const { t, id } of queues) {
       const policy = resources(t, 'AWS::SQS::QueuePolicy').find((p) =>
         list(p.Properties.Queues as { Ref: string }[]).some((r) => r.Ref === id),
@@ -249,16 +253,18 @@ describe('no wildcards', () => {
     }
   });
 
-  it('attaches no managed policy but the one CDK gives its own bucket-notifications handler', () => {
+  it('attaches no managed policy but the ones CDK gives its bucket-notifications handler and Provider framework', () => {
     const managed = both().flatMap((t) =>
       resources(t, 'AWS::IAM::Role').flatMap((r) =>
         list(r.Properties.ManagedPolicyArns).map((arn) => `${r.id.slice(0, 26)} ${render(arn)}`),
       ),
     );
-    // CDK's BucketNotificationsHandler (a singleton of aws-s3) uses AWSLambdaBasicExecutionRole;
-    // the lake's own functions write to their own encrypted log group only.
+    // CDK's BucketNotificationsHandler (a singleton of aws-s3) and the custom-resources Provider
+    // framework of the IcebergTables resource use AWSLambdaBasicExecutionRole; the lake's own
+    // functions write to their own encrypted log group only.
     expect([...new Set(managed)]).toEqual([
       'BucketNotificationsHandler arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      'CatalogTablesProviderframe arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
     ]);
   });
 
@@ -276,7 +282,7 @@ describe('no wildcards', () => {
 
 describe('each role reaches only its prefixes', () => {
   it('the functions run with their own roles', () => {
-    for (const name of ['Trigger', 'Validate', 'Convert', 'RegisterPartition']) {
+    for (const name of ['Trigger', 'Validate', 'Convert', 'Commit']) {
       const [fn] = resources(pipeline, 'AWS::Lambda::Function').filter((f) =>
         f.id.startsWith(`${name}Function`),
       );
@@ -322,10 +328,24 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(glue|states|sns|lambda):/.test(g.action))).toEqual([]);
   });
 
-  it('register-partition: only Get and CreatePartition on the lake catalog, database and dataset tables; no S3', () => {
-    const grants = grantsOf(pipeline, roleId(pipeline, 'RegisterPartitionRole'));
+  it('commit: reads commit requests and its tables, writes (and clears) their metadata only, swaps their Glue pointers, answers its tokens', () => {
+    const grants = grantsOf(pipeline, roleId(pipeline, 'CommitRole'));
 
-    expect(grants.filter((g) => g.action.startsWith('s3:'))).toEqual([]);
+    expect(lakeS3(grants)).toEqual(
+      [
+        's3:GetObject curated/_commits/*',
+        ...datasets.map((d) => `s3:GetObject curated/${d}/iceberg/*`),
+        ...cross(
+          ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'],
+          datasets.map((d) => `curated/${d}/iceberg/metadata/*`),
+        ),
+        's3:ListBucket curated',
+      ].sort(),
+    );
+    // No data file written or deleted: it adds metadata, and clears its lost attempts' metadata.
+    expect(
+      grants.filter((g) => /^s3:(Put|Delete)/.test(g.action) && !/\/iceberg\/metadata\/\*$/.test(g.resource)),
+    ).toEqual([]);
     const base = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:';
     const allowed = [
       `${base}catalog`,
@@ -337,36 +357,78 @@ describe('each role reaches only its prefixes', () => {
         .filter((g) => g.action.startsWith('glue:'))
         .map((g) => `${g.action} ${g.resource}`)
         .sort(),
-    ).toEqual(cross(['glue:BatchCreatePartition', 'glue:CreatePartition', 'glue:GetTable'], allowed));
-    expect(grants.filter((g) => /^(states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
+    ).toEqual(cross(['glue:GetTable', 'glue:UpdateTable'], allowed));
+    // Step Functions authorizes the answers on no resource: the token names the task.
+    expect(
+      grants
+        .filter((g) => g.action.startsWith('states:'))
+        .map((g) => `${g.action} ${g.resource}`)
+        .sort(),
+    ).toEqual(cross(['states:SendTaskFailure', 'states:SendTaskSuccess'], ['*']));
+    const queue = resourceNamed(pipeline, 'AWS::SQS::Queue', 'CommitQueue').id;
+    expect(
+      grants
+        .filter((g) => g.action.startsWith('sqs:'))
+        .map((g) => `${g.action} ${g.resource}`)
+        .sort(),
+    ).toEqual(
+      cross(
+        [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        [`<${queue}.Arn>`],
+      ),
+    );
+    expect(grants.filter((g) => /^(sns|lambda):/.test(g.action))).toEqual([]);
   });
 
-  it('Glue job: reads raw and writes curated only under dataset prefixes; no landing, no failure', () => {
+  it("Glue job: reads raw, writes its datasets' data files and commit requests, deletes only its scratch folders; no metadata", () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'CsvToParquetRole'));
 
-    const curatedActions = ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'];
     expect(lakeS3(grants)).toEqual(
       [
         ...cross(
           ['s3:GetObject'],
           datasets.map((d) => `raw/${d}/*`),
         ),
-        // The HEAD of each dataset folder's key that Hadoop's mkdirs makes (review R3).
+        ...cross(
+          ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+          datasets.map((d) => `curated/${d}/iceberg/data/*`),
+        ),
+        ...cross(
+          ['s3:AbortMultipartUpload', 's3:PutObject'],
+          datasets.map((d) => `curated/_commits/${d}/*`),
+        ),
+        // The HEAD of each parent folder's key that Hadoop's mkdirs makes (review R3).
         ...cross(
           ['s3:GetObject'],
-          datasets.map((d) => `curated/${d}`),
+          datasets.flatMap((d) => [`curated/${d}`, `curated/${d}/iceberg`, `curated/${d}/iceberg/data`]),
         ),
         ...cross(
-          curatedActions,
-          datasets.map((d) => `curated/${d}/*`),
+          ['s3:DeleteObject'],
+          datasets.flatMap((d) => [
+            `curated/${d}/iceberg/data/*/_staging/*`,
+            `curated/${d}/iceberg/data/*/_temporary/*`,
+          ]),
         ),
+        's3:ListBucket curated',
         's3:ListBucket curated',
         's3:ListBucket raw',
       ].sort(),
     );
-    for (const g of grants.filter((g) => g.action === 's3:ListBucket' && ZONE_ARN.test(g.resource))) {
-      expect(g.condition).toEqual({ StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } });
-    }
+    // Never a table's metadata: that is the committer's.
+    expect(grants.filter((g) => /metadata/.test(g.resource))).toEqual([]);
+    const lists = grants.filter((g) => g.action === 's3:ListBucket' && ZONE_ARN.test(g.resource));
+    expect(lists.map((g) => g.condition)).toEqual(
+      expect.arrayContaining([
+        { StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } },
+        { StringLike: { 's3:prefix': datasets.map((d) => `${d}/iceberg/data/*`) } },
+      ]),
+    );
     // The only other S3 access: reading its script from the CDK assets bucket.
     for (const g of grants.filter((g) => g.action.startsWith('s3:') && !ZONE_ARN.test(g.resource))) {
       expect(g.action).toMatch(/^s3:(GetObject\*?|GetBucket\*|List\*)$/);
@@ -375,23 +437,31 @@ describe('each role reaches only its prefixes', () => {
     expect(grants.filter((g) => /^(states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
   });
 
-  it('convert: reads raw and writes curated under dataset prefixes as the Glue job does; nothing else', () => {
+  it('convert: reads raw, writes data files and commit requests as the Glue job does, deletes nothing; nothing else', () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'ConvertRole'));
     const glue = grantsOf(pipeline, roleId(pipeline, 'CsvToParquetRole'));
 
-    // The Glue role's grants on the zones, less the HEAD of the folder keys Hadoop makes (review R3).
-    const zones = (gs: typeof grants) => lakeS3(gs).filter((g) => !/^s3:GetObject curated\/[a-z_]+$/.test(g));
-    expect(lakeS3(grants)).toEqual(zones(glue));
-    expect(lakeS3(grants)).toContain('s3:DeleteObject curated/orders/*');
-    for (const g of grants.filter((g) => g.action === 's3:ListBucket')) {
-      expect(g.condition).toEqual({ StringLike: { 's3:prefix': datasets.map((d) => `${d}/*`) } });
-    }
+    // The Glue role's grants on the zones, less what Hadoop and Spark need (parent HEADs and
+    // listings, scratch deletes).
+    const hadoopOnly = (g: string) =>
+      /^s3:GetObject curated\/[a-z_]+(\/iceberg(\/data)?)?$/.test(g) || /^s3:DeleteObject/.test(g);
+    const zones = (gs: typeof grants) => lakeS3(gs).filter((g) => !hadoopOnly(g));
+    expect(lakeS3(grants).filter((g) => g !== 's3:ListBucket curated')).toEqual(
+      zones(glue).filter((g) => g !== 's3:ListBucket curated'),
+    );
+    expect(lakeS3(grants)).toContain('s3:PutObject curated/orders/iceberg/data/*');
+    expect(grants.filter((g) => g.action.startsWith('s3:Delete'))).toEqual([]);
+    expect(
+      grants
+        .filter((g) => g.action === 's3:ListBucket' && /curated/.test(zoneOf(g.resource)))
+        .map((g) => g.condition),
+    ).toEqual([{ StringLike: { 's3:prefix': datasets.map((d) => `${d}/iceberg/data/*`) } }]);
     expect(grants.filter((g) => g.action.startsWith('s3:') && !ZONE_ARN.test(g.resource))).toEqual([]);
-    expect(grants.filter((g) => /landing|failure/.test(g.resource))).toEqual([]);
+    expect(grants.filter((g) => /landing|failure|metadata/.test(g.resource))).toEqual([]);
     expect(grants.filter((g) => /^(glue|states|sns|lambda|sqs):/.test(g.action))).toEqual([]);
   });
 
-  it('state machine: invokes only the three functions, runs only its Glue job, publishes only to the events topic', () => {
+  it('state machine: invokes only Validate and Convert, runs only its Glue job, publishes only to the events topic, sends only to the commit queue', () => {
     const grants = grantsOf(pipeline, roleId(pipeline, 'IngestStateMachineRole'));
 
     const fn = (name: string) =>
@@ -404,7 +474,7 @@ describe('each role reaches only its prefixes', () => {
     expect(of('lambda:')).toEqual(
       cross(
         ['lambda:InvokeFunction'],
-        ['Validate', 'Convert', 'RegisterPartition'].flatMap((n) => [fn(n), `${fn(n)}:*`]),
+        ['Validate', 'Convert'].flatMap((n) => [fn(n), `${fn(n)}:*`]),
       ),
     );
     const job = resourceNamed(pipeline, 'AWS::Glue::Job', 'CsvToParquetJob').id;
@@ -417,14 +487,18 @@ describe('each role reaches only its prefixes', () => {
     // The events topic of the storage stack, through its cross-stack output.
     const events = resourceNamed(storage, 'AWS::SNS::Topic', 'NotificationsEvents').id;
     expect(of('sns:')).toEqual([`sns:Publish <${events}>`]);
-    expect(grants.filter((g) => /^(s3|sqs|states):/.test(g.action))).toEqual([]);
+    // CommitToTable: a send to the commit queue, nothing else of SQS.
+    const queue = resourceNamed(pipeline, 'AWS::SQS::Queue', 'CommitQueue').id;
+    expect(of('sqs:')).toEqual([`sqs:SendMessage <${queue}.Arn>`]);
+    expect(grants.filter((g) => /^(s3|states):/.test(g.action))).toEqual([]);
   });
 });
 
 describe('encryption at rest', () => {
   it('encrypts every log group with the lake key', () => {
     const groups = both().flatMap((t) => resources(t, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(6);
+    // The pipeline's six, the tables function's and its Provider framework's.
+    expect(groups).toHaveLength(8);
     for (const g of groups) expect(render(g.Properties.KmsKeyId ?? '', outputs), g.id).toBe(lakeKey());
   });
 

@@ -200,7 +200,8 @@ afterRuns(
 );
 
 // The zones: exactly one raw copy; in failure the rejected file and its two report parts (keys sort
-// as listed); the Parquet part in curated. `<tag>` is 8 hex characters (README, "Deploy", step 4).
+// as listed); in curated the Parquet data file under the Iceberg table's data folder and the
+// table's metadata. `<tag>` is 8 hex characters (README, "Deploy", step 4).
 const day = 'ingest_date=\\d{4}-\\d{2}-\\d{2}';
 const listed = (bucket: string, contents: unknown) =>
   afterRuns(
@@ -217,7 +218,13 @@ listed(buckets.failure, [
   objectKey(`${rejected}\\.errors\\.00001\\.jsonl`),
   objectKey(`${rejected}\\.errors\\.json`),
 ]);
-listed(buckets.curated, Match.arrayWith([objectKey('integ-valid[^/]*-part-\\d{5}\\.parquet')]));
+listed(
+  buckets.curated,
+  Match.arrayWith([
+    Match.objectLike({ Key: Match.stringLikeRegexp(`^orders/iceberg/data/${day}/integ-valid.*\\.parquet$`) }),
+    Match.objectLike({ Key: Match.stringLikeRegexp('^orders/iceberg/metadata/.*\\.metadata\\.json$') }),
+  ]),
+);
 
 // The report's contents, read by the keys listed above.
 const failureKeys = afterRuns(
@@ -267,7 +274,13 @@ message('REJECTED', {
   errors: [Match.objectLike(theError)],
   source: Match.objectLike({ key: INVALID_KEY }),
 });
-message('CURATED', { rows: 3, table: `${database}.orders` });
+message('CURATED', {
+  rows: 3,
+  table: `${database}.orders`,
+  // The snapshot holding the rows (a 64-bit id as a decimal string), and the day's data folder.
+  snapshotId: Match.stringLikeRegexp('^[0-9]+$'),
+  location: Match.stringLikeRegexp(`^s3://${buckets.curated}/orders/iceberg/data/ingest_date=`),
+});
 
 // Athena through the lake's workgroup: the fixture's 3 rows, quantities 2 + 1 + 10000 and amounts
 // 12.50 + 0.99 + 9999999999.99, exact (decimal(12,2) summed as a decimal).

@@ -23,6 +23,7 @@ import { LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { ORDERS_HEADER } from '../../lib/samples/orders-generator.ts';
 import { BAD_INPUTS } from '../fixtures/bad-input-corpus.ts';
 import { zoneFileOf } from '../unit/lambdas/helpers.ts';
+import { liveDataKeys } from './table-files.ts';
 
 let lakeDir: string;
 let runtime: LocalRuntime;
@@ -110,8 +111,10 @@ async function expectCurated(landed: Landed): Promise<void> {
   expect(await keys(LOCAL_BUCKETS.raw, zoneKey)).toContain(zoneKey);
   const curated = landed.record.curated ?? [];
   expect(curated.length).toBeGreaterThan(0);
-  const curatedKeys = await keys(LOCAL_BUCKETS.curated, zoneKey.slice(0, zoneKey.lastIndexOf('/') + 1));
-  for (const uri of curated) expect(curatedKeys).toContain(uri.replace(`s3://${LOCAL_BUCKETS.curated}/`, ''));
+  // The data files the conversion wrote are the ones the dataset's table holds for the file.
+  const live = await liveDataKeys(runtime, landed.validation.dataset);
+  for (const uri of curated) expect(live).toContain(uri.replace(`s3://${LOCAL_BUCKETS.curated}/`, ''));
+  expect(landed.record.snapshotId).toMatch(/^\d+$/);
   const failed = await keys(LOCAL_BUCKETS.failure, zoneKey);
   expect(failed.filter((k) => k === zoneKey || k === zoneKey + REPORT_SUFFIX)).toEqual([]);
 }
@@ -128,8 +131,10 @@ async function expectRejected(landed: Landed, folder?: string): Promise<ErrorRep
     expect.arrayContaining([zoneKey, zoneKey + REPORT_SUFFIX]),
   );
   expect((await keys(LOCAL_BUCKETS.raw, zoneKey)).filter((k) => k === zoneKey)).toEqual([]);
-  const stem = zoneKey.replace(/\.csv(\.gz)?$/i, '');
-  expect(await keys(LOCAL_BUCKETS.curated, `${stem}-part-`)).toEqual([]);
+  // No data file of it, committed or not.
+  const stem = zoneFileOf(landed.record.input).replace(/\.csv(\.gz)?$/i, '');
+  const data = `${zoneKey.slice(0, zoneKey.indexOf('/'))}/iceberg/data/ingest_date=${landed.validation.ingestDate}/${stem}-`;
+  expect(await keys(LOCAL_BUCKETS.curated, data)).toEqual([]);
   expect(landed.record.curated).toBeUndefined();
   return readJson<ErrorReport>(LOCAL_BUCKETS.failure, zoneKey + REPORT_SUFFIX);
 }

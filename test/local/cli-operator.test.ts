@@ -429,6 +429,15 @@ describe('put, files, report, query and subscribe on one lake', () => {
     const unknown = await run('report', 'orders/nope.csv', '--lake', lake);
     expect(curated.code).toBe(0);
     expect(curated.out).toMatch(/^✓ orders\/orders-valid\.csv → CURATED/);
+    // Where its rows are: the table's day folder, and the snapshot that holds them (one of the table's).
+    expect(curated.out).toMatch(
+      /^ {2}curated: {3}s3:\/\/curated\/orders\/iceberg\/data\/ingest_date=[0-9-]{10}\/$/m,
+    );
+    const snapshot = /^ {2}snapshot: {2}(\d+) \(datalake query --snapshot \1\)$/m.exec(curated.out)?.[1];
+    const history = await run('tables', 'history', 'orders', '--lake', lake, '--json');
+    expect((JSON.parse(history.out) as { snapshotId: string }[]).map((s) => s.snapshotId)).toContain(
+      snapshot,
+    );
     expect(unknown).toEqual({
       code: 1,
       out: '',

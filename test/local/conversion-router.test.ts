@@ -73,7 +73,7 @@ const UP_TO_CONVERSION = [
   'RecordValidated',
   'NotifyValidated',
 ];
-const AFTER_CONVERSION = ['RegisterPartition', 'NotifyCurated', 'RecordCurated', 'Curated'];
+const AFTER_CONVERSION = ['CommitToTable', 'NotifyCurated', 'RecordCurated', 'Curated'];
 
 /** The error a task fault raises: Step Functions matches Catch and Retry by `name`. */
 function named(name: string, message: string): Error {
@@ -227,8 +227,12 @@ describe('a Glue run no size from the Validate output fits', () => {
           Convert: async () => {
             throw named(convertFails ?? 'Unexpected', 'the function ran out');
           },
-          RegisterPartition: async () => ({ location: 's3://curated/orders/ingest_date=2024-01-05/' }),
         },
+        sendMessageForToken: async () => ({
+          table: 'local.orders',
+          location: 's3://curated/orders/iceberg/data/ingest_date=2024-01-05/',
+          snapshotId: '1',
+        }),
         dynamodb: async () => ({}),
         glueJob: async (parameters) => {
           started.push(parameters);
@@ -252,7 +256,7 @@ describe('a Glue run no size from the Validate output fits', () => {
     errorCount: 0,
     source: {},
     raw: { bucket: 'raw', key: 'orders/ingest_date=2024-01-05/a.csv' },
-    jobArguments: { '--dataset': 'orders' },
+    jobArguments: { '--dataset': 'orders', '--commit-request': 's3://curated/_commits/orders/no-plan.json' },
   };
 
   it('a Validate output without the plan (a function older than the definition) gets the configured most', async () => {

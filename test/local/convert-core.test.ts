@@ -56,7 +56,9 @@ async function landed(name: string, rows: number, expected = rows): Promise<Glue
   return {
     '--dataset': 'orders',
     '--source': `s3://raw/${key}`,
-    '--target': 's3://curated/orders/ingest_date=2024-01-05/',
+    '--target': 's3://curated/orders/iceberg/data/ingest_date=2024-01-05/',
+    '--ingest-date': '2024-01-05',
+    '--commit-request': `s3://curated/_commits/orders/run-${name}.json`,
     '--schema': schema,
     '--expected-rows': String(expected),
     '--run-id': `run-${name}`,
@@ -65,8 +67,9 @@ async function landed(name: string, rows: number, expected = rows): Promise<Glue
   };
 }
 
+/** What a run of `name` left in curated: its data files and its commit request. */
 async function curatedOf(name: string): Promise<string[]> {
-  const page = await s3.send(new ListObjectsV2Command({ Bucket: 'curated', Prefix: 'orders/' }));
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: 'curated' }));
   return (page.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(name));
 }
 
@@ -80,7 +83,7 @@ const deps = (extra: Partial<Parameters<typeof convertInLambda>[1]> = {}) => ({
 });
 
 describe('convertInLambda', () => {
-  it("returns the Glue task's fields, the engine and the published parts", async () => {
+  it("returns the Glue task's fields, the engine and the data file written", async () => {
     // Prepare
     const args = await landed('ok', 50);
 
@@ -90,7 +93,14 @@ describe('convertInLambda', () => {
     // Assess
     expect(out).toMatchObject({ id: 'request-1', state: 'SUCCEEDED', engine: 'lambda', rows: 50 });
     expect(out.seconds).toBeGreaterThan(0);
-    expect(out.outputs).toEqual(['s3://curated/orders/ingest_date=2024-01-05/ok-part-00000.parquet']);
+    expect(out.outputs).toEqual([
+      expect.stringMatching(
+        /^s3:\/\/curated\/orders\/iceberg\/data\/ingest_date=2024-01-05\/ok-run-ok-[0-9a-f]{16}-part-00000\.parquet$/,
+      ),
+    ]);
+    expect((await curatedOf('ok')).sort()).toEqual(
+      ['_commits/orders/run-ok.json', out.outputs[0]!.slice('s3://curated/'.length)].sort(),
+    );
   });
 
   it('hands over at once, reading nothing, when less than the publish reserve is left', async () => {
@@ -107,7 +117,7 @@ describe('convertInLambda', () => {
     expect(await curatedOf('late')).toEqual([]);
   });
 
-  it('stops as out of time when its deadline passes during the run, publishing nothing', async () => {
+  it('stops as out of time when its deadline passes during the run, writing nothing', async () => {
     // Prepare: a deadline a millisecond after the start (the download or the query is cut).
     const args = await landed('deadline', 20_000);
 

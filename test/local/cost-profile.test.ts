@@ -17,17 +17,19 @@ describe('the cost profile of the Glue path', () => {
     expect(profile.states).toContain('ConvertToParquet');
     expect(profile.states.at(-1)).toBe('Curated');
     expect(profile.lambdaInvocations).toContain('Validate');
-    expect(profile.lambdaInvocations).toContain('RegisterPartition');
+    expect(profile.lambdaInvocations).toEqual(['Validate']);
+    // CommitToTable: one message to the commit queue (the Commit function is priced per batch).
+    expect(profile.commitMessages).toBe(1);
     // VALIDATED and CURATED.
     expect(profile.snsPublishes).toBe(2);
     // The ledger: RECEIVED, VALIDATED, CURATED.
     expect(profile.ledgerWrites).toBe(3);
-    // The validator's read and the copy into raw; the engine's read, upload and publish copy.
+    // The validator's read and the copy into raw; the engine's read, its data file and its commit
+    // request (no publish copy: the data file is written in place). The producer's PUT into
+    // landing is not the pipeline's, nor are the commit's calls (the Commit function's, per batch).
     expect(profile.s3Commands.GetObject).toBeGreaterThanOrEqual(2);
-    expect(profile.s3Commands.CopyObject).toBeGreaterThanOrEqual(2);
-    expect(profile.s3Commands.PutObject).toBeGreaterThanOrEqual(1);
-    // The producer's PUT into landing is not the pipeline's.
-    expect(profile.s3Commands.PutObject).toBeLessThan(2);
+    expect(profile.s3Commands.CopyObject).toBe(1);
+    expect(profile.s3Commands.PutObject).toBe(2);
     const file = estimateFile(
       1000,
       profile,
@@ -46,7 +48,8 @@ describe('the cost profile of the Lambda path', () => {
     expect(lambda.glueRuns).toBe(0);
     expect(lambda.states).toContain(STATE.convertInLambda);
     expect(lambda.states).not.toContain(STATE.convert);
-    expect(lambda.lambdaInvocations).toEqual(['Validate', CONVERT_FUNCTION_ID, 'RegisterPartition']);
+    expect(lambda.lambdaInvocations).toEqual(['Validate', CONVERT_FUNCTION_ID]);
+    expect(lambda.commitMessages).toBe(1);
     // The same engine code on both paths: the same S3 commands.
     expect(lambda.s3Commands).toEqual(glue.s3Commands);
   });

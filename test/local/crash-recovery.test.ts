@@ -3,7 +3,8 @@
  * cut: no handler runs) at each step of the workflow, then the lake is started again over the
  * same folder and reconciled. Every time, the execution reads as ABORTED (not RUNNING forever),
  * `reconcile` reports it, and `reconcile --redrive` brings the file to exactly one outcome: every
- * row once, none twice, the file in exactly one terminal zone, no staging or scratch left behind.
+ * row once, none twice, the file in exactly one terminal zone, its data file committed once, no
+ * scratch left behind.
  *
  * Each crash is a real child process (test/local/crash-child.ts) on a lake of its own; the state
  * machine is synthesized once here and handed to every runtime.
@@ -17,9 +18,11 @@ import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { zoneFileName } from '../../lambdas/validate/core.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
+import { history } from '../../lib/iceberg/scan.ts';
+import { loadTable } from '../../lib/iceberg/table.ts';
 import { dynamoLedgerReader } from '../../lib/ledger/dynamodb-reader.ts';
 import { RUNTIME_DIED } from '../../lib/local/executions.ts';
-import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
+import { LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime } from '../../lib/local/runtime.ts';
 import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { type AslDefinition, synthesizeLocalDefinition } from '../../lib/local/workflow.ts';
@@ -28,6 +31,7 @@ import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows, writeOrdersFile } from '../../lib/samples/orders-generator.ts';
 import { runCli } from '../unit/cli-run.ts';
 import type { CrashPoint, CrashSpec } from './crash-child.ts';
+import { liveDataKeys } from './table-files.ts';
 
 /** A reconcile report of one landed file that ended, nothing re-driven, nothing unchecked. */
 const ONE_ENDED = { objects: 1, terminal: 1, running: 0, orphans: [], redriven: 0, errors: [] };
@@ -91,6 +95,15 @@ async function crash(at: CrashPoint, file: 'valid' | 'invalid', key: string) {
 async function keys(runtime: LocalRuntime, bucket: string): Promise<string[]> {
   const page = await runtime.client.send(new ListObjectsV2Command({ Bucket: bucket }));
   return (page.Contents ?? []).map((o) => o.Key ?? '');
+}
+
+/** The orders table's snapshots. */
+async function snapshotsOf(runtime: LocalRuntime): Promise<number> {
+  const { metadata } = await loadTable(
+    { store: runtime.store, catalog: runtime.tables },
+    { database: LOCAL_DATABASE, name: 'orders' },
+  );
+  return history(metadata).length;
 }
 
 /** The SNS statuses published, in order. */
@@ -163,34 +176,48 @@ const VALID_CASES: Case[] = [
     when: 'before conversion',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
+  // The PUTs: 1 the landing upload, 2 the data file, 3 the commit request, then the commit's
+  // manifest (4), manifest list (5) and metadata file (6) before the pointer's swap.
   {
     at: { s3: 'PutObjectCommand', nth: 2 },
     state: 'ConvertInLambda',
-    when: 'uploading the Parquet to staging',
+    when: 'uploading the data file',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
-    at: { s3: 'CopyObjectCommand', nth: 2 },
+    at: { s3: 'PutObjectCommand', nth: 3 },
     state: 'ConvertInLambda',
-    when: 'publishing the Parquet',
-    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
-  },
-  {
-    at: { s3: 'DeleteObjectsCommand', nth: 1 },
-    state: 'ConvertInLambda',
-    when: 'after publishing, before the staging clean-up',
+    when: 'writing the commit request',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
     at: { task: 'ConvertInLambda', phase: 'after' },
     state: 'ConvertInLambda',
-    when: 'after the Parquet upload, before the catalog',
+    when: 'after the data file, before the commit',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
-    at: { task: 'RegisterPartition', phase: 'after' },
-    state: 'RegisterPartition',
-    when: 'after the catalog, before the notification',
+    at: { task: 'CommitToTable', phase: 'before' },
+    state: 'CommitToTable',
+    when: 'sending the commit',
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { s3: 'PutObjectCommand', nth: 4 },
+    state: 'CommitToTable',
+    when: "writing the commit's manifest",
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { s3: 'PutObjectCommand', nth: 6 },
+    state: 'CommitToTable',
+    when: "after the commit's metadata file, before the pointer's swap",
+    notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
+  },
+  {
+    at: { task: 'CommitToTable', phase: 'after' },
+    state: 'CommitToTable',
+    when: 'after the commit, before the notification',
     notified: ['VALIDATED', 'VALIDATED', 'CURATED'],
   },
   {
@@ -266,7 +293,7 @@ async function restartAndRedrive(lake: string, key: string, body: string, childP
 
 describe.concurrent('a kill -9 at each step, then restart and reconcile --redrive', () => {
   for (const c of VALID_CASES) {
-    it(`valid file, killed ${c.when}: every row once, one raw object, no staging left`, async () => {
+    it(`valid file, killed ${c.when}: every row once, one raw object, one data file committed once`, async () => {
       // Prepare: a valid file, and a process killed at the step.
       const key = 'orders/crash.csv';
       const { lake, pid } = await crash(c.at, 'valid', key);
@@ -306,10 +333,14 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
         const raw = await keys(r.runtime, LOCAL_BUCKETS.raw);
         expect(raw).toHaveLength(1);
         expect(await keys(r.runtime, LOCAL_BUCKETS.failure)).toEqual([]);
-        const curated = await keys(r.runtime, LOCAL_BUCKETS.curated);
-        expect(curated).toEqual([
-          expect.stringMatching(/^orders\/ingest_date=[0-9-]{10}\/crash\.[0-9a-f]{8}-part-00000\.parquet$/),
+        // One data file in the table, one snapshot holding the version (a commit that happened
+        // before the kill stands, and the re-run's finds it).
+        expect(await liveDataKeys(r.runtime)).toEqual([
+          expect.stringMatching(
+            /^orders\/iceberg\/data\/ingest_date=[0-9-]{10}\/crash\.[0-9a-f]{8}-[A-Za-z0-9_-]+-[0-9a-f]{16}-part-00000\.parquet$/,
+          ),
         ]);
+        expect(await snapshotsOf(r.runtime)).toBe(1);
         expect(await published(r.runtime)).toEqual(c.notified);
         // The dead process's scratch folder is gone.
         expect(r.scratch).not.toContain(`pid-${pid}`);
@@ -334,7 +365,13 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
         expect(await ledgerStatus(r.runtime, key)).toBe('REJECTED');
         expect((await r.runtime.executions.get(r.execution))?.outcome).toBe(c.ended ? 'failed' : 'rejected');
         expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([]);
-        expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([]);
+        // No data file, no commit request: the tables' own metadata only.
+        expect(
+          (await keys(r.runtime, LOCAL_BUCKETS.curated)).filter(
+            (k) => !/^[a-z_]+\/iceberg\/metadata\//.test(k),
+          ),
+        ).toEqual([]);
+        expect(await snapshotsOf(r.runtime)).toBe(0);
         const failure = await keys(r.runtime, LOCAL_BUCKETS.failure);
         expect(failure.filter((k) => /\.[0-9a-f]{8}\.csv$/.test(k))).toHaveLength(1);
         expect(failure.filter((k) => k.endsWith('.errors.json'))).toHaveLength(1);
@@ -347,7 +384,7 @@ describe.concurrent('a kill -9 at each step, then restart and reconcile --redriv
 });
 
 describe('a re-drive on another day than the run it replaces', () => {
-  it('files the rows under the new day only: what the killed run published under its day is removed first', async () => {
+  it('files the rows under the new day only: what the killed run wrote under its day (never committed) is removed first', async () => {
     // Prepare: killed after publishing its Parquet under today; the landing object then dated
     // yesterday, as a copy or a re-upload of the same bytes moves LastModified (the other way).
     const key = 'orders/crash.csv';
@@ -368,11 +405,13 @@ describe('a re-drive on another day than the run it replaces', () => {
       expect(await keys(r.runtime, LOCAL_BUCKETS.raw)).toEqual([
         expect.stringMatching(new RegExp(`^orders/ingest_date=${day}/`)),
       ]);
-      expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([
-        expect.stringMatching(
-          new RegExp(`^orders/ingest_date=${day}/crash\\.[0-9a-f]{8}-part-00000\\.parquet$`),
-        ),
+      expect(await liveDataKeys(r.runtime)).toEqual([
+        expect.stringMatching(new RegExp(`^orders/iceberg/data/ingest_date=${day}/crash\\.[0-9a-f]{8}-`)),
       ]);
+      // The killed run's uncommitted data file under today is gone too.
+      expect(
+        (await keys(r.runtime, LOCAL_BUCKETS.curated)).filter((k) => k.startsWith('orders/iceberg/data/')),
+      ).toEqual([expect.stringMatching(new RegExp(`^orders/iceberg/data/ingest_date=${day}/`))]);
       const { rows } = await r.runtime.query(
         'SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM orders',
       );
@@ -384,7 +423,7 @@ describe('a re-drive on another day than the run it replaces', () => {
 });
 
 describe('a kill -9, then the key replaced before the restart', () => {
-  it('the dead version ends FAILED as replaced, its Parquet withdrawn and its raw copy kept; the new one is curated', async () => {
+  it('the dead version ends FAILED as replaced, its uncommitted data file deleted and its raw copy kept; the new one is curated', async () => {
     // Prepare: killed after converting the first upload; while the lake is down, a new upload of the key.
     const key = 'orders/crash.csv';
     const { lake, pid } = await crash({ task: 'ConvertInLambda', phase: 'after' }, 'valid', key);
@@ -407,15 +446,17 @@ describe('a kill -9, then the key replaced before the restart', () => {
         expect.stringMatching(/^orders\/ingest_date=[0-9-]{10}\/crash\.[0-9a-f]{8}\.csv$/),
       ]);
       expect(r.before?.error?.message).toBe(
-        `the process running it (pid ${pid}) ended in state ConvertInLambda, and s3://landing/${key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution; its validated copy is kept at s3://raw/${oldRaw[0]} (upload it again to ingest it); the 1 Parquet object(s) it had published were withdrawn`,
+        `the process running it (pid ${pid}) ended in state ConvertInLambda, and s3://landing/${key} was replaced since: the landing bucket keeps no versions, so that upload is gone and cannot run again; the newer upload has its own execution; its validated copy is kept at s3://raw/${oldRaw[0]} (upload it again to ingest it); the 1 data file(s) it had written, never committed, were deleted`,
       );
       // …and the newer upload is run; only its Parquet and its rows are in curated.
       expect(r.found.orphans).toEqual([
         { key, versionId: null, execution: name(key, newer), reason: 'never started' },
       ]);
       expect(r.after).toEqual(ONE_ENDED);
-      expect(await keys(r.runtime, LOCAL_BUCKETS.curated)).toEqual([
-        expect.stringMatching(new RegExp(`/crash\\.${tagOf(newer)}-part-00000\\.parquet$`)),
+      expect(await liveDataKeys(r.runtime)).toEqual([
+        expect.stringMatching(
+          new RegExp(`/crash\\.${tagOf(newer)}-[A-Za-z0-9_-]+-[0-9a-f]{16}-part-00000\\.parquet$`),
+        ),
       ]);
       const { rows } = await r.runtime.query('SELECT count(*) AS n, min(order_id) AS first FROM orders');
       expect(rows).toEqual([{ n: '3', first: String(ROWS + 1) }]);

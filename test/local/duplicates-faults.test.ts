@@ -14,6 +14,7 @@ import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/ru
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 import { rewindLedgerItem } from './ledger-state.ts';
+import { liveDataKeys } from './table-files.ts';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -34,12 +35,14 @@ function lake(get: () => LocalRuntime) {
   };
   /** The raw, curated and failure objects of every version of a landed `orders/<base>.csv`. */
   const zones = async (base: string) => {
-    // Zone names are `<base>.<version tag>.csv` (and `…-part-NNNNN.parquet` in curated).
+    // Zone names are `<base>.<version tag>.csv`; curated is the table's live data files of the
+    // base (`<base>.<version tag>-<run>-<random>-part-NNNNN.parquet` in the day's data folder).
     const prefix = `orders/ingest_date=${today()}/${base}.`;
+    const data = `orders/iceberg/data/ingest_date=${today()}/${base}.`;
     const csv = (k: string) => /\.[0-9a-f]{8}\.csv$/.test(k);
     return {
       raw: (await keys(LOCAL_BUCKETS.raw, prefix)).filter(csv),
-      curated: (await keys(LOCAL_BUCKETS.curated, prefix)).filter((k) => k.endsWith('.parquet')),
+      curated: (await liveDataKeys(get())).filter((k) => k.startsWith(data)),
       failure: (await keys(LOCAL_BUCKETS.failure, prefix)).filter(csv),
     };
   };
@@ -298,8 +301,10 @@ describe('faults', () => {
     // Assess
     expect(Object.fromEntries(injected)).toEqual({ GetObjectCommand: 2, CopyObjectCommand: 2 });
     expect(attempts.get('Validate')).toBe(1); // the SDK absorbed the throttling…
-    // …with two retries each: Validate's read and copy, then the Glue twin's read and publish copy
-    expect([calls.get('GetObjectCommand'), calls.get('CopyObjectCommand')]).toEqual([4, 4]);
+    // …with two retries each: Validate's read (then the conversion's and the commit's reads) and
+    // Validate's copy to raw (the only copy: the engines write their data files in place).
+    expect(calls.get('CopyObjectCommand')).toBe(3);
+    expect(calls.get('GetObjectCommand')).toBeGreaterThanOrEqual(4);
     expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
     const { raw, curated } = await zones('throttled');
     expect([raw.length, curated.length]).toEqual([1, 1]);
@@ -437,46 +442,46 @@ describe('faults', () => {
     expect(await rows(6200, 6203)).toEqual({ n: 3, ids: 3 });
   });
 
-  it("fails, without a hand-off to Glue, with the engine's exact partition state when its publish copy is refused, and a re-drive curates the file once", async () => {
-    // Prepare: S3 refuses the next CopyObject once ConvertInLambda has started (Validate's copy to
-    // raw is done by then); AccessDenied is not retried by the SDK, nor by the workflow, and a
-    // PublishError is no resource to hand over for.
-    let converting = false;
+  it("fails with the commit's error when S3 refuses the table's writes until the queue gives up, commits nothing, and a re-drive curates the file once", async () => {
+    // Prepare: S3 refuses every PutObject once CommitToTable has started (the data file and the
+    // commit request are written by then): the commit fails before its swap, the queue tries it
+    // again (a transient outcome) until its attempts run out.
+    let committing = false;
     let refused = 0;
     countAttempts((state, _attempt, phase) => {
-      if (state === 'ConvertInLambda' && phase === 'before') converting = true;
+      if (state === 'CommitToTable' && phase === 'before') committing = true;
       return undefined;
     });
     s3Fault = (command) => {
-      if (!converting || command !== 'CopyObjectCommand' || refused > 0) return undefined;
+      if (!committing || command !== 'PutObjectCommand') return undefined;
       refused++;
       return s3Error('AccessDenied', 403, 'Access Denied');
     };
-    const { name } = await upload('orders/publish-refused.csv', ordersFile(7000, 7006));
+    const retriesBefore = runtime.commits.stats().retries;
+    const { name } = await upload('orders/commit-refused.csv', ordersFile(7000, 7006));
     await runtime.idle();
     const failed = await runtime.finished(name);
-    const before = await zones('publish-refused');
+    const before = await zones('commit-refused');
     const notified = await notifiedOf(name);
+    const retried = runtime.commits.stats().retries - retriesBefore;
+    s3Fault = () => undefined;
 
     // Act: the reconciler re-drives the failed file
     const report = await redrive();
 
-    // Assess: a failed run whose notification says nothing was published, and why
-    expect(refused).toBe(1);
+    // Assess: a failed run named after S3's refusal, nothing of it in the table…
+    expect(retried).toBe(4);
+    expect(refused).toBeGreaterThanOrEqual(5);
     expect(failed).toMatchObject({ status: 'FAILED', outcome: 'failed' });
-    expect(failed?.states.slice(-4)).toEqual(['ConvertInLambda', 'RecordFailed', 'NotifyFailed', 'Failed']);
-    const [raw] = before.raw;
-    const stem = raw!.slice(raw!.lastIndexOf('/') + 1, -'.csv'.length);
-    expect(notified[1]?.message).toMatchObject({
-      status: 'FAILED',
-      error: 'PublishError',
-      cause: `publishing to s3://${LOCAL_BUCKETS.curated}/orders/ingest_date=${today()}/ failed at part 1 of 1 (${stem}-part-00000.parquet: AccessDenied: Access Denied). Nothing was published: the partition holds no output of this source. It stays so until a re-run of this file, under any run id, publishes its output whole and deletes the rest.`,
-    });
+    expect(failed?.snapshotId).toBeUndefined();
+    expect(failed?.states.slice(-4)).toEqual(['CommitToTable', 'RecordFailed', 'NotifyFailed', 'Failed']);
+    expect(notified[1]?.message).toMatchObject({ status: 'FAILED', error: 'AccessDenied' });
     expect([before.raw.length, before.curated.length]).toEqual([1, 0]);
+    // …and the re-drive commits it once.
     expect(report.redriven).toBe(1);
     expect(await runtime.finished(name)).toMatchObject({ status: 'SUCCEEDED', outcome: 'curated' });
-    const after = await zones('publish-refused');
-    expect(after.curated).toEqual([`orders/ingest_date=${today()}/${stem}-part-00000.parquet`]);
+    const after = await zones('commit-refused');
+    expect(after.curated).toHaveLength(1);
     expect(await rows(7000, 7006)).toEqual({ n: 6, ids: 6 });
   }, 60_000);
 

@@ -88,7 +88,12 @@ function input(key: string) {
       failure: { bucket: 'failure', key: `failure/${key}` },
       report: { bucket: 'failure', key: `failure/${key}.errors.json` },
     },
-    partition: { location: 's3://curated/orders/ingest_date=2026-01-02/' },
+    // CommitToTable's output; the id above 2^53, as snapshot ids are (kept exact as a string).
+    commit: {
+      table: 'local.orders',
+      snapshotId: '3055729675574597004',
+      location: 's3://curated/orders/iceberg/data/ingest_date=2026-01-02/',
+    },
     conversion: { engine: 'lambda' },
     error: { Error: 'States.TaskFailed', Cause: 'the Glue job died' },
   };
@@ -143,6 +148,7 @@ describe('the ledger writes of the synthesized workflow, against dynalite', () =
         lambda: {},
         glueJob: () => Promise.reject(new Error('no Glue here')),
         publish: () => Promise.reject(new Error('no SNS here')),
+        sendMessageForToken: () => Promise.reject(new Error('no SQS here')),
         dynamodb: async (action, parameters, stateName) => {
           await before?.(stateName);
           try {
@@ -199,7 +205,8 @@ describe('the ledger writes of the synthesized workflow, against dynalite', () =
       // What Validate counted, written with VALIDATED (this stand-in output serves every path).
       [ATTR.errorCount]: 3,
       [ATTR.raw]: `s3://raw/orders/ingest_date=2026-01-02/${key}`,
-      [ATTR.curated]: 's3://curated/orders/ingest_date=2026-01-02/',
+      [ATTR.curated]: 's3://curated/orders/iceberg/data/ingest_date=2026-01-02/',
+      [ATTR.snapshotId]: '3055729675574597004',
       [ATTR.engine]: 'lambda',
     });
     // One attempt: every write names the same start, and the steps' times are in order.

@@ -209,19 +209,24 @@ describe('datalake local up', () => {
       // A valid file uploaded by the user's client reaches curated, run by this server.
       const { ETag } = await s3.send(new PutObjectCommand({ Bucket: 'landing', Key: key, Body: fixture }));
       const tag = versionTag({ bucket: 'landing', key, versionId: null, etag: ETag!.replaceAll('"', '') });
-      const parquet = `orders/ingest_date=${today()}/orders-valid.${tag}-part-00000.parquet`;
       const listCurated = async () =>
-        ((await s3.send(new ListObjectsV2Command({ Bucket: 'curated' }))).Contents ?? []).map((o) => o.Key);
-      await until('the Parquet in curated', up, async () =>
-        (await listCurated()).includes(parquet) ? true : undefined,
-      );
-      // The Parquet is published before the staging copy is deleted and the partition registered:
-      // the execution's end is the line the server prints once its record is saved.
+        ((await s3.send(new ListObjectsV2Command({ Bucket: 'curated' }))).Contents ?? []).map((o) => o.Key!);
+      // The data file is written, then committed to the table: the execution's end is the line the
+      // server prints once its record is saved.
       const name = executionNameFor(key, fixture.length, ETag!);
       await until('the execution end line', up, () =>
         up.output.stdout.includes(` curated  ${key} (${name})\n`) ? true : undefined,
       );
-      expect(await listCurated()).toEqual([parquet]);
+      const curated = await listCurated();
+      const dataFiles = curated.filter((k) => k.startsWith('orders/iceberg/data/'));
+      expect(dataFiles).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^orders/iceberg/data/ingest_date=${today()}/orders-valid\\.${tag}-${name}-[0-9a-f]{16}-part-00000\\.parquet$`,
+          ),
+        ),
+      ]);
+      const parquet = dataFiles[0]!;
 
       // status and query use the endpoint server.json names while its pid lives: pointed at a
       // recording proxy, they send it every request.
@@ -232,7 +237,8 @@ describe('datalake local up', () => {
         objects: Record<string, number>;
         executions: ExecutionRecord[];
       };
-      expect(objects).toEqual({ landing: 1, raw: 1, failure: 0, curated: 1 });
+      // In curated, beside the data file: the tables' metadata and the commit request.
+      expect(objects).toEqual({ landing: 1, raw: 1, failure: 0, curated: curated.length });
       expect(executions.map((e) => [e.name, e.outcome])).toEqual([[name, 'curated']]);
       expect(proxy.seen.splice(0)).toEqual(['GET /landing/', 'GET /raw/', 'GET /failure/', 'GET /curated/']);
 
@@ -249,7 +255,10 @@ describe('datalake local up', () => {
       expect(JSON.parse(query.stdout)).toEqual(
         rows.map((r) => ({ order_id: r.order_id, customer: r['Customer Name'], amount: r.amount })),
       );
-      expect(proxy.seen.splice(0)).toEqual(['GET /curated/', `GET /curated/${parquet}`]);
+      // The tables' metadata, then the data file, all read through up's endpoint.
+      const seen = proxy.seen.splice(0);
+      expect(seen.every((request) => request.startsWith('GET /curated/'))).toBe(true);
+      expect(seen).toContain(`GET /curated/${parquet}`);
 
       // A server.json whose pid is gone (a crash) is ignored: status serves itself.
       await writeFile(serverFile, JSON.stringify({ endpoint: proxy.endpoint, pid: await deadPid() }));

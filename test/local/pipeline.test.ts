@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../../lib/cli/main.ts';
 import type { ExecutionRecord } from '../../lib/local/executions.ts';
-import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
+import { LOCAL_BUCKETS, lakePaths } from '../../lib/local/lake-folder.ts';
 import { executionNameFor, LocalRuntime, landingEvent } from '../../lib/local/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../../lib/local/s3-server.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
@@ -62,7 +62,7 @@ const CURATED_PATH = [
   'NotifyValidated',
   'ChooseConversion',
   'ConvertInLambda',
-  'RegisterPartition',
+  'CommitToTable',
   'NotifyCurated',
   'RecordCurated',
   'Curated',
@@ -86,9 +86,16 @@ describe('a valid file', () => {
     expect(record.states).toEqual(CURATED_PATH);
     const raw = `orders/ingest_date=${today()}/${zoneFileOf(record.input)}`;
     expect(await keys(LOCAL_BUCKETS.raw, 'orders/')).toContain(raw);
-    expect(await keys(LOCAL_BUCKETS.curated, 'orders/')).toContain(
-      raw.replace(/\.csv$/, '-part-00000.parquet'),
-    );
+    // One data file of the run in the table's day folder, named after the raw copy, the run and a random part.
+    const stem = zoneFileOf(record.input).replace(/\.csv$/, '');
+    expect(
+      (await keys(LOCAL_BUCKETS.curated, `orders/iceberg/data/ingest_date=${today()}/`)).filter((k) =>
+        k.includes(`/${stem}-`),
+      ),
+    ).toEqual([
+      expect.stringMatching(new RegExp(`/${stem}-${record.name}-[0-9a-f]{16}-part-00000\\.parquet$`)),
+    ]);
+    expect(record.snapshotId).toMatch(/^\d+$/);
     const { rows } = await query(
       "SELECT order_id, customer, amount, ordered_at, ship_date, discount, gift, ingest_date FROM orders WHERE order_id IN (1, 2) AND customer <> 'x' ORDER BY order_id",
     );
@@ -276,7 +283,18 @@ describe('the CLI', () => {
     expect(code).toBe(0);
     const outcome = JSON.parse(out.join(''));
     expect(Object.keys(outcome).sort()).toEqual(
-      ['curated', 'dataset', 'errors', 'execution', 'failure', 'key', 'raw', 'rows', 'status'].sort(),
+      [
+        'curated',
+        'dataset',
+        'errors',
+        'execution',
+        'failure',
+        'key',
+        'raw',
+        'rows',
+        'snapshotId',
+        'status',
+      ].sort(),
     );
     expect(outcome).toMatchObject({
       status: 'curated',
@@ -288,9 +306,10 @@ describe('the CLI', () => {
     });
     expect(outcome.curated).toEqual([
       expect.stringMatching(
-        /^s3:\/\/curated\/orders\/ingest_date=.*\/good\.[0-9a-f]{8}-part-00000\.parquet$/,
+        /^s3:\/\/curated\/orders\/iceberg\/data\/ingest_date=[0-9-]{10}\/good\.[0-9a-f]{8}-[A-Za-z0-9_-]+-[0-9a-f]{16}-part-00000\.parquet$/,
       ),
     ]);
+    expect(outcome.snapshotId).toMatch(/^\d+$/);
 
     const query = io();
     expect(
@@ -368,13 +387,24 @@ describe('the CLI', () => {
     const day = `orders/ingest_date=${today()}/`;
     const goodFile = `${day}${zoneFileOf(good.input)}`;
     const badFile = `${day}${zoneFileOf(bad.input)}`;
-    // The objects each zone must hold: the valid file in raw and as one Parquet part in curated;
+    // The objects each zone must hold: the valid file in raw and as one data file in curated
+    // (beside the tables' metadata and the commit request, counted from the server's folder);
     // the broken file in failure with its report and its one part of every error.
+    const curatedObjects = (
+      await readdir(join(lakePaths(dir).s3, LOCAL_BUCKETS.curated), { recursive: true })
+    ).filter((f) => f.endsWith('._S3rver_object'));
+    expect(curatedObjects.filter((f) => f.endsWith('.parquet._S3rver_object'))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^orders/iceberg/data/ingest_date=${today()}/${zoneFileOf(good.input).replace(/\.csv$/, '')}-${good.name}-[0-9a-f]{16}-part-00000\\.parquet\\._S3rver_object$`,
+        ),
+      ),
+    ]);
     const zones = {
       landing: ['orders/good.csv', 'orders/bad.csv'],
       raw: [goodFile],
       failure: [badFile, `${badFile}.errors.json`, `${badFile}.errors.00001.jsonl`],
-      curated: [goodFile.replace(/\.csv$/, '-part-00000.parquet')],
+      curated: curatedObjects,
     };
     const { sink, out } = io();
 

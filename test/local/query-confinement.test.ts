@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
+import { localTableCatalog } from '../../lib/iceberg/local-catalog.ts';
+import { LOCAL_BUCKETS, LOCAL_DATABASE } from '../../lib/local/lake-folder.ts';
 import {
   openConfined,
   QueryError,
@@ -56,7 +57,8 @@ async function query(sql: string, limits?: QueryLimits): Promise<QueryResult> {
       s3: runtime.client,
       curatedBucket: LOCAL_BUCKETS.curated,
       datasets: runtime.datasets,
-      partitions: await runtime.catalog.partitions(),
+      catalog: localTableCatalog(runtime.paths.tables),
+      database: LOCAL_DATABASE,
       cacheDir: runtime.paths.queryCache,
     },
     sql,

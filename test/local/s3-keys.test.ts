@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NAME_BYTES, zoneFileName, zoneKey } from '../../lambdas/validate/core.ts';
-import { outputKey } from '../../lib/conversion/csv-to-parquet.ts';
+import { dataFileKey } from '../../lib/conversion/csv-to-parquet.ts';
 import { type LocalS3, localS3Client, MAX_FOLDER_BYTES, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { ingestRequest } from '../unit/lambdas/helpers.ts';
 
@@ -171,7 +171,13 @@ describe('the names the lake derives from a landing key', () => {
 
       // Act
       const raw = zoneKey('orders', '2024-03-02', zoneFileName(request));
-      const curated = outputKey('s3://curated/orders/ingest_date=2024-03-02/', `s3://raw/${raw}`, 99_999);
+      const curated = dataFileKey(
+        's3://curated/orders/iceberg/data/ingest_date=2024-03-02/',
+        `s3://raw/${raw}`,
+        'r'.repeat(80),
+        'f'.repeat(16),
+        99_999,
+      );
 
       // Assess
       for (const derived of [raw, curated, `${raw}.errors.json`, `${raw}.errors.99999.jsonl`])

@@ -140,7 +140,9 @@ describe('the Validate core, as deployed: a key cannot climb out of its zone fol
     // Valid content under a declared dataset goes to raw; the Glue target stays in that dataset.
     if (datasets.has(folder)) {
       expect(out.valid).toBe(true);
-      expect(out.jobArguments?.['--target']).toBe(`s3://curated/${folder}/ingest_date=2024-05-01/`);
+      expect(out.jobArguments?.['--target']).toBe(
+        `s3://curated/${folder}/iceberg/data/ingest_date=2024-05-01/`,
+      );
     } else {
       expect(written.map((w) => w.bucket)).not.toContain('raw');
     }
@@ -263,21 +265,32 @@ describe('the local runtime: a landing key cannot write outside its zone folder'
       const tag = versionTag({ bucket: LOCAL_BUCKETS.landing, key, versionId: null, etag });
       const prefix = `${folder}/ingest_date=${new Date().toISOString().slice(0, 10)}/`;
       const zoneFile = `${prefix}${file}.${tag}.csv`;
-      expect(written).toEqual(
-        outcome === 'curated'
-          ? {
-              landing: [key],
-              raw: [zoneFile],
-              failure: [],
-              curated: [`${prefix}${parquet}.${tag}-part-00000.parquet`],
-            }
-          : {
-              landing: [key],
-              raw: [],
-              failure: [zoneFile, `${zoneFile}.errors.00001.jsonl`, `${zoneFile}.errors.json`],
-              curated: [],
-            },
-      );
+      if (outcome === 'curated') {
+        // In curated: the data file in the table's day folder, the table's new metadata and the
+        // commit request, every one under the dataset's own table or its requests' folder.
+        const { curated, ...zones } = written;
+        expect(zones).toEqual({ landing: [key], raw: [zoneFile], failure: [] });
+        const day = `${folder}/iceberg/data/ingest_date=${new Date().toISOString().slice(0, 10)}/`;
+        const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        expect(curated!.filter((k) => k.startsWith(`${folder}/iceberg/data/`))).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^${escape(`${day}${parquet}.${tag}`)}-[A-Za-z0-9_-]+-[0-9a-f]{16}-part-00000\\.parquet$`,
+            ),
+          ),
+        ]);
+        for (const k of curated!) {
+          expect(k.startsWith(`${folder}/iceberg/`) || k.startsWith(`_commits/${folder}/`), k).toBe(true);
+          for (const segment of k.split('/')) expect(['', '.', '..'], k).not.toContain(segment);
+        }
+        return;
+      }
+      expect(written).toEqual({
+        landing: [key],
+        raw: [],
+        failure: [zoneFile, `${zoneFile}.errors.00001.jsonl`, `${zoneFile}.errors.json`],
+        curated: [],
+      });
     },
   );
 

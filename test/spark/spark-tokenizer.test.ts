@@ -286,7 +286,9 @@ function readerOptionsByDialect(inputs: readonly Input[]): Map<string, DialectOp
       [true, false].map((recordSpansLines) =>
         glueJobArguments(allowed.get(key)!, {
           source: 's3://raw/d/ingest_date=2024-01-05/f.csv',
-          target: 's3://curated/d/ingest_date=2024-01-05/',
+          target: 's3://curated/d/iceberg/data/ingest_date=2024-01-05/',
+          ingestDate: '2024-01-05',
+          commitRequest: 's3://curated/_commits/d/differential.json',
           rows: 0,
           runId: 'differential',
           recordSpansLines,

@@ -33,7 +33,7 @@ const GIB = 1024 ** 3;
 const flat: ModelInputs = {
   ...DEFAULT_INPUTS,
   functions: Object.fromEntries(
-    ['Trigger', 'Validate', 'Convert', 'RegisterPartition'].map((id) => [
+    ['Trigger', 'Validate', 'Convert', 'Commit'].map((id) => [
       id,
       { memoryMb: 1024, architecture: 'arm64' as const, fixedSeconds: 1, source: 'test' },
     ]),
@@ -48,26 +48,19 @@ const flat: ModelInputs = {
 
 const lambdaProfile: PathProfile = {
   engine: 'lambda',
-  states: [
-    'Validate',
-    'IsValid',
-    'NotifyValidated',
-    'Convert',
-    'RegisterPartition',
-    'NotifyCurated',
-    'Curated',
-  ],
-  lambdaInvocations: ['Validate', 'Convert', 'RegisterPartition'],
+  states: ['Validate', 'IsValid', 'NotifyValidated', 'Convert', 'CommitToTable', 'NotifyCurated', 'Curated'],
+  lambdaInvocations: ['Validate', 'Convert'],
   glueRuns: 0,
   snsPublishes: 2,
   ledgerWrites: 3,
+  commitMessages: 1,
   s3Commands: { GetObject: 2, CopyObject: 2, PutObject: 1, DeleteObjects: 1 },
   profiledBytes: 1000,
 };
 const glueProfile: PathProfile = {
   ...lambdaProfile,
   engine: 'glue',
-  lambdaInvocations: ['Validate', 'RegisterPartition'],
+  lambdaInvocations: ['Validate'],
   glueRuns: 1,
 };
 
@@ -99,18 +92,22 @@ describe('a 1 KB file on the Lambda path', () => {
   const file = () => estimateFile(1000, lambdaProfile, config, flat);
 
   it('costs what its GB-seconds, requests, transitions and publishes say', () => {
-    // Trigger + 3 tasks, each 1 GB for 1 s.
+    // Trigger, Validate, Convert and the Commit batch (a lone file: the whole batch), each 1 GB for 1 s.
     const lambda = 4 * PRICES.lambdaGbSecondArm.usd + (4 * PRICES.lambdaRequests.usd) / 1e6;
     const transitions = (7 * PRICES.stepFunctionsTransitions.usd) / 1000;
-    // CopyObject 2 + PutObject 1 are PUT-class; GetObject 2; DeleteObjects free.
-    const s3 = (3 * PRICES.s3PutCopyPostList.usd) / 1000 + (2 * PRICES.s3Get.usd) / 1000;
+    // CopyObject 2 + PutObject 1 are PUT-class, and the commit's manifest, manifest list and
+    // metadata JSON; GetObject 2, and the commit's request, footer HEAD and GET, metadata and
+    // manifest list; DeleteObjects free.
+    const s3 = ((3 + 3) * PRICES.s3PutCopyPostList.usd) / 1000 + ((2 + 5) * PRICES.s3Get.usd) / 1000;
     const sns = (2 * PRICES.snsPublishes.usd) / 1e6;
     const kms = (2 * PRICES.kmsRequests.usd) / 10_000;
-    // GetTable and CreatePartition.
-    const catalog = (2 * PRICES.glueCatalogRequests.usd) / 1e6;
+    // GetTable twice and UpdateTable.
+    const catalog = (3 * PRICES.glueCatalogRequests.usd) / 1e6;
+    // SendMessage, and the batch's ReceiveMessage and DeleteMessageBatch.
+    const sqs = (3 * PRICES.sqsFifoRequests.usd) / 1e6;
     // RECEIVED, VALIDATED, CURATED: 4 write units each (the item and its two indexes).
     const ledger = (3 * 4 * PRICES.dynamodbWriteRequestUnits.usd) / 1e6;
-    expect(file().ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog + ledger, 12);
+    expect(file().ingestUsd).toBeCloseTo(lambda + transitions + s3 + sns + kms + catalog + sqs + ledger, 12);
     expect(file().lines.some((l) => l.item.startsWith('Glue job'))).toBe(false);
   });
 
@@ -267,7 +264,8 @@ describe('profiles from an execution', () => {
       IsValid: { Type: 'Choice' },
       Convert: { Type: 'Task', Resource: 'arn:aws:states:::glue:startJobRun.sync' },
       Notify: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish' },
-      Queue: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage' },
+      Commit: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken' },
+      Queue: { Type: 'Task', Resource: 'arn:aws:states:::events:putEvents' },
     },
   };
 
@@ -275,17 +273,18 @@ describe('profiles from an execution', () => {
     const profile = profileFromRun(
       'glue',
       definition,
-      ['Validate', 'IsValid', 'Notify', 'Convert', 'Notify'],
+      ['Validate', 'IsValid', 'Notify', 'Convert', 'Commit', 'Notify'],
       ['GetObjectCommand', 'CopyObjectCommand', 'GetObjectCommand'],
       948,
     );
     expect(profile).toEqual({
       engine: 'glue',
-      states: ['Validate', 'IsValid', 'Notify', 'Convert', 'Notify'],
+      states: ['Validate', 'IsValid', 'Notify', 'Convert', 'Commit', 'Notify'],
       lambdaInvocations: ['Validate'],
       glueRuns: 1,
       snsPublishes: 2,
       ledgerWrites: 0,
+      commitMessages: 1,
       s3Commands: { GetObject: 2, CopyObject: 1 },
       profiledBytes: 948,
     });
@@ -337,7 +336,7 @@ describe('a 100 MB file with every input away from 1 and 0, worked by hand', () 
   const inputs: ModelInputs = {
     ...DEFAULT_INPUTS,
     functions: Object.fromEntries(
-      ['Trigger', 'Validate', 'Convert', 'RegisterPartition'].map((id) => [
+      ['Trigger', 'Validate', 'Convert', 'Commit'].map((id) => [
         id,
         {
           memoryMb: 2048,
@@ -369,7 +368,7 @@ describe('a 100 MB file with every input away from 1 and 0, worked by hand', () 
     // Validate: 0.5 + 2.5 + 100 MB at 50 MB/s (2 s) + the copy at 200 MB/s (0.5 s) = 5.5 s, at 2 GB.
     expect(line(file, 'Lambda Validate').quantity).toBeCloseTo(2 * 5.5, 12);
     expect(line(file, 'Lambda Trigger').quantity).toBeCloseTo(2 * 2.5, 12);
-    expect(line(file, 'Lambda RegisterPartition').quantity).toBeCloseTo(2 * 2.5, 12);
+    expect(line(file, 'Lambda Commit').quantity).toBeCloseTo(2 * 2.5, 12);
   });
 
   it('bills Glue workers × DPUs of the worker type × billed seconds, and keeps the run', () => {
@@ -380,12 +379,12 @@ describe('a 100 MB file with every input away from 1 and 0, worked by hand', () 
     expect('glue' in estimateFile(bytes, lambdaProfile, g2, inputs)).toBe(false);
   });
 
-  it('counts KMS per publish, log bytes per state and per invocation, the catalog per register', () => {
+  it('counts KMS per publish, log bytes per state and per invocation, the catalog per commit batch', () => {
     const file = estimateFile(bytes, lambdaProfile, g2, inputs);
     expect(line(file, 'KMS').quantity).toBe(2 * 3);
-    // 7 states; Trigger and 3 tasks.
-    expect(line(file, 'CloudWatch Logs').quantity).toBeCloseTo((7 * 3000 + 4 * 500) / GIB, 15);
-    expect(line(file, 'Glue Data Catalog').quantity).toBe(DEFAULT_INPUTS.catalogRequestsPerRegister);
+    // 7 states; Trigger and 2 tasks (the Commit function's log is not per file).
+    expect(line(file, 'CloudWatch Logs').quantity).toBeCloseTo((7 * 3000 + 3 * 500) / GIB, 15);
+    expect(line(file, 'Glue Data Catalog').quantity).toBe(DEFAULT_INPUTS.commit.catalogRequestsPerBatch);
     expect('reason' in file).toBe(false);
   });
 
@@ -396,7 +395,7 @@ describe('a 100 MB file with every input away from 1 and 0, worked by hand', () 
       { step: 'S3 event', seconds: 1.5 },
       { step: 'Trigger', seconds: 2.5 },
       { step: 'Validate', seconds: expect.closeTo(5.5, 12) },
-      { step: 'RegisterPartition', seconds: 2.5 },
+      { step: 'Commit', seconds: 2.5 },
       { step: 'Glue start-up', seconds: GLUE_START_SECONDS },
       { step: 'Glue run', seconds: run.runSeconds },
       { step: 'Step Functions', seconds: 7 * 0.25 },
@@ -419,5 +418,48 @@ describe('a 100 MB file with every input away from 1 and 0, worked by hand', () 
     const at = s3RequestsFor(glueProfile, 5 * GIB, inputs);
     const over = s3RequestsFor(glueProfile, 5 * GIB + 1, inputs);
     expect(over.getClass - at.getClass).toBe(1);
+  });
+});
+
+describe('the commit of a file', () => {
+  const batchOf = (filesPerBatch: number): ModelInputs => ({
+    ...DEFAULT_INPUTS,
+    commit: { ...DEFAULT_INPUTS.commit, filesPerBatch },
+  });
+  const commitUsd = (file: ReturnType<typeof estimateFile>) =>
+    file.lines
+      .filter((l) => /^(Lambda Commit|SQS FIFO|Glue Data Catalog)/.test(l.item))
+      .reduce((sum, l) => sum + l.usd, 0);
+
+  it('shares the batch’s invocation, snapshot writes and catalog calls among the files of a batch of ten', () => {
+    const alone = estimateFile(1000, lambdaProfile, config, batchOf(1));
+    const inTen = estimateFile(1000, lambdaProfile, config, batchOf(10));
+    const c = DEFAULT_INPUTS.commit;
+    expect(alone.s3.putClass - inTen.s3.putClass).toBeCloseTo(c.s3PutPerBatch * 0.9, 12);
+    expect(alone.s3.getClass - inTen.s3.getClass).toBeCloseTo(c.s3GetPerBatch * 0.9, 12);
+    const catalog = (l: typeof alone) => l.lines.find((x) => x.item === 'Glue Data Catalog')!.quantity;
+    expect(catalog(inTen)).toBeCloseTo(c.catalogRequestsPerBatch / 10, 12);
+    const sqs = (l: typeof alone) => l.lines.find((x) => x.item.startsWith('SQS FIFO'))!.quantity;
+    expect([sqs(alone), sqs(inTen)]).toEqual([
+      c.sqsPerFile + c.sqsPerBatch,
+      c.sqsPerFile + c.sqsPerBatch / 10,
+    ]);
+    expect(commitUsd(inTen)).toBeLessThan(commitUsd(alone));
+  });
+
+  it('costs a few millionths of a dollar at the prices read on 2026-12-02 (us-east-1)', () => {
+    // The Commit invocation (512 MB arm64, 0.5 s cold + 0.5 s), 3 SQS FIFO requests, 3 catalog
+    // requests, and the commit's S3 requests (3 PUT, 5 GET/HEAD) for a lone file.
+    const alone = estimateFile(1000, lambdaProfile, config, batchOf(1));
+    // 512 MB for 1 s (0.5 s cold start + 0.5 s): 0.5 GB-s; the request is on the Lambda requests line.
+    const expected =
+      0.5 * PRICES.lambdaGbSecondArm.usd +
+      (3 * PRICES.sqsFifoRequests.usd) / 1e6 +
+      (3 * PRICES.glueCatalogRequests.usd) / 1e6;
+    expect(commitUsd(alone)).toBeCloseTo(expected, 12);
+    const s3 = (3 * PRICES.s3PutCopyPostList.usd) / 1000 + (5 * PRICES.s3Get.usd) / 1000;
+    // $0.0000067 (Lambda GB-s) + $0.0000015 (SQS) + $0.000003 (catalog) + $0.000017 (S3): $0.000028.
+    expect(commitUsd(alone) + s3).toBeGreaterThan(0.00002);
+    expect(commitUsd(alone) + s3).toBeLessThan(0.00004);
   });
 });

@@ -237,7 +237,7 @@ describe('types derived from one declaration', () => {
     ]);
   });
 
-  it('gives the Spark schema JSON with nullability and the CSV header', () => {
+  it('gives the Spark schema JSON with nullability, the CSV header and the Iceberg field id', () => {
     const schema = sparkSchema(ds);
     expect(schema.type).toBe('struct');
     expect(schema.fields.map((f) => f.type)).toEqual([
@@ -254,8 +254,10 @@ describe('types derived from one declaration', () => {
       name: 's',
       type: 'string',
       nullable: true,
-      metadata: { header: 'S Text' },
+      metadata: { header: 'S Text', 'parquet.field.id': 2 },
     });
     expect(schema.fields[1]!.nullable).toBe(false);
+    // Field ids 2, 3, … in declaration order (ingest_date, written by the engines, is 1).
+    expect(schema.fields.map((f) => f.metadata['parquet.field.id'])).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });

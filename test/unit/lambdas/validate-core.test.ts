@@ -212,7 +212,9 @@ describe('validateIngest', () => {
       jobArguments: {
         '--dataset': 'orders',
         '--source': `s3://raw/${rawKey}`,
-        '--target': 's3://curated/orders/ingest_date=2024-03-02/',
+        '--target': 's3://curated/orders/iceberg/data/ingest_date=2024-03-02/',
+        '--ingest-date': '2024-03-02',
+        '--commit-request': 's3://curated/_commits/orders/run-1.json',
         '--schema': JSON.stringify(sparkSchema(datasets.get('orders')!)),
         '--expected-rows': '3',
         '--run-id': 'run-1',

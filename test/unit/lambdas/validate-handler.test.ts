@@ -148,7 +148,9 @@ describe('validate handler: valid files', () => {
     expect(out.jobArguments).toEqual({
       '--dataset': 'orders',
       '--source': `s3://raw/${rawKey}`,
-      '--target': 's3://curated/orders/ingest_date=2024-03-01/',
+      '--target': 's3://curated/orders/iceberg/data/ingest_date=2024-03-01/',
+      '--ingest-date': '2024-03-01',
+      '--commit-request': `s3://curated/_commits/orders/${event.executionName}.json`,
       '--schema': JSON.stringify(sparkSchema(orders)),
       '--expected-rows': '3',
       '--run-id': event.executionName,

@@ -28,7 +28,8 @@ describe('fromAttributes', () => {
       [ATTR.rows]: 17,
       [ATTR.errorCount]: 0,
       [ATTR.raw]: 's3://raw/orders/a.csv',
-      [ATTR.curated]: 's3://curated/orders/ingest_date=2026-12-02/',
+      [ATTR.curated]: 's3://curated/orders/iceberg/data/ingest_date=2026-12-02/',
+      [ATTR.snapshotId]: '9223372036854775807',
       [ATTR.engine]: 'lambda',
     };
 
@@ -52,7 +53,9 @@ describe('fromAttributes', () => {
       rows: 17,
       errorCount: 0,
       raw: 's3://raw/orders/a.csv',
-      curated: 's3://curated/orders/ingest_date=2026-12-02/',
+      curated: 's3://curated/orders/iceberg/data/ingest_date=2026-12-02/',
+      // A 64-bit id, exact: a string, never a number.
+      snapshotId: '9223372036854775807',
       engine: 'lambda',
     });
   });
