@@ -180,11 +180,6 @@ export class TableCommitter extends Construct {
         "the committer reads a table's data footers and metadata, and writes its metadata files, of its datasets only",
       );
     }
-    acknowledge(
-      role,
-      'IAM5[Action::kms:GenerateDataKey*]',
-      'writing KMS-encrypted metadata objects and consuming the KMS-encrypted queue need data keys',
-    );
   }
 
   /**
