@@ -140,6 +140,7 @@ const lakeAccess = [
     Action: [
       'glue:GetDatabase',
       'glue:GetTable',
+      'glue:GetTableOptimizer',
       'glue:GetPartition',
       'glue:GetPartitions',
       'glue:BatchGetPartition',
@@ -282,39 +283,68 @@ message('CURATED', {
   location: Match.stringLikeRegexp(`^s3://${buckets.curated}/orders/iceberg/data/ingest_date=`),
 });
 
-// Athena through the lake's workgroup: the fixture's 3 rows, quantities 2 + 1 + 10000 and amounts
-// 12.50 + 0.99 + 9999999999.99, exact (decimal(12,2) summed as a decimal).
-const query = afterRuns(
-  api('Athena', 'startQueryExecution', {
-    WorkGroup: INTEG_BASE,
-    QueryExecutionContext: { Database: database },
-    QueryString: 'SELECT count(*) AS n, sum(quantity) AS q, sum(amount) AS total FROM orders',
-  }),
-);
-const queryId = query.getAttString('QueryExecutionId');
-query
-  .next(
-    grant(
-      api('Athena', 'getQueryExecution', { QueryExecutionId: queryId })
-        .expect(ExpectedResult.objectLike({ QueryExecution: { Status: { State: 'SUCCEEDED' } } }))
-        .waitForAssertions(waitUpTo(5)),
-    ),
-  )
-  .next(
-    grant(
-      api('Athena', 'getQueryResults', { QueryExecutionId: queryId }).expect(
-        ExpectedResult.objectLike({
-          ResultSet: {
-            Rows: [
-              { Data: [{ VarCharValue: 'n' }, { VarCharValue: 'q' }, { VarCharValue: 'total' }] },
-              {
-                Data: [{ VarCharValue: '3' }, { VarCharValue: '10003' }, { VarCharValue: '10000000013.48' }],
-              },
-            ],
-          },
-        }),
+/**
+ * One Athena query through the lake's workgroup, run once both executions ended, whose result
+ * must be exactly `rows` (the header row first).
+ */
+const athena = (queryString: string, rows: string[][]) => {
+  const query = afterRuns(
+    api('Athena', 'startQueryExecution', {
+      WorkGroup: INTEG_BASE,
+      QueryExecutionContext: { Database: database },
+      QueryString: queryString,
+    }),
+  );
+  const queryId = query.getAttString('QueryExecutionId');
+  query
+    .next(
+      grant(
+        api('Athena', 'getQueryExecution', { QueryExecutionId: queryId })
+          .expect(ExpectedResult.objectLike({ QueryExecution: { Status: { State: 'SUCCEEDED' } } }))
+          .waitForAssertions(waitUpTo(5)),
       ),
-    ),
+    )
+    .next(
+      grant(
+        api('Athena', 'getQueryResults', { QueryExecutionId: queryId }).expect(
+          ExpectedResult.objectLike({
+            ResultSet: { Rows: rows.map((row) => ({ Data: row.map((VarCharValue) => ({ VarCharValue })) })) },
+          }),
+        ),
+      ),
+    );
+};
+
+// Athena reads the Iceberg table the committer wrote: the fixture's 3 rows, quantities
+// 2 + 1 + 10000 and amounts 12.50 + 0.99 + 9999999999.99, exact (decimal(12,2) summed as a decimal).
+athena('SELECT count(*) AS n, sum(quantity) AS q, sum(amount) AS total FROM orders', [
+  ['n', 'q', 'total'],
+  ['3', '10003', '10000000013.48'],
+]);
+// Our metadata as Athena's Iceberg library sees it: one append snapshot holding the 3 rows (the
+// summary's counts are the committer's), and time travel to it by its time.
+athena(
+  `SELECT count(*) AS snapshots, max(operation) AS operation, max(summary['added-records']) AS added FROM "orders$snapshots"`,
+  [
+    ['snapshots', 'operation', 'added'],
+    ['1', 'append', '3'],
+  ],
+);
+athena("SELECT count(*) AS n FROM orders FOR TIMESTAMP AS OF (current_timestamp - interval '1' second)", [
+  ['n'],
+  ['3'],
+]);
+// The Glue table optimizers exist on the table the custom resource created, and are enabled: Glue
+// accepted our table for compaction, retention and orphan-file deletion (a compaction run itself
+// waits for enough small files, which this suite does not land).
+for (const type of ['compaction', 'retention', 'orphan_file_deletion'])
+  afterRuns(
+    api('Glue', 'getTableOptimizer', {
+      CatalogId: Aws.ACCOUNT_ID,
+      DatabaseName: database,
+      TableName: 'orders',
+      Type: type,
+    }).expect(ExpectedResult.objectLike({ TableOptimizer: { type, configuration: { enabled: true } } })),
   );
 
 // A clean reconcile: both landed versions have an execution that ended; nothing to re-drive.
