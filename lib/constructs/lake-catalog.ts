@@ -279,9 +279,4 @@ function acknowledgeProvider(provider: cr.Provider, onEvent: { functionArn: stri
     `${onEvent.functionArn}:*`,
     'the Provider framework may invoke any version of the one tables function',
   );
-  acknowledge(
-    framework,
-    'L1',
-    "the CDK Provider framework's runtime is chosen by aws-cdk-lib, updated with it",
-  );
 }

@@ -23,6 +23,12 @@ export interface PipelineMonitoringProps {
    */
   readonly convert?: lambda.IFunction;
   readonly triggerFailures: sqs.IQueue;
+  /**
+   * The commit queue's dead-letter queue: commits every receive of which failed (their files
+   * failed too, and the reconciler re-drives them; what is left there says why).
+   * @default - no alarm on it
+   */
+  readonly commitDeadLetters?: sqs.IQueue;
   readonly alarmTopic: sns.ITopic;
   readonly dashboardName: string;
 }
@@ -96,6 +102,16 @@ export class PipelineMonitoring extends Construct {
       }),
       'S3 events the trigger could not turn into executions: re-drive them from the queue',
     );
+    if (props.commitDeadLetters) {
+      alarm(
+        'CommitDeadLetters',
+        props.commitDeadLetters.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        'commits that failed every receive: their files failed, and the messages say which',
+      );
+    }
     alarm(
       'Orphans',
       new cloudwatch.Metric({

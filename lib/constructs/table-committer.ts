@@ -125,11 +125,11 @@ export class TableCommitter extends Construct {
     const names = props.datasetNames;
     // What the committer reads: the engines' commit requests, and the data files' footers (and
     // the table's own metadata: manifests, manifest lists, metadata JSON).
-    const requests = props.curated.arnForObjects(`${COMMIT_REQUESTS_PREFIX}*`);
+    const requests = names.map((n) => props.curated.arnForObjects(`${COMMIT_REQUESTS_PREFIX}${n}/*`));
     const tables = names.map((n) => props.curated.arnForObjects(`${n}/iceberg/*`));
     const metadata = names.map((n) => props.curated.arnForObjects(`${n}/iceberg/metadata/*`));
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [requests, ...tables] }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [...requests, ...tables] }),
     );
     // It writes the table's metadata only, never a data file. It deletes only metadata files of its
     // own attempts that lost a compare-and-swap (the core's clean-up; the orphan-file deleter
@@ -146,7 +146,9 @@ export class TableCommitter extends Construct {
         actions: ['s3:ListBucket'],
         resources: [props.curated.bucketArn],
         conditions: {
-          StringLike: { 's3:prefix': [`${COMMIT_REQUESTS_PREFIX}*`, ...names.map((n) => `${n}/iceberg/*`)] },
+          StringLike: {
+            's3:prefix': names.flatMap((n) => [`${COMMIT_REQUESTS_PREFIX}${n}/*`, `${n}/iceberg/*`]),
+          },
         },
       }),
     );
@@ -168,11 +170,13 @@ export class TableCommitter extends Construct {
         ],
       }),
     );
-    acknowledgeWildcardResource(
-      role,
-      requests,
-      'the committer reads the commit requests, one object per run, named by the run',
-    );
+    for (const arn of requests) {
+      acknowledgeWildcardResource(
+        role,
+        arn,
+        "the committer reads its datasets' commit requests, one object per run, named by the run",
+      );
+    }
     for (const arn of [...tables, ...metadata]) {
       acknowledgeWildcardResource(
         role,
@@ -180,11 +184,6 @@ export class TableCommitter extends Construct {
         "the committer reads a table's data footers and metadata, and writes its metadata files, of its datasets only",
       );
     }
-    acknowledge(
-      role,
-      'IAM5[Action::kms:GenerateDataKey*]',
-      'writing KMS-encrypted metadata objects and consuming the KMS-encrypted queue need data keys',
-    );
   }
 
   /**

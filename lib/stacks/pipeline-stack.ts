@@ -331,6 +331,7 @@ export class PipelineStack extends Stack {
       // Alarmed on its error rate: its errors include the hand-offs to Glue, which are no fault.
       ...(convert ? { convert } : {}),
       triggerFailures,
+      commitDeadLetters: committer.deadLetterQueue,
       alarmTopic: props.alarms,
       dashboardName: `${config.prefix}-${config.stage}`,
     });

@@ -735,7 +735,7 @@ describe('pipeline stack', () => {
     }
   });
 
-  it('alarms at the first failed execution (a failed Glue run among them), rejection, queued failure, orphan, Lambda error or throttle', () => {
+  it('alarms at the first failed execution (a failed Glue run among them), rejection, queued failure, dead-lettered commit, orphan, Lambda error or throttle', () => {
     const alarms = resources(pipeline, 'AWS::CloudWatch::Alarm');
     const fn = (name: string, metric: string) => ({
       Namespace: 'AWS/Lambda',
@@ -764,6 +764,20 @@ describe('pipeline stack', () => {
             Name: 'QueueName',
             Value: {
               'Fn::GetAtt': [resourceNamed(pipeline, 'AWS::SQS::Queue', 'TriggerFailures').id, 'QueueName'],
+            },
+          },
+        ],
+      },
+      CommitDeadLetters: {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Statistic: 'Maximum',
+        Period: 300,
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: {
+              'Fn::GetAtt': [resourceNamed(pipeline, 'AWS::SQS::Queue', 'CommitDeadLetters').id, 'QueueName'],
             },
           },
         ],

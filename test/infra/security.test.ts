@@ -333,7 +333,7 @@ describe('each role reaches only its prefixes', () => {
 
     expect(lakeS3(grants)).toEqual(
       [
-        's3:GetObject curated/_commits/*',
+        ...datasets.map((d) => `s3:GetObject curated/_commits/${d}/*`),
         ...datasets.map((d) => `s3:GetObject curated/${d}/iceberg/*`),
         ...cross(
           ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'],
