@@ -271,11 +271,11 @@ describe('the local runtime: a landing key cannot write outside its zone folder'
         const { curated, ...zones } = written;
         expect(zones).toEqual({ landing: [key], raw: [zoneFile], failure: [] });
         const day = `${folder}/iceberg/data/ingest_date=${new Date().toISOString().slice(0, 10)}/`;
-        const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
         expect(curated!.filter((k) => k.startsWith(`${folder}/iceberg/data/`))).toEqual([
           expect.stringMatching(
             new RegExp(
-              `^${escape(`${day}${parquet}.${tag}`)}-[A-Za-z0-9_-]+-[0-9a-f]{16}-part-00000\\.parquet$`,
+              `^${literal(`${day}${parquet}.${tag}`)}-[A-Za-z0-9_-]+-[0-9a-f]{16}-part-00000\\.parquet$`,
             ),
           ),
         ]);
