@@ -527,6 +527,24 @@ function checkSources(sources: readonly AppendSource[]): void {
   }
 }
 
+/** The manifest entry of a data file a snapshot adds: its sequence numbers are inherited (null). */
+function addedEntry(f: DataFileSpec, snapshotId: bigint): ManifestEntry {
+  return {
+    status: EntryStatus.ADDED,
+    snapshotId,
+    sequenceNumber: null,
+    fileSequenceNumber: null,
+    file: {
+      content: 0,
+      path: f.path,
+      format: 'PARQUET',
+      ingestDateDays: toDays(f.ingestDate),
+      rows: BigInt(f.rows),
+      bytes: BigInt(f.bytes),
+    },
+  };
+}
+
 /** Appends the sources' files in one snapshot (sources already in the table are `exists`). */
 export async function appendFiles(
   deps: IcebergDeps,
@@ -569,22 +587,7 @@ export async function appendFiles(
       const key = `${id}\n${pending.map((s) => s.tag).join('\n')}`;
       if (manifest?.key !== key) {
         if (manifest) obsolete.push(manifest.file.path);
-        const entries: ManifestEntry[] = pending.flatMap((s) =>
-          s.files.map((f) => ({
-            status: EntryStatus.ADDED,
-            snapshotId: id,
-            sequenceNumber: null,
-            fileSequenceNumber: null,
-            file: {
-              content: 0,
-              path: f.path,
-              format: 'PARQUET',
-              ingestDateDays: toDays(f.ingestDate),
-              rows: BigInt(f.rows),
-              bytes: BigInt(f.bytes),
-            },
-          })),
-        );
+        const entries = pending.flatMap((s) => s.files.map((f) => addedEntry(f, id)));
         manifest = { key, file: await putManifest(deps.store, m, entries, id) };
       }
       const seq = BigInt(m['last-sequence-number'] + 1);
@@ -713,20 +716,7 @@ export async function replaceFiles(
       const added = await putManifest(
         deps.store,
         m,
-        change.add.map((f) => ({
-          status: EntryStatus.ADDED,
-          snapshotId: id,
-          sequenceNumber: null,
-          fileSequenceNumber: null,
-          file: {
-            content: 0,
-            path: f.path,
-            format: 'PARQUET',
-            ingestDateDays: toDays(f.ingestDate),
-            rows: BigInt(f.rows),
-            bytes: BigInt(f.bytes),
-          },
-        })),
+        change.add.map((f) => addedEntry(f, id)),
         id,
       );
       written.push(added.path);

@@ -19,6 +19,7 @@ import {
   expectedOrders,
   icebirdRows,
   type Lake,
+  part,
   SCHEMA,
   startLake,
   writeOrders,
@@ -31,8 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lake?.close();
 });
-
-const part = (firstId: number, rows: number, ingestDate: string) => ({ firstId, rows, ingestDate });
 
 describe('ensureTable', () => {
   it('creates a v2 table once, partitioned by identity(ingest_date), and is a no-op afterwards', async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, readManifestList } from '../../../lib/iceberg/avro.ts';
 import { liveFiles, selectSnapshot } from '../../../lib/iceberg/scan.ts';
 import { appendFiles, ensureTable, loadTable, replaceFiles } from '../../../lib/iceberg/table.ts';
-import { avroOracle, type Lake, SCHEMA, startLake, writeOrders } from './harness.ts';
+import { avroOracle, type Lake, part, SCHEMA, startLake, writeOrders } from './harness.ts';
 
 let lake: Lake;
 beforeAll(async () => {
@@ -19,8 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lake?.close();
 });
-
-const part = (firstId: number, rows: number, ingestDate: string) => ({ firstId, rows, ingestDate });
 
 describe('the Avro files of a table, read by python3-avro', () => {
   it('reads every manifest and manifest list of appends and a replace, with a field id on every field', async () => {

@@ -24,6 +24,9 @@ import { type LocalS3, localS3Client, startLocalS3 } from '../../../lib/local/s3
 
 export const BUCKET = 'curated';
 
+/** A data file's rows: `rows` orders from `firstId` on, landed on `ingestDate`. */
+export const part = (firstId: number, rows: number, ingestDate: string) => ({ firstId, rows, ingestDate });
+
 /** The test table's schema: as icebergSchema() builds for an orders dataset. */
 export const SCHEMA: IcebergSchema = {
   type: 'struct',

@@ -22,6 +22,7 @@ import {
   expectedOrders,
   icebirdRows,
   type Lake,
+  part,
   SCHEMA,
   startLake,
   writeOrders,
@@ -34,8 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lake?.close();
 });
-
-const part = (firstId: number, rows: number, ingestDate: string) => ({ firstId, rows, ingestDate });
 
 /** A table with three appends (a, b on 12-01; c on 12-02) at times 1000, 2000, 3000. */
 async function threeAppends(name: string, clock: { t: number }) {
