@@ -191,6 +191,14 @@ export async function duckdbRows(
  * `https://<bucket>.s3.amazonaws.com/<key>` with the global fetch: served here from the store.
  */
 export async function icebirdRows(store: ObjectStore, metadataLocation: string): Promise<string[]> {
+  return normalise(await icebirdRead(store, metadataLocation));
+}
+
+/** icebird's rows of the table state a metadata file describes, as icebird returns them. */
+export async function icebirdRead(
+  store: ObjectStore,
+  metadataLocation: string,
+): Promise<Record<string, unknown>[]> {
   const m = /^(s3:\/\/.+)\/metadata\/([^/]+)$/.exec(metadataLocation)!;
   const original = globalThis.fetch;
   globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
@@ -212,8 +220,7 @@ export async function icebirdRows(store: ObjectStore, metadataLocation: string):
     return new Response(bytes, { status: 200 });
   }) as typeof fetch;
   try {
-    const rows = await icebergRead({ tableUrl: m[1]!, metadataFileName: m[2]! });
-    return normalise(rows as Record<string, unknown>[]);
+    return (await icebergRead({ tableUrl: m[1]!, metadataFileName: m[2]! })) as Record<string, unknown>[];
   } finally {
     globalThis.fetch = original;
   }
