@@ -178,7 +178,11 @@ export function withSnapshot(
       'last-updated-ms': Math.max(nowMs, snapshot['timestamp-ms']),
       'current-snapshot-id': snapshot['snapshot-id'],
       snapshots: [...(base.snapshots ?? []), snapshot],
-      refs: { ...(base.refs ?? {}), main: { 'snapshot-id': snapshot['snapshot-id'], type: 'branch' } },
+      // The branch moves; its retention settings (min-snapshots-to-keep, …) stay, as in Java.
+      refs: {
+        ...(base.refs ?? {}),
+        main: { ...(base.refs?.main ?? {}), 'snapshot-id': snapshot['snapshot-id'], type: 'branch' },
+      },
       'snapshot-log': [
         ...(base['snapshot-log'] ?? []),
         { 'timestamp-ms': snapshot['timestamp-ms'], 'snapshot-id': snapshot['snapshot-id'] },
@@ -189,7 +193,10 @@ export function withSnapshot(
   );
 }
 
-/** `next` with the base file added to its metadata log, trimmed to previous-versions-max. */
+/**
+ * `next` with the base file added to its metadata log, trimmed to previous-versions-max, and its
+ * last-updated-ms never before the base's.
+ */
 export function withMetadataLog(
   next: TableMetadata,
   base: TableMetadata,
@@ -200,5 +207,11 @@ export function withMetadataLog(
     ...(base['metadata-log'] ?? []),
     { 'timestamp-ms': base['last-updated-ms'], 'metadata-file': baseLocation },
   ];
-  return { ...next, 'metadata-log': log.slice(Math.max(0, log.length - max)) };
+  return {
+    ...next,
+    // Never before the base, now the metadata log's last entry: Iceberg Java refuses metadata
+    // updated (beyond a minute's skew) before its latest metadata log entry.
+    'last-updated-ms': Math.max(next['last-updated-ms'], base['last-updated-ms']),
+    'metadata-log': log.slice(Math.max(0, log.length - max)),
+  };
 }

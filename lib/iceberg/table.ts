@@ -353,6 +353,25 @@ export async function manifestEntries(store: ObjectStore, m: ManifestFile): Prom
   );
 }
 
+/**
+ * Every data file some snapshot of the table reads (its manifests' entries that are not DELETED):
+ * what no clean-up may delete, whatever the snapshots' summaries say.
+ */
+export async function referencedDataFiles(store: ObjectStore, m: TableMetadata): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const files = new Set<string>();
+  for (const s of m.snapshots ?? []) {
+    for (const mf of await snapshotManifests(store, s)) {
+      if (seen.has(mf.path)) continue;
+      seen.add(mf.path);
+      for (const e of await manifestEntries(store, mf)) {
+        if (e.status !== EntryStatus.DELETED) files.add(e.file.path);
+      }
+    }
+  }
+  return files;
+}
+
 function manifestHeader(m: TableMetadata) {
   const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])!;
   const spec = m['partition-specs'].find((s) => s['spec-id'] === m['default-spec-id'])!;

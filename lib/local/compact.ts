@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { partitionPrefix } from '../iceberg/layout.ts';
-import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
+import { CommitStateUnknownError, type ObjectStore, type TableCatalog } from '../iceberg/ports.ts';
 import { type LiveFile, liveFiles, readParquetSql, schemaOf, selectSnapshot } from '../iceberg/scan.ts';
 import { ICEBERG_SCHEMA_KEY, type IcebergSchema } from '../iceberg/schema.ts';
 import { type DataFileSpec, loadTable, replaceFiles, type TableRef } from '../iceberg/table.ts';
@@ -69,8 +69,8 @@ export function partitionsToCompact(
 /**
  * Compacts the table's current snapshot (one partition when `ingestDate` is given): one new file
  * per partition of several, then one `replace` commit. A file rewritten with another row count
- * than its partition's live files is never committed. New files of a commit that fails are
- * deleted.
+ * than its partition's live files is never committed. New files of a commit that fails for
+ * certain are deleted; those of a commit whose outcome is unknown are kept (the table may hold them).
  */
 export async function compactTable(scope: CompactScope, ingestDate?: string): Promise<CompactionResult> {
   const deps = { store: scope.store, catalog: scope.catalog };
@@ -113,6 +113,10 @@ export async function compactTable(scope: CompactScope, ingestDate?: string): Pr
     const committed = await replaceFiles(deps, scope.table, {
       remove: groups.flatMap((g) => g.files.map((f) => f.path)),
       add: partitions.map((p) => p.file),
+    }).catch((error: unknown) => {
+      // The swap may have happened: the table may hold the new files, which must then stay.
+      if (error instanceof CommitStateUnknownError) written.length = 0;
+      throw error;
     });
     written.length = 0;
     const removed = groups.reduce((n, g) => n + g.files.length, 0);

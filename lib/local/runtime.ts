@@ -44,7 +44,7 @@ import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
 import { s3ObjectStore } from '../iceberg/s3-store.ts';
 import { history } from '../iceberg/scan.ts';
-import { loadTable } from '../iceberg/table.ts';
+import { loadTable, referencedDataFiles } from '../iceberg/table.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { LedgerReader } from '../ledger/model.ts';
 import { ledgerVersion } from '../ledger/model.ts';
@@ -854,15 +854,25 @@ interface VersionObjects {
 }
 
 /**
- * Whether an object version's rows are in its dataset's table: some snapshot's sources name it.
- * An unknown dataset has no table, so nothing of it is committed.
+ * What the dataset's table holds of an object version: whether some snapshot's sources name it,
+ * and every data file some snapshot reads (a committed file must never be deleted, even once the
+ * snapshot that appended it, and so its source tag, has expired). An unknown dataset has no
+ * table, so nothing of it is committed.
  */
-async function committed(client: S3Client, tables: TableCatalog, request: IngestRequest): Promise<boolean> {
+async function tableHolds(
+  client: S3Client,
+  tables: TableCatalog,
+  request: IngestRequest,
+): Promise<{ readonly committed: boolean; readonly referenced: ReadonlySet<string> }> {
   const table = { database: LOCAL_DATABASE, name: tableName(request.dataset) };
-  if (!(await tables.load(table.database, table.name))) return false;
-  const { metadata } = await loadTable({ store: s3ObjectStore(client), catalog: tables }, table);
+  if (!(await tables.load(table.database, table.name))) return { committed: false, referenced: new Set() };
+  const store = s3ObjectStore(client);
+  const { metadata } = await loadTable({ store, catalog: tables }, table);
   const tag = sourceTag(request.key, request.version ?? ledgerVersion(request));
-  return history(metadata).some((s) => s.sources.includes(tag));
+  return {
+    committed: history(metadata).some((s) => s.sources.includes(tag)),
+    referenced: await referencedDataFiles(store, metadata),
+  };
 }
 
 /**
@@ -882,13 +892,18 @@ async function versionObjects(
   const parts = outputNamePattern(`s3://${LOCAL_BUCKETS.raw}/${prefix}${file}`);
   const base = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const curated = await listKeys(client, LOCAL_BUCKETS.curated, prefix);
+  const held = await tableHolds(client, tables, request);
   return {
     raw: (await listKeys(client, LOCAL_BUCKETS.raw, prefix)).filter((key) => base(key) === file),
     failure: (await listKeys(client, LOCAL_BUCKETS.failure, prefix)).filter(
       (key) => base(key) === file || base(key).startsWith(`${file}.errors.`),
     ),
     // Never a committed file: deleting it would break the table (and every snapshot holding it).
-    curated: (await committed(client, tables, request)) ? [] : curated.filter((key) => parts.test(base(key))),
+    curated: held.committed
+      ? []
+      : curated.filter(
+          (key) => parts.test(base(key)) && !held.referenced.has(`s3://${LOCAL_BUCKETS.curated}/${key}`),
+        ),
     staging: curated.filter((key) => key.includes(`_staging/${name}/`)),
   };
 }

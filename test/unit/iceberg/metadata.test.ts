@@ -18,6 +18,8 @@ import {
   MetadataError,
   parseMetadata,
   stringifyMetadata,
+  withMetadataLog,
+  withSnapshot,
 } from '../../../lib/iceberg/metadata.ts';
 import { history } from '../../../lib/iceberg/scan.ts';
 import { avroOracle } from './harness.ts';
@@ -164,6 +166,53 @@ describe('64-bit ids', () => {
     expect(pl!.meta).toMatchObject({
       'snapshot-id': SPARK_ID.toString(),
       'parent-snapshot-id': BIG.toString(),
+    });
+  });
+});
+
+describe('withSnapshot and withMetadataLog', () => {
+  const base = parseMetadata(fixture);
+  const snapshot = {
+    'snapshot-id': 42n,
+    'sequence-number': base['last-sequence-number'] + 1,
+    'timestamp-ms': base['last-updated-ms'] + 1000,
+    'manifest-list': `${base.location}/metadata/snap-42.avro`,
+    summary: { operation: 'append' as const },
+  };
+
+  it("moves main and keeps the branch's retention settings", () => {
+    const withRetention = {
+      ...base,
+      refs: {
+        ...(base.refs ?? {}),
+        main: {
+          'snapshot-id': base['current-snapshot-id']!,
+          type: 'branch' as const,
+          'min-snapshots-to-keep': 7,
+          'max-snapshot-age-ms': 86_400_000,
+        },
+      },
+    };
+    const next = withSnapshot(withRetention, 's3://b/t/metadata/00001-x.metadata.json', snapshot, Date.now());
+    expect(next.refs?.main).toEqual({
+      'snapshot-id': 42n,
+      type: 'branch',
+      'min-snapshots-to-keep': 7,
+      'max-snapshot-age-ms': 86_400_000,
+    });
+  });
+
+  it('never sets last-updated-ms before the base (a clock behind the last writer)', () => {
+    const behind = base['last-updated-ms'] - 5 * 60_000;
+    const next = withMetadataLog(
+      { ...base, 'last-updated-ms': behind },
+      base,
+      's3://b/t/metadata/00001-x.metadata.json',
+    );
+    expect(next['last-updated-ms']).toBe(base['last-updated-ms']);
+    expect(next['metadata-log']?.at(-1)).toEqual({
+      'timestamp-ms': base['last-updated-ms'],
+      'metadata-file': 's3://b/t/metadata/00001-x.metadata.json',
     });
   });
 });
