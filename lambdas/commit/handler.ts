@@ -86,12 +86,18 @@ export async function answerBatch(
       parsed.push({ record, message: result.message });
       continue;
     }
-    deps.log.warn('malformed commit message', { messageId: record.messageId, problem: result.problem });
     if (!result.token) {
-      // Nobody to answer: redelivered until it rests in the dead-letter queue for someone to see.
-      failures.push(record.messageId);
+      // Nobody waits on it (no execution can be answered), and redelivering it would hold its
+      // message group, the dataset's every commit, for maxReceiveCount visibility timeouts: it is
+      // logged, whole, and dropped.
+      deps.log.warn('commit message without a task token, dropped', {
+        messageId: record.messageId,
+        problem: result.problem,
+        body: record.body.slice(0, CAUSE_LIMIT),
+      });
       continue;
     }
+    deps.log.warn('malformed commit message', { messageId: record.messageId, problem: result.problem });
     if (
       !(await answered(deps, record, () =>
         deps.answers.fail(result.token!, MALFORMED_MESSAGE, result.problem),

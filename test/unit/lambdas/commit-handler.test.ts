@@ -79,8 +79,9 @@ function harness(
     batches.push(inputs.map((i) => i.runId));
     return inputs.map((i) => outcomes[i.runId]!);
   };
-  const log = { info() {}, warn() {} };
-  return { deps: { commit, answers, log }, sent, batches };
+  const warnings: string[] = [];
+  const log = { info() {}, warn: (message: string) => void warnings.push(message) };
+  return { deps: { commit, answers, log }, sent, batches, warnings };
 }
 
 describe('answerBatch', () => {
@@ -116,8 +117,8 @@ describe('answerBatch', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
   });
 
-  it('fails the task of a message whose input is incomplete, without committing it; redelivers one without a token', async () => {
-    const { deps, sent, batches } = harness({ c: { ok: output(input('c')) } });
+  it("fails the task of a message whose input is incomplete, without committing it; drops one without a token (nobody to answer) rather than holding the dataset's queue", async () => {
+    const { deps, sent, batches, warnings } = harness({ c: { ok: output(input('c')) } });
     const { rows: _rows, ...noRows } = input('x');
 
     const response = await mod.answerBatch(
@@ -130,7 +131,8 @@ describe('answerBatch', () => {
       `failure token-x ${mod.MALFORMED_MESSAGE}: input lacks rows`,
       'success token-c 9223372036854775807',
     ]);
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'y' }] });
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(warnings).toContain('commit message without a task token, dropped');
   });
 
   it('redelivers every message when the commit throws', async () => {
