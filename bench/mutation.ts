@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { EXPLAINED, type Explanation } from './mutation-notes.ts';
 
 const USAGE = `usage: npm run mutation -- [--group NAME[,NAME]] [--full] [--report-only] [--baseline FILE]
-  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, ledger, conversion, constructs); the report keeps the others' last results
+  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, ledger, iceberg, conversion, constructs); the report keeps the others' last results
   --full           forget the incremental results and test every mutant again (do, after adding test files)
   --report-only    rewrite MUTATION.md from the last results without running Stryker
   --baseline FILE  write the scores to FILE (JSON) instead of MUTATION.md: the "before" column`;
@@ -115,6 +115,19 @@ export const GROUPS: readonly Group[] = [
     // Module-level constants (attribute names, index names) are the table's shape: every test reads them.
     ignoreStatic: true,
     why: "the ledger's model and conditional-write rule, its DynamoDB reader, and the CLI's Athena and SNS adapters",
+  },
+  {
+    name: 'iceberg',
+    mutate: [
+      'lib/iceberg/table.ts',
+      'lib/iceberg/datafile.ts',
+      'lib/iceberg/scan.ts',
+      'lambdas/commit/core.ts',
+    ],
+    tests: ['test/unit/iceberg/*.test.ts', 'test/unit/lambdas/commit-core.test.ts'],
+    // Module-level constants (summary keys, the manifest-merge threshold) are the format's shape.
+    ignoreStatic: true,
+    why: "the Iceberg committer: snapshots, idempotency, the compare-and-swap loop, the footer check, the scan, and the commit step's batch",
   },
   {
     name: 'conversion',
