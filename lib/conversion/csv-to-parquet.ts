@@ -20,13 +20,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { CommitRequestFile, GlueJobArguments } from '../../lambdas/shared/contract.ts';
@@ -748,71 +742,6 @@ function unreadable(job: JobArgs, message: string): ConversionError {
   return new ConversionError(
     `dataset ${job.dataset}, source ${job.source}: the CSV could not be read: ${firstLine(message)}`,
   );
-}
-
-/** Every key under `prefix` (up to `delimiter`, when given), across all pages of the listing. */
-export async function listKeys(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  delimiter?: string,
-): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        Delimiter: delimiter,
-        ContinuationToken: token,
-      }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-/**
- * Deletes the keys, a thousand a request, going on past a failed batch: the keys not deleted and
- * the first reason (`[]` and `''` when every one went).
- */
-export async function tryDelete(
-  s3: S3Client,
-  bucket: string,
-  keys: readonly string[],
-): Promise<{ left: string[]; reason: string }> {
-  const left: string[] = [];
-  let reason = '';
-  for (let i = 0; i < keys.length; i += 1000) {
-    const batch = keys.slice(i, i + 1000);
-    try {
-      const response = await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
-      const errors = response.Errors ?? [];
-      left.push(...errors.map((e) => String(e.Key)));
-      if (errors.length > 0) reason ||= `${errors[0]!.Code} ${errors[0]!.Message}`;
-    } catch (error) {
-      // The whole request failed: none of its keys is known to be gone.
-      left.push(...batch);
-      reason ||= errorText(error);
-    }
-  }
-  return { left, reason };
-}
-
-/** Deletes the keys, a thousand a request; throws naming the first one left. */
-export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
-  const { left, reason } = await tryDelete(s3, bucket, keys);
-  if (left.length > 0)
-    throw new Error(
-      `could not delete ${left.length} object(s) in s3://${bucket}/, first ${left[0]}: ${reason}`,
-    );
 }
 
 /** The commit request of a run (`CommitRequestFile`): the data files it wrote, with their true rows and sizes. */

@@ -2,14 +2,8 @@
  * The core's object store over the S3 API: AWS S3, or the local S3 server (s3rver) through a
  * client made by `localS3Client`.
  */
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { deleteKeys, listKeys } from '../s3-keys.ts';
 import type { ObjectStore } from './ports.ts';
 
 /** `s3://bucket/key` → its parts; throws on anything else. */
@@ -23,9 +17,6 @@ function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
-
-/** S3 requests allow at most 1,000 keys a DeleteObjects. */
-const DELETE_BATCH = 1000;
 
 /** An {@link ObjectStore} over an S3 client. */
 export function s3ObjectStore(client: S3Client): ObjectStore {
@@ -76,35 +67,11 @@ export function s3ObjectStore(client: S3Client): ObjectStore {
         const { bucket, key } = parseS3Uri(uri);
         byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), key]);
       }
-      for (const [bucket, keys] of byBucket) {
-        for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-          const out = await client.send(
-            new DeleteObjectsCommand({
-              Bucket: bucket,
-              Delete: { Objects: keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key })), Quiet: true },
-            }),
-          );
-          const failed = out.Errors ?? [];
-          if (failed.length > 0) {
-            throw new Error(
-              `could not delete ${failed.length} object(s) in ${bucket}, first "${failed[0]!.Key}": ${failed[0]!.Code} ${failed[0]!.Message ?? ''}`,
-            );
-          }
-        }
-      }
+      for (const [bucket, keys] of byBucket) await deleteKeys(client, bucket, keys);
     },
     async list(prefix) {
       const { bucket, key } = parseS3Uri(prefix);
-      const uris: string[] = [];
-      let token: string | undefined;
-      do {
-        const out = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }),
-        );
-        for (const o of out.Contents ?? []) uris.push(`s3://${bucket}/${o.Key}`);
-        token = out.IsTruncated ? out.NextContinuationToken : undefined;
-      } while (token);
-      return uris;
+      return (await listKeys(client, bucket, key)).map((k) => `s3://${bucket}/${k}`);
     },
   };
 }

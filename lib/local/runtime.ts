@@ -28,12 +28,7 @@ import { encodeKey, executionName, startIngests, toIngestRequest } from '../../l
 import { validateIngest, zoneFileName } from '../../lambdas/validate/core.ts';
 import { s3Store } from '../../lambdas/validate/s3-store.ts';
 import { type LakeConfig, parseConfig } from '../config.ts';
-import {
-  convertCsvToParquet,
-  deleteKeys,
-  listKeys,
-  outputNamePattern,
-} from '../conversion/csv-to-parquet.ts';
+import { convertCsvToParquet, outputNamePattern } from '../conversion/csv-to-parquet.ts';
 import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizing.ts';
 import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
@@ -49,6 +44,7 @@ import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { LedgerReader } from '../ledger/model.ts';
 import { ledgerVersion } from '../ledger/model.ts';
 import { fromLedger, type LandedObject, type WorkflowLedger } from '../reconcile/reconcile.ts';
+import { deleteKeys, listKeys } from '../s3-keys.ts';
 import { CommitQueue } from './commit-queue.ts';
 import {
   type ExecutionRecord,

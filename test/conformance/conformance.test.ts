@@ -31,7 +31,6 @@ import {
   convertCsvToParquet,
   dataFileStem,
   outputStem,
-  tryDelete,
 } from '../../lib/conversion/csv-to-parquet.ts';
 import {
   castPlan,
@@ -52,6 +51,7 @@ import {
   SPARK_FIELD_ID_KEY,
 } from '../../lib/iceberg/schema.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
+import { tryDelete } from '../../lib/s3-keys.ts';
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import {
   type CorpusCase,
