@@ -162,6 +162,13 @@ export async function createLedgerTable(client: DynamoDBClient, tableName: strin
       })),
     }),
   );
+  // dynalite makes a new table ACTIVE on a timer (createTableMs 0 still goes through CREATING),
+  // and refuses writes to it until then: on a busy machine the first PutItem met "not found".
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** The DynamoDB actions Step Functions' optimized integration offers, by their ASL name. */
