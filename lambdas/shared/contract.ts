@@ -115,6 +115,11 @@ export interface ValidateTaskOutput {
   readonly conversion: ConversionPlan | null;
   /** The verdict is in: the workflow's slice loop (MoreSlices) ends. */
   readonly done: true;
+  /**
+   * The table version the file lands in (the declaration's `version`; 1 for a file of no known
+   * dataset): the CommitToTable step passes it on as {@link CommitTaskInput.tableVersion}.
+   */
+  readonly tableVersion: number;
 }
 
 /** The CSV→Parquet job's arguments (the job contract of glue-scripts/README.md). */
@@ -131,8 +136,19 @@ export interface GlueJobArguments {
   readonly '--ingest-date': string;
   /** Where the engine puts its {@link CommitRequestFile} after its last data file (`commitRequestUri`). */
   readonly '--commit-request': string;
-  /** The Spark schema JSON derived from the dataset declaration. */
+  /**
+   * The Spark schema JSON derived from the dataset declaration (lib/datasets/derive.ts
+   * `sparkSchema`): every column, retired ones included, with `metadata.header`, `aliases`,
+   * `optional`, `retired` and the field id; then the lineage fields, whose `metadata.lineage`
+   * (`source_key`, `source_version`, `ingested_at`) names the argument that fills them.
+   */
   readonly '--schema': string;
+  /** The landed object's key: the `_source_key` of every row. */
+  readonly '--source-key'?: string;
+  /** The landed object's version as the ledger names it: the `_source_version` of every row. */
+  readonly '--source-version'?: string;
+  /** When S3 received the landed object (its LastModified, ISO 8601 UTC): the `_ingested_at` of every row. */
+  readonly '--ingested-at'?: string;
   readonly '--expected-rows': string;
   readonly '--run-id': string;
   /** The dataset's CSV delimiter (one character). */
@@ -203,6 +219,8 @@ export interface CommitTaskInput {
   readonly rows: number;
   /** `s3://…/_commits/<dataset>/<run-id>.json`, a {@link CommitRequestFile}. */
   readonly request: string;
+  /** The table version to commit to (`tableName(dataset, tableVersion)`); absent means 1. */
+  readonly tableVersion?: number;
 }
 
 /** What the CommitToTable step returns into `$.commit` (SendTaskSuccess's output on AWS). */

@@ -473,6 +473,7 @@ async function accept(
     jobArguments,
     conversion: planConversion(result, deps.conversion),
     done: true,
+    tableVersion: dataset.version,
   };
 }
 
@@ -709,6 +710,8 @@ async function reject(deps: ValidateDeps, r: Rejection): Promise<ValidateTaskOut
     jobArguments: null,
     conversion: null,
     done: true,
+    // A rejected file is committed to no table.
+    tableVersion: 1,
   };
 }
 

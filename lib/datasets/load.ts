@@ -1,6 +1,7 @@
 /** Loads and checks the dataset declarations of a folder (`datasets/*.json`). */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { latestViewName, tableName } from '../iceberg/layout.ts';
 import { escapeControl } from '../text.ts';
 import { type Dataset, DatasetDeclarationError, parseDataset } from './model.ts';
 
@@ -30,7 +31,33 @@ export async function loadDatasets(dir: string = DEFAULT_DATASETS_DIR): Promise<
     fileOf.set(ds.name, file);
     datasets.set(ds.name, ds);
   }
+  checkRelationNames(datasets, fileOf);
   return datasets;
+}
+
+/**
+ * Every table and view the datasets name in the catalog (each version's table, old versions
+ * staying queryable, and a `<name>_latest` view where a key is declared) must be one dataset's
+ * only: `orders` at version 2 and a dataset named `orders_v2` would share a table.
+ */
+function checkRelationNames(
+  datasets: ReadonlyMap<string, Dataset>,
+  fileOf: ReadonlyMap<string, string>,
+): void {
+  const owner = new Map<string, string>();
+  for (const ds of datasets.values()) {
+    const names = Array.from({ length: ds.version }, (_, v) => tableName(ds.name, v + 1));
+    if (ds.key) names.push(latestViewName(ds.name));
+    for (const relation of names) {
+      const other = owner.get(relation);
+      if (other !== undefined && other !== ds.name) {
+        throw new DatasetDeclarationError(fileOf.get(ds.name)!, [
+          `name: dataset "${ds.name}" and dataset "${other}" (${fileOf.get(other)}) both name the table or view "${relation}" in the catalog`,
+        ]);
+      }
+      owner.set(relation, ds.name);
+    }
+  }
 }
 
 /**

@@ -20,6 +20,28 @@ export type ColumnType = (typeof COLUMN_TYPES)[number];
 /** The partition column every curated table gets; no declared column may take its name. */
 export const PARTITION_COLUMN = 'ingest_date';
 
+/**
+ * The lineage columns every curated row carries (issue 16): the landed object's key and version
+ * (the ledger's sort key) and when S3 received it. No declared column may take their names.
+ */
+export const LINEAGE_COLUMNS = {
+  sourceKey: '_source_key',
+  sourceVersion: '_source_version',
+  ingestedAt: '_ingested_at',
+} as const;
+
+/** Names no declared column may take: the partition column and the lineage columns. */
+export const RESERVED_COLUMN_NAMES: ReadonlySet<string> = new Set([
+  PARTITION_COLUMN,
+  ...Object.values(LINEAGE_COLUMNS),
+]);
+
+/** What a dataset does with a header cell that names no declared column (`extraColumns`). */
+export const EXTRA_COLUMN_POLICIES = ['reject', 'ignore'] as const;
+
+/** At most this many columns (retired ones included): field ids stay below the lineage ids. */
+export const MAX_COLUMNS = 10_000;
+
 /** Every integer of at most this magnitude is an exact double; past it JSON.parse rounds. */
 const TWO_TO_53 = 2 ** 53;
 
@@ -36,6 +58,13 @@ const identifier = z
 
 const bound = z.union([z.number(), z.string()]);
 
+// No line break: Spark's CSV reader takes a file's line separator from its first line break,
+// even one inside a quoted header cell, and would then misread every line of a CRLF file.
+const headerText = z
+  .string()
+  .min(1, { error: 'header must not be empty' })
+  .refine((h) => !/[\r\n]/.test(h), { error: 'header must not contain a line break (CR or LF)' });
+
 const columnSchema = z
   .strictObject({
     name: identifier,
@@ -44,13 +73,15 @@ const columnSchema = z
     }),
     description: z.string().optional(),
     nullable: z.boolean().default(true),
-    // No line break: Spark's CSV reader takes a file's line separator from its first line break,
-    // even one inside a quoted header cell, and would then misread every line of a CRLF file.
-    header: z
-      .string()
-      .min(1, { error: 'header must not be empty' })
-      .refine((h) => !/[\r\n]/.test(h), { error: 'header must not contain a line break (CR or LF)' })
-      .optional(),
+    header: headerText.optional(),
+    /** Other header texts a file may name the column by (an old and a new export side by side). */
+    aliases: z.array(headerText).optional(),
+    /** The header may be absent from a file (files older than the column): its rows get null. */
+    optional: z.boolean().default(false),
+    /** Kept in the table and in old data; files no longer carry it (new rows get null). */
+    retired: z.boolean().default(false),
+    /** The column's name in the previous declaration: a rename, which keeps the field id. */
+    previousName: identifier.optional(),
     precision: z.number().int().min(1).max(38, { error: 'precision must be at most 38' }).optional(),
     scale: z.number().int().min(0).optional(),
     enum: z
@@ -87,6 +118,14 @@ const columnSchema = z
     if (patternRefused) fail('pattern', patternRefused);
     if (col.name === PARTITION_COLUMN)
       fail('name', `"${PARTITION_COLUMN}" is the partition column of every table`);
+    else if (RESERVED_COLUMN_NAMES.has(col.name))
+      fail('name', `"${col.name}" is a lineage column every curated table carries`);
+    if (col.optional && !col.nullable)
+      fail('optional', 'an optional column is null in files without it, so it cannot be nullable: false');
+    if (col.optional && col.retired)
+      fail('optional', 'a retired column is never read from files: optional does not apply');
+    if (col.previousName !== undefined && col.previousName === col.name)
+      fail('previousName', 'previousName is the name the column had before a rename: drop it or change it');
     // Each bound against the type alone first, then (both valid) against the other bound: the
     // value rules compile a column's bounds, so a malformed bound must never reach them.
     const typeOnly: ColumnShape = { type: col.type, precision: col.precision, scale: col.scale };
@@ -168,28 +207,92 @@ const datasetSchema = z
     $schema: z.string().optional(),
     name: identifier,
     description: z.string().optional(),
+    /**
+     * The table version: 1 is the table named after the dataset; a change no rule allows in place
+     * (a narrowing, a changed scale or meaning) declares the next version, which lands in a new
+     * table (`<name>_v<N>`) while the old one stays queryable.
+     */
+    version: z.number().int().min(1, { error: 'version must be a whole number ≥ 1' }).default(1),
     dialect: dialectSchema.default({ delimiter: ',', quote: '"' }),
-    columns: z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' }),
+    /** A header cell naming no declared column: `reject` the file (default) or `ignore` the column. */
+    extraColumns: z
+      .enum(EXTRA_COLUMN_POLICIES, {
+        error: (issue) =>
+          `extraColumns must be one of ${EXTRA_COLUMN_POLICIES.join(', ')}, not ${JSON.stringify(issue.input)}`,
+      })
+      .default('reject'),
+    /** Columns that identify a row across files: `<name>_latest` keeps the newest row per key. */
+    key: z.array(identifier).min(1, { error: 'key must name at least one column' }).optional(),
+    columns: z
+      .array(columnSchema)
+      .min(1, { error: 'a dataset needs at least one column' })
+      .max(MAX_COLUMNS, { error: `a dataset has at most ${MAX_COLUMNS} columns` }),
   })
   .superRefine((ds, ctx) => {
-    // A CSV header cell may name a column by its `header` or its `name`: every such text must point
-    // at one column only, or a file could match two ways.
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    // A CSV header cell may name a column by its `header`, its `name` or an alias: every such text
+    // must point at one column only (retired ones included), or a file could match two ways.
     const owner = new Map<string, number>();
     ds.columns.forEach((col, index) => {
-      const texts = new Set([col.name, col.header ?? col.name]);
-      for (const text of texts) {
+      const texts: [string, string][] = [
+        ['name', col.name],
+        ['header', col.header ?? col.name],
+        ...(col.aliases ?? []).map((a): [string, string] => ['aliases', a]),
+      ];
+      const own = new Set<string>();
+      for (const [field, text] of texts) {
         const other = owner.get(text);
         if (other !== undefined && other !== index) {
-          const field = text === col.name ? 'name' : 'header';
-          ctx.addIssue({
-            code: 'custom',
-            path: ['columns', index, field],
-            message: `duplicate column ${field} ${JSON.stringify(text)} (also columns[${other}])`,
-          });
+          issue(
+            ['columns', index, field],
+            `duplicate column ${field === 'aliases' ? 'alias' : field} ${JSON.stringify(text)} (also columns[${other}])`,
+          );
+        } else if (field === 'aliases' && own.has(text)) {
+          issue(
+            ['columns', index, 'aliases'],
+            `alias ${JSON.stringify(text)} is already a header text of this column`,
+          );
         } else {
           owner.set(text, index);
         }
+        own.add(text);
       }
+    });
+    if (ds.columns.every((col) => col.retired))
+      issue(['columns'], 'every column is retired: a file would carry none');
+    // A previous name is a name the column no longer has, and no other column has now.
+    const names = new Map(ds.columns.map((col, i) => [col.name, i]));
+    const previous = new Map<string, number>();
+    ds.columns.forEach((col, index) => {
+      if (col.previousName === undefined) return;
+      const now = names.get(col.previousName);
+      if (now !== undefined && now !== index)
+        issue(
+          ['columns', index, 'previousName'],
+          `previousName ${JSON.stringify(col.previousName)} is the name of columns[${now}]`,
+        );
+      const twice = previous.get(col.previousName);
+      if (twice !== undefined)
+        issue(
+          ['columns', index, 'previousName'],
+          `previousName ${JSON.stringify(col.previousName)} is also columns[${twice}]'s`,
+        );
+      previous.set(col.previousName, index);
+    });
+    const keySeen = new Set<string>();
+    (ds.key ?? []).forEach((name, k) => {
+      const at = names.get(name);
+      const col = at === undefined ? undefined : ds.columns[at];
+      if (keySeen.has(name)) issue(['key', k], `key names column "${name}" twice`);
+      keySeen.add(name);
+      if (!col) issue(['key', k], `key names "${name}", which is not a declared column`);
+      else if (col.retired) issue(['key', k], `key column "${name}" is retired`);
+      else if (col.nullable || col.optional)
+        issue(
+          ['key', k],
+          `key column "${name}" must be declared nullable: false (a row without a key has no newest version)`,
+        );
     });
   });
 
@@ -225,4 +328,9 @@ export function parseDataset(json: unknown, file: string): Dataset {
     return `${path || '(root)'}: ${issue.message}`;
   });
   throw new DatasetDeclarationError(file, problems);
+}
+
+/** The columns a file may carry: every column not retired, in declaration order. */
+export function liveColumns(ds: Pick<Dataset, 'columns'>): Column[] {
+  return ds.columns.filter((col) => !col.retired);
 }

@@ -11,24 +11,43 @@
  * ```
  */
 
-/** The Glue table of a dataset (format version 1 of a declaration: the dataset's own name). */
-export function tableName(dataset: string): string {
-  return dataset;
+/**
+ * The Glue table of a dataset's table version: version 1 is the dataset's own name, version N ≥ 2
+ * is `<dataset>_v<N>` (a declaration's `version`; the loader refuses a dataset whose name is
+ * another's versioned table name).
+ */
+export function tableName(dataset: string, version = 1): string {
+  return version === 1 ? dataset : `${dataset}_v${version}`;
 }
 
-/** `s3://<curated>/<dataset>/iceberg`, without a trailing slash (Iceberg's `location`). */
-export function tableLocation(curatedBucket: string, dataset: string): string {
-  return `s3://${curatedBucket}/${dataset}/iceberg`;
+/** The view of the newest row per key (a dataset that declares a `key`): `<dataset>_latest`. */
+export function latestViewName(dataset: string): string {
+  return `${dataset}_latest`;
+}
+
+/**
+ * `s3://<curated>/<dataset>/iceberg` (version 1) or `s3://<curated>/<dataset>/v<N>/iceberg`,
+ * without a trailing slash (Iceberg's `location`). No version's prefix is a prefix of another's.
+ */
+export function tableLocation(curatedBucket: string, dataset: string, version = 1): string {
+  return version === 1
+    ? `s3://${curatedBucket}/${dataset}/iceberg`
+    : `s3://${curatedBucket}/${dataset}/v${version}/iceberg`;
 }
 
 /** The prefix every data file of the table is under (the orphan-file deleter's scope), ending in `/`. */
-export function dataPrefix(curatedBucket: string, dataset: string): string {
-  return `${tableLocation(curatedBucket, dataset)}/data/`;
+export function dataPrefix(curatedBucket: string, dataset: string, version = 1): string {
+  return `${tableLocation(curatedBucket, dataset, version)}/data/`;
 }
 
 /** The folder of one day's data files: an engine's `--target`, ending in `/`. */
-export function partitionPrefix(curatedBucket: string, dataset: string, ingestDate: string): string {
-  return `${dataPrefix(curatedBucket, dataset)}ingest_date=${ingestDate}/`;
+export function partitionPrefix(
+  curatedBucket: string,
+  dataset: string,
+  ingestDate: string,
+  version = 1,
+): string {
+  return `${dataPrefix(curatedBucket, dataset, version)}ingest_date=${ingestDate}/`;
 }
 
 /** Key prefix (in the curated bucket) of the engines' commit requests. */

@@ -5,7 +5,7 @@
  * declaration order. Ids are never reused: a later schema (schema evolution) keeps each field's
  * id and gives a new column `last-column-id + 1`.
  */
-import { type Column, type Dataset, PARTITION_COLUMN } from '../datasets/model.ts';
+import { type Column, type Dataset, LINEAGE_COLUMNS, PARTITION_COLUMN } from '../datasets/model.ts';
 
 /** Field id of `ingest_date` in every table. */
 export const INGEST_DATE_FIELD_ID = 1;
@@ -66,14 +66,48 @@ export const INGEST_DATE_FIELD: IcebergField = {
   doc: 'UTC date the file landed (the partition)',
 };
 
-/** Field id of each declared column, by column name (2, 3, … in declaration order). */
+/**
+ * The lineage fields every table carries, with fixed ids far above any declared column's (at most
+ * 10,000 columns, ids 2–10,001): `_source_key` (the landed object's key), `_source_version` (its
+ * version as the ledger names it) and `_ingested_at` (when S3 received it, a UTC instant). Optional:
+ * rows written before issue 16 have none.
+ */
+export const LINEAGE_FIELDS: readonly IcebergField[] = [
+  {
+    id: 100_001,
+    name: LINEAGE_COLUMNS.sourceKey,
+    required: false,
+    type: 'string',
+    doc: 'key of the landed object the row came from',
+  },
+  {
+    id: 100_002,
+    name: LINEAGE_COLUMNS.sourceVersion,
+    required: false,
+    type: 'string',
+    doc: 'version of the landed object (S3 version id, or etag:<ETag>)',
+  },
+  {
+    id: 100_003,
+    name: LINEAGE_COLUMNS.ingestedAt,
+    required: false,
+    type: 'timestamptz',
+    doc: 'when S3 received the landed object (UTC)',
+  },
+];
+
+/**
+ * Field id of each declared column, by column name (2, 3, … in declaration order, retired columns
+ * included). The compatibility check (lib/datasets/compat.ts) keeps declarations append-only, so a
+ * column keeps its id for the life of its table version; a rename keeps its position, so its id.
+ */
 export function fieldIds(ds: Dataset): Map<string, number> {
   return new Map(ds.columns.map((col, i) => [col.name, INGEST_DATE_FIELD_ID + 1 + i]));
 }
 
 /**
- * The table schema of a dataset: its columns in declaration order, then `ingest_date` (as Athena
- * showed the Hive partition column last).
+ * The table schema of a dataset: its columns in declaration order (retired ones included), then
+ * `ingest_date` (as Athena showed the Hive partition column last), then the lineage fields.
  */
 export function icebergSchema(ds: Dataset, schemaId = 0): IcebergSchema {
   const ids = fieldIds(ds);
@@ -84,11 +118,13 @@ export function icebergSchema(ds: Dataset, schemaId = 0): IcebergSchema {
       ...ds.columns.map((col) => ({
         id: ids.get(col.name)!,
         name: col.name,
-        required: !col.nullable,
+        // A retired column is null in every new row: optional from then on.
+        required: !col.nullable && !col.retired,
         type: icebergType(col),
         ...(col.description ? { doc: col.description } : {}),
       })),
       INGEST_DATE_FIELD,
+      ...LINEAGE_FIELDS,
     ],
   };
 }
