@@ -259,7 +259,7 @@ const datasetSchema = z
         own.add(text);
       }
     });
-    if (ds.columns.every((col) => col.retired))
+    if (ds.columns.length > 0 && ds.columns.every((col) => col.retired))
       issue(['columns'], 'every column is retired: a file would carry none');
     // A previous name is a name the column no longer has, and no other column has now.
     const names = new Map(ds.columns.map((col, i) => [col.name, i]));
