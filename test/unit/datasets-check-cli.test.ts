@@ -3,9 +3,10 @@
  * or a git ref of a real repository made for the test, the lines it prints and its exit codes.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-run.ts';
@@ -218,4 +219,42 @@ describe('datalake datasets check usage', () => {
     const { out } = await runCli(['--help']);
     expect(out).toContain('datasets check --against DIR|GIT_REF');
   });
+});
+
+describe('npm test runs the check against the previous commit', () => {
+  const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
+  const entry = resolve('bin/datalake.js');
+
+  /** Runs package.json's check:datasets command in `cwd`, as npm would (spawned). */
+  async function npmCheck(cwd: string): Promise<{ code: number; out: string; err: string }> {
+    const [node, script, ...args] = scripts['check:datasets']!.split(' ');
+    expect([node, script]).toEqual(['node', 'bin/datalake.js']);
+    try {
+      const { stdout, stderr } = await exec(process.execPath, [entry, ...args], { cwd });
+      return { code: 0, out: stdout, err: stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, out: e.stdout, err: e.stderr };
+    }
+  }
+
+  it('is part of the test script', () => {
+    expect(scripts.test).toContain('npm run check:datasets');
+  });
+
+  it('fails loudly in a clone without a previous commit, and passes once there is one', async () => {
+    const repo = await repository();
+    const ordersDir = join(repo.root, 'datasets');
+    await cp(repo.datasets, ordersDir, { recursive: true });
+    await repo.git('add', '.');
+    await repo.git('commit', '--quiet', '--amend', '-m', 'first');
+    const first = await npmCheck(repo.root);
+    expect(first.code).toBe(2);
+    expect(first.err).toContain('"HEAD~1" is neither a folder nor a commit');
+    await writeDeclarations(ordersDir, orders({ id: { type: 'bigint' } }));
+    await repo.git('commit', '--quiet', '-am', 'widen id');
+    const second = await npmCheck(repo.root);
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('compatible  orders.id  type-widened');
+  }, 30_000);
 });
