@@ -169,6 +169,13 @@ describe('renames', () => {
     expect(found[1]!.message).toContain('new files headed "customer" are rejected');
   });
 
+  it('a previousName on a new column that names no previous column is breaking', () => {
+    const found = changes(
+      dataset([...BASE_COLUMNS, { name: 'client', type: 'string', previousName: 'buyer' }]),
+    );
+    expect(found.map(brief)).toEqual([['client', 'breaking', 'previous-name-unknown']]);
+  });
+
   it('a stale previousName (the column kept its name) is no change', () => {
     const renamed = dataset(withColumn('customer', { name: 'client', previousName: 'customer' }));
     expect(changes(renamed, renamed)).toEqual([]);
