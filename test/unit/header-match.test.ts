@@ -26,6 +26,11 @@ function evolved(extraColumns: 'reject' | 'ignore' = 'reject'): Dataset {
   );
 }
 
+/** A dataset of nullable string columns of these names. */
+function stringColumns(...columns: string[]): Dataset {
+  return parseDataset({ name: 'd', columns: columns.map((name) => ({ name, type: 'string' })) }, 'd.json');
+}
+
 /** The match reduced to names: fields by column name, problems without their messages. */
 function names(ds: Dataset, cells: (string | null)[]) {
   const m = matchHeader(ds, cells);
@@ -281,16 +286,7 @@ describe('matchHeader', () => {
 
   it('hints at a column the header lacks before a nearer one it carries', () => {
     // Prepare
-    const ds = parseDataset(
-      {
-        name: 'd',
-        columns: [
-          { name: 'amount', type: 'string' },
-          { name: 'amount_sx', type: 'string' },
-        ],
-      },
-      'd.json',
-    );
+    const ds = stringColumns('amount', 'amount_sx');
 
     // Act: "amounts" is one edit from amount (carried), two from "amount sx" (lacked).
     const m = matchHeader(ds, ['amount', 'amounts']);
@@ -304,16 +300,7 @@ describe('matchHeader', () => {
 
   it('hints at the nearest of the columns, not the first declared', () => {
     // Prepare
-    const ds = parseDataset(
-      {
-        name: 'd',
-        columns: [
-          { name: 'abcdefgh', type: 'string' },
-          { name: 'abcdefgx', type: 'string' },
-        ],
-      },
-      'd.json',
-    );
+    const ds = stringColumns('abcdefgh', 'abcdefgx');
 
     // Act: "abcdefx" is two edits from abcdefgh, one from abcdefgx; "abcdefg" one from both.
     const nearest = matchHeader(ds, ['abcdefx']);

@@ -406,17 +406,13 @@ describe('datalake validate', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** `datalake validate` of the file against the declaration under `policy`. */
+  const validateUnder = (policy: string, ...more: string[]) =>
+    runCli(['validate', file, '--dataset', 'orders', '--datasets', datasetsDir(policy), ...more]);
+
   it('checks a file with an alias and ignored columns under ignore', async () => {
     // Act
-    const { code, out } = await runCli([
-      'validate',
-      file,
-      '--dataset',
-      'orders',
-      '--datasets',
-      datasetsDir('ignore'),
-      '--json',
-    ]);
+    const { code, out } = await validateUnder('ignore', '--json');
 
     // Assess
     expect(code).toBe(1);
@@ -427,14 +423,7 @@ describe('datalake validate', () => {
 
   it('reports the retired and the extra column under reject', async () => {
     // Act
-    const { code, out } = await runCli([
-      'validate',
-      file,
-      '--dataset',
-      'orders',
-      '--datasets',
-      datasetsDir('reject'),
-    ]);
+    const { code, out } = await validateUnder('reject');
 
     // Assess
     expect(code).toBe(1);
