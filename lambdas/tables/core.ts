@@ -8,8 +8,7 @@
  * the stack, like the buckets they are in.
  */
 import type { Dataset } from '../../lib/datasets/model.ts';
-import { ensureDatasetTable, planDatasetTable, tableProperties } from '../../lib/iceberg/dataset-tables.ts';
-import { SchemaEvolutionError } from '../../lib/iceberg/evolve.ts';
+import { ensureDatasetTables, tableProperties } from '../../lib/iceberg/dataset-tables.ts';
 import type { IcebergDeps } from '../../lib/iceberg/table.ts';
 import type { Log } from '../shared/logger.ts';
 
@@ -72,27 +71,18 @@ export async function handleTables(
     );
   }
   const properties = tableProperties({ snapshotRetentionDays: days });
-  const where = { database: p.database, curatedBucket: p.curatedBucket };
-  // Every refusal first, before any write: one bad declaration leaves every table as it was.
-  const refused: string[] = [];
-  for (const name of asked) {
-    await planDatasetTable(deps.iceberg, where, deps.datasets.get(name)!).catch((err: unknown) => {
-      if (!(err instanceof SchemaEvolutionError)) throw err;
-      refused.push(err.message);
-    });
-  }
-  if (refused.length > 0) {
-    throw new SchemaEvolutionError(
-      `${refused.join(' | ')} (change the declarations by the rules, or give the dataset the next "version": a new table)`,
-    );
-  }
+  const tables = await ensureDatasetTables(
+    deps.iceberg,
+    { database: p.database, curatedBucket: p.curatedBucket },
+    asked.map((name) => deps.datasets.get(name)!),
+    properties,
+  );
   const out: Pick<TablesResponse, 'created' | 'evolved' | 'existing'> = {
     created: [],
     evolved: [],
     existing: [],
   };
-  for (const name of asked) {
-    const table = await ensureDatasetTable(deps.iceberg, where, deps.datasets.get(name)!, properties);
+  for (const table of tables) {
     out[table.status === 'unchanged' ? 'existing' : table.status].push(table.table);
     deps.log.info(`table ${table.status}`, {
       database: p.database,

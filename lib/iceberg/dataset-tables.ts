@@ -2,7 +2,7 @@
  * A dataset's Iceberg table: where it is, its schema (schema.ts) and its properties.
  */
 import type { Dataset } from '../datasets/model.ts';
-import { tableSchemaChanges } from './evolve.ts';
+import { SchemaEvolutionError, tableSchemaChanges } from './evolve.ts';
 import { tableLocation, tableName } from './layout.ts';
 import { icebergSchema } from './schema.ts';
 import { ensureTable, evolveSchema, type IcebergDeps, loadTable, type TableProperties } from './table.ts';
@@ -103,4 +103,32 @@ export async function planDatasetTable(
   const { metadata } = await loadTable(deps, { database: where.database, name });
   const changes = tableSchemaChanges(`${where.database}.${name}`, metadata, icebergSchema(ds));
   return { table: name, status: changes.length ? 'evolved' : 'unchanged', changes };
+}
+
+/**
+ * {@link ensureDatasetTable} for every dataset, after checking them all ({@link planDatasetTable}):
+ * when the rules refuse any change, throws one `SchemaEvolutionError` listing every refusal and
+ * touches no table. What the tables custom resource does on deploy and `local up` at start.
+ */
+export async function ensureDatasetTables(
+  deps: IcebergDeps,
+  where: { database: string; curatedBucket: string },
+  datasets: readonly Dataset[],
+  properties?: TableProperties,
+): Promise<DatasetTableResult[]> {
+  const refused: string[] = [];
+  for (const ds of datasets) {
+    await planDatasetTable(deps, where, ds).catch((err: unknown) => {
+      if (!(err instanceof SchemaEvolutionError)) throw err;
+      refused.push(err.message);
+    });
+  }
+  if (refused.length > 0) {
+    throw new SchemaEvolutionError(
+      `${refused.join(' | ')} (change the declarations by the rules, or give the dataset the next "version": a new table)`,
+    );
+  }
+  const out: DatasetTableResult[] = [];
+  for (const ds of datasets) out.push(await ensureDatasetTable(deps, where, ds, properties));
+  return out;
 }
