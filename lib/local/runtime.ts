@@ -279,14 +279,20 @@ export class LocalRuntime {
       );
     }
     // Every dataset's current table version, created or evolved as the stack's tables custom
-    // resource does on deploy (a change the rules refuse stops the start, every table untouched).
-    await ensureDatasetTables(
-      { store: runtime.store, catalog: runtime.tables },
-      { database: LOCAL_DATABASE, curatedBucket: LOCAL_BUCKETS.curated },
-      [...datasets.values()],
-      // The app's retention, as the stack gives its tables (the `snapshotRetentionDays` setting).
-      tableProperties({ snapshotRetentionDays: config.snapshotRetentionDays }),
-    );
+    // resource does on deploy (a change the rules refuse stops the start, every table untouched,
+    // and the lake's server and ledger are let go for the next start).
+    try {
+      await ensureDatasetTables(
+        { store: runtime.store, catalog: runtime.tables },
+        { database: LOCAL_DATABASE, curatedBucket: LOCAL_BUCKETS.curated },
+        [...datasets.values()],
+        // The app's retention, as the stack gives its tables (the `snapshotRetentionDays` setting).
+        tableProperties({ snapshotRetentionDays: config.snapshotRetentionDays }),
+      );
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
     await runtime.recover();
     const s3Fault = options.faults?.s3;
     if (s3Fault) {
