@@ -200,6 +200,13 @@ describe('datalake datasets check usage', () => {
     expect(missing.err).toBe('datalake: cannot read the datasets folder "/nonexistent/datasets": ENOENT\n');
   });
 
+  it('datasets check --help prints its usage only, exit 0', async () => {
+    const { code, out, err } = await run('--help');
+    expect([code, err]).toEqual([0, '']);
+    expect(out.startsWith('usage: datalake datasets check --against DIR|GIT_REF')).toBe(true);
+    expect(out).not.toContain('commands:');
+  });
+
   it('the whole usage lists the command', async () => {
     const { out } = await runCli(['--help']);
     expect(out).toContain('datasets check --against DIR|GIT_REF');
