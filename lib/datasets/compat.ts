@@ -318,20 +318,28 @@ function added(col: Column, j: number, appended: boolean, ds: Dataset): Finding 
 
 /**
  * The positions (in `match`) of a longest run of matched columns whose previous positions
- * increase: the columns that kept their relative order. The rest moved.
+ * increase: the columns that kept their relative order; the rest moved. Among runs of that length
+ * the one with the most columns at their own rank wins, so a column left in place is never the one
+ * named as moved (in `c, b, a` from `a, b, c`, `c` and `a` moved, not `b`).
  */
 function longestIncreasing(match: readonly (number | undefined)[]): Set<number> {
   const positions = match.flatMap((i, j) => (i === undefined ? [] : [j]));
-  // O(n²) is plenty: a dataset has at most 10,000 columns and usually a few dozen.
-  const length = positions.map(() => 1);
+  const rankBefore = new Map(
+    [...positions].sort((a, b) => match[a]! - match[b]!).map((j, rank) => [j, rank]),
+  );
+  const stayed = positions.map((j, rank) => (rankBefore.get(j) === rank ? 1 : 0));
+  // Length first, then columns in place: length × (n + 1) + in place. O(n²) is plenty: a dataset
+  // has at most 10,000 columns and usually a few dozen.
+  const weight = positions.length + 1;
+  const score = positions.map((_, b) => weight + stayed[b]!);
   const back = positions.map(() => -1);
   for (let b = 0; b < positions.length; b++)
     for (let a = 0; a < b; a++)
-      if (match[positions[a]!]! < match[positions[b]!]! && length[a]! + 1 > length[b]!) {
-        length[b] = length[a]! + 1;
+      if (match[positions[a]!]! < match[positions[b]!]! && score[a]! + weight + stayed[b]! > score[b]!) {
+        score[b] = score[a]! + weight + stayed[b]!;
         back[b] = a;
       }
-  let end = length.indexOf(Math.max(0, ...length));
+  let end = score.indexOf(Math.max(0, ...score));
   const kept = new Set<number>();
   for (; end !== -1; end = back[end]!) kept.add(positions[end]!);
   return kept;

@@ -5,29 +5,17 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { guardDatasetChanges } from '../../lib/datasets/baseline.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import { buildLakeApp } from '../../lib/lake.ts';
+import { tempDir, writeDeclarations } from '../declarations-scratch.ts';
 
 const exec = promisify(execFile);
 const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> };
-const scratch: string[] = [];
-afterAll(async () => {
-  for (const dir of scratch.splice(0)) await rm(dir, { recursive: true, force: true });
-});
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  scratch.push(dir);
-  return dir;
-}
-
 const ORDERS = {
   name: 'orders',
   columns: [
@@ -42,15 +30,11 @@ const rescaled = (extra: Record<string, unknown> = {}) => ({
   columns: [ORDERS.columns[0], { ...ORDERS.columns[1], precision: 13, scale: 3 }],
 });
 
-async function declare(dir: string, dataset: object): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'orders.json'), JSON.stringify(dataset));
-}
-
 /** A fresh app with the recommended flags, no bundling and the given context. */
-function app(context: Record<string, unknown>): App {
+async function app(context: Record<string, unknown>): Promise<App> {
+  const outdir = await tempDir('guard-cdk-out-');
   return new App({
-    outdir: join(scratch[0] ?? tmpdir(), `cdk.out-${Math.random().toString(36).slice(2)}`),
+    outdir,
     context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context },
   });
 }
@@ -61,14 +45,14 @@ describe('cdk synth: the dataset compatibility guard', () => {
   it('refuses an uncommitted breaking change in a git checkout (default baseline HEAD), listing rule and fix', async () => {
     const root = await tempDir('guard-git-');
     const datasets = join(root, 'datasets');
-    await declare(datasets, ORDERS);
+    await writeDeclarations(datasets, ORDERS);
     const git = (...args: string[]) =>
       exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: root });
     await git('init', '--quiet');
     await git('add', '.');
     await git('commit', '--quiet', '-m', 'orders');
-    await declare(datasets, rescaled());
-    const lake = app({ datasetsDir: datasets });
+    await writeDeclarations(datasets, rescaled());
+    const lake = await app({ datasetsDir: datasets });
     await expect(buildLakeApp(lake, () => {})).rejects.toThrow(
       /compared with HEAD:datasets\):\n {2}- orders\.amount: decimal-scale-changed: .*declare "version": 2/,
     );
@@ -77,9 +61,9 @@ describe('cdk synth: the dataset compatibility guard', () => {
 
   it('builds the lake when the same change is a new version (folder baseline)', async () => {
     const dir = await tempDir('guard-dir-');
-    await declare(join(dir, 'before'), ORDERS);
-    await declare(join(dir, 'after'), rescaled({ version: 2 }));
-    const lake = app({ datasetsDir: join(dir, 'after'), datasetsBaseline: join(dir, 'before') });
+    await writeDeclarations(join(dir, 'before'), ORDERS);
+    await writeDeclarations(join(dir, 'after'), rescaled({ version: 2 }));
+    const lake = await app({ datasetsDir: join(dir, 'after'), datasetsBaseline: join(dir, 'before') });
     const warnings: string[] = [];
     const built = await buildLakeApp(lake, (m) => warnings.push(m));
     expect(built.datasets.map((d) => [d.name, d.version])).toEqual([['orders', 2]]);
@@ -91,8 +75,8 @@ describe('cdk synth: the dataset compatibility guard', () => {
 describe('the guard itself', () => {
   it('refuses a breaking change against a folder, and lets it through with "none"', async () => {
     const dir = await tempDir('guard-none-');
-    await declare(join(dir, 'before'), ORDERS);
-    await declare(join(dir, 'after'), rescaled());
+    await writeDeclarations(join(dir, 'before'), ORDERS);
+    await writeDeclarations(join(dir, 'after'), rescaled());
     const datasets = await loadDatasets(join(dir, 'after'));
     const inputs = { datasets, datasetsDir: join(dir, 'after'), warn: () => {} };
     await expect(guardDatasetChanges({ ...inputs, baseline: join(dir, 'before') })).rejects.toThrow(
@@ -103,7 +87,7 @@ describe('the guard itself', () => {
 
   it('outside a git checkout warns that it did not run with the default, and fails with an explicit ref', async () => {
     const dir = await tempDir('guard-nogit-');
-    await declare(dir, rescaled());
+    await writeDeclarations(dir, rescaled());
     const datasets = await loadDatasets(dir);
     const warnings: string[] = [];
     await expect(

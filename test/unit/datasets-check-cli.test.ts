@@ -4,24 +4,14 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir, writeDeclarations } from '../declarations-scratch.ts';
 import { runCli } from './cli-run.ts';
 
 const exec = promisify(execFile);
-const scratch: string[] = [];
-afterAll(async () => {
-  await Promise.all(scratch.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  scratch.push(dir);
-  return dir;
-}
 
 const ORDERS = {
   name: 'orders',
@@ -32,11 +22,6 @@ const ORDERS = {
 };
 
 type Json = Record<string, unknown>;
-
-async function writeDeclarations(dir: string, ...datasets: Json[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  for (const ds of datasets) await writeFile(join(dir, `${ds.name}.json`), JSON.stringify(ds, null, 2));
-}
 
 /** ORDERS with its columns changed by `patch` (by column name). */
 function orders(patch: Record<string, Json> = {}, extra: Json = {}): Json {
@@ -213,6 +198,13 @@ describe('datalake datasets check usage', () => {
     const missing = await run('--datasets', '/nonexistent/datasets', '--against', 'HEAD');
     expect(missing.code).toBe(2);
     expect(missing.err).toBe('datalake: cannot read the datasets folder "/nonexistent/datasets": ENOENT\n');
+  });
+
+  it('datasets check --help prints its usage only, exit 0', async () => {
+    const { code, out, err } = await run('--help');
+    expect([code, err]).toEqual([0, '']);
+    expect(out.startsWith('usage: datalake datasets check --against DIR|GIT_REF')).toBe(true);
+    expect(out).not.toContain('commands:');
   });
 
   it('the whole usage lists the command', async () => {

@@ -91,8 +91,10 @@ describe('columns added, removed, moved', () => {
     const found = changes(dataset([d!, a!, b!, c!]));
     expect(found.map(brief)).toEqual([['currency', 'breaking', 'column-moved']]);
     expect(found[0]!.message).toContain('moved from position 4 to 1');
-    // Two columns swapped: one of them is named as moved.
+    // Two columns swapped: one of them is named as moved (putting it back fixes both).
     expect(changes(dataset([a!, c!, b!, d!])).map((x) => x.rule)).toEqual(['column-moved']);
+    // Reversed: the column left in place is not named.
+    expect(changes(dataset([c!, b!, a!, d!])).map((x) => x.column)).toEqual(['amount', 'id']);
   });
 
   it('a removed column is breaking and says to retire it or declare a version', () => {
