@@ -140,6 +140,10 @@ function misspelt(folded: string, targets: readonly Target[]): Column | undefine
   return best;
 }
 
+/** Why `extraColumns: "ignore"` did not drop a misspelt cell, and what to do. */
+const IGNORE_REFUSED =
+  ': a header this near a column the file lacks is taken for a misspelling even under "extraColumns": "ignore" (correct it, or rename the extra column)';
+
 /**
  * Maps header cells (decoded texts; null for a cell that could not be decoded, which maps to
  * nothing and is reported by the caller) onto the dataset's columns. Problems come in cell order,
@@ -217,7 +221,7 @@ export function matchHeader(ds: Dataset, cells: readonly (string | null)[]): Hea
       column: text,
       value: text,
       rule: 'unknown_column',
-      message: `the header names an unknown column "${truncateText(text)}"${near ? ` (did you mean "${headerOf(near)}"?)` : ''}`,
+      message: `the header names an unknown column "${truncateText(text)}"${near ? ` (did you mean "${headerOf(near)}"?)` : ''}${ignore ? IGNORE_REFUSED : ''}`,
     };
   }
   ignored.sort((a, b) => a - b);
