@@ -63,52 +63,86 @@ export function typoEdits(length: number): number {
   return length >= 8 ? 2 : length >= 4 ? 1 : 0;
 }
 
+/** Rows of the distance table, reused from call to call (a header may take millions of calls). */
+let rows = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
+
 /**
  * The optimal string alignment distance of `a` and `b` (insertions, deletions, replacements and
- * swaps of neighbours, each character edited once), or `limit + 1` when it is over `limit`: texts
- * whose lengths differ by more are not compared at all (a header cell may be a megabyte long).
+ * swaps of neighbours, each character edited once), or `limit + 1` when it is over `limit`. Only
+ * the band of the table within `limit` of its diagonal is computed, and a row past the limit ends
+ * it: texts whose lengths differ by more are not compared at all (a header cell may be a megabyte).
  */
 export function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let before = new Array<number>(b.length + 1).fill(0);
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let best = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d = Math.min(d, before[j - 2]! + 1);
-      current.push(d);
-      best = Math.min(best, d);
+  if (a === b) return 0;
+  const n = a.length;
+  const m = b.length;
+  const over = limit + 1;
+  if (Math.abs(n - m) > limit) return over;
+  if (rows[0]!.length < m + 2) rows = rows.map(() => new Int32Array(2 * (m + 2)));
+  let [before, previous, current] = rows as [Int32Array, Int32Array, Int32Array];
+  for (let j = 0; j <= m; j++) previous[j] = Math.min(j, over);
+  for (let i = 1; i <= n; i++) {
+    const lo = Math.max(1, i - limit);
+    const hi = Math.min(m, i + limit);
+    // Column 0 is i; left of the band any value over the limit will do, and i is (i > limit there).
+    current[lo - 1] = i;
+    let best = current[lo - 1]!;
+    const ai = a.charCodeAt(i - 1);
+    const aPrev = i > 1 ? a.charCodeAt(i - 2) : -1;
+    for (let j = lo; j <= hi; j++) {
+      const bj = b.charCodeAt(j - 1);
+      let d = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (ai === bj ? 0 : 1));
+      if (j > 1 && ai === b.charCodeAt(j - 2) && aPrev === bj) d = Math.min(d, before[j - 2]! + 1);
+      current[j] = d;
+      if (d < best) best = d;
     }
+    // Outside the band the distance is over the limit: the next row reads one cell past it.
+    if (hi < m) current[hi + 1] = over;
     // Every later row is at least this row's least value: past the limit, it stays past it.
-    if (best > limit) return limit + 1;
+    if (best > limit) return over;
+    const done = before;
     before = previous;
     previous = current;
+    current = done;
   }
-  return Math.min(previous[b.length]!, limit + 1);
+  return Math.min(previous[m]!, over);
 }
 
-/** The column among `candidates` one of whose header texts `text` most likely misspells, if any. */
-function misspelt(text: string, candidates: readonly Column[]): Column | undefined {
-  const folded = fold(text);
+/** A header text a misspelling is measured against: folded once, with the edits it allows. */
+interface Target {
+  readonly col: Column;
+  readonly folded: string;
+  readonly limit: number;
+}
+
+function targetsOf(columns: readonly Column[]): Target[] {
+  return columns.flatMap((col) =>
+    headerTexts(col).map((text) => {
+      const folded = fold(text);
+      return { col, folded, limit: typoEdits(folded.length) };
+    }),
+  );
+}
+
+/** The column among `targets` one of whose header texts the folded cell most likely misspells, if any. */
+function misspelt(folded: string, targets: readonly Target[]): Column | undefined {
   let best: Column | undefined;
   let bestEdits = Number.POSITIVE_INFINITY;
-  for (const col of candidates) {
-    for (const declared of headerTexts(col)) {
-      const target = fold(declared);
-      const limit = typoEdits(target.length);
-      const edits = editDistance(folded, target, limit);
-      if (edits <= limit && edits < bestEdits) {
-        best = col;
-        bestEdits = edits;
-      }
+  for (const { col, folded: target, limit } of targets) {
+    // Only a nearer text than the best so far matters: fewer edits to look for.
+    const bound = Math.min(limit, bestEdits - 1);
+    const edits = editDistance(folded, target, bound);
+    if (edits <= bound) {
+      best = col;
+      bestEdits = edits;
     }
   }
   return best;
 }
+
+/** Why `extraColumns: "ignore"` did not drop a misspelt cell, and what to do. */
+const IGNORE_REFUSED =
+  ': a header this near a column the file lacks is taken for a misspelling even under "extraColumns": "ignore" (correct it, or rename the extra column)';
 
 /**
  * Maps header cells (decoded texts; null for a cell that could not be decoded, which maps to
@@ -160,6 +194,9 @@ export function matchHeader(ds: Dataset, cells: readonly (string | null)[]): Hea
   });
   const live = liveColumns(ds);
   const lacked = live.filter((col) => !seen.has(col));
+  // Folded once: a header of thousands of unknown cells meets thousands of columns.
+  const lackedTargets = unmatched.length > 0 ? targetsOf(lacked) : [];
+  const liveTargets = unmatched.length > 0 ? targetsOf(live) : [];
   for (const position of unmatched) {
     const text = cells[position]!;
     if (text === '') {
@@ -172,18 +209,19 @@ export function matchHeader(ds: Dataset, cells: readonly (string | null)[]): Hea
       };
       continue;
     }
-    const typo = misspelt(text, lacked);
+    const folded = fold(text);
+    const typo = misspelt(folded, lackedTargets);
     if (ignore && !typo) {
       ignored.push(position);
       continue;
     }
-    const near = typo ?? misspelt(text, live);
+    const near = typo ?? misspelt(folded, liveTargets);
     atCell[position] = {
       position,
       column: text,
       value: text,
       rule: 'unknown_column',
-      message: `the header names an unknown column "${truncateText(text)}"${near ? ` (did you mean "${headerOf(near)}"?)` : ''}`,
+      message: `the header names an unknown column "${truncateText(text)}"${near ? ` (did you mean "${headerOf(near)}"?)` : ''}${ignore ? IGNORE_REFUSED : ''}`,
     };
   }
   ignored.sort((a, b) => a - b);
