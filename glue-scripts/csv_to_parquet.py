@@ -164,8 +164,9 @@ _UTC_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2
 
 
 def is_utc_instant(text: str) -> bool:
-    """``YYYY-MM-DDTHH:MM:SS.sssZ`` naming a real instant (JavaScript's ``toISOString``, years 0001-9999)."""
-    if not _UTC_INSTANT.fullmatch(text) or not is_calendar_date(text[:10]):
+    """``YYYY-MM-DDTHH:MM:SS.sssZ`` naming a real instant (JavaScript's ``toISOString``, years 0001-9999:
+    ``strptime`` refuses year 0, a day or time that does not exist)."""
+    if not _UTC_INSTANT.fullmatch(text):
         return False
     try:
         datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")

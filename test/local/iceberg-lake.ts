@@ -98,8 +98,12 @@ export async function writeDataFile(
       .map((f) => `'${f.name}': ${f.id}`)
       .join(', ');
     const columns = ds.columns.map((c) => `"${c.name}"`).join(', ');
+    // The lineage columns every engine writes (their values do not matter to these tests).
+    const lineage = LINEAGE_FIELDS.map(
+      (f) => `CAST(NULL AS ${f.type === 'timestamptz' ? 'TIMESTAMPTZ' : 'VARCHAR'}) AS "${f.name}"`,
+    ).join(', ');
     await conn.run(
-      `COPY (SELECT ${columns}, DATE '${ingestDate}' AS ingest_date FROM (${select})) TO '${local}' (FORMAT parquet, FIELD_IDS {${ids}}, KV_METADATA {'${ICEBERG_SCHEMA_KEY}': '${JSON.stringify(schema).replace(/'/g, "''")}'})`,
+      `COPY (SELECT ${columns}, DATE '${ingestDate}' AS ingest_date, ${lineage} FROM (${select})) TO '${local}' (FORMAT parquet, FIELD_IDS {${ids}}, KV_METADATA {'${ICEBERG_SCHEMA_KEY}': '${JSON.stringify(schema).replace(/'/g, "''")}'})`,
     );
     const reader = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${local}')`);
     const rows = Number(reader.getRowObjectsJson()[0]?.n);
