@@ -60,6 +60,16 @@ export function latestViewColumns(ds: Dataset): ViewColumn[] {
   ];
 }
 
+/**
+ * The Glue tables and views a query may name for a dataset: every table version (`orders`,
+ * `orders_v2`, …: old versions stay queryable) and `<dataset>_latest` when it declares a key.
+ */
+export function queryableTables(ds: Dataset): string[] {
+  const versions = Array.from({ length: ds.version }, (_, i) => tableName(ds.name, i + 1));
+  const view = latestView(ds);
+  return view ? [...versions, view.name] : versions;
+}
+
 /** The view of a dataset with a key: its name and the table it reads (the current version's). */
 export function latestView(ds: Dataset): { name: string; table: string } | undefined {
   if (!ds.key?.length) return undefined;

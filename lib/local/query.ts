@@ -22,7 +22,7 @@ import {
   type DuckDBPreparedStatement,
   StatementType,
 } from '@duckdb/node-api';
-import { latestView, latestViewSql } from '../datasets/latest-view.ts';
+import { latestView, latestViewColumns, latestViewSql } from '../datasets/latest-view.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { tableName } from '../iceberg/layout.ts';
 import { idString } from '../iceberg/metadata.ts';
@@ -120,6 +120,7 @@ export async function queryLake(
   for (const ds of scope.datasets.values()) {
     const latest = latestView(ds);
     const latestNamed = latest !== undefined && (!named || named.has(latest.name));
+    let currentColumns: readonly string[] = [];
     // Every table version is a view under its Athena name: `orders` (version 1), `orders_v2`, …
     for (let version = 1; version <= ds.version; version++) {
       const name = tableName(ds.name, version);
@@ -130,8 +131,12 @@ export async function queryLake(
       views.push(view.sql);
       files.push(...view.files);
       if (view.version) versions.push(view.version);
+      if (current) currentColumns = view.columns;
     }
-    if (latest && latestNamed) views.push(`CREATE VIEW ${quoteIdent(latest.name)} AS ${latestViewSql(ds)}`);
+    // Only over a table that has every column the view names: a table not yet evolved to the
+    // declaration (no lineage yet), or a snapshot from before a column, has no `_latest` view.
+    if (latest && latestNamed && latestViewColumns(ds).every((c) => currentColumns.includes(c.name)))
+      views.push(`CREATE VIEW ${quoteIdent(latest.name)} AS ${latestViewSql(ds)}`);
   }
   // Spills stay in the lake: an in-memory DuckDB otherwise spills into `.tmp` of the working directory.
   const cacheRoot = dirname(resolve(scope.cacheDir));
@@ -316,7 +321,7 @@ async function datasetView(
   store: ObjectStore,
   ds: Dataset,
   tableVersion: number,
-): Promise<{ sql: string; files: string[]; version?: TableVersion } | undefined> {
+): Promise<{ sql: string; files: string[]; columns: string[]; version?: TableVersion } | undefined> {
   const name = tableName(ds.name, tableVersion);
   const view = quoteIdent(name);
   if (!(await scope.catalog.load(scope.database, name))) {
@@ -324,7 +329,8 @@ async function datasetView(
       throw new QueryError(`table ${name} does not exist yet: no file of the dataset was curated`);
     // An older version without a table never held a row, and its declaration is gone: no view.
     if (tableVersion !== ds.version) return undefined;
-    return { sql: emptyView(view, icebergSchema(ds)), files: [] };
+    const schema = icebergSchema(ds);
+    return { sql: emptyView(view, schema), files: [], columns: names(schema) };
   }
   const table = await loadTable({ store, catalog: scope.catalog }, { database: scope.database, name });
   const { metadata } = table;
@@ -336,22 +342,26 @@ async function datasetView(
   }
   // As Athena: the table's current schema, or at a version (time travel) the snapshot's (scan.ts).
   const schema = scope.snapshot ? schemaOf(metadata, snapshot) : schemaOf(metadata);
-  if (!snapshot) return { sql: emptyView(view, schema), files: [] };
+  const columns = names(schema);
+  if (!snapshot) return { sql: emptyView(view, schema), files: [], columns };
   const version = {
     table: name,
     snapshotId: idString(snapshot['snapshot-id']),
     timestamp: new Date(snapshot['timestamp-ms']).toISOString(),
   };
   const live = await liveFiles(store, metadata, snapshot);
-  if (live.length === 0) return { sql: emptyView(view, schema), files: [], version };
+  if (live.length === 0) return { sql: emptyView(view, schema), files: [], columns, version };
   const paths: string[] = [];
   for (const file of live) paths.push(await cacheFile(scope, file));
   return {
     sql: `CREATE VIEW ${view} AS SELECT * FROM ${readParquetSql(paths, schema)}`,
     files: paths,
+    columns,
     version,
   };
 }
+
+const names = (schema: IcebergSchema) => schema.fields.map((f) => f.name);
 
 /** A view of no rows with the schema's columns, in its order and of its types. */
 function emptyView(view: string, schema: IcebergSchema): string {

@@ -7,7 +7,12 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { latestView, latestViewColumns, latestViewSql } from '../../lib/datasets/latest-view.ts';
+import {
+  latestView,
+  latestViewColumns,
+  latestViewSql,
+  queryableTables,
+} from '../../lib/datasets/latest-view.ts';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
 
 const items = (extra: Record<string, unknown> = {}): Dataset =>
@@ -132,9 +137,15 @@ describe('the _latest view SQL', () => {
     expect(sql).toContain('WHERE "__latest_rank" = 1');
   });
 
+  it('lists every table version and the view as what queries may read (the operator policy grants each)', () => {
+    expect(queryableTables(items({ version: 3 }))).toEqual(['items', 'items_v2', 'items_v3', 'items_latest']);
+    expect(queryableTables(items())).toEqual(['items', 'items_latest']);
+  });
+
   it('has no view for a dataset without a key', () => {
     const ds = parseDataset({ name: 'plain', columns: [{ name: 'a', type: 'int' }] }, 'plain.json');
     expect(latestView(ds)).toBeUndefined();
+    expect(queryableTables(ds)).toEqual(['plain']);
     expect(() => latestViewSql(ds)).toThrow('dataset "plain" declares no key: it has no plain_latest view');
   });
 });
