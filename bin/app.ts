@@ -1,16 +1,11 @@
 #!/usr/bin/env node
-/** The CDK app: configuration → datasets → StorageStack + PipelineStack, checked by cdk-nag. */
-import { resolve } from 'node:path';
+/** The CDK app: configuration → datasets (checked against their baseline) → StorageStack + PipelineStack, checked by cdk-nag. */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseConfig } from '../lib/config.ts';
-import { loadDatasets } from '../lib/datasets/load.ts';
-import { buildLake } from '../lib/lake.ts';
+import { buildLakeApp } from '../lib/lake.ts';
 
 const app = new App();
-const config = parseConfig((key) => app.node.tryGetContext(key));
-const datasetsDir = resolve(config.datasetsDir);
-const datasets = [...(await loadDatasets(datasetsDir)).values()];
-buildLake(app, { config, datasets, datasetsDir });
+// A declaration change the tables cannot follow stops here (context datasetsBaseline, README).
+const { config } = await buildLakeApp(app, (message) => process.stderr.write(`${message}\n`));
 Tags.of(app).add('project', `${config.prefix}-${config.stage}`);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

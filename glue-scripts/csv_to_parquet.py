@@ -28,7 +28,9 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Seque
 # ---------------------------------------------------------------------------------------------
 
 REQUIRED_ARGS = ("dataset", "source", "target", "ingest-date", "commit-request", "schema", "expected-rows", "run-id")
-OPTIONAL_ARGS = ("delimiter", "quote", "multiline")
+# The lineage arguments are required only by a schema with lineage fields (``lineage_values``): an
+# execution started before they existed carries a schema without them, and still converts.
+OPTIONAL_ARGS = ("delimiter", "quote", "multiline", "source-key", "source-version", "ingested-at")
 DEFAULT_DELIMITER = ","
 DEFAULT_QUOTE = '"'
 
@@ -52,6 +54,11 @@ class JobArgs(NamedTuple):
     # The validator's recordSpansLines: some quoted value holds a line break, so the file must be
     # read whole (multiLine). Absent means true: the whole-file read is right for every file.
     multiline: bool = True
+    # The landed object's key, its version as the ledger names it, and when S3 received it (ISO 8601
+    # UTC with milliseconds): the values of the lineage fields. None when not passed.
+    source_key: Optional[str] = None
+    source_version: Optional[str] = None
+    ingested_at: Optional[str] = None
 
 
 class JobFailure(Exception):
@@ -67,8 +74,8 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
     """The job arguments, checked.
 
     ``resolve`` is ``awsglue.utils.getResolvedOptions`` in Glue (a fake in tests). It fails on a
-    missing option, so the optional ``--delimiter``, ``--quote`` and ``--multiline`` are only
-    asked for when they are on the command line. getResolvedOptions returns argparse destinations (``expected_rows`` for
+    missing option, so the optional ones (``OPTIONAL_ARGS``) are only asked for when they are on
+    the command line. getResolvedOptions returns argparse destinations (``expected_rows`` for
     ``--expected-rows``); the dashed spelling is accepted too.
     """
     wanted = list(REQUIRED_ARGS) + [o for o in OPTIONAL_ARGS if _option_given(argv, o)]
@@ -120,6 +127,10 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
     _, request_key = split_s3_uri(commit_request)
     if not request_key.endswith(".json") or request_key.endswith("/.json"):
         raise JobFailure(f"--commit-request must name a .json object, got {json.dumps(commit_request)}")
+    ingested_at = get("ingested-at") or None
+    if ingested_at is not None and not is_utc_instant(ingested_at):
+        raise JobFailure("--ingested-at must be an ISO 8601 UTC instant with milliseconds "
+                         f"(2024-01-05T10:00:00.000Z, an S3 LastModified), got {json.dumps(ingested_at)}")
     return JobArgs(
         dataset=get("dataset") or "",
         source=source,
@@ -132,6 +143,9 @@ def parse_args(argv: Sequence[str], resolve: Callable[[Sequence[str], list], Map
         multiline=multiline != "false",
         ingest_date=ingest_date,
         commit_request=commit_request,
+        source_key=get("source-key") or None,
+        source_version=get("source-version") or None,
+        ingested_at=ingested_at,
     )
 
 
@@ -141,6 +155,21 @@ def is_calendar_date(text: str) -> bool:
         return False
     try:
         datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+_UTC_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z")
+
+
+def is_utc_instant(text: str) -> bool:
+    """``YYYY-MM-DDTHH:MM:SS.sssZ`` naming a real instant (JavaScript's ``toISOString``, years 0001-9999:
+    ``strptime`` refuses year 0, a day or time that does not exist)."""
+    if not _UTC_INSTANT.fullmatch(text):
+        return False
+    try:
+        datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
     except ValueError:
         return False
     return True
@@ -444,9 +473,13 @@ class CastStep(NamedTuple):
     header: str  # the CSV header text (metadata.header, default the name)
     spark_type: str  # Spark SQL type, e.g. DECIMAL(12,2)
     template: str  # SQL expression over {col}, see cast_template
-    nullable: bool
+    nullable: bool  # as declared, and true for an optional, retired or lineage field (null by the model)
     declared_type: str  # the type as the schema spells it, for messages
     field_id: int  # the Parquet (= Iceberg) field id: metadata["parquet.field.id"]
+    aliases: tuple = ()  # other header texts of the column (metadata.aliases)
+    optional: bool = False  # the header may be absent: a typed NULL then (metadata.optional)
+    retired: bool = False  # never read from the file: a typed NULL in every row (metadata.retired)
+    lineage: Optional[str] = None  # a lineage field: the argument that fills it (metadata.lineage)
 
 
 # The column the job adds to every row (the table's partition source), and its field id.
@@ -455,6 +488,28 @@ INGEST_DATE_FIELD_ID = 1
 # The StructField metadata key Spark >= 3.3 writes as the Parquet field id
 # (spark.sql.parquet.fieldId.write.enabled, on by default).
 FIELD_ID_KEY = "parquet.field.id"
+# A lineage field's metadata.lineage -> the Spark type it must have. Its value is the argument of
+# the same name (``--source-key``, ``--source-version``, ``--ingested-at``), cast by the plan.
+LINEAGE_TYPES = {"source_key": "STRING", "source_version": "STRING", "ingested_at": "TIMESTAMP_LTZ"}
+
+
+def compact_json(value: Any) -> str:
+    """A metadata value in a message: compact JSON, as the twin's ``JSON.stringify`` writes it."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _flag(name: str, metadata: Mapping[str, Any], key: str) -> bool:
+    value = metadata.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"column {name!r}: metadata.{key} must be true or false, got {compact_json(value)}")
+    return value
+
+
+def _aliases(name: str, metadata: Mapping[str, Any]) -> tuple:
+    aliases = metadata.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+        raise ValueError(f"column {name!r}: metadata.aliases must be a list of non-empty strings")
+    return tuple(aliases)
 
 
 def cast_plan(schema_json: Any) -> list:
@@ -468,20 +523,34 @@ def cast_plan(schema_json: Any) -> list:
     names: set = set()
     headers: set = set()
     ids: set = set()
+    lineages: set = set()
     for i, field in enumerate(schema["fields"]):
         if not isinstance(field, dict) or not isinstance(field.get("name"), str) or not field["name"]:
             raise ValueError(f"--schema field {i} has no name")
         name = field["name"]
         metadata = field.get("metadata") or {}
-        header = metadata.get("header", name) if isinstance(metadata, dict) else name
+        if not isinstance(metadata, dict):
+            metadata = {}
+        header = metadata.get("header", name)
         if not isinstance(header, str) or not header:
             raise ValueError(f"column {name!r}: metadata.header must be a non-empty string")
         if name in names:
             raise ValueError(f"column {name!r} is declared twice")
-        if header in headers:
-            raise ValueError(f"header {header!r} is declared twice")
         names.add(name)
-        headers.add(header)
+        lineage = metadata.get("lineage")
+        if lineage is not None and lineage not in LINEAGE_TYPES:
+            raise ValueError(f"column {name!r}: metadata.lineage must be one of "
+                             f"{', '.join(LINEAGE_TYPES)}, got {compact_json(lineage)}")
+        if lineage is not None and lineage in lineages:
+            raise ValueError(f"lineage {lineage} is declared twice")
+        aliases = _aliases(name, metadata)
+        optional = _flag(name, metadata, "optional")
+        retired = _flag(name, metadata, "retired")
+        # A lineage field is not read from the file: its header texts name nothing.
+        for text in [] if lineage is not None else [header, *aliases]:
+            if text in headers:
+                raise ValueError(f"header {text!r} is declared twice")
+            headers.add(text)
         if name == INGEST_DATE_COLUMN:
             raise ValueError(f"column {name!r} is the partition column: the job adds it")
         field_id = metadata.get(FIELD_ID_KEY) if isinstance(metadata, dict) else None
@@ -496,9 +565,36 @@ def cast_plan(schema_json: Any) -> list:
             spark_type = spark_type_of(field.get("type"))
         except ValueError as e:
             raise ValueError(f"column {name!r}: {e}") from None
-        plan.append(CastStep(name, header, spark_type, cast_template(spark_type),
-                             bool(field.get("nullable", True)), str(field.get("type")), field_id))
+        if lineage is not None:
+            lineages.add(lineage)
+            if spark_type != LINEAGE_TYPES[lineage]:
+                raise ValueError(f"column {name!r}: the lineage field {lineage} must be of type "
+                                 f"{LINEAGE_TYPES[lineage]}, got {compact_json(field.get('type'))}")
+        nullable = bool(field.get("nullable", True)) or optional or retired or lineage is not None
+        plan.append(CastStep(name, header, spark_type, cast_template(spark_type), nullable,
+                             str(field.get("type")), field_id, aliases, optional, retired, lineage))
     return plan
+
+
+def lineage_values(plan: Sequence[CastStep], args: JobArgs) -> dict:
+    """The value of each lineage field of the plan (``metadata.lineage`` -> its argument's text). A
+    schema with lineage fields needs their arguments; one without them (an execution started
+    before they existed) needs none."""
+    given = {"source_key": args.source_key, "source_version": args.source_version,
+             "ingested_at": args.ingested_at}
+    missing = [s.lineage for s in plan if s.lineage is not None and given[s.lineage] is None]
+    if missing:
+        raise JobFailure("the schema has lineage fields, so the job needs "
+                         + ", ".join("--" + m.replace("_", "-") for m in missing)
+                         + " (the landed object's key, version and LastModified)")
+    return {s.lineage: given[s.lineage] for s in plan if s.lineage is not None}
+
+
+def written_order(plan: Sequence[CastStep]) -> list:
+    """The plan's step indexes in the order of the written columns: the declared columns, then
+    (``ingest_date`` between, marked None) the lineage fields, as the table schema orders them."""
+    return ([k for k, s in enumerate(plan) if s.lineage is None] + [None]
+            + [k for k, s in enumerate(plan) if s.lineage is not None])
 
 
 # Spark SQL types -> StructType JSON type names.
@@ -507,23 +603,28 @@ _JSON_TYPES = {"STRING": "string", "INT": "integer", "BIGINT": "long", "DOUBLE":
 
 
 def output_schema(plan: Sequence[CastStep]) -> dict:
-    """The StructType JSON of what the job writes: the planned columns, then ``ingest_date``, each
-    with its Parquet field id in ``metadata["parquet.field.id"]``, which Spark writes into the
-    file. ``main`` gives every written column this metadata."""
-    fields = [{"name": s.column,
-               "type": s.spark_type.lower() if s.spark_type.startswith("DECIMAL(") else _JSON_TYPES[s.spark_type],
-               "nullable": s.nullable, "metadata": {FIELD_ID_KEY: s.field_id}} for s in plan]
-    fields.append({"name": INGEST_DATE_COLUMN, "type": "date", "nullable": False,
-                   "metadata": {FIELD_ID_KEY: INGEST_DATE_FIELD_ID}})
+    """The StructType JSON of what the job writes: the declared columns, then ``ingest_date``, then
+    the lineage fields (``written_order``), each with its Parquet field id in
+    ``metadata["parquet.field.id"]``, which Spark writes into the file. ``main`` gives every
+    written column this metadata."""
+    fields = []
+    for k in written_order(plan):
+        if k is None:
+            fields.append({"name": INGEST_DATE_COLUMN, "type": "date", "nullable": False,
+                           "metadata": {FIELD_ID_KEY: INGEST_DATE_FIELD_ID}})
+            continue
+        s = plan[k]
+        fields.append({"name": s.column,
+                       "type": s.spark_type.lower() if s.spark_type.startswith("DECIMAL(") else _JSON_TYPES[s.spark_type],
+                       "nullable": s.nullable, "metadata": {FIELD_ID_KEY: s.field_id}})
     return {"type": "struct", "fields": fields}
 
 
 def output_items(plan: Sequence[CastStep], ingest_date: str) -> list:
-    """SQL select items of the written frame: each typed column under its name, then the
-    ``ingest_date`` constant (a DATE)."""
-    items = [f"t{k} AS {quote_identifier(s.column)}" for k, s in enumerate(plan)]
-    items.append(f"DATE {sql_string_literal(ingest_date)} AS {quote_identifier(INGEST_DATE_COLUMN)}")
-    return items
+    """SQL select items of the written frame, in ``written_order``: each typed column under its
+    name, with the ``ingest_date`` constant (a DATE) before the lineage fields."""
+    return [f"DATE {sql_string_literal(ingest_date)} AS {quote_identifier(INGEST_DATE_COLUMN)}" if k is None
+            else f"t{k} AS {quote_identifier(plan[k].column)}" for k in written_order(plan)]
 
 
 def render(template: str, column_ref: str) -> str:
@@ -532,19 +633,22 @@ def render(template: str, column_ref: str) -> str:
 
 def header_positions(file_headers: Sequence[str], plan: Sequence[CastStep]) -> list:
     """The position in the file of each planned column, found by its header text or, as the
-    validator also accepts, its name. A UTF-8 BOM left on the first header is dropped (Spark's
-    reader normally strips it; this is the belt to those braces)."""
+    validator also accepts, its name or one of its aliases; None for a column the file does not
+    give: a retired column or a lineage field (never read), an optional column the header lacks. A
+    file column no step finds (an extra one the dataset ignores) is not read. A UTF-8 BOM left on
+    the first header is dropped (Spark's reader normally strips it; this is the belt to those
+    braces)."""
     headers = list(file_headers)
     if headers:
         headers[0] = headers[0].removeprefix("\ufeff")
-    positions = []
+    positions: list = []
     missing = []
     for step in plan:
-        if step.header in headers:
-            positions.append(headers.index(step.header))
-        elif step.column in headers:
-            positions.append(headers.index(step.column))
-        else:
+        found = None
+        if not step.retired and step.lineage is None:
+            found = next((headers.index(t) for t in (step.header, step.column, *step.aliases) if t in headers), None)
+        positions.append(found)
+        if found is None and not (step.retired or step.optional or step.lineage is not None):
             missing.append(step.header)
     if missing:
         raise JobFailure(
@@ -560,11 +664,21 @@ def raw_column(position: int) -> str:
     return f"c{position}"
 
 
-def projection(plan: Sequence[CastStep], positions: Sequence[int]) -> list:
-    """SQL select items: each planned column's raw text as ``r<k>`` and its typed value as ``t<k>``."""
+def projection(plan: Sequence[CastStep], positions: Sequence[Optional[int]],
+               lineage: Optional[Mapping[str, str]] = None) -> list:
+    """SQL select items: each planned column's raw text as ``r<k>`` and its typed value as ``t<k>``.
+    A lineage field's raw text is its argument (``lineage_values``), cast as a file's text is; a
+    column the file does not give (position None) is a typed NULL."""
     items = []
     for k, (step, pos) in enumerate(zip(plan, positions)):
-        raw = quote_identifier(raw_column(pos))
+        if step.lineage is not None:
+            raw = sql_string_literal((lineage or {})[step.lineage])
+        elif pos is None:
+            items.append(f"CAST(NULL AS STRING) AS r{k}")
+            items.append(f"CAST(NULL AS {step.spark_type}) AS t{k}")
+            continue
+        else:
+            raw = quote_identifier(raw_column(pos))
         items.append(f"{raw} AS r{k}")
         items.append(f"CAST({render(step.template, raw)} AS {step.spark_type}) AS t{k}")
     return items
@@ -982,6 +1096,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     args = parse_args(list(sys.argv if argv is None else argv), getResolvedOptions)
     plan = cast_plan(args.schema)
+    lineage = lineage_values(plan, args)
     log(f"dataset {args.dataset}: {args.source} -> {args.target} (run {args.run_id})")
 
     spark = SparkSession.builder.getOrCreate()
@@ -1009,7 +1124,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             positions = header_positions(raw.columns, plan)
             raw = raw.toDF(*[raw_column(i) for i in range(len(raw.columns))])
             checks = Observation("checks")
-            typed = (raw.selectExpr(*projection(plan, positions))
+            typed = (raw.selectExpr(*projection(plan, positions, lineage))
                      .observe(checks, *[expr(item) for item in check_aggregates(plan)])
                      .selectExpr(*output_items(plan, args.ingest_date))
                      # Every column carries its field id, which Spark writes into the Parquet.

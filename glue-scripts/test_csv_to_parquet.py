@@ -772,16 +772,51 @@ def load_corpus():
     return cases
 
 
-def corpus_schema(dataset):
-    """The --schema JSON of a corpus dataset, as the schema model derives it."""
+# The lineage fields sparkSchema ends every schema with (lib/iceberg/schema.ts LINEAGE_FIELDS).
+LINEAGE_FIELDS = [
+    {"name": "_source_key", "type": "string", "nullable": True,
+     "metadata": {"lineage": "source_key", job.FIELD_ID_KEY: 100001}},
+    {"name": "_source_version", "type": "string", "nullable": True,
+     "metadata": {"lineage": "source_version", job.FIELD_ID_KEY: 100002}},
+    {"name": "_ingested_at", "type": "timestamp", "nullable": True,
+     "metadata": {"lineage": "ingested_at", job.FIELD_ID_KEY: 100003}},
+]
+# The lineage arguments of every corpus run, and the values the rows get (canonical form).
+LINEAGE_ARGS = {"--source-key": "landing-key/2024/01/05/export.csv",
+                "--source-version": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+                "--ingested-at": "2024-01-05T23:59:59.987Z"}
+LINEAGE_ROW = {"_source_key": "landing-key/2024/01/05/export.csv",
+               "_source_version": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+               "_ingested_at": "2024-01-05T23:59:59.987000Z"}
+
+
+def corpus_schema(dataset, lineage=True):
+    """The --schema JSON of a corpus dataset, as the schema model derives it (sparkSchema): the
+    rules of change in each field's metadata, set keys only; a retired column nullable; then the
+    lineage fields."""
     fields = []
     for i, col in enumerate(dataset["columns"]):
         t = col["type"]
         spark = f"decimal({col['precision']},{col['scale']})" if t == "decimal" else SPARK_TYPE_NAMES.get(t, t)
+        metadata = {"header": col.get("header", col["name"])}
+        if col.get("aliases"):
+            metadata["aliases"] = col["aliases"]
+        for flag in ("optional", "retired"):
+            if col.get(flag):
+                metadata[flag] = True
         # Field ids 2, 3, … in declaration order (lib/iceberg/schema.ts fieldIds; ingest_date is 1).
-        fields.append({"name": col["name"], "type": spark, "nullable": col.get("nullable", True),
-                       "metadata": {"header": col.get("header", col["name"]), job.FIELD_ID_KEY: i + 2}})
-    return json.dumps({"type": "struct", "fields": fields})
+        metadata[job.FIELD_ID_KEY] = i + 2
+        fields.append({"name": col["name"], "type": spark,
+                       "nullable": col.get("nullable", True) or bool(col.get("retired")), "metadata": metadata})
+    return json.dumps({"type": "struct", "fields": fields + (LINEAGE_FIELDS if lineage else [])})
+
+
+def raw_text(step, record, position, lineage):
+    """The text a step converts for a record: its lineage argument, its file field, or None for a
+    column the file does not give (the typed NULL of ``projection``)."""
+    if step.lineage is not None:
+        return lineage[step.lineage]
+    return None if position is None else record[position]
 
 
 def expected_plan_type(col):
@@ -935,23 +970,26 @@ class ConformanceCorpusTest(unittest.TestCase):
         source = f"s3://raw/{dataset['name']}/ingest_date=2024-01-05/{case['source']}"
         args = job.parse_args(argv(**{"--schema": corpus_schema(dataset), "--source": source,
                                       "--expected-rows": str(rows), "--delimiter": delimiter_arg,
-                                      "--quote": quote_arg}), FakeResolver())
+                                      "--quote": quote_arg, **LINEAGE_ARGS}), FakeResolver())
         plan = job.cast_plan(args.schema)
+        lineage = job.lineage_values(plan, args)
         text = corpus_text(case)
         records = parse_csv(text, args.delimiter, args.quote)
         positions = job.header_positions(records[0], plan)
-        data = [[convert(step, record[pos]) for step, pos in zip(plan, positions)] for record in records[1:]]
+        data = [[convert(step, raw_text(step, record, pos, lineage)) for step, pos in zip(plan, positions)]
+                for record in records[1:]]
         bad, nul = {}, {}
         for step_index, step in enumerate(plan):
             failed = sum(1 for record, row in zip(records[1:], data)
-                         if record[positions[step_index]] is not None and row[step_index] is None)
+                         if raw_text(step, record, positions[step_index], lineage) is not None
+                         and row[step_index] is None)
             nulls = sum(1 for row in data if row[step_index] is None)
             if failed and step.spark_type != "STRING":
                 bad[step.column] = failed
             if nulls and not step.nullable:
                 nul[step.column] = nulls
         problem = job.check_counts(plan, args.expected_rows, len(data), bad, nul)
-        return args, plan, records, positions, data, problem
+        return args, plan, records, positions, lineage, data, problem
 
     def test_the_corpus_is_there(self):
         self.assertGreaterEqual(len([c for c in self.corpus if "failure" not in c]), 20)
@@ -973,14 +1011,15 @@ class ConformanceCorpusTest(unittest.TestCase):
     def test_every_expected_value_passes_its_guard_and_converts_to_it(self):
         for case in [c for c in self.corpus if "failure" not in c]:
             with self.subTest(case=case["name"]):
-                args, plan, records, positions, data, problem = self.run_case(case)
+                args, plan, records, positions, lineage, data, problem = self.run_case(case)
                 self.assertIsNone(problem)
                 expected = case["expectedRows"]
                 self.assertEqual(len(records) - 1, len(expected))
                 crlf = first_line_break_is_crlf(corpus_text(case))
                 for i, (record, want) in enumerate(zip(records[1:], expected)):
+                    want = {**want, **LINEAGE_ROW}
                     for k, (step, pos) in enumerate(zip(plan, positions)):
-                        text, value = record[pos], want[step.column]
+                        text, value = raw_text(step, record, pos, lineage), want[step.column]
                         with self.subTest(row=i, column=step.column, text=text):
                             if value is None:
                                 self.assertIsNone(text, "a NULL comes from an unquoted empty field only")
@@ -1022,7 +1061,8 @@ class ConformanceCorpusTest(unittest.TestCase):
                 written = job.output_schema(job.cast_plan(corpus_schema(case["dataset"])))
                 self.assertEqual([(f["name"], f["metadata"][job.FIELD_ID_KEY]) for f in written["fields"]],
                                  [(col["name"], i + 2) for i, col in enumerate(case["dataset"]["columns"])]
-                                 + [("ingest_date", 1)])
+                                 + [("ingest_date", 1), ("_source_key", 100001), ("_source_version", 100002),
+                                    ("_ingested_at", 100003)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1586,6 +1626,142 @@ class MainTest(unittest.TestCase):
         with fake_glue(spark, s3), self.assertRaisesRegex(job.JobFailure, "no column 'Customer Name'"):
             job.main(argv())
         self.assertEqual(spark.writes, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules of change (issue 16): aliases, optional and retired columns, extra columns, lineage
+# ---------------------------------------------------------------------------------------------
+
+# The declaration of test/conformance/conformance.test.ts EVOLVED: the same cases run through the
+# DuckDB twin there.
+EVOLVED = {"name": "customers", "extraColumns": "ignore", "columns": [
+    {"name": "id", "type": "bigint", "nullable": False},
+    {"name": "customer", "type": "string", "header": "Customer", "aliases": ["Client", "client name"]},
+    {"name": "legacy_code", "type": "int", "nullable": False, "retired": True},
+    {"name": "discount", "type": "decimal", "precision": 12, "scale": 2, "optional": True},
+    {"name": "seen_at", "type": "timestamp", "optional": True},
+    {"name": "note", "type": "string", "optional": True},
+]}
+
+
+def lineage_args(**overrides):
+    return {**LINEAGE_ARGS, **overrides}
+
+
+class RulesOfChangeTest(unittest.TestCase):
+    plan = job.cast_plan(corpus_schema(EVOLVED))
+
+    def test_the_plan_carries_the_metadata_and_makes_optional_and_retired_columns_nullable(self):
+        self.assertEqual([(s.column, s.nullable, s.aliases, s.optional, s.retired, s.lineage) for s in self.plan], [
+            ("id", False, (), False, False, None),
+            ("customer", True, ("Client", "client name"), False, False, None),
+            ("legacy_code", True, (), False, True, None),
+            ("discount", True, (), True, False, None),
+            ("seen_at", True, (), True, False, None),
+            ("note", True, (), True, False, None),
+            ("_source_key", True, (), False, False, "source_key"),
+            ("_source_version", True, (), False, False, "source_version"),
+            ("_ingested_at", True, (), False, False, "ingested_at"),
+        ])
+        # Even where a hand-written schema says otherwise.
+        hand = schema(field("kept", "integer", False), field("late", "string", False))
+        hand = hand.replace('"header": "kept"', '"header": "kept", "retired": true').replace(
+            '"header": "late"', '"header": "late", "optional": true')
+        self.assertEqual([(s.retired, s.optional, s.nullable) for s in job.cast_plan(hand)],
+                         [(True, False, True), (False, True, True)])
+        # Nullable by the model, so no not-null check counts their typed NULLs as violations.
+        self.assertEqual([item for item in job.check_aggregates(self.plan) if item.endswith(("nul2", "nul3"))], [])
+        self.assertEqual([item.rsplit(" AS ", 1)[1] for item in job.check_aggregates(self.plan)
+                          if item.startswith("SUM(CASE WHEN t")], ["nul0"])
+
+    def test_finds_a_column_by_alias_reads_no_retired_or_extra_column_and_leaves_absent_optional_ones(self):
+        # The new export: an alias, another order, the retired column and an extra one still there.
+        headers = ["Client", "legacy_code", "id", "Promo", "seen_at"]
+        self.assertEqual(job.header_positions(headers, self.plan), [2, 0, None, None, 4, None, None, None, None])
+        # The old export: the name, the header, the optional columns present.
+        self.assertEqual(job.header_positions(["customer", "id", "discount", "seen_at"], self.plan)[:6],
+                         [1, 0, None, 2, 3, None])
+        self.assertEqual(job.header_positions(["Customer", "id"], self.plan)[:2], [1, 0])
+
+    def test_a_missing_column_that_is_not_optional_is_still_an_error(self):
+        with self.assertRaises(job.JobFailure) as failure:
+            job.header_positions(["Client", "discount"], self.plan)
+        self.assertEqual(str(failure.exception), "the file's header has no column 'id' (file header: 'Client', 'discount')")
+
+    def test_the_projection_gives_typed_nulls_and_the_lineage_arguments_cast_as_file_text(self):
+        lineage = {"source_key": "k/it's.csv", "source_version": "v1", "ingested_at": "2024-01-05T23:59:59.987Z"}
+        items = job.projection(self.plan, [2, 0, None, None, 4, None, None, None, None], lineage)
+        self.assertEqual(items[4:8], ["CAST(NULL AS STRING) AS r2", "CAST(NULL AS INT) AS t2",
+                                      "CAST(NULL AS STRING) AS r3", "CAST(NULL AS DECIMAL(12,2)) AS t3"])
+        self.assertEqual(items[10:12], ["CAST(NULL AS STRING) AS r5", "CAST(NULL AS STRING) AS t5"])
+        self.assertEqual(items[12:14], ["'k/it\\'s.csv' AS r6", "CAST('k/it\\'s.csv' AS STRING) AS t6"])
+        self.assertEqual(items[16], "'2024-01-05T23:59:59.987Z' AS r8")
+        self.assertEqual(items[17], "CAST(" + job.render(self.plan[8].template, "'2024-01-05T23:59:59.987Z'")
+                         + " AS TIMESTAMP_LTZ) AS t8")
+        # The instant passes the timestamp guard and Spark's cast keeps its milliseconds.
+        self.assertTrue(template_accepts(self.plan[8].template, lineage["ingested_at"]))
+        self.assertEqual(spark_cast("TIMESTAMP_LTZ", lineage["ingested_at"]), "2024-01-05T23:59:59.987000Z")
+
+    def test_writes_the_declared_columns_then_ingest_date_then_the_lineage_fields(self):
+        written = job.output_schema(self.plan)["fields"]
+        self.assertEqual([(f["name"], f["type"], f["nullable"], f["metadata"][job.FIELD_ID_KEY]) for f in written], [
+            ("id", "long", False, 2), ("customer", "string", True, 3), ("legacy_code", "integer", True, 4),
+            ("discount", "decimal(12,2)", True, 5), ("seen_at", "timestamp", True, 6), ("note", "string", True, 7),
+            ("ingest_date", "date", False, 1), ("_source_key", "string", True, 100001),
+            ("_source_version", "string", True, 100002), ("_ingested_at", "timestamp", True, 100003)])
+        self.assertEqual(job.output_items(self.plan, "2024-01-05")[5:8],
+                         ["t5 AS `note`", "DATE '2024-01-05' AS `ingest_date`", "t6 AS `_source_key`"])
+
+    def test_lineage_arguments_are_needed_only_by_a_schema_with_lineage_fields(self):
+        args = job.parse_args(argv(**lineage_args()), FakeResolver())
+        self.assertEqual((args.source_key, args.source_version, args.ingested_at),
+                         ("landing-key/2024/01/05/export.csv", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+                          "2024-01-05T23:59:59.987Z"))
+        self.assertEqual(job.lineage_values(self.plan, args), {
+            "source_key": "landing-key/2024/01/05/export.csv", "source_version": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+            "ingested_at": "2024-01-05T23:59:59.987Z"})
+        partial = job.parse_args(argv(**lineage_args(**{"--source-version": None, "--ingested-at": None})),
+                                 FakeResolver())
+        with self.assertRaises(job.JobFailure) as failure:
+            job.lineage_values(self.plan, partial)
+        self.assertEqual(str(failure.exception), "the schema has lineage fields, so the job needs --source-version, "
+                                                 "--ingested-at (the landed object's key, version and LastModified)")
+        # An execution started before the lineage fields: no argument, no lineage field, no error.
+        before = job.cast_plan(corpus_schema(EVOLVED, lineage=False))
+        self.assertEqual(job.lineage_values(before, job.parse_args(argv(), FakeResolver())), {})
+
+    def test_a_bad_ingested_at_is_refused(self):
+        for bad in ["2024-01-05T10:00:00Z", "2024-01-05T10:00:00.000+01:00", "2024-02-30T10:00:00.000Z",
+                    "2024-01-05T24:00:00.000Z", "0000-01-01T00:00:00.000Z", "2024-01-05T10:00:00.000Z\n"]:
+            with self.subTest(bad), self.assertRaises(job.JobFailure) as failure:
+                job.parse_args(argv(**{"--ingested-at": bad}), FakeResolver())
+            self.assertEqual(str(failure.exception), "--ingested-at must be an ISO 8601 UTC instant with milliseconds "
+                             f"(2024-01-05T10:00:00.000Z, an S3 LastModified), got {json.dumps(bad)}")
+
+    def test_main_writes_typed_nulls_and_lineage_values_with_their_field_ids(self):
+        bucket, key = job.split_s3_uri(SOURCE)
+        s3 = FakeS3({(bucket, key): b"Client,legacy_code,id,Promo,seen_at\n"})
+        metrics = {"row_count": 10, **{f"bad{k}": 0 for k in range(9)}, "nul0": 0}
+        spark = FakeSpark(s3, ["Client", "legacy_code", "id", "Promo", "seen_at"], [metrics])
+        schema = corpus_schema(EVOLVED)
+        with fake_glue(spark, s3):
+            job.main(argv(**{"--schema": schema, "--dataset": "customers", **LINEAGE_ARGS}))
+        lineage = {"source_key": LINEAGE_ARGS["--source-key"], "source_version": LINEAGE_ARGS["--source-version"],
+                   "ingested_at": LINEAGE_ARGS["--ingested-at"]}
+        self.assertEqual(spark.selects[0], job.projection(self.plan, [2, 0, None, None, 4, None, None, None, None],
+                                                          lineage))
+        self.assertEqual([name for name, _ in spark.aliases[0]],
+                         ["id", "customer", "legacy_code", "discount", "seen_at", "note", "ingest_date",
+                          "_source_key", "_source_version", "_ingested_at"])
+        self.assertEqual(spark.aliases[0][-1], ("_ingested_at", {job.FIELD_ID_KEY: 100003}))
+
+    def test_main_fails_before_reading_when_the_lineage_arguments_are_missing(self):
+        bucket, key = job.split_s3_uri(SOURCE)
+        s3 = FakeS3({(bucket, key): b"x"})
+        spark = FakeSpark(s3, ["id"], [GOOD])
+        with fake_glue(spark, s3), self.assertRaisesRegex(job.JobFailure, "needs --source-key, --source-version"):
+            job.main(argv(**{"--schema": corpus_schema(EVOLVED)}))
+        self.assertEqual(spark.reads, [])
 
 
 if __name__ == "__main__":

@@ -161,6 +161,16 @@ const configSchema = z.strictObject({
     })
     .default(90),
   datasetsDir: z.string().default('datasets'),
+  /**
+   * What `cdk synth` compares the declarations with before it builds the lake (a folder, or a git
+   * ref of the repository holding `datasetsDir`): a breaking change that is not a new version stops
+   * the synth. `none` turns the check off. Left out: `HEAD` (the uncommitted changes), skipped
+   * with a warning outside a git checkout.
+   */
+  datasetsBaseline: z
+    .string()
+    .min(1, { error: 'datasetsBaseline must be a folder, a git ref or none' })
+    .optional(),
 });
 
 /** The parsed configuration. */

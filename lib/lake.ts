@@ -1,6 +1,9 @@
 /** Builds the lake's two stacks into an app; shared by bin/app.ts and the infrastructure tests. */
+import { resolve } from 'node:path';
 import type { App } from 'aws-cdk-lib';
-import type { LakeConfig } from './config.ts';
+import { type LakeConfig, parseConfig } from './config.ts';
+import { guardDatasetChanges } from './datasets/baseline.ts';
+import { loadDatasets } from './datasets/load.ts';
 import type { Dataset } from './datasets/model.ts';
 import { zoneBucketNames } from './naming.ts';
 import { PipelineStack } from './stacks/pipeline-stack.ts';
@@ -42,4 +45,23 @@ export function buildLake(app: App, { config, datasets, datasetsDir }: LakeInput
   // The pipeline commits to the tables the storage stack creates.
   pipeline.addStackDependency(storage);
   return { storage, pipeline };
+}
+
+/**
+ * The whole app as `cdk synth` builds it: the configuration from the app's context, the dataset
+ * declarations, the compatibility guard against `datasetsBaseline` (a breaking change that is not
+ * a new version throws before any stack exists), then the lake. `warn` gets the guard's warning.
+ */
+export async function buildLakeApp(app: App, warn: (message: string) => void) {
+  const config = parseConfig((key) => app.node.tryGetContext(key));
+  const datasetsDir = resolve(config.datasetsDir);
+  const declared = await loadDatasets(datasetsDir);
+  await guardDatasetChanges({
+    datasets: declared,
+    datasetsDir,
+    warn,
+    ...(config.datasetsBaseline === undefined ? {} : { baseline: config.datasetsBaseline }),
+  });
+  const datasets = [...declared.values()];
+  return { config, datasets, ...buildLake(app, { config, datasets, datasetsDir }) };
 }

@@ -25,3 +25,17 @@ export function escapeControl(text: string): string {
 export function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
+
+/** Longest text from a file quoted whole in an error (a value, a header cell). */
+export const SHOWN_TEXT_CHARS = 80;
+
+/**
+ * `text` cut to `max` characters with `…` marking the cut, never inside a surrogate pair (the
+ * report must stay valid UTF-8).
+ */
+export function truncateText(text: string, max: number = SHOWN_TEXT_CHARS): string {
+  if (text.length <= max) return text;
+  const high = text.charCodeAt(max - 1);
+  const cut = high >= 0xd800 && high <= 0xdbff ? max - 1 : max;
+  return `${text.slice(0, cut)}…`;
+}

@@ -72,15 +72,22 @@ export async function commitBatch(
   deps: CommitDeps,
 ): Promise<CommitOutcome[]> {
   const outcomes: CommitOutcome[] = new Array(inputs.length);
-  const byDataset = new Map<string, number[]>();
+  // One group per table: a dataset's table version (a batch met during a version change may hold
+  // requests of both versions, each bound for the table its run validated against).
+  const byTable = new Map<string, { dataset: string; version: number; indexes: number[] }>();
   inputs.forEach((input, index) => {
-    byDataset.set(input.dataset, [...(byDataset.get(input.dataset) ?? []), index]);
+    const version = input.tableVersion ?? 1;
+    const key = `${input.dataset}\n${version}`;
+    const group = byTable.get(key) ?? { dataset: input.dataset, version, indexes: [] };
+    group.indexes.push(index);
+    byTable.set(key, group);
   });
-  // Datasets are independent tables: one's trouble never holds another's commit back.
+  // Tables are independent: one's trouble never holds another's commit back.
   await Promise.all(
-    [...byDataset].map(async ([dataset, indexes]) => {
+    [...byTable.values()].map(async ({ dataset, version, indexes }) => {
       const results = await commitDataset(
         dataset,
+        version,
         indexes.map((i) => inputs[i]!),
         deps,
       );
@@ -100,19 +107,32 @@ function failure(error: unknown, transient?: boolean): CommitOutcome {
   return { error: { name: e.name, message: e.message }, transient: transient ?? !verdict };
 }
 
-/** The requests of one dataset: checked one by one, then one append for those that passed. */
+/**
+ * The requests of one dataset's table version: checked one by one against the table's current
+ * schema (a file written under an older schema of the same table passes: fewer fields, an int for
+ * a long, a narrower decimal), then one append for those that passed.
+ */
 async function commitDataset(
   dataset: string,
+  version: number,
   inputs: readonly CommitTaskInput[],
   deps: CommitDeps,
 ): Promise<CommitOutcome[]> {
   const { store, catalog, database, curatedBucket, log } = deps;
   const table: TableRef = {
     database,
-    name: tableName(dataset),
-    location: tableLocation(curatedBucket, dataset),
+    name: tableName(dataset, version),
+    location: tableLocation(curatedBucket, dataset, version),
   };
   let schema: IcebergSchema;
+  if (!Number.isSafeInteger(version) || version < 1) {
+    const outcome = failure(
+      new CommitRequestError(
+        `table version ${JSON.stringify(version)} of dataset "${dataset}" is not a whole number ≥ 1 (the validation's tableVersion)`,
+      ),
+    );
+    return inputs.map(() => outcome);
+  }
   try {
     const { metadata } = await loadTable({ store, catalog }, table).catch((error: unknown) => {
       if (error instanceof NoTableError) {
@@ -132,7 +152,7 @@ async function commitDataset(
   await Promise.all(
     inputs.map(async (input, index) => {
       try {
-        const files = await readRequest(input, deps);
+        const files = await readRequest(input, version, deps);
         for (const file of files) await checkDataFile(store, file, schema);
         checked.push({ index, input, tag: sourceTag(input.key, input.version), files });
       } catch (error) {
@@ -176,7 +196,7 @@ async function commitDataset(
         snapshotId: appended.snapshotId,
         sequenceNumber: appended.sequenceNumber,
         metadataLocation: result.metadataLocation,
-        location: partitionPrefix(curatedBucket, dataset, c.input.ingestDate),
+        location: partitionPrefix(curatedBucket, dataset, c.input.ingestDate, version),
         files: c.files.length,
         rows: c.input.rows,
         status: repeated ? 'exists' : appended.status,
@@ -197,7 +217,11 @@ async function commitDataset(
  * validator's count), every file under the day's data folder. A storage error other than a
  * missing object propagates (transient).
  */
-async function readRequest(input: CommitTaskInput, deps: CommitDeps): Promise<DataFileSpec[]> {
+async function readRequest(
+  input: CommitTaskInput,
+  version: number,
+  deps: CommitDeps,
+): Promise<DataFileSpec[]> {
   const bytes = await deps.store.get(input.request);
   if (!bytes) throw new CommitRequestError(`commit request ${input.request} not found`);
   let request: CommitRequestFile;
@@ -220,7 +244,7 @@ async function readRequest(input: CommitTaskInput, deps: CommitDeps): Promise<Da
     throw bad(`${JSON.stringify(request.rows)} rows written, the validator counted ${input.rows}`);
   }
   if (!Array.isArray(request.files)) throw bad('no files list');
-  const prefix = partitionPrefix(deps.curatedBucket, input.dataset, input.ingestDate);
+  const prefix = partitionPrefix(deps.curatedBucket, input.dataset, input.ingestDate, version);
   let rows = 0;
   const files = request.files.map((f, n) => {
     if (
@@ -232,7 +256,8 @@ async function readRequest(input: CommitTaskInput, deps: CommitDeps): Promise<Da
     ) {
       throw bad(`file ${n} is malformed: ${JSON.stringify(f)}`);
     }
-    // Only the day's folder of the dataset's own table: a request must not append another table's files.
+    // Only the day's folder of the dataset's own table version: a request must not append another
+    // table's files (nor another version's).
     if (!f.path.startsWith(prefix) || f.path.slice(prefix.length).includes('/')) {
       throw bad(`file ${f.path} is not in the day's data folder ${prefix}`);
     }

@@ -1,11 +1,14 @@
 /**
- * The IcebergTables custom resource's core: on Create and Update, every declared dataset's Iceberg
- * table is made to exist (lib/iceberg/dataset-tables.ts `ensureDatasetTable`, idempotent: a table
- * that exists is left as it is); on Delete nothing happens, as the tables and their data outlive
+ * The IcebergTables custom resource's core: on Create and Update, the table of every declared
+ * dataset's current version (`<name>` or `<name>_v<N>`) is made to exist with the declaration's
+ * schema (lib/iceberg/dataset-tables.ts `ensureDatasetTable`: created, else evolved by the rules,
+ * else left as it is). Every dataset is checked first (`planDatasetTable`): a change the rules
+ * refuse fails the request with the reason before any table is touched, so CloudFormation rolls
+ * back and no table is rewritten. On Delete nothing happens, as the tables and their data outlive
  * the stack, like the buckets they are in.
  */
 import type { Dataset } from '../../lib/datasets/model.ts';
-import { ensureDatasetTable, tableProperties } from '../../lib/iceberg/dataset-tables.ts';
+import { ensureDatasetTables, tableProperties } from '../../lib/iceberg/dataset-tables.ts';
 import type { IcebergDeps } from '../../lib/iceberg/table.ts';
 import type { Log } from '../shared/logger.ts';
 
@@ -30,7 +33,11 @@ export interface TablesRequest {
 /** What the function answers: the same physical id always (an Update never replaces), and what it did. */
 export interface TablesResponse {
   readonly physicalResourceId: string;
+  /** Tables created (names as in the catalog: `orders`, `orders_v2`). */
   readonly created: string[];
+  /** Tables whose schema was evolved. */
+  readonly evolved: string[];
+  /** Tables left as they were. */
   readonly existing: string[];
 }
 
@@ -48,7 +55,7 @@ export async function handleTables(
   const physicalResourceId = request.physicalResourceId ?? `${p.database}/iceberg-tables`;
   if (request.requestType === 'Delete') {
     deps.log.info('tables left in place', { database: p.database, datasets: p.datasets });
-    return { physicalResourceId, created: [], existing: [] };
+    return { physicalResourceId, created: [], evolved: [], existing: [] };
   }
   const bundled = [...deps.datasets.keys()].sort();
   const asked = [...p.datasets].sort();
@@ -64,21 +71,25 @@ export async function handleTables(
     );
   }
   const properties = tableProperties({ snapshotRetentionDays: days });
-  const created: string[] = [];
-  const existing: string[] = [];
-  for (const name of asked) {
-    const out = await ensureDatasetTable(
-      deps.iceberg,
-      { database: p.database, curatedBucket: p.curatedBucket },
-      deps.datasets.get(name)!,
-      properties,
-    );
-    (out.created ? created : existing).push(name);
-    deps.log.info(out.created ? 'table created' : 'table exists', {
+  const tables = await ensureDatasetTables(
+    deps.iceberg,
+    { database: p.database, curatedBucket: p.curatedBucket },
+    asked.map((name) => deps.datasets.get(name)!),
+    properties,
+  );
+  const out: Pick<TablesResponse, 'created' | 'evolved' | 'existing'> = {
+    created: [],
+    evolved: [],
+    existing: [],
+  };
+  for (const table of tables) {
+    out[table.status === 'unchanged' ? 'existing' : table.status].push(table.table);
+    deps.log.info(`table ${table.status}`, {
       database: p.database,
-      table: name,
-      metadataLocation: out.metadataLocation,
+      table: table.table,
+      metadataLocation: table.metadataLocation,
+      ...(table.changes.length ? { changes: table.changes } : {}),
     });
   }
-  return { physicalResourceId, created, existing };
+  return { physicalResourceId, ...out };
 }

@@ -38,6 +38,10 @@ export async function handler(
   return {
     PhysicalResourceId: out.physicalResourceId,
     // Data values are strings; small (CloudFormation caps a response at 4 KB).
-    Data: { Created: out.created.join(','), Existing: out.existing.join(',') },
+    Data: {
+      Created: out.created.join(','),
+      Evolved: out.evolved.join(','),
+      Existing: out.existing.join(','),
+    },
   };
 }

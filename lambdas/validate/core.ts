@@ -370,14 +370,20 @@ export async function validateIngest(
     };
   }
   if (run.valid)
-    return accept(deps, input, dataset, ingestDate, {
-      rows: run.rows,
-      bytes,
-      // As `bytes`, from the file's start, but of CSV: inflated for gzip (read in one run, from 0).
-      csvBytes: start + run.csvBytes,
-      recordSpansLines: run.recordSpansLines,
-      compressed: run.compressed,
-    });
+    return accept(
+      deps,
+      input,
+      dataset,
+      { ingestDate, lastModified: opened.lastModified },
+      {
+        rows: run.rows,
+        bytes,
+        // As `bytes`, from the file's start, but of CSV: inflated for gzip (read in one run, from 0).
+        csvBytes: start + run.csvBytes,
+        recordSpansLines: run.recordSpansLines,
+        compressed: run.compressed,
+      },
+    );
   return reject(deps, {
     request,
     folder: dataset.name,
@@ -410,12 +416,17 @@ export interface GlueRun {
   readonly runId: string;
   /** The validator's `recordSpansLines`: Spark must read the file whole. */
   readonly recordSpansLines: boolean;
+  /** The landed object version the rows come from: its key and version fill the lineage columns. */
+  readonly landed: Pick<IngestRequest, 'key' | 'version'>;
+  /** The landed version's LastModified: the `_ingested_at` of every row. */
+  readonly lastModified: Date;
 }
 
 /**
  * The CSV→Parquet job's arguments (glue-scripts/README.md): the schema and the whole CSV dialect
  * come from the dataset declaration, so the job reads the file with the delimiter and quote the
- * validator read it with.
+ * validator read it with; the lineage arguments name the landed object version (not the raw
+ * copy) and when S3 received it.
  */
 export function glueJobArguments(dataset: Dataset, run: GlueRun): GlueJobArguments {
   return {
@@ -430,6 +441,9 @@ export function glueJobArguments(dataset: Dataset, run: GlueRun): GlueJobArgumen
     '--delimiter': dataset.dialect.delimiter,
     '--quote': dataset.dialect.quote,
     '--multiline': run.recordSpansLines ? 'true' : 'false',
+    '--source-key': run.landed.key,
+    '--source-version': run.landed.version,
+    '--ingested-at': run.lastModified.toISOString(),
   };
 }
 
@@ -438,9 +452,10 @@ async function accept(
   deps: ValidateDeps,
   input: ValidateTaskInput,
   dataset: Dataset,
-  ingestDate: string,
+  landed: { readonly ingestDate: string; readonly lastModified: Date },
   result: ConvertedFile & { readonly rows: number },
 ): Promise<ValidateTaskOutput> {
+  const { ingestDate, lastModified } = landed;
   const { request } = input;
   const raw: ObjectRef = {
     bucket: deps.buckets.rawBucket,
@@ -449,12 +464,14 @@ async function accept(
   await deps.store.copy(request, raw);
   const jobArguments = glueJobArguments(dataset, {
     source: `s3://${raw.bucket}/${raw.key}`,
-    target: partitionPrefix(deps.buckets.curatedBucket, dataset.name, ingestDate),
+    target: partitionPrefix(deps.buckets.curatedBucket, dataset.name, ingestDate, dataset.version),
     ingestDate,
     commitRequest: commitRequestUri(deps.buckets.curatedBucket, dataset.name, input.executionName),
     rows: result.rows,
     runId: input.executionName,
     recordSpansLines: result.recordSpansLines,
+    landed: request,
+    lastModified,
   });
   deps.log.info('file is valid: copied to the raw zone', { source: request, raw, rows: result.rows });
   return {

@@ -119,6 +119,13 @@ tables compact <dataset> [--date YYYY-MM-DD] [--lake DIR] [--datasets DIR] [--js
   'local status': `local status [--lake DIR] [--json]
     objects per zone and the recent executions
 `,
+  'datasets check': `datasets check --against DIR|GIT_REF [--datasets DIR] [--json]
+    compare the declarations (default datasets) with their previous form: a folder, or a git
+    ref (HEAD~1, main, a tag) whose copy of the same folder is read; one line per change,
+    \`<verdict>  <dataset>.<column>  <rule>: <message>\`, each breaking one with its fix;
+    exit 0 when every change is compatible (or none), 1 when one is breaking, 2 for a usage
+    error, an unreadable folder, an unknown ref or a declaration that does not load
+`,
   reconcile: `reconcile [--redrive] [--json] [--lake DIR] [--datasets DIR]
 reconcile --aws [--stage S] [--prefix P] [--region R] [--profile NAME] [--redrive] [--json]
     list landed objects without a terminal outcome (a lost event, a failed execution, one
@@ -192,6 +199,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         at.command = command;
         if (wantsHelp(rest)) return help(io, command);
         return await lakeCommand(command, rest, io);
+      case 'datasets':
+        at.command = 'datasets check';
+        if (wantsHelp(rest)) return help(io, 'datasets check');
+        return await datasetsCommand(rest, io);
       case 'reconcile':
         at.command = 'reconcile';
         if (wantsHelp(rest)) return help(io, 'reconcile');
@@ -331,6 +342,38 @@ async function localCommand(
           : `unknown local command "${sub}"`,
       );
   }
+}
+
+/** Parses and runs `datasets check`. */
+async function datasetsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'check')
+    throw new UsageError(
+      sub === undefined ? 'datasets needs a command: check' : `unknown datasets command "${sub}"`,
+    );
+  const { values, positionals } = usageOnError(() =>
+    parseArgs({
+      args: [...rest],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        datasets: { type: 'string', default: 'datasets' },
+        against: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  if (positionals.length > 0)
+    throw new UsageError(`datasets check takes no arguments, not "${positionals[0]}"`);
+  if (values.against === undefined)
+    throw new UsageError(
+      'datasets check needs --against DIR|GIT_REF (the previous declarations, e.g. HEAD~1)',
+    );
+  const { datasetsCheckCommand } = await import('./datasets-command.ts');
+  return datasetsCheckCommand(
+    { datasetsDir: values.datasets, against: values.against, json: values.json },
+    io,
+  );
 }
 
 async function reconcile(args: readonly string[], io: CliIo): Promise<number> {

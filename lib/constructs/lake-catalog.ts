@@ -22,6 +22,7 @@ import type { Dataset } from '../datasets/model.ts';
 import { dataPrefix, tableName } from '../iceberg/layout.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
 import { LakeFunction } from './lake-function.ts';
+import { LatestViews } from './latest-views.ts';
 
 /**
  * The optimizers' settings that are not configuration: what the study (§7.4) and Glue's own
@@ -73,6 +74,8 @@ export class LakeCatalog extends Construct {
   readonly tables: CustomResource;
   /** The role the table optimizers run with, when they run. */
   readonly optimizerRole?: iam.Role;
+  /** The `<dataset>_latest` views of the datasets that declare a key. */
+  readonly latestViews: LatestViews;
 
   constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
@@ -166,6 +169,12 @@ export class LakeCatalog extends Construct {
       properties,
     });
     this.tables.node.addDependency(this.database);
+    // The newest row per key of each keyed dataset: views over the tables the resource above makes.
+    this.latestViews = new LatestViews(this, 'LatestViews', {
+      databaseName: props.databaseName,
+      datasets: props.datasets,
+    });
+    this.latestViews.node.addDependency(this.database, this.tables);
 
     if (props.tableOptimizers === false) return;
     // One role for the three optimizers (Glue allows one or several): what "Table optimization

@@ -22,6 +22,11 @@ export interface OperatorPolicyProps {
   readonly stackNames: readonly string[];
   /** The declared datasets: landing takes files under their folders only. */
   readonly datasets: readonly string[];
+  /**
+   * The Glue tables and views queries read (every table version, the `_latest` views).
+   * @default - one table per dataset, named as the dataset
+   */
+  readonly tables?: readonly string[];
   readonly landing: s3.IBucket;
   readonly failure: s3.IBucket;
   readonly curated: s3.IBucket;
@@ -108,7 +113,7 @@ export class OperatorPolicy extends Construct {
         resources: [
           arn('glue', 'catalog'),
           arn('glue', 'database', props.databaseName),
-          ...props.datasets.map((d) => arn('glue', 'table', `${props.databaseName}/${d}`)),
+          ...(props.tables ?? props.datasets).map((t) => arn('glue', 'table', `${props.databaseName}/${t}`)),
         ],
       }),
       // ... and the curated Parquet, with the caller's credentials too.

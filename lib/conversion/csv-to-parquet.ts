@@ -24,6 +24,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { Upload } from '@aws-sdk/lib-storage';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { CommitRequestFile, GlueJobArguments } from '../../lambdas/shared/contract.ts';
+import type { LineageSource } from '../datasets/derive.ts';
 import { isDelimiterCharacter, isQuoteCharacter } from '../datasets/model.ts';
 import { ICEBERG_SCHEMA_KEY, INGEST_DATE_FIELD_ID } from '../iceberg/schema.ts';
 import { errorText } from '../text.ts';
@@ -38,6 +39,7 @@ import {
   planIcebergSchema,
   sqlIdentifier,
   sqlString,
+  writtenOrder,
 } from './parquet-cast-plan.ts';
 
 /** A run that must fail: bad arguments or input, failed conversions, a wrong row count. No commit request was written. */
@@ -127,6 +129,12 @@ export interface JobArgs {
   readonly delimiter: string;
   /** The quote character, also the escape (a quote inside quotes is doubled). */
   readonly quote: string;
+  /** `--source-key`: the landed object's key, the `_source_key` of every row. */
+  readonly sourceKey?: string;
+  /** `--source-version`: the landed object's version as the ledger names it. */
+  readonly sourceVersion?: string;
+  /** `--ingested-at`: when S3 received the landed object, ISO 8601 UTC with milliseconds. */
+  readonly ingestedAt?: string;
 }
 
 const REQUIRED_ARGS = [
@@ -146,6 +154,7 @@ const PART_DIGITS = 5;
 /** Hex digits of a run's random part in its data file names. */
 const UNIQUE_DIGITS = 16;
 const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+const UTC_INSTANT = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z$/;
 /** A header record longer than this is not a header (the validator caps records at 1 MiB). */
 const MAX_HEADER_BYTES = 4 << 20;
 /** The error() text the conversion raises on the first failed check; the full counts come after. */
@@ -200,6 +209,15 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
     throw new ConversionError(
       `--commit-request must name a .json object, got ${JSON.stringify(commitRequest)}`,
     );
+  const ingestedAt = get('ingested-at') || undefined;
+  if (ingestedAt !== undefined && !isUtcInstant(ingestedAt))
+    throw new ConversionError(
+      `--ingested-at must be an ISO 8601 UTC instant with milliseconds (2024-01-05T10:00:00.000Z, an S3 LastModified), got ${JSON.stringify(ingestedAt)}`,
+    );
+  // The lineage arguments are required only by a schema with lineage fields (lineageValues): an
+  // execution started before they existed carries a schema without them, and still converts.
+  const sourceKey = get('source-key') || undefined;
+  const sourceVersion = get('source-version') || undefined;
   return {
     dataset: get('dataset')!,
     source,
@@ -211,7 +229,43 @@ export function parseJobArguments(args: GlueJobArguments): JobArgs {
     runId,
     delimiter,
     quote,
+    ...(sourceKey !== undefined ? { sourceKey } : {}),
+    ...(sourceVersion !== undefined ? { sourceVersion } : {}),
+    ...(ingestedAt !== undefined ? { ingestedAt } : {}),
   };
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.sssZ` naming a real instant (`Date.prototype.toISOString`, years 0001–9999). */
+export function isUtcInstant(text: string): boolean {
+  return (
+    UTC_INSTANT.test(text) &&
+    isCalendarDate(text.slice(0, 10)) &&
+    !Number.isNaN(Date.parse(text)) &&
+    new Date(text).toISOString() === text
+  );
+}
+
+/**
+ * The value of each lineage field of the plan (`metadata.lineage` → its argument's text; the
+ * script's `lineage_values`). A schema with lineage fields needs their arguments; one without
+ * them (an execution started before they existed) needs none.
+ */
+export function lineageValues(
+  plan: readonly CastStep[],
+  job: Pick<JobArgs, 'sourceKey' | 'sourceVersion' | 'ingestedAt'>,
+): Partial<Record<LineageSource, string>> {
+  const given: Record<LineageSource, string | undefined> = {
+    source_key: job.sourceKey,
+    source_version: job.sourceVersion,
+    ingested_at: job.ingestedAt,
+  };
+  const lineage = plan.flatMap((step) => (step.lineage === null ? [] : [step.lineage]));
+  const missing = lineage.filter((source) => given[source] === undefined);
+  if (missing.length > 0)
+    throw new ConversionError(
+      `the schema has lineage fields, so the job needs ${missing.map((m) => `--${m.replaceAll('_', '-')}`).join(', ')} (the landed object's key, version and LastModified)`,
+    );
+  return Object.fromEntries(lineage.map((source) => [source, given[source]!]));
 }
 
 /** `YYYY-MM-DD` naming a day of the proleptic Gregorian calendar, years 0001–9999. */
@@ -435,18 +489,26 @@ export async function readHeaderRecord(
 
 /**
  * The position in the file of each planned column, found by its header text or, as the validator
- * also accepts, its name (the script's `header_positions`).
+ * also accepts, its name or one of its aliases; null for a column the file does not give: a
+ * retired column or a lineage field (never read), an optional column the header lacks. A file
+ * column no step finds (an extra one the dataset ignores) is not read. (The script's
+ * `header_positions`.)
  */
-export function headerPositions(fileHeaders: readonly string[], plan: readonly CastStep[]): number[] {
+export function headerPositions(
+  fileHeaders: readonly string[],
+  plan: readonly CastStep[],
+): (number | null)[] {
   const headers = [...fileHeaders];
   if (headers.length > 0) headers[0] = headers[0]!.replace(/^\ufeff/, '');
-  const positions: number[] = [];
+  const positions: (number | null)[] = [];
   const missing: string[] = [];
   for (const step of plan) {
-    const byHeader = headers.indexOf(step.header);
-    const position = byHeader >= 0 ? byHeader : headers.indexOf(step.column);
-    if (position >= 0) positions.push(position);
-    else missing.push(step.header);
+    const read = !step.retired && step.lineage === null;
+    const text = read
+      ? [step.header, step.column, ...step.aliases].find((t) => headers.includes(t))
+      : undefined;
+    positions.push(text === undefined ? null : headers.indexOf(text));
+    if (text === undefined && read && !step.optional) missing.push(step.header);
   }
   if (missing.length > 0)
     throw new ConversionError(
@@ -479,6 +541,8 @@ export async function convertCsvToParquet(
   } catch (error) {
     throw new ConversionError((error as Error).message);
   }
+  // Before anything is read: a schema with lineage fields and no lineage arguments fails here.
+  const lineage = lineageValues(plan, job);
   const base = options.workDir ?? os.tmpdir();
   await mkdir(base, { recursive: true });
   const workDir = await mkdtemp(join(base, 'csv-to-parquet-'));
@@ -516,6 +580,7 @@ export async function convertCsvToParquet(
         gzip,
         header,
         positions,
+        lineage,
         parquetPath,
       });
     } catch (error) {
@@ -599,7 +664,10 @@ interface WriteInput {
   readonly sourcePath: string;
   readonly gzip: boolean;
   readonly header: HeaderRecord;
-  readonly positions: readonly number[];
+  /** Per step: its file column, or null for a typed NULL or a lineage value. */
+  readonly positions: readonly (number | null)[];
+  /** The lineage fields' values ({@link lineageValues}). */
+  readonly lineage: Partial<Record<LineageSource, string>>;
   readonly parquetPath: string;
 }
 
@@ -630,7 +698,11 @@ export function csvReadSql(source: CsvSource): string {
   return source.columns === 1 ? `(SELECT * FROM ${read} WHERE ${sqlIdentifier('c0')} IS NOT NULL)` : read;
 }
 
-/** The typed relation: each planned column's raw text as `r<k>` and its typed value as `t<k>`. */
+/**
+ * The typed relation: each planned column's raw text as `r<k>` and its typed value as `t<k>` (the
+ * script's `projection`). A lineage field's raw text is its argument, cast as a file's text is; a
+ * column the file does not give is a typed NULL.
+ */
 function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInput): string {
   const read = csvReadSql({
     path: input.sourcePath,
@@ -640,7 +712,11 @@ function typedRelation(plan: readonly CastStep[], job: JobArgs, input: WriteInpu
     columns: input.header.cells.length,
   });
   const items = plan.flatMap((step, k) => {
-    const raw = sqlIdentifier(`c${input.positions[k]}`);
+    const position = input.positions[k] ?? null;
+    if (step.lineage === null && position === null)
+      return [`CAST(NULL AS VARCHAR) AS r${k}`, `CAST(NULL AS ${step.duckdbType}) AS t${k}`];
+    const raw =
+      step.lineage !== null ? sqlString(input.lineage[step.lineage]!) : sqlIdentifier(`c${position}`);
     return [
       `${raw} AS r${k}`,
       `CAST(${castSql(step, raw, { normalizeCrlf: input.header.crlf })} AS ${step.duckdbType}) AS t${k}`,
@@ -663,7 +739,10 @@ async function writeParquet(
   // Timestamps without an offset are UTC; SET is scoped to this connection.
   await connection.run(`SET TimeZone = 'UTC'`);
   const relation = typedRelation(plan, job, input);
-  const checked = plan.map((step, k) => {
+  const checked = writtenOrder(plan).map((k) => {
+    if (k === null)
+      return `CAST(${sqlString(job.ingestDate)} AS DATE) AS ${sqlIdentifier(INGEST_DATE_COLUMN)}`;
+    const step = plan[k]!;
     const failed = !step.nullable
       ? `t${k} IS NULL`
       : step.sparkType === 'STRING'
@@ -674,7 +753,6 @@ async function writeParquet(
       : `t${k}`;
     return `${value} AS ${sqlIdentifier(step.column)}`;
   });
-  checked.push(`CAST(${sqlString(job.ingestDate)} AS DATE) AS ${sqlIdentifier(INGEST_DATE_COLUMN)}`);
   const copy = `COPY (SELECT ${checked.join(', ')} FROM ${relation}) TO ${sqlString(input.parquetPath)} (${parquetOptions(plan)})`;
   let rowCount: number;
   try {

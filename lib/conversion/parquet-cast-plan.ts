@@ -6,6 +6,7 @@
  * DECIMAL(12,2)) can only become a counted failure, never a different value.
  */
 
+import type { LineageSource } from '../datasets/derive.ts';
 import { PARTITION_COLUMN } from '../datasets/model.ts';
 import {
   type IcebergField,
@@ -25,11 +26,34 @@ export interface CastStep {
   readonly sparkType: string;
   /** The DuckDB type written to Parquet, e.g. `TIMESTAMPTZ`. */
   readonly duckdbType: string;
+  /** As declared, and true for an optional, retired or lineage field (null by the model). */
   readonly nullable: boolean;
   /** The type as the schema spells it (`integer`, `decimal(12,2)`), for messages. */
   readonly declaredType: string;
   /** The Parquet (= Iceberg) field id: `metadata["parquet.field.id"]` of the schema field. */
   readonly fieldId: number;
+  /** Other header texts of the column (`metadata.aliases`). */
+  readonly aliases: readonly string[];
+  /** The header may be absent: a typed NULL then (`metadata.optional`). */
+  readonly optional: boolean;
+  /** Never read from the file: a typed NULL in every row (`metadata.retired`). */
+  readonly retired: boolean;
+  /** A lineage field: the argument that fills it (`metadata.lineage`); null for a declared column. */
+  readonly lineage: LineageSource | null;
+}
+
+/**
+ * A lineage field's `metadata.lineage` → the Spark type it must have. Its value is the argument of
+ * the same name (`--source-key`, `--source-version`, `--ingested-at`), cast by the plan.
+ */
+export const LINEAGE_TYPES: Readonly<Record<LineageSource, string>> = {
+  source_key: 'STRING',
+  source_version: 'STRING',
+  ingested_at: 'TIMESTAMP_LTZ',
+};
+
+function isLineageSource(value: unknown): value is LineageSource {
+  return typeof value === 'string' && Object.hasOwn(LINEAGE_TYPES, value);
 }
 
 /** The column every data file gets, with the run's `--ingest-date` in every row (field id 1). */
@@ -118,6 +142,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A metadata value in a message: compact JSON, as the script's `compact_json` writes it. */
+function pyJson(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+function flag(name: string, metadata: Record<string, unknown>, key: 'optional' | 'retired'): boolean {
+  const value = metadata[key] ?? false;
+  if (typeof value !== 'boolean')
+    throw new CastPlanError(`column '${name}': metadata.${key} must be true or false, got ${pyJson(value)}`);
+  return value;
+}
+
+function aliasesOf(name: string, metadata: Record<string, unknown>): string[] {
+  const aliases = metadata.aliases ?? [];
+  if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string' && a !== ''))
+    throw new CastPlanError(`column '${name}': metadata.aliases must be a list of non-empty strings`);
+  return aliases as string[];
+}
+
 /** One step per schema field, in declaration order (the Parquet column order); checked as the script checks it. */
 export function castPlan(schemaJson: string): CastStep[] {
   let schema: unknown;
@@ -132,7 +175,8 @@ export function castPlan(schemaJson: string): CastStep[] {
   const names = new Set<string>();
   const headers = new Set<string>();
   const ids = new Set<number>();
-  return schema.fields.map((field: unknown, i: number) => {
+  const lineages = new Set<LineageSource>();
+  return schema.fields.map((field: unknown, i: number): CastStep => {
     if (!isRecord(field) || typeof field.name !== 'string' || field.name === '')
       throw new CastPlanError(`--schema field ${i} has no name`);
     const name = field.name;
@@ -141,9 +185,22 @@ export function castPlan(schemaJson: string): CastStep[] {
     if (typeof header !== 'string' || header === '')
       throw new CastPlanError(`column '${name}': metadata.header must be a non-empty string`);
     if (names.has(name)) throw new CastPlanError(`column '${name}' is declared twice`);
-    if (headers.has(header)) throw new CastPlanError(`header '${header}' is declared twice`);
     names.add(name);
-    headers.add(header);
+    const lineage = metadata.lineage ?? null;
+    if (lineage !== null && !isLineageSource(lineage))
+      throw new CastPlanError(
+        `column '${name}': metadata.lineage must be one of ${Object.keys(LINEAGE_TYPES).join(', ')}, got ${pyJson(lineage)}`,
+      );
+    if (lineage !== null && lineages.has(lineage))
+      throw new CastPlanError(`lineage ${lineage} is declared twice`);
+    const aliases = aliasesOf(name, metadata);
+    const optional = flag(name, metadata, 'optional');
+    const retired = flag(name, metadata, 'retired');
+    // A lineage field is not read from the file: its header texts name nothing.
+    for (const text of lineage !== null ? [] : [header, ...aliases]) {
+      if (headers.has(text)) throw new CastPlanError(`header '${text}' is declared twice`);
+      headers.add(text);
+    }
     if (name === INGEST_DATE_COLUMN)
       throw new CastPlanError(`column '${name}' is the partition column: the job adds it`);
     const fieldId = metadata[SPARK_FIELD_ID_KEY];
@@ -159,17 +216,46 @@ export function castPlan(schemaJson: string): CastStep[] {
     } catch (error) {
       throw new CastPlanError(`column '${name}': ${(error as Error).message}`);
     }
+    if (lineage !== null) {
+      lineages.add(lineage);
+      if (sparkType !== LINEAGE_TYPES[lineage])
+        throw new CastPlanError(
+          `column '${name}': the lineage field ${lineage} must be of type ${LINEAGE_TYPES[lineage]}, got ${pyJson(field.type)}`,
+        );
+    }
     return {
       column: name,
       header,
       sparkType,
       duckdbType: duckdbTypeOf(sparkType),
       // Python's bool(field.get("nullable", True)).
-      nullable: field.nullable === undefined ? true : Boolean(field.nullable),
+      nullable:
+        (field.nullable === undefined ? true : Boolean(field.nullable)) ||
+        optional ||
+        retired ||
+        lineage !== null,
       declaredType: String(field.type),
       fieldId,
+      aliases,
+      optional,
+      retired,
+      lineage,
     };
   });
+}
+
+/**
+ * The plan's step indexes in the order of the written columns: the declared columns, then
+ * (`ingest_date` between, marked null) the lineage fields, as the table schema orders them (the
+ * script's `written_order`).
+ */
+export function writtenOrder(plan: readonly CastStep[]): (number | null)[] {
+  const indexes = plan.map((_, k) => k);
+  return [
+    ...indexes.filter((k) => plan[k]!.lineage === null),
+    null,
+    ...indexes.filter((k) => plan[k]!.lineage !== null),
+  ];
 }
 
 const ICEBERG_TYPES: Readonly<Record<string, string>> = {
@@ -184,11 +270,14 @@ const ICEBERG_TYPES: Readonly<Record<string, string>> = {
 
 /**
  * The Iceberg schema of the data files the plan writes: its columns with their field ids, then
- * `ingest_date` (lib/iceberg/schema.ts `icebergSchema` of the same dataset, the columns' docs aside). Written
- * into each file's footer under `iceberg.schema`, where readers such as icebird map columns by it.
+ * `ingest_date`, then the lineage fields (lib/iceberg/schema.ts `icebergSchema` of the same
+ * dataset, the fields' docs aside). Written into each file's footer under `iceberg.schema`, where
+ * readers such as icebird map columns by it.
  */
 export function planIcebergSchema(plan: readonly CastStep[]): IcebergSchema {
-  const fields: IcebergField[] = plan.map((step) => {
+  const fields = writtenOrder(plan).map((k): IcebergField => {
+    if (k === null) return INGEST_DATE_FIELD;
+    const step = plan[k]!;
     const decimal = /^DECIMAL\((\d+),(\d+)\)$/.exec(step.sparkType);
     return {
       id: step.fieldId,
@@ -197,7 +286,7 @@ export function planIcebergSchema(plan: readonly CastStep[]): IcebergSchema {
       type: decimal ? `decimal(${decimal[1]}, ${decimal[2]})` : ICEBERG_TYPES[step.sparkType]!,
     };
   });
-  return { type: 'struct', 'schema-id': 0, fields: [...fields, INGEST_DATE_FIELD] };
+  return { type: 'struct', 'schema-id': 0, fields };
 }
 
 /** A DuckDB string literal. */

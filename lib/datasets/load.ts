@@ -16,12 +16,29 @@ export async function loadDatasets(dir: string = DEFAULT_DATASETS_DIR): Promise<
   } catch (error) {
     throw new Error(`cannot read the datasets folder "${dir}": ${(error as NodeJS.ErrnoException).code}`);
   }
-  const datasets = new Map<string, Dataset>();
-  const fileOf = new Map<string, string>();
+  const files: DeclarationFile[] = [];
   for (const name of names) {
     const path = join(dir, name);
-    const file = relative(process.cwd(), path) || path;
-    const ds = parseDeclaration(await readFile(path, 'utf8'), file);
+    files.push({ file: relative(process.cwd(), path) || path, text: await readFile(path, 'utf8') });
+  }
+  return parseDeclarations(files);
+}
+
+/** One declaration file's text, and how errors name it (a path, or `REF:path` for a git blob). */
+export interface DeclarationFile {
+  readonly file: string;
+  readonly text: string;
+}
+
+/**
+ * The datasets of a set of declaration files, by name, checked as {@link loadDatasets} checks a
+ * folder's: each file, then no dataset declared twice and no table or view name claimed twice.
+ */
+export function parseDeclarations(files: Iterable<DeclarationFile>): Map<string, Dataset> {
+  const datasets = new Map<string, Dataset>();
+  const fileOf = new Map<string, string>();
+  for (const { file, text } of files) {
+    const ds = parseDeclaration(text, file);
     const earlier = fileOf.get(ds.name);
     if (earlier) {
       throw new DatasetDeclarationError(file, [

@@ -150,7 +150,14 @@ export async function liveFiles(
   return files;
 }
 
-/** The schema a snapshot was written with (the current schema without a snapshot). */
+/**
+ * The schema a snapshot was written with (the current schema without a snapshot, or for a snapshot
+ * that records none). This is the schema a time-travel query reads under on Athena engine v3:
+ * Trino's Iceberg connector reads `FOR VERSION AS OF` / `FOR TIMESTAMP AS OF` with the snapshot's
+ * schema since release 392 ("Use the correct table schema when reading a past version of a
+ * table", trinodb/trino#12786, fixing #12743; Iceberg's SnapshotUtil.schemaFor), and a query
+ * without AS OF with the table's current schema (README, "Which schema time travel sees").
+ */
 export function schemaOf(metadata: TableMetadata, snapshot?: Snapshot): IcebergSchema {
   const id = snapshot?.['schema-id'] ?? metadata['current-schema-id'];
   const schema = metadata.schemas.find((s) => s['schema-id'] === id);

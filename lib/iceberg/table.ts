@@ -22,6 +22,7 @@ import {
   writeManifest,
   writeManifestList,
 } from './avro.ts';
+import { sameFields, tableSchemaChanges } from './evolve.ts';
 import {
   currentSnapshot,
   idString,
@@ -229,6 +230,74 @@ export function newTableMetadata(
     'snapshot-log': [],
     'metadata-log': [],
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema evolution
+
+/** What {@link evolveSchema} did. */
+export interface EvolveResult {
+  readonly metadataLocation: string;
+  /** Whether a commit changed the current schema. */
+  readonly evolved: boolean;
+  /** The current schema id after the call. */
+  readonly schemaId: number;
+  /** One line per change (empty when unchanged). */
+  readonly changes: readonly string[];
+}
+
+/**
+ * Makes `target` the table's current schema if the rules allow it (evolve.ts, by field id): a new
+ * schema (`schema-id` = max + 1, or the id of an identical older schema), `current-schema-id`,
+ * `last-column-id`, a new metadata file, one compare-and-swap retried on conflict. The same
+ * target again changes nothing. Throws {@link SchemaEvolutionError} naming the table, the field,
+ * its id and the rule when the change is refused; the table is then left as it is.
+ */
+export async function evolveSchema(
+  deps: IcebergDeps,
+  table: TableRef,
+  target: IcebergSchema,
+): Promise<EvolveResult> {
+  const now = deps.now ?? Date.now;
+  let changes: string[] = [];
+  const out = await commit<{ metadataLocation: string; evolved: boolean; schemaId: number }>(
+    deps,
+    table,
+    async (base) => {
+      const m = base.metadata;
+      const schemas = m.schemas as unknown as IcebergSchema[];
+      changes = tableSchemaChanges(`${table.database}.${table.name}`, m, target);
+      const schemaId = m['current-schema-id'];
+      if (changes.length === 0) {
+        return { done: { metadataLocation: base.pointer.metadataLocation, evolved: false, schemaId } };
+      }
+      // As Iceberg Java: a schema identical to an older one is made current again, not added twice.
+      const same = schemas.find((s) => sameFields(s, target));
+      const nextId = same?.['schema-id'] ?? Math.max(...m.schemas.map((s) => s['schema-id'])) + 1;
+      const added = {
+        type: 'struct' as const,
+        'schema-id': nextId,
+        fields: target.fields.map((f) => ({ ...f })),
+      };
+      const next = withMetadataLog(
+        {
+          ...m,
+          'last-updated-ms': now(),
+          'last-column-id': Math.max(m['last-column-id'], lastColumnId(target)),
+          schemas: same ? m.schemas : [...m.schemas, added],
+          'current-schema-id': nextId,
+        },
+        m,
+        base.pointer.metadataLocation,
+      );
+      return {
+        next,
+        written: [],
+        result: (metadataLocation) => ({ metadataLocation, evolved: true, schemaId: nextId }),
+      };
+    },
+  );
+  return { ...out.value, changes: out.value.evolved ? changes : [] };
 }
 
 // ---------------------------------------------------------------------------------------------

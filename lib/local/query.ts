@@ -1,6 +1,8 @@
 /**
- * The local Athena: DuckDB over each dataset's Iceberg table, one view per dataset named as the
- * dataset (with its `ingest_date`), as Athena sees the Glue tables. A view reads the live data
+ * The local Athena: DuckDB over each dataset's Iceberg tables, one view per table version named as
+ * Athena names the Glue table (`orders` for version 1, `orders_v2`, …; with `ingest_date` and the
+ * lineage columns), and `<dataset>_latest` for a dataset with a key (lib/datasets/latest-view.ts,
+ * the same SQL text as the Athena view). A table view reads the live data
  * files of the table's current snapshot, or of the snapshot a selector names (`--snapshot`,
  * `--as-of`, `--tag`: time travel), with columns mapped by Parquet field id. DuckDB has no S3
  * access offline, so the files are first copied out of the S3 server into a cache.
@@ -20,6 +22,7 @@ import {
   type DuckDBPreparedStatement,
   StatementType,
 } from '@duckdb/node-api';
+import { latestView, latestViewColumns, latestViewSql } from '../datasets/latest-view.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { tableName } from '../iceberg/layout.ts';
 import { idString } from '../iceberg/metadata.ts';
@@ -115,11 +118,25 @@ export async function queryLake(
   // than read the current version.
   const named = scope.snapshot ? await tablesNamed(sql) : undefined;
   for (const ds of scope.datasets.values()) {
-    if (named && !named.has(ds.name.toLowerCase())) continue;
-    const view = await datasetView(scope, store, ds);
-    views.push(view.sql);
-    files.push(...view.files);
-    if (view.version) versions.push(view.version);
+    const latest = latestView(ds);
+    const latestNamed = latest !== undefined && (!named || named.has(latest.name));
+    let currentColumns: readonly string[] = [];
+    // Every table version is a view under its Athena name: `orders` (version 1), `orders_v2`, …
+    for (let version = 1; version <= ds.version; version++) {
+      const name = tableName(ds.name, version);
+      const current = version === ds.version;
+      if (named && !named.has(name) && !(current && latestNamed)) continue;
+      const view = await datasetView(scope, store, ds, version);
+      if (!view) continue;
+      views.push(view.sql);
+      files.push(...view.files);
+      if (view.version) versions.push(view.version);
+      if (current) currentColumns = view.columns;
+    }
+    // Only over a table that has every column the view names: a table not yet evolved to the
+    // declaration (no lineage yet), or a snapshot from before a column, has no `_latest` view.
+    if (latest && latestNamed && latestViewColumns(ds).every((c) => currentColumns.includes(c.name)))
+      views.push(`CREATE VIEW ${quoteIdent(latest.name)} AS ${latestViewSql(ds)}`);
   }
   // Spills stay in the lake: an in-memory DuckDB otherwise spills into `.tmp` of the working directory.
   const cacheRoot = dirname(resolve(scope.cacheDir));
@@ -294,21 +311,26 @@ async function tablesNamed(sql: string): Promise<Set<string>> {
 }
 
 /**
- * The view of one dataset (its table's live files at the scope's snapshot, copied into the cache)
- * and the files it reads. A table without a snapshot (or, at the current version, without a
- * table yet) is an empty view of the schema's columns.
+ * The view of one table version of a dataset (its live files at the scope's snapshot, copied into
+ * the cache) and the files it reads. A table without a snapshot (or, at the current time and the
+ * declared version, without a table yet) is an empty view of the schema's columns; an older
+ * version without a table has no view.
  */
 async function datasetView(
   scope: QueryScope,
   store: ObjectStore,
   ds: Dataset,
-): Promise<{ sql: string; files: string[]; version?: TableVersion }> {
-  const view = quoteIdent(ds.name);
-  const name = tableName(ds.name);
+  tableVersion: number,
+): Promise<{ sql: string; files: string[]; columns: string[]; version?: TableVersion } | undefined> {
+  const name = tableName(ds.name, tableVersion);
+  const view = quoteIdent(name);
   if (!(await scope.catalog.load(scope.database, name))) {
     if (scope.snapshot)
-      throw new QueryError(`table ${ds.name} does not exist yet: no file of the dataset was curated`);
-    return { sql: emptyView(view, icebergSchema(ds)), files: [] };
+      throw new QueryError(`table ${name} does not exist yet: no file of the dataset was curated`);
+    // An older version without a table never held a row, and its declaration is gone: no view.
+    if (tableVersion !== ds.version) return undefined;
+    const schema = icebergSchema(ds);
+    return { sql: emptyView(view, schema), files: [], columns: names(schema) };
   }
   const table = await loadTable({ store, catalog: scope.catalog }, { database: scope.database, name });
   const { metadata } = table;
@@ -316,25 +338,30 @@ async function datasetView(
   try {
     snapshot = selectSnapshot(metadata, scope.snapshot);
   } catch (error) {
-    throw new QueryError(`table ${ds.name}: ${firstLine((error as Error).message)}`);
+    throw new QueryError(`table ${name}: ${firstLine((error as Error).message)}`);
   }
-  const schema = schemaOf(metadata, snapshot);
-  if (!snapshot) return { sql: emptyView(view, schema), files: [] };
+  // As Athena: the table's current schema, or at a version (time travel) the snapshot's (scan.ts).
+  const schema = scope.snapshot ? schemaOf(metadata, snapshot) : schemaOf(metadata);
+  const columns = names(schema);
+  if (!snapshot) return { sql: emptyView(view, schema), files: [], columns };
   const version = {
-    table: ds.name,
+    table: name,
     snapshotId: idString(snapshot['snapshot-id']),
     timestamp: new Date(snapshot['timestamp-ms']).toISOString(),
   };
   const live = await liveFiles(store, metadata, snapshot);
-  if (live.length === 0) return { sql: emptyView(view, schema), files: [], version };
+  if (live.length === 0) return { sql: emptyView(view, schema), files: [], columns, version };
   const paths: string[] = [];
   for (const file of live) paths.push(await cacheFile(scope, file));
   return {
     sql: `CREATE VIEW ${view} AS SELECT * FROM ${readParquetSql(paths, schema)}`,
     files: paths,
+    columns,
     version,
   };
 }
+
+const names = (schema: IcebergSchema) => schema.fields.map((f) => f.name);
 
 /** A view of no rows with the schema's columns, in its order and of its types. */
 function emptyView(view: string, schema: IcebergSchema): string {

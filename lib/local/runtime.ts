@@ -33,7 +33,7 @@ import { CONVERT_FUNCTION, type FunctionLimits } from '../conversion/lambda-sizi
 import { type ConversionSettings, conversionSettings } from '../conversion/plan.ts';
 import { loadDatasets } from '../datasets/load.ts';
 import type { Dataset } from '../datasets/model.ts';
-import { ensureDatasetTable, tableProperties } from '../iceberg/dataset-tables.ts';
+import { ensureDatasetTables, tableProperties } from '../iceberg/dataset-tables.ts';
 import { sourceTag, tableName } from '../iceberg/layout.ts';
 import { localTableCatalog } from '../iceberg/local-catalog.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
@@ -278,15 +278,20 @@ export class LocalRuntime {
         { step: 'initialize', name: 'localTrace' },
       );
     }
-    // Every dataset's table, as the stack's tables custom resource creates them on deploy.
-    for (const ds of datasets.values()) {
-      await ensureDatasetTable(
+    // Every dataset's current table version, created or evolved as the stack's tables custom
+    // resource does on deploy (a change the rules refuse stops the start, every table untouched,
+    // and the lake's server and ledger are let go for the next start).
+    try {
+      await ensureDatasetTables(
         { store: runtime.store, catalog: runtime.tables },
         { database: LOCAL_DATABASE, curatedBucket: LOCAL_BUCKETS.curated },
-        ds,
+        [...datasets.values()],
         // The app's retention, as the stack gives its tables (the `snapshotRetentionDays` setting).
         tableProperties({ snapshotRetentionDays: config.snapshotRetentionDays }),
       );
+    } catch (error) {
+      await runtime.close();
+      throw error;
     }
     await runtime.recover();
     const s3Fault = options.faults?.s3;
@@ -850,25 +855,37 @@ interface VersionObjects {
 }
 
 /**
- * What the dataset's table holds of an object version: whether some snapshot's sources name it,
+ * What the dataset's tables hold of an object version: whether some snapshot's sources name it,
  * and every data file some snapshot reads (a committed file must never be deleted, even once the
- * snapshot that appended it, and so its source tag, has expired). An unknown dataset has no
+ * snapshot that appended it, and so its source tag, has expired). Every table version whose
+ * files are in `curatedKeys` (`<dataset>/iceberg/…`, `<dataset>/v<N>/iceberg/…`) is asked: a run
+ * of an earlier declaration committed to an earlier version's table. An unknown dataset has no
  * table, so nothing of it is committed.
  */
 async function tableHolds(
   client: S3Client,
   tables: TableCatalog,
   request: IngestRequest,
+  curatedKeys: readonly string[],
 ): Promise<{ readonly committed: boolean; readonly referenced: ReadonlySet<string> }> {
-  const table = { database: LOCAL_DATABASE, name: tableName(request.dataset) };
-  if (!(await tables.load(table.database, table.name))) return { committed: false, referenced: new Set() };
+  const versions = new Set<number>([1]);
+  const prefix = `${request.dataset}/`;
+  for (const key of curatedKeys) {
+    const m = /^v(\d+)\/iceberg\//.exec(key.slice(prefix.length));
+    if (m) versions.add(Number(m[1]));
+  }
   const store = s3ObjectStore(client);
-  const { metadata } = await loadTable({ store, catalog: tables }, table);
   const tag = sourceTag(request.key, request.version ?? ledgerVersion(request));
-  return {
-    committed: history(metadata).some((s) => s.sources.includes(tag)),
-    referenced: await referencedDataFiles(store, metadata),
-  };
+  let committed = false;
+  const referenced = new Set<string>();
+  for (const version of [...versions].sort((a, b) => a - b)) {
+    const table = { database: LOCAL_DATABASE, name: tableName(request.dataset, version) };
+    if (!(await tables.load(table.database, table.name))) continue;
+    const { metadata } = await loadTable({ store, catalog: tables }, table);
+    committed ||= history(metadata).some((s) => s.sources.includes(tag));
+    for (const file of await referencedDataFiles(store, metadata)) referenced.add(file);
+  }
+  return { committed, referenced };
 }
 
 /**
@@ -888,7 +905,7 @@ async function versionObjects(
   const parts = outputNamePattern(`s3://${LOCAL_BUCKETS.raw}/${prefix}${file}`);
   const base = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const curated = await listKeys(client, LOCAL_BUCKETS.curated, prefix);
-  const held = await tableHolds(client, tables, request);
+  const held = await tableHolds(client, tables, request, curated);
   return {
     raw: (await listKeys(client, LOCAL_BUCKETS.raw, prefix)).filter((key) => base(key) === file),
     failure: (await listKeys(client, LOCAL_BUCKETS.failure, prefix)).filter(

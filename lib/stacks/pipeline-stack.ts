@@ -27,6 +27,7 @@ import { QueryWorkgroup, RESULTS_PREFIX } from '../constructs/query-workgroup.ts
 import { COMMIT_TASK_TIMEOUT, TableCommitter } from '../constructs/table-committer.ts';
 import { CONVERT_FUNCTION } from '../conversion/lambda-sizing.ts';
 import { conversionSettings } from '../conversion/plan.ts';
+import { queryableTables } from '../datasets/latest-view.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { ledgerTableName } from '../ledger/model.ts';
 import { acknowledge, acknowledgeNotificationsHandler, acknowledgeWildcardResource } from '../nag.ts';
@@ -340,6 +341,7 @@ export class PipelineStack extends Stack {
     const operator = new OperatorPolicy(this, 'Operator', {
       stackNames: [props.storageStackName, this.stackName],
       datasets: names,
+      tables: props.datasets.flatMap(queryableTables),
       landing: landingBucket,
       failure: failureBucket,
       curated: curatedBucket,

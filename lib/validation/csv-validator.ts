@@ -10,9 +10,10 @@
  * DESIGN §2. See BENCHMARKS.md for the figures.
  */
 import { isUtf8 } from 'node:buffer';
-import { headerOf } from '../datasets/derive.ts';
+import { type HeaderProblem, matchHeader } from '../datasets/header-match.ts';
 import type { Column, Dataset } from '../datasets/model.ts';
 import { compileValueCheck, describeRule, type ValueCheck, type ValueRule } from '../datasets/values.ts';
+import { SHOWN_TEXT_CHARS, truncateText } from '../text.ts';
 
 /** Rules about the file's structure rather than one value. */
 export type StructureRule =
@@ -21,6 +22,7 @@ export type StructureRule =
   | 'missing_column'
   | 'unknown_column'
   | 'duplicate_column'
+  | 'retired_column'
   | 'ragged_row'
   | 'unterminated_quote'
   | 'invalid_quote'
@@ -130,10 +132,12 @@ export interface ValidationCheckpoint {
   /** Data records so far (blank lines still pending not counted). */
   readonly rows: number;
   /**
-   * Per field position, the declared column it maps to, or null for an unknown or duplicate
-   * header cell (its values are not checked). `'missing'`: the header could not be read, so rows
-   * are counted, not checked. `'pending'`: only blank lines so far, the header is still to come
-   * (they make it missing once it does). Names, not checks: the next run compiles the checks again.
+   * Per field position, the declared column it maps to, or null for a header cell mapped to none
+   * (unknown, duplicate, retired, undecodable, or dropped by `extraColumns: "ignore"`): its values
+   * are not checked, but it still counts as a field of every record. `'missing'`: the header
+   * could not be read, so rows are counted, not checked. `'pending'`: only blank lines so far, the
+   * header is still to come (they make it missing once it does). Names, not checks: the next run
+   * compiles the checks again.
    */
   readonly columns: readonly (string | null)[] | 'missing' | 'pending';
   /** Fields a record must have (also kept with a missing header: blank lines are judged by it). */
@@ -196,7 +200,7 @@ export const SPARK_SEPARATOR_WINDOW = 1024 * 1024;
 export const DEFAULT_MAX_ERRORS = 100;
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** Longest value quoted in an error, in characters. */
-export const MAX_VALUE_CHARS = 80;
+export const MAX_VALUE_CHARS = SHOWN_TEXT_CHARS;
 
 const BARE_CR_MESSAGE = 'the line ends with a bare CR: line endings must be LF or CRLF';
 const LF = 0x0a;
@@ -461,6 +465,11 @@ export class CsvValidator {
         if (!col) {
           throw new Error(
             `cannot resume: the checkpoint maps field ${f + 1} to column "${name}", which dataset "${this.dataset.name}" does not declare`,
+          );
+        }
+        if (col.retired) {
+          throw new Error(
+            `cannot resume: the checkpoint maps field ${f + 1} to column "${name}", which dataset "${this.dataset.name}" declares retired (the declaration changed since the run began: validate the file again from its start)`,
           );
         }
         this.fieldColumn[f] = col;
@@ -993,13 +1002,9 @@ export class CsvValidator {
       return;
     }
     this.checkSeparatorWindow(b, line);
-    const columns = this.dataset.columns;
-    const byText = new Map<string, Column>();
-    for (const col of columns) {
-      byText.set(col.name, col);
-      byText.set(headerOf(col), col);
-    }
-    const seen = new Set<Column>();
+    // The cells' texts; a cell that is not UTF-8 is reported here and maps to no column.
+    const cells: (string | null)[] = [];
+    const badCells = new Map<number, string>();
     for (let f = 0; f < nf; f++) {
       const s = this.starts[f]!;
       const e = this.ends[f]!;
@@ -1012,39 +1017,39 @@ export class CsvValidator {
         ee = this.scratchLength;
       }
       if (suspect && !isUtf8(bb.subarray(ss, ee))) {
-        this.report(line, null, showBytes(bb, ss, ee), 'invalid_utf8', 'the header cell is not valid UTF-8');
-        continue;
-      }
-      const text = bb.toString('utf8', ss, ee);
-      const col = byText.get(text);
-      if (!col) {
-        this.report(
-          line,
-          truncate(text),
-          truncate(text),
-          'unknown_column',
-          unknownHeaderMessage(text, columns),
-        );
-      } else if (seen.has(col)) {
-        this.report(
-          line,
-          col.name,
-          truncate(text),
-          'duplicate_column',
-          `column "${col.name}" appears twice in the header`,
-        );
+        badCells.set(f, showBytes(bb, ss, ee));
+        cells.push(null);
       } else {
-        seen.add(col);
-        this.fieldColumn[f] = col;
-        this.fieldCheck[f] = compileValueCheck(col);
-        this.fieldNullable[f] = col.nullable;
+        cells.push(bb.toString('utf8', ss, ee));
       }
     }
-    for (const col of columns) {
-      if (!seen.has(col)) {
-        this.report(line, col.name, null, 'missing_column', `the header has no column "${headerOf(col)}"`);
-      }
+    // The one reading of a header (aliases, optional, retired and extra columns): a cell it maps
+    // to no column (ignored, or in error) is not checked, yet still counts as a field of each row.
+    const match = matchHeader(this.dataset, cells);
+    match.fields.forEach((col, f) => {
+      if (!col) return;
+      this.fieldColumn[f] = col;
+      this.fieldCheck[f] = compileValueCheck(col);
+      this.fieldNullable[f] = col.nullable;
+    });
+    // In cell order (an undecodable cell where it stands), then the missing columns.
+    const problems = match.problems;
+    let k = 0;
+    for (let f = 0; f < nf; f++) {
+      const bad = badCells.get(f);
+      if (bad !== undefined)
+        this.report(line, null, bad, 'invalid_utf8', 'the header cell is not valid UTF-8');
+      for (; k < problems.length && problems[k]!.position === f; k++)
+        this.reportHeaderProblem(line, problems[k]!);
     }
+    for (; k < problems.length; k++) this.reportHeaderProblem(line, problems[k]!);
+  }
+
+  /** A header problem in the validator's error shape; an unknown cell's text truncated as values are. */
+  private reportHeaderProblem(line: number, problem: HeaderProblem): void {
+    const column = problem.rule === 'unknown_column' ? truncate(problem.column) : problem.column;
+    const value = problem.value === null ? null : truncate(problem.value);
+    this.report(line, column, value, problem.rule, problem.message);
   }
 
   /**
@@ -1256,11 +1261,7 @@ function setCount(counts: Record<string, number>, key: string, n: number): void 
 }
 
 function truncate(text: string): string {
-  if (text.length <= MAX_VALUE_CHARS) return text;
-  // Never cut a surrogate pair in two: the report must stay valid UTF-8.
-  const high = text.charCodeAt(MAX_VALUE_CHARS - 1);
-  const cut = high >= 0xd800 && high <= 0xdbff ? MAX_VALUE_CHARS - 1 : MAX_VALUE_CHARS;
-  return `${text.slice(0, cut)}…`;
+  return truncateText(text, MAX_VALUE_CHARS);
 }
 
 /** Shows bytes as text with every byte that is not part of valid UTF-8 as `\xNN`. */
@@ -1279,12 +1280,4 @@ function showBytes(b: Buffer, s: number, e: number): string {
     i += valid ? need : 1;
   }
   return i < e ? `${out}…` : out;
-}
-
-function unknownHeaderMessage(text: string, columns: readonly Column[]): string {
-  if (text === '') return 'an empty header cell: every column needs a name';
-  const fold = (s: string) => s.trim().toLowerCase();
-  const near = columns.find((c) => fold(headerOf(c)) === fold(text) || fold(c.name) === fold(text));
-  const hint = near ? ` (did you mean "${headerOf(near)}"?)` : '';
-  return `the header names an unknown column "${truncate(text)}"${hint}`;
 }

@@ -48,6 +48,7 @@ import {
   ICEBERG_SCHEMA_KEY,
   type IcebergSchema,
   icebergSchema,
+  LINEAGE_FIELDS,
   SPARK_FIELD_ID_KEY,
 } from '../../lib/iceberg/schema.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
@@ -69,6 +70,32 @@ import {
 const RAW = 'raw';
 const CURATED = 'curated';
 const DATE = '2024-01-05';
+/** The lineage arguments of every run: the landed key and version, and when S3 received it. */
+const LINEAGE = {
+  '--source-key': 'landing-key/2024/01/05/export.csv',
+  '--source-version': '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
+  '--ingested-at': '2024-01-05T23:59:59.987Z',
+} as const;
+
+/**
+ * A declaration using every rule of change (issue 16): an aliased header, a retired column
+ * (declared non-nullable before it retired), two optional columns, extra columns ignored.
+ */
+const EVOLVED = parseDataset(
+  {
+    name: 'customers',
+    extraColumns: 'ignore',
+    columns: [
+      { name: 'id', type: 'bigint', nullable: false },
+      { name: 'customer', type: 'string', header: 'Customer', aliases: ['Client', 'client name'] },
+      { name: 'legacy_code', type: 'int', nullable: false, retired: true },
+      { name: 'discount', type: 'decimal', precision: 12, scale: 2, optional: true },
+      { name: 'seen_at', type: 'timestamp', optional: true },
+      { name: 'note', type: 'string', optional: true },
+    ],
+  },
+  'customers.json',
+);
 const corpus = loadCorpus();
 const positives = corpus.filter((c) => !c.failure);
 const negatives = corpus.filter((c) => c.failure);
@@ -118,6 +145,7 @@ function jobArguments(c: CorpusCase, dataset: Dataset, runId = 'run-1'): GlueJob
     '--run-id': runId,
     '--delimiter': c.delimiterArgument ?? dataset.dialect.delimiter,
     '--quote': dataset.dialect.quote,
+    ...LINEAGE,
   };
 }
 
@@ -196,6 +224,11 @@ const withoutDocs = (schema: IcebergSchema) => ({
 
 /** The `ingest_date` column as the corpus reads values: a date. */
 const INGEST_DATE_COLUMN = { name: 'ingest_date', type: 'date', nullable: false } as Column;
+/** The lineage fields as the corpus reads values: two strings and a timestamp. */
+const LINEAGE_AS_COLUMNS = LINEAGE_FIELDS.map(
+  (f) =>
+    ({ name: f.name, type: f.type === 'timestamptz' ? 'timestamp' : 'string', nullable: true }) as Column,
+);
 
 async function validatorVerdict(c: CorpusCase, dataset: Dataset) {
   const bytes = sourceBytes(c);
@@ -264,6 +297,7 @@ describe('the twin on the conformance corpus', () => {
     expect(footer.ids).toEqual([
       ...dataset.columns.map((col) => [col.name, ids.get(col.name)!]),
       ['ingest_date', 1],
+      ...LINEAGE_FIELDS.map((f) => [f.name, f.id]),
     ]);
     expect(withoutDocs(JSON.parse(footer.kv[ICEBERG_SCHEMA_KEY]!))).toEqual(
       withoutDocs(icebergSchema(dataset)),
@@ -271,9 +305,13 @@ describe('the twin on the conformance corpus', () => {
 
     // Assess: the schema (names in declared order, then ingest_date; types), the codec, then every value.
     const leaves = metadata.schema.slice(1);
-    expect(leaves.map((e) => e.name)).toEqual([...dataset.columns.map((col) => col.name), 'ingest_date']);
+    expect(leaves.map((e) => e.name)).toEqual([
+      ...dataset.columns.map((col) => col.name),
+      'ingest_date',
+      ...LINEAGE_FIELDS.map((f) => f.name),
+    ]);
     expect(leaves.map(parquetTypeOf)).toEqual(
-      [...dataset.columns, INGEST_DATE_COLUMN].map(contractParquetType),
+      [...dataset.columns, INGEST_DATE_COLUMN, ...LINEAGE_AS_COLUMNS].map(contractParquetType),
     );
     expect(leaves.every((e) => e.repetition_type === 'OPTIONAL')).toBe(true);
     dataset.columns.forEach((col, i) => {
@@ -292,6 +330,14 @@ describe('the twin on the conformance corpus', () => {
     expect(actual).toEqual(c.expectedRows);
     expect(rows.map((row) => canonical(row.ingest_date, INGEST_DATE_COLUMN))).toEqual(
       c.expectedRows!.map(() => DATE),
+    );
+    // Every row carries the run's lineage arguments, the instant exact to the millisecond.
+    expect(rows.map((row) => LINEAGE_AS_COLUMNS.map((col) => canonical(row[col.name], col)))).toEqual(
+      c.expectedRows!.map(() => [
+        LINEAGE['--source-key'],
+        LINEAGE['--source-version'],
+        '2024-01-05T23:59:59.987000Z',
+      ]),
     );
   });
 
@@ -348,6 +394,7 @@ describe('writing data files', () => {
     '--quote': '"',
     // What the Validate core passes for these one-line records; the twin reads every file whole.
     '--multiline': 'false',
+    ...LINEAGE,
   });
   /** The data files of `stem` in the day's folder and the ids each holds (or its planted text). */
   const filesOf = async (stem: string) =>
@@ -604,6 +651,206 @@ describe('writing data files', () => {
   });
 });
 
+describe('the rules of change in the DuckDB engine', () => {
+  const prefix = `customers/iceberg/data/ingest_date=${DATE}/`;
+  const rawPrefix = `customers/ingest_date=${DATE}/`;
+  const args = (
+    source: string,
+    rows: number,
+    extra: Pick<GlueJobArguments, '--ingested-at'> = {},
+  ): GlueJobArguments => ({
+    '--dataset': 'customers',
+    '--source': `s3://${RAW}/${rawPrefix}${source}`,
+    '--target': `s3://${CURATED}/${prefix}`,
+    '--ingest-date': DATE,
+    '--commit-request': `s3://${CURATED}/_commits/customers/${source}.json`,
+    '--schema': JSON.stringify(sparkSchema(EVOLVED)),
+    '--expected-rows': String(rows),
+    '--run-id': 'run-1',
+    '--delimiter': ',',
+    '--quote': '"',
+    ...LINEAGE,
+    ...extra,
+  });
+  const fetchOutput = (uri: string) => get(CURATED, uri.slice(`s3://${CURATED}/`.length));
+  /** Converts `csv` as `source` and returns the one data file written. */
+  const convert = async (source: string, csv: string, rows: number) => {
+    await put(RAW, `${rawPrefix}${source}`, csv);
+    const result = await convertCsvToParquet(args(source, rows), s3, { workDir, instance });
+    expect(result.outputs).toHaveLength(1);
+    return fetchOutput(result.outputs[0]!);
+  };
+
+  it('reads an aliased header, ignores extra and retired file columns, and writes absent optional and retired columns as typed NULLs with their ids', async () => {
+    // Prepare: a new export naming `customer` by an alias, in another order, without `discount`
+    // (optional), still carrying the retired `legacy_code` and an extra `Promo` column (both
+    // ignored: text no cast would take), and with `seen_at` (optional) present.
+    const csv = [
+      'Client,legacy_code,id,Promo,seen_at',
+      'Ann,not-a-number,1,zzz,2024-01-05T10:00:00.5Z',
+      '"Bob, Jr",,2,,',
+    ].join('\n');
+
+    // Act
+    const bytes = await convert('alias.csv', `${csv}\n`, 2);
+
+    // Assess: every value by hyparquet, the typed NULLs included.
+    const { metadata, rows } = await readParquet(bytes);
+    const columns = [...EVOLVED.columns, INGEST_DATE_COLUMN, ...LINEAGE_AS_COLUMNS];
+    const lineage = {
+      ingest_date: DATE,
+      _source_key: LINEAGE['--source-key'],
+      _source_version: LINEAGE['--source-version'],
+      _ingested_at: '2024-01-05T23:59:59.987000Z',
+    };
+    expect(
+      rows.map((row) => Object.fromEntries(columns.map((col) => [col.name, canonical(row[col.name], col)]))),
+    ).toEqual([
+      {
+        id: '1',
+        customer: 'Ann',
+        legacy_code: null,
+        discount: null,
+        seen_at: '2024-01-05T10:00:00.500000Z',
+        note: null,
+        ...lineage,
+      },
+      {
+        id: '2',
+        customer: 'Bob, Jr',
+        legacy_code: null,
+        discount: null,
+        seen_at: null,
+        note: null,
+        ...lineage,
+      },
+    ]);
+    // Assess: the typed NULL columns have their declared Parquet types (not DuckDB's NULL type),
+    // the ignored `Promo` is not written, and the footer's Iceberg schema is the table's.
+    const leaves = metadata.schema.slice(1);
+    expect(leaves.map((e) => [e.name, parquetTypeOf(e), e.field_id])).toEqual(
+      columns.map((col, i) => [
+        col.name,
+        contractParquetType(col),
+        [2, 3, 4, 5, 6, 7, 1, 100_001, 100_002, 100_003][i],
+      ]),
+    );
+    const footer = await footerOf(bytes, 'alias');
+    expect(withoutDocs(JSON.parse(footer.kv[ICEBERG_SCHEMA_KEY]!))).toEqual(
+      withoutDocs(icebergSchema(EVOLVED)),
+    );
+
+    // Assess: DuckDB reads them back typed, and by field id under the table's schema.
+    const path = join(root, 'alias.parquet');
+    await writeFile(path, bytes);
+    const connection = await instance.connect();
+    try {
+      const types = (
+        await connection.runAndReadAll(
+          `SELECT typeof(legacy_code), typeof(discount), typeof(seen_at), typeof(_ingested_at) FROM read_parquet(${sqlString(path)}) LIMIT 1`,
+        )
+      ).getRows();
+      expect(types).toEqual([
+        ['INTEGER', 'DECIMAL(12,2)', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP WITH TIME ZONE'],
+      ]);
+      const byId = (
+        await connection.runAndReadAll(
+          `SELECT client, epoch_ms(stamp) FROM read_parquet(${sqlString(path)}, schema = MAP {3: {name: 'client', type: 'VARCHAR', default_value: NULL}, 100003: {name: 'stamp', type: 'TIMESTAMPTZ', default_value: NULL}}) ORDER BY client`,
+        )
+      ).getRows();
+      expect(byId.map(([client, ms]) => [String(client), Number(ms)])).toEqual([
+        ['Ann', Date.parse(LINEAGE['--ingested-at'])],
+        ['Bob, Jr', Date.parse(LINEAGE['--ingested-at'])],
+      ]);
+    } finally {
+      connection.closeSync();
+      await rm(path, { force: true });
+    }
+  });
+
+  it('reads a column by its name or its header as well as by an alias, and an optional column when present', async () => {
+    // Prepare: the old export: `customer` by its name, the optional columns present.
+    const csv = 'customer,id,discount,seen_at\nCy,3,-0.50,2024-01-05 10:00:00+01:00\n';
+
+    // Act
+    const named = await readParquet(await convert('named.csv', csv, 1));
+    const headed = await readParquet(await convert('header.csv', 'Customer,id\nDee,4\n', 1));
+
+    // Assess
+    const read = Object.fromEntries(
+      EVOLVED.columns.map((col) => [col.name, canonical(named.rows[0]![col.name], col)]),
+    );
+    expect(read).toEqual({
+      id: '3',
+      customer: 'Cy',
+      legacy_code: null,
+      discount: '-0.50',
+      seen_at: '2024-01-05T09:00:00.000000Z',
+      note: null,
+    });
+    expect(headed.rows.map((row) => row.customer)).toEqual(['Dee']);
+  });
+
+  it('still refuses a file without a column that is not optional, naming it', async () => {
+    // Prepare: `id` is neither optional nor retired.
+    await put(RAW, `${rawPrefix}no-id.csv`, 'Client,discount\nEd,1.00\n');
+
+    // Act
+    const run = convertCsvToParquet(args('no-id.csv', 1), s3, { workDir, instance });
+
+    // Assess
+    await expect(run).rejects.toThrow(
+      "the file's header has no column 'id' (file header: 'Client', 'discount')",
+    );
+  });
+
+  it('needs the lineage arguments when the schema has lineage fields, and converts a schema from before them without', async () => {
+    // Prepare: arguments without --source-version and --ingested-at; then a schema as an execution
+    // started before the lineage fields carries it, with no lineage argument at all.
+    await put(RAW, `${rawPrefix}old.csv`, 'id,customer\n5,Flo\n');
+    const { '--source-version': _v, '--ingested-at': _t, ...partial } = args('old.csv', 1);
+    const before = {
+      type: 'struct',
+      fields: sparkSchema(EVOLVED).fields.filter((f) => !('lineage' in f.metadata)),
+    };
+    const { '--source-key': _k, ...old } = { ...partial, '--schema': JSON.stringify(before) };
+
+    // Act
+    const refused = convertCsvToParquet(partial, s3, { workDir, instance });
+    await expect(refused).rejects.toThrow(
+      "the schema has lineage fields, so the job needs --source-version, --ingested-at (the landed object's key, version and LastModified)",
+    );
+    const converted = await convertCsvToParquet(old, s3, { workDir, instance });
+
+    // Assess
+    const { metadata, rows } = await readParquet(await fetchOutput(converted.outputs[0]!));
+    expect(metadata.schema.slice(1).map((e) => e.name)).toEqual([
+      ...EVOLVED.columns.map((c) => c.name),
+      'ingest_date',
+    ]);
+    expect(rows.map((row) => row.customer)).toEqual(['Flo']);
+  });
+
+  it.each([
+    ['2024-01-05T10:00:00Z', 'no milliseconds'],
+    ['2024-01-05T10:00:00.000+01:00', 'an offset'],
+    ['2024-02-30T10:00:00.000Z', 'no such day'],
+    ['2024-01-05T24:00:00.000Z', 'hour 24'],
+    ['0000-01-01T00:00:00.000Z', 'year 0'],
+  ])('refuses --ingested-at %s (%s) before touching S3', async (ingestedAt) => {
+    // Act
+    const run = convertCsvToParquet(args('never.csv', 1, { '--ingested-at': ingestedAt }), s3, {
+      workDir,
+      instance,
+    });
+
+    // Assess
+    await expect(run).rejects.toThrow(
+      `--ingested-at must be an ISO 8601 UTC instant with milliseconds (2024-01-05T10:00:00.000Z, an S3 LastModified), got "${ingestedAt}"`,
+    );
+  });
+});
+
 describe("the cast plan is the Glue script's", () => {
   const glueScripts = fileURLToPath(new URL('../../glue-scripts/', import.meta.url));
   const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['--version']).status === 0);
@@ -615,14 +862,17 @@ describe("the cast plan is the Glue script's", () => {
       throw new Error(
         'no python3 on this machine, so the Glue script cannot be compared (Debian/Ubuntu: apt-get install python3)',
       );
-    // Prepare: every corpus schema, as the pipeline derives it.
-    const schemas = corpus.map((c) => JSON.stringify(sparkSchema(parseDataset(c.dataset, `${c.name}.json`))));
+    // Prepare: every corpus schema, as the pipeline derives it, and one with every rule of change.
+    const schemas = [...corpus.map((c) => parseDataset(c.dataset, `${c.name}.json`)), EVOLVED].map((d) =>
+      JSON.stringify(sparkSchema(d)),
+    );
     const program = [
       'import json, sys, csv_to_parquet as j',
       'schemas = json.load(sys.stdin)',
       'print(json.dumps({"guards": [j.GUARD_INT, j.GUARD_DOUBLE, j.GUARD_DATE, j.GUARD_TIMESTAMP]',
       '  + [j.guard_decimal(s) for s in (0, 1, 2, 10, 38)],',
-      '  "plans": [[[s.column, s.header, s.spark_type, s.nullable, s.declared_type, s.field_id]',
+      '  "plans": [[[s.column, s.header, s.spark_type, s.nullable, s.declared_type, s.field_id,',
+      '              list(s.aliases), s.optional, s.retired, s.lineage]',
       '             for s in j.cast_plan(x)] for x in schemas],',
       '  "written": [j.output_schema(j.cast_plan(x)) for x in schemas]}))',
     ].join('\n');
@@ -646,27 +896,141 @@ describe("the cast plan is the Glue script's", () => {
       GUARD_TIMESTAMP,
       ...[0, 1, 2, 10, 38].map(guardDecimal),
     ]);
-    expect(python_.plans).toEqual(
-      schemas.map((schema) =>
-        castPlan(schema).map((s) => [s.column, s.header, s.sparkType, s.nullable, s.declaredType, s.fieldId]),
-      ),
+    const plans = schemas.map((schema) =>
+      castPlan(schema).map((s) => [
+        s.column,
+        s.header,
+        s.sparkType,
+        s.nullable,
+        s.declaredType,
+        s.fieldId,
+        s.aliases,
+        s.optional,
+        s.retired,
+        s.lineage,
+      ]),
     );
+    expect(python_.plans).toEqual(plans);
+    // The rules of change reach both plans: aliases, optional, retired (nullable), the lineage sources.
+    expect(
+      plans
+        .at(-1)!
+        .map(([column, , , nullable, , , aliases, optional, retired, lineage]) => [
+          column,
+          nullable,
+          aliases,
+          optional,
+          retired,
+          lineage,
+        ]),
+    ).toEqual([
+      ['id', false, [], false, false, null],
+      ['customer', true, ['Client', 'client name'], false, false, null],
+      ['legacy_code', true, [], false, true, null],
+      ['discount', true, [], true, false, null],
+      ['seen_at', true, [], true, false, null],
+      ['note', true, [], true, false, null],
+      ['_source_key', true, [], false, false, 'source_key'],
+      ['_source_version', true, [], false, false, 'source_version'],
+      ['_ingested_at', true, [], false, false, 'ingested_at'],
+    ]);
     // What Spark writes: the StructType the script gives its written columns carries every
-    // column's field id (the dataset's, from lib/iceberg/schema.ts) and ingest_date's, 1.
-    corpus.forEach((c, i) => {
-      const dataset = parseDataset(c.dataset, `${c.name}.json`);
+    // column's field id (the dataset's, from lib/iceberg/schema.ts), ingest_date's, 1, and the
+    // lineage fields' (lib/iceberg/schema.ts), in the table schema's order.
+    [...corpus.map((c) => parseDataset(c.dataset, `${c.name}.json`)), EVOLVED].forEach((dataset, i) => {
       const ids = fieldIds(dataset);
-      const spark = sparkSchema(dataset);
-      expect(python_.written[i]!.fields, c.name).toEqual([
-        ...spark.fields.map((f) => ({
+      const spark = sparkSchema(dataset).fields;
+      const declared = spark.slice(0, dataset.columns.length);
+      expect(python_.written[i]!.fields, dataset.name).toEqual([
+        ...declared.map((f) => ({
           name: f.name,
           type: f.type,
           nullable: f.nullable,
           metadata: { [SPARK_FIELD_ID_KEY]: ids.get(f.name) },
         })),
         { name: 'ingest_date', type: 'date', nullable: false, metadata: { [SPARK_FIELD_ID_KEY]: 1 } },
+        ...LINEAGE_FIELDS.map((f) => ({
+          name: f.name,
+          type: f.type === 'timestamptz' ? 'timestamp' : 'string',
+          nullable: true,
+          metadata: { [SPARK_FIELD_ID_KEY]: f.id },
+        })),
       ]);
     });
+  });
+
+  it('reads the metadata of the rules of change alike: the same refusals in the same words, optional and retired columns nullable', () => {
+    if (!python) throw new Error('no python3 on this machine, so the Glue script cannot be compared');
+    // Prepare: hand-written schemas (the model would refuse most), each field given its field id.
+    const field = (name: string, type: string, metadata: Record<string, unknown>, nullable = true) => ({
+      name,
+      type,
+      nullable,
+      metadata: { [SPARK_FIELD_ID_KEY]: 2, ...metadata },
+    });
+    const schema = (...fields: ReturnType<typeof field>[]) =>
+      JSON.stringify({
+        type: 'struct',
+        fields: fields.map((f, i) => ({ ...f, metadata: { ...f.metadata, [SPARK_FIELD_ID_KEY]: i + 2 } })),
+      });
+    const schemas = [
+      schema(
+        field('kept', 'integer', { retired: true }, false),
+        field('late', 'string', { optional: true }, false),
+        field('plain', 'string', {}, false),
+      ),
+      schema(field('a', 'string', { aliases: ['A'] }), field('b', 'string', { header: 'A' })),
+      schema(field('a', 'string', { aliases: ['x', ''] })),
+      schema(field('a', 'string', { aliases: 'x' })),
+      schema(field('a', 'string', { optional: 'yes' })),
+      schema(field('a', 'string', { retired: 1 })),
+      schema(field('a', 'string', {}), field('t', 'string', { lineage: 'landed_at' })),
+      schema(field('a', 'string', {}), field('t', 'string', { lineage: 'ingested_at' })),
+      schema(
+        field('a', 'string', {}),
+        field('k', 'string', { lineage: 'source_key' }),
+        field('k2', 'string', { lineage: 'source_key' }),
+      ),
+      // A lineage field's header names nothing in the file: it may equal a column's.
+      schema(field('a', 'string', {}), field('_k', 'string', { lineage: 'source_key', header: 'a' })),
+    ];
+    const program = [
+      'import json, sys, csv_to_parquet as j',
+      'out = []',
+      'for x in json.load(sys.stdin):',
+      '    try:',
+      '        out.append([s.nullable for s in j.cast_plan(x)])',
+      '    except ValueError as e:',
+      '        out.append(str(e))',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const twin = (x: string) => {
+      try {
+        return castPlan(x).map((s) => s.nullable);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+
+    // Act
+    const script = JSON.parse(
+      execFileSync(python, ['-c', program], { cwd: glueScripts, input: JSON.stringify(schemas) }).toString(),
+    ) as unknown[];
+
+    // Assess
+    expect(schemas.map(twin)).toEqual([
+      [true, true, false],
+      "header 'A' is declared twice",
+      "column 'a': metadata.aliases must be a list of non-empty strings",
+      "column 'a': metadata.aliases must be a list of non-empty strings",
+      'column \'a\': metadata.optional must be true or false, got "yes"',
+      "column 'a': metadata.retired must be true or false, got 1",
+      'column \'t\': metadata.lineage must be one of source_key, source_version, ingested_at, got "landed_at"',
+      'column \'t\': the lineage field ingested_at must be of type TIMESTAMP_LTZ, got "string"',
+      'lineage source_key is declared twice',
+      [true, true],
+    ]);
+    expect(script).toEqual(schemas.map(twin));
   });
 
   it("builds the commit request and cuts long stems as the twin does, and reads a DuckDB file's row count from its footer", async () => {

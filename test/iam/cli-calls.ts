@@ -111,6 +111,10 @@ export function cliCalls(res: LakeResources, targets: CliTargets, principal: str
   for (const resource of glue.slice(0, 2)) call('query', 'glue:GetDatabase', resource, { why: 'Athena' });
   for (const action of ['glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'])
     for (const resource of glue) call('query', action, resource, { why: 'Athena' });
+  // A query of orders_latest: Athena reads the view's definition, then the table it reads (above).
+  call('query', 'glue:GetTable', arn('glue', `table/${targets.database}/orders_latest`), {
+    why: 'Athena reads the view',
+  });
   for (const action of ['s3:GetBucketLocation', 's3:ListBucket'])
     call('query', action, bucket('curated'), { why: 'Athena' });
   call('query', 's3:GetObject', object('curated', `orders/${day}/2026-12-02.0a1b2c3d-part-00000.parquet`), {

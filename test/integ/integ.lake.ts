@@ -334,6 +334,17 @@ athena("SELECT count(*) AS n FROM orders FOR TIMESTAMP AS OF (current_timestamp 
   ['n'],
   ['3'],
 ]);
+// orders_latest, the Presto view in the catalog (lib/constructs/latest-views.ts): Athena parses the
+// generated SQL and its declared column types and reads it over the table: one row per order id,
+// each with the one landed file's lineage. Which row wins when a key comes again is proven on the
+// same SQL text in DuckDB (test/unit/latest-view.test.ts, test/local/query-versions.test.ts).
+athena(
+  'SELECT count(*) AS n, count(DISTINCT order_id) AS keys, max("_source_key") AS source, count("_ingested_at") AS stamped FROM orders_latest',
+  [
+    ['n', 'keys', 'source', 'stamped'],
+    ['3', '3', VALID_KEY, '3'],
+  ],
+);
 // The Glue table optimizers exist on the table the custom resource created, and are enabled: Glue
 // accepted our table for compaction, retention and orphan-file deletion (a compaction run itself
 // waits for enough small files, which this suite does not land).

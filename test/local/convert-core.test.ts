@@ -64,6 +64,9 @@ async function landed(name: string, rows: number, expected = rows): Promise<Glue
     '--run-id': `run-${name}`,
     '--delimiter': ',',
     '--quote': '"',
+    '--source-key': `orders/${name}.csv`,
+    '--source-version': 'v1',
+    '--ingested-at': '2024-01-05T10:00:00.000Z',
   };
 }
 

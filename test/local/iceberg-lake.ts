@@ -17,7 +17,7 @@ import { partitionPrefix, sourceTag, tableLocation, tableName } from '../../lib/
 import { localTableCatalog } from '../../lib/iceberg/local-catalog.ts';
 import type { ObjectStore } from '../../lib/iceberg/ports.ts';
 import { s3ObjectStore } from '../../lib/iceberg/s3-store.ts';
-import { ICEBERG_SCHEMA_KEY, icebergSchema } from '../../lib/iceberg/schema.ts';
+import { ICEBERG_SCHEMA_KEY, icebergSchema, LINEAGE_FIELDS } from '../../lib/iceberg/schema.ts';
 import { appendFiles, type IcebergDeps, type TableRef } from '../../lib/iceberg/table.ts';
 import { LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from '../../lib/local/lake-folder.ts';
 import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
@@ -92,10 +92,18 @@ export async function writeDataFile(
   const conn = await instance.connect();
   try {
     await conn.run("SET TimeZone = 'UTC'");
-    const ids = schema.fields.map((f) => `'${f.name}': ${f.id}`).join(', ');
+    // The declared columns and ingest_date: these files carry no lineage (its fields read as NULL).
+    const ids = schema.fields
+      .filter((f) => f.id < LINEAGE_FIELDS[0]!.id)
+      .map((f) => `'${f.name}': ${f.id}`)
+      .join(', ');
     const columns = ds.columns.map((c) => `"${c.name}"`).join(', ');
+    // The lineage columns every engine writes (their values do not matter to these tests).
+    const lineage = LINEAGE_FIELDS.map(
+      (f) => `CAST(NULL AS ${f.type === 'timestamptz' ? 'TIMESTAMPTZ' : 'VARCHAR'}) AS "${f.name}"`,
+    ).join(', ');
     await conn.run(
-      `COPY (SELECT ${columns}, DATE '${ingestDate}' AS ingest_date FROM (${select})) TO '${local}' (FORMAT parquet, FIELD_IDS {${ids}}, KV_METADATA {'${ICEBERG_SCHEMA_KEY}': '${JSON.stringify(schema).replace(/'/g, "''")}'})`,
+      `COPY (SELECT ${columns}, DATE '${ingestDate}' AS ingest_date, ${lineage} FROM (${select})) TO '${local}' (FORMAT parquet, FIELD_IDS {${ids}}, KV_METADATA {'${ICEBERG_SCHEMA_KEY}': '${JSON.stringify(schema).replace(/'/g, "''")}'})`,
     );
     const reader = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${local}')`);
     const rows = Number(reader.getRowObjectsJson()[0]?.n);

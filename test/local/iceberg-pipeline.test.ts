@@ -8,7 +8,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitRequestFile, CommitTaskInput } from '../../lambdas/shared/contract.ts';
@@ -86,8 +86,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** The orders table as the core reads it: its snapshots, and the ids of its current rows (by field id). */
-async function ordersTable() {
+/**
+ * The orders table as the core reads it: its snapshots, its live files, and `select` (a SELECT
+ * list) of its current rows by field id, ordered by order_id.
+ */
+async function ordersTable(select = 'order_id') {
   const deps = { store: runtime.store, catalog: runtime.tables };
   const { metadata } = await loadTable(deps, { database: LOCAL_DATABASE, name: 'orders' });
   const m = metadata as Parameters<typeof history>[0];
@@ -101,19 +104,19 @@ async function ordersTable() {
     await writeFile(path, (await runtime.store.get(f.path))!);
     local.push(path);
   }
-  let ids: number[] = [];
+  let rows: Record<string, unknown>[] = [];
   if (local.length > 0) {
     const connection = await duck.connect();
     try {
       const reader = await connection.runAndReadAll(
-        `SELECT order_id FROM ${readParquetSql(local, schemaOf(m, snapshot))} ORDER BY order_id`,
+        `SELECT ${select} FROM ${readParquetSql(local, schemaOf(m, snapshot))} ORDER BY order_id`,
       );
-      ids = reader.getRowObjectsJS().map((r) => Number(r.order_id));
+      rows = reader.getRowObjectsJS();
     } finally {
       connection.closeSync();
     }
   }
-  return { snapshots: history(m), files, ids };
+  return { snapshots: history(m), files, rows, ids: rows.map((r) => Number(r.order_id)) };
 }
 
 /** Puts every file into landing at once; resolves when every execution has ended, with their records. */
@@ -201,6 +204,30 @@ describe('the Iceberg commit through the local pipeline', () => {
     );
     expect(item?.status).toBe('CURATED');
     expect((item as { snapshotId?: string } | undefined)?.snapshotId).toBe(record!.snapshotId);
+  });
+
+  it('gives every row the lineage of the object version it came from: its key, its ledger version, its LastModified to the ms', async () => {
+    // Prepare / Act: a file landed under a folder (the key is the landing key, not the raw copy's).
+    const key = 'orders/2026/12/lineage.csv';
+    const [record] = Object.values(await landTogether({ [key]: ORDERS_HEADER + orderRows(13, 700, 703) }));
+    expect(record!.outcome).toBe('curated');
+    const landed = await runtime.client.send(
+      new HeadObjectCommand({ Bucket: LOCAL_BUCKETS.landing, Key: key }),
+    );
+
+    // Assess: read by field id under the table's schema.
+    const { rows } = await ordersTable(
+      'order_id, _source_key, _source_version, epoch_ms(_ingested_at) AS ingested_ms, typeof(_ingested_at) AS t',
+    );
+    expect(rows.filter((r) => Number(r.order_id) > 700 && Number(r.order_id) <= 703)).toEqual(
+      range(700, 703).map((id) => ({
+        order_id: BigInt(id),
+        _source_key: key,
+        _source_version: record!.input.version,
+        ingested_ms: BigInt(landed.LastModified!.getTime()),
+        t: 'TIMESTAMP WITH TIME ZONE',
+      })),
+    );
   });
 
   it('fails a file whose data file has no field ids, alone: not curated, nothing of it in the table', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerInfo } from '../../lib/cli/lake-server.ts';
 import { liveFiles, selectSnapshot } from '../../lib/iceberg/scan.ts';
+import { LINEAGE_FIELDS } from '../../lib/iceberg/schema.ts';
 import { loadTable } from '../../lib/iceberg/table.ts';
 import { runCli } from '../unit/cli-run.ts';
 import { appendOrders, type IcebergLake, icebergLake, tableRef } from './iceberg-lake.ts';
@@ -184,9 +185,13 @@ describe('history, tag and time travel', () => {
   it('a table without a snapshot is an empty view of its columns, in schema order and of their types', async () => {
     const { rows } = await query(lake, 'SELECT column_name, column_type FROM (DESCRIBE sensor_readings)');
     const ds = lake.datasets.get('sensor_readings')!;
-    expect(rows?.map((r) => r.column_name)).toEqual([...ds.columns.map((c) => c.name), 'ingest_date']);
+    expect(rows?.map((r) => r.column_name)).toEqual([
+      ...ds.columns.map((c) => c.name),
+      'ingest_date',
+      ...LINEAGE_FIELDS.map((f) => f.name),
+    ]);
     expect(rows?.find((r) => r.column_name === 'read_at')?.column_type).toBe('TIMESTAMP WITH TIME ZONE');
-    expect(rows?.at(-1)?.column_type).toBe('DATE');
+    expect(rows?.find((r) => r.column_name === 'ingest_date')?.column_type).toBe('DATE');
     expect((await query(lake, 'SELECT count(*) AS n FROM sensor_readings')).rows).toEqual([{ n: '0' }]);
   });
 

@@ -292,6 +292,8 @@ function readerOptionsByDialect(inputs: readonly Input[]): Map<string, DialectOp
           rows: 0,
           runId: 'differential',
           recordSpansLines,
+          landed: { key: 'd/f.csv', version: 'etag:0123' },
+          lastModified: new Date('2024-01-05T10:00:00.123Z'),
         }),
       ),
     ),

@@ -249,6 +249,10 @@ describe('types derived from one declaration', () => {
       'boolean',
       'date',
       'timestamp',
+      // The lineage fields: _source_key, _source_version, _ingested_at.
+      'string',
+      'string',
+      'timestamp',
     ]);
     expect(schema.fields[0]).toEqual({
       name: 's',
@@ -257,7 +261,72 @@ describe('types derived from one declaration', () => {
       metadata: { header: 'S Text', 'parquet.field.id': 2 },
     });
     expect(schema.fields[1]!.nullable).toBe(false);
-    // Field ids 2, 3, … in declaration order (ingest_date, written by the engines, is 1).
-    expect(schema.fields.map((f) => f.metadata['parquet.field.id'])).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    // Field ids 2, 3, … in declaration order (ingest_date, written by the engines, is 1), then
+    // the lineage fields' fixed ids.
+    expect(schema.fields.map((f) => f.metadata['parquet.field.id'])).toEqual([
+      2, 3, 4, 5, 6, 7, 8, 9, 100_001, 100_002, 100_003,
+    ]);
+    expect(schema.fields.slice(-3)).toEqual([
+      {
+        name: '_source_key',
+        type: 'string',
+        nullable: true,
+        metadata: { lineage: 'source_key', 'parquet.field.id': 100_001 },
+      },
+      {
+        name: '_source_version',
+        type: 'string',
+        nullable: true,
+        metadata: { lineage: 'source_version', 'parquet.field.id': 100_002 },
+      },
+      {
+        name: '_ingested_at',
+        type: 'timestamp',
+        nullable: true,
+        metadata: { lineage: 'ingested_at', 'parquet.field.id': 100_003 },
+      },
+    ]);
+  });
+
+  it('gives the rules of change in the Spark field metadata, and only where declared', () => {
+    // Prepare: an alias, a retired column once declared non-nullable, an optional column.
+    const evolved = parseDataset(
+      {
+        name: 'evolved',
+        columns: [
+          { name: 'id', type: 'int', nullable: false },
+          { name: 'who', type: 'string', header: 'Who', aliases: ['Customer', 'client'] },
+          { name: 'old_code', type: 'int', nullable: false, retired: true },
+          { name: 'added', type: 'date', optional: true },
+        ],
+      },
+      'evolved.json',
+    );
+
+    // Act
+    const fields = sparkSchema(evolved).fields.slice(0, 4);
+
+    // Assess: a retired column is nullable (its table field is optional); unset keys are absent.
+    expect(fields).toEqual([
+      { name: 'id', type: 'integer', nullable: false, metadata: { header: 'id', 'parquet.field.id': 2 } },
+      {
+        name: 'who',
+        type: 'string',
+        nullable: true,
+        metadata: { header: 'Who', aliases: ['Customer', 'client'], 'parquet.field.id': 3 },
+      },
+      {
+        name: 'old_code',
+        type: 'integer',
+        nullable: true,
+        metadata: { header: 'old_code', retired: true, 'parquet.field.id': 4 },
+      },
+      {
+        name: 'added',
+        type: 'date',
+        nullable: true,
+        metadata: { header: 'added', optional: true, 'parquet.field.id': 5 },
+      },
+    ]);
   });
 });

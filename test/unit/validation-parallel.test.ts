@@ -23,6 +23,8 @@ import { type ValidationRun, validateCsv } from '../../lib/validation/validate-c
 import {
   corpusSamples,
   crlf,
+  evolvedOrders,
+  evolvedOrdersCsv,
   fuzzSamples,
   generatedSamples,
   NAME_QTY,
@@ -200,6 +202,12 @@ describe('validation in parallel worker threads', () => {
     sample('orders with quoted line breaks, CRLF', ORDERS, crlf(quotedNewlineOrders()).repeat(1)),
     sample('valid orders', ORDERS, ORDERS_HEADER + orderRows(3, 0, 3000)),
     sample('the trap, repeated', NAME_QTY, TRAP + TRAP.slice('name,qty\n'.length).repeat(200)),
+    // The mapping (an alias, ignored cells in front) travels to the workers with each range's start.
+    sample(
+      'evolved orders, columns ignored, repeated',
+      evolvedOrders('ignore'),
+      evolvedOrdersCsv(ORDERS_HEADER + body.repeat(60)),
+    ),
   ];
   const split: Split = {
     label: 'workers',

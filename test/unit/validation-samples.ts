@@ -25,6 +25,47 @@ export const ORDERS = parseDataset(
   'orders.json',
 );
 
+/**
+ * Orders after the rules of change: `customer` also read as "Client", `discount` optional, a
+ * retired int column `legacy_code` and an optional column `channel` no file here carries.
+ */
+export function evolvedOrders(extraColumns: 'reject' | 'ignore'): Dataset {
+  const declared = JSON.parse(readFileSync(new URL('../../datasets/orders.json', import.meta.url), 'utf8'));
+  const columns = declared.columns.map((col: { name: string }) =>
+    col.name === 'customer'
+      ? { ...col, aliases: ['Client'] }
+      : col.name === 'discount'
+        ? { ...col, optional: true }
+        : col,
+  );
+  return parseDataset(
+    {
+      ...declared,
+      extraColumns,
+      columns: [
+        ...columns,
+        { name: 'legacy_code', type: 'int', retired: true },
+        { name: 'channel', type: 'string', enum: ['web', 'store'], optional: true },
+      ],
+    },
+    'orders.json',
+  );
+}
+
+/**
+ * An orders file as a newer export writes it: "Client" for "Customer Name", and in front the
+ * retired `legacy_code` and an undeclared `warehouse`, whose values would break their rules if
+ * they were read (`legacy_code` is an int column; "n/a" is no int).
+ */
+export function evolvedOrdersCsv(orders: string): string {
+  const [header, ...lines] = orders.split('\n');
+  const renamed = header!.replace('Customer Name', 'Client');
+  return [
+    `legacy_code,warehouse,${renamed}`,
+    ...lines.map((l, i) => (l === '' ? l : `n/a,"W-${i}\n",${l}`)),
+  ].join('\n');
+}
+
 /** A file to validate whole and in slices. */
 export interface Sample {
   readonly name: string;
@@ -87,6 +128,8 @@ export function generatedSamples(): Sample[] {
       ORDERS_HEADER + orderRows(5, 0, 20) + crlf(orderRows(5, 20, 30)),
     ),
     sample('orders, bad header', ORDERS, `order_id,customer name,sku,sku,extra\n${orderRows(9, 0, 5)}`),
+    sample('evolved orders, columns ignored', evolvedOrders('ignore'), evolvedOrdersCsv(broken)),
+    sample('evolved orders, columns rejected', evolvedOrders('reject'), evolvedOrdersCsv(broken)),
     sample('records over the cap', NAME_QTY, OVERSIZED, 120),
     sample('records over the cap, CRLF', NAME_QTY, crlf(OVERSIZED), 120),
     sample('a header over the cap', NAME_QTY, `${'h'.repeat(300)},qty\nx,1\n\n2,3\n`, 120),

@@ -887,6 +887,19 @@ interface GeneratedFile {
   readonly chunks: readonly number[];
 }
 
+/** Values of an ignored or retired column: each would break some rule if it were read. */
+const UNREAD_CELLS: readonly Cell[] = [
+  null,
+  '',
+  'x',
+  'NaN',
+  '99999999999999999999',
+  '2024-02-30',
+  '1.5',
+  'a,b;c|d',
+  '"q"',
+];
+
 /** An RFC 4180 field: quoted when it must be (or at random when it may), doubled quotes inside. */
 function writeField(cell: Cell, dialect: Dialect, r: Random): string {
   if (cell === null) return '';
@@ -914,30 +927,47 @@ function generateFile(
   r: Random,
 ): GeneratedFile {
   const dialect = r.pick(dialects);
-  const columns = entries.map((entry, k) => ({
-    entry,
-    name: `c${k}`,
-    header: r.chance(0.3) ? `Col ${k}` : undefined,
-    values: r.shuffle(cellsFor(entry, r)),
-  }));
+  const columns = entries.map((entry, k) => {
+    const header = r.chance(0.3) ? `Col ${k}` : undefined;
+    // An alias (issue 16): the file names the column by it half the time.
+    const alias = r.chance(0.2) ? `Alt ${k}` : undefined;
+    const written = alias && r.chance(0.5) ? alias : (header ?? `c${k}`);
+    return { entry, name: `c${k}`, header, alias, written, values: r.shuffle(cellsFor(entry, r)) };
+  });
+  // Cells no rule reads (issue 16): under "extraColumns": "ignore", an undeclared column and a
+  // retired int column, filled with values that would break any rule. They must draw no error.
+  const ignore = r.chance(0.25);
+  const skipped = ignore ? [{ written: 'Extra field' }, { written: 'gone_col' }] : [];
   const json = {
     name: 'generated',
     dialect,
-    columns: columns.map(({ entry, name, header }) => ({
-      name,
-      ...(header ? { header } : {}),
-      ...entry.decl,
-    })),
+    ...(ignore ? { extraColumns: 'ignore' } : {}),
+    columns: [
+      ...columns.map(({ entry, name, header, alias }) => ({
+        name,
+        ...(header ? { header } : {}),
+        ...(alias ? { aliases: [alias] } : {}),
+        ...entry.decl,
+      })),
+      ...(ignore ? [{ name: 'gone_col', type: 'int', retired: true }] : []),
+    ],
   };
-  const order = r.shuffle(columns);
+  const order: { written: string; name?: string; entry?: Entry; values?: Cell[] }[] = r.shuffle([
+    ...columns,
+    ...skipped,
+  ]);
   const rows = Math.max(...columns.map((c) => c.values.length)) + r.int(0, 5);
   const newline = r.chance(0.3) ? '\r\n' : '\n';
-  let body = `${r.chance(0.1) ? '\uFEFF' : ''}${order.map((c) => writeField(c.header ?? c.name, dialect, r)).join(dialect.delimiter)}${newline}`;
+  let body = `${r.chance(0.1) ? '\uFEFF' : ''}${order.map((c) => writeField(c.written, dialect, r)).join(dialect.delimiter)}${newline}`;
   let line = 1 + countLf(body);
   const cells: ExpectedCell[] = [];
   for (let row = 0; row < rows; row++) {
     const fields: string[] = [];
     for (const c of order) {
+      if (!c.values || !c.entry || !c.name) {
+        fields.push(writeField(r.pick(UNREAD_CELLS), dialect, r));
+        continue;
+      }
       // Each value once in a random row, then random repeats to fill the file's rows.
       const cell = row < c.values.length ? c.values[row]! : r.pick(c.values);
       const field = writeField(cell, dialect, r);

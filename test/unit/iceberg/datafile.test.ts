@@ -50,7 +50,8 @@ describe('checkDataFile', () => {
     await conn.run("SET TimeZone = 'UTC'");
     const select = `SELECT 1::BIGINT AS order_id, 'Ann' AS customer, 'ABC-00001' AS sku, 2::INTEGER AS quantity,
         12.50::DECIMAL(12, 2) AS amount, 'EUR' AS currency, 0.1::DOUBLE AS discount, true AS gift,
-        TIMESTAMPTZ '2026-12-01 10:00:00+00' AS ordered_at, DATE '2026-12-03' AS ship_date, DATE '2026-12-01' AS ingest_date`;
+        TIMESTAMPTZ '2026-12-01 10:00:00+00' AS ordered_at, DATE '2026-12-03' AS ship_date, DATE '2026-12-01' AS ingest_date,
+        'orders/a.csv' AS _source_key, 'v1' AS _source_version, TIMESTAMPTZ '2026-12-01 09:59:58.123+00' AS _ingested_at`;
     const ids = `FIELD_IDS {${schema.fields.map((f) => `${f.name}: ${f.id}`).join(', ')}}`;
     await conn.run(`COPY (${select}) TO '${local}' (FORMAT parquet, ${ids})`);
     conn.closeSync();

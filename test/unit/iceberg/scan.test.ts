@@ -97,7 +97,13 @@ describe('ensureDatasetTable', () => {
     const { metadata } = await loadTable(deps, { database: 'lake', name: ds.name });
 
     expect(first.created).toBe(true);
-    expect(second).toEqual({ metadataLocation: first.metadataLocation, created: false });
+    expect(second).toEqual({
+      table: 'orders',
+      metadataLocation: first.metadataLocation,
+      status: 'unchanged',
+      created: false,
+      changes: [],
+    });
     expect(metadata.location).toBe(`s3://curated/${ds.name}/iceberg`);
     expect(metadata.schemas[0]).toEqual(icebergSchema(ds));
     expect(metadata.properties).toEqual({

@@ -13,7 +13,7 @@ import { type CommitDeps, type CommitOutcome, commitBatch } from '../../../lambd
 import type { CommitRequestFile, CommitTaskInput } from '../../../lambdas/shared/contract.ts';
 import { type Dataset, parseDataset } from '../../../lib/datasets/model.ts';
 import { ensureDatasetTable } from '../../../lib/iceberg/dataset-tables.ts';
-import { commitRequestUri, partitionPrefix, sourceTag } from '../../../lib/iceberg/layout.ts';
+import { commitRequestUri, partitionPrefix, sourceTag, tableName } from '../../../lib/iceberg/layout.ts';
 import { localTableCatalog } from '../../../lib/iceberg/local-catalog.ts';
 import type { ObjectStore, TableCatalog } from '../../../lib/iceberg/ports.ts';
 import { s3ObjectStore } from '../../../lib/iceberg/s3-store.ts';
@@ -109,7 +109,7 @@ async function dataFile(
     connection.closeSync();
   }
   const body = await readFile(local);
-  const path = `${partitionPrefix(CURATED, ds.name, DAY)}${name}-r${run}.parquet`;
+  const path = `${partitionPrefix(CURATED, ds.name, DAY, ds.version)}${name}-r${run}.parquet`;
   await store.put(path, body);
   return { path, rows, bytes: body.length };
 }
@@ -146,7 +146,10 @@ async function request(
 }
 
 async function table(ds: Dataset) {
-  const { metadata } = await loadTable({ store, catalog }, { database: DATABASE, name: ds.name });
+  const { metadata } = await loadTable(
+    { store, catalog },
+    { database: DATABASE, name: tableName(ds.name, ds.version) },
+  );
   const m = metadata as Parameters<typeof history>[0];
   const snapshot = selectSnapshot(m);
   return { snapshots: history(m), files: snapshot ? await liveFiles(store, m, snapshot) : [] };
@@ -296,6 +299,57 @@ describe('commitBatch', () => {
     expect(oc!.table).toBe(`${DATABASE}.clicks`);
     expect((await table(events)).files.map((f) => f.rows)).toEqual([3]);
     expect((await table(clicks)).files.map((f) => f.rows)).toEqual([5]);
+  });
+
+  it("commits a request to its table version's table (`<dataset>_v<N>`), next to version 1's requests, and refuses the other version's files", async () => {
+    const v2: Dataset = { ...events, version: 2 };
+    await createTable(events);
+    await createTable(v2);
+    const one = await request(events, 'one', [await dataFile(events, 'one', 3, 0)]);
+    const two = { ...(await request(v2, 'two', [await dataFile(v2, 'two', 4, 10)])), tableVersion: 2 };
+    const crossed = {
+      ...(await request(v2, 'crossed', [await dataFile(events, 'crossed', 2, 20)])),
+      tableVersion: 2,
+    };
+
+    const [o1, o2, ox] = await commitBatch([one, two, crossed], deps());
+    const [bad] = await commitBatch([{ ...two, tableVersion: 0 }], deps());
+
+    expect(okOf(o1)).toMatchObject({
+      table: `${DATABASE}.events`,
+      location: partitionPrefix(CURATED, 'events', DAY),
+    });
+    expect(okOf(o2)).toMatchObject({
+      table: `${DATABASE}.events_v2`,
+      location: `s3://${CURATED}/events/v2/iceberg/data/ingest_date=${DAY}/`,
+      rows: 4,
+    });
+    expect(ox).toMatchObject({ error: { name: 'CommitRequestError' }, transient: false });
+    expect((ox as { error: { message: string } }).error.message).toContain('events/v2/iceberg/data/');
+    expect(bad).toMatchObject({ error: { name: 'CommitRequestError' }, transient: false });
+    expect((bad as { error: { message: string } }).error.message).toContain('table version 0');
+    expect((await table(events)).files.map((f) => f.rows)).toEqual([3]);
+    expect((await table(v2)).files.map((f) => f.rows)).toEqual([4]);
+  });
+
+  it('takes a data file written under an older schema of the table after the table evolved (no new column)', async () => {
+    await createTable(events);
+    const old = await request(events, 'old', [await dataFile(events, 'old', 3, 0)]);
+    const evolved: Dataset = {
+      ...events,
+      columns: [...events.columns, { ...events.columns[1]!, name: 'region' }],
+    };
+    const made = await ensureDatasetTable(
+      { store, catalog },
+      { database: DATABASE, curatedBucket: CURATED },
+      evolved,
+    );
+
+    const [o] = await commitBatch([old], deps());
+
+    expect(made.status).toBe('evolved');
+    expect(okOf(o).status).toBe('committed');
+    expect((await table(events)).snapshots.map((s) => s.schemaId)).toEqual([1]);
   });
 
   it("gives every request of a dataset a transient error when the append fails, and reports the append's conflicts when it works", async () => {

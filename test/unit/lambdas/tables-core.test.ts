@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleTables, type TablesProperties, TablesRequestError } from '../../../lambdas/tables/core.ts';
 import { loadDatasets } from '../../../lib/datasets/load.ts';
 import type { Dataset } from '../../../lib/datasets/model.ts';
-import { tableLocation } from '../../../lib/iceberg/layout.ts';
+import { SchemaEvolutionError } from '../../../lib/iceberg/evolve.ts';
+import { tableLocation, tableName } from '../../../lib/iceberg/layout.ts';
 import { parseMetadata } from '../../../lib/iceberg/metadata.ts';
 import { BUCKET, type Lake, startLake } from '../iceberg/harness.ts';
 
@@ -42,6 +43,7 @@ describe('handleTables', () => {
 
     // Assess
     expect(out.created).toEqual([...datasets.keys()].sort());
+    expect(out.evolved).toEqual([]);
     expect(out.existing).toEqual([]);
     expect(out.physicalResourceId).toBe('lake/iceberg-tables');
     for (const name of datasets.keys()) {
@@ -70,9 +72,88 @@ describe('handleTables', () => {
     expect(out).toEqual({
       physicalResourceId: 'lake/iceberg-tables',
       created: [],
+      evolved: [],
       existing: [...datasets.keys()].sort(),
     });
     const after = await Promise.all([...datasets.keys()].map((n) => lake.deps().catalog.load('lake', n)));
+    expect(after).toEqual(before);
+  });
+
+  it('evolves a table whose declaration changed by the rules, creates a new version, and reports both', async () => {
+    const orders = datasets.get('orders')!;
+    const added = {
+      ...orders,
+      columns: [
+        ...orders.columns,
+        { ...orders.columns[1]!, name: 'region', nullable: true, header: 'Region' },
+      ],
+    };
+    const sensors = [...datasets.values()].find((d) => d.name !== 'orders')!;
+    const next = new Map([...datasets, ['orders', added], [sensors.name, { ...sensors, version: 2 }]]);
+
+    const out = await handleTables(
+      {
+        requestType: 'Update',
+        physicalResourceId: 'lake/iceberg-tables',
+        properties: properties({ declarationsHash: 'h3' }),
+      },
+      { iceberg: lake.deps(), datasets: next, log },
+    );
+    const again = await handleTables(
+      {
+        requestType: 'Update',
+        physicalResourceId: 'lake/iceberg-tables',
+        properties: properties({ declarationsHash: 'h4' }),
+      },
+      { iceberg: lake.deps(), datasets: next, log },
+    );
+
+    expect(out).toMatchObject({ created: [`${sensors.name}_v2`], evolved: ['orders'], existing: [] });
+    expect(again).toMatchObject({
+      created: [],
+      evolved: [],
+      existing: ['orders', `${sensors.name}_v2`].sort(),
+    });
+    const pointer = await lake.deps().catalog.load('lake', 'orders');
+    const metadata = parseMetadata(new TextDecoder().decode(await lake.store.get(pointer!.metadataLocation)));
+    expect(metadata.schemas.at(-1)?.fields.map((f) => f.name)).toContain('region');
+    expect((await lake.deps().catalog.load('lake', sensors.name))?.metadataLocation).toBeDefined();
+    const v2 = await lake.deps().catalog.load('lake', `${sensors.name}_v2`);
+    expect(v2?.metadataLocation.startsWith(`${tableLocation(BUCKET, sensors.name, 2)}/metadata/`)).toBe(true);
+    datasets = next;
+  });
+
+  it('fails an Update whose declaration the rules refuse, naming table, field and rule, before touching any table', async () => {
+    // orders (first in order) changes by the rules, but must not be evolved while the other is refused.
+    const orders = datasets.get('orders')!;
+    const widened = {
+      ...orders,
+      columns: [...orders.columns, { ...orders.columns.at(-1)!, name: 'extra', nullable: true }],
+    };
+    const sensors = [...datasets.values()].find((d) => d.name !== 'orders')!;
+    const last = sensors.columns.at(-1)!;
+    const dropped = { ...sensors, columns: sensors.columns.slice(0, -1) };
+    const next = new Map([...datasets, ['orders', widened], [sensors.name, dropped]]);
+    const before = await Promise.all(
+      [...next.values()].map((d) => lake.deps().catalog.load('lake', tableName(d.name, d.version))),
+    );
+
+    const failed = handleTables(
+      {
+        requestType: 'Update',
+        physicalResourceId: 'lake/iceberg-tables',
+        properties: properties({ declarationsHash: 'h5' }),
+      },
+      { iceberg: lake.deps(), datasets: next, log },
+    );
+
+    await expect(failed).rejects.toThrow(SchemaEvolutionError);
+    await expect(failed).rejects.toThrow(
+      `table lake.${sensors.name}_v2: schema change refused: field ${sensors.columns.length + 1} "${last.name}" is in the table but not in the declaration`,
+    );
+    const after = await Promise.all(
+      [...next.values()].map((d) => lake.deps().catalog.load('lake', tableName(d.name, d.version))),
+    );
     expect(after).toEqual(before);
   });
 

@@ -221,11 +221,38 @@ describe('validateIngest', () => {
         '--delimiter': ',',
         '--quote': '"',
         '--multiline': 'false',
+        // Lineage: the landed key and version (not the raw copy's), and the version's LastModified in UTC.
+        '--source-key': 'orders/2024/daily.csv',
+        '--source-version': 'v1',
+        '--ingested-at': '2024-03-02T01:30:00.000Z',
       },
       conversion: { engine: 'lambda', ...glueFields(readFileSync(ORDERS_VALID).length, true) },
       done: true,
+      tableVersion: 1,
     });
     expect(store.closed).toBe(1);
+  });
+
+  it("sends a version-2 dataset's rows to its own table's folder and names the table version", async () => {
+    // Prepare: the orders declaration as version 2 (a change no rule allows in place).
+    const store = new MemoryStore(readFileSync(ORDERS_VALID));
+    const v2 = new Map(datasets);
+    v2.set('orders', { ...datasets.get('orders')!, version: 2 });
+    const request = req('orders/daily.csv', { versionId: null, etag: 'abc' });
+
+    // Act
+    const out = await validateWhole({ request, executionName: 'run-2' }, { ...deps(store), datasets: v2 });
+
+    // Assess
+    expect(out).toMatchObject({
+      valid: true,
+      tableVersion: 2,
+      jobArguments: {
+        '--target': 's3://curated/orders/v2/iceberg/data/ingest_date=2024-03-02/',
+        '--source-key': 'orders/daily.csv',
+        '--source-version': 'etag:abc',
+      },
+    });
   });
 
   it('routes a file by its CSV size, a gzip file by the size the validator inflated, not its stored one', async () => {

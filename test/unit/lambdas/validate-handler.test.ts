@@ -157,6 +157,10 @@ describe('validate handler: valid files', () => {
       '--delimiter': ',',
       '--quote': '"',
       '--multiline': 'false',
+      // The landed key as the event gave it (decoded), its version, and the GetObject's LastModified.
+      '--source-key': 'orders/2024/café menu +1.csv',
+      '--source-version': 'v1',
+      '--ingested-at': '2024-03-01T10:00:00.000Z',
     });
     // Sized within the environment's limits: a small file gets the minimum.
     expect(out.conversion).toEqual({
