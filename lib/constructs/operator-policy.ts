@@ -13,6 +13,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { tableVersions } from '../iceberg/layout.ts';
 import { LEDGER_INDEXES } from '../ledger/model.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 
@@ -22,6 +23,12 @@ export interface OperatorPolicyProps {
   readonly stackNames: readonly string[];
   /** The declared datasets: landing takes files under their folders only. */
   readonly datasets: readonly string[];
+  /**
+   * Each dataset's current table version: Athena may read every version's table (`<name>`,
+   * `<name>_v2`, …), as old versions stay queryable.
+   * @default - every dataset at version 1
+   */
+  readonly tableVersions?: Readonly<Record<string, number>>;
   readonly landing: s3.IBucket;
   readonly failure: s3.IBucket;
   readonly curated: s3.IBucket;
@@ -108,7 +115,11 @@ export class OperatorPolicy extends Construct {
         resources: [
           arn('glue', 'catalog'),
           arn('glue', 'database', props.databaseName),
-          ...props.datasets.map((d) => arn('glue', 'table', `${props.databaseName}/${d}`)),
+          ...props.datasets.flatMap((d) =>
+            tableVersions(d, props.tableVersions?.[d]).map((t) =>
+              arn('glue', 'table', `${props.databaseName}/${t.name}`),
+            ),
+          ),
         ],
       }),
       // ... and the curated Parquet, with the caller's credentials too.

@@ -26,13 +26,35 @@ export function latestViewName(dataset: string): string {
 }
 
 /**
+ * The table version's key prefix in the curated bucket, without bucket or trailing slash:
+ * `<dataset>/iceberg` (version 1) or `<dataset>/v<N>/iceberg`.
+ */
+export function tableKeyPrefix(dataset: string, version = 1): string {
+  return version === 1 ? `${dataset}/iceberg` : `${dataset}/v${version}/iceberg`;
+}
+
+/**
  * `s3://<curated>/<dataset>/iceberg` (version 1) or `s3://<curated>/<dataset>/v<N>/iceberg`,
  * without a trailing slash (Iceberg's `location`). No version's prefix is a prefix of another's.
  */
 export function tableLocation(curatedBucket: string, dataset: string, version = 1): string {
-  return version === 1
-    ? `s3://${curatedBucket}/${dataset}/iceberg`
-    : `s3://${curatedBucket}/${dataset}/v${version}/iceberg`;
+  return `s3://${curatedBucket}/${tableKeyPrefix(dataset, version)}`;
+}
+
+/**
+ * Every table version of a dataset up to its current one (1…`version`): what the committer and
+ * the engines may write to, since a run validated before a deploy that raised the version still
+ * commits to the table it was validated for.
+ */
+export function tableVersions(
+  dataset: string,
+  version = 1,
+): { readonly version: number; readonly name: string; readonly keyPrefix: string }[] {
+  return Array.from({ length: version }, (_, i) => ({
+    version: i + 1,
+    name: tableName(dataset, i + 1),
+    keyPrefix: tableKeyPrefix(dataset, i + 1),
+  }));
 }
 
 /** The prefix every data file of the table is under (the orphan-file deleter's scope), ending in `/`. */

@@ -71,6 +71,8 @@ export class PipelineStack extends Stack {
     const curatedBucket = bucket('CuratedBucket', 'curated');
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     const names = props.datasets.map((d) => d.name);
+    // Each dataset's current table version: the committer and the engines may write every version up to it.
+    const tableVersions = Object.fromEntries(props.datasets.map((d) => [d.name, d.version]));
     const datasetObjects = (bucket: s3.IBucket) => names.map((n) => bucket.arnForObjects(`${n}/*`));
 
     // Validate streams the file through the validator, CPU-bound: a plain file over 16 MB is
@@ -142,6 +144,7 @@ export class PipelineStack extends Stack {
       curated: curatedBucket,
       key,
       datasetNames: names,
+      tableVersions,
       databaseName: props.databaseName,
       logRetention,
     });
@@ -152,6 +155,7 @@ export class PipelineStack extends Stack {
       curated: curatedBucket,
       key,
       datasetNames: names,
+      tableVersions,
       workerType: config.glueWorkerType as glue.WorkerType,
       numberOfWorkers: config.glueWorkers,
       maxConcurrentRuns: config.glueMaxConcurrentRuns,
@@ -181,6 +185,7 @@ export class PipelineStack extends Stack {
         curated: curatedBucket,
         key,
         datasetNames: names,
+        tableVersions,
       });
     }
 
@@ -340,6 +345,7 @@ export class PipelineStack extends Stack {
     const operator = new OperatorPolicy(this, 'Operator', {
       stackNames: [props.storageStackName, this.stackName],
       datasets: names,
+      tableVersions,
       landing: landingBucket,
       failure: failureBucket,
       curated: curatedBucket,

@@ -13,17 +13,7 @@
  *   lists, on each table's prefix, table and log groups.
  * And what none of them may do is refused.
  */
-import {
-  AlreadyExistsException,
-  ConcurrentModificationException,
-  CreateTableCommand,
-  EntityNotFoundException,
-  GetTableCommand,
-  GlueClient,
-  type Table,
-  UpdateTableCommand,
-} from '@aws-sdk/client-glue';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handleTables } from '../../lambdas/tables/core.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
@@ -36,6 +26,7 @@ import { appendFiles } from '../../lib/iceberg/table.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { setUpOrFailEach } from '../infra/synth.ts';
 import { writeOrders } from '../unit/iceberg/harness.ts';
+import { fakeGlue } from './fake-glue.ts';
 import type { LakePolicies } from './lake-policies.ts';
 import { type LakeResources, lakeResources } from './lake-resources.ts';
 import { type S3Caller, type S3Command, s3Requests } from './s3-requests.ts';
@@ -51,46 +42,6 @@ let res: LakeResources;
 let pipeline: string;
 let server: LocalS3 | undefined;
 const recorded: { phase: 'tables' | 'commit'; s3: S3Command[]; glue: S3Command[] }[] = [];
-
-/**
- * An in-memory Glue Data Catalog behind aws-sdk-client-mock: Get, Create, Update with VersionId.
- * `conflicts` UpdateTable calls are refused first, as when an optimizer or Athena commits
- * between the read and the swap, so the committer's clean-up of a lost attempt is recorded too.
- */
-function fakeGlue(state: { conflicts: number }) {
-  const glue = mockClient(GlueClient);
-  const tables = new Map<string, Table>();
-  glue.on(GetTableCommand).callsFake((input: { DatabaseName: string; Name: string }) => {
-    const t = tables.get(`${input.DatabaseName}.${input.Name}`);
-    if (!t) throw new EntityNotFoundException({ message: 'no such table', $metadata: {} });
-    return { Table: t };
-  });
-  glue.on(CreateTableCommand).callsFake((input: { DatabaseName: string; TableInput: Table }) => {
-    const key = `${input.DatabaseName}.${input.TableInput.Name}`;
-    if (tables.has(key)) throw new AlreadyExistsException({ message: 'exists', $metadata: {} });
-    tables.set(key, { ...input.TableInput, DatabaseName: input.DatabaseName, VersionId: '1' });
-    return {};
-  });
-  glue
-    .on(UpdateTableCommand)
-    .callsFake((input: { DatabaseName: string; VersionId: string; TableInput: Table }) => {
-      const key = `${input.DatabaseName}.${input.TableInput.Name}`;
-      const t = tables.get(key)!;
-      const conflict = (message: string) => new ConcurrentModificationException({ message, $metadata: {} });
-      if (state.conflicts > 0) {
-        state.conflicts--;
-        throw conflict('another commit came first');
-      }
-      if (t.VersionId !== input.VersionId) throw conflict('moved on');
-      tables.set(key, {
-        ...input.TableInput,
-        DatabaseName: input.DatabaseName,
-        VersionId: String(Number(t.VersionId) + 1),
-      });
-      return {};
-    });
-  return glue;
-}
 
 setUpOrFailEach(async () => {
   const synth = await synthLakeTemplates();

@@ -107,6 +107,8 @@ describe('the ingest workflow, state by state', () => {
         'ingestDate.$': '$.validation.ingestDate',
         'rows.$': '$.validation.rows',
         'request.$': "$.validation.jobArguments['--commit-request']",
+        // The table the run was validated for (issue 16): the committer's tableName(dataset, v).
+        'tableVersion.$': '$.validation.tableVersion',
       },
     });
     expect(parameters['MessageGroupId.$']).toBe('$.validation.dataset');
