@@ -69,7 +69,12 @@ export function partitionPrefix(
   ingestDate: string,
   version = 1,
 ): string {
-  return `${dataPrefix(curatedBucket, dataset, version)}ingest_date=${ingestDate}/`;
+  return locationPartitionPrefix(tableLocation(curatedBucket, dataset, version), ingestDate);
+}
+
+/** The folder of one day's data files of the table at `location` (Iceberg's), ending in `/`. */
+export function locationPartitionPrefix(location: string, ingestDate: string): string {
+  return `${location}/data/ingest_date=${ingestDate}/`;
 }
 
 /** Key prefix (in the curated bucket) of the engines' commit requests. */
