@@ -26,10 +26,10 @@ import { appendFiles } from '../../lib/iceberg/table.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { setUpOrFailEach } from '../infra/synth.ts';
 import { writeOrders } from '../unit/iceberg/harness.ts';
-import { fakeGlue } from './fake-glue.ts';
+import { curatedCaller, glueRequests, icebergRecorder } from './iceberg-recording.ts';
 import type { LakePolicies } from './lake-policies.ts';
 import { type LakeResources, lakeResources } from './lake-resources.ts';
-import { type S3Caller, type S3Command, s3Requests } from './s3-requests.ts';
+import { type S3Command, s3Requests } from './s3-requests.ts';
 import { describeCall, type IamCall, lakePolicies, synthLakeTemplates, unexpected } from './simulate.ts';
 import { taskCalls, taskStates } from './workflow-calls.ts';
 
@@ -57,23 +57,10 @@ setUpOrFailEach(async () => {
     buckets: [CURATED],
   });
   const client = localS3Client(server.endpoint);
-  let s3: S3Command[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      s3.push({ command: String(context.commandName), input: args.input as Record<string, unknown> });
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordForIam' },
-  );
   const store = s3ObjectStore(client);
   const conflicts = { conflicts: 0 };
-  const glue = fakeGlue(conflicts);
+  const recorder = icebergRecorder(client, conflicts);
   const catalog = glueTableCatalog(new GlueClient({ region: 'eu-west-1' }));
-  const glueCalls = () =>
-    glue.calls().map((c) => ({
-      command: c.args[0].constructor.name,
-      input: c.args[0].input as Record<string, unknown>,
-    }));
   const datasets = await loadDatasets('datasets');
 
   // The tables function: Create, then an Update (everything exists).
@@ -92,9 +79,7 @@ setUpOrFailEach(async () => {
       { iceberg: { store, catalog }, datasets, log: { info() {}, warn() {} } },
     );
   }
-  recorded.push({ phase: 'tables', s3, glue: glueCalls() });
-  s3 = [];
-  glue.resetHistory();
+  recorded.push({ phase: 'tables', ...recorder.take() });
 
   // What the engines leave: a data file with field ids in the day's folder, and the commit request.
   const ds = datasets.get('orders')!;
@@ -114,7 +99,7 @@ setUpOrFailEach(async () => {
   );
   const request = commitRequestUri(CURATED, 'orders', runId);
   await store.put(request, new TextEncoder().encode(JSON.stringify({ version: 1, files: [spec] })));
-  s3 = [];
+  recorder.take();
 
   // The Commit function: read the request, check the footer, append, swap (after losing one swap).
   conflicts.conflicts = 1;
@@ -125,43 +110,13 @@ setUpOrFailEach(async () => {
     { database: DATABASE, name: 'orders', location: tableLocation(CURATED, 'orders') },
     [{ tag: sourceTag('orders/a.csv', 'v1'), files: [spec] }],
   );
-  recorded.push({ phase: 'commit', s3, glue: glueCalls() });
-  glue.restore();
+  recorded.push({ phase: 'commit', ...recorder.take() });
+  recorder.glue.restore();
 });
 
 afterAll(async () => {
   await server?.close();
 });
-
-function caller(who: string, principal: string): S3Caller {
-  return {
-    who,
-    principal,
-    partition: res.partition,
-    region: res.region,
-    account: res.account,
-    bucket: (b) => (b === CURATED ? res.buckets.curated : b),
-    keyArn: res.keyArn,
-    mayBeTagged: () => false,
-    versionedOnAws: () => false,
-  };
-}
-
-/** A recorded Glue command as the IAM requests Glue authorizes: the catalog, the database, the table. */
-function glueRequests(who: string, principal: string, command: S3Command, database: string): IamCall[] {
-  const action = `glue:${command.command.replace(/Command$/, '')}`;
-  const input = command.input as { Name?: string; TableInput?: { Name?: string } };
-  const table = input.Name ?? input.TableInput?.Name;
-  const glue = `arn:${res.partition}:glue:${res.region}:${res.account}`;
-  return [`${glue}:catalog`, `${glue}:database/${database}`, `${glue}:table/${database}/${table}`].map(
-    (resource) => ({
-      who: `${who} ${command.command}`,
-      principal,
-      action,
-      resource,
-    }),
-  );
-}
 
 /** The Glue database the stacks name (the recorded runs used a local name). */
 const database = () => res.databaseName;
@@ -169,8 +124,8 @@ const database = () => res.databaseName;
 function callsOf(phase: 'tables' | 'commit', who: string, principal: string): IamCall[] {
   const r = recorded.find((x) => x.phase === phase)!;
   return [
-    ...r.s3.flatMap((c) => s3Requests(c, caller(who, principal))),
-    ...r.glue.flatMap((c) => glueRequests(who, principal, c, database())),
+    ...r.s3.flatMap((c) => s3Requests(c, curatedCaller(res, who, principal, CURATED))),
+    ...r.glue.flatMap((c) => glueRequests(res, who, principal, c, database())),
   ];
 }
 

@@ -23,10 +23,10 @@ import type { ObjectStore } from '../../lib/iceberg/ports.ts';
 import { s3ObjectStore } from '../../lib/iceberg/s3-store.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { setUpOrFailEach } from '../infra/synth.ts';
-import { fakeGlue } from './fake-glue.ts';
+import { curatedCaller, glueRequests, icebergRecorder } from './iceberg-recording.ts';
 import type { LakePolicies } from './lake-policies.ts';
 import { type LakeResources, lakeResources } from './lake-resources.ts';
-import { type S3Caller, type S3Command, s3Requests } from './s3-requests.ts';
+import { type S3Command, s3Requests } from './s3-requests.ts';
 import { type IamCall, lakePolicies, synthLakeTemplates, unexpected } from './simulate.ts';
 
 const CURATED = 'curated';
@@ -73,22 +73,9 @@ setUpOrFailEach(async () => {
 
   server = await startLocalS3({ directory: join(dir, 's3'), buckets: [CURATED] });
   const client = localS3Client(server.endpoint);
-  let s3: S3Command[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      s3.push({ command: String(context.commandName), input: args.input as Record<string, unknown> });
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordForIam' },
-  );
   const store = s3ObjectStore(client);
-  const glue = fakeGlue({ conflicts: 0 });
+  const recorder = icebergRecorder(client);
   const catalog = glueTableCatalog(new GlueClient({ region: 'eu-west-1' }));
-  const glueCalls = () =>
-    glue.calls().map((c) => ({
-      command: c.args[0].constructor.name,
-      input: c.args[0].input as Record<string, unknown>,
-    }));
   const datasets = await loadDatasets(datasetsDir);
   const v2 = datasets.get('orders')!;
   const iceberg = { store, catalog };
@@ -103,8 +90,7 @@ setUpOrFailEach(async () => {
     if (ds.name !== 'orders')
       await ensureDatasetTable(iceberg, { database: DATABASE, curatedBucket: CURATED }, ds);
   }
-  s3 = [];
-  glue.resetHistory();
+  recorder.take();
 
   // The tables function's Update: orders_v2 evolves (its last column is added).
   await handleTables(
@@ -121,8 +107,7 @@ setUpOrFailEach(async () => {
     },
     { iceberg, datasets, log: { info() {}, warn() {} } },
   );
-  recorded.tables = { s3, glue: glueCalls() };
-  s3 = [];
+  recorded.tables = recorder.take();
 
   // Two runs' files and requests: one validated for version 2, one for version 1 before the deploy.
   const inputs = [];
@@ -150,8 +135,7 @@ setUpOrFailEach(async () => {
       tableVersion: version,
     });
   }
-  s3 = [];
-  glue.resetHistory();
+  recorder.take();
   outcomes = await commitBatch(inputs, {
     store,
     catalog,
@@ -159,8 +143,8 @@ setUpOrFailEach(async () => {
     curatedBucket: CURATED,
     log: { info() {}, warn() {} },
   });
-  recorded.commit = { s3, glue: glueCalls() };
-  glue.restore();
+  recorded.commit = recorder.take();
+  recorder.glue.restore();
 });
 
 afterAll(async () => {
@@ -183,37 +167,14 @@ async function ordersFile(store: ObjectStore, uri: string) {
   return { path: uri, rows: 1, bytes: bytes.byteLength };
 }
 
-function caller(who: string, principal: string): S3Caller {
-  return {
-    who,
-    principal,
-    partition: res.partition,
-    region: res.region,
-    account: res.account,
-    bucket: (b) => (b === CURATED ? res.buckets.curated : b),
-    keyArn: res.keyArn,
-    mayBeTagged: () => false,
-    versionedOnAws: () => false,
-  };
-}
-
 const glueArn = () => `arn:${res.partition}:glue:${res.region}:${res.account}`;
 const bucketArn = () => `arn:${res.partition}:s3:::${res.buckets.curated}`;
 
 function callsOf(phase: 'tables' | 'commit', who: string, principal: string): IamCall[] {
   const r = recorded[phase];
   return [
-    ...r.s3.flatMap((c) => s3Requests(c, caller(who, principal))),
-    ...r.glue.flatMap((c) => {
-      const action = `glue:${c.command.replace(/Command$/, '')}`;
-      const input = c.input as { Name?: string; TableInput?: { Name?: string } };
-      const table = input.Name ?? input.TableInput?.Name;
-      return [
-        `${glueArn()}:catalog`,
-        `${glueArn()}:database/${res.databaseName}`,
-        `${glueArn()}:table/${res.databaseName}/${table}`,
-      ].map((resource) => ({ who: `${who} ${c.command}`, principal, action, resource }));
-    }),
+    ...r.s3.flatMap((c) => s3Requests(c, curatedCaller(res, who, principal, CURATED))),
+    ...r.glue.flatMap((c) => glueRequests(res, who, principal, c, res.databaseName)),
   ];
 }
 

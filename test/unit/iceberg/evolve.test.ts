@@ -397,21 +397,30 @@ describe('widening proofs: old files read right under the evolved table (DuckDB 
 
 /** The physical type of the `big` column in the new and the old file. */
 async function parquetTypes(newUri: string, oldUri: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'pt-'));
+  const { dir, paths } = await download([newUri, oldUri]);
   const conn = await duck.connect();
-  const out: Record<string, string> = {};
-  for (const [k, uri] of [
-    ['new', newUri],
-    ['old', oldUri],
-  ] as const) {
-    const p = join(dir, `${k}.parquet`);
-    await writeFile(p, (await lake.store.get(uri))!);
-    const r = await conn.runAndReadAll(`SELECT type FROM parquet_schema('${p}') WHERE name = 'big'`);
-    out[k] = String(r.getRows()[0]![0]);
-  }
+  const physical = async (path: string) =>
+    String(
+      (
+        await conn.runAndReadAll(`SELECT type FROM parquet_schema('${path}') WHERE name = 'big'`)
+      ).getRows()[0]![0],
+    );
+  const out = { new: await physical(paths[0]!), old: await physical(paths[1]!) };
   conn.closeSync();
   await rm(dir, { recursive: true, force: true });
   return out;
+}
+
+/** Local copies of stored objects (DuckDB reads no s3:// here), in a fresh folder. */
+async function download(uris: readonly string[]): Promise<{ dir: string; paths: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'evolve-read-'));
+  const paths: string[] = [];
+  for (const [i, uri] of uris.entries()) {
+    const path = join(dir, `${i}.parquet`);
+    await writeFile(path, (await lake.store.get(uri))!);
+    paths.push(path);
+  }
+  return { dir, paths };
 }
 
 const COLUMNS = [
@@ -441,13 +450,8 @@ const sorted = (rows: Record<string, unknown>[]) =>
     .sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]));
 
 async function duckdbRows(metadata: Awaited<ReturnType<typeof loadTable>>['metadata']): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'scan-'));
-  const local: string[] = [];
-  for (const [i, file] of (await liveFiles(lake.store, metadata, currentSnapshot(metadata))).entries()) {
-    const p = join(dir, `${i}.parquet`);
-    await writeFile(p, (await lake.store.get(file.path))!);
-    local.push(p);
-  }
+  const files = await liveFiles(lake.store, metadata, currentSnapshot(metadata));
+  const { dir, paths: local } = await download(files.map((f) => f.path));
   const conn = await duck.connect();
   await conn.run("SET TimeZone = 'UTC'");
   const types = await conn.runAndReadAll(
