@@ -209,6 +209,18 @@ describe('a dataset at table version 2', () => {
           .map((c) => (c.input as { TableInput: { Name: string } }).TableInput.Name),
       );
     expect(tables('UpdateTableCommand', recorded.tables.glue)).toEqual(new Set(['orders_v2']));
+    // The Glue table's columns (Athena's and the console's view) show the evolved schema.
+    const update = recorded.tables.glue.find((c) => c.command === 'UpdateTableCommand')!;
+    const columns = (
+      update.input as { TableInput: { StorageDescriptor: { Columns: { Name: string }[] } } }
+    ).TableInput.StorageDescriptor.Columns.map((c) => c.Name);
+    expect(columns.slice(-5)).toEqual([
+      'ship_date',
+      'ingest_date',
+      '_source_key',
+      '_source_version',
+      '_ingested_at',
+    ]);
     expect(tables('UpdateTableCommand', recorded.commit.glue)).toEqual(new Set(['orders', 'orders_v2']));
     expect(outcomes.map((o) => ('ok' in o ? o.ok.table : o.error.message))).toEqual([
       `${DATABASE}.orders_v2`,
