@@ -93,7 +93,7 @@ describe('schemaChanges: the rules, by field id', () => {
       /field 3 "amount" is optional in the table and cannot become required/,
     ],
     [
-      'long → int',
+      'int → string',
       schema(f(2, 'qty', 'string', true), f(3, 'amount', 'decimal(5, 2)'), f(1, 'ingest_date', 'date', true)),
       /field 2 "qty" cannot change type from int to string/,
     ],
