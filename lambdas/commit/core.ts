@@ -6,7 +6,13 @@
  * (lib/local/commit-queue.ts).
  */
 import { checkDataFile } from '../../lib/iceberg/datafile.ts';
-import { partitionPrefix, sourceTag, tableLocation, tableName } from '../../lib/iceberg/layout.ts';
+import {
+  partitionPrefix,
+  sourceTag,
+  tableLocation,
+  tableName,
+  targetTableVersion,
+} from '../../lib/iceberg/layout.ts';
 import type { ObjectStore, TableCatalog } from '../../lib/iceberg/ports.ts';
 import { schemaOf } from '../../lib/iceberg/scan.ts';
 import type { IcebergSchema } from '../../lib/iceberg/schema.ts';
@@ -76,7 +82,11 @@ export async function commitBatch(
   // requests of both versions, each bound for the table its run validated against).
   const byTable = new Map<string, { dataset: string; version: number; indexes: number[] }>();
   inputs.forEach((input, index) => {
-    const version = input.tableVersion ?? 1;
+    // 0: a target that is no day folder of the dataset's tables, refused below.
+    const version =
+      input.target === undefined
+        ? 1
+        : (targetTableVersion(deps.curatedBucket, input.dataset, input.ingestDate, input.target) ?? 0);
     const key = `${input.dataset}\n${version}`;
     const group = byTable.get(key) ?? { dataset: input.dataset, version, indexes: [] };
     group.indexes.push(index);
@@ -128,7 +138,7 @@ async function commitDataset(
   if (!Number.isSafeInteger(version) || version < 1) {
     const outcome = failure(
       new CommitRequestError(
-        `table version ${JSON.stringify(version)} of dataset "${dataset}" is not a whole number ≥ 1 (the validation's tableVersion)`,
+        `the run's target ${JSON.stringify(inputs[0]?.target)} is not a day folder of a table of dataset "${dataset}" (s3://<curated>/${dataset}/iceberg/data/ingest_date=<day>/, or …/${dataset}/v<N>/iceberg/… for version N)`,
       ),
     );
     return inputs.map(() => outcome);

@@ -116,8 +116,8 @@ export interface ValidateTaskOutput {
   /** The verdict is in: the workflow's slice loop (MoreSlices) ends. */
   readonly done: true;
   /**
-   * The table version the file lands in (the declaration's `version`; 1 for a file of no known
-   * dataset): the CommitToTable step passes it on as {@link CommitTaskInput.tableVersion}.
+   * The table version the file lands in (the declaration's `version`; 1 for a rejected file), for
+   * whoever reads the execution; the CommitToTable step takes the table from `--target`.
    */
   readonly tableVersion: number;
 }
@@ -219,8 +219,14 @@ export interface CommitTaskInput {
   readonly rows: number;
   /** `s3://…/_commits/<dataset>/<run-id>.json`, a {@link CommitRequestFile}. */
   readonly request: string;
-  /** The table version to commit to (`tableName(dataset, tableVersion)`); absent means 1. */
-  readonly tableVersion?: number;
+  /**
+   * The engines' `--target`: the day's folder of the table version the run validated against,
+   * which names the table to commit to (lib/iceberg/layout.ts `targetTableVersion`). Absent (a
+   * message queued before issue 16) means version 1. Taken from the job arguments rather than a
+   * field of its own because every Validate output since issue 15 has them: an execution on a new
+   * definition with a Validate function from before it still finds the path.
+   */
+  readonly target?: string;
 }
 
 /** What the CommitToTable step returns into `$.commit` (SendTaskSuccess's output on AWS). */

@@ -37,7 +37,7 @@ export interface TablesResponse {
   readonly created: string[];
   /** Tables whose schema was evolved. */
   readonly evolved: string[];
-  /** Tables left as they were. */
+  /** Tables left as they were (also one whose schema is ahead of a rolled-back declaration). */
   readonly existing: string[];
 }
 
@@ -83,8 +83,11 @@ export async function handleTables(
     existing: [],
   };
   for (const table of tables) {
-    out[table.status === 'unchanged' ? 'existing' : table.status].push(table.table);
-    deps.log.info(`table ${table.status}`, {
+    out[table.status === 'created' || table.status === 'evolved' ? table.status : 'existing'].push(
+      table.table,
+    );
+    // Ahead: a rollback to declarations older than the table's schema; the table keeps it.
+    deps.log[table.status === 'ahead' ? 'warn' : 'info'](`table ${table.status}`, {
       database: p.database,
       table: table.table,
       metadataLocation: table.metadataLocation,

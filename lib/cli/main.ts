@@ -83,7 +83,9 @@ const HELP = {
   tables: `tables history <dataset> [TARGET] [--json]
 tables tag <dataset> <name> [--snapshot ID] [TARGET] [--json]
 tables compact <dataset> [--date YYYY-MM-DD] [--lake DIR] [--datasets DIR] [--json]
-    a dataset's Iceberg table: history lists its snapshots, oldest first (id, time, operation,
+    a dataset's Iceberg table, of its declared current version (\`<dataset>\`, or
+    \`<dataset>_v<N>\` for "version": N; older versions' tables stay, read them in a query by
+    name): history lists its snapshots, oldest first (id, time, operation,
     rows added and in total, tags; --json an array of objects with at least snapshotId, a
     string, timestamp and addedRows); tag names a snapshot (the current one by default) for
     \`query --tag\`, a tag never moves; compact (local lake) rewrites each partition of several

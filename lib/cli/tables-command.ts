@@ -3,7 +3,9 @@
  * an append per batch of curated files, a replace per compaction), `tag` names one so that a
  * training set can be read again as it was (`query --tag`, Athena's `FOR VERSION AS OF`), and
  * `compact` rewrites the small files of a partition into one (local lake; on AWS the Glue
- * compaction optimizer does it).
+ * compaction optimizer does it). Each acts on the table of the dataset's current version as
+ * declared (`orders`, or `orders_v2` for `"version": 2`); without the declarations at hand, on
+ * version 1's.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Dataset } from '../datasets/model.ts';
@@ -37,15 +39,19 @@ export class TablesError extends Error {
   override readonly name = 'TablesError';
 }
 
-/** The dataset's table in the access's catalog; an unknown dataset or one without a table is refused. */
+/**
+ * The table of the dataset's current version (its declaration's `version`; 1 without the
+ * declarations) in the access's catalog; an unknown dataset or one without a table is refused.
+ */
 export async function openTable(
   access: TablesAccess,
   dataset: string,
 ): Promise<{ ref: TableRef; metadata: TableMetadata }> {
+  const version = access.datasets?.get(dataset)?.version ?? 1;
   const ref: TableRef = {
     database: access.database,
-    name: tableName(dataset),
-    location: tableLocation(access.curatedBucket, dataset),
+    name: tableName(dataset, version),
+    location: tableLocation(access.curatedBucket, dataset, version),
   };
   const pointer = await access.catalog.load(ref.database, ref.name);
   if (!pointer) {
@@ -54,7 +60,7 @@ export async function openTable(
       throw new CliError(`unknown dataset ${JSON.stringify(dataset)} (known: ${known})`);
     }
     throw new TablesError(
-      `dataset ${dataset} has no table in ${access.label} yet: it is created when the lake starts (\`datalake local up\`) or deploys, and filled as files are curated`,
+      `dataset ${dataset} has no table in ${access.label} yet: it is created when the lake starts (\`datalake local up\`) or deploys, and filled as files are curated${ref.name === dataset ? '' : ` (table ${ref.name}, of its declared version)`}`,
     );
   }
   const { metadata } = await loadTable({ store: access.store, catalog: access.catalog }, ref);

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { COMMIT_REQUESTS_PREFIX } from '../iceberg/layout.ts';
+import { COMMIT_REQUESTS_PREFIX, tableVersions } from '../iceberg/layout.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
 
 /** Properties of {@link CsvToParquetJob}. */
@@ -17,6 +17,12 @@ export interface CsvToParquetJobProps {
   readonly key: kms.IKey;
   /** The datasets whose raw prefixes the job may read and curated prefixes it may write. */
   readonly datasetNames: readonly string[];
+  /**
+   * Each dataset's current table version: the job may write the data folders of every version up
+   * to it (a run validated before a deploy that raised the version writes for its own table).
+   * @default - every dataset at version 1
+   */
+  readonly tableVersions?: Readonly<Record<string, number>>;
   readonly workerType: glue.WorkerType;
   /** The job's default workers; the workflow sets each run's own (sized from its file), up to this. */
   readonly numberOfWorkers: number;
@@ -31,6 +37,15 @@ export interface ConversionObjects {
   readonly curated: s3.IBucket;
   readonly key: kms.IKey;
   readonly datasetNames: readonly string[];
+  /** Each dataset's current table version. @default - every dataset at version 1 */
+  readonly tableVersions?: Readonly<Record<string, number>>;
+}
+
+/** The data folders (keys, no trailing slash) of every table version of the datasets: `<ds>/[v<N>/]iceberg/data`. */
+function dataFolders(props: Pick<ConversionObjects, 'datasetNames' | 'tableVersions'>): string[] {
+  return props.datasetNames.flatMap((n) =>
+    tableVersions(n, props.tableVersions?.[n]).map((t) => `${t.keyPrefix}/data`),
+  );
 }
 
 /**
@@ -42,7 +57,7 @@ export interface ConversionObjects {
  */
 export function grantConversionObjects(role: iam.IRole, props: ConversionObjects): void {
   const raw = props.datasetNames.map((name) => props.raw.arnForObjects(`${name}/*`));
-  const data = props.datasetNames.map((name) => props.curated.arnForObjects(`${name}/iceberg/data/*`));
+  const data = dataFolders(props).map((folder) => props.curated.arnForObjects(`${folder}/*`));
   const requests = props.datasetNames.map((name) =>
     props.curated.arnForObjects(`${COMMIT_REQUESTS_PREFIX}${name}/*`),
   );
@@ -85,7 +100,7 @@ export function grantConversionObjects(role: iam.IRole, props: ConversionObjects
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [props.curated.bucketArn],
-      conditions: { StringLike: { 's3:prefix': props.datasetNames.map((n) => `${n}/iceberg/data/*`) } },
+      conditions: { StringLike: { 's3:prefix': dataFolders(props).map((folder) => `${folder}/*`) } },
     }),
   );
   props.key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
@@ -109,9 +124,16 @@ export class CsvToParquetJob extends Construct {
     grantConversionObjects(this.role, props);
     // Hadoop's S3 filesystems probe each parent "directory" of an output path they create, up to
     // the dataset's folder: a HEAD of `<dataset>`, `<dataset>/iceberg` and `<dataset>/iceberg/data`
-    // (a file of that name?), and a listing of each as a folder. The HEADs of the bare keys need
-    // their own grants (review R3), the listings a prefix of the dataset's folder.
-    const parents = props.datasetNames.flatMap((name) => [name, `${name}/iceberg`, `${name}/iceberg/data`]);
+    // (`<dataset>/v<N>`, … for a later table version; a file of that name?), and a listing of each
+    // as a folder. The HEADs of the bare keys need their own grants (review R3), the listings a
+    // prefix of the dataset's folder.
+    const parents = [
+      ...new Set(
+        dataFolders(props).flatMap((folder) =>
+          folder.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+        ),
+      ),
+    ];
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
@@ -127,10 +149,8 @@ export class CsvToParquetJob extends Construct {
     );
     // What Spark and the script clear away, and only that: the copy of an input Spark cannot read
     // by its own name (`<target>_staging/<run>/input/`), and a committer's `_temporary` folder.
-    const scratch = props.datasetNames.flatMap((name) =>
-      ['_staging', '_temporary'].map((folder) =>
-        props.curated.arnForObjects(`${name}/iceberg/data/*/${folder}/*`),
-      ),
+    const scratch = dataFolders(props).flatMap((data) =>
+      ['_staging', '_temporary'].map((folder) => props.curated.arnForObjects(`${data}/*/${folder}/*`)),
     );
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: scratch }));
     for (const arn of scratch) {

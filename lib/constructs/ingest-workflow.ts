@@ -466,7 +466,7 @@ export class IngestWorkflow extends Construct {
       ingestDate: J.stringAt('$.validation.ingestDate'),
       rows: J.numberAt('$.validation.rows'),
       request: J.stringAt("$.validation.jobArguments['--commit-request']"),
-      tableVersion: J.numberAt('$.validation.tableVersion'),
+      target: J.stringAt("$.validation.jobArguments['--target']"),
     };
     const commit = catchAll(
       new tasks.SqsSendMessage(this, STATE.commit, {

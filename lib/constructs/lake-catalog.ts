@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract.ts';
 import type { TablesProperties } from '../../lambdas/tables/core.ts';
 import type { Dataset } from '../datasets/model.ts';
-import { dataPrefix, tableName } from '../iceberg/layout.ts';
+import { dataPrefix, tableKeyPrefix, tableName } from '../iceberg/layout.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
 import { LakeFunction } from './lake-function.ts';
 import { LatestViews } from './latest-views.ts';
@@ -51,7 +51,7 @@ export interface LakeCatalogProps {
   readonly curated: s3.IBucket;
   /** The lake key: the curated zone's objects and the tables function's logs. */
   readonly key: kms.IKey;
-  /** The dataset declarations: one table each, named as the dataset. */
+  /** The dataset declarations: one table each, of its current version (`<name>`, `<name>_v<N>`). */
   readonly datasets: readonly Dataset[];
   /** Absolute path of the folder the declarations were read from (bundled with the tables function). */
   readonly datasetsDir: string;
@@ -67,7 +67,10 @@ export interface LakeCatalogProps {
   readonly tableOptimizers?: boolean;
 }
 
-/** A Glue database with an Iceberg table per dataset at `s3://<curated>/<dataset>/iceberg`. */
+/**
+ * A Glue database with an Iceberg table per dataset version at `s3://<curated>/<dataset>/iceberg`
+ * (`…/<dataset>/v<N>/iceberg` from version 2 on), made and evolved by the tables custom resource.
+ */
 export class LakeCatalog extends Construct {
   readonly database: glue.Database;
   /** The custom resource that makes the tables exist; what depends on a table depends on it. */
@@ -91,14 +94,16 @@ export class LakeCatalog extends Construct {
       resource: 'database',
       resourceName: props.databaseName,
     });
-    const tableArns = names.map((n) =>
+    // Each dataset's current table version (`<name>` or `<name>_v<N>`): the one the tables function
+    // creates or evolves and the optimizers maintain. Older versions' tables stay as they are.
+    const tableArns = props.datasets.map((d) =>
       stack.formatArn({
         service: 'glue',
         resource: 'table',
-        resourceName: `${props.databaseName}/${tableName(n)}`,
+        resourceName: `${props.databaseName}/${tableName(d.name, d.version)}`,
       }),
     );
-    const tablePrefixes = names.map((n) => `${n}/iceberg/*`);
+    const tablePrefixes = props.datasets.map((d) => `${tableKeyPrefix(d.name, d.version)}/*`);
 
     // Writes each table's first metadata file and creates the table pointing at it: seconds.
     const fn = new LakeFunction(this, 'Tables', {
@@ -114,9 +119,12 @@ export class LakeCatalog extends Construct {
         `cp ${props.datasetsDir}/*.json ${output}/datasets/`,
       ],
     }).fn;
-    const metadata = names.map((n) => props.curated.arnForObjects(`${n}/iceberg/metadata/*`));
-    // It reads a table's metadata when the table exists, writes the first metadata file, and
-    // deletes that file again when another creator's table won the race.
+    const metadata = props.datasets.map((d) =>
+      props.curated.arnForObjects(`${tableKeyPrefix(d.name, d.version)}/metadata/*`),
+    );
+    // It reads a table's metadata when the table exists, writes the first metadata file (or the
+    // one of an evolved schema), and deletes that file again when another creator's table won the
+    // race (or its schema swap lost).
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
@@ -133,7 +141,8 @@ export class LakeCatalog extends Construct {
     props.key.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['glue:GetTable', 'glue:CreateTable'],
+        // UpdateTable: the compare-and-swap of an evolved schema's metadata file.
+        actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'],
         resources: [catalogArn, databaseArn, ...tableArns],
       }),
     );
@@ -141,7 +150,7 @@ export class LakeCatalog extends Construct {
       acknowledgeWildcardResource(
         fn.role!,
         arn,
-        "the tables function writes a table's first metadata file under that table's metadata folder only",
+        "the tables function writes a table's first (or evolved) metadata file under that table's metadata folder only",
       );
     }
     // The framework's own log group, encrypted and kept like every other.
@@ -232,7 +241,7 @@ export class LakeCatalog extends Construct {
     }
 
     for (const ds of props.datasets) {
-      const table = tableName(ds.name);
+      const table = tableName(ds.name, ds.version);
       const optimizer = (
         type: string,
         configuration: Omit<
@@ -266,7 +275,7 @@ export class LakeCatalog extends Construct {
           icebergConfiguration: {
             orphanFileRetentionPeriodInDays: OPTIMIZER_DEFAULTS.orphanFileRetentionDays,
             // Only the data folder: commit requests and metadata are never the deleter's to judge.
-            location: dataPrefix(props.curated.bucketName, ds.name),
+            location: dataPrefix(props.curated.bucketName, ds.name, ds.version),
           },
         },
       });

@@ -18,7 +18,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract.ts';
-import { COMMIT_REQUESTS_PREFIX } from '../iceberg/layout.ts';
+import { COMMIT_REQUESTS_PREFIX, tableVersions } from '../iceberg/layout.ts';
 import { acknowledge, acknowledgeWildcardResource, REASON_NO_RESOURCE_LEVEL } from '../nag.ts';
 import { LakeFunction } from './lake-function.ts';
 
@@ -53,11 +53,18 @@ export const COMMIT_TASK_TIMEOUT = Duration.minutes(20);
 
 /** Properties of {@link TableCommitter}. */
 export interface TableCommitterProps {
-  /** The curated zone: commit requests under `_commits/`, the tables under `<dataset>/iceberg/`. */
+  /** The curated zone: commit requests under `_commits/`, the tables under `<dataset>/[v<N>/]iceberg/`. */
   readonly curated: s3.IBucket;
   /** The lake key: the zones' objects, the queues and the function's logs. */
   readonly key: kms.IKey;
   readonly datasetNames: readonly string[];
+  /**
+   * Each dataset's current table version (a declaration's `version`): the committer may commit to
+   * every version up to it (`<name>`, `<name>_v2`, …), since a run validated before a deploy that
+   * raised the version commits to the table it was validated for.
+   * @default - every dataset at version 1
+   */
+  readonly tableVersions?: Readonly<Record<string, number>>;
   /** The Glue database of the tables. */
   readonly databaseName: string;
   readonly logRetention: logs.RetentionDays;
@@ -126,8 +133,9 @@ export class TableCommitter extends Construct {
     // What the committer reads: the engines' commit requests, and the data files' footers (and
     // the table's own metadata: manifests, manifest lists, metadata JSON).
     const requests = names.map((n) => props.curated.arnForObjects(`${COMMIT_REQUESTS_PREFIX}${n}/*`));
-    const tables = names.map((n) => props.curated.arnForObjects(`${n}/iceberg/*`));
-    const metadata = names.map((n) => props.curated.arnForObjects(`${n}/iceberg/metadata/*`));
+    const versions = names.flatMap((n) => tableVersions(n, props.tableVersions?.[n]));
+    const tables = versions.map((t) => props.curated.arnForObjects(`${t.keyPrefix}/*`));
+    const metadata = versions.map((t) => props.curated.arnForObjects(`${t.keyPrefix}/metadata/*`));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [...requests, ...tables] }),
     );
@@ -147,7 +155,10 @@ export class TableCommitter extends Construct {
         resources: [props.curated.bucketArn],
         conditions: {
           StringLike: {
-            's3:prefix': names.flatMap((n) => [`${COMMIT_REQUESTS_PREFIX}${n}/*`, `${n}/iceberg/*`]),
+            's3:prefix': [
+              ...names.map((n) => `${COMMIT_REQUESTS_PREFIX}${n}/*`),
+              ...versions.map((t) => `${t.keyPrefix}/*`),
+            ],
           },
         },
       }),
@@ -160,11 +171,11 @@ export class TableCommitter extends Construct {
         resources: [
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-          ...names.map((n) =>
+          ...versions.map((t) =>
             stack.formatArn({
               service: 'glue',
               resource: 'table',
-              resourceName: `${props.databaseName}/${n}`,
+              resourceName: `${props.databaseName}/${t.name}`,
             }),
           ),
         ],

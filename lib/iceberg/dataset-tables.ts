@@ -2,7 +2,7 @@
  * A dataset's Iceberg table: where it is, its schema (schema.ts) and its properties.
  */
 import type { Dataset } from '../datasets/model.ts';
-import { SchemaEvolutionError, tableSchemaChanges } from './evolve.ts';
+import { planSchema, SchemaEvolutionError } from './evolve.ts';
 import { tableLocation, tableName } from './layout.ts';
 import { icebergSchema } from './schema.ts';
 import { ensureTable, evolveSchema, type IcebergDeps, loadTable, type TableProperties } from './table.ts';
@@ -28,8 +28,11 @@ export function tableProperties(settings: { snapshotRetentionDays: number }): Ta
 /** Default snapshot retention of a dataset table, in days. */
 export const DEFAULT_SNAPSHOT_RETENTION_DAYS = 30;
 
-/** What {@link ensureDatasetTable} did to the table. */
-export type DatasetTableStatus = 'created' | 'evolved' | 'unchanged';
+/**
+ * What {@link ensureDatasetTable} did to the table; `ahead`: nothing, the table's schema being the
+ * pipeline's own later evolution of the declaration's (a rollback; evolve.ts `planSchema`).
+ */
+export type DatasetTableStatus = 'created' | 'evolved' | 'unchanged' | 'ahead';
 
 /** The dataset's table as {@link ensureDatasetTable} left it. */
 export interface DatasetTableResult {
@@ -76,7 +79,7 @@ export async function ensureDatasetTable(
   return {
     table: table.name,
     metadataLocation: evolved.metadataLocation,
-    status: evolved.evolved ? 'evolved' : 'unchanged',
+    status: evolved.evolved ? 'evolved' : evolved.ahead ? 'ahead' : 'unchanged',
     created: false,
     changes: evolved.changes,
   };
@@ -101,8 +104,9 @@ export async function planDatasetTable(
   if (!(await deps.catalog.load(where.database, name)))
     return { table: name, status: 'created', changes: [] };
   const { metadata } = await loadTable(deps, { database: where.database, name });
-  const changes = tableSchemaChanges(`${where.database}.${name}`, metadata, icebergSchema(ds));
-  return { table: name, status: changes.length ? 'evolved' : 'unchanged', changes };
+  const plan = planSchema(`${where.database}.${name}`, metadata, icebergSchema(ds));
+  const status = plan.ahead ? 'ahead' : plan.changes.length ? 'evolved' : 'unchanged';
+  return { table: name, status, changes: plan.changes };
 }
 
 /**

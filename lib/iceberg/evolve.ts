@@ -123,21 +123,62 @@ export function schemaChanges(
 }
 
 /**
- * {@link schemaChanges} from a table's current schema (of its metadata `schemas` and
- * `current-schema-id`) to `target`, a refusal naming the table (`database.name`).
+ * The table property naming the schema the pipeline itself last made current (by creating the
+ * table, schema 0, or by evolving it). A current schema of another id was made by someone else
+ * (an `ALTER TABLE` in Athena).
  */
-export function tableSchemaChanges(
+export const DECLARED_SCHEMA_PROPERTY = 'csvlake.declared-schema-id';
+
+/** What the table's schema is to the declaration's: the changes to make, or `ahead` of it. */
+export interface SchemaPlan {
+  /** One line per change to make (empty: nothing to do). */
+  readonly changes: string[];
+  /**
+   * The declaration's schema is one the table had before, and its current one is the pipeline's
+   * own later evolution of it by the rules: a rollback (CloudFormation's, or a `local up` of older
+   * declarations) asks for the schema before an evolution. The table stays as it is (files written by the older
+   * declaration fit it); refusing would leave the stack unable to roll back.
+   */
+  readonly ahead: boolean;
+}
+
+/**
+ * The plan from a table's current schema (of its metadata `schemas`, `current-schema-id` and
+ * properties) to `target`: {@link schemaChanges}, or `ahead` when those refuse it but the table
+ * is the pipeline's own later evolution of it; a refusal otherwise, naming the table.
+ */
+export function planSchema(
   table: string,
-  metadata: { readonly schemas: readonly unknown[]; readonly 'current-schema-id': number },
+  metadata: {
+    readonly schemas: readonly unknown[];
+    readonly 'current-schema-id': number;
+    readonly properties?: Readonly<Record<string, string>>;
+  },
   target: IcebergSchema,
-): string[] {
+): SchemaPlan {
   const schemas = metadata.schemas as readonly IcebergSchema[];
   const current = schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
   if (!current) throw new Error(`table ${table} has no current schema ${metadata['current-schema-id']}`);
   try {
-    return schemaChanges(current, target, schemas);
+    return { changes: schemaChanges(current, target, schemas), ahead: false };
   } catch (err) {
-    if (err instanceof SchemaEvolutionError) throw new SchemaEvolutionError(`table ${table}: ${err.message}`);
-    throw err;
+    if (!(err instanceof SchemaEvolutionError)) throw err;
+    // A rollback asks for exactly a schema the table had before, which the pipeline's own current
+    // one evolved from by the rules. (A column removed from a declaration on purpose looks the
+    // same here when nothing else changed: the declarations' compatibility check refuses that.)
+    const ours = (metadata.properties?.[DECLARED_SCHEMA_PROPERTY] ?? '0') === String(current['schema-id']);
+    const before = schemas.some((s) => s['schema-id'] !== current['schema-id'] && sameFields(s, target));
+    if (ours && before && isLaterSchema(current, target)) return { changes: [], ahead: true };
+    throw new SchemaEvolutionError(`table ${table}: ${err.message}`);
+  }
+}
+
+/** Whether `later` is an evolution of `earlier` the rules allow. */
+function isLaterSchema(later: IcebergSchema, earlier: IcebergSchema): boolean {
+  try {
+    schemaChanges(earlier, later, [earlier]);
+    return true;
+  } catch {
+    return false;
   }
 }

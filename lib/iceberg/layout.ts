@@ -26,13 +26,35 @@ export function latestViewName(dataset: string): string {
 }
 
 /**
+ * The table version's key prefix in the curated bucket, without bucket or trailing slash:
+ * `<dataset>/iceberg` (version 1) or `<dataset>/v<N>/iceberg`.
+ */
+export function tableKeyPrefix(dataset: string, version = 1): string {
+  return version === 1 ? `${dataset}/iceberg` : `${dataset}/v${version}/iceberg`;
+}
+
+/**
  * `s3://<curated>/<dataset>/iceberg` (version 1) or `s3://<curated>/<dataset>/v<N>/iceberg`,
  * without a trailing slash (Iceberg's `location`). No version's prefix is a prefix of another's.
  */
 export function tableLocation(curatedBucket: string, dataset: string, version = 1): string {
-  return version === 1
-    ? `s3://${curatedBucket}/${dataset}/iceberg`
-    : `s3://${curatedBucket}/${dataset}/v${version}/iceberg`;
+  return `s3://${curatedBucket}/${tableKeyPrefix(dataset, version)}`;
+}
+
+/**
+ * Every table version of a dataset up to its current one (1…`version`): what the committer and
+ * the engines may write to, since a run validated before a deploy that raised the version still
+ * commits to the table it was validated for.
+ */
+export function tableVersions(
+  dataset: string,
+  version = 1,
+): { readonly version: number; readonly name: string; readonly keyPrefix: string }[] {
+  return Array.from({ length: version }, (_, i) => ({
+    version: i + 1,
+    name: tableName(dataset, i + 1),
+    keyPrefix: tableKeyPrefix(dataset, i + 1),
+  }));
 }
 
 /** The prefix every data file of the table is under (the orphan-file deleter's scope), ending in `/`. */
@@ -47,7 +69,30 @@ export function partitionPrefix(
   ingestDate: string,
   version = 1,
 ): string {
-  return `${dataPrefix(curatedBucket, dataset, version)}ingest_date=${ingestDate}/`;
+  return locationPartitionPrefix(tableLocation(curatedBucket, dataset, version), ingestDate);
+}
+
+/**
+ * The table version whose day folder `target` is (an engine's `--target`, as
+ * {@link partitionPrefix} made it), or undefined when it is no such folder of the dataset.
+ */
+export function targetTableVersion(
+  curatedBucket: string,
+  dataset: string,
+  ingestDate: string,
+  target: string,
+): number | undefined {
+  if (target === partitionPrefix(curatedBucket, dataset, ingestDate)) return 1;
+  const m = /\/v([1-9][0-9]{0,8})\/iceberg\/data\//.exec(target);
+  const version = m ? Number(m[1]) : 0;
+  return version >= 2 && target === partitionPrefix(curatedBucket, dataset, ingestDate, version)
+    ? version
+    : undefined;
+}
+
+/** The folder of one day's data files of the table at `location` (Iceberg's), ending in `/`. */
+export function locationPartitionPrefix(location: string, ingestDate: string): string {
+  return `${location}/data/ingest_date=${ingestDate}/`;
 }
 
 /** Key prefix (in the curated bucket) of the engines' commit requests. */

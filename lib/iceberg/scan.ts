@@ -193,8 +193,11 @@ const sqlIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 /**
  * A DuckDB relation over local copies of data files, columns mapped by field id
- * (`read_parquet([...], schema = MAP {...})`): every schema column, in schema order, NULL where a
- * file lacks a field (a column added later). No files: an empty relation of the same columns.
+ * (`read_parquet([...], schema = MAP {...})`): every schema column, in schema order, of the
+ * schema's type whatever type a file holds (an int read as long, a narrower decimal as the wider
+ * one, INT32 or FIXED_LEN_BYTE_ARRAY alike: the promotions evolve.ts allows, proven in
+ * test/unit/iceberg/evolve.test.ts), a typed NULL where a file lacks a field (a column added
+ * later). No files: an empty relation of the same columns.
  */
 export function readParquetSql(localPaths: readonly string[], schema: IcebergSchema): string {
   const fields: readonly IcebergField[] = schema.fields;

@@ -22,7 +22,7 @@ import {
   writeManifest,
   writeManifestList,
 } from './avro.ts';
-import { sameFields, tableSchemaChanges } from './evolve.ts';
+import { DECLARED_SCHEMA_PROPERTY, planSchema, sameFields } from './evolve.ts';
 import {
   currentSnapshot,
   idString,
@@ -244,13 +244,18 @@ export interface EvolveResult {
   readonly schemaId: number;
   /** One line per change (empty when unchanged). */
   readonly changes: readonly string[];
+  /**
+   * The table's schema is the pipeline's own later evolution of the target (a rollback asked for
+   * the schema before it): left as it is (evolve.ts `planSchema`).
+   */
+  readonly ahead: boolean;
 }
 
 /**
  * Makes `target` the table's current schema if the rules allow it (evolve.ts, by field id): a new
  * schema (`schema-id` = max + 1, or the id of an identical older schema), `current-schema-id`,
  * `last-column-id`, a new metadata file, one compare-and-swap retried on conflict. The same
- * target again changes nothing. Throws {@link SchemaEvolutionError} naming the table, the field,
+ * target again changes nothing, nor does the target of a rollback (`ahead`). Throws {@link SchemaEvolutionError} naming the table, the field,
  * its id and the rule when the change is refused; the table is then left as it is.
  */
 export async function evolveSchema(
@@ -260,13 +265,16 @@ export async function evolveSchema(
 ): Promise<EvolveResult> {
   const now = deps.now ?? Date.now;
   let changes: string[] = [];
+  let ahead = false;
   const out = await commit<{ metadataLocation: string; evolved: boolean; schemaId: number }>(
     deps,
     table,
     async (base) => {
       const m = base.metadata;
       const schemas = m.schemas as unknown as IcebergSchema[];
-      changes = tableSchemaChanges(`${table.database}.${table.name}`, m, target);
+      const plan = planSchema(`${table.database}.${table.name}`, m, target);
+      changes = plan.changes;
+      ahead = plan.ahead;
       const schemaId = m['current-schema-id'];
       if (changes.length === 0) {
         return { done: { metadataLocation: base.pointer.metadataLocation, evolved: false, schemaId } };
@@ -286,6 +294,8 @@ export async function evolveSchema(
           'last-column-id': Math.max(m['last-column-id'], lastColumnId(target)),
           schemas: same ? m.schemas : [...m.schemas, added],
           'current-schema-id': nextId,
+          // This schema is the pipeline's own: a later rollback to the declaration before may leave it.
+          properties: { ...(m.properties ?? {}), [DECLARED_SCHEMA_PROPERTY]: String(nextId) },
         },
         m,
         base.pointer.metadataLocation,
@@ -297,7 +307,7 @@ export async function evolveSchema(
       };
     },
   );
-  return { ...out.value, changes: out.value.evolved ? changes : [] };
+  return { ...out.value, changes: out.value.evolved ? changes : [], ahead };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { partitionPrefix } from '../iceberg/layout.ts';
+import { locationPartitionPrefix } from '../iceberg/layout.ts';
 import { CommitStateUnknownError, type ObjectStore, type TableCatalog } from '../iceberg/ports.ts';
 import { type LiveFile, liveFiles, readParquetSql, schemaOf, selectSnapshot } from '../iceberg/scan.ts';
 import { ICEBERG_SCHEMA_KEY, type IcebergSchema } from '../iceberg/schema.ts';
@@ -99,7 +99,8 @@ export async function compactTable(scope: CompactScope, ingestDate?: string): Pr
           `compaction of ${scope.dataset} ${group.ingestDate} wrote ${rows} rows where its files hold ${expected}: nothing committed`,
         );
       }
-      const path = `${partitionPrefix(scope.curatedBucket, scope.dataset, group.ingestDate)}compacted-${run}-${randomUUID()}-part-00000.parquet`;
+      // Under the table's own data folder (a version-2 table's is `<dataset>/v2/iceberg/data/`).
+      const path = `${locationPartitionPrefix(scope.table.location, group.ingestDate)}compacted-${run}-${randomUUID()}-part-00000.parquet`;
       const body = await readFile(out);
       await scope.store.put(path, body, 'application/vnd.apache.parquet');
       written.push(path);

@@ -72,6 +72,8 @@ export class PipelineStack extends Stack {
     const curatedBucket = bucket('CuratedBucket', 'curated');
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     const names = props.datasets.map((d) => d.name);
+    // Each dataset's current table version: the committer and the engines may write every version up to it.
+    const tableVersions = Object.fromEntries(props.datasets.map((d) => [d.name, d.version]));
     const datasetObjects = (bucket: s3.IBucket) => names.map((n) => bucket.arnForObjects(`${n}/*`));
 
     // Validate streams the file through the validator, CPU-bound: a plain file over 16 MB is
@@ -143,6 +145,7 @@ export class PipelineStack extends Stack {
       curated: curatedBucket,
       key,
       datasetNames: names,
+      tableVersions,
       databaseName: props.databaseName,
       logRetention,
     });
@@ -153,6 +156,7 @@ export class PipelineStack extends Stack {
       curated: curatedBucket,
       key,
       datasetNames: names,
+      tableVersions,
       workerType: config.glueWorkerType as glue.WorkerType,
       numberOfWorkers: config.glueWorkers,
       maxConcurrentRuns: config.glueMaxConcurrentRuns,
@@ -182,6 +186,7 @@ export class PipelineStack extends Stack {
         curated: curatedBucket,
         key,
         datasetNames: names,
+        tableVersions,
       });
     }
 

@@ -13,17 +13,7 @@
  *   lists, on each table's prefix, table and log groups.
  * And what none of them may do is refused.
  */
-import {
-  AlreadyExistsException,
-  ConcurrentModificationException,
-  CreateTableCommand,
-  EntityNotFoundException,
-  GetTableCommand,
-  GlueClient,
-  type Table,
-  UpdateTableCommand,
-} from '@aws-sdk/client-glue';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handleTables } from '../../lambdas/tables/core.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
@@ -36,9 +26,10 @@ import { appendFiles } from '../../lib/iceberg/table.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 import { setUpOrFailEach } from '../infra/synth.ts';
 import { writeOrders } from '../unit/iceberg/harness.ts';
+import { curatedCaller, glueRequests, icebergRecorder } from './iceberg-recording.ts';
 import type { LakePolicies } from './lake-policies.ts';
 import { type LakeResources, lakeResources } from './lake-resources.ts';
-import { type S3Caller, type S3Command, s3Requests } from './s3-requests.ts';
+import { type S3Command, s3Requests } from './s3-requests.ts';
 import { describeCall, type IamCall, lakePolicies, synthLakeTemplates, unexpected } from './simulate.ts';
 import { taskCalls, taskStates } from './workflow-calls.ts';
 
@@ -51,46 +42,6 @@ let res: LakeResources;
 let pipeline: string;
 let server: LocalS3 | undefined;
 const recorded: { phase: 'tables' | 'commit'; s3: S3Command[]; glue: S3Command[] }[] = [];
-
-/**
- * An in-memory Glue Data Catalog behind aws-sdk-client-mock: Get, Create, Update with VersionId.
- * `conflicts` UpdateTable calls are refused first, as when an optimizer or Athena commits
- * between the read and the swap, so the committer's clean-up of a lost attempt is recorded too.
- */
-function fakeGlue(state: { conflicts: number }) {
-  const glue = mockClient(GlueClient);
-  const tables = new Map<string, Table>();
-  glue.on(GetTableCommand).callsFake((input: { DatabaseName: string; Name: string }) => {
-    const t = tables.get(`${input.DatabaseName}.${input.Name}`);
-    if (!t) throw new EntityNotFoundException({ message: 'no such table', $metadata: {} });
-    return { Table: t };
-  });
-  glue.on(CreateTableCommand).callsFake((input: { DatabaseName: string; TableInput: Table }) => {
-    const key = `${input.DatabaseName}.${input.TableInput.Name}`;
-    if (tables.has(key)) throw new AlreadyExistsException({ message: 'exists', $metadata: {} });
-    tables.set(key, { ...input.TableInput, DatabaseName: input.DatabaseName, VersionId: '1' });
-    return {};
-  });
-  glue
-    .on(UpdateTableCommand)
-    .callsFake((input: { DatabaseName: string; VersionId: string; TableInput: Table }) => {
-      const key = `${input.DatabaseName}.${input.TableInput.Name}`;
-      const t = tables.get(key)!;
-      const conflict = (message: string) => new ConcurrentModificationException({ message, $metadata: {} });
-      if (state.conflicts > 0) {
-        state.conflicts--;
-        throw conflict('another commit came first');
-      }
-      if (t.VersionId !== input.VersionId) throw conflict('moved on');
-      tables.set(key, {
-        ...input.TableInput,
-        DatabaseName: input.DatabaseName,
-        VersionId: String(Number(t.VersionId) + 1),
-      });
-      return {};
-    });
-  return glue;
-}
 
 setUpOrFailEach(async () => {
   const synth = await synthLakeTemplates();
@@ -106,23 +57,10 @@ setUpOrFailEach(async () => {
     buckets: [CURATED],
   });
   const client = localS3Client(server.endpoint);
-  let s3: S3Command[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      s3.push({ command: String(context.commandName), input: args.input as Record<string, unknown> });
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordForIam' },
-  );
   const store = s3ObjectStore(client);
   const conflicts = { conflicts: 0 };
-  const glue = fakeGlue(conflicts);
+  const recorder = icebergRecorder(client, conflicts);
   const catalog = glueTableCatalog(new GlueClient({ region: 'eu-west-1' }));
-  const glueCalls = () =>
-    glue.calls().map((c) => ({
-      command: c.args[0].constructor.name,
-      input: c.args[0].input as Record<string, unknown>,
-    }));
   const datasets = await loadDatasets('datasets');
 
   // The tables function: Create, then an Update (everything exists).
@@ -141,9 +79,7 @@ setUpOrFailEach(async () => {
       { iceberg: { store, catalog }, datasets, log: { info() {}, warn() {} } },
     );
   }
-  recorded.push({ phase: 'tables', s3, glue: glueCalls() });
-  s3 = [];
-  glue.resetHistory();
+  recorded.push({ phase: 'tables', ...recorder.take() });
 
   // What the engines leave: a data file with field ids in the day's folder, and the commit request.
   const ds = datasets.get('orders')!;
@@ -163,7 +99,7 @@ setUpOrFailEach(async () => {
   );
   const request = commitRequestUri(CURATED, 'orders', runId);
   await store.put(request, new TextEncoder().encode(JSON.stringify({ version: 1, files: [spec] })));
-  s3 = [];
+  recorder.take();
 
   // The Commit function: read the request, check the footer, append, swap (after losing one swap).
   conflicts.conflicts = 1;
@@ -174,43 +110,13 @@ setUpOrFailEach(async () => {
     { database: DATABASE, name: 'orders', location: tableLocation(CURATED, 'orders') },
     [{ tag: sourceTag('orders/a.csv', 'v1'), files: [spec] }],
   );
-  recorded.push({ phase: 'commit', s3, glue: glueCalls() });
-  glue.restore();
+  recorded.push({ phase: 'commit', ...recorder.take() });
+  recorder.glue.restore();
 });
 
 afterAll(async () => {
   await server?.close();
 });
-
-function caller(who: string, principal: string): S3Caller {
-  return {
-    who,
-    principal,
-    partition: res.partition,
-    region: res.region,
-    account: res.account,
-    bucket: (b) => (b === CURATED ? res.buckets.curated : b),
-    keyArn: res.keyArn,
-    mayBeTagged: () => false,
-    versionedOnAws: () => false,
-  };
-}
-
-/** A recorded Glue command as the IAM requests Glue authorizes: the catalog, the database, the table. */
-function glueRequests(who: string, principal: string, command: S3Command, database: string): IamCall[] {
-  const action = `glue:${command.command.replace(/Command$/, '')}`;
-  const input = command.input as { Name?: string; TableInput?: { Name?: string } };
-  const table = input.Name ?? input.TableInput?.Name;
-  const glue = `arn:${res.partition}:glue:${res.region}:${res.account}`;
-  return [`${glue}:catalog`, `${glue}:database/${database}`, `${glue}:table/${database}/${table}`].map(
-    (resource) => ({
-      who: `${who} ${command.command}`,
-      principal,
-      action,
-      resource,
-    }),
-  );
-}
 
 /** The Glue database the stacks name (the recorded runs used a local name). */
 const database = () => res.databaseName;
@@ -218,8 +124,8 @@ const database = () => res.databaseName;
 function callsOf(phase: 'tables' | 'commit', who: string, principal: string): IamCall[] {
   const r = recorded.find((x) => x.phase === phase)!;
   return [
-    ...r.s3.flatMap((c) => s3Requests(c, caller(who, principal))),
-    ...r.glue.flatMap((c) => glueRequests(who, principal, c, database())),
+    ...r.s3.flatMap((c) => s3Requests(c, curatedCaller(res, who, principal, CURATED))),
+    ...r.glue.flatMap((c) => glueRequests(res, who, principal, c, database())),
   ];
 }
 

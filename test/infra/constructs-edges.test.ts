@@ -107,6 +107,9 @@ describe('the ingest workflow, state by state', () => {
         'ingestDate.$': '$.validation.ingestDate',
         'rows.$': '$.validation.rows',
         'request.$': "$.validation.jobArguments['--commit-request']",
+        // The day folder of the table version the run was validated for (issue 16): the
+        // committer's table. From the job arguments, which every Validate output since issue 15 has.
+        'target.$': "$.validation.jobArguments['--target']",
       },
     });
     expect(parameters['MessageGroupId.$']).toBe('$.validation.dataset');

@@ -22,6 +22,8 @@ import { appendFiles, type IcebergDeps, type TableRef } from '../../lib/iceberg/
 import { LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from '../../lib/local/lake-folder.ts';
 import { localS3Client, startLocalS3 } from '../../lib/local/s3-server.ts';
 
+const LINEAGE_FIELD_IDS = new Set(LINEAGE_FIELDS.map((f) => f.id));
+
 /** The project's declarations (orders, sensor_readings), as the CLI's default `--datasets`. */
 export const DATASETS_DIR = 'datasets';
 
@@ -34,10 +36,14 @@ export interface IcebergLake {
   remove(): Promise<void>;
 }
 
-/** A new lake folder with an (empty) table per declared dataset. */
-export async function icebergLake(prefix: string, now?: () => number): Promise<IcebergLake> {
+/** A new lake folder with an (empty) table per declared dataset (of its current version). */
+export async function icebergLake(
+  prefix: string,
+  now?: () => number,
+  datasetsDir = DATASETS_DIR,
+): Promise<IcebergLake> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  const datasets = await loadDatasets(DATASETS_DIR);
+  const datasets = await loadDatasets(datasetsDir);
   const lake: IcebergLake = {
     dir,
     datasets,
@@ -65,18 +71,18 @@ export async function icebergLake(prefix: string, now?: () => number): Promise<I
   return lake;
 }
 
-/** The dataset's table in the lake. */
-export function tableRef(dataset: string): TableRef {
+/** The dataset's table (of a table version) in the lake. */
+export function tableRef(dataset: string, version = 1): TableRef {
   return {
     database: LOCAL_DATABASE,
-    name: tableName(dataset),
-    location: tableLocation(LOCAL_BUCKETS.curated, dataset),
+    name: tableName(dataset, version),
+    location: tableLocation(LOCAL_BUCKETS.curated, dataset, version),
   };
 }
 
 /**
  * Writes one Parquet file of `select` (a SELECT of the dataset's columns, in any order, without
- * `ingest_date`) into the day's partition, with the table's field ids and its schema in the
+ * `ingest_date`) into the day's partition (of the dataset's current table version), with the table's field ids and its schema in the
  * footer, as the engines write; returns its spec.
  */
 export async function writeDataFile(
@@ -85,7 +91,9 @@ export async function writeDataFile(
   ingestDate: string,
   select: string,
 ): Promise<{ path: string; rows: number; bytes: number; ingestDate: string }> {
-  const schema = icebergSchema(ds);
+  // The declared columns and ingest_date: files written before issue 16 carry no lineage fields.
+  const full = icebergSchema(ds);
+  const schema = { ...full, fields: full.fields.filter((f) => !LINEAGE_FIELD_IDS.has(f.id)) };
   const work = await mkdtemp(join(tmpdir(), 'datafile-'));
   const local = join(work, 'part.parquet');
   const instance = await DuckDBInstance.create(':memory:');
@@ -107,7 +115,7 @@ export async function writeDataFile(
     );
     const reader = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${local}')`);
     const rows = Number(reader.getRowObjectsJson()[0]?.n);
-    const path = `${partitionPrefix(LOCAL_BUCKETS.curated, ds.name, ingestDate)}test-${randomUUID()}-part-00000.parquet`;
+    const path = `${partitionPrefix(LOCAL_BUCKETS.curated, ds.name, ingestDate, ds.version)}test-${randomUUID()}-part-00000.parquet`;
     await store.put(path, await readFile(local));
     return { path, rows, bytes: (await stat(local)).size, ingestDate };
   } finally {
@@ -142,7 +150,7 @@ export async function appendOrders(
       const file = await writeDataFile(deps.store, ds, ingestDate, ordersSelect(rows));
       sources.push({ tag: sourceTag(`orders/${randomUUID()}.csv`, '1'), files: [file] });
     }
-    const result = await appendFiles(deps, tableRef('orders'), sources);
+    const result = await appendFiles(deps, tableRef('orders', ds.version), sources);
     const ids = new Set(Object.values(result.bySource).map((s) => s.snapshotId));
     if (ids.size !== 1) throw new Error(`one append gave ${ids.size} snapshots`);
     return [...ids][0]!;

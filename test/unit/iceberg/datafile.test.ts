@@ -8,7 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDataset } from '../../../lib/datasets/model.ts';
 import { checkDataFile, DataFileError, typeMismatch } from '../../../lib/iceberg/datafile.ts';
-import { type IcebergSchema, icebergSchema } from '../../../lib/iceberg/schema.ts';
+import { type IcebergSchema, icebergSchema, LINEAGE_FIELDS } from '../../../lib/iceberg/schema.ts';
 import { BUCKET, type Lake, SCHEMA, startLake, writeOrders } from './harness.ts';
 
 let lake: Lake;
@@ -50,21 +50,31 @@ describe('checkDataFile', () => {
     await conn.run("SET TimeZone = 'UTC'");
     const select = `SELECT 1::BIGINT AS order_id, 'Ann' AS customer, 'ABC-00001' AS sku, 2::INTEGER AS quantity,
         12.50::DECIMAL(12, 2) AS amount, 'EUR' AS currency, 0.1::DOUBLE AS discount, true AS gift,
-        TIMESTAMPTZ '2026-12-01 10:00:00+00' AS ordered_at, DATE '2026-12-03' AS ship_date, DATE '2026-12-01' AS ingest_date,
-        'orders/a.csv' AS _source_key, 'v1' AS _source_version, TIMESTAMPTZ '2026-12-01 09:59:58.123+00' AS _ingested_at`;
-    const ids = `FIELD_IDS {${schema.fields.map((f) => `${f.name}: ${f.id}`).join(', ')}}`;
-    await conn.run(`COPY (${select}) TO '${local}' (FORMAT parquet, ${ids})`);
+        TIMESTAMPTZ '2026-12-01 10:00:00+00' AS ordered_at, DATE '2026-12-03' AS ship_date, DATE '2026-12-01' AS ingest_date`;
+    const ids = (fields: typeof schema.fields) =>
+      `FIELD_IDS {${fields.map((f) => `${f.name}: ${f.id}`).join(', ')}}`;
+    const lineage = `'orders/a.csv' AS _source_key, 'v1' AS _source_version, TIMESTAMPTZ '2026-12-01 09:00:00.123+00' AS _ingested_at`;
+    await conn.run(`COPY (${select}, ${lineage}) TO '${local}' (FORMAT parquet, ${ids(schema.fields)})`);
+    // A file written before issue 16: no lineage fields (optional, so still accepted).
+    const before = join(lake.dir, 'all-types-pre16.parquet');
+    const declared = schema.fields.filter((f) => f.id < LINEAGE_FIELDS[0]!.id);
+    await conn.run(`COPY (${select}) TO '${before}' (FORMAT parquet, ${ids(declared)})`);
     conn.closeSync();
-    const bytes = new Uint8Array(await readFile(local));
-    await lake.store.put(uri('all-types'), bytes);
-
-    await expect(
-      checkDataFile(
-        lake.store,
-        { path: uri('all-types'), rows: 1, bytes: bytes.byteLength, ingestDate: '2026-12-01' },
-        schema,
-      ),
-    ).resolves.toBeUndefined();
+    for (const [name, path] of [
+      ['all-types', local],
+      ['all-types-pre16', before],
+    ] as const) {
+      const bytes = new Uint8Array(await readFile(path));
+      await lake.store.put(uri(name), bytes);
+      await expect(
+        checkDataFile(
+          lake.store,
+          { path: uri(name), rows: 1, bytes: bytes.byteLength, ingestDate: '2026-12-01' },
+          schema,
+        ),
+        name,
+      ).resolves.toBeUndefined();
+    }
     // Spark's default timestamp type: INT96, which Iceberg does not allow.
     expect(typeMismatch({ name: 'ordered_at', type: 'INT96' }, 'timestamptz')).toBe(
       'holds INT96, not compatible with Iceberg type timestamptz',

@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDataset } from '../../../lib/datasets/model.ts';
 import { checkDataFile, DataFileError } from '../../../lib/iceberg/datafile.ts';
 import { ensureDatasetTable, planDatasetTable } from '../../../lib/iceberg/dataset-tables.ts';
-import { isPromotion, SchemaEvolutionError, schemaChanges } from '../../../lib/iceberg/evolve.ts';
+import {
+  DECLARED_SCHEMA_PROPERTY,
+  isPromotion,
+  planSchema,
+  SchemaEvolutionError,
+  schemaChanges,
+} from '../../../lib/iceberg/evolve.ts';
 import { tableLocation } from '../../../lib/iceberg/layout.ts';
 import { currentSnapshot } from '../../../lib/iceberg/metadata.ts';
 import { liveFiles, readParquetSql, schemaOf } from '../../../lib/iceberg/scan.ts';
@@ -87,7 +93,7 @@ describe('schemaChanges: the rules, by field id', () => {
       /field 3 "amount" is optional in the table and cannot become required/,
     ],
     [
-      'long → int',
+      'int → string',
       schema(f(2, 'qty', 'string', true), f(3, 'amount', 'decimal(5, 2)'), f(1, 'ingest_date', 'date', true)),
       /field 2 "qty" cannot change type from int to string/,
     ],
@@ -139,6 +145,33 @@ describe('schemaChanges: the rules, by field id', () => {
   });
 });
 
+describe('planSchema: a rollback to the schema before an evolution', () => {
+  const s0 = schema(f(2, 'qty', 'int', true), f(1, 'ingest_date', 'date', true));
+  const s1 = {
+    ...schema(f(2, 'qty', 'long'), f(1, 'ingest_date', 'date', true), f(3, 'region', 'string')),
+    'schema-id': 1,
+  };
+  const metadata = (declared?: string) => ({
+    schemas: [s0, s1],
+    'current-schema-id': 1,
+    ...(declared ? { properties: { [DECLARED_SCHEMA_PROPERTY]: declared } } : {}),
+  });
+
+  it('leaves the pipeline’s own later schema when the declaration is one the table had before', () => {
+    expect(planSchema('lake.t', metadata('1'), s0)).toEqual({ changes: [], ahead: true });
+    expect(planSchema('lake.t', metadata('1'), s1)).toEqual({ changes: [], ahead: false });
+  });
+
+  it('refuses it when someone else made the current schema (Athena), or the declaration is no earlier schema', () => {
+    expect(() => planSchema('lake.t', metadata('0'), s0)).toThrow(
+      /^table lake\.t: schema change refused: .*field 3 "region" is in the table/,
+    );
+    expect(() => planSchema('lake.t', metadata(), s0)).toThrow(SchemaEvolutionError);
+    const other = schema(f(2, 'qty', 'long'), f(1, 'ingest_date', 'date', true));
+    expect(() => planSchema('lake.t', metadata('1'), other)).toThrow(/field 3 "region" is in the table/);
+  });
+});
+
 describe('evolveSchema', () => {
   it('adds a schema, makes it current, bumps last-column-id, once; appends record the schema id', async () => {
     const deps = lake.deps();
@@ -159,12 +192,16 @@ describe('evolveSchema', () => {
     await appendFiles(deps, t, [{ tag: 'a#1', files: [file] }]);
     const after = (await loadTable(deps, t)).metadata;
 
+    const rollback = await evolveSchema(deps, t, SCHEMA);
     expect(first).toMatchObject({ evolved: true, schemaId: 1, changes: ['field 5 "region" added (string)'] });
+    expect(rollback).toMatchObject({ evolved: false, ahead: true, schemaId: 1 });
+    expect(after.properties?.[DECLARED_SCHEMA_PROPERTY]).toBe('1');
     expect(again).toEqual({
       metadataLocation: first.metadataLocation,
       evolved: false,
       schemaId: 1,
       changes: [],
+      ahead: false,
     });
     expect(metadata['current-schema-id']).toBe(1);
     expect(metadata.schemas.map((s) => s['schema-id'])).toEqual([0, 1]);
@@ -397,21 +434,30 @@ describe('widening proofs: old files read right under the evolved table (DuckDB 
 
 /** The physical type of the `big` column in the new and the old file. */
 async function parquetTypes(newUri: string, oldUri: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'pt-'));
+  const { dir, paths } = await download([newUri, oldUri]);
   const conn = await duck.connect();
-  const out: Record<string, string> = {};
-  for (const [k, uri] of [
-    ['new', newUri],
-    ['old', oldUri],
-  ] as const) {
-    const p = join(dir, `${k}.parquet`);
-    await writeFile(p, (await lake.store.get(uri))!);
-    const r = await conn.runAndReadAll(`SELECT type FROM parquet_schema('${p}') WHERE name = 'big'`);
-    out[k] = String(r.getRows()[0]![0]);
-  }
+  const physical = async (path: string) =>
+    String(
+      (
+        await conn.runAndReadAll(`SELECT type FROM parquet_schema('${path}') WHERE name = 'big'`)
+      ).getRows()[0]![0],
+    );
+  const out = { new: await physical(paths[0]!), old: await physical(paths[1]!) };
   conn.closeSync();
   await rm(dir, { recursive: true, force: true });
   return out;
+}
+
+/** Local copies of stored objects (DuckDB reads no s3:// here), in a fresh folder. */
+async function download(uris: readonly string[]): Promise<{ dir: string; paths: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'evolve-read-'));
+  const paths: string[] = [];
+  for (const [i, uri] of uris.entries()) {
+    const path = join(dir, `${i}.parquet`);
+    await writeFile(path, (await lake.store.get(uri))!);
+    paths.push(path);
+  }
+  return { dir, paths };
 }
 
 const COLUMNS = [
@@ -441,13 +487,8 @@ const sorted = (rows: Record<string, unknown>[]) =>
     .sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]));
 
 async function duckdbRows(metadata: Awaited<ReturnType<typeof loadTable>>['metadata']): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'scan-'));
-  const local: string[] = [];
-  for (const [i, file] of (await liveFiles(lake.store, metadata, currentSnapshot(metadata))).entries()) {
-    const p = join(dir, `${i}.parquet`);
-    await writeFile(p, (await lake.store.get(file.path))!);
-    local.push(p);
-  }
+  const files = await liveFiles(lake.store, metadata, currentSnapshot(metadata));
+  const { dir, paths: local } = await download(files.map((f) => f.path));
   const conn = await duck.connect();
   await conn.run("SET TimeZone = 'UTC'");
   const types = await conn.runAndReadAll(

@@ -306,14 +306,19 @@ describe('commitBatch', () => {
     await createTable(events);
     await createTable(v2);
     const one = await request(events, 'one', [await dataFile(events, 'one', 3, 0)]);
-    const two = { ...(await request(v2, 'two', [await dataFile(v2, 'two', 4, 10)])), tableVersion: 2 };
+    const target = partitionPrefix(CURATED, 'events', DAY, 2);
+    const two = { ...(await request(v2, 'two', [await dataFile(v2, 'two', 4, 10)])), target };
     const crossed = {
       ...(await request(v2, 'crossed', [await dataFile(events, 'crossed', 2, 20)])),
-      tableVersion: 2,
+      target,
     };
+    const oneTargeted = { ...one, target: partitionPrefix(CURATED, 'events', DAY) };
 
-    const [o1, o2, ox] = await commitBatch([one, two, crossed], deps());
-    const [bad] = await commitBatch([{ ...two, tableVersion: 0 }], deps());
+    const [o1, o2, ox, o1t] = await commitBatch([one, two, crossed, oneTargeted], deps());
+    const [bad] = await commitBatch(
+      [{ ...two, target: `s3://${CURATED}/events/v0/iceberg/data/ingest_date=${DAY}/` }],
+      deps(),
+    );
 
     expect(okOf(o1)).toMatchObject({
       table: `${DATABASE}.events`,
@@ -327,7 +332,11 @@ describe('commitBatch', () => {
     expect(ox).toMatchObject({ error: { name: 'CommitRequestError' }, transient: false });
     expect((ox as { error: { message: string } }).error.message).toContain('events/v2/iceberg/data/');
     expect(bad).toMatchObject({ error: { name: 'CommitRequestError' }, transient: false });
-    expect((bad as { error: { message: string } }).error.message).toContain('table version 0');
+    expect((bad as { error: { message: string } }).error.message).toContain(
+      'is not a day folder of a table of dataset "events"',
+    );
+    // The same landed version as `one`: committed once, found again by its source tag.
+    expect(okOf(o1t)).toMatchObject({ table: `${DATABASE}.events` });
     expect((await table(events)).files.map((f) => f.rows)).toEqual([3]);
     expect((await table(v2)).files.map((f) => f.rows)).toEqual([4]);
   });

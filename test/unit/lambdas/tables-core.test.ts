@@ -123,6 +123,26 @@ describe('handleTables', () => {
     datasets = next;
   });
 
+  it('rolls back: the declarations before an evolution leave the evolved table as it is, and succeed', async () => {
+    const original = await loadDatasets('datasets');
+    // The sensors' version 2 table stays; only orders is rolled back to its schema before.
+    const rolledBack = new Map([...datasets, ['orders', original.get('orders')!]]);
+    const before = await lake.deps().catalog.load('lake', 'orders');
+
+    const out = await handleTables(
+      {
+        requestType: 'Update',
+        physicalResourceId: 'lake/iceberg-tables',
+        properties: properties({ declarationsHash: 'rollback' }),
+      },
+      { iceberg: lake.deps(), datasets: rolledBack, log },
+    );
+
+    expect(out).toMatchObject({ created: [], evolved: [] });
+    expect(out.existing).toContain('orders');
+    expect(await lake.deps().catalog.load('lake', 'orders')).toEqual(before);
+  });
+
   it('fails an Update whose declaration the rules refuse, naming table, field and rule, before touching any table', async () => {
     // orders (first in order) changes by the rules, but must not be evolved while the other is refused.
     const orders = datasets.get('orders')!;
