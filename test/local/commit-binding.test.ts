@@ -22,6 +22,8 @@ beforeAll(async () => {
 
 const REQUEST = 's3://curated/_commits/orders/run-1.json';
 /** A valid file's Validate output, routed to the Convert Lambda. */
+/** The day folder of the table the run was validated for: the committer's table (issue 16). */
+const TARGET = 's3://curated/orders/iceberg/data/ingest_date=2024-01-05/';
 const validation = {
   valid: true,
   done: true,
@@ -32,7 +34,7 @@ const validation = {
   errors: [],
   source: {},
   raw: { bucket: 'raw', key: 'orders/ingest_date=2024-01-05/a.csv' },
-  jobArguments: { '--dataset': 'orders', '--commit-request': REQUEST },
+  jobArguments: { '--dataset': 'orders', '--commit-request': REQUEST, '--target': TARGET },
   conversion: { engine: 'lambda', glueWorkers: 2, glueTimeoutMinutes: 15 },
 };
 const COMMITTED = {
@@ -110,6 +112,7 @@ describe('CommitToTable bound locally', () => {
       ingestDate: '2024-01-05',
       rows: 3,
       request: REQUEST,
+      target: TARGET,
     });
     expect(send!.MessageGroupId).toBe('orders');
     expect(send!.MessageDeduplicationId).toBe('exec-1-0');

@@ -256,7 +256,11 @@ describe('a Glue run no size from the Validate output fits', () => {
     errorCount: 0,
     source: {},
     raw: { bucket: 'raw', key: 'orders/ingest_date=2024-01-05/a.csv' },
-    jobArguments: { '--dataset': 'orders', '--commit-request': 's3://curated/_commits/orders/no-plan.json' },
+    jobArguments: {
+      '--dataset': 'orders',
+      '--commit-request': 's3://curated/_commits/orders/no-plan.json',
+      '--target': 's3://curated/orders/iceberg/data/ingest_date=2024-01-05/',
+    },
   };
 
   it('a Validate output without the plan (a function older than the definition) gets the configured most', async () => {
