@@ -164,9 +164,26 @@ export function matchHeader(ds: Dataset, cells: readonly (string | null)[]): Hea
   const atCell: (HeaderProblem | undefined)[] = [];
   const seen = new Set<Column>();
   const unmatched: number[] = [];
+  // Spark's CSV reader (the Glue job) renames header cells equal up to letter case (`ab`, `AB`
+  // become `ab0`, `AB1`: makeSafeHeader, spark.sql.caseSensitive false), after which its columns
+  // no longer carry the file's texts and a later cell such as `ab1` could be read in their place.
+  const firstAt = new Map<string, number>();
   cells.forEach((text, position) => {
     if (text === null) return;
     const col = byText.get(text);
+    const lower = text.toLowerCase();
+    const earlier = firstAt.get(lower);
+    if (earlier === undefined) firstAt.set(lower, position);
+    else if (!(col && !col.retired && seen.has(col))) {
+      atCell[position] = {
+        position,
+        column: col?.name ?? truncateText(text),
+        value: text,
+        rule: 'duplicate_column',
+        message: `header cell ${position + 1} "${truncateText(text)}" repeats cell ${earlier + 1} "${truncateText(cells[earlier]!)}"${cells[earlier] === text ? '' : ' up to letter case'}: Spark's CSV reader, which converts large files, would rename both (drop or rename one)`,
+      };
+      return;
+    }
     if (!col) {
       unmatched.push(position);
     } else if (col.retired) {

@@ -242,7 +242,9 @@ const datasetSchema = z
       ];
       const own = new Set<string>();
       for (const [field, text] of texts) {
-        const other = owner.get(text);
+        // Up to letter case: Spark's CSV reader renames header cells that differ only in case, so
+        // a file could never carry both columns (lib/datasets/header-match.ts).
+        const other = owner.get(text.toLowerCase());
         if (other !== undefined && other !== index) {
           issue(
             ['columns', index, field],
@@ -254,7 +256,7 @@ const datasetSchema = z
             `alias ${JSON.stringify(text)} is already a header text of this column`,
           );
         } else {
-          owner.set(text, index);
+          owner.set(text.toLowerCase(), index);
         }
         own.add(text);
       }

@@ -432,3 +432,47 @@ describe('what counts as a misspelling', () => {
     expect(mismatches).toEqual([]);
   });
 });
+
+describe('header cells equal up to letter case', () => {
+  it("are refused under either policy, as Spark's CSV reader would rename them and read a later cell in their place", () => {
+    // Prepare: under ignore, `id,ab,ab,ab2` reads as `id,ab1,ab2,ab2` in Spark, whose first
+    // `ab2` is an ignored cell; DuckDB would read the declared ab2 from cell 4.
+    const ds = parseDataset(
+      {
+        name: 'd',
+        extraColumns: 'ignore',
+        columns: [
+          { name: 'id', type: 'string' },
+          { name: 'ab2', type: 'string', optional: true },
+        ],
+      },
+      'd.json',
+    );
+
+    // Act
+    const repeated = matchHeader(ds, ['id', 'ab', 'ab', 'ab2']);
+    const byCase = names(ds, ['id', 'Ab2', 'ab2']);
+    const once = names(ds, ['id', 'ab', 'ab2']);
+
+    // Assess
+    expect(repeated.problems).toEqual([
+      {
+        position: 2,
+        column: 'ab',
+        value: 'ab',
+        rule: 'duplicate_column',
+        message:
+          'header cell 3 "ab" repeats cell 2 "ab": Spark\'s CSV reader, which converts large files, would rename both (drop or rename one)',
+      },
+    ]);
+    expect(repeated.fields.map((c) => c?.name ?? null)).toEqual(['id', null, null, 'ab2']);
+    expect(byCase.problems).toEqual([
+      { position: 1, column: 'Ab2', value: 'Ab2', rule: 'unknown_column' },
+      { position: 2, column: 'ab2', value: 'ab2', rule: 'duplicate_column' },
+    ]);
+    expect(matchHeader(ds, ['id', 'Ab2', 'ab2']).problems[1]!.message).toContain(
+      'repeats cell 2 "Ab2" up to letter case',
+    );
+    expect(once).toEqual({ fields: ['id', null, 'ab2'], ignored: [1], absent: [], problems: [] });
+  });
+});

@@ -30,6 +30,12 @@ describe('dataset declarations are rejected with the file and the field named', 
       'columns[1].header: duplicate column header "X"',
     ],
     [
+      // Spark's CSV reader renames header cells equal up to case: a file could not carry both.
+      'a header equal to another column name up to letter case',
+      [col({ name: 'a', header: 'ID' }), col({ name: 'id' })],
+      'columns[1].name: duplicate column name "id"',
+    ],
+    [
       'a header equal to another column name',
       [col({ name: 'a' }), col({ name: 'b', header: 'a' })],
       'columns[1].header: duplicate column header "a"',
