@@ -4,7 +4,7 @@
 import type { Dataset } from '../datasets/model.ts';
 import { planSchema, SchemaEvolutionError } from './evolve.ts';
 import { tableLocation, tableName } from './layout.ts';
-import { icebergSchema } from './schema.ts';
+import { declaredRenames, icebergSchema } from './schema.ts';
 import { ensureTable, evolveSchema, type IcebergDeps, loadTable, type TableProperties } from './table.ts';
 
 const DAY_MS = 86_400_000;
@@ -75,7 +75,7 @@ export async function ensureDatasetTable(
       changes: [],
     };
   }
-  const evolved = await evolveSchema(deps, table, target);
+  const evolved = await evolveSchema(deps, table, target, declaredRenames(ds));
   return {
     table: table.name,
     metadataLocation: evolved.metadataLocation,
@@ -104,7 +104,7 @@ export async function planDatasetTable(
   if (!(await deps.catalog.load(where.database, name)))
     return { table: name, status: 'created', changes: [] };
   const { metadata } = await loadTable(deps, { database: where.database, name });
-  const plan = planSchema(`${where.database}.${name}`, metadata, icebergSchema(ds));
+  const plan = planSchema(`${where.database}.${name}`, metadata, icebergSchema(ds), declaredRenames(ds));
   const status = plan.ahead ? 'ahead' : plan.changes.length ? 'evolved' : 'unchanged';
   return { table: name, status, changes: plan.changes };
 }

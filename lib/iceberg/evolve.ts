@@ -2,7 +2,9 @@
  * The rules a table's schema evolves by (issue 16), compared BY FIELD ID between the table's
  * current schema and the schema its declaration makes (`icebergSchema(ds)`). Allowed, as the
  * Iceberg spec ("Schema Evolution", "Type promotion") and every reader here can follow them:
- * a new field (optional, with an id never used by the table), a rename (same id, new name),
+ * a new field (optional, with an id never used by the table), a rename (same id, new name, where
+ * the declaration names the old name as the column's `previousName`: a same-typed column moved,
+ * replaced or removed in a declaration otherwise looks like a rename, and would relabel data),
  * required → optional, int → long, decimal(P, S) → decimal(P', S) with P' > P, and doc changes.
  * Everything else is refused with a {@link SchemaEvolutionError} that names the field, its id and
  * the rule: a field the table has that the declaration lacks (dropped, or added by hand in
@@ -43,14 +45,23 @@ export function sameFields(a: IcebergSchema, b: IcebergSchema): boolean {
 }
 
 /**
+ * The renames a declaration names: field id → the name it had before (`previousName`,
+ * lib/iceberg/schema.ts `declaredRenames`); `'any'` allows every rename (only to ask whether one
+ * schema is a later evolution of another, whose renames were declared when it was made).
+ */
+export type Renames = ReadonlyMap<number, string> | 'any';
+
+/**
  * What changes from `current` to `target`, one line per change (empty when nothing does); throws
  * {@link SchemaEvolutionError} listing every change the rules refuse. `history` is every schema the
  * table ever had (its metadata's `schemas`): a new field must not take an id one of them used.
+ * A field renamed is refused unless `renames` names its current name for its id.
  */
 export function schemaChanges(
   current: IcebergSchema,
   target: IcebergSchema,
   history: readonly IcebergSchema[] = [current],
+  renames: Renames = new Map(),
 ): string[] {
   const refused: string[] = [];
   const changes: string[] = [];
@@ -71,7 +82,15 @@ export function schemaChanges(
       );
       continue;
     }
-    if (next.name !== now.name) changes.push(`${field(now)} renamed to "${next.name}"`);
+    if (next.name !== now.name) {
+      if (renames === 'any' || renames.get(now.id) === now.name) {
+        changes.push(`${field(now)} renamed to "${next.name}"`);
+      } else {
+        refused.push(
+          `${field(now)} would be renamed to "${next.name}", which the declaration does not say: a rename declares "previousName": "${now.name}"; a column moved, replaced or removed is not a rename (append new columns, retire old ones, or declare a new table version)`,
+        );
+      }
+    }
     if (now.required !== next.required) {
       if (next.required) {
         refused.push(
@@ -155,12 +174,13 @@ export function planSchema(
     readonly properties?: Readonly<Record<string, string>>;
   },
   target: IcebergSchema,
+  renames: Renames = new Map(),
 ): SchemaPlan {
   const schemas = metadata.schemas as readonly IcebergSchema[];
   const current = schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
   if (!current) throw new Error(`table ${table} has no current schema ${metadata['current-schema-id']}`);
   try {
-    return { changes: schemaChanges(current, target, schemas), ahead: false };
+    return { changes: schemaChanges(current, target, schemas, renames), ahead: false };
   } catch (err) {
     if (!(err instanceof SchemaEvolutionError)) throw err;
     // A rollback asks for exactly a schema the table had before, which the pipeline's own current
@@ -176,7 +196,7 @@ export function planSchema(
 /** Whether `later` is an evolution of `earlier` the rules allow. */
 function isLaterSchema(later: IcebergSchema, earlier: IcebergSchema): boolean {
   try {
-    schemaChanges(earlier, later, [earlier]);
+    schemaChanges(earlier, later, [earlier], 'any');
     return true;
   } catch {
     return false;

@@ -133,3 +133,16 @@ export function icebergSchema(ds: Dataset, schemaId = 0): IcebergSchema {
 export function lastColumnId(schema: IcebergSchema): number {
   return Math.max(...schema.fields.map((f) => f.id));
 }
+
+/**
+ * The renames a declaration names: field id → the column's `previousName` (evolve.ts lets a field
+ * change its name only to the column that says it had that name).
+ */
+export function declaredRenames(ds: Dataset): Map<number, string> {
+  const ids = fieldIds(ds);
+  return new Map(
+    ds.columns.flatMap((col) =>
+      col.previousName === undefined ? [] : [[ids.get(col.name)!, col.previousName]],
+    ),
+  );
+}

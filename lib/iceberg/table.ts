@@ -22,7 +22,7 @@ import {
   writeManifest,
   writeManifestList,
 } from './avro.ts';
-import { DECLARED_SCHEMA_PROPERTY, planSchema, sameFields } from './evolve.ts';
+import { DECLARED_SCHEMA_PROPERTY, planSchema, type Renames, sameFields } from './evolve.ts';
 import {
   currentSnapshot,
   idString,
@@ -255,13 +255,15 @@ export interface EvolveResult {
  * Makes `target` the table's current schema if the rules allow it (evolve.ts, by field id): a new
  * schema (`schema-id` = max + 1, or the id of an identical older schema), `current-schema-id`,
  * `last-column-id`, a new metadata file, one compare-and-swap retried on conflict. The same
- * target again changes nothing, nor does the target of a rollback (`ahead`). Throws {@link SchemaEvolutionError} naming the table, the field,
+ * target again changes nothing, nor does the target of a rollback (`ahead`). A field is renamed
+ * only where `renames` names its current name (a declaration's `previousName`). Throws {@link SchemaEvolutionError} naming the table, the field,
  * its id and the rule when the change is refused; the table is then left as it is.
  */
 export async function evolveSchema(
   deps: IcebergDeps,
   table: TableRef,
   target: IcebergSchema,
+  renames: Renames = new Map(),
 ): Promise<EvolveResult> {
   const now = deps.now ?? Date.now;
   let changes: string[] = [];
@@ -272,7 +274,7 @@ export async function evolveSchema(
     async (base) => {
       const m = base.metadata;
       const schemas = m.schemas as unknown as IcebergSchema[];
-      const plan = planSchema(`${table.database}.${table.name}`, m, target);
+      const plan = planSchema(`${table.database}.${table.name}`, m, target, renames);
       changes = plan.changes;
       ahead = plan.ahead;
       const schemaId = m['current-schema-id'];

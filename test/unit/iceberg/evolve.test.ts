@@ -66,7 +66,7 @@ describe('schemaChanges: the rules, by field id', () => {
       f(1, 'ingest_date', 'date', true),
       f(4, 'region', 'string'),
     );
-    expect(schemaChanges(base, target)).toEqual([
+    expect(schemaChanges(base, target, [base], new Map([[2, 'qty']]))).toEqual([
       'field 2 "qty" renamed to "quantity"',
       'field 2 "quantity" becomes optional',
       'field 2 "quantity" widened from int to long',
@@ -75,6 +75,30 @@ describe('schemaChanges: the rules, by field id', () => {
       'field 4 "region" added (string)',
     ]);
     expect(schemaChanges(base, { ...base, 'schema-id': 9 })).toEqual([]);
+  });
+
+  it('refuses a rename the declaration does not name: two same-typed columns swapped would relabel every stored value', () => {
+    // Prepare: net and gross change places in the declaration, so their ids change names.
+    const table = schema(f(2, 'net', 'decimal(9, 2)'), f(3, 'gross', 'decimal(9, 2)'));
+    const swapped = schema(f(2, 'gross', 'decimal(9, 2)'), f(3, 'net', 'decimal(9, 2)'));
+
+    // Act / Assess
+    expect(() => schemaChanges(table, swapped)).toThrow(
+      'field 2 "net" would be renamed to "gross", which the declaration does not say: a rename declares "previousName": "net"',
+    );
+    // A previousName naming another old name is no declaration of this rename either.
+    expect(() => schemaChanges(table, swapped, [table], new Map([[2, 'gross']]))).toThrow(/field 2 "net"/);
+    expect(
+      schemaChanges(
+        table,
+        swapped,
+        [table],
+        new Map([
+          [2, 'net'],
+          [3, 'gross'],
+        ]),
+      ),
+    ).toEqual(['field 2 "net" renamed to "gross"', 'field 3 "gross" renamed to "net"']);
   });
 
   it.each([
