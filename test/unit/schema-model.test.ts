@@ -156,6 +156,28 @@ describe('dataset declarations are rejected with the file and the field named', 
     ]);
   });
 
+  it('every column retired: a file would carry none', () => {
+    const problems = problemsOf({
+      name: 'd',
+      columns: [
+        { name: 'a', type: 'string', retired: true },
+        { name: 'b', type: 'int', retired: true },
+      ],
+    });
+    expect(problems).toEqual(['columns: every column is retired: a file would carry none']);
+    const oneLive = parseDataset(
+      {
+        name: 'd',
+        columns: [
+          { name: 'a', type: 'string', retired: true },
+          { name: 'b', type: 'int' },
+        ],
+      },
+      'datasets/d.json',
+    );
+    expect(oneLive.columns.map((c) => c.retired)).toEqual([true, false]);
+  });
+
   it('a delimiter of two characters', () => {
     const problems = problemsOf({ name: 'd', dialect: { delimiter: '||' }, columns: [col({})] });
     expect(problems.join('\n')).toContain(
