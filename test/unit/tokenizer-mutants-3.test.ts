@@ -191,16 +191,22 @@ describe('the hint of an unknown header cell', () => {
   });
 
   it('folds case by lower-casing: the Kelvin sign (U+212A) is a k', () => {
+    // Prepare: without the kelvin cell (beside it, the Kelvin cell repeats it up to case, which is
+    // a duplicate_column: Spark, lower-casing as Java does, would rename both).
+    const result = validate(AMOUNT, bytes('id,Amount (EUR),\u212Aelvin\n1,2,3\n'));
+
     // Act / Assess
-    expect(messageFor('\u212Aelvin')).toBe(
+    expect(result.errors.filter((e) => e.rule === 'unknown_column').map((e) => e.message)).toEqual([
       'the header names an unknown column "\u212Aelvin" (did you mean "kelvin"?)',
-    );
+    ]);
+    const beside = validate(AMOUNT, bytes('id,Amount (EUR),kelvin,\u212Aelvin\n1,2,3,4\n'));
+    expect(beside.errors.map((e) => e.rule)).toEqual(['duplicate_column']);
   });
 });
 
 describe('counts under a __proto__ key', () => {
   it('counts a second error under __proto__ like any other column', () => {
-    // Prepare: two header cells "__proto__", both unknown.
+    // Prepare: two header cells "__proto__": the first unknown, the second also a repeat.
     const input = bytes('a,b,__proto__,__proto__\n1,2,3,4\n');
 
     // Act
@@ -209,7 +215,7 @@ describe('counts under a __proto__ key', () => {
     // Assess
     expect(result.errorCount).toBe(2);
     expect(Object.entries(result.errorsByColumn)).toEqual([['__proto__', 2]]);
-    expect(result.errorsByRule).toEqual({ unknown_column: 2 });
+    expect(result.errorsByRule).toEqual({ unknown_column: 1, duplicate_column: 1 });
   });
 
   it('leaves the __proto__ count a plain data property that a caller may update, like any other count', () => {
