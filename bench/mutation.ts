@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { EXPLAINED, type Explanation } from './mutation-notes.ts';
 
 const USAGE = `usage: npm run mutation -- [--group NAME[,NAME]] [--full] [--report-only] [--baseline FILE]
-  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, ledger, iceberg, conversion, constructs); the report keeps the others' last results
+  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, ledger, iceberg, evolution, conversion, constructs); the report keeps the others' last results
   --full           forget the incremental results and test every mutant again (do, after adding test files)
   --report-only    rewrite MUTATION.md from the last results without running Stryker
   --baseline FILE  write the scores to FILE (JSON) instead of MUTATION.md: the "before" column`;
@@ -128,6 +128,24 @@ export const GROUPS: readonly Group[] = [
     // Module-level constants (summary keys, the manifest-merge threshold) are the format's shape.
     ignoreStatic: true,
     why: "the Iceberg committer: snapshots, idempotency, the compare-and-swap loop, the footer check, the scan, and the commit step's batch",
+  },
+  {
+    name: 'evolution',
+    mutate: [
+      'lib/datasets/header-match.ts',
+      'lib/datasets/compat.ts',
+      'lib/iceberg/evolve.ts',
+      'lib/datasets/latest-view.ts',
+    ],
+    tests: [
+      'test/unit/header-match.test.ts',
+      'test/unit/validation-evolution.test.ts',
+      'test/unit/datasets-compat.test.ts',
+      'test/unit/iceberg/evolve.test.ts',
+      'test/unit/latest-view.test.ts',
+    ],
+    ignoreStatic: true,
+    why: "the rules of change: a header's reading, the declarations' compatibility check, the table's evolution by field id, and the newest-row view",
   },
   {
     name: 'conversion',

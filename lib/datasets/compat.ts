@@ -90,7 +90,7 @@ function datasetAdded(ds: Dataset): DeclarationChange {
     kind: 'dataset-added',
     verdict: 'compatible',
     rule: 'dataset-added',
-    message: `new dataset: table ${tableName(ds.name, ds.version)} is created on deploy`,
+    message: `new dataset: table ${tableName(ds.name, ds.version)} is created on deploy (a table of that name left by an earlier declaration is evolved to this one by the rules instead, and refused if they do not allow it)`,
   };
 }
 
@@ -100,7 +100,7 @@ function datasetRemoved(ds: Dataset): DeclarationChange {
     kind: 'dataset-removed',
     verdict: 'compatible',
     rule: 'dataset-removed',
-    message: `dataset no longer declared: table ${tableName(ds.name, ds.version)} is kept and stays queryable; new files for it are refused`,
+    message: `dataset no longer declared: table ${tableName(ds.name, ds.version)} is kept with its data (never dropped), but the operator policy and the local query no longer name it, and new files for it are refused`,
   };
 }
 

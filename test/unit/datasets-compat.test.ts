@@ -54,10 +54,12 @@ describe('no change, datasets added and removed', () => {
     expect(added[0]!.message).toContain('orders_v2');
   });
 
-  it('a dataset no longer declared is compatible: its table is kept and stays queryable', () => {
+  it('a dataset no longer declared is compatible: its table is kept, no longer named by the policy and the local query', () => {
     const removed = compareDeclarations(one(dataset()), new Map());
     expect(removed.map(brief)).toEqual([['', 'compatible', 'dataset-removed']]);
-    expect(removed[0]!.message).toContain('kept and stays queryable');
+    expect(removed[0]!.message).toContain(
+      'table orders is kept with its data (never dropped), but the operator policy',
+    );
   });
 });
 
