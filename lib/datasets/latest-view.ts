@@ -7,8 +7,11 @@
  * Which row is newest: the greatest `_ingested_at` (when S3 received the landed object), then the
  * greatest `_source_key`, then the greatest `_source_version`, rows without lineage (written before
  * lineage existed) last. Two rows of one key that tie on all three came from the same landed
- * object (a file that repeats a key): the remaining columns then decide, ascending, so that both
- * engines return the same row for the same data instead of an arbitrary one.
+ * object (a file that repeats a key), and which one the view keeps is unspecified (the engines may
+ * differ). Ordering them by their other columns would make it deterministic, but the window would
+ * then read every column of the table for any query of the view: on Athena, which bills the
+ * columns a query reads, `SELECT order_id, amount FROM orders_latest` would cost a full-width scan
+ * (BENCHMARKS.md, "The newest row per key").
  */
 import { latestViewName, tableName } from '../iceberg/layout.ts';
 import { type Column, type Dataset, LINEAGE_COLUMNS, liveColumns } from './model.ts';
@@ -94,15 +97,12 @@ export function latestViewSql(ds: Dataset): string {
     LINEAGE_COLUMNS.sourceKey,
     LINEAGE_COLUMNS.sourceVersion,
   ].map((c) => `${quote(c)} DESC NULLS LAST`);
-  const rest = liveColumns(ds)
-    .filter((c) => !key.includes(c.name))
-    .map((c) => `${quote(c.name)} ASC NULLS LAST`);
   const list = columns.map(quote).join(', ');
   return [
     `SELECT ${list}`,
     'FROM (',
     `  SELECT ${list},`,
-    `    row_number() OVER (PARTITION BY ${key.map(quote).join(', ')} ORDER BY ${[...newestFirst, ...rest].join(', ')}) AS ${quote(rank)}`,
+    `    row_number() OVER (PARTITION BY ${key.map(quote).join(', ')} ORDER BY ${newestFirst.join(', ')}) AS ${quote(rank)}`,
     `  FROM ${quote(view.table)}`,
     ') AS ranked',
     `WHERE ${quote(rank)} = 1`,
