@@ -41,6 +41,10 @@ export interface ConversionFigures {
   readonly oneColumnBytesRead: number;
   /** Size of the Parquet file that query opens. */
   readonly fileBytes: number;
+  /** Compressed bytes of each column's chunks, by column name. */
+  readonly columnBytes: Readonly<Record<string, number>>;
+  /** The footer a reader fetches before any chunk (metadata, its length, the magic). */
+  readonly footerBytes: number;
 }
 
 /**
@@ -53,7 +57,13 @@ export async function measureConversion(
   dataset: Dataset,
   workDir: string,
   column: string = AGGREGATE_COLUMN,
+  options: { readonly lineage?: boolean } = {},
 ): Promise<ConversionFigures> {
+  // Without lineage: the schema a Validate function from before issue 16 passed (no lineage
+  // fields, no lineage arguments), which the engines still convert.
+  const lineage = options.lineage ?? true;
+  const schema = sparkSchema(dataset);
+  const fields = lineage ? schema.fields : schema.fields.filter((f) => !('lineage' in f.metadata));
   const csvBytes = (await stat(csvPath)).size;
   const verdict = await validateCsv(createReadStream(csvPath, { highWaterMark: 1 << 20 }), dataset);
   if (!verdict.valid)
@@ -76,14 +86,18 @@ export async function measureConversion(
         '--target': partitionPrefix('curated', dataset.name, '2024-01-05'),
         '--ingest-date': '2024-01-05',
         '--commit-request': commitRequestUri('curated', dataset.name, 'bench'),
-        '--schema': JSON.stringify(sparkSchema(dataset)),
+        '--schema': JSON.stringify({ ...schema, fields }),
         '--expected-rows': String(verdict.rows),
         '--run-id': 'bench',
         '--delimiter': dataset.dialect.delimiter,
         '--quote': dataset.dialect.quote,
-        '--source-key': `${dataset.name}/bench.csv`,
-        '--source-version': 'v1',
-        '--ingested-at': '2024-01-05T10:00:00.000Z',
+        ...(lineage
+          ? {
+              '--source-key': `${dataset.name}/bench.csv`,
+              '--source-version': 'v1',
+              '--ingested-at': '2024-01-05T10:00:00.000Z',
+            }
+          : {}),
       },
       s3,
       { workDir: join(dir, 'tmp') },
@@ -95,11 +109,14 @@ export async function measureConversion(
     const metadata = parquetMetadata(
       bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
     );
-    let chunkBytes = 0;
+    const columnBytes: Record<string, number> = {};
     for (const group of metadata.row_groups)
-      for (const chunk of group.columns)
-        if (chunk.meta_data?.path_in_schema.join('.') === column)
-          chunkBytes += Number(chunk.meta_data.total_compressed_size);
+      for (const chunk of group.columns) {
+        const name = chunk.meta_data?.path_in_schema.join('.');
+        if (name !== undefined)
+          columnBytes[name] = (columnBytes[name] ?? 0) + Number(chunk.meta_data!.total_compressed_size);
+      }
+    const chunkBytes = columnBytes[column] ?? 0;
     if (chunkBytes === 0) throw new Error(`no column ${column} in ${output}`);
     // A reader fetches the footer (metadata, its 4-byte length and the 4-byte magic), then the chunks.
     const footerBytes = metadata.metadata_length + 8;
@@ -112,6 +129,8 @@ export async function measureConversion(
       seconds: result.seconds,
       oneColumnBytesRead: chunkBytes + footerBytes,
       fileBytes: bytes.length,
+      columnBytes,
+      footerBytes,
     };
   } finally {
     s3.destroy();
