@@ -543,9 +543,11 @@ function valueRuleFindings(was: Column, now: Column): Finding[] {
       `${bound}-changed`,
       a === undefined || tightened
         ? `${what} (tightened): new files with values ${bound === 'min' ? 'below' : 'above'} ${b} are rejected`
-        : tightened === false
-          ? `${what} (relaxed)`
-          : `${what}: new files are checked against it`,
+        : order === 0
+          ? `${what}: the same bound, written differently`
+          : tightened === false
+            ? `${what} (relaxed)`
+            : `${what}: new files are checked against it`,
     );
   }
   return found;

@@ -639,6 +639,25 @@ describe('the message of every change kind, exactly', () => {
     },
   );
 
+  it.each([
+    ['int', '05', 5],
+    ['bigint', '+5', '5'],
+    ['decimal', '9.0', '9'],
+    ['double', '1e1', 10],
+    ['timestamp', '2026-01-01T10:00:00+00:00', '2026-01-01 10:00:00'],
+  ] as [string, number | string, number | string][])(
+    'a %s bound rewritten to the same value is said to be the same, neither tightened nor relaxed',
+    (type, was, now) => {
+      const at = (patch: Json) => small([typed(type, patch)]);
+      expect(changes(at({ min: now }), at({ min: was }))[0]!.message).toBe(
+        `min ${was} → ${now}: the same bound, written differently`,
+      );
+      expect(changes(at({ max: now }), at({ max: was }))[0]!.message).toBe(
+        `max ${was} → ${now}: the same bound, written differently`,
+      );
+    },
+  );
+
   it('timestamp bounds with Z and a negative offset compare as instants', () => {
     // 11:00-02:00 is 13:00 UTC, after 10:00Z: a raised max.
     const at = (max: string) => small([typed('timestamp', { max })]);
