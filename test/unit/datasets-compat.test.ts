@@ -1159,3 +1159,22 @@ describe('hasBreaking and the order of datasets', () => {
     ]);
   });
 });
+
+describe('which column is named as moved or inserted', () => {
+  const named = (names: string[]) => dataset(names.map((name) => ({ name, type: 'string' })));
+
+  it.each([
+    ['a c b d e', 'b'],
+    ['a b d c e', 'c'],
+  ])('of two neighbours swapped (%s from a b c d e), the earlier one: %s', (order, moved) => {
+    // Both fixes are one move; the rule names the same column every time.
+    const found = changes(named(order.split(' ')), named(['a', 'b', 'c', 'd', 'e']));
+    expect(found.map(brief)).toEqual([[moved, 'breaking', 'column-moved']]);
+  });
+
+  it('a column inserted before the only kept one is inserted, and the kept one did not move', () => {
+    expect(changes(named(['n', 'a']), named(['a'])).map(brief)).toEqual([
+      ['n', 'breaking', 'column-inserted'],
+    ]);
+  });
+});
