@@ -608,6 +608,8 @@ describe('the message of every change kind, exactly', () => {
     // 9 < 10 as numbers, not as text.
     ['decimal', '9', '10'],
     ['date', '2026-01-09', '2026-01-10'],
+    // Years below 100, which a date parser may read as 19xx or 20xx.
+    ['date', '0050-01-01', '1999-12-31'],
     // 10:00+02:00 is 08:00 UTC, before 09:00 (no offset: UTC).
     ['timestamp', '2026-01-01 10:00:00+02:00', '2026-01-01 09:00:00'],
   ] as [string, number | string, number | string][])(
@@ -657,6 +659,15 @@ describe('the message of every change kind, exactly', () => {
       );
     },
   );
+
+  it('timestamp bounds compare to the microsecond, as the validator checks values', () => {
+    // Prepare: the same millisecond, one microsecond apart.
+    const at = (min: string) => small([typed('timestamp', { min })]);
+    // Act / Assess
+    expect(changes(at('2026-01-01T10:00:00.123457Z'), at('2026-01-01T10:00:00.123456Z'))[0]!.message).toBe(
+      'min 2026-01-01T10:00:00.123456Z → 2026-01-01T10:00:00.123457Z (tightened): new files with values below 2026-01-01T10:00:00.123457Z are rejected',
+    );
+  });
 
   it('timestamp bounds with Z and a negative offset compare as instants', () => {
     // 11:00-02:00 is 13:00 UTC, after 10:00Z: a raised max.
