@@ -545,6 +545,13 @@ describe('header matching: the edges the mutants found', () => {
     ]);
   });
 
+  it('takes no swap before the first character: "a" is three edits from "aaa\\u0001", U+0001 being no "character before"', () => {
+    // Prepare: a call that leaves a small value where a wrong swap would read it (the rows are reused).
+    expect(editDistance('ab', 'ba', 2)).toBe(1);
+    // Act / Assess
+    expect(editDistance('a', 'aaa\u0001', 3)).toBe(3);
+  });
+
   it('measures texts longer than its first table rows (66, then 200 characters)', () => {
     // The first call past 62 characters grows the reused rows; the second grows them again.
     const long = `${'x'.repeat(60)}abcdef`;
