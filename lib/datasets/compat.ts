@@ -7,6 +7,7 @@
  */
 import { latestViewName, tableName } from '../iceberg/layout.ts';
 import { type Column, type Dataset, typeLabel } from './model.ts';
+import { literalInstant } from './values.ts';
 
 /** What a change does to the tables and the files: kept in place, or refused in place. */
 export type Verdict = 'compatible' | 'breaking';
@@ -543,9 +544,11 @@ function valueRuleFindings(was: Column, now: Column): Finding[] {
       `${bound}-changed`,
       a === undefined || tightened
         ? `${what} (tightened): new files with values ${bound === 'min' ? 'below' : 'above'} ${b} are rejected`
-        : tightened === false
-          ? `${what} (relaxed)`
-          : `${what}: new files are checked against it`,
+        : order === 0
+          ? `${what}: the same bound, written differently`
+          : tightened === false
+            ? `${what} (relaxed)`
+            : `${what}: new files are checked against it`,
     );
   }
   return found;
@@ -566,10 +569,9 @@ function compareBound(col: Column, a: number | string, b: number | string): numb
     case 'date':
       return x < y ? -1 : x > y ? 1 : 0;
     case 'timestamp': {
-      const instant = (t: string) =>
-        Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t.replace(' ', 'T') : `${t.replace(' ', 'T')}Z`);
-      const d = instant(x) - instant(y);
-      return Number.isNaN(d) ? undefined : Math.sign(d);
+      // To the microsecond, as the validator compares (Date.parse stops at the millisecond).
+      const [[xMs, xMicros], [yMs, yMicros]] = [literalInstant(x), literalInstant(y)];
+      return Math.sign(xMs - yMs || xMicros - yMicros);
     }
     default:
       return undefined;

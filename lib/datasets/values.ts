@@ -443,7 +443,8 @@ function literalDateKey(text: string): number {
   return dateKey(Buffer.from(text, 'latin1'), 0);
 }
 
-function literalInstant(text: string): [number, number] {
+/** The UTC instant of a valid timestamp literal: epoch milliseconds and microseconds within the ms. */
+export function literalInstant(text: string): [number, number] {
   if (readTimestamp(Buffer.from(text, 'latin1'), 0, text.length))
     throw new Error(`invalid timestamp ${text}`);
   return [instantMs, instantMicros];

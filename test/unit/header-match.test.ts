@@ -476,3 +476,88 @@ describe('header cells equal up to letter case', () => {
     expect(once).toEqual({ fields: ['id', null, 'ab2'], ignored: [1], absent: [], problems: [] });
   });
 });
+
+describe('header matching: the edges the mutants found', () => {
+  const cols = (...columns: Record<string, unknown>[]) => columns.map((c) => ({ type: 'string', ...c }));
+
+  it('reports the very same text twice as a column appearing twice, not as a case repeat', () => {
+    // Act
+    const m = matchHeader(stringColumns('id', 'amount'), ['id', 'amount', 'amount']);
+    // Assess
+    expect(m.problems).toEqual([
+      {
+        position: 2,
+        column: 'amount',
+        value: 'amount',
+        rule: 'duplicate_column',
+        message: 'column "amount" appears twice in the header',
+      },
+    ]);
+  });
+
+  it('compares cells up to letter case as Spark does, by lower case: "Maße" and "MASSE" are two columns', () => {
+    // Prepare: upper-casing would make both "MASSE"; lower-casing keeps "maße" and "masse".
+    const ds = parseDataset(
+      { name: 'd', columns: cols({ name: 'a', header: 'Maße' }, { name: 'b', header: 'MASSE' }) },
+      'd.json',
+    );
+    // Act / Assess
+    expect(names(ds, ['Maße', 'MASSE'])).toEqual({
+      fields: ['a', 'b'],
+      ignored: [],
+      absent: [],
+      problems: [],
+    });
+  });
+
+  it('folds a header by lower case: "Straße" is no misspelling of "Strasse" (two edits for seven letters)', () => {
+    const ds = parseDataset(
+      {
+        name: 'd',
+        extraColumns: 'ignore',
+        columns: cols({ name: 'id' }, { name: 's', header: 'Strasse', optional: true }),
+      },
+      'd.json',
+    );
+    expect(names(ds, ['id', 'Straße'])).toEqual({
+      fields: ['id', null],
+      ignored: [1],
+      absent: ['s'],
+      problems: [],
+    });
+  });
+
+  it('folds `_` to a space that counts toward the length: "ab_cdexy" is two edits from the 8-letter "ab cdefg"', () => {
+    // Prepare: 8 folded characters allow two edits; without the space, 7 would allow one.
+    const ds = parseDataset(
+      {
+        name: 'd',
+        extraColumns: 'ignore',
+        columns: cols({ name: 'id' }, { name: 'x', header: 'ab cdefg', optional: true }),
+      },
+      'd.json',
+    );
+    // Act
+    const m = matchHeader(ds, ['id', 'ab_cdexy']);
+    // Assess
+    expect(m.problems.map((p) => p.message)).toEqual([
+      `the header names an unknown column "ab_cdexy" (did you mean "ab cdefg"?)${UNDER_IGNORE}`,
+    ]);
+  });
+
+  it('takes no swap before the first character: "a" is three edits from "aaa\\u0001", U+0001 being no "character before"', () => {
+    // Prepare: a call that leaves a small value where a wrong swap would read it (the rows are reused).
+    expect(editDistance('ab', 'ba', 2)).toBe(1);
+    // Act / Assess
+    expect(editDistance('a', 'aaa\u0001', 3)).toBe(3);
+  });
+
+  it('measures texts longer than its first table rows (66, then 200 characters)', () => {
+    // The first call past 62 characters grows the reused rows; the second grows them again.
+    const long = `${'x'.repeat(60)}abcdef`;
+    expect(editDistance(long, `${'x'.repeat(60)}abdcef`, 2)).toBe(1);
+    expect(editDistance(long, `${'x'.repeat(60)}zzzdef`, 2)).toBe(3);
+    const longer = 'y'.repeat(200);
+    expect(editDistance(longer, `${'y'.repeat(100)}z${'y'.repeat(99)}`, 2)).toBe(1);
+  });
+});

@@ -11,6 +11,7 @@ import {
   latestView,
   latestViewColumns,
   latestViewSql,
+  prestoViewTableInput,
   queryableTables,
 } from '../../lib/datasets/latest-view.ts';
 import { type Dataset, parseDataset } from '../../lib/datasets/model.ts';
@@ -151,5 +152,96 @@ describe('the _latest view SQL', () => {
     expect(latestView(ds)).toBeUndefined();
     expect(queryableTables(ds)).toEqual(['plain']);
     expect(() => latestViewSql(ds)).toThrow('dataset "plain" declares no key: it has no plain_latest view');
+  });
+});
+
+describe("the view's column types and SQL text, exactly", () => {
+  /** A dataset keyed by two columns, with one column of every type and a retired one. */
+  const everyType = (): Dataset =>
+    parseDataset(
+      {
+        name: 'items',
+        key: ['item_id', 'shop'],
+        columns: [
+          { name: 'item_id', type: 'bigint', nullable: false },
+          { name: 'shop', type: 'string', nullable: false },
+          { name: 'qty', type: 'int' },
+          { name: 'price', type: 'decimal', precision: 8, scale: 2 },
+          { name: 'weight', type: 'double' },
+          { name: 'sold', type: 'boolean' },
+          { name: 'day', type: 'date' },
+          { name: 'at', type: 'timestamp' },
+          { name: 'legacy', type: 'string', retired: true },
+        ],
+      },
+      'items.json',
+    );
+
+  it('gives each declared type its Trino and its Hive (Glue) name, then the lineage columns', () => {
+    expect(latestViewColumns(everyType()).map((c) => [c.name, c.type, c.hiveType])).toEqual([
+      ['item_id', 'bigint', 'bigint'],
+      ['shop', 'varchar', 'string'],
+      ['qty', 'integer', 'int'],
+      ['price', 'decimal(8,2)', 'decimal(8,2)'],
+      ['weight', 'double', 'double'],
+      ['sold', 'boolean', 'boolean'],
+      ['day', 'date', 'date'],
+      ['at', 'timestamp(6) with time zone', 'timestamp'],
+      ['_source_key', 'varchar', 'string'],
+      ['_source_version', 'varchar', 'string'],
+      ['_ingested_at', 'timestamp(6) with time zone', 'timestamp'],
+    ]);
+  });
+
+  it('partitions by every key column and orders by the lineage, then the other live columns only', () => {
+    // Act
+    const sql = latestViewSql(everyType());
+    // Assess: the whole text (it is what Athena stores and DuckDB runs).
+    const list =
+      '"item_id", "shop", "qty", "price", "weight", "sold", "day", "at", "_source_key", "_source_version", "_ingested_at"';
+    expect(sql).toBe(
+      [
+        `SELECT ${list}`,
+        'FROM (',
+        `  SELECT ${list},`,
+        '    row_number() OVER (PARTITION BY "item_id", "shop" ORDER BY "_ingested_at" DESC NULLS LAST, "_source_key" DESC NULLS LAST, "_source_version" DESC NULLS LAST, "qty" ASC NULLS LAST, "price" ASC NULLS LAST, "weight" ASC NULLS LAST, "sold" ASC NULLS LAST, "day" ASC NULLS LAST, "at" ASC NULLS LAST) AS "_latest_rank"',
+        '  FROM "items"',
+        ') AS ranked',
+        'WHERE "_latest_rank" = 1',
+      ].join('\n'),
+    );
+  });
+
+  it('is stored in Glue as Athena stores a view: the Presto view JSON in base64, its marker and parameters', () => {
+    // Prepare
+    const ds = everyType();
+    const columns = latestViewColumns(ds);
+    // Act
+    const input = prestoViewTableInput(ds, 'lake_db');
+    // Assess: the envelope, then the decoded definition.
+    const match = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.viewOriginalText);
+    expect(match).not.toBeNull();
+    expect(JSON.parse(Buffer.from(match![1]!, 'base64').toString('utf8'))).toStrictEqual({
+      originalSql: latestViewSql(ds),
+      catalog: 'awsdatacatalog',
+      schema: 'lake_db',
+      columns: columns.map((c) => ({ name: c.name, type: c.type })),
+      runAsInvoker: true,
+    });
+    expect({ ...input, viewOriginalText: undefined }).toStrictEqual({
+      name: 'items_latest',
+      tableType: 'VIRTUAL_VIEW',
+      viewOriginalText: undefined,
+      viewExpandedText: '/* Presto View */',
+      parameters: { presto_view: 'true', comment: 'Presto View' },
+      columns: columns.map((c) => ({ name: c.name, type: c.hiveType })),
+    });
+  });
+
+  it('refuses a Glue view for a dataset without a key, naming the dataset and the view', () => {
+    const ds = parseDataset({ name: 'plain', columns: [{ name: 'a', type: 'int' }] }, 'plain.json');
+    expect(() => prestoViewTableInput(ds, 'lake_db')).toThrow(
+      'dataset "plain" declares no key: it has no plain_latest view',
+    );
   });
 });

@@ -18,6 +18,7 @@ import {
   isPromotion,
   planSchema,
   SchemaEvolutionError,
+  sameFields,
   schemaChanges,
 } from '../../../lib/iceberg/evolve.ts';
 import { tableLocation } from '../../../lib/iceberg/layout.ts';
@@ -193,6 +194,111 @@ describe('planSchema: a rollback to the schema before an evolution', () => {
     expect(() => planSchema('lake.t', metadata(), s0)).toThrow(SchemaEvolutionError);
     const other = schema(f(2, 'qty', 'long'), f(1, 'ingest_date', 'date', true));
     expect(() => planSchema('lake.t', metadata('1'), other)).toThrow(/field 3 "region" is in the table/);
+  });
+});
+
+describe('schemaChanges, sameFields, isPromotion and planSchema: the edges', () => {
+  const base = schema(
+    f(2, 'qty', 'int', true),
+    f(3, 'amount', 'decimal(5, 2)'),
+    f(1, 'ingest_date', 'date', true),
+  );
+
+  it('says a reorder alone is a change, and lists every refusal in one message, named SchemaEvolutionError', () => {
+    // Prepare: the same fields in another order; then a type change and a dropped field at once.
+    const reordered = schema(base.fields[1]!, base.fields[0]!, base.fields[2]!);
+    const twoRefusals = schema(f(2, 'qty', 'string', true), f(1, 'ingest_date', 'date', true));
+    // Act / Assess
+    expect(schemaChanges(base, reordered)).toEqual(['field order changed']);
+    let error: unknown;
+    try {
+      schemaChanges(base, twoRefusals);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SchemaEvolutionError);
+    expect((error as Error).name).toBe('SchemaEvolutionError');
+    expect((error as Error).message).toBe(
+      'schema change refused: field 2 "qty" cannot change type from int to string in place (allowed: int → long, decimal(P, S) → decimal(P\', S) with P\' > P): declare a new table version; field 3 "amount" is in the table but not in the declaration (a removed column, or one added outside the pipeline): retire a column instead of removing it, and drop a foreign field from the table by hand',
+    );
+  });
+
+  it("allows every rename under 'any' (a later schema's renames were declared when it was made)", () => {
+    const table = schema(f(2, 'net', 'decimal(9, 2)'));
+    expect(schemaChanges(table, schema(f(2, 'gross', 'decimal(9, 2)')), [table], 'any')).toEqual([
+      'field 2 "net" renamed to "gross"',
+    ]);
+  });
+
+  it('compares fields by id, name, required, type (spaces aside) and doc, in order', () => {
+    const same = (...fields: IcebergField[]) => sameFields(base, { ...schema(...fields), 'schema-id': 4 });
+    const [qty, amount, date] = base.fields as [IcebergField, IcebergField, IcebergField];
+    expect(same(qty, { ...amount, type: 'decimal(5,2)' }, date)).toBe(true);
+    expect(same({ ...qty, type: 'long' }, amount, date)).toBe(false);
+    expect(same(qty, { ...amount, doc: 'in euros' }, date)).toBe(false);
+    expect(same({ ...qty, required: false }, amount, date)).toBe(false);
+    expect(same(amount, qty, date)).toBe(false);
+  });
+
+  it('promotes only int to long, whatever else ends in long', () => {
+    expect(isPromotion('string', 'long')).toBe(false);
+    expect(isPromotion('decimal(5, 2)', 'long')).toBe(false);
+  });
+
+  it('names a table whose current schema id is missing from its schemas', () => {
+    expect(() => planSchema('lake.t', { schemas: [base], 'current-schema-id': 7 }, base)).toThrow(
+      'table lake.t has no current schema 7',
+    );
+  });
+
+  it('lets an error that is no refused change through as it is', () => {
+    // A target without fields is a programming error, not a schema change to refuse.
+    const broken = { type: 'struct', 'schema-id': 1 } as unknown as IcebergSchema;
+    expect(() => planSchema('lake.t', { schemas: [base], 'current-schema-id': 0 }, broken)).toThrow(
+      TypeError,
+    );
+  });
+
+  it('counts a table created by the pipeline (schema 0, no property) as its own for a rollback', () => {
+    // Prepare: schema 0 is current and the evolution of schema 5, which the declaration asks for.
+    const older = { ...schema(f(2, 'qty', 'int', true), f(1, 'ingest_date', 'date', true)), 'schema-id': 5 };
+    const current = schema(f(2, 'qty', 'long'), f(1, 'ingest_date', 'date', true), f(3, 'region', 'string'));
+    // Act / Assess
+    expect(planSchema('lake.t', { schemas: [current, older], 'current-schema-id': 0 }, older)).toEqual({
+      changes: [],
+      ahead: true,
+    });
+  });
+
+  it('treats a rollback across a declared rename as the pipeline’s own later schema', () => {
+    // Prepare: schema 1 renamed qty (declared then) and widened it.
+    const s0 = schema(f(2, 'qty', 'int', true), f(1, 'ingest_date', 'date', true));
+    const s1 = { ...schema(f(2, 'quantity', 'long'), f(1, 'ingest_date', 'date', true)), 'schema-id': 1 };
+    const metadata = {
+      schemas: [s0, s1],
+      'current-schema-id': 1,
+      properties: { [DECLARED_SCHEMA_PROPERTY]: '1' },
+    };
+    // Act / Assess
+    expect(planSchema('lake.t', metadata, s0)).toEqual({ changes: [], ahead: true });
+  });
+
+  it('refuses a rollback when the current schema is no evolution of the declared earlier one', () => {
+    // Prepare: schema 0 had qty long; the current schema 1 has it int (narrowed: no evolution).
+    const s0 = schema(f(2, 'qty', 'long'), f(1, 'ingest_date', 'date', true));
+    const s1 = {
+      ...schema(f(2, 'qty', 'int'), f(1, 'ingest_date', 'date', true), f(3, 'region', 'string')),
+      'schema-id': 1,
+    };
+    const metadata = {
+      schemas: [s0, s1],
+      'current-schema-id': 1,
+      properties: { [DECLARED_SCHEMA_PROPERTY]: '1' },
+    };
+    // Act / Assess
+    expect(() => planSchema('lake.t', metadata, s0)).toThrow(
+      /^table lake\.t: schema change refused: field 3 "region" is in the table/,
+    );
   });
 });
 
