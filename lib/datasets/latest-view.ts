@@ -13,7 +13,7 @@
  * columns a query reads, `SELECT order_id, amount FROM orders_latest` would cost a full-width scan
  * (BENCHMARKS.md, "The newest row per key").
  */
-import { latestViewName, tableName } from '../iceberg/layout.ts';
+import { latestViewName, tableName, tableVersions } from '../iceberg/layout.ts';
 import { type Column, type Dataset, LINEAGE_COLUMNS, liveColumns } from './model.ts';
 
 /** A column of the view with its type as Trino spells it (the Presto view JSON's `columns`). */
@@ -68,7 +68,7 @@ export function latestViewColumns(ds: Dataset): ViewColumn[] {
  * `orders_v2`, …: old versions stay queryable) and `<dataset>_latest` when it declares a key.
  */
 export function queryableTables(ds: Dataset): string[] {
-  const versions = Array.from({ length: ds.version }, (_, i) => tableName(ds.name, i + 1));
+  const versions = tableVersions(ds.name, ds.version).map((t) => t.name);
   const view = latestView(ds);
   return view ? [...versions, view.name] : versions;
 }

@@ -1,7 +1,7 @@
 /** Loads and checks the dataset declarations of a folder (`datasets/*.json`). */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { latestViewName, tableName } from '../iceberg/layout.ts';
+import { latestViewName, tableVersions } from '../iceberg/layout.ts';
 import { escapeControl } from '../text.ts';
 import { type Dataset, DatasetDeclarationError, parseDataset } from './model.ts';
 
@@ -63,7 +63,7 @@ function checkRelationNames(
 ): void {
   const owner = new Map<string, string>();
   for (const ds of datasets.values()) {
-    const names = Array.from({ length: ds.version }, (_, v) => tableName(ds.name, v + 1));
+    const names = tableVersions(ds.name, ds.version).map((t) => t.name);
     if (ds.key) names.push(latestViewName(ds.name));
     for (const relation of names) {
       const other = owner.get(relation);
