@@ -24,7 +24,7 @@ import {
 } from '@duckdb/node-api';
 import { latestView, latestViewColumns, latestViewSql } from '../datasets/latest-view.ts';
 import type { Dataset } from '../datasets/model.ts';
-import { tableName } from '../iceberg/layout.ts';
+import { tableName, tableVersions } from '../iceberg/layout.ts';
 import { idString } from '../iceberg/metadata.ts';
 import type { ObjectStore, TableCatalog } from '../iceberg/ports.ts';
 import { s3ObjectStore } from '../iceberg/s3-store.ts';
@@ -122,8 +122,7 @@ export async function queryLake(
     const latestNamed = latest !== undefined && (!named || named.has(latest.name));
     let currentColumns: readonly string[] = [];
     // Every table version is a view under its Athena name: `orders` (version 1), `orders_v2`, …
-    for (let version = 1; version <= ds.version; version++) {
-      const name = tableName(ds.name, version);
+    for (const { version, name } of tableVersions(ds.name, ds.version)) {
       const current = version === ds.version;
       if (named && !named.has(name) && !(current && latestNamed)) continue;
       const view = await datasetView(scope, store, ds, version);
