@@ -135,7 +135,8 @@ async function commitDataset(
     location: tableLocation(curatedBucket, dataset, version),
   };
   let schema: IcebergSchema;
-  if (!Number.isSafeInteger(version) || version < 1) {
+  // 0: commitBatch found the target to be no day folder of the dataset's tables.
+  if (version === 0) {
     const outcome = failure(
       new CommitRequestError(
         `the run's target ${JSON.stringify(inputs[0]?.target)} is not a day folder of a table of dataset "${dataset}" (s3://<curated>/${dataset}/iceberg/data/ingest_date=<day>/, or …/${dataset}/v<N>/iceberg/… for version N)`,
