@@ -278,6 +278,24 @@ export const ENV = {
    * bucket and the settings come in the resource's properties, so a change of them re-runs it.
    */
   tables: { datasetsDir: 'DATASETS_DIR' },
+  /** The console API's functions (lib/console/api.ts), one per route group, each with its own role. */
+  apiRead: {
+    /** Folder of the dataset declarations (bundled next to the handler on AWS). */
+    datasetsDir: 'DATASETS_DIR',
+    ledgerTable: 'LEDGER_TABLE',
+  },
+  apiUpload: {
+    datasetsDir: 'DATASETS_DIR',
+    landingBucket: 'LANDING_BUCKET',
+    /** The largest file the upload route signs for, bytes. */
+    maxUploadBytes: 'MAX_UPLOAD_BYTES',
+  },
+  apiQuery: {
+    workgroup: 'ATHENA_WORKGROUP',
+    database: 'GLUE_DATABASE',
+    /** Rows a query's results are paged to at most. */
+    maxRows: 'MAX_QUERY_ROWS',
+  },
   reconcile: {
     landingBucket: 'LANDING_BUCKET',
     stateMachineArn: 'STATE_MACHINE_ARN',
