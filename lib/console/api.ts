@@ -13,8 +13,8 @@ import { z } from 'zod';
 import type { ReportedError } from '../../lambdas/shared/contract.ts';
 import { MAX_NAME_BYTES } from '../../lambdas/validate/core.ts';
 import { notASelect } from '../aws/athena.ts';
-import { describeColumn, fileRules } from '../datasets/describe.ts';
 import { headerOf } from '../datasets/derive.ts';
+import { describeColumn, fileRules } from '../datasets/describe.ts';
 import { matchHeader } from '../datasets/header-match.ts';
 import { type Dataset, typeLabel } from '../datasets/model.ts';
 import { tableName } from '../iceberg/layout.ts';
@@ -26,8 +26,8 @@ import {
   API_ROUTES,
   type ApiErrorBody,
   type ApiRoute,
-  type DatasetView,
   type DatasetsResponse,
+  type DatasetView,
   type ErrorsResponse,
   type FileResponse,
   type FilesResponse,
@@ -260,7 +260,11 @@ function limitParam(query: ApiRequest['query'], page: { default: number; max: nu
   const text = query.limit;
   if (text === undefined || text === '') return page.default;
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > page.max)
-    throw badRequest('limit', text, `is not a whole number from 1 to ${page.max}: give e.g. limit=${page.default}`);
+    throw badRequest(
+      'limit',
+      text,
+      `is not a whole number from 1 to ${page.max}: give e.g. limit=${page.default}`,
+    );
   return Number(text);
 }
 
@@ -275,7 +279,11 @@ function decodeCursor<T>(text: string | undefined, schema: z.ZodType<T>): T | un
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success)
-    throw badRequest('cursor', text, 'is not a cursor this API gave: pass the `next` of the previous page unchanged');
+    throw badRequest(
+      'cursor',
+      text,
+      'is not a cursor this API gave: pass the `next` of the previous page unchanged',
+    );
   return parsed.data;
 }
 
@@ -460,7 +468,8 @@ async function errors(ports: ReadPorts, query: ApiRequest['query']): Promise<Err
       `file ${shown(item.key)} version ${item.version} has no error report: it is ${item.status}, only a REJECTED file has one`,
     );
   const read = await readReport(ports.s3, item.report);
-  if ('problem' in read) throw new ApiError(404, 'report_unavailable', problemText(item.report, read.problem));
+  if ('problem' in read)
+    throw new ApiError(404, 'report_unavailable', problemText(item.report, read.problem));
   const page: ReportedError[] = [];
   let next: ErrorPosition | undefined;
   const all = reportErrors(ports.s3, read.report.errorFiles, from);
@@ -489,7 +498,11 @@ async function errors(ports: ReadPorts, query: ApiRequest['query']): Promise<Err
 }
 
 /** Each error with the header cell its column is in: by the header's match to the dataset, or by its text. */
-function withFields(page: readonly ReportedError[], header: readonly (string | null)[], ds: Dataset): PagedError[] {
+function withFields(
+  page: readonly ReportedError[],
+  header: readonly (string | null)[],
+  ds: Dataset,
+): PagedError[] {
   const { fields } = matchHeader(ds, header);
   return page.map((error) => {
     if (error.column === null) return error;
@@ -596,7 +609,9 @@ async function upload(ports: UploadPorts, request: ApiRequest): Promise<UploadRe
   const schema = z.strictObject({
     dataset: z.string({ error: 'must be a dataset name' }),
     name: z.string({ error: 'must be a file name' }),
-    size: z.number({ error: 'must be the file size in bytes' }).int({ error: 'must be a whole number of bytes' }),
+    size: z
+      .number({ error: 'must be the file size in bytes' })
+      .int({ error: 'must be a whole number of bytes' }),
     sha256: z.string({ error: "must be the file's SHA-256, base64" }),
   });
   const body = parseBody(
@@ -607,7 +622,8 @@ async function upload(ports: UploadPorts, request: ApiRequest): Promise<UploadRe
   knownDataset(ports.datasets, body.dataset);
   const nameProblem = fileNameProblem(body.name);
   if (nameProblem) throw badRequest('name', body.name, nameProblem);
-  if (body.size <= 0) throw badRequest('size', String(body.size), 'is not a size: an empty file has no rows to ingest');
+  if (body.size <= 0)
+    throw badRequest('size', String(body.size), 'is not a size: an empty file has no rows to ingest');
   if (body.size > ports.maxUploadBytes)
     throw new ApiError(
       413,
@@ -615,7 +631,11 @@ async function upload(ports: UploadPorts, request: ApiRequest): Promise<UploadRe
       `size ${body.size} is over the console's cap of ${ports.maxUploadBytes} bytes: upload larger files with \`datalake put\``,
     );
   if (!SHA256_BASE64.test(body.sha256) || Buffer.from(body.sha256, 'base64').length !== 32)
-    throw badRequest('sha256', body.sha256, 'is not a SHA-256 in base64 (44 characters ending in "="): hash the file again');
+    throw badRequest(
+      'sha256',
+      body.sha256,
+      'is not a SHA-256 in base64 (44 characters ending in "="): hash the file again',
+    );
   const key = `${body.dataset}/${body.name}`;
   const uploadedBy = request.user?.email ?? request.user?.sub ?? 'local';
   const fields = {

@@ -14,8 +14,8 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { athenaQueryCost, endedReason, rowObject } from '../aws/athena.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
-import type { QueryState } from './contract.ts';
 import type { QueryPorts, ReadPorts, UploadPorts } from './api.ts';
+import type { QueryState } from './contract.ts';
 
 /** The read routes' ports: the ledger table and the zones' objects. */
 export function awsReadPorts(options: {
@@ -79,7 +79,8 @@ export function athenaQueryPorts(
           QueryExecutionContext: { Database: options.database },
         }),
       );
-      if (!started.QueryExecutionId) throw new Error('athena answered StartQueryExecution without a query id');
+      if (!started.QueryExecutionId)
+        throw new Error('athena answered StartQueryExecution without a query id');
       return { id: started.QueryExecutionId, state: 'QUEUED' };
     },
 
@@ -108,7 +109,10 @@ export function athenaQueryPorts(
         }),
       );
       const columns = results.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
-      const data = (results.ResultSet?.Rows ?? []).slice(first ? 1 : 0, (first ? 1 : 0) + Math.max(0, wanted));
+      const data = (results.ResultSet?.Rows ?? []).slice(
+        first ? 1 : 0,
+        (first ? 1 : 0) + Math.max(0, wanted),
+      );
       const offset = cursor.offset + data.length;
       const more = results.NextToken !== undefined;
       return {

@@ -49,11 +49,7 @@ export function localConsolePorts(lake: LocalLake, options: LocalPortsOptions = 
 type Kept = { state: 'SUCCEEDED'; result: QueryResult } | { state: 'FAILED'; message: string };
 
 /** DuckDB runs the query at start; its results (at most `maxRows`) are kept and paged. */
-export function localQueryPorts(
-  run: LocalLake['query'],
-  maxRows: number,
-  keptQueries: number,
-): QueryPorts {
+export function localQueryPorts(run: LocalLake['query'], maxRows: number, keptQueries: number): QueryPorts {
   const kept = new Map<string, Kept>();
   const keep = (id: string, entry: Kept) => {
     kept.set(id, entry);

@@ -3,8 +3,9 @@
  * page). The value rules' sentences are the validator's own (`describeRule`), so what the page
  * says is what an error message will say.
  */
-import { headerOf } from './derive.ts';
+
 import { latestViewName } from '../iceberg/layout.ts';
+import { headerOf } from './derive.ts';
 import type { Column, Dataset } from './model.ts';
 import { describeRule, type ValueRule } from './values.ts';
 

@@ -185,7 +185,9 @@ describe('GET /api/file', () => {
     // Assess
     expect(status).toBe(200);
     expect(body.file.status).toBe('CURATED');
-    expect(body.versions).toEqual([{ version: body.file.version, status: 'CURATED', receivedAt: body.file.receivedAt }]);
+    expect(body.versions).toEqual([
+      { version: body.file.version, status: 'CURATED', receivedAt: body.file.receivedAt },
+    ]);
     expect(body.timeline.map((s) => s.status)).toEqual(['RECEIVED', 'VALIDATED', 'CURATED']);
     expect(body.timeline[0]!.at).toBe(body.file.receivedAt);
     expect(body.report).toBeUndefined();
@@ -277,7 +279,12 @@ describe('GET /api/file/errors', () => {
 
 describe('POST /api/uploads', () => {
   const sha = (body: Buffer) => createHash('sha256').update(body).digest('base64');
-  const request = (body: Buffer, name = 'upload.csv') => ({ dataset: 'orders', name, size: body.length, sha256: sha(body) });
+  const request = (body: Buffer, name = 'upload.csv') => ({
+    dataset: 'orders',
+    name,
+    size: body.length,
+    sha256: sha(body),
+  });
 
   it('signs a POST whose policy fixes the key under <dataset>/, the size and the checksum', async () => {
     // Prepare
@@ -340,7 +347,12 @@ describe('POST /api/uploads', () => {
     [{ size: '12' }, 400, 'size "12" must be the file size in bytes'],
   ])('refuses %j with %i', async (change, code, message) => {
     // Act
-    const { status, body } = await call('POST', '/api/uploads', {}, { ...request(Buffer.from('x')), ...change });
+    const { status, body } = await call(
+      'POST',
+      '/api/uploads',
+      {},
+      { ...request(Buffer.from('x')), ...change },
+    );
 
     // Assess
     expect(status).toBe(code);
@@ -357,19 +369,31 @@ describe('POST /api/uploads', () => {
 describe('POST /api/queries and GET /api/queries/{id}', () => {
   it('runs a SELECT and pages its rows up to the row limit', async () => {
     // Act
-    const started = await call<QueryStarted>('POST', '/api/queries', {}, { sql: 'SELECT i FROM range(2000) t(i)' });
+    const started = await call<QueryStarted>(
+      'POST',
+      '/api/queries',
+      {},
+      { sql: 'SELECT i FROM range(2000) t(i)' },
+    );
     const paged = await pages<QueryPage>(`/api/queries/${started.body.id}`, {});
 
     // Assess: 1,100 rows (the limit) in pages of 500, each row once, the last page says truncated.
     expect(started.body.state).toBe('SUCCEEDED');
     expect(paged.map((p) => p.rows?.length)).toEqual([500, 500, 100]);
-    expect(paged.flatMap((p) => p.rows!).map((r) => Number(r.i))).toEqual(Array.from({ length: MAX_ROWS }, (_, i) => i));
+    expect(paged.flatMap((p) => p.rows!).map((r) => Number(r.i))).toEqual(
+      Array.from({ length: MAX_ROWS }, (_, i) => i),
+    );
     expect(paged.at(-1)!.truncated).toBe(true);
     expect(paged[0]!.truncated).toBeUndefined();
   });
 
   it('queries the curated table', async () => {
-    const started = await call<QueryStarted>('POST', '/api/queries', {}, { sql: 'SELECT count(*) AS n FROM orders' });
+    const started = await call<QueryStarted>(
+      'POST',
+      '/api/queries',
+      {},
+      { sql: 'SELECT count(*) AS n FROM orders' },
+    );
     const { body } = await call<QueryPage>('GET', `/api/queries/${started.body.id}`);
     // Four landed files of five rows, and the posted one (if that test ran first) of five more.
     expect(Number(body.rows![0]!.n) % 5).toBe(0);
@@ -379,7 +403,12 @@ describe('POST /api/queries and GET /api/queries/{id}', () => {
   it('refuses anything but one SELECT, and reports a failing query as FAILED with its message', async () => {
     // Act
     const drop = await call('POST', '/api/queries', {}, { sql: 'DROP TABLE orders' });
-    const failing = await call<QueryStarted>('POST', '/api/queries', {}, { sql: 'SELECT * FROM nothing_here' });
+    const failing = await call<QueryStarted>(
+      'POST',
+      '/api/queries',
+      {},
+      { sql: 'SELECT * FROM nothing_here' },
+    );
     const failed = await call<QueryPage>('GET', `/api/queries/${failing.body.id}`);
 
     // Assess
