@@ -21,9 +21,8 @@ import type {
   QueryStarted,
   UploadResponse,
 } from '../../lib/console/contract.ts';
-import { localConsolePorts } from '../../lib/console/local-ports.ts';
+import { localConsolePorts, runtimeLake } from '../../lib/console/local-ports.ts';
 import { headerTexts } from '../../lib/datasets/header-match.ts';
-import { dynamoLedgerReader } from '../../lib/ledger/dynamodb-reader.ts';
 import { isTerminal, type LedgerItem } from '../../lib/ledger/model.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { LocalRuntime } from '../../lib/local/runtime.ts';
@@ -37,16 +36,11 @@ const VALID = [0, 1, 2, 3, 4].map((i) => `${ORDERS_HEADER}${orderRows(i + 1, i *
 
 beforeAll(async () => {
   runtime = await LocalRuntime.start({ lakeDir: await mkdtemp(join(tmpdir(), 'console-api-')) });
-  ports = localConsolePorts(
-    {
-      datasets: runtime.datasets,
-      ledger: dynamoLedgerReader(runtime.ledger.client, runtime.ledger.tableName),
-      s3: runtime.client,
-      landingBucket: LOCAL_BUCKETS.landing,
-      query: (sql, limits) => runtime.query(sql, limits),
-    },
-    { maxUploadBytes: 1 << 20, maxRows: MAX_ROWS, keptQueries: 2 },
-  );
+  ports = localConsolePorts(runtimeLake(runtime), {
+    maxUploadBytes: 1 << 20,
+    maxRows: MAX_ROWS,
+    keptQueries: 2,
+  });
   for (const [i, body] of VALID.slice(0, 4).entries()) await runtime.land(`orders/valid-${i}.csv`, body);
   await runtime.land('orders/broken.csv', brokenOrdersCsv());
   await runtime.land('orders/broken.csv.gz', gzipSync(brokenOrdersCsv()));
