@@ -3,7 +3,8 @@
  * functions, and the static site behind CloudFront. Stateless but for the user pool; refers to
  * the lake's buckets, ledger and workgroup by name, as the pipeline stack does.
  */
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
@@ -33,9 +34,32 @@ export interface ConsoleStackProps extends LakeRefsProps {
   readonly workgroupName: string;
   /**
    * The built front end to deploy.
-   * @default - web/ built by `buildWebSync` into a fresh temporary folder at synth
+   * @default - web/ built by `buildWebSync` at synth (see {@link buildWebOnce})
    */
   readonly webDir?: string;
+}
+
+/**
+ * Builds web/ into a temporary folder named by its content (`lake-web-<hash>`): every synth of the
+ * same sources shares one folder instead of leaving a new one behind, and parallel synths (the
+ * test files) never write into a folder another is reading.
+ */
+export function buildWebOnce(): string {
+  const scratch = mkdtempSync(join(tmpdir(), 'lake-web-build-'));
+  buildWebSync(scratch);
+  const hash = createHash('sha256');
+  for (const file of readdirSync(scratch, { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(scratch, file);
+    if (statSync(path).isFile()) hash.update(file).update(readFileSync(path));
+  }
+  const dir = join(tmpdir(), `lake-web-${hash.digest('hex').slice(0, 16)}`);
+  try {
+    renameSync(scratch, dir);
+  } catch {
+    // Built before with the same content: keep that one.
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return dir;
 }
 
 /** The console: Cognito, HTTP API (read, upload and query functions) and the CloudFront site. */
@@ -156,7 +180,7 @@ export class ConsoleStack extends Stack {
     const signIn = this.auth.domain.baseUrl();
     const landingEndpoint = `https://${landing.bucketRegionalDomainName}`;
     this.site = new ConsoleSite(this, 'Site', {
-      webDir: props.webDir ?? buildWebSync(mkdtempSync(join(tmpdir(), 'lake-web-'))).dir,
+      webDir: props.webDir ?? buildWebOnce(),
       sources: { connect: [this.api.url, signIn, landingEndpoint], formAction: [signIn] },
     });
     const origin = this.site.origin;
