@@ -17,6 +17,8 @@ const email = z.email({ error: (issue) => `not an e-mail address: ${JSON.stringi
 
 /** Context values may arrive as strings (`-c x=3`): numbers and lists are accepted in both forms. */
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A switch: `true`/`false`, or the same as text (`-c console=true`). */
+const flag = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const emails = z
   .union([
     z.array(email),
@@ -67,6 +69,9 @@ export const DEFAULT_FAST_PATH_MAX_BYTES = Math.floor(
     workBytes(CONVERT_FUNCTION) / (1 + PARQUET_SHARE_OF_CSV),
   ),
 );
+
+/** The largest object one S3 POST (a browser form upload) may carry: 5 GiB. */
+export const MAX_POST_BYTES = 5 * 2 ** 30;
 
 /** Days Step Functions keeps a closed standard execution (DescribeExecution answers for this long). */
 export const EXECUTION_HISTORY_DAYS = 90;
@@ -137,9 +142,7 @@ const configSchema = z.strictObject({
   /** Hours between two runs of the scheduled reconciler. */
   reconcileEveryHours: count(1, 24).default(1),
   /** Whether the scheduled reconciler re-drives the orphans it finds (it always counts them). */
-  reconcileRedrive: z
-    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
-    .default(true),
+  reconcileRedrive: flag().default(true),
   /**
    * Days the datasets' Iceberg snapshots are kept (the Glue retention optimizer and the tables'
    * `history.expire.max-snapshot-age-ms`): a training set pinned by snapshot id can be read again
@@ -150,9 +153,7 @@ const configSchema = z.strictObject({
    * Whether the Glue Data Catalog table optimizers (compaction, snapshot retention, orphan-file
    * deletion) run on the datasets' tables.
    */
-  tableOptimizers: z
-    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
-    .default(true),
+  tableOptimizers: flag().default(true),
   logRetentionDays: z.coerce
     .number()
     .int()
@@ -161,6 +162,29 @@ const configSchema = z.strictObject({
     })
     .default(90),
   datasetsDir: z.string().default('datasets'),
+  /**
+   * Whether the web console is deployed: a third stack (`<prefix>-<stage>-console`) with the
+   * sign-in (Cognito), the HTTP API and the static site behind CloudFront. Off: the storage and
+   * pipeline stacks are exactly what they are without it.
+   */
+  console: flag().default(false),
+  /**
+   * The largest file the console's upload route signs a POST for, bytes: 1 GiB by default, at
+   * most 5 GiB, the most one S3 POST takes.
+   */
+  consoleMaxUploadBytes: count(1, MAX_POST_BYTES).default(2 ** 30),
+  /** The most rows a console query's results are paged to. */
+  consoleQueryMaxRows: count(1, 1_000_000).default(10_000),
+  /** The API stage's steady request rate (requests per second, every route together). */
+  consoleRateLimit: count(1, 10_000).default(25),
+  /** The API stage's burst: requests allowed at once above the steady rate. */
+  consoleBurstLimit: count(1, 5_000).default(50),
+  /**
+   * People the console stack creates as users on deploy: Cognito e-mails each a temporary
+   * password to sign in with (then a new password, MFA optional). Others are added with
+   * `aws cognito-idp admin-create-user` (README); a user removed from the list is deleted.
+   */
+  consoleAdminEmails: emails.default([]),
   /**
    * What `cdk synth` compares the declarations with before it builds the lake (a folder, or a git
    * ref of the repository holding `datasetsDir`): a breaking change that is not a new version stops

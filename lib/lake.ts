@@ -6,6 +6,7 @@ import { guardDatasetChanges } from './datasets/baseline.ts';
 import { loadDatasets } from './datasets/load.ts';
 import type { Dataset } from './datasets/model.ts';
 import { zoneBucketNames } from './naming.ts';
+import { ConsoleStack } from './stacks/console-stack.ts';
 import { PipelineStack } from './stacks/pipeline-stack.ts';
 import { StorageStack } from './stacks/storage-stack.ts';
 
@@ -17,7 +18,10 @@ export interface LakeInputs {
   readonly datasetsDir: string;
 }
 
-/** The StorageStack (stateful) and the PipelineStack (stateless) wired together. */
+/**
+ * The StorageStack (stateful) and the PipelineStack (stateless) wired together, and the
+ * ConsoleStack when `console` is on (`console` is then undefined otherwise).
+ */
 export function buildLake(app: App, { config, datasets, datasetsDir }: LakeInputs) {
   const base = `${config.prefix}-${config.stage}`;
   // A plain name, not the database's token: the pipeline then needs no export for it.
@@ -44,7 +48,22 @@ export function buildLake(app: App, { config, datasets, datasetsDir }: LakeInput
   });
   // The pipeline commits to the tables the storage stack creates.
   pipeline.addStackDependency(storage);
-  return { storage, pipeline };
+  if (!config.console) return { storage, pipeline, console: undefined };
+  const consoleStack = new ConsoleStack(app, `${base}-console`, {
+    description: 'CSV data lake: web console (sign-in, HTTP API, static site behind CloudFront)',
+    config,
+    datasets,
+    datasetsDir,
+    key: buckets.key,
+    bucketNames: zoneBucketNames(config.prefix, config.stage),
+    databaseName,
+    // The pipeline's QueryWorkgroup is named so: a plain name, no export.
+    workgroupName: base,
+  });
+  // The ledger, buckets and key come from storage; the workgroup from the pipeline.
+  consoleStack.addStackDependency(storage);
+  consoleStack.addStackDependency(pipeline);
+  return { storage, pipeline, console: consoleStack };
 }
 
 /**

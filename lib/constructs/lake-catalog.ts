@@ -21,7 +21,7 @@ import type { TablesProperties } from '../../lambdas/tables/core.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { dataPrefix, tableKeyPrefix, tableName } from '../iceberg/layout.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
-import { LakeFunction } from './lake-function.ts';
+import { BUNDLED_DATASETS_DIR, bundleDatasets, LakeFunction } from './lake-function.ts';
 import { LatestViews } from './latest-views.ts';
 
 /**
@@ -113,11 +113,8 @@ export class LakeCatalog extends Construct {
       timeout: Duration.minutes(2),
       logKey: props.key,
       logRetention: props.logRetention,
-      environment: { [ENV.tables.datasetsDir]: '/var/task/datasets' },
-      afterBundling: (_input, output) => [
-        `mkdir -p ${output}/datasets`,
-        `cp ${props.datasetsDir}/*.json ${output}/datasets/`,
-      ],
+      environment: { [ENV.tables.datasetsDir]: BUNDLED_DATASETS_DIR },
+      afterBundling: bundleDatasets(props.datasetsDir),
     }).fn;
     const metadata = props.datasets.map((d) =>
       props.curated.arnForObjects(`${tableKeyPrefix(d.name, d.version)}/metadata/*`),

@@ -101,6 +101,21 @@ function lockedPackage(name: string): { version: string; integrity: string } {
   return { version: entry.version, integrity: entry.integrity };
 }
 
+/**
+ * Commands that copy the dataset declarations next to a function's handler, at
+ * `/var/task/datasets` (for `afterBundling`): the function then applies exactly the declarations
+ * it was deployed with.
+ */
+export function bundleDatasets(datasetsDir: string) {
+  return (_input: string, output: string) => [
+    `mkdir -p ${output}/datasets`,
+    `cp ${datasetsDir}/*.json ${output}/datasets/`,
+  ];
+}
+
+/** Where {@link bundleDatasets} puts the declarations in the deployed function. */
+export const BUNDLED_DATASETS_DIR = '/var/task/datasets';
+
 /** Properties of {@link LakeFunction}. */
 export interface LakeFunctionProps {
   /** Path of the handler module (exports `handler`). */

@@ -1,10 +1,7 @@
 /** The stateless half of the lake: functions, workflow, Glue job, Athena workgroup and monitoring. */
-import { fileURLToPath } from 'node:url';
-import { ArnFormat, CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { ArnFormat, CfnOutput, Duration, Size, Stack } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,10 +14,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract.ts';
 import { LAMBDA_MB_PER_VCPU, VALIDATE_VCPUS } from '../../lambdas/shared/vcpus.ts';
-import type { LakeConfig } from '../config.ts';
 import { CsvToParquetJob, grantConversionObjects } from '../constructs/csv-to-parquet-job.ts';
 import { IngestWorkflow } from '../constructs/ingest-workflow.ts';
-import { DUCKDB_EXTERNALS, duckdbAssetCommands, LakeFunction } from '../constructs/lake-function.ts';
+import {
+  BUNDLED_DATASETS_DIR,
+  bundleDatasets,
+  DUCKDB_EXTERNALS,
+  duckdbAssetCommands,
+  LakeFunction,
+} from '../constructs/lake-function.ts';
 import { OperatorPolicy } from '../constructs/operator-policy.ts';
 import { PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
 import { QueryWorkgroup, RESULTS_PREFIX } from '../constructs/query-workgroup.ts';
@@ -28,33 +30,20 @@ import { COMMIT_TASK_TIMEOUT, TableCommitter } from '../constructs/table-committ
 import { CONVERT_FUNCTION } from '../conversion/lambda-sizing.ts';
 import { conversionSettings } from '../conversion/plan.ts';
 import { queryableTables } from '../datasets/latest-view.ts';
-import type { Dataset } from '../datasets/model.ts';
-import { ledgerTableName } from '../ledger/model.ts';
 import { acknowledge, acknowledgeNotificationsHandler, acknowledgeWildcardResource } from '../nag.ts';
 import type { Zone } from '../naming.ts';
+import { handlerEntry, type LakeRefsProps, ledgerTable, REPO_ROOT, zoneBucket } from './lake-refs.ts';
 
 /** Properties of {@link PipelineStack}: the stateful resources it works on, as interfaces. */
-export interface PipelineStackProps extends StackProps {
-  readonly config: LakeConfig;
-  readonly datasets: readonly Dataset[];
-  /** Absolute path of the folder the dataset declarations were read from (bundled with Validate). */
-  readonly datasetsDir: string;
-  readonly key: kms.IKey;
-  /**
-   * The zone buckets' names (see lib/naming.ts). Names rather than bucket references: this stack
-   * then needs no export from the storage stack for them, and the policies (and their cdk-nag
-   * acknowledgements) name the same text in every account.
-   */
-  readonly bucketNames: Readonly<Record<Zone, string>>;
+export interface PipelineStackProps extends LakeRefsProps {
   readonly events: sns.ITopic;
   readonly alarms: sns.ITopic;
-  readonly databaseName: string;
   /** The storage stack's name: the operator policy lets the CLI describe it. */
   readonly storageStackName: string;
 }
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const entry = (fn: string) => `${ROOT}lambdas/${fn}/handler.ts`;
+const ROOT = REPO_ROOT;
+const entry = handlerEntry;
 
 /**
  * Landing event → trigger → ingest workflow (Validate, Convert or Glue, CommitToTable, SNS), plus the
@@ -64,8 +53,7 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config, key } = props;
-    const bucket = (id: string, zone: Zone) =>
-      s3.Bucket.fromBucketAttributes(this, id, { bucketName: props.bucketNames[zone], encryptionKey: key });
+    const bucket = (id: string, zone: Zone) => zoneBucket(this, id, props, zone);
     const landingBucket = bucket('LandingBucket', 'landing');
     const rawBucket = bucket('RawBucket', 'raw');
     const failureBucket = bucket('FailureBucket', 'failure');
@@ -92,14 +80,11 @@ export class PipelineStack extends Stack {
         [ENV.validate.rawBucket]: rawBucket.bucketName,
         [ENV.validate.failureBucket]: failureBucket.bucketName,
         [ENV.validate.curatedBucket]: curatedBucket.bucketName,
-        [ENV.validate.datasetsDir]: '/var/task/datasets',
+        [ENV.validate.datasetsDir]: BUNDLED_DATASETS_DIR,
         [ENV.validate.conversion]: JSON.stringify(conversionSettings(config)),
       },
       // The declarations travel with the code, so a deployed validator applies exactly these.
-      afterBundling: (_input, output) => [
-        `mkdir -p ${output}/datasets`,
-        `cp ${props.datasetsDir}/*.json ${output}/datasets/`,
-      ],
+      afterBundling: bundleDatasets(props.datasetsDir),
     }).fn;
     const landedObjects = landingBucket.arnForObjects('*');
     validate.addToRolePolicy(
@@ -191,10 +176,7 @@ export class PipelineStack extends Stack {
     }
 
     // The ledger lives in the storage stack; referred to by its name, as the buckets are.
-    const ledger = dynamodb.Table.fromTableAttributes(this, 'LedgerTable', {
-      tableName: ledgerTableName(config.prefix, config.stage),
-      encryptionKey: key,
-    });
+    const ledger = ledgerTable(this, props);
     const workflow = new IngestWorkflow(this, 'Ingest', {
       ledger,
       validate,

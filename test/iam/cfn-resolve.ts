@@ -133,6 +133,30 @@ const RESOURCE_NAMES: Record<string, { nameProperty?: string; names: Names }> = 
       attributes: { Arn: `arn:${e.partition}:cloudwatch:${e.region}:${e.account}:alarm:${name}` },
     }),
   },
+  // The console stack (issue 17). CloudFormation gives these ids of its own: the physical name stands in.
+  'AWS::ApiGatewayV2::Api': {
+    names: (id, e) => ({
+      ref: id,
+      attributes: { ApiEndpoint: `https://${id}.execute-api.${e.region}.${e.urlSuffix}`, ApiId: id },
+    }),
+  },
+  'AWS::CloudFront::Distribution': {
+    names: (id) => ({ ref: id, attributes: { DomainName: `${id}.cloudfront.net`, Id: id } }),
+  },
+  'AWS::Cognito::UserPool': {
+    names: (name, e) => {
+      const id = `${e.region}_${name}`;
+      return {
+        ref: id,
+        attributes: {
+          Arn: `arn:${e.partition}:cognito-idp:${e.region}:${e.account}:userpool/${id}`,
+          ProviderURL: `https://cognito-idp.${e.region}.${e.urlSuffix}/${id}`,
+        },
+      };
+    },
+  },
+  'AWS::Cognito::UserPoolClient': { names: (id) => ({ ref: id, attributes: { ClientId: id } }) },
+  'AWS::Cognito::UserPoolDomain': { names: (name) => ({ ref: name, attributes: {} }) },
   'AWS::Events::Rule': {
     nameProperty: 'Name',
     names: (name, e) => ({

@@ -7,7 +7,7 @@
 import { lakeStackNames } from '../../lib/aws/stack.ts';
 import { LEDGER_INDEXES } from '../../lib/ledger/model.ts';
 import type { LakePolicies } from './lake-policies.ts';
-import type { LakeResources } from './lake-resources.ts';
+import { arnsOf, type LakeResources } from './lake-resources.ts';
 import type { IamCall } from './simulate.ts';
 
 /** One call of one command. */
@@ -47,14 +47,7 @@ export function cliTargets(
 
 /** Every call of every command, made by `principal` (the operator). */
 export function cliCalls(res: LakeResources, targets: CliTargets, principal: string): CliCall[] {
-  const { partition, region, account } = res;
-  const arn = (service: string, resource: string) =>
-    `arn:${partition}:${service}:${region}:${account}:${resource}`;
-  const object = (zone: keyof LakeResources['buckets'], key: string) =>
-    `arn:${partition}:s3:::${res.buckets[zone]}/${key}`;
-  const bucket = (zone: keyof LakeResources['buckets']) => `arn:${partition}:s3:::${res.buckets[zone]}`;
-  const urlSuffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-  const via = (service: string) => ({ 'kms:ViaService': `${service}.${region}.${urlSuffix}` });
+  const { arn, object, bucket, via } = arnsOf(res);
   const table = arn('dynamodb', `table/${targets.ledgerTable}`);
   const day = 'ingest_date=2026-12-02';
   const calls: CliCall[] = [];

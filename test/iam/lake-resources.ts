@@ -81,3 +81,17 @@ function glueDatabase(lake: LakePolicies, pipeline: string): string {
 
 /** The lake's resources, as {@link lakeResources} returns them. */
 export type LakeResources = ReturnType<typeof lakeResources>;
+
+/** ARN builders over the lake's names: a regional ARN, a zone's bucket or object, a KMS ViaService context. */
+export function arnsOf(res: LakeResources) {
+  const { partition, region, account } = res;
+  const urlSuffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return {
+    arn: (service: string, resource: string) =>
+      `arn:${partition}:${service}:${region}:${account}:${resource}`,
+    object: (zone: keyof LakeResources['buckets'], key: string) =>
+      `arn:${partition}:s3:::${res.buckets[zone]}/${key}`,
+    bucket: (zone: keyof LakeResources['buckets']) => `arn:${partition}:s3:::${res.buckets[zone]}`,
+    via: (service: string) => ({ 'kms:ViaService': `${service}.${region}.${urlSuffix}` }),
+  };
+}

@@ -130,7 +130,8 @@ export async function unexpected(
 }
 
 /**
- * Synthesizes the lake (once per test file) and returns its templates by stack name. The Lambda
+ * Synthesizes the lake (once per test file) and returns its templates by stack name (the console
+ * stack's too when the context turns it on). The Lambda
  * code is not bundled: no policy depends on it, and bundling is most of a synth's time.
  */
 export async function synthLakeTemplates(context: Record<string, unknown> = {}) {
@@ -142,6 +143,10 @@ export async function synthLakeTemplates(context: Record<string, unknown> = {}) 
   const templates: Record<string, CfnTemplate> = {
     [lake.storage.stackName]: Template.fromStack(lake.storage).toJSON() as CfnTemplate,
     [lake.pipeline.stackName]: Template.fromStack(lake.pipeline).toJSON() as CfnTemplate,
+    // With `console: true` in the context, the console stack too.
+    ...(lake.console
+      ? { [lake.console.stackName]: Template.fromStack(lake.console).toJSON() as CfnTemplate }
+      : {}),
   };
   return { ...lake, templates };
 }

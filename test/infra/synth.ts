@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
@@ -90,4 +92,20 @@ export function setUpOrFailEach(setUp: () => Promise<void>): void {
   beforeEach(() => {
     if (failure) throw failure.error;
   });
+}
+
+/** cdk-nag AwsSolutions findings of `app` not acknowledged, as `<rule> <construct path>`. */
+export function unacknowledgedFindings(app: App): string[] {
+  const report = new AwsSolutionsChecks().validateScope(app);
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`),
+  );
+}
+
+/** The reasons of every cdk-nag acknowledgement in `scope` and below. */
+export function acknowledgementReasons(scope: IConstruct): string[] {
+  return scope.node
+    .findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+    .flatMap((m) => Object.values(m.data as Record<string, string>));
 }
