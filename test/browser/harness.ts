@@ -10,7 +10,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Dataset } from '../../lib/datasets/model.ts';
+import type { ValidationError, ValidationResult } from '../../lib/validation/csv-validator.ts';
 
 /** Where Debian puts chromium (`.ci/run` installs it when missing). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -105,3 +107,67 @@ export async function serveStatic(
 /** A page with nothing but a file input: the tests hand the worker files through it, as the drop zone does. */
 export const HARNESS_PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>harness</title></head><body><label for="f">file</label><input id="f" type="file" multiple></body></html>';
+
+/** The parts of a page's Worker the tests use (their own types are Node's, without the DOM). */
+interface PageWorker {
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onerror: ((e: { message: string }) => void) | null;
+  postMessage(message: unknown): void;
+  terminate(): void;
+}
+
+/** The worker's verdict on one file, with every error it streamed before it and how long it took. */
+export interface PageVerdict {
+  readonly result: ValidationResult;
+  readonly sha256: string;
+  readonly csvBytes: number;
+  readonly streamed: ValidationError[];
+  readonly milliseconds: number;
+}
+
+/** A file for {@link checkInPage}: bytes (base64), or the file chosen in the harness page's input. */
+export type PageFile = { readonly base64: string } | { readonly input: true };
+
+/**
+ * Checks files in the page's copy of the console's worker (`/worker.js`), as the drop zone does:
+ * one worker a file, the file posted as a Blob; resolves with each verdict in order.
+ */
+export async function checkInPage(
+  page: Page,
+  files: readonly { readonly file: PageFile; readonly dataset: Dataset; readonly maxErrors: number }[],
+): Promise<PageVerdict[]> {
+  return page.evaluate(async (jobs) => {
+    const g = globalThis as unknown as {
+      Worker: new (url: string) => PageWorker;
+      document: { getElementById(id: string): { files: ArrayLike<Blob> } };
+    };
+    const out: unknown[] = [];
+    for (const job of jobs) {
+      let blob: Blob;
+      if ('base64' in job.file) {
+        const bin = atob(job.file.base64);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        blob = new Blob([bytes]);
+      } else {
+        blob = g.document.getElementById('f').files[0]!;
+      }
+      const worker = new g.Worker('/worker.js');
+      const started = performance.now();
+      const verdict = await new Promise<unknown>((resolve, reject) => {
+        const streamed: unknown[] = [];
+        worker.onmessage = (e) => {
+          const m = e.data as { type: string; errors: unknown[]; message: string };
+          if (m.type === 'progress') streamed.push(...m.errors);
+          else if (m.type === 'done') resolve({ ...m, streamed, milliseconds: performance.now() - started });
+          else reject(new Error(m.message));
+        };
+        worker.onerror = (e) => reject(new Error(e.message));
+        worker.postMessage({ file: blob, dataset: job.dataset, maxErrors: job.maxErrors });
+      });
+      worker.terminate();
+      out.push(verdict);
+    }
+    return out;
+  }, files) as Promise<PageVerdict[]>;
+}

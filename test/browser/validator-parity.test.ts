@@ -22,7 +22,14 @@ import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts'
 import type { ValidationError, ValidationResult } from '../../lib/validation/csv-validator.ts';
 import { validateCsv } from '../../lib/validation/validate-csv.ts';
 import { loadCorpus, sourceBytes } from '../conformance/corpus.ts';
-import { type Chromium, HARNESS_PAGE, launchChromium, serveStatic } from './harness.ts';
+import {
+  type Chromium,
+  checkInPage,
+  HARNESS_PAGE,
+  launchChromium,
+  type PageVerdict,
+  serveStatic,
+} from './harness.ts';
 
 const MAX_ERRORS = 50;
 
@@ -31,23 +38,6 @@ interface Sample {
   readonly name: string;
   readonly bytes: Buffer;
   readonly dataset: Dataset;
-}
-
-/** What the worker answered, with every error it streamed before its verdict. */
-interface BrowserVerdict {
-  readonly result: ValidationResult;
-  readonly sha256: string;
-  readonly csvBytes: number;
-  readonly streamed: ValidationError[];
-  readonly progressMessages: number;
-}
-
-/** The parts of a page's Worker the test uses. */
-interface PageWorker {
-  onmessage: ((e: { data: unknown }) => void) | null;
-  onerror: ((e: { message: string }) => void) | null;
-  postMessage(message: unknown): void;
-  terminate(): void;
 }
 
 let browser: Chromium;
@@ -71,40 +61,15 @@ afterAll(async () => {
 });
 
 /** Validates every sample in the page's worker (one page, one worker a file). */
-async function inBrowser(samples: readonly Sample[]): Promise<BrowserVerdict[]> {
-  const input = samples.map((s) => ({
-    b64: s.bytes.toString('base64'),
-    dataset: s.dataset,
-    maxErrors: MAX_ERRORS,
-  }));
-  return page.evaluate(async (files) => {
-    const out = [];
-    for (const f of files) {
-      const bin = atob(f.b64);
-      const bytes = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      // The page's Worker (the test's own types are Node's, without the DOM).
-      const WorkerOf = (globalThis as unknown as { Worker: new (url: string) => PageWorker }).Worker;
-      const worker = new WorkerOf('/worker.js');
-      const verdict = await new Promise<unknown>((resolve, reject) => {
-        const streamed: unknown[] = [];
-        let progressMessages = 0;
-        worker.onmessage = (e) => {
-          const m = e.data as { type: string; errors: unknown[]; message: string };
-          if (m.type === 'progress') {
-            progressMessages++;
-            streamed.push(...m.errors);
-          } else if (m.type === 'done') resolve({ ...m, streamed, progressMessages });
-          else reject(new Error(m.message));
-        };
-        worker.onerror = (e) => reject(new Error(e.message));
-        worker.postMessage({ file: new Blob([bytes]), dataset: f.dataset, maxErrors: f.maxErrors });
-      });
-      worker.terminate();
-      out.push(verdict);
-    }
-    return out;
-  }, input) as Promise<BrowserVerdict[]>;
+function inBrowser(samples: readonly Sample[]): Promise<PageVerdict[]> {
+  return checkInPage(
+    page,
+    samples.map((s) => ({
+      file: { base64: s.bytes.toString('base64') },
+      dataset: s.dataset,
+      maxErrors: MAX_ERRORS,
+    })),
+  );
 }
 
 async function inNode(sample: Sample) {

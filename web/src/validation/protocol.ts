@@ -21,3 +21,11 @@ export type WorkerMessage =
       readonly csvBytes: number;
     }
   | { readonly type: 'failed'; readonly message: string };
+
+/** Validating worker → its hashing helper (the same script): bytes to hash, then the request for the digest. */
+export type HashRequest = { readonly type: 'hash'; readonly chunk: Uint8Array } | { readonly type: 'digest' };
+
+/** Hashing helper → validating worker: bytes hashed (so the reader may go on), then the digest. */
+export type HashAnswer =
+  | { readonly type: 'hashed'; readonly bytes: number }
+  | { readonly type: 'digest'; readonly digest: Uint8Array };
