@@ -1,9 +1,17 @@
-/** The console API's `query` routes (lib/console/contract.ts API_ROUTES): a placeholder until the core lands. */
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+/** The console API's `query` routes: one read-only SELECT in the lake's Athena workgroup, its results paged. */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { athenaQueryPorts } from '../../lib/console/aws-ports.ts';
+import { apiHandler, positiveInteger } from '../shared/api-handler.ts';
+import { ENV } from '../shared/contract.ts';
+import { readEnv } from '../shared/env.ts';
+import { createLogger } from '../shared/logger.ts';
 
-export async function handler(): Promise<APIGatewayProxyResultV2> {
-  return {
-    statusCode: 501,
-    body: JSON.stringify({ error: { code: 'not_implemented', message: 'not built yet' } }),
-  };
-}
+const env = readEnv(ENV.apiQuery);
+const query = athenaQueryPorts(new AthenaClient({}), {
+  workgroup: env.workgroup,
+  database: env.database,
+  maxRows: positiveInteger(ENV.apiQuery.maxRows, env.maxRows),
+});
+
+/** API Gateway HTTP API (payload 2.0) → the core with the query ports. */
+export const handler = apiHandler(createLogger('api-query'), async () => ({ query }));

@@ -149,15 +149,20 @@ function endedError(
   state: 'FAILED' | 'CANCELLED',
   execution: QueryExecution,
 ): AthenaQueryError {
-  const reason = execution.Status?.StateChangeReason;
-  const detail = execution.Status?.AthenaError?.ErrorMessage;
-  const why = [reason, detail !== undefined && detail !== reason ? detail : undefined].filter(Boolean);
   return new AthenaQueryError(
-    `athena query ${queryId} ${state}: ${why.length > 0 ? why.join(' — ') : 'no reason given'}`,
+    `athena query ${queryId} ${state}: ${endedReason(execution)}`,
     queryId,
     state,
     execution.Statistics?.DataScannedInBytes,
   );
+}
+
+/** Why Athena ended a query: its StateChangeReason and AthenaError's message, one line. */
+export function endedReason(execution: QueryExecution): string {
+  const reason = execution.Status?.StateChangeReason;
+  const detail = execution.Status?.AthenaError?.ErrorMessage;
+  const why = [reason, detail !== undefined && detail !== reason ? detail : undefined].filter(Boolean);
+  return why.length > 0 ? why.join(' — ') : 'no reason given';
 }
 
 /** Stops an interrupted query; the error to throw says whether Athena stopped it. */
@@ -236,7 +241,7 @@ function getPage(
 }
 
 /** One result row as an object of JSON values, by column name. */
-function rowObject(columns: readonly ColumnInfo[], row: Row): Record<string, unknown> {
+export function rowObject(columns: readonly ColumnInfo[], row: Row): Record<string, unknown> {
   const data = row.Data ?? [];
   return Object.fromEntries(
     columns.map((c, i) => [c.Name ?? '', athenaValue(c.Type ?? 'varchar', data[i]?.VarCharValue)]),

@@ -7,9 +7,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { SingleBar } from 'cli-progress';
 import type { PipelineStatus, ReportedError } from '../../lambdas/shared/contract.ts';
@@ -21,6 +18,7 @@ import { isTerminal, type LedgerItem, type LedgerStatus, ledgerVersion } from '.
 import { QueryError } from '../local/query-error.ts';
 import { escapeControl } from '../text.ts';
 import { defaultThreads } from '../validation/parallel.ts';
+import { readReport as readStoredReport, reportErrors } from '../validation/reports.ts';
 import { CliError, EXIT, exitCodeOf, type StopSignal, UsageError, untilAborted } from './failures.ts';
 import { ERROR_COLUMNS, errorCells, errorTable, printRows, table } from './format.ts';
 import type { CliIo } from './main.ts';
@@ -413,28 +411,14 @@ function describeItem(item: LedgerItem, report: ErrorReport | undefined): string
   return lines;
 }
 
-/** An `s3://bucket/key` URI's parts. */
-function s3Location(uri: string): { Bucket: string; Key: string } {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw new Error(`not an s3:// URI: ${uri}`);
-  return { Bucket: m[1]!, Key: m[2]! };
-}
-
-/** A rejected file's `.errors.json` report. */
+/** A rejected file's `.errors.json` report; a note on stderr when it is gone or archived. */
 async function readReport(target: LakeTarget, uri: string, io: CliIo): Promise<ErrorReport | undefined> {
-  try {
-    const object = await untilAborted(target.s3.send(new GetObjectCommand(s3Location(uri))), io.signal);
-    return JSON.parse(await object.Body!.transformToString()) as ErrorReport;
-  } catch (error) {
-    // Gone (deleted by hand) or archived (the failure zone moves to Glacier after its transition
-    // days): the ledger still says what happened; the errors are not at hand.
-    const name = (error as Error).name;
-    if (name !== 'NoSuchKey' && name !== 'InvalidObjectState') throw error;
-    io.stderr(
-      `datalake: the report ${escapeControl(uri)} cannot be read (${name}): its errors are not listed\n`,
-    );
-    return undefined;
-  }
+  const read = await untilAborted(readStoredReport(target.s3, uri), io.signal);
+  if ('report' in read) return read.report;
+  io.stderr(
+    `datalake: the report ${escapeControl(uri)} cannot be read (${read.problem}): its errors are not listed\n`,
+  );
+  return undefined;
 }
 
 /**
@@ -450,19 +434,9 @@ async function streamErrors(
   let count = 0;
   io.stdout(json ? '[' : `${ERROR_HEAD}\n`);
   try {
-    for (const part of report.errorFiles) {
-      const object = await untilAborted(
-        target.s3.send(new GetObjectCommand({ Bucket: part.bucket, Key: part.key })),
-        io.signal,
-      );
-      const lines = createInterface({ input: object.Body as Readable, crlfDelay: Number.POSITIVE_INFINITY });
-      for await (const line of lines) {
-        io.signal?.throwIfAborted();
-        if (line.trim() === '') continue;
-        const error = JSON.parse(line) as ReportedError;
-        io.stdout(json ? `${count === 0 ? '' : ','}\n${JSON.stringify(error)}` : `${errorRow(error)}\n`);
-        count++;
-      }
+    for await (const { error } of reportErrors(target.s3, report.errorFiles, undefined, io.signal)) {
+      io.stdout(json ? `${count === 0 ? '' : ','}\n${JSON.stringify(error)}` : `${errorRow(error)}\n`);
+      count++;
     }
   } finally {
     // Stopped part-way (a part that cannot be read, Ctrl-C), the array still closes: stdout stays

@@ -12,6 +12,7 @@ import type { ReportedError, ValidateTaskOutput } from '../../lambdas/shared/con
 import type { ErrorReport } from '../../lambdas/validate/core.ts';
 import { loadDatasets, pickDataset, UnknownDatasetError } from '../datasets/load.ts';
 import { localTableCatalog } from '../iceberg/local-catalog.ts';
+import type { ConsoleServer } from '../local/console-server.ts';
 import { type ExecutionRecord, ExecutionRecords, thisProcess } from '../local/executions.ts';
 import { type LakePaths, LOCAL_BUCKETS, LOCAL_DATABASE, lakePaths } from '../local/lake-folder.ts';
 import { QueryError, queryLake } from '../local/query.ts';
@@ -69,7 +70,7 @@ function largeFile(args: LocalArgs): { largeFileBytes?: number } {
 
 /** `local up`: runs the lake until Ctrl-C. */
 export async function localUp(
-  args: LocalArgs & { readonly port: number },
+  args: LocalArgs & { readonly port: number; readonly consolePort?: number },
   io: CliIo,
   stop: Promise<void>,
 ): Promise<number> {
@@ -97,9 +98,19 @@ export async function localUp(
     await runtime.close();
     throw error;
   }
+  let console_: ConsoleServer;
+  try {
+    console_ = await startLocalConsole(runtime, args.consolePort ?? 0, io);
+  } catch (error) {
+    await runtime.close();
+    await releaseLake(paths);
+    throw error;
+  }
   io.stdout(
     [
       `local lake running: ${runtime.paths.root}`,
+      `console: ${console_.url}`,
+      "  (no sign-in: it listens on 127.0.0.1 only, for this machine's user)",
       `S3 endpoint:        ${endpoint} (buckets: ${Object.values(LOCAL_BUCKETS).join(', ')})`,
       `ledger (DynamoDB):  ${runtime.ledger.endpoint} (table ${runtime.ledger.tableName})`,
       `datasets:           ${[...runtime.datasets.keys()].join(', ')}`,
@@ -118,10 +129,44 @@ export async function localUp(
   );
   await stop;
   io.stdout('stopping: finishing the executions in flight…\n');
+  await console_.close();
   await runtime.close();
   await releaseLake(paths);
   io.stdout('stopped\n');
   return EXIT.ok;
+}
+
+/**
+ * The console of `local up`: the front end built into the lake folder, served with the API on the
+ * lake's ports, and the landing bucket opened to the console's origins for its presigned uploads.
+ */
+async function startLocalConsole(runtime: LocalRuntime, port: number, io: CliIo): Promise<ConsoleServer> {
+  // Loaded on use: esbuild and the API core are for `up` only.
+  const [{ buildWebSync }, { localConsolePorts, LOCAL_MAX_UPLOAD_BYTES }, { startConsoleServer }, ledger] =
+    await Promise.all([
+      import('../console/web-build.ts'),
+      import('../console/local-ports.ts'),
+      import('../local/console-server.ts'),
+      import('../ledger/dynamodb-reader.ts'),
+    ]);
+  const web = buildWebSync(runtime.paths.console);
+  const server = await startConsoleServer({
+    port,
+    ports: localConsolePorts({
+      datasets: runtime.datasets,
+      ledger: ledger.dynamoLedgerReader(runtime.ledger.client, runtime.ledger.tableName),
+      s3: runtime.client,
+      landingBucket: LOCAL_BUCKETS.landing,
+      query: (sql, limits) => runtime.query(sql, limits),
+    }),
+    webDir: web.dir,
+    s3Endpoint: runtime.s3.endpoint,
+    maxUploadBytes: LOCAL_MAX_UPLOAD_BYTES,
+    label: `local lake ${runtime.paths.root}`,
+    onUnexpected: (error) => io.stderr(`console: a request failed: ${escapeControl(String(error))}\n`),
+  });
+  runtime.s3.allowBrowserUploads(LOCAL_BUCKETS.landing, server.origins);
+  return server;
 }
 
 /** The endpoint of a `local up` serving this lake folder, if one is running. */

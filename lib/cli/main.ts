@@ -100,10 +100,11 @@ tables compact <dataset> [--date YYYY-MM-DD] [--lake DIR] [--datasets DIR] [--js
     line in the lake's subscriptions.jsonl, and each event it lets through appended to
     outbox/<endpoint>.jsonl (and POSTed to an https:// endpoint); exit 0
 `,
-  'local up': `local up [--lake DIR] [--datasets DIR] [--port N] [--large-file-bytes N]
+  'local up': `local up [--lake DIR] [--datasets DIR] [--port N] [--console-port N] [--large-file-bytes N]
     run the whole pipeline on this machine: an S3 endpoint on 127.0.0.1, the workflow on every
     file dropped into its landing bucket; Ctrl-C stops (the lake folder, default .lake, is kept);
     one local up per lake folder
+    --console-port N: the web console's port on 127.0.0.1 (default: any free one); it has no sign-in
 `,
   'local ingest': `local ingest <file> --dataset <name> [--key K] [--lake DIR] [--datasets DIR] [--json]
              [--large-file-bytes N]
@@ -265,11 +266,19 @@ async function localCommand(
         parseArgs({
           args: [...rest],
           strict: true,
-          options: { ...common, ...largeFileOption, port: { type: 'string', default: '0' } },
+          options: {
+            ...common,
+            ...largeFileOption,
+            port: { type: 'string', default: '0' },
+            'console-port': { type: 'string', default: '0' },
+          },
         }),
       );
       const port = positiveInteger('--port', values.port, 0);
       if (port > 65535) throw new UsageError(`--port takes a port number, not "${values.port}"`);
+      const consolePort = positiveInteger('--console-port', values['console-port'], 0);
+      if (consolePort > 65535)
+        throw new UsageError(`--console-port takes a port number, not "${values['console-port']}"`);
       const signal = io.signal;
       const stop = new Promise<void>((resolve) => {
         if (signal?.aborted) resolve();
@@ -281,6 +290,7 @@ async function localCommand(
           datasetsDir: values.datasets,
           json: values.json,
           port,
+          consolePort,
           ...largeFileBytes(values['large-file-bytes']),
         },
         io,

@@ -152,9 +152,19 @@ export interface OffendingRecord {
   readonly fields: readonly (string | null)[];
 }
 
+/** An error as the errors route pages it. */
+export interface PagedError extends ReportedError {
+  /**
+   * The 0-based header cell the error's column is in (by the dataset's header match, or the
+   * cell's own text for a header error), to highlight the cell in the record; absent for a
+   * record-level error or when the file's header could not be read.
+   */
+  readonly field?: number;
+}
+
 /** `GET /api/file/errors?key=&version=&cursor=&limit=` */
 export interface ErrorsResponse {
-  readonly errors: readonly ReportedError[];
+  readonly errors: readonly PagedError[];
   /** The file's header cells, to show each record under its columns. */
   readonly header?: readonly (string | null)[];
   /**

@@ -11,12 +11,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   ATTR,
+  compareListed,
   fromAttributes,
   LEDGER_INDEXES,
   LEDGER_STATUSES,
   type LedgerItem,
   type LedgerQuery,
   type LedgerReader,
+  newestFirst,
 } from './model.ts';
 
 /**
@@ -76,7 +78,8 @@ export function dynamoLedgerReader(
 
 /**
  * The newest `query.limit` items of one index partition (a dataset or a status), received at or
- * after `query.since`; on the dataset index, only those in `query.status`.
+ * after `query.since` and listed after `query.after`; on the dataset index, only those in
+ * `query.status`.
  */
 async function listIndex(
   doc: DynamoDBDocumentClient,
@@ -89,41 +92,70 @@ async function listIndex(
   const { name, partitionKey, sortKey } = LEDGER_INDEXES[index];
   const names: Record<string, string> = { '#pk': partitionKey };
   const values: Record<string, unknown> = { ':pk': partition };
-  let condition = '#pk = :pk';
-  if (query.since !== undefined) {
-    // In the key condition, not a filter: DynamoDB then reads only the items from `since` on.
-    condition += ' AND #sk >= :since';
-    names['#sk'] = sortKey;
-    values[':since'] = query.since;
-  }
+  const { since, after } = query;
+  if (since !== undefined && after !== undefined && since > after.receivedAt) return [];
+  // In the key condition, not a filter: DynamoDB then reads only the items in the window.
+  let range = '';
+  if (since !== undefined && after !== undefined) range = ' AND #sk BETWEEN :since AND :before';
+  else if (since !== undefined) range = ' AND #sk >= :since';
+  else if (after !== undefined) range = ' AND #sk <= :before';
+  if (range !== '') names['#sk'] = sortKey;
+  if (since !== undefined) values[':since'] = since;
+  // `<=`: the items received in the same instant as the cursor's and listed after it are on the next page.
+  if (after !== undefined) values[':before'] = after.receivedAt;
   let filter: string | undefined;
   if (index === 'byDataset' && query.status !== undefined) {
     filter = '#status = :status';
     names['#status'] = ATTR.status;
     values[':status'] = query.status;
   }
-  const input: QueryCommandInput = {
+  const base = {
     TableName: tableName,
     IndexName: name,
-    KeyConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
     ScanIndexForward: false,
-    ...(filter === undefined
-      ? // Without a filter every item read is kept: read no more than are wanted.
-        { Limit: query.limit }
-      : // A filter applies after the Limit, so a Limit would only cut pages short; pages of 1 MB.
-        { FilterExpression: filter }),
+    ...(filter === undefined ? {} : { FilterExpression: filter }),
   };
-  const items = await queryAll(doc, input, query.limit);
-  return items.map(fromAttributes);
+  const listed = (item: LedgerItem) => after === undefined || compareListed(item, after) > 0;
+  const input: QueryCommandInput = {
+    ...base,
+    KeyConditionExpression: `#pk = :pk${range}`,
+    // Without a filter every item read is kept: read no more than are wanted (plus the cursor's
+    // ties, skipped). A filter applies after the Limit, so a Limit would only cut pages short.
+    ...(filter === undefined ? { Limit: query.limit } : {}),
+  };
+  const items = (await queryAll(doc, input, query.limit, listed)).map(fromAttributes);
+  const last = items.at(-1);
+  if (items.length < query.limit || last === undefined) return newestFirst(items);
+  // The index orders by `receivedAt` alone: items received in the last one's instant that were
+  // not read may come before some that were in the listing's order. Read them all, then cut.
+  const ties = await queryAll(
+    doc,
+    {
+      ...base,
+      KeyConditionExpression: '#pk = :pk AND #sk = :last',
+      ExpressionAttributeNames: { ...names, '#sk': sortKey },
+      ExpressionAttributeValues: {
+        ':pk': partition,
+        ':last': last.receivedAt,
+        ...(filter === undefined ? {} : { ':status': values[':status'] }),
+      },
+    },
+    Number.POSITIVE_INFINITY,
+    listed,
+  );
+  const seen = new Set(items.map((item) => `${item.key}\u0000${item.version}`));
+  const more = ties.map(fromAttributes).filter((item) => !seen.has(`${item.key}\u0000${item.version}`));
+  return newestFirst([...items, ...more]).slice(0, query.limit);
 }
 
-/** Every item a query answers, page after page, stopping once `limit` are collected. */
+/** Every item a query answers that `keep` accepts, page after page, stopping once `limit` are collected. */
 async function queryAll(
   doc: DynamoDBDocumentClient,
   input: QueryCommandInput,
   limit = Number.POSITIVE_INFINITY,
+  keep: (item: LedgerItem) => boolean = () => true,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
@@ -137,17 +169,8 @@ async function queryAll(
       }),
     );
     // A filtered page may hold no item and still not be the last.
-    items.push(...(page.Items ?? []));
+    items.push(...(page.Items ?? []).filter((item) => keep(fromAttributes(item))));
     start = page.LastEvaluatedKey;
   } while (start !== undefined && items.length < limit);
   return items.slice(0, limit);
 }
-
-/** Items newest first by `receivedAt`; ties by key and version, so that the order is stable. */
-function newestFirst(items: LedgerItem[]): LedgerItem[] {
-  return items.sort(
-    (a, b) => compare(b.receivedAt, a.receivedAt) || compare(a.key, b.key) || compare(b.version, a.version),
-  );
-}
-
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -187,7 +187,29 @@ export interface LedgerQuery {
   readonly since?: string;
   /** At most this many items. */
   readonly limit: number;
+  /**
+   * Keyset paging: only items after this one in the listing's order (the last item of the
+   * previous page), so a page is neither repeated nor skipped when files arrive in between.
+   */
+  readonly after?: LedgerPosition;
 }
+
+/** An item's place in a listing: newest first by `receivedAt`, ties by key, then version descending. */
+export type LedgerPosition = Pick<LedgerItem, 'receivedAt' | 'key' | 'version'>;
+
+/** The listings' order (negative: `a` comes first); total over distinct key/version pairs. */
+export function compareListed(a: LedgerPosition, b: LedgerPosition): number {
+  return (
+    compareText(b.receivedAt, a.receivedAt) || compareText(a.key, b.key) || compareText(b.version, a.version)
+  );
+}
+
+/** Items in the listings' order (sorted in place). */
+export function newestFirst<T extends LedgerPosition>(items: T[]): T[] {
+  return items.sort(compareListed);
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The ledger as the CLI and the reconciler read it (DynamoDB on AWS, dynalite locally). */
 export interface LedgerReader {

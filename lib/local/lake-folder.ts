@@ -36,6 +36,8 @@ export function lakePaths(dir: string = DEFAULT_LAKE_DIR) {
     ledger: join(root, 'ledger'),
     /** The local notifier's subscriptions (`datalake subscribe`), one JSON object per line. */
     subscriptions: join(root, 'subscriptions.jsonl'),
+    /** The console's front end as `local up` built it (lib/console/web-build.ts), served by its console server. */
+    console: join(root, 'console'),
     /** Written while `datalake local up` runs: its endpoint, for the other commands. */
     server: join(root, 'server.json'),
   };

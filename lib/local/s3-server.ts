@@ -38,6 +38,12 @@ export interface LocalS3 {
    * the ETag of the bytes stored (s3rver leaves it out of copy events).
    */
   onObjectCreated(listener: (record: S3rverEvent['Records'][number]) => void): void;
+  /**
+   * Lets pages at `origins` POST forms into `bucket` and read the answer (the console's presigned
+   * uploads): CORS headers on the bucket's requests from those origins, and their preflights
+   * answered. s3rver's own bucket CORS covers object paths only, not a POST to the bucket.
+   */
+  allowBrowserUploads(bucket: string, origins: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -75,7 +81,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const hasher = new FileHasher();
   const copies = makeWritesAtomic(store, hasher);
   const { port } = await server.run();
-  guardRequests(server, store);
+  const cors = new Map<string, ReadonlySet<string>>();
+  guardRequests(server, store, cors);
   // First listener of all, so every other one sees a copy's ETag; it also keeps the queue short.
   server.on('event', (event) => {
     for (const { eventName, s3 } of event.Records) {
@@ -103,6 +110,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
           }
         }
       });
+    },
+    allowBrowserUploads(bucket, origins) {
+      cors.set(bucket, new Set(origins));
     },
     close: async () => {
       await server.close();
@@ -574,12 +584,17 @@ interface Refusal {
  * requires) is then not found; re-encoding the header with `encodeURI` before s3rver sees it makes
  * its `decodeURI` give back the exact key. And it ignores If-Match, checked here.
  */
-function guardRequests(server: S3rver, store: FilesystemStore): void {
+function guardRequests(
+  server: S3rver,
+  store: FilesystemStore,
+  cors: ReadonlyMap<string, ReadonlySet<string>>,
+): void {
   const http = (server as unknown as { httpServer: Server }).httpServer;
   const [handler] = http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   if (!handler) throw new Error('s3rver has no request handler to wrap');
   http.removeAllListeners('request');
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (allowedOrigin(req, res, cors)) return;
     const source = req.headers['x-amz-copy-source'];
     const refusal =
       refusalOf(req.url ?? '') ??
@@ -606,6 +621,30 @@ function guardRequests(server: S3rver, store: FilesystemStore): void {
       () => handler(req, res),
     );
   });
+}
+
+/**
+ * Sets the CORS headers of a request to a bucket from an origin allowed to upload there; true when
+ * it was a preflight, answered here.
+ */
+function allowedOrigin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: ReadonlyMap<string, ReadonlySet<string>>,
+): boolean {
+  const origin = req.headers.origin;
+  const bucket = splitPath(req.url ?? '')?.bucket;
+  if (origin === undefined || bucket === undefined || !cors.get(bucket)?.has(origin)) return false;
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Vary', 'Origin');
+  res.setHeader('Access-Control-Expose-Headers', 'ETag, x-amz-version-id');
+  if (req.method !== 'OPTIONS') return false;
+  res.setHeader('Access-Control-Allow-Methods', 'POST');
+  const headers = req.headers['access-control-request-headers'];
+  if (headers) res.setHeader('Access-Control-Allow-Headers', headers);
+  res.setHeader('Access-Control-Max-Age', '600');
+  res.writeHead(204).end();
+  return true;
 }
 
 /** The bucket and decoded key of a path-style request path or copy source (`/bucket/key?query`). */

@@ -194,6 +194,15 @@ describe('datalake local up', () => {
       // Prints where the lake is and where to send files; server.json names the same endpoint
       // and the live process serving it.
       expect(up.output.stdout.split('\n')[0]).toBe(`local lake running: ${up.lake}`);
+      // The console: one line with its URL, on 127.0.0.1, serving config.json without sign-in.
+      const consoleUrl = /^console: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(up.output.stdout)?.[1];
+      expect(consoleUrl).toBeDefined();
+      expect(up.output.stdout).toContain('no sign-in: it listens on 127.0.0.1 only');
+      const config = (await (await fetch(`${consoleUrl}config.json`)).json()) as {
+        auth: string;
+        apiUrl: string;
+      };
+      expect(config).toMatchObject({ auth: 'none', apiUrl: consoleUrl!.slice(0, -1) });
       expect(up.output.stdout).toContain(
         `  aws --endpoint-url ${endpoint} s3 cp orders.csv s3://landing/orders/orders.csv\n`,
       );

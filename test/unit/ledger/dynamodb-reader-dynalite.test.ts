@@ -118,3 +118,72 @@ describe('the DynamoDB ledger reader on dynalite', () => {
     expect(none).toBeUndefined();
   });
 });
+
+describe('keyset paging (`after`)', () => {
+  let pagedDir: string;
+  let paged: LocalLedger;
+  let pagedReader: LedgerReader;
+  const statuses: LedgerStatus[] = ['CURATED', 'REJECTED', 'FAILED'];
+
+  beforeAll(async () => {
+    // Prepare: 14 items, six of them received in one instant (ties the index leaves unordered),
+    // versions of one key per dataset, which the listing orders newest version first.
+    pagedDir = await mkdtemp(join(tmpdir(), 'ledger-paged-'));
+    paged = await serveLocalLedger(join(pagedDir, 'ledger'));
+    for (let i = 0; i < 14; i++) {
+      const tie = i >= 4 && i < 10;
+      await paged.client.send(
+        new PutItemCommand({
+          TableName: paged.tableName,
+          Item: {
+            [ATTR.key]: {
+              S: tie ? `d${i % 2}/tie.csv` : `d${i % 2}/f${String(13 - i).padStart(2, '0')}.csv`,
+            },
+            [ATTR.version]: { S: `v${i}` },
+            [ATTR.dataset]: { S: `d${i % 2}` },
+            [ATTR.status]: { S: statuses[i % 3]! },
+            [ATTR.receivedAt]: { S: at(tie ? 4 : i) },
+          },
+        }),
+      );
+    }
+    pagedReader = dynamoLedgerReader(paged.client, paged.tableName);
+  });
+
+  afterAll(async () => {
+    await paged?.close();
+    await rm(pagedDir, { recursive: true, force: true });
+  });
+
+  /** Every page of a listing of `limit` items, following the last item of each. */
+  async function allPages(query: { dataset?: string; status?: LedgerStatus }, limit: number) {
+    const pages: string[][] = [];
+    let after: { receivedAt: string; key: string; version: string } | undefined;
+    for (;;) {
+      const page = await pagedReader.list({ ...query, limit, ...(after ? { after } : {}) });
+      if (page.length === 0) return pages;
+      pages.push(ids(page));
+      const last = page.at(-1)!;
+      after = { receivedAt: last.receivedAt, key: last.key, version: last.version };
+    }
+  }
+
+  it.each([
+    ['the whole ledger (one query per status, merged)', {}, 2],
+    ['a dataset', { dataset: 'd0' }, 2],
+    ['a status', { status: 'REJECTED' as const }, 2],
+    ['a dataset and a status', { dataset: 'd1', status: 'CURATED' as const }, 1],
+  ])(
+    'pages of %s, concatenated, are the one-page listing: no item twice, none missing',
+    async (_, query, size) => {
+      // Act
+      const whole = ids(await pagedReader.list({ ...query, limit: 100 }));
+      const pages = await allPages(query, size);
+
+      // Assess: small pages cut through the six ties; together they are the listing, in its order.
+      expect(whole.length).toBeGreaterThan(size);
+      expect(pages.flat()).toEqual(whole);
+      expect(pages.every((page) => page.length <= size)).toBe(true);
+    },
+  );
+});

@@ -33,7 +33,7 @@ function stored(key: string, receivedAt: string, status: LedgerStatus = 'CURATED
 
 describe('list with a dataset', () => {
   it('queries the by-dataset index newest first, since in the key condition, status as a filter, and pages past an empty filtered page until the limit', async () => {
-    // Prepare: an empty filtered page that is not the last, then two pages of two.
+    // Prepare: an empty filtered page that is not the last, then two pages of two; then no ties.
     doc
       .on(QueryCommand)
       .resolvesOnce({ Items: [], LastEvaluatedKey: { k: 1 } })
@@ -44,7 +44,9 @@ describe('list with a dataset', () => {
       .resolvesOnce({
         Items: [stored('c', '2026-12-02T08:00:00Z'), stored('d', '2026-12-02T07:00:00Z')],
         LastEvaluatedKey: { k: 3 },
-      });
+      })
+      // The index's order among items of one instant is DynamoDB's: 'bb' comes before 'c' in the listing's.
+      .resolvesOnce({ Items: [stored('c', '2026-12-02T08:00:00Z'), stored('bb', '2026-12-02T08:00:00Z')] });
 
     // Act
     const items = await reader().list({
@@ -54,9 +56,14 @@ describe('list with a dataset', () => {
       limit: 3,
     });
 
-    // Assess: three items from three pages; the fourth page was never asked for.
-    expect(items.map((i) => i.key)).toEqual(['a', 'b', 'c']);
-    expect(doc).toHaveReceivedCommandTimes(QueryCommand, 3);
+    // Assess: three items from three pages; the fourth page was never asked for, only the items
+    // received in the same instant as the last one (which the index does not order among themselves).
+    expect(items.map((i) => i.key)).toEqual(['a', 'b', 'bb']);
+    expect(doc).toHaveReceivedCommandTimes(QueryCommand, 4);
+    expect(doc).toHaveReceivedNthCommandWith(QueryCommand, 4, {
+      KeyConditionExpression: '#pk = :pk AND #sk = :last',
+      ExpressionAttributeValues: { ':pk': 'orders', ':status': 'REJECTED', ':last': '2026-12-02T08:00:00Z' },
+    });
     expect(doc).toHaveReceivedNthCommandWith(QueryCommand, 1, {
       TableName: TABLE,
       IndexName: 'by-dataset',

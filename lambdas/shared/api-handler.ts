@@ -1,0 +1,72 @@
+/**
+ * The console API's Lambda plumbing, shared by its three functions: an API Gateway HTTP API
+ * (payload 2.0, JWT authorizer) event in, the core's answer out as JSON that no cache keeps.
+ * CORS headers are API Gateway's (the stack configures them), not the function's.
+ */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type ApiRequest, type ConsolePorts, handleApi } from '../../lib/console/api.ts';
+import { loadDatasets } from '../../lib/datasets/load.ts';
+import type { Dataset } from '../../lib/datasets/model.ts';
+import type { Log } from './logger.ts';
+
+/** The request the core sees: method, path (without a named stage's prefix), query, body, the user's claims. */
+export function apiRequest(event: APIGatewayProxyEventV2WithJWTAuthorizer): ApiRequest {
+  const { http, stage } = event.requestContext;
+  const prefix = stage && stage !== '$default' ? `/${stage}` : '';
+  const path =
+    prefix && event.rawPath.startsWith(`${prefix}/`) ? event.rawPath.slice(prefix.length) : event.rawPath;
+  const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
+  const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
+  const email = typeof claims.email === 'string' ? claims.email : undefined;
+  const body =
+    event.body === undefined
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  return {
+    method: http.method,
+    path,
+    query: event.queryStringParameters ?? {},
+    ...(body === undefined ? {} : { body }),
+    ...(sub === undefined ? {} : { user: { sub, ...(email === undefined ? {} : { email }) } }),
+  };
+}
+
+/** A handler answering every request through the core with the ports `ports` resolves to. */
+export function apiHandler(
+  log: Log & { error(message: string, ...attributes: unknown[]): void },
+  ports: () => Promise<ConsolePorts>,
+): (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyStructuredResultV2> {
+  return async (event) => {
+    const request = apiRequest(event);
+    const answer = await handleApi(request, await ports(), (error) =>
+      log.error('console api request failed', { method: request.method, path: request.path, error }),
+    );
+    return {
+      statusCode: answer.status,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      body: JSON.stringify(answer.body),
+    };
+  };
+}
+
+/** The dataset declarations in `dir`, read once per container on first use (a failure is not kept). */
+export function datasetsOnce(dir: string): () => Promise<Map<string, Dataset>> {
+  let loaded: Promise<Map<string, Dataset>> | undefined;
+  return () => {
+    loaded ??= loadDatasets(dir).catch((error: unknown) => {
+      loaded = undefined;
+      throw error;
+    });
+    return loaded;
+  };
+}
+
+/** A positive whole number from an environment variable, or an error naming it and its value. */
+export function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`environment variable ${name} is ${JSON.stringify(text)}: give a positive whole number`);
+  return value;
+}
