@@ -65,7 +65,8 @@ function rendererRss(profile: string): number {
   for (const [pid, p] of info) {
     if (!root || !p.cmd.includes('--type=renderer') || !under(pid)) continue;
     try {
-      rss += Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      rss +=
+        Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
     } catch {
       // gone meanwhile
     }
@@ -91,7 +92,10 @@ async function main(): Promise<void> {
   const server = await serveStatic(buildDir, { '/harness.html': HARNESS_PAGE });
   const browser = await launchChromium();
   try {
-    const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const version = execFileSync(CHROMIUM, ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     console.log(`${version}; worker.js ${build.files.find((f) => f.path === 'worker.js')?.bytes} bytes`);
     const rows: string[] = [];
     for (const mb of sizes) {

@@ -38,7 +38,7 @@ describe('the API client', () => {
       'https://api.example.com/api/file?key=orders%2Fa+b.csv',
       'https://api.example.com/api/queries/q%2F1?cursor=n',
     ]);
-    expect((calls[0]!.init?.headers as Record<string, string>).authorization).toBe('Bearer TOKEN');
+    expect((calls[0]!.init!.headers as Record<string, string>).authorization).toBe('Bearer TOKEN');
   });
 
   it('posts JSON bodies', async () => {
@@ -46,7 +46,7 @@ describe('the API client', () => {
     expect(await api.startQuery('SELECT 1')).toEqual({ id: 'q1', state: 'QUEUED' });
     expect(calls[0]!.init?.method).toBe('POST');
     expect(calls[0]!.init?.body).toBe('{"sql":"SELECT 1"}');
-    expect((calls[0]!.init?.headers as Record<string, string>)['content-type']).toBe('application/json');
+    expect((calls[0]!.init!.headers as Record<string, string>)['content-type']).toBe('application/json');
   });
 
   it("gives the API's own code and message when it sends one", async () => {

@@ -34,7 +34,15 @@ export function ErrorTable({
               <tr>
                 <td class="num">{e.line}</td>
                 <td>{e.column ?? '—'}</td>
-                <td>{e.value === null ? <span class="aside">(none)</span> : <code>{e.value}</code>}</td>
+                <td>
+                  {e.value === null ? (
+                    <span class="aside">(none)</span>
+                  ) : e.value === '' ? (
+                    <span class="aside">(empty)</span>
+                  ) : (
+                    <code>{e.value}</code>
+                  )}
+                </td>
                 <td>
                   <code>{e.rule}</code>
                 </td>

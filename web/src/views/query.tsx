@@ -15,13 +15,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function QueryView({ table }: { table: string | undefined }) {
   const { api, datasets } = useApp();
-  const [sql, setSql] = useState('');
+  const example = (t: string | undefined) => (t ? `SELECT * FROM ${t} LIMIT 100` : '');
+  const [sql, setSql] = useState(() => example(table ?? datasets?.[0]?.table));
   const [run, setRun] = useState<Run>({ phase: 'idle' });
 
-  useEffect(() => {
-    const name = table ?? datasets?.[0]?.table;
-    if (!sql && name) setSql(`SELECT * FROM ${name} LIMIT 100`);
-  }, [datasets, table]);
+  // The datasets may arrive after the view opens: an example then, unless something was typed.
+  useEffect(() => setSql((typed) => typed || example(table ?? datasets?.[0]?.table)), [datasets, table]);
 
   const execute = async () => {
     if (run.phase === 'running' || !sql.trim()) return;
