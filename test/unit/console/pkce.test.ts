@@ -44,7 +44,12 @@ const RFC_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
 describe('PKCE (RFC 7636 appendix B)', () => {
   it('encodes the example octets as the example verifier', () => {
-    expect(createVerifier((b) => (b.set(RFC_OCTETS), b))).toBe(RFC_VERIFIER);
+    expect(
+      createVerifier((b) => {
+        b.set(RFC_OCTETS);
+        return b;
+      }),
+    ).toBe(RFC_VERIFIER);
   });
 
   it('derives the example S256 challenge', async () => {
