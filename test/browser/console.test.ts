@@ -107,6 +107,17 @@ afterAll(async () => {
 
 const shot = (view: string) => page.screenshot({ path: join(SHOTS, `${view}.png`), fullPage: true });
 
+/**
+ * The focused element as `tag:name` (its label's text, its aria-label or its text) and its outline
+ * style (the focus ring). A script string: the test's types are Node's, without the DOM.
+ */
+const focused = () =>
+  page.evaluate<{ name: string; outline: string }>(`(() => {
+    const el = document.activeElement;
+    const label = el.labels?.[0]?.innerText ?? el.getAttribute('aria-label') ?? el.innerText;
+    return { name: el.tagName.toLowerCase() + ':' + label.trim(), outline: getComputedStyle(el).outlineStyle };
+  })()`);
+
 /** Text of every cell of a table row, trimmed. */
 const cellTexts = (row: ReturnType<Page['locator']>) => row.locator('td, th').allInnerTexts();
 
@@ -125,6 +136,36 @@ describe('the console in chromium against `datalake local up`', () => {
       'Required: an empty field is refused.',
     );
     await shot('datasets');
+  });
+
+  it('is usable from the keyboard: every control in reach, labelled, its focus visible', async () => {
+    await page.goto(`${consoleUrl}#/upload`);
+    await page.getByLabel('Dataset').waitFor();
+    // A view opens with focus on its heading; Tab goes on to its controls, Shift+Tab back to the menu.
+    expect((await focused()).name).toBe('h1:Check and upload a file');
+    const walk = async (key: string, steps: number) => {
+      const names: string[] = [];
+      for (let i = 0; i < steps; i++) {
+        await page.keyboard.press(key);
+        const now = await focused();
+        expect(now.outline, `${now.name} shows where the focus is`).not.toBe('none');
+        names.push(now.name);
+      }
+      return names;
+    };
+    expect(await walk('Tab', 3)).toEqual([
+      'select:Dataset',
+      'a:rules of orders',
+      'input:Choose a CSV file (.csv or .csv.gz)',
+    ]);
+    await page.locator('h1').focus();
+    expect(await walk('Shift+Tab', 5)).toEqual([
+      'a:Query',
+      'a:Datasets',
+      'a:Files',
+      'a:Check and upload',
+      'button:Skip to content',
+    ]);
   });
 
   it('checks a broken file in the drop zone and shows its errors before anything is sent', async () => {
