@@ -168,6 +168,20 @@ describe('the console in chromium against `datalake local up`', () => {
     ]);
   });
 
+  it('takes a file dropped on the drop zone', async () => {
+    await page.goto(`${consoleUrl}#/upload`);
+    await page.getByLabel('Dataset').waitFor();
+    const dropped = await page.evaluateHandle(`(() => {
+      const data = new DataTransfer();
+      data.items.add(new File([${JSON.stringify(brokenOrdersCsv())}], 'dropped.csv', { type: 'text/csv' }));
+      return data;
+    })()`);
+    await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dropped });
+    await expect
+      .poll(() => page.getByTestId('verdict').innerText())
+      .toMatch(/Not valid: 5 errors in dropped\.csv/);
+  });
+
   it('checks a broken file in the drop zone and shows its errors before anything is sent', async () => {
     await page.goto(`${consoleUrl}#/upload`);
     await page.getByLabel('Dataset').selectOption('orders');

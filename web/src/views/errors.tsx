@@ -3,15 +3,14 @@ import type { ErrorRow } from '../../../lib/cli/format.ts';
 import type { OffendingRecord } from '../../../lib/console/contract.ts';
 import { ScrollRegion, TableHead } from './common.tsx';
 
-export type { ErrorRow };
-
-/** What to show a record with: the file's header and, per error, the field it is in. */
+/** What to show records with: the file's header and the records by the line they start on. */
 export interface RecordContext {
   readonly header: readonly (string | null)[];
   readonly records: ReadonlyMap<number, OffendingRecord>;
-  /** The 0-based field an error is in, or -1 for a record-level error. */
-  readonly fieldOf: (error: ErrorRow) => number;
 }
+
+/** An error, and where the report has it, the 0-based header cell its value is in (PagedError.field). */
+type ShownError = ErrorRow & { readonly field?: number };
 
 export function ErrorTable({
   caption,
@@ -19,7 +18,7 @@ export function ErrorTable({
   context,
 }: {
   caption: string;
-  errors: readonly ErrorRow[];
+  errors: readonly ShownError[];
   context?: RecordContext;
 }) {
   return (
@@ -51,7 +50,7 @@ export function ErrorTable({
               {record && context && (
                 <tr class="record-row">
                   <td colSpan={5}>
-                    <RecordTable record={record} header={context.header} bad={context.fieldOf(e)} />
+                    <RecordTable record={record} header={context.header} bad={e.field ?? -1} />
                   </td>
                 </tr>
               )}

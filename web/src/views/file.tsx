@@ -1,18 +1,12 @@
 /** One file: its versions, its way through the pipeline, and for a rejected one its report and errors. */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type {
-  DatasetView,
-  ErrorsResponse,
-  FileResponse,
-  OffendingRecord,
-} from '../../../lib/console/contract.ts';
-import { matchHeader } from '../../../lib/datasets/header-match.ts';
+import type { ErrorsResponse, FileResponse } from '../../../lib/console/contract.ts';
 import { ApiError } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { formatBytes, formatCount, formatTime, MOVING } from '../format.ts';
 import { href } from '../router.ts';
 import { CountTable, Problem, StatusBadge, usePoll, ViewHeading } from './common.tsx';
-import { type ErrorRow, ErrorTable, type RecordContext } from './errors.tsx';
+import { ErrorTable, type RecordContext } from './errors.tsx';
 
 /** Errors a page of the report asks for. */
 const ERRORS_PAGE = 20;
@@ -75,7 +69,7 @@ export function FileView({
   }, [status, shownVersion]);
 
   const dataset = datasets?.find((d) => d.name === file?.file.dataset);
-  const context = useMemo(() => errors && recordContext(errors, dataset), [errors, dataset]);
+  const context = useMemo(() => errors && recordContext(errors), [errors]);
 
   if (problem) {
     return (
@@ -207,22 +201,8 @@ export function FileView({
   );
 }
 
-/**
- * How to show each error's record: the field an error is in is found the way the validator maps
- * the header (matchHeader, by the declared column's name, header or alias); a cell naming no
- * column (an unknown column) is found by its text.
- */
-function recordContext(page: ErrorsResponse, dataset: DatasetView | undefined): RecordContext | undefined {
-  const header = page.header;
-  if (!header) return undefined;
-  const records = new Map<number, OffendingRecord>(page.records.map((r) => [r.line, r]));
-  const fields = dataset ? matchHeader(dataset.declaration, header).fields : [];
-  const fieldOf = (e: ErrorRow): number => {
-    const given = (e as { field?: unknown }).field;
-    if (typeof given === 'number') return given;
-    if (e.column === null) return -1;
-    const byColumn = fields.findIndex((c) => c?.name === e.column);
-    return byColumn >= 0 ? byColumn : header.indexOf(e.column);
-  };
-  return { header, records, fieldOf };
+/** The header and records of the errors shown, for {@link ErrorTable}; none without a header. */
+function recordContext(page: ErrorsResponse): RecordContext | undefined {
+  if (!page.header) return undefined;
+  return { header: page.header, records: new Map(page.records.map((r) => [r.line, r])) };
 }

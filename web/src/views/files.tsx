@@ -8,6 +8,8 @@ import { Problem, ScrollRegion, StatusBadge, TableHead, usePoll, ViewHeading } f
 
 /** Files a page asks for. */
 const PAGE = 25;
+const MOVING_POLL_MS = 2000;
+const IDLE_POLL_MS = 10_000;
 
 interface Page {
   readonly cursor: string | undefined;
@@ -44,8 +46,9 @@ export function FilesView({ dataset, status }: { dataset: string | undefined; st
 
   const files = pages.flatMap((p) => p.files);
   const moving = files.some((f) => MOVING.includes(f.status));
-  // Refresh every shown page while a file is still on its way (RECEIVED, VALIDATED).
-  usePoll(moving, 2000, () => void load(pages.map((p) => p.cursor)));
+  // Every shown page is refreshed: often while a file is on its way (RECEIVED, VALIDATED), and
+  // now and then otherwise, for files that arrive meanwhile (one just uploaded may not be listed yet).
+  usePoll(true, moving ? MOVING_POLL_MS : IDLE_POLL_MS, () => void load(pages.map((p) => p.cursor)));
   const next = pages.at(-1)?.next;
 
   const filter = (name: 'dataset' | 'status', value: string) => {
