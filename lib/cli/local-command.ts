@@ -142,23 +142,19 @@ export async function localUp(
  */
 async function startLocalConsole(runtime: LocalRuntime, port: number, io: CliIo): Promise<ConsoleServer> {
   // Loaded on use: esbuild and the API core are for `up` only.
-  const [{ buildWebSync }, { localConsolePorts, LOCAL_MAX_UPLOAD_BYTES }, { startConsoleServer }, ledger] =
-    await Promise.all([
-      import('../console/web-build.ts'),
-      import('../console/local-ports.ts'),
-      import('../local/console-server.ts'),
-      import('../ledger/dynamodb-reader.ts'),
-    ]);
+  const [
+    { buildWebSync },
+    { localConsolePorts, LOCAL_MAX_UPLOAD_BYTES, runtimeLake },
+    { startConsoleServer },
+  ] = await Promise.all([
+    import('../console/web-build.ts'),
+    import('../console/local-ports.ts'),
+    import('../local/console-server.ts'),
+  ]);
   const web = buildWebSync(runtime.paths.console);
   const server = await startConsoleServer({
     port,
-    ports: localConsolePorts({
-      datasets: runtime.datasets,
-      ledger: ledger.dynamoLedgerReader(runtime.ledger.client, runtime.ledger.tableName),
-      s3: runtime.client,
-      landingBucket: LOCAL_BUCKETS.landing,
-      query: (sql, limits) => runtime.query(sql, limits),
-    }),
+    ports: localConsolePorts(runtimeLake(runtime)),
     webDir: web.dir,
     s3Endpoint: runtime.s3.endpoint,
     maxUploadBytes: LOCAL_MAX_UPLOAD_BYTES,

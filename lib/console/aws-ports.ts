@@ -17,13 +17,16 @@ import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { QueryPorts, ReadPorts, UploadPorts } from './api.ts';
 import type { QueryState } from './contract.ts';
 
-/** The read routes' ports: the ledger table and the zones' objects. */
-export function awsReadPorts(options: {
+/** What every route group with declarations and S3 is built from. */
+interface DatasetsAndS3 {
   readonly datasets: ReadonlyMap<string, Dataset>;
-  readonly dynamodb: DynamoDBClient;
-  readonly ledgerTable: string;
   readonly s3: S3Client;
-}): ReadPorts {
+}
+
+/** The read routes' ports: the ledger table and the zones' objects. */
+export function awsReadPorts(
+  options: DatasetsAndS3 & { readonly dynamodb: DynamoDBClient; readonly ledgerTable: string },
+): ReadPorts {
   return {
     datasets: options.datasets,
     ledger: dynamoLedgerReader(options.dynamodb, options.ledgerTable),
@@ -45,12 +48,9 @@ export function presignPost(s3: S3Client, bucket: string): UploadPorts['presign'
 }
 
 /** The upload route's ports on AWS. */
-export function awsUploadPorts(options: {
-  readonly datasets: ReadonlyMap<string, Dataset>;
-  readonly s3: S3Client;
-  readonly landingBucket: string;
-  readonly maxUploadBytes: number;
-}): UploadPorts {
+export function awsUploadPorts(
+  options: DatasetsAndS3 & { readonly landingBucket: string; readonly maxUploadBytes: number },
+): UploadPorts {
   return {
     datasets: options.datasets,
     maxUploadBytes: options.maxUploadBytes,

@@ -6,8 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Dataset } from '../datasets/model.ts';
+import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { LedgerReader } from '../ledger/model.ts';
+import { LOCAL_BUCKETS } from '../local/lake-folder.ts';
 import { QueryError, type QueryLimits, type QueryResult } from '../local/query.ts';
+import type { LocalRuntime } from '../local/runtime.ts';
 import type { ConsolePorts, QueryPorts } from './api.ts';
 import { presignPost } from './aws-ports.ts';
 import type { QueryPage } from './contract.ts';
@@ -21,6 +24,17 @@ export interface LocalLake {
   readonly landingBucket: string;
   /** Runs one SELECT over the lake (LocalRuntime.query). */
   readonly query: (sql: string, limits: QueryLimits) => Promise<QueryResult>;
+}
+
+/** The parts of a running lake the console reads: its datasets, ledger, S3 client and engine. */
+export function runtimeLake(runtime: LocalRuntime): LocalLake {
+  return {
+    datasets: runtime.datasets,
+    ledger: dynamoLedgerReader(runtime.ledger.client, runtime.ledger.tableName),
+    s3: runtime.client,
+    landingBucket: LOCAL_BUCKETS.landing,
+    query: (sql, limits) => runtime.query(sql, limits),
+  };
 }
 
 /** Options of the local ports. */

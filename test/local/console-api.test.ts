@@ -9,6 +9,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiRequest, type ConsolePorts, handleApi } from '../../lib/console/api.ts';
 import type {
@@ -21,14 +22,14 @@ import type {
   QueryStarted,
   UploadResponse,
 } from '../../lib/console/contract.ts';
-import { localConsolePorts } from '../../lib/console/local-ports.ts';
+import { localConsolePorts, runtimeLake } from '../../lib/console/local-ports.ts';
 import { headerTexts } from '../../lib/datasets/header-match.ts';
-import { dynamoLedgerReader } from '../../lib/ledger/dynamodb-reader.ts';
 import { isTerminal, type LedgerItem } from '../../lib/ledger/model.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { LocalRuntime } from '../../lib/local/runtime.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
+import { reportErrors } from '../../lib/validation/reports.ts';
 
 let runtime: LocalRuntime;
 let ports: ReturnType<typeof localConsolePorts>;
@@ -37,16 +38,11 @@ const VALID = [0, 1, 2, 3, 4].map((i) => `${ORDERS_HEADER}${orderRows(i + 1, i *
 
 beforeAll(async () => {
   runtime = await LocalRuntime.start({ lakeDir: await mkdtemp(join(tmpdir(), 'console-api-')) });
-  ports = localConsolePorts(
-    {
-      datasets: runtime.datasets,
-      ledger: dynamoLedgerReader(runtime.ledger.client, runtime.ledger.tableName),
-      s3: runtime.client,
-      landingBucket: LOCAL_BUCKETS.landing,
-      query: (sql, limits) => runtime.query(sql, limits),
-    },
-    { maxUploadBytes: 1 << 20, maxRows: MAX_ROWS, keptQueries: 2 },
-  );
+  ports = localConsolePorts(runtimeLake(runtime), {
+    maxUploadBytes: 1 << 20,
+    maxRows: MAX_ROWS,
+    keptQueries: 2,
+  });
   for (const [i, body] of VALID.slice(0, 4).entries()) await runtime.land(`orders/valid-${i}.csv`, body);
   await runtime.land('orders/broken.csv', brokenOrdersCsv());
   await runtime.land('orders/broken.csv.gz', gzipSync(brokenOrdersCsv()));
@@ -251,6 +247,42 @@ describe('GET /api/file/errors', () => {
       }
     },
   );
+
+  it('reads errors across JSON Lines parts from a cursor, line by line, blank lines skipped', async () => {
+    // Prepare: two parts, as the large-file route writes one per slice with errors.
+    const error = (line: number) => ({
+      line,
+      column: 'sku',
+      value: `x${line}`,
+      rule: 'pattern',
+      message: 'm',
+    });
+    const parts = [
+      { bucket: LOCAL_BUCKETS.failure, key: 'orders/parts.errors.00001.jsonl' },
+      { bucket: LOCAL_BUCKETS.failure, key: 'orders/parts.errors.00002.jsonl' },
+    ];
+    const bodies = [
+      [2, 3, 4].map((l) => JSON.stringify(error(l))).join('\n'),
+      `${JSON.stringify(error(9))}\n\n${JSON.stringify(error(11))}\n`,
+    ];
+    for (const [i, part] of parts.entries())
+      await runtime.client.send(
+        new PutObjectCommand({ Bucket: part.bucket, Key: part.key, Body: bodies[i] }),
+      );
+
+    // Act
+    const read = [];
+    for await (const { error: e, at } of reportErrors(runtime.client, parts, { part: 0, line: 1 }))
+      read.push([e.line, at.part, at.line]);
+
+    // Assess: from the second line of the first part on, each with its position.
+    expect(read).toEqual([
+      [3, 0, 1],
+      [4, 0, 2],
+      [9, 1, 0],
+      [11, 1, 2],
+    ]);
+  });
 
   it('a read budget too small for the page: the errors without their records', async () => {
     // Act

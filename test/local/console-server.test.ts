@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleConfig, UploadResponse } from '../../lib/console/contract.ts';
-import { LOCAL_MAX_UPLOAD_BYTES, localConsolePorts } from '../../lib/console/local-ports.ts';
+import { LOCAL_MAX_UPLOAD_BYTES, localConsolePorts, runtimeLake } from '../../lib/console/local-ports.ts';
 import { buildWebSync } from '../../lib/console/web-build.ts';
-import { dynamoLedgerReader } from '../../lib/ledger/dynamodb-reader.ts';
 import { type ConsoleServer, startConsoleServer } from '../../lib/local/console-server.ts';
 import { LOCAL_BUCKETS } from '../../lib/local/lake-folder.ts';
 import { LocalRuntime } from '../../lib/local/runtime.ts';
@@ -28,13 +27,7 @@ beforeAll(async () => {
   runtime = await LocalRuntime.start({ lakeDir: join(dir, 'lake') });
   const web = buildWebSync(join(dir, 'web'));
   server = await startConsoleServer({
-    ports: localConsolePorts({
-      datasets: runtime.datasets,
-      ledger: dynamoLedgerReader(runtime.ledger.client, runtime.ledger.tableName),
-      s3: runtime.client,
-      landingBucket: LOCAL_BUCKETS.landing,
-      query: (sql, limits) => runtime.query(sql, limits),
-    }),
+    ports: localConsolePorts(runtimeLake(runtime)),
     webDir: web.dir,
     s3Endpoint: runtime.s3.endpoint,
     maxUploadBytes: LOCAL_MAX_UPLOAD_BYTES,

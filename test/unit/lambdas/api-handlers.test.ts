@@ -112,14 +112,12 @@ describe('api-read', () => {
 
   it('a downstream failure is a 502 with a message and no stack', async () => {
     // Prepare
-    dynamodb
-      .on(QueryCommand)
-      .rejects(
-        Object.assign(new Error('Rate exceeded'), {
-          name: 'ThrottlingException',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    dynamodb.on(QueryCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     const { handler } = await import('../../../lambdas/api-read/handler.ts');
 
     // Act
