@@ -3,6 +3,8 @@
  * an {@link ApiError} whose message a person can act on (the API's own message when it sent one).
  * No DOM types beyond fetch, so Node's tests run it as it is.
  */
+
+import { ApiError } from '../../lib/console/api-error.ts';
 import type {
   ApiErrorBody,
   DatasetsResponse,
@@ -15,17 +17,7 @@ import type {
   UploadResponse,
 } from '../../lib/console/contract.ts';
 
-/** A failed call: `code` is the API's (`not_found`, …) or `network` / `bad_response` for the client's own. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 /** What the client needs from its page. */
 export interface ApiClientOptions {
