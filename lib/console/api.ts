@@ -22,6 +22,7 @@ import { LEDGER_STATUSES, type LedgerItem, type LedgerReader, type LedgerStatus 
 import { CsvValidator } from '../validation/csv-validator.ts';
 import { type ErrorPosition, readReport, reportErrors, s3Location } from '../validation/reports.ts';
 import { startsWithGzipMagic } from '../validation/validate-csv.ts';
+import { ApiError } from './api-error.ts';
 import {
   API_ROUTES,
   type ApiErrorBody,
@@ -119,17 +120,8 @@ export interface ConsolePorts {
   readonly query?: QueryPorts;
 }
 
-/** A failure with its answer: thrown by the core and its ports, caught by {@link handleApi}. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// Thrown by the core and its ports, caught by handleApi; the browser's client throws the same.
+export { ApiError };
 
 /** Files listed per page by default and at most. */
 export const FILES_PAGE = { default: 50, max: 200 } as const;

@@ -4,7 +4,7 @@
  */
 import { fieldIds, LINEAGE_FIELDS, SPARK_FIELD_ID_KEY } from '../iceberg/schema.ts';
 import type { Column, Dataset } from './model.ts';
-import { LINEAGE_COLUMNS, PARTITION_COLUMN } from './model.ts';
+import { LINEAGE_COLUMNS, PARTITION_COLUMN } from './model-core.ts';
 
 /** The Glue/Athena (Hive DDL) type of a column, e.g. `decimal(12,2)`. */
 export function glueType(col: Column): string {

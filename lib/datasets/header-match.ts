@@ -13,7 +13,8 @@
 
 import { truncateText } from '../text.ts';
 import { headerOf } from './derive.ts';
-import { type Column, type Dataset, liveColumns } from './model.ts';
+import type { Column, Dataset } from './model.ts';
+import { liveColumns } from './model-core.ts';
 
 /** The rule a header problem breaks (the validator's error rules of the same names). */
 export type HeaderRule = 'unknown_column' | 'duplicate_column' | 'missing_column' | 'retired_column';

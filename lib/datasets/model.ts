@@ -1,6 +1,10 @@
 import * as z from 'zod';
+import { LINEAGE_COLUMNS, PARTITION_COLUMN } from './model-core.ts';
 import { patternProblem } from './patterns.ts';
 import { checkLiteral } from './values.ts';
+
+// Kept apart so the browser's validator bundle gets them without zod; re-exported for every other importer.
+export { LINEAGE_COLUMNS, liveColumns, PARTITION_COLUMN } from './model-core.ts';
 
 /** The column types of DESIGN §2, in the order the docs list them. */
 export const COLUMN_TYPES = [
@@ -16,19 +20,6 @@ export const COLUMN_TYPES = [
 
 /** One of the declared column types. */
 export type ColumnType = (typeof COLUMN_TYPES)[number];
-
-/** The partition column every curated table gets; no declared column may take its name. */
-export const PARTITION_COLUMN = 'ingest_date';
-
-/**
- * The lineage columns every curated row carries (issue 16): the landed object's key and version
- * (the ledger's sort key) and when S3 received it. No declared column may take their names.
- */
-export const LINEAGE_COLUMNS = {
-  sourceKey: '_source_key',
-  sourceVersion: '_source_version',
-  ingestedAt: '_ingested_at',
-} as const;
 
 /** Names no declared column may take: the partition column and the lineage columns. */
 export const RESERVED_COLUMN_NAMES: ReadonlySet<string> = new Set([
@@ -330,9 +321,4 @@ export function parseDataset(json: unknown, file: string): Dataset {
     return `${path || '(root)'}: ${issue.message}`;
   });
   throw new DatasetDeclarationError(file, problems);
-}
-
-/** The columns a file may carry: every column not retired, in declaration order. */
-export function liveColumns(ds: Pick<Dataset, 'columns'>): Column[] {
-  return ds.columns.filter((col) => !col.retired);
 }

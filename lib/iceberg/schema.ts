@@ -5,7 +5,8 @@
  * declaration order. Ids are never reused: a later schema (schema evolution) keeps each field's
  * id and gives a new column `last-column-id + 1`.
  */
-import { type Column, type Dataset, LINEAGE_COLUMNS, PARTITION_COLUMN } from '../datasets/model.ts';
+import type { Column, Dataset } from '../datasets/model.ts';
+import { LINEAGE_COLUMNS, PARTITION_COLUMN } from '../datasets/model-core.ts';
 
 /** Field id of `ingest_date` in every table. */
 export const INGEST_DATE_FIELD_ID = 1;

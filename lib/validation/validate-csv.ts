@@ -8,6 +8,10 @@ import {
   type ValidationCheckpoint,
   type ValidationResult,
 } from './csv-validator.ts';
+import { startsWithGzipMagic } from './gzip-magic.ts';
+
+// Its home is a module without Node imports, so the browser's driver can share it.
+export { startsWithGzipMagic };
 
 /** Options of {@link validateCsv}: those of the validator, and when to stop or wait. */
 export interface ValidateCsvOptions extends ValidateOptions {
@@ -184,11 +188,6 @@ export async function validateCsv(
     );
   }
   return { ...validator.finish(bytesRead, true), checkpoint: null, complete: true, csvBytes: inflated };
-}
-
-/** Whether bytes begin with gzip's magic number (1f 8b): gzip is told by content, not by name. */
-export function startsWithGzipMagic(bytes: ArrayLike<number>): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 function isZlibError(error: unknown): boolean {

@@ -1,0 +1,146 @@
+/** The ledger: every file received, newest first, paged, filtered, with live status. */
+import { useEffect, useState } from 'preact/hooks';
+import { LEDGER_STATUSES, type LedgerItem } from '../../../lib/ledger/model.ts';
+import { useApp } from '../app-context.ts';
+import { formatBytes, formatCount, formatTime, MOVING, STATUS_WORDS } from '../format.ts';
+import { href } from '../router.ts';
+import { Problem, ScrollRegion, StatusBadge, TableHead, usePoll, ViewHeading } from './common.tsx';
+
+/** Files a page asks for. */
+const PAGE = 25;
+const MOVING_POLL_MS = 2000;
+const IDLE_POLL_MS = 10_000;
+
+interface Page {
+  readonly cursor: string | undefined;
+  readonly files: readonly LedgerItem[];
+  readonly next: string | undefined;
+}
+
+export function FilesView({ dataset, status }: { dataset: string | undefined; status: string | undefined }) {
+  const { api, datasets } = useApp();
+  const [pages, setPages] = useState<readonly Page[]>([]);
+  const [problem, setProblem] = useState<string>();
+  const [loading, setLoading] = useState(false);
+
+  const load = async (cursors: readonly (string | undefined)[]) => {
+    try {
+      const loaded = await Promise.all(
+        cursors.map(async (cursor) => {
+          const r = await api.files({ dataset, status, cursor, limit: PAGE });
+          return { cursor, files: r.files, next: r.next };
+        }),
+      );
+      setPages(loaded);
+      setProblem(undefined);
+    } catch (error) {
+      setProblem((error as Error).message);
+    }
+  };
+
+  useEffect(() => {
+    setPages([]);
+    setLoading(true);
+    load([undefined]).finally(() => setLoading(false));
+  }, [dataset, status]);
+
+  const files = pages.flatMap((p) => p.files);
+  const moving = files.some((f) => MOVING.includes(f.status));
+  // Every shown page is refreshed: often while a file is on its way (RECEIVED, VALIDATED), and
+  // now and then otherwise, for files that arrive meanwhile (one just uploaded may not be listed yet).
+  usePoll(true, moving ? MOVING_POLL_MS : IDLE_POLL_MS, () => void load(pages.map((p) => p.cursor)));
+  const next = pages.at(-1)?.next;
+
+  const filter = (name: 'dataset' | 'status', value: string) => {
+    location.hash = href('files', { dataset, status, [name]: value });
+  };
+
+  return (
+    <section>
+      <ViewHeading>Files</ViewHeading>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <FilterSelect
+          id="filter-dataset"
+          label="Dataset"
+          value={dataset}
+          any="all datasets"
+          options={(datasets ?? []).map((d) => [d.name, d.name])}
+          onChange={(v) => filter('dataset', v)}
+        />
+        <FilterSelect
+          id="filter-status"
+          label="Status"
+          value={status}
+          any="any status"
+          options={LEDGER_STATUSES.map((s) => [s, STATUS_WORDS[s]])}
+          onChange={(v) => filter('status', v)}
+        />
+      </form>
+      {problem && <Problem>{problem}</Problem>}
+      <p aria-live="polite" class="aside">
+        {loading
+          ? 'Loading files…'
+          : moving
+            ? 'Some files are still on their way: this list refreshes every 2 seconds.'
+            : `${formatCount(files.length)} files shown.`}
+      </p>
+      {files.length === 0 && !loading && !problem && (
+        <p>No file yet{dataset || status ? ' matches these filters' : ''}.</p>
+      )}
+      {files.length > 0 && (
+        <ScrollRegion label="files">
+          <table class="files">
+            <caption>Files received, newest first</caption>
+            <TableHead columns={['file', 'dataset', 'status', 'received', 'size', 'rows', 'errors']} />
+            <tbody>
+              {files.map((f) => (
+                <tr key={`${f.key}@${f.version}`} data-key={f.key}>
+                  <th scope="row">
+                    <a href={href('file', { key: f.key, version: f.version })}>{f.key}</a>
+                  </th>
+                  <td>{f.dataset}</td>
+                  <td>
+                    <StatusBadge status={f.status} />
+                  </td>
+                  <td>{formatTime(f.receivedAt)}</td>
+                  <td class="num">{formatBytes(f.size)}</td>
+                  <td class="num">{f.rows === undefined ? '' : formatCount(f.rows)}</td>
+                  <td class="num">{f.errorCount === undefined ? '' : formatCount(f.errorCount)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ScrollRegion>
+      )}
+      {next && (
+        <button type="button" onClick={() => void load([...pages.map((p) => p.cursor), next])}>
+          Older files
+        </button>
+      )}
+    </section>
+  );
+}
+
+/** A labelled select of one filter, its first option "any". */
+function FilterSelect(props: {
+  id: string;
+  label: string;
+  value: string | undefined;
+  any: string;
+  options: readonly (readonly [string, string])[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value ?? ''} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <option value="">{props.any}</option>
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
