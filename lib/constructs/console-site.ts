@@ -6,33 +6,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { ConsoleConfig } from '../console/contract.ts';
+import { type ContentSources, contentSecurityPolicy, REFERRER_POLICY } from '../console/headers.ts';
 import { acknowledge } from '../nag.ts';
-
-/** What the page may connect to and post forms to, besides its own origin. */
-export interface ContentSources {
-  /** `connect-src`: the API, the sign-in domain (token exchange), the landing bucket's endpoint (uploads). */
-  readonly connect: readonly string[];
-  /** `form-action`: the hosted sign-in. */
-  readonly formAction: readonly string[];
-}
-
-/**
- * The content security policy of every page: nothing but the site's own scripts and styles, no
- * inline code, no framing, connections only to `sources`.
- */
-export function contentSecurityPolicy(sources: ContentSources): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    ["connect-src 'self'", ...sources.connect].join(' '),
-    "worker-src 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    ["form-action 'self'", ...sources.formAction].join(' '),
-  ].join('; ');
-}
 
 /** Properties of {@link ConsoleSite}. */
 export interface ConsoleSiteProps {
@@ -97,7 +72,8 @@ export class ConsoleSite extends Construct {
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: {
-          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          // The local server's policy (lib/console/headers.ts); CloudFront's enum values are the header's.
+          referrerPolicy: REFERRER_POLICY as cloudfront.HeadersReferrerPolicy,
           override: true,
         },
       },

@@ -59,7 +59,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const root = resolve(options.webDir);
   let port = 0;
   let origins: string[] = [];
-  const headers = securityHeaders([options.s3Endpoint]);
+  const headers = securityHeaders({ connect: [options.s3Endpoint] });
   const server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
       options.onUnexpected?.(error);

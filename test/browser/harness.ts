@@ -11,15 +11,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { contentSecurityPolicy } from '../../lib/console/headers.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
 import type { ValidationError, ValidationResult } from '../../lib/validation/csv-validator.ts';
 
 /** Where Debian puts chromium (`.ci/run` installs it when missing). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** The console's content security policy (the CDK stack and `local up` send the same). */
-export const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self'; connect-src 'self'";
+/** The console's content security policy, as the CDK stack and `local up` send it (same origin only here). */
+export const CONSOLE_CSP = contentSecurityPolicy({ connect: [] });
 
 const FLAGS = [
   '--headless',

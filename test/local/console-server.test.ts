@@ -80,11 +80,11 @@ describe('the console server', () => {
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.body).toContain('<');
     expect(page.headers['content-security-policy']).toBe(
-      `default-src 'self'; connect-src 'self' ${runtime.s3.endpoint}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'`,
+      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ${runtime.s3.endpoint}; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
     );
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['x-frame-options']).toBe('DENY');
-    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
     expect(JSON.parse(config.body) as ConsoleConfig).toEqual({
       apiUrl: origin,
       auth: 'none',
