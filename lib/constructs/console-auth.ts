@@ -30,6 +30,9 @@ export class ConsoleAuth extends Construct {
     super(scope, id);
     this.userPool = new cognito.UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
+      // Lite has what the console uses (admin-created users, the classic hosted UI, TOTP) at the
+      // lowest price per active user; CloudFormation's default for a new pool is Essentials.
+      featurePlan: cognito.FeaturePlan.LITE,
       signInAliases: { email: true },
       autoVerify: { email: true },
       mfa: cognito.Mfa.OPTIONAL,

@@ -202,6 +202,8 @@ describe('sign-in', () => {
   it('is a user pool of administrator-created users, by e-mail, with optional TOTP MFA', () => {
     const pool = one('AWS::Cognito::UserPool').Properties;
     expect(pool.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
+    // Lite: the lowest price per active user that has what the console uses.
+    expect(pool.UserPoolTier).toBe('LITE');
     expect(pool.UsernameAttributes).toEqual(['email']);
     expect(pool.MfaConfiguration).toBe('OPTIONAL');
     expect(pool.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);

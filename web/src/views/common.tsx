@@ -51,13 +51,17 @@ export function CountTable({
   );
 }
 
-/** Runs `tick` every `ms` while `active`, and once at once when it turns on. */
+/** Runs `tick` every `ms` while `active` and the page is visible. */
 export function usePoll(active: boolean, ms: number, tick: () => void): void {
   const latest = useRef(tick);
   latest.current = tick;
   useEffect(() => {
     if (!active) return;
-    const timer = setInterval(() => latest.current(), ms);
+    // A hidden tab (another tab in front, a minimised window) does not poll: each poll is an API
+    // call, a Lambda run and ledger reads, paid for while no one looks (BENCHMARKS.md, "Web console").
+    const timer = setInterval(() => {
+      if (document.visibilityState !== 'hidden') latest.current();
+    }, ms);
     return () => clearInterval(timer);
   }, [active, ms]);
 }
