@@ -71,7 +71,7 @@ const third = await main(['local', 'query', sql, '--lake', lake], io);
 const ok = first === 0 && second === 1 && third === 0;
 process.stdout.write(
   ok
-    ? `\nDone. Explore it: npm run datalake -- files --lake ${lake} (the ledger), or -- local status --lake ${lake}\n`
+    ? `\nDone. Explore it: npm run datalake -- files --lake ${lake} (the ledger), or -- local status --lake ${lake};\nin a browser: npm run datalake -- local up --lake ${lake}, then open the console: address it prints\n`
     : `\nThe demo did not go as expected (exit codes ${first}, ${second}, ${third}).\n`,
 );
 process.exit(ok ? 0 : 1);

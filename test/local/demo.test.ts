@@ -110,14 +110,15 @@ describe('npm run demo', () => {
       '',
     ]);
     // The table's columns are aligned with two or more spaces; no cell holds two spaces.
-    expect(tail.slice(4, -4).map((line) => line.split(/ {2,}/))).toEqual([
+    expect(tail.slice(4, -5).map((line) => line.split(/ {2,}/))).toEqual([
       ['currency', 'orders', 'revenue', 'first_order'],
       ...expected,
     ]);
-    expect(tail.slice(-4)).toEqual([
+    expect(tail.slice(-5)).toEqual([
       `(${expected.length} rows)`,
       '',
-      `Done. Explore it: npm run datalake -- files --lake ${lake} (the ledger), or -- local status --lake ${lake}`,
+      `Done. Explore it: npm run datalake -- files --lake ${lake} (the ledger), or -- local status --lake ${lake};`,
+      `in a browser: npm run datalake -- local up --lake ${lake}, then open the console: address it prints`,
       '',
     ]);
     // The lake was made where it was asked for, and the user's .lake/demo was not touched.
