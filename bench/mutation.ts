@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { EXPLAINED, type Explanation } from './mutation-notes.ts';
 
 const USAGE = `usage: npm run mutation -- [--group NAME[,NAME]] [--full] [--report-only] [--baseline FILE]
-  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, ledger, iceberg, evolution, conversion, constructs); the report keeps the others' last results
+  --group NAME     run only these groups (values, declarations, tokenizer, lambdas, ledger, iceberg, evolution, console, conversion, constructs); the report keeps the others' last results
   --full           forget the incremental results and test every mutant again (do, after adding test files)
   --report-only    rewrite MUTATION.md from the last results without running Stryker
   --baseline FILE  write the scores to FILE (JSON) instead of MUTATION.md: the "before" column`;
@@ -146,6 +146,17 @@ export const GROUPS: readonly Group[] = [
     ],
     ignoreStatic: true,
     why: "the rules of change: a header's reading, the declarations' compatibility check, the table's evolution by field id, and the newest-row view",
+  },
+  {
+    name: 'console',
+    mutate: ['lib/console/api.ts', 'lib/datasets/describe.ts', 'lib/validation/reports.ts'],
+    tests: [
+      'test/local/console-api.test.ts',
+      'test/unit/lambdas/api-handlers.test.ts',
+      'test/local/console-server.test.ts',
+    ],
+    ignoreStatic: true,
+    why: "the console API's one core (routes, parameters, paging, the offending records, the upload policy, queries), the rules in words, and the reading of a rejected file's report and errors",
   },
   {
     name: 'conversion',
