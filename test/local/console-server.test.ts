@@ -166,6 +166,12 @@ describe('the console server', () => {
     expect(preflight.headers['access-control-allow-origin']).toBe(origin);
     expect(posted.status).toBeLessThan(300);
     expect(posted.headers.get('access-control-allow-origin')).toBe(origin);
+    // The page reads the new object's version (and ETag) to tie its upload to the ledger item.
+    const exposed = (posted.headers.get('access-control-expose-headers') ?? '')
+      .toLowerCase()
+      .split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(['etag', 'x-amz-version-id']));
+    expect(posted.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
