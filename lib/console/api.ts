@@ -184,10 +184,23 @@ function findRoute(
       allowed.push(route.method);
       continue;
     }
-    const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(m[i + 1]!)]));
+    const params = Object.fromEntries(names.map((name, i) => [name, decodedParam(path, m[i + 1]!)]));
     return { route, params };
   }
   return allowed.length > 0 ? { allowed } : undefined;
+}
+
+/** A path parameter decoded; a malformed percent escape is the caller's mistake, not the API's. */
+function decodedParam(path: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw badRequest(
+      'the path',
+      path,
+      'has a malformed percent escape: encode the value with encodeURIComponent',
+    );
+  }
 }
 
 async function route(request: ApiRequest, ports: ConsolePorts): Promise<unknown> {

@@ -480,6 +480,15 @@ describe('routing and failures', () => {
     expect(errorOf(method.body).message).toBe('DELETE is not allowed on /api/files: use GET');
   });
 
+  it('400 naming the path for a malformed percent escape in a path parameter', async () => {
+    const { status, body } = await call('GET', '/api/queries/%E0%A4');
+    expect(status).toBe(400);
+    expect(errorOf(body)).toEqual({
+      code: 'bad_request',
+      message: expect.stringContaining('the path "/api/queries/%E0%A4" has a malformed percent escape'),
+    });
+  });
+
   it("404 for a route whose group this function does not serve (each Lambda has its group's ports only)", async () => {
     const { status } = await call('GET', '/api/datasets', {}, undefined, { query: ports.query });
     expect(status).toBe(404);

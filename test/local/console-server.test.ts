@@ -125,11 +125,17 @@ describe('the console server', () => {
     expect(own.status).toBe(200);
   });
 
-  it('does not serve a file outside the built front end', async () => {
+  it('does not serve a file outside the built front end; a malformed percent escape is 404 (static) or 400 (API), not 500', async () => {
     const traversal = await raw(`${origin}/..%2F..%2Fpackage.json`);
     const missing = await raw(`${origin}/nope.js`);
+    const malformed = await raw(`${origin}/%E0%A4`);
+    const malformedApi = await raw(`${origin}/api/queries/%E0%A4`);
     expect(traversal.status).toBe(404);
     expect(missing.status).toBe(404);
+    expect(malformed.status).toBe(404);
+    expect(malformed.body).toContain('no file /%E0%A4 here');
+    expect(malformedApi.status).toBe(400);
+    expect(JSON.parse(malformedApi.body)).toMatchObject({ error: { code: 'bad_request' } });
   });
 
   it("the landing bucket answers the console's preflight and form POST with CORS, and not another origin's", async () => {
