@@ -161,7 +161,7 @@ export async function handleApi(
   }
 }
 
-const errorResponse = (status: number, code: string, message: string): ApiResponse => ({
+export const errorResponse = (status: number, code: string, message: string): ApiResponse => ({
   status,
   body: { error: { code, message } } satisfies ApiErrorBody,
 });

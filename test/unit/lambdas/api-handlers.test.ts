@@ -16,7 +16,12 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FilesResponse, QueryPage, UploadResponse } from '../../../lib/console/contract.ts';
+import type {
+  ApiErrorBody,
+  FilesResponse,
+  QueryPage,
+  UploadResponse,
+} from '../../../lib/console/contract.ts';
 
 const athena = mockClient(AthenaClient);
 const dynamodb = mockClient(DynamoDBDocumentClient);
@@ -127,6 +132,37 @@ describe('api-read', () => {
     expect(result.statusCode).toBe(502);
     expect(result.body).toContain('ThrottlingException');
     expect(result.body).not.toContain('.ts:');
+  });
+
+  it('a dataset load that fails at cold start answers the JSON error body (500, what failed, no stack) and is logged', async () => {
+    // Prepare
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
+    vi.stubEnv('DATASETS_DIR', 'no-such-datasets-folder');
+    const lines: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const { handler } = await import('../../../lambdas/api-read/handler.ts');
+
+    // Act
+    const result = await handler(event('GET', '/api/files'));
+    vi.restoreAllMocks();
+
+    // Assess
+    expect(result.statusCode).toBe(500);
+    expect(result.headers).toEqual({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    const { error } = json<ApiErrorBody>(result);
+    expect(error.code).toBe('internal');
+    expect(error.message).toContain('could not load its dataset declarations');
+    expect(error.message).toContain('cannot read the datasets folder "no-such-datasets-folder"');
+    expect(result.body).not.toMatch(/\.ts:\d|\n\s+at /);
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', message: 'console api could not start', path: '/api/files' }),
+    );
   });
 
   it('fails at its cold start naming every missing variable', async () => {
