@@ -25,7 +25,8 @@ export function apiRequest(event: APIGatewayProxyEventV2WithJWTAuthorizer): ApiR
     prefix && event.rawPath.startsWith(`${prefix}/`) ? event.rawPath.slice(prefix.length) : event.rawPath;
   const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
   const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
-  const email = typeof claims.email === 'string' ? claims.email : undefined;
+  // Cognito's access token (what the console sends) has `sub` and `username`, no `email`.
+  const username = typeof claims.username === 'string' ? claims.username : undefined;
   const body =
     event.body === undefined
       ? undefined
@@ -37,7 +38,7 @@ export function apiRequest(event: APIGatewayProxyEventV2WithJWTAuthorizer): ApiR
     path,
     query: event.queryStringParameters ?? {},
     ...(body === undefined ? {} : { body }),
-    ...(sub === undefined ? {} : { user: { sub, ...(email === undefined ? {} : { email }) } }),
+    ...(sub === undefined ? {} : { user: { sub, ...(username === undefined ? {} : { username }) } }),
   };
 }
 

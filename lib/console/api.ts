@@ -49,7 +49,7 @@ export interface ApiRequest {
   readonly query: Readonly<Record<string, string | undefined>>;
   readonly body?: string;
   /** The signed-in user (the JWT's claims on AWS); absent locally. */
-  readonly user?: { readonly sub: string; readonly email?: string };
+  readonly user?: { readonly sub: string; readonly username?: string };
 }
 
 /** An answer: a status and a JSON body. */
@@ -642,7 +642,8 @@ async function upload(ports: UploadPorts, request: ApiRequest): Promise<UploadRe
       'is not a SHA-256 in base64 (44 characters ending in "="): hash the file again',
     );
   const key = `${body.dataset}/${body.name}`;
-  const uploadedBy = request.user?.email ?? request.user?.sub ?? 'local';
+  // The page sends Cognito's access token: it names the user by `username` and `sub`, never email.
+  const uploadedBy = asciiMetadata(request.user?.username ?? request.user?.sub ?? 'local');
   const fields = {
     'x-amz-checksum-algorithm': 'SHA256',
     'x-amz-checksum-sha256': body.sha256,
@@ -665,6 +666,17 @@ async function upload(ports: UploadPorts, request: ApiRequest): Promise<UploadRe
     maxBytes: ports.maxUploadBytes,
     expiresAt: new Date(now.getTime() + UPLOAD_EXPIRY_SECONDS * 1000).toISOString(),
   };
+}
+
+/**
+ * A user metadata value S3 takes in a POST form, which must be US-ASCII: printable ASCII as it is,
+ * anything else one RFC 2047 encoded-word over its UTF-8 (`=?UTF-8?B?…?=`), the form S3 itself
+ * uses for non-ASCII metadata values.
+ */
+function asciiMetadata(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value)
+    ? value
+    : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
 // ---------------------------------------------------------------------------------------------

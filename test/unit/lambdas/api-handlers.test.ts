@@ -42,11 +42,41 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/**
+ * The claims of a Cognito user pool ACCESS token (what the console's page sends), as the HTTP API's
+ * JWT authorizer passes them on (every value a string): `sub` and `username`, no `email` (that is
+ * the ID token's).
+ */
+function accessTokenClaims(username: string): Record<string, string> {
+  return {
+    sub: 'a1b2c3d4-0000-4000-8000-000000000001',
+    'cognito:groups': '[]',
+    iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+    version: '2',
+    client_id: '5exampleclientid',
+    origin_jti: 'f0e1d2c3-0000-4000-8000-000000000002',
+    event_id: 'e0e1d2c3-0000-4000-8000-000000000003',
+    token_use: 'access',
+    scope: 'openid email',
+    auth_time: '1764700000',
+    exp: '1764700900',
+    iat: '1764700000',
+    jti: 'j0e1d2c3-0000-4000-8000-000000000004',
+    username,
+  };
+}
+
 /** An HTTP API event as API Gateway sends it behind the JWT authorizer. */
 function event(
   method: string,
   rawPath: string,
-  options: { query?: Record<string, string>; body?: unknown; base64?: boolean; stage?: string } = {},
+  options: {
+    query?: Record<string, string>;
+    body?: unknown;
+    base64?: boolean;
+    stage?: string;
+    claims?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2WithJWTAuthorizer {
   const text = options.body === undefined ? undefined : JSON.stringify(options.body);
   return {
@@ -68,7 +98,7 @@ function event(
       authorizer: {
         principalId: '',
         integrationLatency: 0,
-        jwt: { claims: { sub: 'user-1', email: 'ann@example.com' }, scopes: null },
+        jwt: { claims: options.claims ?? accessTokenClaims('ann'), scopes: null },
       },
     },
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -180,7 +210,7 @@ describe('api-upload', () => {
     vi.stubEnv('MAX_UPLOAD_BYTES', '1000');
   });
 
-  it("signs a POST for the landing bucket, with the user's email as the uploader (base64 body)", async () => {
+  it("signs a POST for the landing bucket, with the access token's username as the uploader (base64 body)", async () => {
     // Prepare
     const { handler } = await import('../../../lambdas/api-upload/handler.ts');
     const sha256 = Buffer.alloc(32, 7).toString('base64');
@@ -199,12 +229,37 @@ describe('api-upload', () => {
     expect(body.url).toContain('lake-landing');
     expect(body.key).toBe('orders/a.csv');
     expect(body.maxBytes).toBe(1000);
-    expect(body.fields).toMatchObject({ key: 'orders/a.csv', 'x-amz-meta-uploaded-by': 'ann@example.com' });
+    expect(body.fields).toMatchObject({ key: 'orders/a.csv', 'x-amz-meta-uploaded-by': 'ann' });
     const policy = JSON.parse(Buffer.from(body.fields.Policy!, 'base64').toString('utf8')) as {
       conditions: unknown[];
     };
     expect(policy.conditions).toContainEqual({ bucket: 'lake-landing' });
-    expect(policy.conditions).toContainEqual(['eq', '$x-amz-meta-uploaded-by', 'ann@example.com']);
+    expect(policy.conditions).toContainEqual(['eq', '$x-amz-meta-uploaded-by', 'ann']);
+  });
+
+  it('an uploader that is not ASCII goes into the metadata as an RFC 2047 word; without a username, the sub', async () => {
+    // Prepare
+    const { handler } = await import('../../../lambdas/api-upload/handler.ts');
+    const body = {
+      dataset: 'orders',
+      name: 'a.csv',
+      size: 10,
+      sha256: Buffer.alloc(32, 7).toString('base64'),
+    };
+    const { username: _, ...noUsername } = accessTokenClaims('x');
+
+    // Act
+    const accented = await handler(
+      event('POST', '/api/uploads', { body, claims: accessTokenClaims('zoë 山田') }),
+    );
+    const subOnly = await handler(event('POST', '/api/uploads', { body, claims: noUsername }));
+
+    // Assess
+    const uploader = json<UploadResponse>(accented).fields['x-amz-meta-uploaded-by']!;
+    expect(uploader).toMatch(/^[\x20-\x7e]+$/);
+    const word = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=$/.exec(uploader);
+    expect(Buffer.from(word?.[1] ?? '', 'base64').toString('utf8')).toBe('zoë 山田');
+    expect(json<UploadResponse>(subOnly).fields['x-amz-meta-uploaded-by']).toBe(noUsername.sub);
   });
 
   it('refuses a file over MAX_UPLOAD_BYTES with 413', async () => {
