@@ -419,6 +419,25 @@ describe('POST /api/queries and GET /api/queries/{id}', () => {
     expect(paged[0]!.truncated).toBeUndefined();
   });
 
+  it('keeps both columns of one name (a.id, b.id) as id and id_2, timestamps still ISO 8601', async () => {
+    // Act
+    const started = await call<QueryStarted>(
+      'POST',
+      '/api/queries',
+      {},
+      {
+        sql: "SELECT a.id, b.id, TIMESTAMP '2024-01-02 11:26:23.5' AS at FROM (SELECT 1 AS id) a, (SELECT 2 AS id) b",
+      },
+    );
+    const [page] = await pages<QueryPage>(`/api/queries/${started.body.id}`, {});
+
+    // Assess
+    expect(page!.columns).toEqual(['id', 'id_2', 'at']);
+    expect(page!.rows).toEqual([
+      { id: 1, id_2: 2, at: expect.stringMatching(/^2024-01-02T11:26:23\.5\d*Z$/) },
+    ]);
+  });
+
   it('queries the curated table', async () => {
     const started = await call<QueryStarted>(
       'POST',

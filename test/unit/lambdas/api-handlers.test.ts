@@ -310,6 +310,29 @@ describe('api-query', () => {
     expect(athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
   });
 
+  it('a page keeps both columns of one name (SELECT a.id, b.id), as id and id_2 in columns and rows', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    const id = { Name: 'id', Type: 'integer' };
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [id, id] },
+        Rows: [
+          { Data: [{ VarCharValue: 'id' }, { VarCharValue: 'id' }] },
+          { Data: [{ VarCharValue: '1' }, { VarCharValue: '2' }] },
+        ],
+      },
+    });
+    const { handler } = await import('../../../lambdas/api-query/handler.ts');
+
+    // Act
+    const page = json<QueryPage>(await handler(event('GET', '/api/queries/q-1')));
+
+    // Assess
+    expect(page.columns).toEqual(['id', 'id_2']);
+    expect(page.rows).toEqual([{ id: 1, id_2: 2 }]);
+  });
+
   it('pages results by NextToken, values converted as the CLI does, cut at MAX_QUERY_ROWS', async () => {
     // Prepare: 2 rows a page (the first page's first row is the header), 4 rows in all.
     athena.on(GetQueryExecutionCommand).resolves({
