@@ -15,6 +15,7 @@ import {
 } from '../../lib/console/api.ts';
 import { loadDatasets } from '../../lib/datasets/load.ts';
 import type { Dataset } from '../../lib/datasets/model.ts';
+import { errorText, truncateText } from '../../lib/text.ts';
 import type { Log } from './logger.ts';
 
 /** The request the core sees: method, path (without a named stage's prefix), query, body, the user's claims. */
@@ -74,8 +75,7 @@ export function apiHandler(
 
 /** The answer when the function's ports could not be built: what failed, without a stack. */
 function startFailure(error: unknown): ApiResponse {
-  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const shown = what.length > 300 ? `${what.slice(0, 299)}…` : what;
+  const shown = truncateText(errorText(error), 300);
   return errorResponse(
     500,
     'internal',
