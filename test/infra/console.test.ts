@@ -360,11 +360,14 @@ describe('the site', () => {
     expect(denies.map((s) => s.Condition)).toEqual([{ Bool: { 'aws:SecureTransport': 'false' } }]);
   });
 
-  it('deploys the build and a config.json of the API URL, user pool, client, domain and upload cap', () => {
+  it('deploys the build (no-cache, the distribution invalidated) and a config.json of the API URL, user pool, client, domain and upload cap', () => {
     const deployment = one('Custom::CDKBucketDeployment').Properties;
     expect(deployment.DestinationBucketName).toEqual(ref(resourceNamed(t, 'AWS::S3::Bucket', 'SiteBucket')));
     expect(deployment.DistributionId).toEqual(ref(one('AWS::CloudFront::Distribution')));
     expect(deployment.Prune).toBe(true);
+    // Fixed file names: every file revalidated by the browser, and CloudFront's copies dropped.
+    expect(deployment.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
+    expect(deployment.DistributionPaths).toEqual(['/*']);
     // Two sources: the web build, and config.json whose tokens the deployment resolves (markers).
     expect(list(deployment.SourceObjectKeys as unknown[])).toHaveLength(2);
     const markers = (deployment.SourceMarkers as Record<string, unknown>[])[1]!;
