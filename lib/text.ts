@@ -39,3 +39,23 @@ export function truncateText(text: string, max: number = SHOWN_TEXT_CHARS): stri
   const cut = high >= 0xd800 && high <= 0xdbff ? max - 1 : max;
   return `${text.slice(0, cut)}…`;
 }
+
+/**
+ * Names made unique, in order: a repeated name gets `_2`, `_3`… (past any suffix another name
+ * already has), so rows keyed by column name keep every column (`SELECT a.id, b.id` → `id`, `id_2`).
+ */
+export function uniqueNames(names: readonly string[]): string[] {
+  const taken = new Set(names);
+  const seen = new Set<string>();
+  return names.map((name) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
+    let n = 2;
+    while (taken.has(`${name}_${n}`)) n += 1;
+    const unique = `${name}_${n}`;
+    taken.add(unique);
+    return unique;
+  });
+}

@@ -17,6 +17,7 @@ import type { QueryAnswer } from '../cli/target.ts';
 import { parseConfig } from '../config.ts';
 import { ATHENA_BILLING, dollars, PRICES } from '../cost/prices.ts';
 import { QueryError } from '../local/query-error.ts';
+import { uniqueNames } from '../text.ts';
 
 /** Rows a query returns at most by default, as locally (lib/local/query.ts). */
 export const DEFAULT_MAX_ROWS = 10_000;
@@ -191,6 +192,7 @@ async function readResults(
   signal: AbortSignal | undefined,
 ): Promise<Pick<QueryAnswer, 'columns' | 'rows' | 'truncated'>> {
   let columns: ColumnInfo[] = [];
+  let names: string[] = [];
   const rows: Record<string, unknown>[] = [];
   let token: string | undefined;
   let first = true;
@@ -210,14 +212,17 @@ async function readResults(
       }
       throw error;
     }
-    if (first) columns = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+    if (first) {
+      columns = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+      names = columnNames(columns);
+    }
     const data = page.ResultSet?.Rows ?? [];
-    for (const row of first ? data.slice(1) : data) rows.push(rowObject(columns, row));
+    for (const row of first ? data.slice(1) : data) rows.push(rowObject(columns, names, row));
     first = false;
     token = page.NextToken;
   } while (token !== undefined && rows.length <= maxRows);
   return {
-    columns: columns.map((c) => c.Name ?? ''),
+    columns: names,
     rows: rows.slice(0, maxRows),
     truncated: rows.length > maxRows,
   };
@@ -240,11 +245,20 @@ function getPage(
   );
 }
 
-/** One result row as an object of JSON values, by column name. */
-export function rowObject(columns: readonly ColumnInfo[], row: Row): Record<string, unknown> {
+/** The names of a result's columns, made unique (`id`, `id_2`): the keys of its row objects. */
+export function columnNames(columns: readonly ColumnInfo[]): string[] {
+  return uniqueNames(columns.map((c) => c.Name ?? ''));
+}
+
+/** One result row as an object of JSON values, keyed by `names` (from {@link columnNames}). */
+export function rowObject(
+  columns: readonly ColumnInfo[],
+  names: readonly string[],
+  row: Row,
+): Record<string, unknown> {
   const data = row.Data ?? [];
   return Object.fromEntries(
-    columns.map((c, i) => [c.Name ?? '', athenaValue(c.Type ?? 'varchar', data[i]?.VarCharValue)]),
+    columns.map((c, i) => [names[i]!, athenaValue(c.Type ?? 'varchar', data[i]?.VarCharValue)]),
   );
 }
 

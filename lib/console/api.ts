@@ -49,7 +49,7 @@ export interface ApiRequest {
   readonly query: Readonly<Record<string, string | undefined>>;
   readonly body?: string;
   /** The signed-in user (the JWT's claims on AWS); absent locally. */
-  readonly user?: { readonly sub: string; readonly email?: string };
+  readonly user?: { readonly sub: string; readonly username?: string };
 }
 
 /** An answer: a status and a JSON body. */
@@ -161,7 +161,7 @@ export async function handleApi(
   }
 }
 
-const errorResponse = (status: number, code: string, message: string): ApiResponse => ({
+export const errorResponse = (status: number, code: string, message: string): ApiResponse => ({
   status,
   body: { error: { code, message } } satisfies ApiErrorBody,
 });
@@ -184,10 +184,23 @@ function findRoute(
       allowed.push(route.method);
       continue;
     }
-    const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(m[i + 1]!)]));
+    const params = Object.fromEntries(names.map((name, i) => [name, decodedParam(path, m[i + 1]!)]));
     return { route, params };
   }
   return allowed.length > 0 ? { allowed } : undefined;
+}
+
+/** A path parameter decoded; a malformed percent escape is the caller's mistake, not the API's. */
+function decodedParam(path: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw badRequest(
+      'the path',
+      path,
+      'has a malformed percent escape: encode the value with encodeURIComponent',
+    );
+  }
 }
 
 async function route(request: ApiRequest, ports: ConsolePorts): Promise<unknown> {
@@ -629,7 +642,8 @@ async function upload(ports: UploadPorts, request: ApiRequest): Promise<UploadRe
       'is not a SHA-256 in base64 (44 characters ending in "="): hash the file again',
     );
   const key = `${body.dataset}/${body.name}`;
-  const uploadedBy = request.user?.email ?? request.user?.sub ?? 'local';
+  // The page sends Cognito's access token: it names the user by `username` and `sub`, never email.
+  const uploadedBy = asciiMetadata(request.user?.username ?? request.user?.sub ?? 'local');
   const fields = {
     'x-amz-checksum-algorithm': 'SHA256',
     'x-amz-checksum-sha256': body.sha256,
@@ -652,6 +666,17 @@ async function upload(ports: UploadPorts, request: ApiRequest): Promise<UploadRe
     maxBytes: ports.maxUploadBytes,
     expiresAt: new Date(now.getTime() + UPLOAD_EXPIRY_SECONDS * 1000).toISOString(),
   };
+}
+
+/**
+ * A user metadata value S3 takes in a POST form, which must be US-ASCII: printable ASCII as it is,
+ * anything else one RFC 2047 encoded-word over its UTF-8 (`=?UTF-8?B?…?=`), the form S3 itself
+ * uses for non-ASCII metadata values.
+ */
+function asciiMetadata(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value)
+    ? value
+    : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
 // ---------------------------------------------------------------------------------------------

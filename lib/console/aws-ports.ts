@@ -11,7 +11,7 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { athenaQueryCost, endedReason, rowObject } from '../aws/athena.ts';
+import { athenaQueryCost, columnNames, endedReason, rowObject } from '../aws/athena.ts';
 import type { Dataset } from '../datasets/model.ts';
 import { dynamoLedgerReader } from '../ledger/dynamodb-reader.ts';
 import type { QueryPorts, ReadPorts, UploadPorts } from './api.ts';
@@ -109,6 +109,7 @@ export function athenaQueryPorts(
         }),
       );
       const columns = results.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+      const names = columnNames(columns);
       const data = (results.ResultSet?.Rows ?? []).slice(
         first ? 1 : 0,
         (first ? 1 : 0) + Math.max(0, wanted),
@@ -118,8 +119,8 @@ export function athenaQueryPorts(
       return {
         id,
         state,
-        columns: columns.map((c) => c.Name ?? ''),
-        rows: data.map((row) => rowObject(columns, row)),
+        columns: names,
+        rows: data.map((row) => rowObject(columns, names, row)),
         ...(more && offset < options.maxRows ? { next: { offset, token: results.NextToken! } } : {}),
         ...(more && offset >= options.maxRows ? { truncated: true } : {}),
         scannedBytes,

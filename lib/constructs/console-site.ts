@@ -119,12 +119,15 @@ export class ConsoleSite extends Construct {
 
   /**
    * Deploys the built front end and its `config.json` (tokens resolved at deploy), replacing the
-   * bucket's contents and invalidating the distribution's cache.
+   * bucket's contents and invalidating the distribution's cache. Every file is `no-cache`: the
+   * names are fixed (main.js, worker.js, config.json), so a browser revalidates each (a 304 when
+   * unchanged) and never runs an old script beside a new config.
    */
   deploy(config: ConsoleConfig): s3deploy.BucketDeployment {
     return new s3deploy.BucketDeployment(this, 'Deployment', {
       sources: [s3deploy.Source.asset(this.webDir), s3deploy.Source.jsonData('config.json', config)],
       destinationBucket: this.bucket,
+      cacheControl: [s3deploy.CacheControl.noCache()],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 256,

@@ -125,9 +125,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       };
       return sendJson(res, 200, config);
     }
-    const path = resolve(join(root, decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)));
-    const info = path.startsWith(root + sep) ? await stat(path).catch(() => undefined) : undefined;
-    if (!info?.isFile()) return sendJson(res, 404, failure('not_found', `no file ${url.pathname} here`));
+    const path = staticPath(root, url.pathname);
+    const info = path?.startsWith(root + sep) ? await stat(path).catch(() => undefined) : undefined;
+    if (path === undefined || !info?.isFile()) return sendJson(res, 404, failure('not_found', `no file ${url.pathname} here`));
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
       'content-length': info.size,
@@ -156,6 +156,15 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         server.closeAllConnections();
       }),
   };
+}
+
+/** The file a static path names under root; undefined for a malformed percent escape (no such file). */
+function staticPath(root: string, pathname: string): string | undefined {
+  try {
+    return resolve(join(root, decodeURIComponent(pathname === '/' ? '/index.html' : pathname)));
+  } catch {
+    return undefined;
+  }
 }
 
 function failure(code: string, message: string): ApiErrorBody {

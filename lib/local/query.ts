@@ -37,6 +37,7 @@ import {
 } from '../iceberg/scan.ts';
 import { type IcebergSchema, icebergSchema } from '../iceberg/schema.ts';
 import { loadTable } from '../iceberg/table.ts';
+import { uniqueNames } from '../text.ts';
 
 /** A query's answer: column names and rows of JSON-safe values. */
 export interface QueryResult {
@@ -208,18 +209,21 @@ async function runConfined(conn: DuckDBConnection, sql: string, maxRows: number,
     if (stopped) throw stoppedError();
     // Streamed, so that a large result is not materialized beyond the cap; one row more tells truncation.
     const reader = await prepared.streamAndReadUntil(maxRows + 1);
-    const columns = reader.columnNames();
-    const rows = (reader.getRowObjectsJson() as Record<string, unknown>[]).slice(0, maxRows);
+    // Unique, so that rows keyed by name keep every column (`SELECT a.id, b.id` → `id`, `id_2`).
+    const columns = uniqueNames(reader.columnNames());
     // DuckDB renders instants as `2024-01-02 11:26:23.5+00`; ISO 8601 with `T` and `Z` reads anywhere.
-    const instants = reader
-      .columnTypes()
-      .flatMap((type, i) => (String(type).startsWith('TIMESTAMP') ? [columns[i]!] : []));
-    for (const row of rows) {
-      for (const column of instants) {
-        const value = row[column];
-        if (typeof value === 'string') row[column] = isoInstant(value);
-      }
-    }
+    const instant = reader.columnTypes().map((type) => String(type).startsWith('TIMESTAMP'));
+    const rows = reader
+      .getRowsJson()
+      .slice(0, maxRows)
+      .map((values) =>
+        Object.fromEntries(
+          values.map((value, i) => [
+            columns[i]!,
+            instant[i] && typeof value === 'string' ? isoInstant(value) : (value as unknown),
+          ]),
+        ),
+      );
     return { columns, rows, truncated: reader.currentRowCount > maxRows };
   } catch (error) {
     if (error instanceof QueryError) throw error;

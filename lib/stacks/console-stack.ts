@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, type CfnResource, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -270,6 +270,9 @@ export class ConsoleStack extends Stack {
       resourceName: this.api.api.apiId,
     });
     this.onDeploy('ApiCors', {
+      // CloudFormation updating the API resource may reset CORS set outside it: the call runs
+      // again whenever the API's template properties change.
+      rerunOn: templateHash(this.api.api.node.defaultChild as CfnResource),
       call: {
         service: 'ApiGatewayV2',
         action: 'UpdateApi',
@@ -306,12 +309,24 @@ export class ConsoleStack extends Stack {
     });
   }
 
-  /** One AWS call made on create and update (and `undo` on delete), allowed exactly `allow`. */
+  /**
+   * One AWS call made on create and update (and `undo` on delete), allowed exactly `allow`. A
+   * `rerunOn` that changes makes an update that runs the call again: it is part of the physical
+   * id, so use it only for a call without `undo` (the old id's delete would run the undo after).
+   */
   private onDeploy(
     id: string,
-    { call, undo, allow }: { call: cr.AwsSdkCall; undo?: cr.AwsSdkCall; allow: iam.PolicyStatement },
+    {
+      call,
+      undo,
+      allow,
+      rerunOn,
+    }: { call: cr.AwsSdkCall; undo?: cr.AwsSdkCall; allow: iam.PolicyStatement; rerunOn?: string },
   ): cr.AwsCustomResource {
-    const onCall = { ...call, physicalResourceId: cr.PhysicalResourceId.of(`${this.stackName}-${id}`) };
+    if (undo && rerunOn !== undefined)
+      throw new Error(`onDeploy ${id}: rerunOn would run its undo after its call`);
+    const physical = `${this.stackName}-${id}${rerunOn === undefined ? '' : `-${rerunOn}`}`;
+    const onCall = { ...call, physicalResourceId: cr.PhysicalResourceId.of(physical) };
     return new cr.AwsCustomResource(this, id, {
       onCreate: onCall,
       onUpdate: onCall,
@@ -320,4 +335,22 @@ export class ConsoleStack extends Stack {
       installLatestAwsSdk: false,
     });
   }
+}
+
+/**
+ * A short hash of a resource's properties as the template will write them, resolved at synthesis
+ * (as CDK's own Lambda version hash does), so it changes exactly when they do and never between
+ * two syntheses of the same app.
+ */
+function templateHash(resource: CfnResource): string {
+  return Lazy.string({
+    produce: () => {
+      const rendered = (resource as unknown as { _toCloudFormation(): unknown })._toCloudFormation();
+      const { Resources } = Stack.of(resource).resolve(rendered) as { Resources: Record<string, unknown> };
+      const json = JSON.stringify(
+        Object.values(Resources).map((r) => (r as { Properties?: unknown }).Properties),
+      );
+      return createHash('sha256').update(json).digest('hex').slice(0, 16);
+    },
+  });
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/shared/contract.ts';
 import { type LakeConfig, MAX_POST_BYTES, parseConfig } from '../../lib/config.ts';
@@ -171,6 +172,30 @@ describe('the HTTP API', () => {
     // Not in the API's own template: the CSP names the API, so the API cannot name the site.
     expect(one('AWS::ApiGatewayV2::Api').Properties.CorsConfiguration).toBeUndefined();
   });
+
+  it("sets CORS again when CloudFormation updates the API (which may reset it): a change of the API's properties changes the call's properties", async () => {
+    // Prepare: the same app, the API's description changed.
+    const changed = await buildTestLake(CONSOLE_CONTEXT);
+    (changed.console!.api.api.node.defaultChild as CfnApi).description = 'another description';
+    const other = Template.fromStack(changed.console!);
+    const properties = (template: Template) => resourceNamed(template, 'Custom::AWS', 'ApiCors').Properties;
+    const physicalId = (template: Template, phase: 'Create' | 'Update') =>
+      (JSON.parse(render(properties(template)[phase])) as { physicalResourceId: { id: string } })
+        .physicalResourceId.id;
+
+    // Assess
+    expect(resourceNamed(other, 'AWS::ApiGatewayV2::Api', 'Api').Properties.Description).toBe(
+      'another description',
+    );
+    expect(properties(other).Update).not.toEqual(properties(t).Update);
+    expect(physicalId(other, 'Update')).not.toBe(physicalId(t, 'Update'));
+    expect(physicalId(t, 'Create')).toBe(physicalId(t, 'Update'));
+    // The same app synthesized again: the same properties (no time or randomness in them).
+    const again = await buildTestLake(CONSOLE_CONTEXT);
+    expect(resourceNamed(Template.fromStack(again.console!), 'Custom::AWS', 'ApiCors').Properties).toEqual(
+      properties(t),
+    );
+  }, 60_000);
 });
 
 describe('the functions', () => {
@@ -335,11 +360,14 @@ describe('the site', () => {
     expect(denies.map((s) => s.Condition)).toEqual([{ Bool: { 'aws:SecureTransport': 'false' } }]);
   });
 
-  it('deploys the build and a config.json of the API URL, user pool, client, domain and upload cap', () => {
+  it('deploys the build (no-cache, the distribution invalidated) and a config.json of the API URL, user pool, client, domain and upload cap', () => {
     const deployment = one('Custom::CDKBucketDeployment').Properties;
     expect(deployment.DestinationBucketName).toEqual(ref(resourceNamed(t, 'AWS::S3::Bucket', 'SiteBucket')));
     expect(deployment.DistributionId).toEqual(ref(one('AWS::CloudFront::Distribution')));
     expect(deployment.Prune).toBe(true);
+    // Fixed file names: every file revalidated by the browser, and CloudFront's copies dropped.
+    expect(deployment.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
+    expect(deployment.DistributionPaths).toEqual(['/*']);
     // Two sources: the web build, and config.json whose tokens the deployment resolves (markers).
     expect(list(deployment.SourceObjectKeys as unknown[])).toHaveLength(2);
     const markers = (deployment.SourceMarkers as Record<string, unknown>[])[1]!;

@@ -419,6 +419,25 @@ describe('POST /api/queries and GET /api/queries/{id}', () => {
     expect(paged[0]!.truncated).toBeUndefined();
   });
 
+  it('keeps both columns of one name (a.id, b.id) as id and id_2, timestamps still ISO 8601', async () => {
+    // Act
+    const started = await call<QueryStarted>(
+      'POST',
+      '/api/queries',
+      {},
+      {
+        sql: "SELECT a.id, b.id, TIMESTAMP '2024-01-02 11:26:23.5' AS at FROM (SELECT 1 AS id) a, (SELECT 2 AS id) b",
+      },
+    );
+    const [page] = await pages<QueryPage>(`/api/queries/${started.body.id}`, {});
+
+    // Assess
+    expect(page!.columns).toEqual(['id', 'id_2', 'at']);
+    expect(page!.rows).toEqual([
+      { id: 1, id_2: 2, at: expect.stringMatching(/^2024-01-02T11:26:23\.5\d*Z$/) },
+    ]);
+  });
+
   it('queries the curated table', async () => {
     const started = await call<QueryStarted>(
       'POST',
@@ -478,6 +497,15 @@ describe('routing and failures', () => {
     expect(errorOf(unknown.body).message).toContain('GET /api/datasets');
     expect(method.status).toBe(405);
     expect(errorOf(method.body).message).toBe('DELETE is not allowed on /api/files: use GET');
+  });
+
+  it('400 naming the path for a malformed percent escape in a path parameter', async () => {
+    const { status, body } = await call('GET', '/api/queries/%E0%A4');
+    expect(status).toBe(400);
+    expect(errorOf(body)).toEqual({
+      code: 'bad_request',
+      message: expect.stringContaining('the path "/api/queries/%E0%A4" has a malformed percent escape'),
+    });
   });
 
   it("404 for a route whose group this function does not serve (each Lambda has its group's ports only)", async () => {

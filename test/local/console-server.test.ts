@@ -125,11 +125,17 @@ describe('the console server', () => {
     expect(own.status).toBe(200);
   });
 
-  it('does not serve a file outside the built front end', async () => {
+  it('does not serve a file outside the built front end; a malformed percent escape is 404 (static) or 400 (API), not 500', async () => {
     const traversal = await raw(`${origin}/..%2F..%2Fpackage.json`);
     const missing = await raw(`${origin}/nope.js`);
+    const malformed = await raw(`${origin}/%E0%A4`);
+    const malformedApi = await raw(`${origin}/api/queries/%E0%A4`);
     expect(traversal.status).toBe(404);
     expect(missing.status).toBe(404);
+    expect(malformed.status).toBe(404);
+    expect(malformed.body).toContain('no file /%E0%A4 here');
+    expect(malformedApi.status).toBe(400);
+    expect(JSON.parse(malformedApi.body)).toMatchObject({ error: { code: 'bad_request' } });
   });
 
   it("the landing bucket answers the console's preflight and form POST with CORS, and not another origin's", async () => {
@@ -166,6 +172,12 @@ describe('the console server', () => {
     expect(preflight.headers['access-control-allow-origin']).toBe(origin);
     expect(posted.status).toBeLessThan(300);
     expect(posted.headers.get('access-control-allow-origin')).toBe(origin);
+    // The page reads the new object's version (and ETag) to tie its upload to the ledger item.
+    const exposed = (posted.headers.get('access-control-expose-headers') ?? '')
+      .toLowerCase()
+      .split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(['etag', 'x-amz-version-id']));
+    expect(posted.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

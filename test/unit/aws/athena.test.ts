@@ -161,6 +161,28 @@ describe('runAthenaQuery, a query that succeeds', () => {
     ]);
   });
 
+  it('keeps every column when two share a name (`SELECT a.id, b.id`): id, id_2, past a column already named id_2', async () => {
+    // Prepare
+    const columns: ColumnInfo[] = [
+      { Name: 'id', Type: 'integer' },
+      { Name: 'id', Type: 'integer' },
+      { Name: 'id_2', Type: 'varchar' },
+      { Name: 'id', Type: 'integer' },
+    ];
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    athena.on(GetQueryExecutionCommand).resolves(execution('SUCCEEDED', { bytes: 0 }));
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves(page(columns, [columns.map((c) => c.Name), ['1', '2', 'x', '3']]));
+
+    // Act
+    const answer = await runAthenaQuery(client(), QUERY);
+
+    // Assess
+    expect(answer.columns).toEqual(['id', 'id_3', 'id_2', 'id_4']);
+    expect(answer.rows).toEqual([{ id: 1, id_3: 2, id_2: 'x', id_4: 3 }]);
+  });
+
   it('stops at maxRows with truncated, asking for one row more than it keeps', async () => {
     // Prepare: more rows than the cap.
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });

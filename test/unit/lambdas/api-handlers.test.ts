@@ -16,7 +16,12 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FilesResponse, QueryPage, UploadResponse } from '../../../lib/console/contract.ts';
+import type {
+  ApiErrorBody,
+  FilesResponse,
+  QueryPage,
+  UploadResponse,
+} from '../../../lib/console/contract.ts';
 
 const athena = mockClient(AthenaClient);
 const dynamodb = mockClient(DynamoDBDocumentClient);
@@ -37,11 +42,41 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/**
+ * The claims of a Cognito user pool ACCESS token (what the console's page sends), as the HTTP API's
+ * JWT authorizer passes them on (every value a string): `sub` and `username`, no `email` (that is
+ * the ID token's).
+ */
+function accessTokenClaims(username: string): Record<string, string> {
+  return {
+    sub: 'a1b2c3d4-0000-4000-8000-000000000001',
+    'cognito:groups': '[]',
+    iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+    version: '2',
+    client_id: '5exampleclientid',
+    origin_jti: 'f0e1d2c3-0000-4000-8000-000000000002',
+    event_id: 'e0e1d2c3-0000-4000-8000-000000000003',
+    token_use: 'access',
+    scope: 'openid email',
+    auth_time: '1764700000',
+    exp: '1764700900',
+    iat: '1764700000',
+    jti: 'j0e1d2c3-0000-4000-8000-000000000004',
+    username,
+  };
+}
+
 /** An HTTP API event as API Gateway sends it behind the JWT authorizer. */
 function event(
   method: string,
   rawPath: string,
-  options: { query?: Record<string, string>; body?: unknown; base64?: boolean; stage?: string } = {},
+  options: {
+    query?: Record<string, string>;
+    body?: unknown;
+    base64?: boolean;
+    stage?: string;
+    claims?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2WithJWTAuthorizer {
   const text = options.body === undefined ? undefined : JSON.stringify(options.body);
   return {
@@ -63,7 +98,7 @@ function event(
       authorizer: {
         principalId: '',
         integrationLatency: 0,
-        jwt: { claims: { sub: 'user-1', email: 'ann@example.com' }, scopes: null },
+        jwt: { claims: options.claims ?? accessTokenClaims('ann'), scopes: null },
       },
     },
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -129,6 +164,37 @@ describe('api-read', () => {
     expect(result.body).not.toContain('.ts:');
   });
 
+  it('a dataset load that fails at cold start answers the JSON error body (500, what failed, no stack) and is logged', async () => {
+    // Prepare
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
+    vi.stubEnv('DATASETS_DIR', 'no-such-datasets-folder');
+    const lines: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const { handler } = await import('../../../lambdas/api-read/handler.ts');
+
+    // Act
+    const result = await handler(event('GET', '/api/files'));
+    vi.restoreAllMocks();
+
+    // Assess
+    expect(result.statusCode).toBe(500);
+    expect(result.headers).toEqual({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    const { error } = json<ApiErrorBody>(result);
+    expect(error.code).toBe('internal');
+    expect(error.message).toContain('could not load its dataset declarations');
+    expect(error.message).toContain('cannot read the datasets folder "no-such-datasets-folder"');
+    expect(result.body).not.toMatch(/\.ts:\d|\n\s+at /);
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', message: 'console api could not start', path: '/api/files' }),
+    );
+  });
+
   it('fails at its cold start naming every missing variable', async () => {
     vi.stubEnv('LEDGER_TABLE', '');
     vi.stubEnv('DATASETS_DIR', '');
@@ -144,7 +210,7 @@ describe('api-upload', () => {
     vi.stubEnv('MAX_UPLOAD_BYTES', '1000');
   });
 
-  it("signs a POST for the landing bucket, with the user's email as the uploader (base64 body)", async () => {
+  it("signs a POST for the landing bucket, with the access token's username as the uploader (base64 body)", async () => {
     // Prepare
     const { handler } = await import('../../../lambdas/api-upload/handler.ts');
     const sha256 = Buffer.alloc(32, 7).toString('base64');
@@ -163,12 +229,37 @@ describe('api-upload', () => {
     expect(body.url).toContain('lake-landing');
     expect(body.key).toBe('orders/a.csv');
     expect(body.maxBytes).toBe(1000);
-    expect(body.fields).toMatchObject({ key: 'orders/a.csv', 'x-amz-meta-uploaded-by': 'ann@example.com' });
+    expect(body.fields).toMatchObject({ key: 'orders/a.csv', 'x-amz-meta-uploaded-by': 'ann' });
     const policy = JSON.parse(Buffer.from(body.fields.Policy!, 'base64').toString('utf8')) as {
       conditions: unknown[];
     };
     expect(policy.conditions).toContainEqual({ bucket: 'lake-landing' });
-    expect(policy.conditions).toContainEqual(['eq', '$x-amz-meta-uploaded-by', 'ann@example.com']);
+    expect(policy.conditions).toContainEqual(['eq', '$x-amz-meta-uploaded-by', 'ann']);
+  });
+
+  it('an uploader that is not ASCII goes into the metadata as an RFC 2047 word; without a username, the sub', async () => {
+    // Prepare
+    const { handler } = await import('../../../lambdas/api-upload/handler.ts');
+    const body = {
+      dataset: 'orders',
+      name: 'a.csv',
+      size: 10,
+      sha256: Buffer.alloc(32, 7).toString('base64'),
+    };
+    const { username: _, ...noUsername } = accessTokenClaims('x');
+
+    // Act
+    const accented = await handler(
+      event('POST', '/api/uploads', { body, claims: accessTokenClaims('zoë 山田') }),
+    );
+    const subOnly = await handler(event('POST', '/api/uploads', { body, claims: noUsername }));
+
+    // Assess
+    const uploader = json<UploadResponse>(accented).fields['x-amz-meta-uploaded-by']!;
+    expect(uploader).toMatch(/^[\x20-\x7e]+$/);
+    const word = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=$/.exec(uploader);
+    expect(Buffer.from(word?.[1] ?? '', 'base64').toString('utf8')).toBe('zoë 山田');
+    expect(json<UploadResponse>(subOnly).fields['x-amz-meta-uploaded-by']).toBe(noUsername.sub);
   });
 
   it('refuses a file over MAX_UPLOAD_BYTES with 413', async () => {
@@ -217,6 +308,29 @@ describe('api-query', () => {
     const result = await handler(event('POST', '/api/queries', { body: { sql: 'DELETE FROM orders' } }));
     expect(result.statusCode).toBe(400);
     expect(athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
+  });
+
+  it('a page keeps both columns of one name (SELECT a.id, b.id), as id and id_2 in columns and rows', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    const id = { Name: 'id', Type: 'integer' };
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [id, id] },
+        Rows: [
+          { Data: [{ VarCharValue: 'id' }, { VarCharValue: 'id' }] },
+          { Data: [{ VarCharValue: '1' }, { VarCharValue: '2' }] },
+        ],
+      },
+    });
+    const { handler } = await import('../../../lambdas/api-query/handler.ts');
+
+    // Act
+    const page = json<QueryPage>(await handler(event('GET', '/api/queries/q-1')));
+
+    // Assess
+    expect(page.columns).toEqual(['id', 'id_2']);
+    expect(page.rows).toEqual([{ id: 1, id_2: 2 }]);
   });
 
   it('pages results by NextToken, values converted as the CLI does, cut at MAX_QUERY_ROWS', async () => {
