@@ -17,7 +17,12 @@ import { ErrorTable } from './errors.tsx';
 const MAX_LISTED_ERRORS = 1000;
 
 type Check =
-  | { readonly phase: 'checking'; readonly bytesRead: number; readonly errors: readonly ValidationError[] }
+  | {
+      readonly phase: 'checking';
+      readonly bytesRead: number;
+      readonly errors: readonly ValidationError[];
+      readonly errorCount: number;
+    }
   | {
       readonly phase: 'checked';
       readonly result: ValidationResult;
@@ -56,13 +61,13 @@ export function UploadView({ initialDataset }: { initialDataset: string | undefi
     worker.current = w;
     const began = performance.now();
     let errors: ValidationError[] = [];
-    setCheck({ phase: 'checking', bytesRead: 0, errors });
+    setCheck({ phase: 'checking', bytesRead: 0, errors, errorCount: 0 });
     w.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const m = event.data;
       if (m.type === 'progress') {
-        if (m.errors.length > 0 && errors.length < MAX_LISTED_ERRORS)
-          errors = [...errors, ...m.errors].slice(0, MAX_LISTED_ERRORS);
-        setCheck({ phase: 'checking', bytesRead: m.bytesRead, errors });
+        // The worker sends at most MAX_LISTED_ERRORS errors in all, and counts the rest.
+        if (m.errors.length > 0) errors = [...errors, ...m.errors];
+        setCheck({ phase: 'checking', bytesRead: m.bytesRead, errors, errorCount: m.errorCount });
       } else if (m.type === 'done') {
         setCheck({
           phase: 'checked',
@@ -209,7 +214,7 @@ function CheckReport({ file, check }: { file: File; check: Check | undefined }) 
           <label for="check-progress">Checking {file.name}</label>{' '}
           <progress id="check-progress" max={file.size} value={check.bytesRead} />{' '}
           {formatBytes(check.bytesRead)} of {formatBytes(file.size)}
-          {errors.length > 0 && `, ${formatCount(errors.length)} errors so far`}
+          {check.errorCount > 0 && `, ${formatCount(check.errorCount)} errors so far`}
         </p>
       ) : check.result.valid ? (
         <p class="verdict verdict-valid" data-testid="verdict">
