@@ -24,8 +24,10 @@ export interface ApiClientOptions {
   /** The API's base URL, without `/api` (config.json's `apiUrl`). */
   readonly baseUrl: string;
   /** The access token to send as `Authorization: Bearer`, if signed in. */
-  readonly token?: () => string | undefined;
-  /** Called on a 401 (the session ended): the page signs in again. */
+  readonly token?: () => string | undefined | Promise<string | undefined>;
+  /** Called once on a 401: renews the token; on true the call is sent again, with the new one. */
+  readonly refresh?: () => Promise<boolean>;
+  /** Called on a 401 that a refresh did not cure (the session ended): the page signs in again. */
   readonly onUnauthorized?: () => void;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
@@ -62,24 +64,29 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') query.set(k, String(v));
     const url = `${base}${path}${query.toString() ? `?${query}` : ''}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const token = options.token?.();
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await (options.fetch ?? globalThis.fetch)(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      throw new ApiError(
-        0,
-        'network',
-        `cannot reach the API at ${base}${path} (${(error as Error).message}): check your connection, or that the lake is running, and try again`,
-      );
-    }
+    const send = async (): Promise<Response> => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      const token = await options.token?.();
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      try {
+        return await (options.fetch ?? globalThis.fetch)(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        throw new ApiError(
+          0,
+          'network',
+          `cannot reach the API at ${base}${path} (${(error as Error).message}): check your connection, or that the lake is running, and try again`,
+        );
+      }
+    };
+    let response = await send();
+    // A token that expired or was revoked early: renew it once and send again (calls are reads,
+    // or a POST that only signs a form or starts a query, so a second try does no harm).
+    if (response.status === 401 && options.refresh && (await options.refresh())) response = await send();
     const text = await response.text();
     let json: unknown;
     try {

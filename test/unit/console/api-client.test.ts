@@ -92,6 +92,39 @@ describe('the API client', () => {
     await expect(api.datasets()).rejects.toMatchObject({ code: 'unauthorized' });
     expect(unauthorized()).toBe(1);
   });
+
+  it('on a 401 renews the token once and sends the call again, signing in only when that fails', async () => {
+    let current = 'EXPIRED';
+    const refreshes: string[] = [];
+    const sent: (string | null)[] = [];
+    let unauthorized = 0;
+    const api = (renews: boolean) =>
+      createApiClient({
+        baseUrl: 'https://api.example.com',
+        token: async () => current,
+        refresh: async () => {
+          refreshes.push(current);
+          if (renews) current = 'FRESH';
+          return renews;
+        },
+        onUnauthorized: () => unauthorized++,
+        fetch: async (_url, init) => {
+          const auth = new Headers(init?.headers).get('authorization');
+          sent.push(auth);
+          return auth === 'Bearer FRESH' ? json({ datasets: [] }) : new Response('', { status: 401 });
+        },
+      });
+    await expect(api(true).datasets()).resolves.toEqual({ datasets: [] });
+    expect(sent).toEqual(['Bearer EXPIRED', 'Bearer FRESH']);
+    expect(unauthorized).toBe(0);
+
+    current = 'REVOKED';
+    sent.length = 0;
+    await expect(api(false).datasets()).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(sent).toEqual(['Bearer REVOKED']); // no second try without a new token
+    expect(refreshes).toEqual(['EXPIRED', 'REVOKED']);
+    expect(unauthorized).toBe(1);
+  });
 });
 
 describe("S3's refusal of a presigned POST, in words", () => {
