@@ -16,6 +16,7 @@ import type {
   UploadRequest,
   UploadResponse,
 } from '../../lib/console/contract.ts';
+import { ledgerVersion } from '../../lib/ledger/model.ts';
 
 export { ApiError };
 
@@ -134,6 +135,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 function excerpt(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/**
+ * The ledger version of the object a presigned POST just stored, from S3's answer headers (the
+ * landing bucket's CORS exposes both): its version id where the bucket keeps versions (AWS),
+ * else `etag:<ETag>` (the local lake), as the lake's trigger records it (`ledgerVersion`).
+ * Undefined when the answer carries neither.
+ */
+export function uploadedVersion(versionId: string | null, etag: string | null): string | undefined {
+  if (!versionId && !etag) return undefined;
+  return ledgerVersion({ versionId: versionId || null, etag: etag ? etag.replace(/"/g, '') : null });
 }
 
 /**

@@ -4,7 +4,7 @@
  * answers something that is not its JSON. fetch is its port: real Response objects, no network.
  */
 import { describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, uploadFailure } from '../../../web/src/api.ts';
+import { ApiError, createApiClient, uploadedVersion, uploadFailure } from '../../../web/src/api.ts';
 
 type Call = { url: string; init: RequestInit | undefined };
 
@@ -148,5 +148,17 @@ describe("S3's refusal of a presigned POST, in words", () => {
       'the upload did not reach the store: check your connection and try again',
     );
     expect(uploadFailure(500, '')).toBe('the store refused the file (HTTP 500)');
+  });
+});
+
+describe("the ledger version of an upload, from S3's answer", () => {
+  it('is the version id on a versioned bucket, else etag:<ETag> as the local lake records it', () => {
+    expect(uploadedVersion('3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY', '"9b2cf535f27731c974343645a3985328"')).toBe(
+      '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
+    );
+    expect(uploadedVersion(null, '"9b2cf535f27731c974343645a3985328"')).toBe(
+      'etag:9b2cf535f27731c974343645a3985328',
+    );
+    expect(uploadedVersion(null, null)).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DatasetView, UploadResponse } from '../../../lib/console/contract.ts';
 import type { ValidationError, ValidationResult } from '../../../lib/validation/csv-validator.ts';
-import { uploadFailure } from '../api.ts';
+import { uploadedVersion, uploadFailure } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { formatBytes, formatCount } from '../format.ts';
 import { href } from '../router.ts';
@@ -108,8 +108,10 @@ export function UploadView({ initialDataset }: { initialDataset: string | undefi
         size: file.size,
         sha256: check.sha256,
       });
-      await postForm(form, file, (sent) => setUpload({ phase: 'sending', sent }));
-      location.hash = href('file', { key: form.key, uploaded: '1' });
+      const version = await postForm(form, file, (sent) => setUpload({ phase: 'sending', sent }));
+      // This upload's own ledger item: the key alone would show the newest item the ledger already
+      // has, which for a name sent before is the earlier file's.
+      location.hash = href('file', { key: form.key, version, uploaded: '1' });
     } catch (error) {
       setUpload({ phase: 'failed', message: (error as Error).message });
     }
@@ -244,8 +246,15 @@ function CheckReport({ file, check }: { file: File; check: Check | undefined }) 
   );
 }
 
-/** POSTs the presigned form: its fields, then the file last (S3 ignores fields after it), with progress. */
-function postForm(form: UploadResponse, file: File, onProgress: (sent: number) => void): Promise<void> {
+/**
+ * POSTs the presigned form: its fields, then the file last (S3 ignores fields after it), with
+ * progress. Resolves with the stored object's ledger version, when S3's answer tells it.
+ */
+function postForm(
+  form: UploadResponse,
+  file: File,
+  onProgress: (sent: number) => void,
+): Promise<string | undefined> {
   const body = new FormData();
   for (const [k, v] of Object.entries(form.fields)) body.append(k, v);
   body.append('file', file);
@@ -255,7 +264,7 @@ function postForm(form: UploadResponse, file: File, onProgress: (sent: number) =
     xhr.upload.onprogress = (e) => onProgress(Math.min(e.loaded, file.size));
     xhr.onload = () =>
       xhr.status >= 200 && xhr.status < 300
-        ? resolve()
+        ? resolve(uploadedVersion(xhr.getResponseHeader('x-amz-version-id'), xhr.getResponseHeader('etag')))
         : reject(new Error(uploadFailure(xhr.status, xhr.responseText)));
     xhr.onerror = () => reject(new Error(uploadFailure(0, '')));
     xhr.send(body);
