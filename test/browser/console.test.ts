@@ -111,7 +111,11 @@ afterAll(async () => {
   await rm(files, { recursive: true, force: true });
 });
 
-const shot = (view: string) => page.screenshot({ path: join(SHOTS, `${view}.png`), fullPage: true });
+/** A screenshot of the page as a reader sees it: no control focused (the skip link would cover the header). */
+const shot = async (view: string) => {
+  await page.evaluate('document.activeElement instanceof HTMLElement && document.activeElement.blur()');
+  await page.screenshot({ path: join(SHOTS, `${view}.png`), fullPage: true });
+};
 
 /**
  * The focused element as `tag:name` (its label's text, its aria-label or its text) and its outline
