@@ -4,7 +4,9 @@
  * its errors on screen while the lake has received nothing; a valid and the broken file uploaded;
  * both followed to their terminal status in the files list without a reload; the rejected file's
  * report with each bad cell highlighted under its header; a query that reads the valid file's
- * rows. A screenshot of every view is kept in reports/console/<view>.png.
+ * rows; the valid file's name uploaded again with other rows, followed as its own ledger item (not
+ * the earlier one the ledger already has). A screenshot of every view is kept in
+ * reports/console/<view>.png.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +16,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FilesResponse } from '../../lib/console/contract.ts';
+import type { FileResponse, FilesResponse } from '../../lib/console/contract.ts';
 import { brokenOrdersCsv } from '../../lib/samples/broken-orders.ts';
 import { ORDERS_HEADER, orderRows } from '../../lib/samples/orders-generator.ts';
 import { type Chromium, launchChromium } from './harness.ts';
@@ -37,6 +39,8 @@ const PLANTED = [
 const RAGGED_LINE = 16;
 
 const GOOD_ROWS = 50;
+/** Rows of the second file sent under good.csv's name. */
+const AGAIN_ROWS = 60;
 
 let up: ChildProcess;
 let lake: string;
@@ -52,6 +56,8 @@ beforeAll(async () => {
   files = await mkdtemp(join(tmpdir(), 'console-files-'));
   await writeFile(join(files, 'broken.csv'), brokenOrdersCsv());
   await writeFile(join(files, 'good.csv'), `${ORDERS_HEADER}${orderRows(9, 0, GOOD_ROWS)}`);
+  await mkdir(join(files, 'again'));
+  await writeFile(join(files, 'again', 'good.csv'), `${ORDERS_HEADER}${orderRows(10, 0, AGAIN_ROWS)}`);
   await mkdir(SHOTS, { recursive: true });
   up = spawn(process.execPath, ['bin/datalake.js', 'local', 'up', '--lake', lake], {
     detached: true,
@@ -105,7 +111,11 @@ afterAll(async () => {
   await rm(files, { recursive: true, force: true });
 });
 
-const shot = (view: string) => page.screenshot({ path: join(SHOTS, `${view}.png`), fullPage: true });
+/** A screenshot of the page as a reader sees it: no control focused (the skip link would cover the header). */
+const shot = async (view: string) => {
+  await page.evaluate('document.activeElement instanceof HTMLElement && document.activeElement.blur()');
+  await page.screenshot({ path: join(SHOTS, `${view}.png`), fullPage: true });
+};
 
 /**
  * The focused element as `tag:name` (its label's text, its aria-label or its text) and its outline
@@ -296,5 +306,40 @@ describe('the console in chromium against `datalake local up`', () => {
     await sql.fill('SELECT nope FROM orders');
     await page.getByRole('button', { name: 'Run' }).click();
     await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/nope/);
+  });
+
+  it('follows a file sent again under the same name as its own upload, not the earlier one', async () => {
+    const first = (await (
+      await fetch(`${consoleUrl}api/file?key=${encodeURIComponent('orders/good.csv')}`)
+    ).json()) as FileResponse;
+    expect(first.file.status).toBe('CURATED');
+    await page.goto(`${consoleUrl}#/upload`);
+    await page
+      .getByLabel('Choose a CSV file (.csv or .csv.gz)')
+      .setInputFiles(join(files, 'again', 'good.csv'));
+    await expect
+      .poll(() => page.getByTestId('verdict').innerText())
+      .toMatch(new RegExp(`Valid: good\\.csv has ${AGAIN_ROWS} rows and no errors`));
+    await page.getByRole('button', { name: 'Upload good.csv to orders' }).click();
+    await page.waitForURL(/#\/file\?key=orders%2Fgood\.csv&version=/);
+    const version = new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('version');
+    expect(version).toMatch(/^etag:[0-9a-f]{32}$/);
+    expect(version).not.toBe(first.file.version);
+    // From the first answer on, the page shows this upload or waits for it: never the earlier item.
+    const facts = page.locator('dl.facts');
+    const waiting = page.getByText('Uploaded. Waiting for the pipeline to receive it…');
+    await expect.poll(async () => (await facts.count()) + (await waiting.count())).toBeGreaterThan(0);
+    if ((await facts.count()) > 0) expect(await facts.locator('code').innerText()).toBe(version);
+    await expect
+      .poll(() => page.locator('.file-status .status').innerText(), { timeout: WAIT_MS })
+      .toBe('Curated — queryable');
+    expect(await facts.locator('code').innerText()).toBe(version);
+    expect(await facts.innerText()).toContain(`Rows\n${AGAIN_ROWS}`);
+    const newest = (await (
+      await fetch(`${consoleUrl}api/file?key=${encodeURIComponent('orders/good.csv')}`)
+    ).json()) as FileResponse;
+    expect(newest.file.version).toBe(version);
+    expect(newest.versions.map((v) => v.version)).toContain(first.file.version);
+    await shot('file-uploaded-again');
   });
 });

@@ -116,12 +116,16 @@ interface PageWorker {
   terminate(): void;
 }
 
-/** The worker's verdict on one file, with every error it streamed before it and how long it took. */
+/**
+ * The worker's verdict on one file, with the errors it streamed before it, the error count its
+ * last progress message gave, and how long it took.
+ */
 export interface PageVerdict {
   readonly result: ValidationResult;
   readonly sha256: string;
   readonly csvBytes: number;
   readonly streamed: ValidationError[];
+  readonly streamedCount: number;
   readonly milliseconds: number;
 }
 
@@ -156,10 +160,14 @@ export async function checkInPage(
       const started = performance.now();
       const verdict = await new Promise<unknown>((resolve, reject) => {
         const streamed: unknown[] = [];
+        let streamedCount = 0;
         worker.onmessage = (e) => {
-          const m = e.data as { type: string; errors: unknown[]; message: string };
-          if (m.type === 'progress') streamed.push(...m.errors);
-          else if (m.type === 'done') resolve({ ...m, streamed, milliseconds: performance.now() - started });
+          const m = e.data as { type: string; errors: unknown[]; errorCount: number; message: string };
+          if (m.type === 'progress') {
+            streamed.push(...m.errors);
+            streamedCount = m.errorCount;
+          } else if (m.type === 'done')
+            resolve({ ...m, streamed, streamedCount, milliseconds: performance.now() - started });
           else reject(new Error(m.message));
         };
         worker.onerror = (e) => reject(new Error(e.message));

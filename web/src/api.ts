@@ -16,6 +16,7 @@ import type {
   UploadRequest,
   UploadResponse,
 } from '../../lib/console/contract.ts';
+import { ledgerVersion } from '../../lib/ledger/model.ts';
 
 export { ApiError };
 
@@ -24,8 +25,10 @@ export interface ApiClientOptions {
   /** The API's base URL, without `/api` (config.json's `apiUrl`). */
   readonly baseUrl: string;
   /** The access token to send as `Authorization: Bearer`, if signed in. */
-  readonly token?: () => string | undefined;
-  /** Called on a 401 (the session ended): the page signs in again. */
+  readonly token?: () => string | undefined | Promise<string | undefined>;
+  /** Called once on a 401: renews the token; on true the call is sent again, with the new one. */
+  readonly refresh?: () => Promise<boolean>;
+  /** Called on a 401 that a refresh did not cure (the session ended): the page signs in again. */
   readonly onUnauthorized?: () => void;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
@@ -62,24 +65,29 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') query.set(k, String(v));
     const url = `${base}${path}${query.toString() ? `?${query}` : ''}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const token = options.token?.();
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await (options.fetch ?? globalThis.fetch)(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      throw new ApiError(
-        0,
-        'network',
-        `cannot reach the API at ${base}${path} (${(error as Error).message}): check your connection, or that the lake is running, and try again`,
-      );
-    }
+    const send = async (): Promise<Response> => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      const token = await options.token?.();
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      try {
+        return await (options.fetch ?? globalThis.fetch)(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        throw new ApiError(
+          0,
+          'network',
+          `cannot reach the API at ${base}${path} (${(error as Error).message}): check your connection, or that the lake is running, and try again`,
+        );
+      }
+    };
+    let response = await send();
+    // A token that expired or was revoked early: renew it once and send again (calls are reads,
+    // or a POST that only signs a form or starts a query, so a second try does no harm).
+    if (response.status === 401 && options.refresh && (await options.refresh())) response = await send();
     const text = await response.text();
     let json: unknown;
     try {
@@ -127,6 +135,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 function excerpt(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/**
+ * The ledger version of the object a presigned POST just stored, from S3's answer headers (the
+ * landing bucket's CORS exposes both): its version id where the bucket keeps versions (AWS),
+ * else `etag:<ETag>` (the local lake), as the lake's trigger records it (`ledgerVersion`).
+ * Undefined when the answer carries neither.
+ */
+export function uploadedVersion(versionId: string | null, etag: string | null): string | undefined {
+  if (!versionId && !etag) return undefined;
+  return ledgerVersion({ versionId: versionId || null, etag: etag ? etag.replace(/"/g, '') : null });
 }
 
 /**

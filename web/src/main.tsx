@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleConfig, DatasetView } from '../../lib/console/contract.ts';
 import { createApiClient } from './api.ts';
 import { AppContext, type AppContextValue } from './app-context.ts';
-import { beginSignIn, completeSignIn, currentSession, signOut } from './auth.ts';
+import { beginSignIn, completeSignIn, currentSession, refreshSession, signOut, tokenSource } from './auth.ts';
 import { href, useRoute, type View } from './router.ts';
 import { DatasetsView } from './views/datasets.tsx';
 import { FileView } from './views/file.tsx';
@@ -25,20 +25,23 @@ const NAV: readonly { readonly view: View; readonly label: string }[] = [
 /** Where Cognito sends the browser back to: this page, without query or hash. */
 const redirectUri = () => `${location.origin}${location.pathname}`;
 
+/** To the hosted sign-in, coming back to the route the page is on. */
+const signIn = (cognito: NonNullable<ConsoleConfig['cognito']>) =>
+  void beginSignIn(cognito, redirectUri(), sessionStorage, location.hash).then((url) => location.assign(url));
+
 function App({ config }: { config: ConsoleConfig }) {
   const route = useRoute();
   const [datasets, setDatasets] = useState<readonly DatasetView[]>();
   const [datasetsError, setDatasetsError] = useState<string>();
-  const [api] = useState(() =>
-    createApiClient({
+  const [api] = useState(() => {
+    const tokens = config.cognito && tokenSource(config.cognito, sessionStorage);
+    return createApiClient({
       baseUrl: config.apiUrl,
-      token: () => currentSession(sessionStorage)?.accessToken,
-      onUnauthorized: () => {
-        if (config.cognito)
-          void beginSignIn(config.cognito, redirectUri(), sessionStorage).then((url) => location.assign(url));
-      },
-    }),
-  );
+      token: tokens?.token,
+      refresh: tokens?.refresh,
+      onUnauthorized: () => config.cognito && signIn(config.cognito),
+    });
+  });
   useEffect(() => {
     api.datasets().then(
       (r) => setDatasets(r.datasets),
@@ -117,14 +120,7 @@ function SignIn({ config, problem }: { config: ConsoleConfig; problem?: string }
           {problem}
         </p>
       )}
-      <button
-        type="button"
-        class="primary"
-        onClick={() =>
-          config.cognito &&
-          void beginSignIn(config.cognito, redirectUri(), sessionStorage).then((url) => location.assign(url))
-        }
-      >
+      <button type="button" class="primary" onClick={() => config.cognito && signIn(config.cognito)}>
         Sign in
       </button>
     </main>
@@ -144,14 +140,15 @@ async function boot(root: HTMLElement): Promise<void> {
   if (config.auth === 'cognito' && config.cognito) {
     let problem: string | undefined;
     try {
-      if (await completeSignIn(config.cognito, redirectUri(), location.search, sessionStorage)) {
-        history.replaceState(null, '', `${location.pathname}${location.hash}`);
-      }
+      const signedIn = await completeSignIn(config.cognito, redirectUri(), location.search, sessionStorage);
+      // Back where the sign-in began (the hash does not make the trip through the hosted UI).
+      if (signedIn) history.replaceState(null, '', `${location.pathname}${signedIn.route || location.hash}`);
     } catch (error) {
       problem = (error as Error).message;
       history.replaceState(null, '', `${location.pathname}${location.hash}`);
     }
-    if (!currentSession(sessionStorage)) {
+    // A reload after the access token expired: the refresh token may still renew it.
+    if (!currentSession(sessionStorage) && !(await refreshSession(config.cognito, sessionStorage))) {
       render(<SignIn config={config} problem={problem} />, root);
       return;
     }

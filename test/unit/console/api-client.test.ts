@@ -4,7 +4,7 @@
  * answers something that is not its JSON. fetch is its port: real Response objects, no network.
  */
 import { describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, uploadFailure } from '../../../web/src/api.ts';
+import { ApiError, createApiClient, uploadedVersion, uploadFailure } from '../../../web/src/api.ts';
 
 type Call = { url: string; init: RequestInit | undefined };
 
@@ -92,6 +92,39 @@ describe('the API client', () => {
     await expect(api.datasets()).rejects.toMatchObject({ code: 'unauthorized' });
     expect(unauthorized()).toBe(1);
   });
+
+  it('on a 401 renews the token once and sends the call again, signing in only when that fails', async () => {
+    let current = 'EXPIRED';
+    const refreshes: string[] = [];
+    const sent: (string | null)[] = [];
+    let unauthorized = 0;
+    const api = (renews: boolean) =>
+      createApiClient({
+        baseUrl: 'https://api.example.com',
+        token: async () => current,
+        refresh: async () => {
+          refreshes.push(current);
+          if (renews) current = 'FRESH';
+          return renews;
+        },
+        onUnauthorized: () => unauthorized++,
+        fetch: async (_url, init) => {
+          const auth = new Headers(init?.headers).get('authorization');
+          sent.push(auth);
+          return auth === 'Bearer FRESH' ? json({ datasets: [] }) : new Response('', { status: 401 });
+        },
+      });
+    await expect(api(true).datasets()).resolves.toEqual({ datasets: [] });
+    expect(sent).toEqual(['Bearer EXPIRED', 'Bearer FRESH']);
+    expect(unauthorized).toBe(0);
+
+    current = 'REVOKED';
+    sent.length = 0;
+    await expect(api(false).datasets()).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(sent).toEqual(['Bearer REVOKED']); // no second try without a new token
+    expect(refreshes).toEqual(['EXPIRED', 'REVOKED']);
+    expect(unauthorized).toBe(1);
+  });
 });
 
 describe("S3's refusal of a presigned POST, in words", () => {
@@ -115,5 +148,17 @@ describe("S3's refusal of a presigned POST, in words", () => {
       'the upload did not reach the store: check your connection and try again',
     );
     expect(uploadFailure(500, '')).toBe('the store refused the file (HTTP 500)');
+  });
+});
+
+describe("the ledger version of an upload, from S3's answer", () => {
+  it('is the version id on a versioned bucket, else etag:<ETag> as the local lake records it', () => {
+    expect(uploadedVersion('3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY', '"9b2cf535f27731c974343645a3985328"')).toBe(
+      '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
+    );
+    expect(uploadedVersion(null, '"9b2cf535f27731c974343645a3985328"')).toBe(
+      'etag:9b2cf535f27731c974343645a3985328',
+    );
+    expect(uploadedVersion(null, null)).toBeUndefined();
   });
 });

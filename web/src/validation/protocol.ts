@@ -10,9 +10,16 @@ export interface ValidateRequest {
   readonly maxErrors: number;
 }
 
-/** Worker → page, in this order: progress and error batches as the file is read, then one end. */
+/** Worker → page, in this order: progress and the first `maxErrors` errors as the file is read, then one end. */
 export type WorkerMessage =
-  | { readonly type: 'progress'; readonly bytesRead: number; readonly errors: readonly ValidationError[] }
+  | {
+      readonly type: 'progress';
+      readonly bytesRead: number;
+      /** Errors to list, new since the last message: at most `maxErrors` over all messages. */
+      readonly errors: readonly ValidationError[];
+      /** Every error found so far, listed or not. */
+      readonly errorCount: number;
+    }
   | {
       readonly type: 'done';
       readonly result: ValidationResult;

@@ -17,8 +17,42 @@ import { startsWithGzipMagic } from '../../../lib/validation/gzip-magic.ts';
 
 /** What {@link validateFile} reports as it goes. */
 export interface ValidateFileHooks {
-  /** After each chunk read: bytes of the file read so far, and the errors found since the last call. */
-  readonly onProgress?: (bytesRead: number, newErrors: readonly ValidationError[]) => void;
+  /**
+   * After each chunk read: bytes of the file read so far, and the errors found since the last
+   * call; `last` on the call after the whole file is read.
+   */
+  readonly onProgress?: (bytesRead: number, newErrors: readonly ValidationError[], last?: boolean) => void;
+}
+
+/** A progress message for the page: bytes read, the errors to list, and every error found so far. */
+export interface ProgressNews {
+  readonly bytesRead: number;
+  readonly errors: readonly ValidationError[];
+  readonly errorCount: number;
+}
+
+/**
+ * An `onProgress` hook that hands the page at most `maxErrors` errors in all (the ones the result
+ * lists; the rest are only counted), and news at most every `everyBytes` unless it lists new
+ * errors, and always on the last call (so its count is the file's): a broken 1 GB file has millions
+ * of errors, which the page must not receive one by one.
+ */
+export function forwardProgress(
+  maxErrors: number,
+  post: (news: ProgressNews) => void,
+  everyBytes = 4 << 20,
+): NonNullable<ValidateFileHooks['onProgress']> {
+  let last = 0;
+  let errorCount = 0;
+  let listed = 0;
+  return (bytesRead, newErrors, final) => {
+    errorCount += newErrors.length;
+    const errors = listed < maxErrors ? newErrors.slice(0, maxErrors - listed) : [];
+    listed += errors.length;
+    if (!final && errors.length === 0 && bytesRead - last < everyBytes) return;
+    last = bytesRead;
+    post({ bytesRead, errors, errorCount });
+  };
 }
 
 /** The verdict, and the checksum the upload needs. */
@@ -99,7 +133,7 @@ export async function validateFile(
     bytesRead = file.size;
   }
   const result = validator.finish(bytesRead, compressed);
-  hooks.onProgress?.(bytesRead, fresh);
+  hooks.onProgress?.(bytesRead, fresh, true);
   return { result, sha256: base64(await hash.digest()), csvBytes };
 }
 

@@ -5,9 +5,8 @@
  * chunk, so SHA-256 runs on another core in the same pass over the file.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { ValidationError } from '../../../lib/validation/csv-validator.ts';
 import type { HashAnswer, HashRequest, ValidateRequest, WorkerMessage } from './protocol.ts';
-import { type FileHasher, inlineHasher, validateFile } from './validate-file.ts';
+import { type FileHasher, forwardProgress, inlineHasher, validateFile } from './validate-file.ts';
 
 /** The parts of a worker's global scope used here (the DOM lib types `self` as a Window). */
 interface WorkerScope {
@@ -78,13 +77,7 @@ scope.onmessage = (event) => {
     return;
   }
   const { file, dataset, maxErrors } = data;
-  let last = 0;
-  const onProgress = (bytesRead: number, errors: readonly ValidationError[]) => {
-    // A message per chunk would flood the page on a fast disk: at most every 4 MB, or with news.
-    if (errors.length === 0 && bytesRead - last < 4 << 20) return;
-    last = bytesRead;
-    scope.postMessage({ type: 'progress', bytesRead, errors });
-  };
+  const onProgress = forwardProgress(maxErrors, (news) => scope.postMessage({ type: 'progress', ...news }));
   validateFile(file, dataset, maxErrors, { onProgress }, helperHasher()).then(
     ({ result, sha256, csvBytes }) => scope.postMessage({ type: 'done', result, sha256, csvBytes }),
     (error: unknown) =>

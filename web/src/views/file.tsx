@@ -33,7 +33,7 @@ export function FileView({
       setWaiting(false);
       setProblem(undefined);
     } catch (error) {
-      // Just uploaded: the ledger has no item until the lake's trigger records the file.
+      // Just uploaded: the ledger has no item for this version until the lake's trigger records it.
       if (uploaded && error instanceof ApiError && error.code === 'not_found') return;
       setProblem((error as Error).message);
     }
@@ -83,9 +83,7 @@ export function FileView({
     return (
       <section>
         <ViewHeading>File {fileKey}</ViewHeading>
-        <p aria-live="polite">
-          {waiting ? 'Uploaded. Waiting for the lake to receive the file…' : 'Loading…'}
-        </p>
+        <p aria-live="polite">{waiting ? 'Uploaded. Waiting for the pipeline to receive it…' : 'Loading…'}</p>
       </section>
     );
   }

@@ -1,8 +1,9 @@
 /** The ledger: every file received, newest first, paged, filtered, with live status. */
-import { useEffect, useState } from 'preact/hooks';
-import { LEDGER_STATUSES, type LedgerItem } from '../../../lib/ledger/model.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { LEDGER_STATUSES } from '../../../lib/ledger/model.ts';
 import { useApp } from '../app-context.ts';
 import { formatBytes, formatCount, formatTime, MOVING, STATUS_WORDS } from '../format.ts';
+import { type FilesPage, olderPage, type PageFetcher, reloadPages } from '../paging.ts';
 import { href } from '../router.ts';
 import { Problem, ScrollRegion, StatusBadge, TableHead, usePoll, ViewHeading } from './common.tsx';
 
@@ -11,44 +12,50 @@ const PAGE = 25;
 const MOVING_POLL_MS = 2000;
 const IDLE_POLL_MS = 10_000;
 
-interface Page {
-  readonly cursor: string | undefined;
-  readonly files: readonly LedgerItem[];
-  readonly next: string | undefined;
-}
-
 export function FilesView({ dataset, status }: { dataset: string | undefined; status: string | undefined }) {
   const { api, datasets } = useApp();
-  const [pages, setPages] = useState<readonly Page[]>([]);
+  const [pages, setPages] = useState<readonly FilesPage[]>([]);
   const [problem, setProblem] = useState<string>();
   const [loading, setLoading] = useState(false);
+  // Loads run one at a time, each from the pages the one before left: a poll and "Older files"
+  // never race (the later would overwrite the other's pages with ones from a stale cursor).
+  const queue = useRef<Promise<void>>(Promise.resolve());
+  const shown = useRef<readonly FilesPage[]>([]);
+  const pending = useRef(0);
 
-  const load = async (cursors: readonly (string | undefined)[]) => {
-    try {
-      const loaded = await Promise.all(
-        cursors.map(async (cursor) => {
-          const r = await api.files({ dataset, status, cursor, limit: PAGE });
-          return { cursor, files: r.files, next: r.next };
-        }),
-      );
-      setPages(loaded);
-      setProblem(undefined);
-    } catch (error) {
-      setProblem((error as Error).message);
-    }
+  const load = (next: (fetchPage: PageFetcher, before: readonly FilesPage[]) => Promise<FilesPage[]>) => {
+    const fetchPage: PageFetcher = (cursor) => api.files({ dataset, status, cursor, limit: PAGE });
+    pending.current++;
+    const run = queue.current.then(async () => {
+      try {
+        shown.current = await next(fetchPage, shown.current);
+        setPages(shown.current);
+        setProblem(undefined);
+      } catch (error) {
+        setProblem((error as Error).message);
+      } finally {
+        pending.current--;
+      }
+    });
+    queue.current = run;
+    return run;
   };
 
   useEffect(() => {
+    shown.current = [];
     setPages([]);
     setLoading(true);
-    load([undefined]).finally(() => setLoading(false));
+    load((fetchPage) => reloadPages(fetchPage, 1)).finally(() => setLoading(false));
   }, [dataset, status]);
 
   const files = pages.flatMap((p) => p.files);
   const moving = files.some((f) => MOVING.includes(f.status));
   // Every shown page is refreshed: often while a file is on its way (RECEIVED, VALIDATED), and
   // now and then otherwise, for files that arrive meanwhile (one just uploaded may not be listed yet).
-  usePoll(true, moving ? MOVING_POLL_MS : IDLE_POLL_MS, () => void load(pages.map((p) => p.cursor)));
+  // A slow refresh (many pages shown) is not queued behind by more polls.
+  usePoll(true, moving ? MOVING_POLL_MS : IDLE_POLL_MS, () => {
+    if (pending.current === 0) void load((fetchPage, before) => reloadPages(fetchPage, before.length));
+  });
   const next = pages.at(-1)?.next;
 
   const filter = (name: 'dataset' | 'status', value: string) => {
@@ -113,7 +120,7 @@ export function FilesView({ dataset, status }: { dataset: string | undefined; st
         </ScrollRegion>
       )}
       {next && (
-        <button type="button" onClick={() => void load([...pages.map((p) => p.cursor), next])}>
+        <button type="button" onClick={() => void load(olderPage)}>
           Older files
         </button>
       )}

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DatasetView, UploadResponse } from '../../../lib/console/contract.ts';
 import type { ValidationError, ValidationResult } from '../../../lib/validation/csv-validator.ts';
-import { uploadFailure } from '../api.ts';
+import { uploadedVersion, uploadFailure } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { formatBytes, formatCount } from '../format.ts';
 import { href } from '../router.ts';
@@ -17,7 +17,12 @@ import { ErrorTable } from './errors.tsx';
 const MAX_LISTED_ERRORS = 1000;
 
 type Check =
-  | { readonly phase: 'checking'; readonly bytesRead: number; readonly errors: readonly ValidationError[] }
+  | {
+      readonly phase: 'checking';
+      readonly bytesRead: number;
+      readonly errors: readonly ValidationError[];
+      readonly errorCount: number;
+    }
   | {
       readonly phase: 'checked';
       readonly result: ValidationResult;
@@ -56,13 +61,13 @@ export function UploadView({ initialDataset }: { initialDataset: string | undefi
     worker.current = w;
     const began = performance.now();
     let errors: ValidationError[] = [];
-    setCheck({ phase: 'checking', bytesRead: 0, errors });
+    setCheck({ phase: 'checking', bytesRead: 0, errors, errorCount: 0 });
     w.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const m = event.data;
       if (m.type === 'progress') {
-        if (m.errors.length > 0 && errors.length < MAX_LISTED_ERRORS)
-          errors = [...errors, ...m.errors].slice(0, MAX_LISTED_ERRORS);
-        setCheck({ phase: 'checking', bytesRead: m.bytesRead, errors });
+        // The worker sends at most MAX_LISTED_ERRORS errors in all, and counts the rest.
+        if (m.errors.length > 0) errors = [...errors, ...m.errors];
+        setCheck({ phase: 'checking', bytesRead: m.bytesRead, errors, errorCount: m.errorCount });
       } else if (m.type === 'done') {
         setCheck({
           phase: 'checked',
@@ -103,8 +108,10 @@ export function UploadView({ initialDataset }: { initialDataset: string | undefi
         size: file.size,
         sha256: check.sha256,
       });
-      await postForm(form, file, (sent) => setUpload({ phase: 'sending', sent }));
-      location.hash = href('file', { key: form.key, uploaded: '1' });
+      const version = await postForm(form, file, (sent) => setUpload({ phase: 'sending', sent }));
+      // This upload's own ledger item: the key alone would show the newest item the ledger already
+      // has, which for a name sent before is the earlier file's.
+      location.hash = href('file', { key: form.key, version, uploaded: '1' });
     } catch (error) {
       setUpload({ phase: 'failed', message: (error as Error).message });
     }
@@ -209,7 +216,7 @@ function CheckReport({ file, check }: { file: File; check: Check | undefined }) 
           <label for="check-progress">Checking {file.name}</label>{' '}
           <progress id="check-progress" max={file.size} value={check.bytesRead} />{' '}
           {formatBytes(check.bytesRead)} of {formatBytes(file.size)}
-          {errors.length > 0 && `, ${formatCount(errors.length)} errors so far`}
+          {check.errorCount > 0 && `, ${formatCount(check.errorCount)} errors so far`}
         </p>
       ) : check.result.valid ? (
         <p class="verdict verdict-valid" data-testid="verdict">
@@ -239,8 +246,15 @@ function CheckReport({ file, check }: { file: File; check: Check | undefined }) 
   );
 }
 
-/** POSTs the presigned form: its fields, then the file last (S3 ignores fields after it), with progress. */
-function postForm(form: UploadResponse, file: File, onProgress: (sent: number) => void): Promise<void> {
+/**
+ * POSTs the presigned form: its fields, then the file last (S3 ignores fields after it), with
+ * progress. Resolves with the stored object's ledger version, when S3's answer tells it.
+ */
+function postForm(
+  form: UploadResponse,
+  file: File,
+  onProgress: (sent: number) => void,
+): Promise<string | undefined> {
   const body = new FormData();
   for (const [k, v] of Object.entries(form.fields)) body.append(k, v);
   body.append('file', file);
@@ -250,7 +264,7 @@ function postForm(form: UploadResponse, file: File, onProgress: (sent: number) =
     xhr.upload.onprogress = (e) => onProgress(Math.min(e.loaded, file.size));
     xhr.onload = () =>
       xhr.status >= 200 && xhr.status < 300
-        ? resolve()
+        ? resolve(uploadedVersion(xhr.getResponseHeader('x-amz-version-id'), xhr.getResponseHeader('etag')))
         : reject(new Error(uploadFailure(xhr.status, xhr.responseText)));
     xhr.onerror = () => reject(new Error(uploadFailure(0, '')));
     xhr.send(body);
