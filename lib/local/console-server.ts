@@ -127,7 +127,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     }
     const path = staticPath(root, url.pathname);
     const info = path?.startsWith(root + sep) ? await stat(path).catch(() => undefined) : undefined;
-    if (path === undefined || !info?.isFile()) return sendJson(res, 404, failure('not_found', `no file ${url.pathname} here`));
+    if (path === undefined || !info?.isFile())
+      return sendJson(res, 404, failure('not_found', `no file ${url.pathname} here`));
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
       'content-length': info.size,
